@@ -1,0 +1,2 @@
+//! The generator: catalogue + environment profile + specs -> check -> model -> renderers -> atomic
+//! write. (Stub.)

@@ -1,0 +1,5 @@
+//! One module per subcommand; each turns parsed arguments into library calls and an exit code.
+
+pub mod catalogue;
+pub mod generate;
+pub mod serve;

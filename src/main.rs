@@ -1,0 +1,95 @@
+//! The `sockudo-obs` command line: print the catalogue, serve `/metrics`, generate and check the
+//! deployment bundle. Exit codes: 0 success, 1 failure (a check failed, drift, a runtime error),
+//! 2 usage or config error.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+mod cli;
+
+#[derive(Parser)]
+#[command(
+    name = "sockudo-obs",
+    version,
+    about = "Metrics, rules and dashboards for Sockudo, from one catalogue"
+)]
+#[command(propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the metric catalogue: every metric, its type, labels and help.
+    Catalogue {
+        #[arg(long, value_enum, default_value_t = CatalogueFormat::Table)]
+        format: CatalogueFormat,
+        /// Prefix to show names under (defaults to the config's, or `sockudo_`).
+        #[arg(long)]
+        prefix: Option<String>,
+    },
+    /// Serve `/metrics` with the live registry, as a linked server would.
+    Serve {
+        /// A Sockudo config.json (whole, or just its `metrics` object). The METRICS_* environment
+        /// variables override it.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Drive every recording call with a built-in traffic simulator.
+        #[arg(long)]
+        demo: bool,
+        /// The simulator's starting scenario (it can be switched later at POST /demo/scenario).
+        #[arg(long, value_enum, default_value_t = cli::serve::Scenario::Normal, requires = "demo")]
+        scenario: cli::serve::Scenario,
+    },
+    /// Render the deployment bundle for one environment into generated/<env> (or --out).
+    Generate {
+        #[command(flatten)]
+        inputs: cli::generate::Inputs,
+        /// Where to write; defaults to generated/<env>.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Write nothing; exit 1 with a summary when the output folder differs from a fresh render.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Run the catalogue checks on the specs (every environment unless --env is given).
+    Check {
+        #[command(flatten)]
+        inputs: cli::generate::Inputs,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum CatalogueFormat {
+    Table,
+    Json,
+    Markdown,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Catalogue { format, prefix } => cli::catalogue::run(format, prefix),
+        Command::Serve {
+            config,
+            demo,
+            scenario,
+        } => cli::serve::run(config, demo.then_some(scenario)),
+        Command::Generate { inputs, out, check } => cli::generate::generate(&inputs, out, check),
+        Command::Check { inputs } => cli::generate::check(&inputs),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("sockudo-obs: error: {err:#}");
+            if sockudo_obs::error::is_usage(&err) {
+                ExitCode::from(2)
+            } else {
+                ExitCode::from(1)
+            }
+        }
+    }
+}
