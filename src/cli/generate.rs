@@ -1,15 +1,22 @@
-//! `sockudo-obs generate` and `sockudo-obs check`.
+//! `sockudo-obs generate` and `sockudo-obs check`: resolve the inputs, then build, write or
+//! compare the bundle.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+use anyhow::Result;
+use sockudo_obs::bundle::{self, check, Model, Overrides, Source};
+use sockudo_obs::config::MetricsConfig;
 
 /// Inputs shared by `generate` and `check`.
 #[derive(Debug, clap::Args)]
 pub struct Inputs {
-    /// The environment profile (environments/<env>.yaml): production, staging, development, local.
+    /// The environment profile (environments/<ENV>.yaml), e.g. production, staging, development,
+    /// local. `check` without it checks every environment.
     #[arg(long, value_name = "ENV")]
     pub env: Option<String>,
-    /// Take the prefix, port and host from a Sockudo config.json (METRICS_* variables override it).
+    /// Take the prefix, port and host from a Sockudo config.json. The METRICS_* and
+    /// PROMETHEUS_METRICS_PREFIX variables override it, as they do for the server.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Read environments/, alerts/, dashboards/ and templates/ from this directory instead of the
@@ -18,10 +25,90 @@ pub struct Inputs {
     pub specs: Option<PathBuf>,
 }
 
-pub fn generate(_inputs: &Inputs, _out: Option<PathBuf>, _check: bool) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not yet implemented")
+const ENV_PREFIX_VARS: [&str; 2] = ["PROMETHEUS_METRICS_PREFIX", "METRICS_PROMETHEUS_PREFIX"];
+
+impl Inputs {
+    /// The overrides of the profile's `metrics` section: everything `--config` says, and each
+    /// variable that is set. Unset variables leave the profile's values alone.
+    fn overrides(&self) -> Result<Overrides> {
+        let config = MetricsConfig::load(self.config.as_deref())?;
+        if self.config.is_some() {
+            return Ok(Overrides {
+                host: Some(config.host),
+                port: Some(config.port),
+                prefix: Some(config.prefix),
+            });
+        }
+        let set = |var: &str| std::env::var_os(var).is_some();
+        Ok(Overrides {
+            host: set("METRICS_HOST").then_some(config.host),
+            port: set("METRICS_PORT").then_some(config.port),
+            prefix: ENV_PREFIX_VARS.iter().any(|v| set(v)).then_some(config.prefix),
+        })
+    }
+
+    fn source(&self) -> Result<Source> {
+        Source::new(self.specs.as_deref())
+    }
 }
 
-pub fn check(_inputs: &Inputs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not yet implemented")
+pub fn generate(inputs: &Inputs, out: Option<PathBuf>, check_only: bool) -> Result<ExitCode> {
+    let Some(env) = inputs.env.as_deref() else {
+        let known = inputs.source()?.environments()?.join(", ");
+        return Err(sockudo_obs::UsageError(format!("generate needs --env (one of: {known})")).into());
+    };
+    let source = inputs.source()?;
+    let output = bundle::build(&source, env, &inputs.overrides()?)?;
+    let dir = out.unwrap_or_else(|| Path::new("generated").join(env));
+    if check_only {
+        return Ok(report_drift(&dir, &output.diff(&dir)?));
+    }
+    output.write_atomically(&dir)?;
+    println!("wrote {} files to {}", output.paths().count(), dir.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn report_drift(dir: &Path, changes: &[bundle::Change]) -> ExitCode {
+    if changes.is_empty() {
+        println!("{} is up to date", dir.display());
+        return ExitCode::SUCCESS;
+    }
+    eprintln!(
+        "{} is stale: {} file(s) differ from a fresh render",
+        dir.display(),
+        changes.len()
+    );
+    for change in changes {
+        eprintln!("  {change}");
+    }
+    eprintln!("run `sockudo-obs generate --env <env>` and commit the result");
+    ExitCode::FAILURE
+}
+
+pub fn check(inputs: &Inputs) -> Result<ExitCode> {
+    let source = inputs.source()?;
+    let envs = match &inputs.env {
+        Some(env) => vec![env.clone()],
+        None => source.environments()?,
+    };
+    let overrides = inputs.overrides()?;
+    let mut failed = false;
+    for env in &envs {
+        let model = Model::load(&source, env, &overrides)?;
+        let report = check::run(&model);
+        if report.is_clean() {
+            println!("{env}: ok");
+        } else {
+            failed = true;
+            eprintln!("{env}: {} problem(s)", report.problems.len());
+            for problem in &report.problems {
+                eprintln!("  {problem}");
+            }
+        }
+    }
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -1,0 +1,60 @@
+//! The checks that keep names from drifting: every PromQL expression of the bundle is parsed and
+//! checked against the catalogue, and rules and dashboards against the conventions in DESIGN.md.
+//! A problem names the file, the item (rule or panel) and what is wrong.
+
+pub mod dashboards;
+pub mod promql;
+pub mod rules;
+
+use std::fmt;
+
+use super::model::Model;
+
+/// One thing wrong with the specs.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Problem {
+    /// The spec file (`alerts/http.yaml`).
+    pub file: String,
+    /// The rule, panel or key inside it.
+    pub item: String,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}: {}", self.file, self.item, self.message)
+    }
+}
+
+/// Everything [`run`] found; empty means the bundle may be written.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    pub problems: Vec<Problem>,
+}
+
+impl Report {
+    pub fn is_clean(&self) -> bool {
+        self.problems.is_empty()
+    }
+
+    /// An error listing every problem, one per line, or `Ok` when there are none.
+    pub fn into_result(self) -> anyhow::Result<()> {
+        if self.is_clean() {
+            return Ok(());
+        }
+        let lines: Vec<String> = self.problems.iter().map(|p| format!("  {p}")).collect();
+        anyhow::bail!(
+            "the specs fail {} check(s):\n{}",
+            self.problems.len(),
+            lines.join("\n")
+        )
+    }
+}
+
+/// Runs every check on `model`.
+pub fn run(model: &Model) -> Report {
+    let mut problems = rules::check(model);
+    problems.extend(dashboards::check(model));
+    problems.sort();
+    Report { problems }
+}

@@ -1,0 +1,1 @@
+//! Checks one PromQL expression against the catalogue under the active prefix. (Stub.)

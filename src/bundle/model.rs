@@ -1,0 +1,60 @@
+//! The model every renderer reads: the environment's profile (with any config overrides applied),
+//! its rule groups and its dashboards, all resolved for the active prefix.
+
+use anyhow::Result;
+
+use super::dashboards::Dashboards;
+use super::profile::Profile;
+use super::rules::RuleSet;
+use super::source::{Folder, Source, SourceFile};
+
+/// Values that take precedence over the profile's `metrics` section: from `--config` and the
+/// `METRICS_*` / `PROMETHEUS_METRICS_PREFIX` environment variables, exactly as the server reads
+/// them, so the bundle matches the server it monitors.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Overrides {
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub prefix: Option<String>,
+}
+
+/// One environment, ready to render.
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub env: String,
+    pub profile: Profile,
+    pub rules: RuleSet,
+    pub dashboards: Dashboards,
+    /// The text templates (`templates/`), for the renderers of text artifacts.
+    pub templates: Vec<SourceFile>,
+}
+
+impl Model {
+    pub fn load(source: &Source, env: &str, overrides: &Overrides) -> Result<Model> {
+        let mut profile = Profile::parse(&source.environment(env)?)?;
+        if let Some(host) = &overrides.host {
+            profile.metrics.host = host.clone();
+        }
+        if let Some(port) = overrides.port {
+            profile.metrics.port = port;
+        }
+        if let Some(prefix) = &overrides.prefix {
+            profile.metrics.prefix = prefix.clone();
+        }
+        let rules = RuleSet::load(source, &profile)?;
+        let dashboards = Dashboards::load(source, &profile)?;
+        let templates = source.files(Folder::Templates, &[""])?;
+        Ok(Model {
+            env: env.to_string(),
+            profile,
+            rules,
+            dashboards,
+            templates,
+        })
+    }
+
+    /// The active metric name prefix.
+    pub fn prefix(&self) -> &str {
+        &self.profile.metrics.prefix
+    }
+}

@@ -1,0 +1,42 @@
+//! One renderer per artifact. Each reads only the [`Model`] and adds its own files to the
+//! [`Output`]; none reads another's output.
+
+pub mod alertmanager;
+pub mod compose;
+pub mod docs;
+pub mod grafana;
+pub mod k8s;
+pub mod nginx;
+pub mod prometheus;
+pub mod promtool_tests;
+pub mod rules;
+
+use anyhow::Result;
+
+use super::model::Model;
+use super::output::Output;
+
+/// A renderer: adds one artifact's files to the output.
+pub type Renderer = fn(&Model, &mut Output) -> Result<()>;
+
+/// Every renderer, with the artifact it produces (for error messages).
+pub const RENDERERS: &[(&str, Renderer)] = &[
+    ("prometheus config", prometheus::render),
+    ("prometheus rules", rules::render),
+    ("promtool tests", promtool_tests::render),
+    ("alertmanager config", alertmanager::render),
+    ("grafana", grafana::render),
+    ("nginx proxy", nginx::render),
+    ("kubernetes manifests", k8s::render),
+    ("compose stack", compose::render),
+    ("docs", docs::render),
+];
+
+/// Renders the whole bundle.
+pub fn all(model: &Model) -> Result<Output> {
+    let mut out = Output::new();
+    for (artifact, render) in RENDERERS {
+        render(model, &mut out).map_err(|e| e.context(format!("rendering the {artifact}")))?;
+    }
+    Ok(out)
+}

@@ -1,0 +1,165 @@
+//! Where the generator's inputs come from: the copies embedded in the binary, or a directory the
+//! user names with `--specs`. Both expose the same four folders (`environments/`, `alerts/`,
+//! `dashboards/`, `templates/`), listed in name order so output is deterministic.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use include_dir::{include_dir, Dir};
+
+use crate::error::UsageError;
+
+static ENVIRONMENTS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/environments");
+static ALERTS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/alerts");
+static DASHBOARDS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/dashboards");
+static TEMPLATES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/templates");
+
+/// The input folders the generator reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Folder {
+    Environments,
+    Alerts,
+    Dashboards,
+    Templates,
+}
+
+impl Folder {
+    pub const fn name(self) -> &'static str {
+        match self {
+            Folder::Environments => "environments",
+            Folder::Alerts => "alerts",
+            Folder::Dashboards => "dashboards",
+            Folder::Templates => "templates",
+        }
+    }
+
+    fn embedded(self) -> &'static Dir<'static> {
+        match self {
+            Folder::Environments => &ENVIRONMENTS,
+            Folder::Alerts => &ALERTS,
+            Folder::Dashboards => &DASHBOARDS,
+            Folder::Templates => &TEMPLATES,
+        }
+    }
+}
+
+/// One input file: its display path (`alerts/http.yaml`) and its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    pub path: String,
+    pub text: String,
+}
+
+impl SourceFile {
+    /// The file name without its extension (`http` for `alerts/http.yaml`).
+    pub fn stem(&self) -> &str {
+        let name = self.path.rsplit('/').next().unwrap_or(&self.path);
+        name.split_once('.').map_or(name, |(stem, _)| stem)
+    }
+}
+
+/// The generator's inputs: embedded in the binary, or read from a directory.
+#[derive(Debug, Clone)]
+pub enum Source {
+    Embedded,
+    Dir(PathBuf),
+}
+
+impl Source {
+    /// `--specs DIR` when given, else the embedded copies.
+    pub fn new(dir: Option<&Path>) -> Result<Source> {
+        match dir {
+            None => Ok(Source::Embedded),
+            Some(dir) if dir.is_dir() => Ok(Source::Dir(dir.to_path_buf())),
+            Some(dir) => Err(UsageError(format!(
+                "--specs {}: not a directory (expected one holding environments/, alerts/, dashboards/, templates/)",
+                dir.display()
+            ))
+            .into()),
+        }
+    }
+
+    /// The files of `folder` whose names end in one of `extensions`, in name order. A missing
+    /// folder in a `--specs` directory falls back to the embedded copy, so a user can override
+    /// just the alerts, say.
+    pub fn files(&self, folder: Folder, extensions: &[&str]) -> Result<Vec<SourceFile>> {
+        let wanted = |name: &str| extensions.iter().any(|ext| name.ends_with(ext));
+        let mut files = match self {
+            Source::Dir(root) if root.join(folder.name()).is_dir() => {
+                read_dir_files(&root.join(folder.name()), folder.name(), &wanted)?
+            }
+            _ => embedded_files(folder, &wanted)?,
+        };
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(files)
+    }
+
+    /// One file of `folder` by name, or a usage error listing what exists.
+    pub fn file(&self, folder: Folder, name: &str) -> Result<SourceFile> {
+        let files = self.files(folder, &[""])?;
+        let wanted = format!("{}/{name}", folder.name());
+        files.iter().find(|f| f.path == wanted).cloned().ok_or_else(|| {
+            let known: Vec<_> = files.iter().map(|f| f.path.as_str()).collect();
+            UsageError(format!("{wanted} not found (have: {})", known.join(", "))).into()
+        })
+    }
+
+    /// The environment names: one per `environments/<name>.yaml`.
+    pub fn environments(&self) -> Result<Vec<String>> {
+        Ok(self
+            .files(Folder::Environments, &[".yaml", ".yml"])?
+            .iter()
+            .map(|f| f.stem().to_string())
+            .collect())
+    }
+
+    /// The profile file of `env`, or a usage error listing the environments that exist.
+    pub fn environment(&self, env: &str) -> Result<SourceFile> {
+        let files = self.files(Folder::Environments, &[".yaml", ".yml"])?;
+        files.iter().find(|f| f.stem() == env).cloned().ok_or_else(|| {
+            let known: Vec<_> = files.iter().map(|f| f.stem()).collect();
+            UsageError(format!(
+                "unknown environment {env:?} (known: {})",
+                known.join(", ")
+            ))
+            .into()
+        })
+    }
+}
+
+fn embedded_files(folder: Folder, wanted: &dyn Fn(&str) -> bool) -> Result<Vec<SourceFile>> {
+    folder
+        .embedded()
+        .files()
+        .filter(|f| wanted(&f.path().to_string_lossy()))
+        .map(|f| {
+            let path = format!("{}/{}", folder.name(), f.path().display());
+            let text = f.contents_utf8().with_context(|| format!("{path}: not UTF-8"))?;
+            Ok(SourceFile {
+                path,
+                text: text.to_string(),
+            })
+        })
+        .collect()
+}
+
+fn read_dir_files(dir: &Path, display: &str, wanted: &dyn Fn(&str) -> bool) -> Result<Vec<SourceFile>> {
+    let entries = std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))?;
+    let mut files = Vec::new();
+    for entry in entries {
+        let entry = entry.with_context(|| format!("reading {}", dir.display()))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !entry.file_type()?.is_file() || !wanted(&name) {
+            continue;
+        }
+        let bytes =
+            std::fs::read(entry.path()).with_context(|| format!("reading {}", entry.path().display()))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| UsageError(format!("{}: not UTF-8", entry.path().display())))?;
+        files.push(SourceFile {
+            path: format!("{display}/{name}"),
+            text,
+        });
+    }
+    Ok(files)
+}
