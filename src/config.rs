@@ -1,10 +1,26 @@
-//! The `metrics` section of a Sockudo `config.json`: defaults, file, environment overrides,
-//! validation. (Stub: the config issue fills this in.)
+//! Resolves the `metrics` section of a Sockudo `config.json` into one validated
+//! [`MetricsConfig`]: seed defaults, then the file, then the `METRICS_*` environment overrides.
+//!
+//! The file may be a whole Sockudo `config.json` (only its `metrics` key is read; every other
+//! top-level section is ignored) or the bare `metrics` object. Inside `metrics`, unknown keys are
+//! errors, so a typo never silently falls back to a default.
+//!
+//! Environment variables win over the file. `METRICS_PROMETHEUS_PREFIX` (what the real Sockudo
+//! server reads) is accepted as an alias of the documented `PROMETHEUS_METRICS_PREFIX`; if both are
+//! set they must agree, because the bundle and the server would otherwise use different prefixes.
+//! An empty variable is a value, not "unset" (an empty prefix is meaningful).
+//!
+//! Every error is one line naming the key, where the value came from (the file path as given, or
+//! the variable) and what is allowed.
 
+use std::ffi::OsString;
 use std::fmt;
+use std::net::{IpAddr, Ipv6Addr};
 use std::path::Path;
 
-use crate::catalogue::DEFAULT_PREFIX;
+use serde_json::{Map, Value};
+
+use crate::catalogue::{is_valid_metric_name, CATALOGUE, DEFAULT_PREFIX};
 
 /// The resolved `metrics` section.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +36,15 @@ pub struct MetricsConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Driver {
     Prometheus,
+}
+
+impl Driver {
+    /// The name used in `metrics.driver` and `METRICS_DRIVER`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Driver::Prometheus => "prometheus",
+        }
+    }
 }
 
 impl Default for MetricsConfig {
@@ -38,15 +63,107 @@ impl MetricsConfig {
     /// Reads `path` (a whole config.json or a bare `metrics` object) when given, applies the
     /// `METRICS_*` environment overrides from the process environment, and validates the result.
     pub fn load(path: Option<&Path>) -> Result<MetricsConfig, ConfigError> {
-        let _ = path;
-        Ok(MetricsConfig::default())
+        let file = path.map(read_file).transpose()?;
+        let file = file
+            .as_ref()
+            .map(|(origin, bytes)| (origin.as_str(), bytes.as_slice()));
+        MetricsConfig::from_sources(file, &|var| std::env::var_os(var))
+    }
+
+    /// Resolves the config from explicit sources: `file` is `(name shown in errors, contents)`,
+    /// `env` looks a variable up. [`MetricsConfig::load`] is this with the real file and process
+    /// environment; tests inject both.
+    pub fn from_sources(
+        file: Option<(&str, &[u8])>,
+        env: &dyn Fn(&str) -> Option<OsString>,
+    ) -> Result<MetricsConfig, ConfigError> {
+        let mut config = MetricsConfig::default();
+        if let Some((origin, bytes)) = file {
+            config.apply_file(origin, bytes)?;
+        }
+        config.apply_env(env)?;
+        Ok(config)
+    }
+
+    /// The address to bind, `host:port`, with IPv6 hosts bracketed (`[::1]:9601`).
+    pub fn listen_addr(&self) -> String {
+        if self.host.parse::<Ipv6Addr>().is_ok() {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+
+    fn apply_file(&mut self, origin: &str, bytes: &[u8]) -> Result<(), ConfigError> {
+        let text = std::str::from_utf8(bytes)
+            .map_err(|e| ConfigError::whole_file(origin, format!("not UTF-8 ({e})")))?;
+        // Editors on Windows like to start files with a byte-order mark; JSON parsers do not.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let doc: Value = serde_json::from_str(text)
+            .map_err(|e| ConfigError::whole_file(origin, format!("not valid JSON: {e}")))?;
+        let Some(metrics) = metrics_section(origin, &doc)? else {
+            return Ok(());
+        };
+
+        let section = Section::new(origin, "metrics", metrics, METRICS_KEYS)?;
+        set(&mut self.enabled, section.get(&ENABLED)?);
+        set(&mut self.driver, section.get(&DRIVER)?);
+        set(&mut self.host, section.get(&HOST)?);
+        set(&mut self.port, section.get(&PORT)?);
+        if let Some(prometheus) = metrics.get("prometheus") {
+            let prometheus = expect_object(origin, "metrics.prometheus", prometheus)?;
+            let section = Section::new(origin, "metrics.prometheus", prometheus, &["prefix"])?;
+            set(&mut self.prefix, section.get(&PREFIX)?);
+        }
+        Ok(())
+    }
+
+    fn apply_env(&mut self, env: &dyn Fn(&str) -> Option<OsString>) -> Result<(), ConfigError> {
+        set(&mut self.enabled, env_override(env, &ENABLED)?);
+        set(&mut self.driver, env_override(env, &DRIVER)?);
+        set(&mut self.host, env_override(env, &HOST)?);
+        set(&mut self.port, env_override(env, &PORT)?);
+        set(&mut self.prefix, env_override(env, &PREFIX)?);
+        Ok(())
     }
 }
 
 /// A bad config value, naming the key and where it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
+    /// Where the value came from: the config file path as given, or the environment variable.
+    pub source: String,
+    /// The setting, as its file key (`metrics.port`, `metrics.prometheus.prefix`); empty when the
+    /// file as a whole is unusable (unreadable, not UTF-8, not JSON, not an object).
+    pub key: String,
+    /// The whole one-line explanation, as `Display` prints it.
     pub message: String,
+}
+
+impl ConfigError {
+    fn whole_file(origin: &str, problem: String) -> ConfigError {
+        ConfigError {
+            source: origin.to_string(),
+            key: String::new(),
+            message: format!("{origin}: {problem}"),
+        }
+    }
+
+    fn file_key(origin: &str, key: &str, problem: String) -> ConfigError {
+        ConfigError {
+            source: origin.to_string(),
+            key: key.to_string(),
+            message: format!("{origin}: {key}: {problem}"),
+        }
+    }
+
+    fn env(var: &str, key: &str, message: String) -> ConfigError {
+        ConfigError {
+            source: var.to_string(),
+            key: key.to_string(),
+            message,
+        }
+    }
 }
 
 impl fmt::Display for ConfigError {
@@ -56,3 +173,789 @@ impl fmt::Display for ConfigError {
 }
 
 impl std::error::Error for ConfigError {}
+
+/// How one setting is read from the file and from the environment. Each setting is described
+/// once, so the file and the environment cannot disagree on what a valid value is.
+struct Setting<T> {
+    /// The key inside its section (`port`), and the full file key for messages (`metrics.port`).
+    name: &'static str,
+    key: &'static str,
+    /// The documented variable first, then aliases; all that are set must agree.
+    vars: &'static [&'static str],
+    /// What a variable may hold, and what the JSON value may be (JSON has real types).
+    env_allowed: &'static str,
+    file_allowed: &'static str,
+    parse: fn(&str) -> Option<T>,
+    decode: fn(&Value) -> Option<T>,
+}
+
+const ENABLED: Setting<bool> = Setting {
+    name: "enabled",
+    key: "metrics.enabled",
+    vars: &["METRICS_ENABLED"],
+    env_allowed: "a boolean (true, false, 1, 0)",
+    file_allowed: "a boolean (true or false)",
+    parse: parse_bool,
+    decode: Value::as_bool,
+};
+
+const DRIVER: Setting<Driver> = Setting {
+    name: "driver",
+    key: "metrics.driver",
+    vars: &["METRICS_DRIVER"],
+    env_allowed: "a supported driver (allowed: prometheus)",
+    file_allowed: "a supported driver (allowed: \"prometheus\")",
+    parse: parse_driver,
+    decode: |v| v.as_str().and_then(parse_driver),
+};
+
+const HOST: Setting<String> = Setting {
+    name: "host",
+    key: "metrics.host",
+    vars: &["METRICS_HOST"],
+    env_allowed: "an IP address (v4 or v6) or an RFC 1123 hostname",
+    file_allowed: "a string holding an IP address (v4 or v6) or an RFC 1123 hostname",
+    parse: parse_host,
+    decode: |v| v.as_str().and_then(parse_host),
+};
+
+const PORT: Setting<u16> = Setting {
+    name: "port",
+    key: "metrics.port",
+    vars: &["METRICS_PORT"],
+    env_allowed: "a port number (1-65535)",
+    file_allowed: "an integer from 1 to 65535",
+    parse: parse_port,
+    decode: |v| v.as_u64().and_then(|n| u16::try_from(n).ok()).filter(|&p| p != 0),
+};
+
+const PREFIX: Setting<String> = Setting {
+    name: "prefix",
+    key: "metrics.prometheus.prefix",
+    vars: &["PROMETHEUS_METRICS_PREFIX", "METRICS_PROMETHEUS_PREFIX"],
+    env_allowed: "a metric name prefix (empty, or ASCII letters, digits and \"_\", not starting \
+                  with a digit)",
+    file_allowed: "a string holding a metric name prefix (empty, or ASCII letters, digits and \
+                   \"_\", not starting with a digit)",
+    parse: parse_prefix,
+    decode: |v| v.as_str().and_then(parse_prefix),
+};
+
+/// The keys of the `metrics` object.
+const METRICS_KEYS: &[&str] = &["enabled", "driver", "host", "port", "prometheus"];
+
+/// Keys that only a `metrics` object has: a whole config.json has top-level `host` and `port`
+/// of its own (the WebSocket server's), so those two alone do not make a document bare.
+const METRICS_ONLY_KEYS: &[&str] = &["enabled", "driver", "prometheus"];
+
+/// Picks the `metrics` object out of the document: its `metrics` key if it has one; the document
+/// itself if it looks like a bare `metrics` object; nothing (all defaults) for a whole config.json
+/// without a `metrics` section.
+fn metrics_section<'a>(origin: &str, doc: &'a Value) -> Result<Option<&'a Map<String, Value>>, ConfigError> {
+    let top = doc.as_object().ok_or_else(|| {
+        ConfigError::whole_file(
+            origin,
+            format!(
+                "expected a JSON object (a whole config.json or its \"metrics\" object), found {}",
+                describe(doc)
+            ),
+        )
+    })?;
+    if let Some(metrics) = top.get("metrics") {
+        return expect_object(origin, "metrics", metrics).map(Some);
+    }
+    let bare = top.keys().any(|k| METRICS_ONLY_KEYS.contains(&k.as_str()))
+        || top.keys().all(|k| METRICS_KEYS.contains(&k.as_str()));
+    Ok(bare.then_some(top))
+}
+
+fn expect_object<'a>(
+    origin: &str,
+    key: &str,
+    value: &'a Value,
+) -> Result<&'a Map<String, Value>, ConfigError> {
+    value.as_object().ok_or_else(|| {
+        ConfigError::file_key(
+            origin,
+            key,
+            format!("expected an object, found {}", describe(value)),
+        )
+    })
+}
+
+/// One JSON object of the config (`metrics` or `metrics.prometheus`) whose keys were checked.
+struct Section<'a> {
+    origin: &'a str,
+    object: &'a Map<String, Value>,
+}
+
+impl<'a> Section<'a> {
+    /// Rejects keys outside `known`, naming the first one, so typos are not silently ignored.
+    fn new(
+        origin: &'a str,
+        path: &str,
+        object: &'a Map<String, Value>,
+        known: &[&str],
+    ) -> Result<Section<'a>, ConfigError> {
+        if let Some(unknown) = object.keys().find(|k| !known.contains(&k.as_str())) {
+            return Err(ConfigError::file_key(
+                origin,
+                &format!("{path}.{unknown}"),
+                format!("unknown key (allowed: {})", known.join(", ")),
+            ));
+        }
+        Ok(Section { origin, object })
+    }
+
+    /// The setting's value from this section, if present; present but invalid is an error.
+    fn get<T>(&self, setting: &Setting<T>) -> Result<Option<T>, ConfigError> {
+        let Some(value) = self.object.get(setting.name) else {
+            return Ok(None);
+        };
+        (setting.decode)(value).map(Some).ok_or_else(|| {
+            let problem = format!("expected {}, found {}", setting.file_allowed, describe(value));
+            ConfigError::file_key(self.origin, setting.key, problem)
+        })
+    }
+}
+
+/// The setting's value from the environment, if any of its variables is set.
+fn env_override<T>(
+    env: &dyn Fn(&str) -> Option<OsString>,
+    setting: &Setting<T>,
+) -> Result<Option<T>, ConfigError> {
+    let mut chosen: Option<(&str, String)> = None;
+    for &var in setting.vars {
+        let Some(value) = read_var(env, var, setting.key)? else {
+            continue;
+        };
+        match &chosen {
+            Some((first, first_value)) if *first_value != value => {
+                let message = format!(
+                    "{first}={} and {var}={} disagree; set only one, or both to the same value",
+                    quote(first_value),
+                    quote(&value)
+                );
+                return Err(ConfigError::env(first, setting.key, message));
+            }
+            Some(_) => {}
+            None => chosen = Some((var, value)),
+        }
+    }
+    let Some((var, value)) = chosen else {
+        return Ok(None);
+    };
+    (setting.parse)(&value).map(Some).ok_or_else(|| {
+        let message = format!("{var}={} is not {}", quote(&value), setting.env_allowed);
+        ConfigError::env(var, setting.key, message)
+    })
+}
+
+fn read_var(
+    env: &dyn Fn(&str) -> Option<OsString>,
+    var: &str,
+    key: &str,
+) -> Result<Option<String>, ConfigError> {
+    env(var)
+        .map(|raw| {
+            raw.into_string().map_err(|raw| {
+                let message = format!("{var}={} is not valid UTF-8", quote(&raw.to_string_lossy()));
+                ConfigError::env(var, key, message)
+            })
+        })
+        .transpose()
+}
+
+fn read_file(path: &Path) -> Result<(String, Vec<u8>), ConfigError> {
+    let origin = path.display().to_string();
+    match std::fs::read(path) {
+        Ok(bytes) => Ok((origin, bytes)),
+        Err(e) => Err(ConfigError::whole_file(&origin, format!("cannot read: {e}"))),
+    }
+}
+
+fn set<T>(slot: &mut T, value: Option<T>) {
+    if let Some(value) = value {
+        *slot = value;
+    }
+}
+
+fn parse_bool(s: &str) -> Option<bool> {
+    match s.to_ascii_lowercase().as_str() {
+        "true" | "1" => Some(true),
+        "false" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+fn parse_driver(s: &str) -> Option<Driver> {
+    (s == Driver::Prometheus.as_str()).then_some(Driver::Prometheus)
+}
+
+/// Digits only: `u16::from_str` would also take `+9601`.
+fn parse_port(s: &str) -> Option<u16> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok().filter(|&p| p != 0)
+}
+
+fn parse_host(s: &str) -> Option<String> {
+    (s.parse::<IpAddr>().is_ok() || is_hostname(s)).then(|| s.to_string())
+}
+
+/// RFC 1123 host name: dot-separated labels of 1-63 letters, digits and inner hyphens, 253
+/// characters at most. An all-numeric last label is refused so `256.1.1.1` is not taken for a name.
+fn is_hostname(s: &str) -> bool {
+    let label_ok = |l: &str| {
+        (1..=63).contains(&l.len())
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    let numeric_tld = s
+        .rsplit('.')
+        .next()
+        .is_some_and(|l| l.bytes().all(|b| b.is_ascii_digit()));
+    s.len() <= 253 && s.split('.').all(label_ok) && !numeric_tld
+}
+
+/// The prefix must make every catalogue name a valid metric name. Colons are also refused:
+/// Prometheus reserves them for recording rules (`level:metric:operations`).
+fn parse_prefix(s: &str) -> Option<String> {
+    let valid = !s.contains(':')
+        && CATALOGUE
+            .iter()
+            .all(|metric| is_valid_metric_name(&metric.full_name(s)));
+    valid.then(|| s.to_string())
+}
+
+/// A value quoted for a one-line message: escaped, and cut short if long.
+fn quote(s: &str) -> String {
+    const MAX: usize = 64;
+    if s.chars().count() <= MAX {
+        format!("{s:?}")
+    } else {
+        let head: String = s.chars().take(MAX).collect();
+        format!("{head:?}...")
+    }
+}
+
+/// A JSON value as a message shows what was found: scalars verbatim, containers by kind.
+fn describe(value: &Value) -> String {
+    match value {
+        Value::String(s) => quote(s),
+        Value::Array(_) => "an array".to_string(),
+        Value::Object(_) => "an object".to_string(),
+        scalar => scalar.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const FILE: &str = "config.json";
+    const ENV_VARS: &[&str] = &[
+        "METRICS_ENABLED",
+        "METRICS_DRIVER",
+        "METRICS_HOST",
+        "METRICS_PORT",
+        "PROMETHEUS_METRICS_PREFIX",
+        "METRICS_PROMETHEUS_PREFIX",
+    ];
+
+    fn no_env(_: &str) -> Option<OsString> {
+        None
+    }
+
+    fn from_file(json: &str) -> Result<MetricsConfig, ConfigError> {
+        MetricsConfig::from_sources(Some((FILE, json.as_bytes())), &no_env)
+    }
+
+    fn from_env(vars: &[(&str, &str)]) -> Result<MetricsConfig, ConfigError> {
+        from_both(None, vars)
+    }
+
+    fn from_both(json: Option<&str>, vars: &[(&str, &str)]) -> Result<MetricsConfig, ConfigError> {
+        let env = |name: &str| {
+            vars.iter()
+                .find(|(var, _)| *var == name)
+                .map(|(_, value)| OsString::from(value))
+        };
+        MetricsConfig::from_sources(json.map(|j| (FILE, j.as_bytes())), &env)
+    }
+
+    fn file_error(json: &str) -> ConfigError {
+        from_file(json).expect_err(json)
+    }
+
+    fn env_error(var: &str, value: &str) -> ConfigError {
+        from_env(&[(var, value)]).expect_err(value)
+    }
+
+    #[test]
+    fn defaults_without_file_or_env() {
+        let config = MetricsConfig::from_sources(None, &no_env).unwrap();
+        assert_eq!(config, MetricsConfig::default());
+        assert_eq!(
+            (
+                config.enabled,
+                config.driver,
+                config.host.as_str(),
+                config.port,
+                config.prefix.as_str()
+            ),
+            (true, Driver::Prometheus, "0.0.0.0", 9601, "sockudo_")
+        );
+        assert_eq!(config.listen_addr(), "0.0.0.0:9601");
+    }
+
+    #[test]
+    fn empty_object_and_config_without_metrics_give_defaults() {
+        assert_eq!(from_file("{}").unwrap(), MetricsConfig::default());
+        let whole = r#"{"debug": false, "host": "127.0.0.1", "port": 6001, "adapter": {}}"#;
+        assert_eq!(from_file(whole).unwrap(), MetricsConfig::default());
+    }
+
+    #[test]
+    fn whole_config_reads_metrics_and_ignores_other_sections() {
+        let json = r#"{
+            "debug": true, "host": "127.0.0.1", "port": 6001,
+            "adapter": {"driver": "redis", "whatever": 1},
+            "metrics": {"enabled": false, "driver": "prometheus", "host": "::1", "port": 9100,
+                        "prometheus": {"prefix": "acme_"}}
+        }"#;
+        let config = from_file(json).unwrap();
+        assert_eq!(
+            config,
+            MetricsConfig {
+                enabled: false,
+                driver: Driver::Prometheus,
+                host: "::1".into(),
+                port: 9100,
+                prefix: "acme_".into(),
+            }
+        );
+        assert_eq!(config.listen_addr(), "[::1]:9100");
+    }
+
+    #[test]
+    fn bare_metrics_object() {
+        let config = from_file(r#"{"port": 9700, "prometheus": {"prefix": ""}}"#).unwrap();
+        assert_eq!((config.port, config.prefix.as_str()), (9700, ""));
+        assert!(!from_file(r#"{"enabled": false}"#).unwrap().enabled);
+        // A bare object is checked for typos like the `metrics` key of a whole file.
+        let err = file_error(r#"{"enabled": true, "prot": 1}"#);
+        assert_eq!(err.key, "metrics.prot");
+        assert!(
+            err.to_string()
+                .starts_with("config.json: metrics.prot: unknown key"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn env_overrides_file() {
+        let json = r#"{"metrics": {"enabled": true, "host": "10.0.0.1", "port": 9100,
+                                   "prometheus": {"prefix": "file_"}}}"#;
+        let vars = [
+            ("METRICS_ENABLED", "FALSE"),
+            ("METRICS_HOST", "metrics.internal"),
+            ("METRICS_PORT", "9200"),
+            ("PROMETHEUS_METRICS_PREFIX", "env_"),
+        ];
+        let config = from_both(Some(json), &vars).unwrap();
+        assert!(!config.enabled);
+        assert_eq!(config.host, "metrics.internal");
+        assert_eq!(config.port, 9200);
+        assert_eq!(config.prefix, "env_");
+        // What the environment does not set keeps the file's value.
+        let config = from_both(Some(json), &[("METRICS_PORT", "9300")]).unwrap();
+        assert_eq!((config.host.as_str(), config.port), ("10.0.0.1", 9300));
+    }
+
+    #[test]
+    fn enabled_spellings() {
+        for (value, expected) in [
+            ("true", true),
+            ("1", true),
+            ("True", true),
+            ("0", false),
+            ("false", false),
+        ] {
+            assert_eq!(
+                from_env(&[("METRICS_ENABLED", value)]).unwrap().enabled,
+                expected,
+                "{value}"
+            );
+        }
+    }
+
+    #[test]
+    fn prefix_alias() {
+        let alias = from_env(&[("METRICS_PROMETHEUS_PREFIX", "alias_")]).unwrap();
+        assert_eq!(alias.prefix, "alias_");
+        let both_same = [
+            ("PROMETHEUS_METRICS_PREFIX", "x_"),
+            ("METRICS_PROMETHEUS_PREFIX", "x_"),
+        ];
+        assert_eq!(from_env(&both_same).unwrap().prefix, "x_");
+        let both_differ = [
+            ("PROMETHEUS_METRICS_PREFIX", "a_"),
+            ("METRICS_PROMETHEUS_PREFIX", "b_"),
+        ];
+        let err = from_env(&both_differ).unwrap_err();
+        assert_eq!(err.source, "PROMETHEUS_METRICS_PREFIX");
+        assert_eq!(
+            err.to_string(),
+            "PROMETHEUS_METRICS_PREFIX=\"a_\" and METRICS_PROMETHEUS_PREFIX=\"b_\" disagree; set \
+             only one, or both to the same value"
+        );
+        let err = env_error("METRICS_PROMETHEUS_PREFIX", "bad-prefix");
+        assert_eq!(err.source, "METRICS_PROMETHEUS_PREFIX");
+        assert!(err
+            .to_string()
+            .starts_with("METRICS_PROMETHEUS_PREFIX=\"bad-prefix\" is not"));
+    }
+
+    #[test]
+    fn bad_env_values_name_the_variable_and_what_is_allowed() {
+        let cases = [
+            (
+                "METRICS_PORT",
+                "-1",
+                "METRICS_PORT=\"-1\" is not a port number (1-65535)",
+            ),
+            (
+                "METRICS_PORT",
+                "0",
+                "METRICS_PORT=\"0\" is not a port number (1-65535)",
+            ),
+            (
+                "METRICS_PORT",
+                "65536",
+                "METRICS_PORT=\"65536\" is not a port number (1-65535)",
+            ),
+            (
+                "METRICS_PORT",
+                "abc",
+                "METRICS_PORT=\"abc\" is not a port number (1-65535)",
+            ),
+            (
+                "METRICS_PORT",
+                "",
+                "METRICS_PORT=\"\" is not a port number (1-65535)",
+            ),
+            (
+                "METRICS_PORT",
+                "+9601",
+                "METRICS_PORT=\"+9601\" is not a port number (1-65535)",
+            ),
+            (
+                "METRICS_ENABLED",
+                "maybe",
+                "METRICS_ENABLED=\"maybe\" is not a boolean (true, false, 1, 0)",
+            ),
+            (
+                "METRICS_DRIVER",
+                "statsd",
+                "METRICS_DRIVER=\"statsd\" is not a supported driver (allowed: prometheus)",
+            ),
+            (
+                "METRICS_DRIVER",
+                "Prometheus",
+                "METRICS_DRIVER=\"Prometheus\" is not a supported driver (allowed: prometheus)",
+            ),
+            (
+                "METRICS_HOST",
+                "not a host",
+                "METRICS_HOST=\"not a host\" is not an IP address (v4 or v6) or an RFC 1123 hostname",
+            ),
+        ];
+        for (var, value, message) in cases {
+            let err = env_error(var, value);
+            assert_eq!(err.to_string(), message);
+            assert_eq!(err.source, var);
+        }
+        for prefix in ["my-company", "9abc", "a:b_", "sp ace"] {
+            let err = env_error("PROMETHEUS_METRICS_PREFIX", prefix);
+            assert_eq!(err.key, "metrics.prometheus.prefix");
+            assert!(
+                err.to_string().starts_with(&format!(
+                    "PROMETHEUS_METRICS_PREFIX=\"{prefix}\" is not a metric name prefix"
+                )),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn bad_env_value_is_reported_even_when_the_file_is_fine() {
+        let err = from_both(Some(r#"{"port": 9100}"#), &[("METRICS_PORT", "abc")]).unwrap_err();
+        assert_eq!(err.source, "METRICS_PORT");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn non_utf8_env_value_is_an_error() {
+        use std::os::unix::ffi::OsStringExt;
+        let env = |name: &str| (name == "METRICS_HOST").then(|| OsString::from_vec(vec![b'a', 0xff]));
+        let err = MetricsConfig::from_sources(None, &env).unwrap_err();
+        assert_eq!(err.source, "METRICS_HOST");
+        assert!(err.to_string().ends_with("is not valid UTF-8"), "{err}");
+    }
+
+    #[test]
+    fn wrong_type_at_each_file_key() {
+        let cases = [
+            (
+                r#"{"metrics": {"enabled": "yes"}}"#,
+                "metrics.enabled",
+                "expected a boolean (true or false), found \"yes\"",
+            ),
+            (
+                r#"{"metrics": {"enabled": 1}}"#,
+                "metrics.enabled",
+                "expected a boolean (true or false), found 1",
+            ),
+            (
+                r#"{"metrics": {"driver": 1}}"#,
+                "metrics.driver",
+                "expected a supported driver (allowed: \"prometheus\"), found 1",
+            ),
+            (
+                r#"{"metrics": {"driver": "statsd"}}"#,
+                "metrics.driver",
+                "expected a supported driver (allowed: \"prometheus\"), found \"statsd\"",
+            ),
+            (
+                r#"{"metrics": {"host": 127}}"#,
+                "metrics.host",
+                "expected a string holding an IP address (v4 or v6) or an RFC 1123 hostname, found 127",
+            ),
+            (
+                r#"{"metrics": {"host": "-bad-"}}"#,
+                "metrics.host",
+                "expected a string holding an IP address (v4 or v6) or an RFC 1123 hostname, found \"-bad-\"",
+            ),
+            (
+                r#"{"metrics": {"port": "abc"}}"#,
+                "metrics.port",
+                "expected an integer from 1 to 65535, found \"abc\"",
+            ),
+            (
+                r#"{"metrics": {"port": -1}}"#,
+                "metrics.port",
+                "expected an integer from 1 to 65535, found -1",
+            ),
+            (
+                r#"{"metrics": {"port": 0}}"#,
+                "metrics.port",
+                "expected an integer from 1 to 65535, found 0",
+            ),
+            (
+                r#"{"metrics": {"port": 65536}}"#,
+                "metrics.port",
+                "expected an integer from 1 to 65535, found 65536",
+            ),
+            (
+                r#"{"metrics": {"port": 9601.5}}"#,
+                "metrics.port",
+                "expected an integer from 1 to 65535, found 9601.5",
+            ),
+            (
+                r#"{"metrics": {"port": null}}"#,
+                "metrics.port",
+                "expected an integer from 1 to 65535, found null",
+            ),
+            (
+                r#"{"metrics": {"prometheus": "sockudo_"}}"#,
+                "metrics.prometheus",
+                "expected an object, found \"sockudo_\"",
+            ),
+            (
+                r#"{"metrics": {"prometheus": {"prefix": 5}}}"#,
+                "metrics.prometheus.prefix",
+                "expected a string holding a metric name prefix",
+            ),
+            (
+                r#"{"metrics": {"prometheus": {"prefix": "my-company"}}}"#,
+                "metrics.prometheus.prefix",
+                "expected a string holding a metric name prefix",
+            ),
+            (
+                r#"{"metrics": {"prometheus": {"prefix": "9abc"}}}"#,
+                "metrics.prometheus.prefix",
+                "expected a string holding a metric name prefix",
+            ),
+            (
+                r#"{"metrics": []}"#,
+                "metrics",
+                "expected an object, found an array",
+            ),
+        ];
+        for (json, key, problem) in cases {
+            let err = file_error(json);
+            assert_eq!(err.key, key, "{json}");
+            assert_eq!(err.source, FILE);
+            assert!(
+                err.to_string()
+                    .starts_with(&format!("config.json: {key}: {problem}")),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_keys_in_metrics_are_errors() {
+        let err = file_error(r#"{"metrics": {"prot": 9601}}"#);
+        assert_eq!(
+            err.to_string(),
+            "config.json: metrics.prot: unknown key (allowed: enabled, driver, host, port, prometheus)"
+        );
+        let err = file_error(r#"{"metrics": {"prometheus": {"prefx": "a_"}}}"#);
+        assert_eq!(
+            err.to_string(),
+            "config.json: metrics.prometheus.prefx: unknown key (allowed: prefix)"
+        );
+    }
+
+    #[test]
+    fn unusable_files() {
+        let err = file_error("{\"metrics\": {\"port\": 9601,}}");
+        assert!(
+            err.to_string().starts_with("config.json: not valid JSON: "),
+            "{err}"
+        );
+        assert!(err.to_string().contains("line 1 column"), "{err}");
+        let err = file_error("{\"metrics\": {\"port\": 96");
+        assert!(
+            err.to_string().starts_with("config.json: not valid JSON: EOF"),
+            "{err}"
+        );
+        let err = file_error("");
+        assert!(
+            err.to_string().starts_with("config.json: not valid JSON: "),
+            "{err}"
+        );
+        let err = file_error("[1, 2]");
+        assert!(
+            err.to_string().starts_with("config.json: expected a JSON object"),
+            "{err}"
+        );
+        let err = MetricsConfig::from_sources(Some((FILE, b"{\"port\": \xff}")), &no_env).unwrap_err();
+        assert!(err.to_string().starts_with("config.json: not UTF-8"), "{err}");
+        assert_eq!(err.key, "");
+    }
+
+    #[test]
+    fn byte_order_mark_is_tolerated() {
+        assert_eq!(from_file("\u{feff}{\"port\": 9700}").unwrap().port, 9700);
+    }
+
+    #[test]
+    fn hosts() {
+        for good in [
+            "0.0.0.0",
+            "::",
+            "::1",
+            "fe80::1",
+            "localhost",
+            "metrics-1.internal",
+            "a.b.c9",
+            "1abc",
+        ] {
+            assert_eq!(parse_host(good).as_deref(), Some(good));
+        }
+        for bad in [
+            "",
+            "256.1.1.1",
+            "1.2.3",
+            "-a",
+            "a-",
+            "a..b",
+            "a.",
+            "[::1]",
+            "a b",
+            "a_b",
+            "h\u{e9}",
+        ] {
+            assert_eq!(parse_host(bad), None, "{bad}");
+        }
+        assert_eq!(parse_host(&"a".repeat(64)), None);
+        assert!(parse_host(&vec!["a".repeat(63); 4].join(".")).is_none()); // 255 characters
+    }
+
+    #[test]
+    fn prefixes() {
+        for good in ["", "sockudo_", "_x", "A9_"] {
+            assert_eq!(parse_prefix(good).as_deref(), Some(good));
+        }
+        for bad in ["my-company", "9abc", "a:", ":", " ", "é_"] {
+            assert_eq!(parse_prefix(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn listen_addr_brackets_ipv6_only() {
+        let with = |host: &str| MetricsConfig {
+            host: host.into(),
+            ..MetricsConfig::default()
+        };
+        assert_eq!(with("::1").listen_addr(), "[::1]:9601");
+        assert_eq!(with("127.0.0.1").listen_addr(), "127.0.0.1:9601");
+        assert_eq!(with("localhost").listen_addr(), "localhost:9601");
+    }
+
+    #[test]
+    fn long_values_are_cut_short() {
+        let err = env_error("METRICS_HOST", &"x ".repeat(1000));
+        assert!(err.to_string().len() < 200, "{err}");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn any_file_bytes_resolve_or_fail_on_one_line(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+            if let Err(err) = MetricsConfig::from_sources(Some((FILE, &bytes)), &no_env) {
+                prop_assert!(!err.to_string().contains('\n'));
+                prop_assert!(err.to_string().starts_with("config.json: "));
+            }
+        }
+
+        #[test]
+        fn any_metrics_json_resolves_or_fails_on_one_line(
+            port in any::<i64>(), host in ".{0,20}", prefix in ".{0,12}", enabled in any::<bool>()
+        ) {
+            let json = serde_json::json!({"metrics": {
+                "enabled": enabled, "host": host, "port": port, "prometheus": {"prefix": prefix}
+            }});
+            match from_file(&json.to_string()) {
+                Ok(config) => {
+                    prop_assert_eq!(i64::from(config.port), port);
+                    prop_assert_eq!(config.enabled, enabled);
+                }
+                Err(err) => prop_assert!(!err.to_string().contains('\n')),
+            }
+        }
+
+        #[test]
+        fn any_env_value_resolves_or_fails_on_one_line(
+            var in proptest::sample::select(ENV_VARS), value in any::<String>()
+        ) {
+            if let Err(err) = from_env(&[(var, &value)]) {
+                prop_assert!(!err.to_string().contains('\n'));
+                prop_assert_eq!(err.source.as_str(), var);
+            }
+        }
+
+        #[test]
+        fn every_valid_port_is_accepted_from_env(port in 1u16..) {
+            let config = from_env(&[("METRICS_PORT", &port.to_string())]).unwrap();
+            prop_assert_eq!(config.port, port);
+        }
+    }
+}
