@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The one test command (README, and .ci/run): installs the real tools, then runs the Rust tests
+# (unit, golden, real-tool and end-to-end), checks generated/ is fresh, and runs every real
+# validator on every shipped environment's bundle. Any failure stops the run with its name.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "installing the real tools into .tools/ (cached after the first run)"
+./scripts/install-tools.sh
+# shellcheck source=scripts/env.sh
+source ./scripts/env.sh
+
+step "format and lints"
+cargo fmt --all -- --check
+cargo clippy --all-targets --quiet -- -D warnings
+
+step "cargo test (unit, golden, real tools, end to end)"
+cargo test --all-targets --no-fail-fast 2>&1 | tee target/test-output.txt
+cargo test --doc --quiet
+
+step "generated/ is fresh and every environment's bundle passes the real validators"
+cargo build --quiet --bin sockudo-obs
+for profile in environments/*.yaml; do
+  env_name=$(basename "$profile" .yaml)
+  ./target/debug/sockudo-obs generate --env "$env_name" --check
+  ./scripts/validate-bundle.sh "generated/$env_name" "k8s/$env_name"
+done
+
+if [ -f benches/goals.rs ]; then
+  step "benchmarks, short mode (they must build and run; figures come from the full run)"
+  GOALS_QUICK=1 cargo bench --bench goals
+fi
+
+step "all passed"
