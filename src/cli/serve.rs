@@ -1,23 +1,64 @@
-//! `sockudo-obs serve`: run the exporter, optionally with the demo traffic simulator.
+//! `sockudo-obs serve`: run the exporter until Ctrl-C or SIGTERM, optionally with the demo traffic
+//! simulator and its scenario switch.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// The demo simulator's traffic shapes; each abnormal one trips one seed alert.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Scenario {
-    /// Healthy traffic: no alert fires.
-    Normal,
-    /// A burst of 5xx responses (SockudoHighErrorRate).
-    Errors,
-    /// Slow HTTP handling (SockudoHighLatency).
-    Slow,
-    /// More connections than the alert threshold (SockudoHighConnections).
-    Connections,
-    /// A queue backlog (SockudoQueueBacklog).
-    Backlog,
+use sockudo_obs::live::demo::{Demo, SCENARIO_PATH, TICK};
+use sockudo_obs::live::Exporter;
+use sockudo_obs::{Metrics, MetricsConfig};
+
+pub use sockudo_obs::live::demo::Scenario;
+
+pub fn run(config: Option<PathBuf>, demo: Option<Scenario>) -> anyhow::Result<ExitCode> {
+    let config = MetricsConfig::load(config.as_deref())?;
+    if !config.enabled {
+        eprintln!("sockudo-obs: metrics are disabled (metrics.enabled is false); nothing to serve");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let metrics = Metrics::new(&config)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let mut exporter = Exporter::new(metrics.clone());
+        let demo = demo.map(|scenario| Demo::new(&metrics, scenario));
+        if let Some(demo) = &demo {
+            exporter = exporter.with_control(demo.switch().control_route());
+        }
+        let Some(bound) = exporter.bind_configured(&config).await? else {
+            return Ok(ExitCode::SUCCESS);
+        };
+        let addr = bound.local_addr();
+        println!("serving metrics on http://{addr}/metrics");
+        if let Some(demo) = demo {
+            println!(
+                "demo traffic: scenario {}; switch with: curl -d errors http://{addr}{SCENARIO_PATH} \
+                 (normal, errors, slow, connections, backlog)",
+                demo.switch().get().as_str()
+            );
+            demo.spawn(TICK);
+        }
+        bound.run(shutdown_signal()).await?;
+        eprintln!("sockudo-obs: stopped");
+        Ok(ExitCode::SUCCESS)
+    })
 }
 
-pub fn run(_config: Option<PathBuf>, _demo: Option<Scenario>) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not yet implemented")
+/// Completes on Ctrl-C, or on SIGTERM where there is one (containers stop with it).
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
+                () = ctrl_c => {}
+                _ = term.recv() => {}
+            },
+            Err(_) => ctrl_c.await,
+        }
+    }
+    #[cfg(not(unix))]
+    ctrl_c.await;
 }

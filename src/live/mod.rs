@@ -1,5 +1,218 @@
-//! The live side: registers the catalogue in a `prometheus::Registry`, hands out recording
-//! handles and serves `/metrics`. (Stub: the library issue fills this in.)
+//! The live side, linked into the server: [`Metrics`] registers every catalogue metric in its own
+//! `prometheus::Registry`, hands out pre-resolved recording handles, and the [`exporter`] serves
+//! them on `/metrics`.
+//!
+//! ```
+//! use std::time::Duration;
+//! use sockudo_obs::live::{ChannelType, HttpMethod, Metrics};
+//! use sockudo_obs::MetricsConfig;
+//!
+//! # fn main() -> anyhow::Result<()> {
+//! let metrics = Metrics::new(&MetricsConfig::default())?;
+//!
+//! // Resolve once per app (a read-locked lookup after the first time) and keep it in the
+//! // connection's state; each recording call is then one atomic add.
+//! let app = metrics.app("app-1");
+//! app.connection_opened();
+//! app.channel_subscribed(ChannelType::of_channel("presence-room"));
+//! app.message_sent(ChannelType::Public);
+//! app.broadcast(ChannelType::Private, 25);
+//!
+//! let events = metrics.http_route(HttpMethod::Post, "/apps/:app_id/events");
+//! events.request_done(200, Duration::from_millis(12), 2);
+//!
+//! let text = metrics.encode();
+//! assert!(text.contains(r#"sockudo_messages_sent_total{app_id="app-1",channel_type="public"} 1"#));
+//! assert!(text.contains(r#"sockudo_messages_sent_total{app_id="app-1",channel_type="private"} 25"#));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # What each call counts
+//! Failure counters are subsets of their attempt counters (`webhooks_failed` ⊆ `webhooks_sent`,
+//! `queue_jobs_failed` ⊆ `queue_jobs_processed`, `adapter_errors` ⊆ `adapter_operations`,
+//! `rate_limit_triggered` ⊆ `rate_limit_checks`), so `failed / attempts` is a ratio. A broadcast is
+//! counted once, with its fan-out: see [`AppMetrics::broadcast`].
+//!
+//! # When series appear
+//! Resolving a handle creates, at 0, every series it will record, so `rate()` has data from the
+//! first scrape. The families in [`FIRST_USE_FAMILIES`] carry a label whose values cannot be known
+//! in advance; their series appear on first use.
 
-/// Every catalogue metric, registered and ready to record.
-pub struct Metrics {}
+mod adapter;
+mod app;
+mod cache;
+pub mod demo;
+pub mod exporter;
+mod families;
+mod http;
+mod labels;
+mod queue;
+mod resolve;
+
+use std::sync::Arc;
+
+use prometheus::{Encoder, Registry, TextEncoder};
+
+use crate::config::MetricsConfig;
+use families::Families;
+use resolve::HandleCache;
+
+pub use adapter::AdapterMetrics;
+pub use app::{AppMetrics, MAX_WEBHOOK_EVENTS_PER_APP};
+pub use cache::CacheMetrics;
+pub use exporter::{BoundExporter, ControlRoute, Exporter};
+pub use http::RouteMetrics;
+pub use labels::{
+    AdapterOperation, CacheOperation, ChannelType, ErrorType, HttpMethod, LabelValue, LimiterType,
+    UnknownLabelValue,
+};
+pub use queue::QueueMetrics;
+pub use resolve::OVERFLOW_LABEL;
+
+/// Catalogue families (unprefixed) whose series appear on first use rather than when their handle
+/// is resolved: `http_requests_total` (the `status` a route answers with) and the webhook counters
+/// (the `event` names an app's webhooks carry; both counters of an event appear together).
+pub const FIRST_USE_FAMILIES: &[&str] = &[
+    "http_requests_total",
+    "webhooks_sent_total",
+    "webhooks_failed_total",
+];
+
+/// Distinct `app_id` values given their own series; later apps share [`OVERFLOW_LABEL`].
+pub const MAX_APPS: usize = 1000;
+/// Distinct queue, cache and adapter names each, past which names share [`OVERFLOW_LABEL`].
+pub const MAX_NAMES: usize = 64;
+/// Distinct (method, route template) pairs; later routes share the `GET` [`OVERFLOW_LABEL`]
+/// endpoint.
+pub const MAX_ROUTES: usize = 256;
+
+/// Every catalogue metric, registered and ready to record. Cloning is an `Arc` clone.
+#[derive(Clone)]
+pub struct Metrics(Arc<Shared>);
+
+struct Shared {
+    enabled: bool,
+    prefix: String,
+    /// The registry `/metrics` serves. When metrics are disabled the catalogue is registered in a
+    /// private registry instead (recording stays branch-free and goes nowhere), and nothing is
+    /// served.
+    registry: Registry,
+    families: Families,
+    apps: HandleCache<String, AppMetrics>,
+    routes: HandleCache<(HttpMethod, &'static str), RouteMetrics>,
+    queues: HandleCache<String, QueueMetrics>,
+    caches: HandleCache<String, CacheMetrics>,
+    adapters: HandleCache<String, AdapterMetrics>,
+}
+
+impl Metrics {
+    /// Registers the catalogue, under `config.prefix`, in a new registry of its own.
+    pub fn new(config: &MetricsConfig) -> anyhow::Result<Metrics> {
+        Metrics::with_registry(config, Registry::new())
+    }
+
+    /// Registers the catalogue in `registry`, which the host may also use for metrics of its own
+    /// (process metrics, ...): `/metrics` serves everything in it. Fails when a name is taken or
+    /// the prefix makes names invalid.
+    pub fn with_registry(config: &MetricsConfig, registry: Registry) -> anyhow::Result<Metrics> {
+        let families = if config.enabled {
+            Families::register(&registry, &config.prefix)?
+        } else {
+            Families::register(&Registry::new(), &config.prefix)?
+        };
+        Ok(Metrics(Arc::new(Shared {
+            enabled: config.enabled,
+            prefix: config.prefix.clone(),
+            registry,
+            families,
+            apps: HandleCache::names(MAX_APPS),
+            routes: HandleCache::bounded(MAX_ROUTES, (HttpMethod::Get, OVERFLOW_LABEL)),
+            queues: HandleCache::names(MAX_NAMES),
+            caches: HandleCache::names(MAX_NAMES),
+            adapters: HandleCache::names(MAX_NAMES),
+        })))
+    }
+
+    /// False when `metrics.enabled` is off: recording goes nowhere and nothing should be served.
+    pub fn is_enabled(&self) -> bool {
+        self.0.enabled
+    }
+
+    /// The prefix every catalogue name carries.
+    pub fn prefix(&self) -> &str {
+        &self.0.prefix
+    }
+
+    /// The registry `/metrics` serves; register host metrics here.
+    pub fn registry(&self) -> &Registry {
+        &self.0.registry
+    }
+
+    /// The handles of one app; resolved (and zero-initialised) on the first call, a read-locked
+    /// lookup afterwards. Keep the result rather than calling this per message.
+    pub fn app(&self, app_id: &str) -> AppMetrics {
+        let shared = &*self.0;
+        shared
+            .apps
+            .get_or_resolve(app_id, |app_id| AppMetrics::resolve(&shared.families, app_id))
+    }
+
+    /// The handles of one HTTP route. `endpoint` is the route template (`/apps/:app_id/events`),
+    /// never the request path: it is `'static` so that a raw path cannot end up as a label value.
+    pub fn http_route(&self, method: HttpMethod, endpoint: &'static str) -> RouteMetrics {
+        let shared = &*self.0;
+        shared
+            .routes
+            .get_or_resolve(&(method, endpoint), |&(method, endpoint)| {
+                RouteMetrics::resolve(&shared.families, method, endpoint)
+            })
+    }
+
+    /// The handles of one job queue.
+    pub fn queue(&self, name: &str) -> QueueMetrics {
+        let shared = &*self.0;
+        shared
+            .queues
+            .get_or_resolve(name, |name| QueueMetrics::resolve(&shared.families, name))
+    }
+
+    /// The handles of one cache.
+    pub fn cache(&self, name: &str) -> CacheMetrics {
+        let shared = &*self.0;
+        shared
+            .caches
+            .get_or_resolve(name, |name| CacheMetrics::resolve(&shared.families, name))
+    }
+
+    /// The handles of one adapter.
+    pub fn adapter(&self, name: &str) -> AdapterMetrics {
+        let shared = &*self.0;
+        shared
+            .adapters
+            .get_or_resolve(name, |name| AdapterMetrics::resolve(&shared.families, name))
+    }
+
+    /// Appends the Prometheus text exposition of the served registry to `out`; nothing when
+    /// metrics are disabled. For servers that mount `/metrics` on their own router.
+    pub fn encode_to(&self, out: &mut Vec<u8>) -> prometheus::Result<()> {
+        if !self.0.enabled {
+            return Ok(());
+        }
+        TextEncoder::new().encode(&self.0.registry.gather(), out)
+    }
+
+    /// The Prometheus text exposition as a string (empty when metrics are disabled).
+    pub fn encode(&self) -> String {
+        let mut out = Vec::new();
+        // The encoder only fails on a family without series (gather() drops those) or a failing
+        // writer (a Vec never fails); should that change, serve what was written.
+        let result = self.encode_to(&mut out);
+        debug_assert!(result.is_ok(), "{result:?}");
+        String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    }
+}
+
+/// The content type of [`Metrics::encode`]'s output: the text format 0.0.4, in UTF-8 (the
+/// `prometheus` crate's own constant leaves the charset out).
+pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";

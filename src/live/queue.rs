@@ -1,0 +1,64 @@
+//! [`QueueMetrics`]: the recording handle for one named job queue (webhook delivery, ...).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use prometheus::{Histogram, IntCounter, IntGauge};
+
+use super::families::Families;
+use super::resolve::child;
+
+/// Recording handles for one queue, resolved once by [`Metrics::queue`](super::Metrics::queue);
+/// all four series exist, at 0, from then on.
+///
+/// `queue_jobs_processed_total` counts every job that finished, failed or not, and
+/// `queue_jobs_failed_total` the failed subset, so `failed / processed` is the failure ratio.
+#[derive(Clone)]
+pub struct QueueMetrics(Arc<QueueHandles>);
+
+struct QueueHandles {
+    processed: IntCounter,
+    failed: IntCounter,
+    active: IntGauge,
+    duration: Histogram,
+}
+
+impl QueueMetrics {
+    pub(crate) fn resolve(f: &Families, queue: &str) -> QueueMetrics {
+        let queue = &[queue][..];
+        QueueMetrics(Arc::new(QueueHandles {
+            processed: child(&f.queue_jobs_processed, queue),
+            failed: child(&f.queue_jobs_failed, queue),
+            active: child(&f.queue_active_jobs, queue),
+            duration: child(&f.queue_job_duration, queue),
+        }))
+    }
+
+    /// A job was taken up: `queue_active_jobs` goes up until it finishes or fails.
+    pub fn job_started(&self) {
+        self.0.active.inc();
+    }
+
+    /// A started job succeeded after `duration`.
+    pub fn job_finished(&self, duration: Duration) {
+        self.done(duration);
+    }
+
+    /// A started job failed after `duration`; it counts as processed and as failed.
+    pub fn job_failed(&self, duration: Duration) {
+        self.done(duration);
+        self.0.failed.inc();
+    }
+
+    /// Sets `queue_active_jobs` outright, for backends that report their depth (e.g. a Redis list
+    /// length) rather than tracking starts and finishes.
+    pub fn set_active_jobs(&self, jobs: i64) {
+        self.0.active.set(jobs);
+    }
+
+    fn done(&self, duration: Duration) {
+        self.0.active.dec();
+        self.0.processed.inc();
+        self.0.duration.observe(duration.as_secs_f64());
+    }
+}

@@ -1,0 +1,100 @@
+//! `promtool check metrics` on a real scrape after the demo ran: the only complaint allowed is the
+//! documented one, `total_connections` lacking the `_total` suffix. promtool must be installed
+//! (CI puts `.tools/bin` on PATH); without it this test fails rather than passing unchecked.
+
+mod live_common;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use live_common::{request, serve_demo};
+use sockudo_obs::catalogue::CATALOGUE;
+use sockudo_obs::MetricsConfig;
+
+/// promtool from PATH, or from the repository's `.tools/bin`.
+fn promtool() -> PathBuf {
+    let on_path = std::env::var_os("PATH")
+        .map(|path| {
+            std::env::split_paths(&path)
+                .map(|dir| dir.join("promtool"))
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    let local = Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/bin/promtool");
+    on_path
+        .into_iter()
+        .chain([local])
+        .find(|candidate| candidate.is_file())
+        .expect(
+            "promtool is missing: put it on PATH (CI uses .tools/bin; on Debian, \
+             `apt-get install prometheus` provides it). This test never passes without it.",
+        )
+}
+
+fn check_metrics(exposition: &str) -> (bool, Vec<String>) {
+    let mut child = Command::new(promtool())
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(exposition.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let complaints = [output.stdout, output.stderr]
+        .iter()
+        .flat_map(|out| {
+            String::from_utf8_lossy(out)
+                .lines()
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .filter(|line| !line.trim().is_empty())
+        .collect();
+    (output.status.success(), complaints)
+}
+
+#[tokio::test]
+async fn promtool_only_flags_the_documented_naming_exception() {
+    for prefix in ["sockudo_", "my_company_sockudo_"] {
+        let config = MetricsConfig {
+            prefix: prefix.to_string(),
+            ..MetricsConfig::default()
+        };
+        let (server, _demo) = serve_demo(&config).await;
+        let body = request(server.addr, "GET", "/metrics", "").await.body;
+        let (_, complaints) = check_metrics(&body);
+
+        let exceptions: Vec<String> = CATALOGUE
+            .iter()
+            .filter(|def| def.is_naming_exception())
+            .map(|def| def.full_name(prefix))
+            .collect();
+        assert_eq!(exceptions, [format!("{prefix}total_connections")]);
+        assert!(
+            complaints.iter().all(|line| exceptions
+                .iter()
+                .any(|name| line.starts_with(&format!("{name} ")))
+                && line.contains("_total\" suffix")),
+            "unexpected promtool complaints under {prefix}: {complaints:#?}"
+        );
+        assert_eq!(
+            complaints.len(),
+            1,
+            "the exception is still flagged: {complaints:#?}"
+        );
+    }
+}
+
+#[test]
+fn promtool_flags_a_bad_exposition() {
+    // Guards the test above against a promtool that accepts anything.
+    let (ok, complaints) = check_metrics("# TYPE broken counter\nbroken{ 1\n");
+    assert!(!ok && !complaints.is_empty());
+}
