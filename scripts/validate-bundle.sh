@@ -1,0 +1,244 @@
+#!/usr/bin/env bash
+# validate-bundle.sh BUNDLE_DIR [K8S_OVERLAY_DIR]: run every real validator
+# (promtool, amtool, nginx -t, kubectl kustomize + kubernetes-validate +
+# prometheus-operator CRD schemas, tsc against @grafana/schema,
+# docker-compose config, yamllint) on one generated bundle.
+#
+# An absent artifact is skipped with an "absent: ..." line; a present one must
+# pass. Stops at the first failure, naming the file and the tool, exit 1.
+# Tools come from .tools/bin (scripts/install-tools.sh). The checks run on a
+# temporary copy of the bundle, so it is never modified; where a check needs
+# the outside world (a secret file, a DNS name, an env_file) the copy gets a
+# placeholder and a "note:" line says so.
+set -euo pipefail
+
+SCRIPTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(dirname "$SCRIPTS")
+# shellcheck source-path=SCRIPTDIR
+source "$SCRIPTS/env.sh"
+# Kubernetes version whose schemas kubernetes-validate checks core kinds against.
+K8S_SCHEMA_VERSION=${K8S_SCHEMA_VERSION:-1.32.0}
+REQUIRED_TOOLS=(promtool amtool nginx kubectl kubernetes-validate docker-compose yamllint tsc node)
+
+ORIG=""   # the bundle as given
+COPY=""   # the bundle copy the checks run on
+WORK=""
+
+say()  { printf '%s\n' "$*"; }
+note() { say "note: $*"; }
+absent() { say "absent: $*"; }
+pass() { say "ok: $*"; }
+# fail TOOL FILE [OUTPUT]: report and stop.
+fail() {
+  local tool=$1 file=$2 output=${3:-}
+  [[ -n $output ]] && printf '%s\n' "$output" | sed 's/^/  | /' >&2
+  say "validate-bundle: FAIL: $tool rejected $file" >&2
+  exit 1
+}
+# run_check TOOL FILE CMD...: run CMD, pass or fail naming TOOL and FILE.
+run_check() {
+  local tool=$1 file=$2 output
+  shift 2
+  if output=$("$@" 2>&1); then pass "$tool: $file"; else fail "$tool" "$file" "$output"; fi
+}
+rel() { say "${1#"$COPY"/}"; }   # path inside the bundle, for messages
+in_dir() { (cd "$1" && "${@:2}"); }   # in_dir DIR CMD...: run CMD inside DIR
+kustomize_to() { kubectl kustomize "$1" > "$2"; }   # kustomize_to DIR OUT
+
+require_tools() {
+  local t missing=()
+  for t in "${REQUIRED_TOOLS[@]}"; do command -v "$t" >/dev/null || missing+=("$t"); done
+  [[ ${#missing[@]} -eq 0 ]] || { say "validate-bundle: missing ${missing[*]}; run scripts/install-tools.sh" >&2; exit 2; }
+}
+
+# Point every `*_file:` key (password_file, credentials_file, ca_file, ...) of
+# a YAML file whose target does not exist at an empty placeholder file, so the
+# config check sees a readable file where the deployment will mount a secret.
+stub_missing_file_refs() {
+  local file=$1 dir placeholder="$WORK/placeholder-file" line prefix value path stubbed=()
+  local key_re='^([[:space:]-]*[A-Za-z0-9_]+_file:[[:space:]]*)(["'"'"']?)([^"'"'"'#[:space:]]+)(["'"'"']?)[[:space:]]*(#.*)?$'
+  dir=$(dirname "$file")
+  : > "$placeholder"
+  while IFS= read -r line || [[ -n $line ]]; do
+    if [[ $line =~ $key_re ]]; then
+      prefix=${BASH_REMATCH[1]} value=${BASH_REMATCH[3]}
+      path=$value
+      [[ $path == /* ]] || path="$dir/$path"
+      if [[ ! -e $path ]]; then
+        stubbed+=("$value")
+        line="$prefix$placeholder"
+      fi
+    fi
+    printf '%s\n' "$line"
+  done < "$file" > "$file.stubbed"
+  mv "$file.stubbed" "$file"
+  for value in "${stubbed[@]}"; do
+    note "$(rel "$file"): $value does not exist here; checked with an empty placeholder"
+  done
+}
+
+check_prometheus() {
+  local dir="$COPY/prometheus" f found
+  if [[ -f $dir/prometheus.yml ]]; then
+    stub_missing_file_refs "$dir/prometheus.yml"
+    run_check "promtool check config" prometheus/prometheus.yml \
+      in_dir "$dir" promtool check config prometheus.yml
+  else
+    absent prometheus/prometheus.yml
+  fi
+  found=false
+  for f in "$dir"/rules/*.yml "$dir"/rules/*.yaml; do
+    [[ -f $f ]] || continue
+    found=true
+    run_check "promtool check rules" "$(rel "$f")" promtool check rules --lint-fatal "$f"
+  done
+  $found || absent prometheus/rules/*.yml
+  found=false
+  for f in "$dir"/tests/*.yml "$dir"/tests/*.yaml; do
+    [[ -f $f ]] || continue
+    found=true
+    run_check "promtool test rules" "$(rel "$f")" \
+      in_dir "$(dirname "$f")" promtool test rules "$(basename "$f")"
+  done
+  $found || absent prometheus/tests/*.yml
+}
+
+check_alertmanager() {
+  local f="$COPY/alertmanager/alertmanager.yml"
+  [[ -f $f ]] || { absent alertmanager/alertmanager.yml; return 0; }
+  stub_missing_file_refs "$f"
+  run_check "amtool check-config" alertmanager/alertmanager.yml \
+    in_dir "$(dirname "$f")" amtool check-config "$(basename "$f")"
+}
+
+# nginx -t on a minimal nginx.conf (pid, logs and temp paths inside a
+# private prefix) that includes the generated server{} block inside http{}.
+# (auth_basic_user_file is read per request, not by nginx -t, so no dummy
+# htpasswd is needed.)
+# An upstream host that does not resolve here (a compose service name) makes
+# nginx -t fail; such hosts are rewritten to 127.0.0.1 in the copy, with a note.
+check_nginx() {
+  local conf="$COPY/nginx/sockudo-metrics.conf" prefix="$WORK/nginx" output host _
+  [[ -f $conf ]] || { absent nginx/sockudo-metrics.conf; return 0; }
+  mkdir -p "$prefix"
+  cat > "$prefix/nginx.conf" <<EOF
+pid $prefix/nginx.pid;
+error_log $prefix/error.log;
+events {}
+http {
+    access_log off;
+    client_body_temp_path $prefix/client_body;
+    proxy_temp_path $prefix/proxy;
+    fastcgi_temp_path $prefix/fastcgi;
+    uwsgi_temp_path $prefix/uwsgi;
+    scgi_temp_path $prefix/scgi;
+    include $conf;
+}
+EOF
+  for _ in 1 2 3 4 5 6 7 8; do
+    if output=$(nginx -e "$prefix/error.log" -p "$prefix" -c "$prefix/nginx.conf" -t 2>&1); then
+      pass "nginx -t: nginx/sockudo-metrics.conf"
+      return 0
+    fi
+    [[ $output =~ host\ not\ found\ in\ upstream\ \"([^\":]+)(:[0-9]+)?\" ]] || break
+    host=${BASH_REMATCH[1]}
+    cp "$conf" "$conf.before"
+    sed -i -E "s#(://|server[[:space:]]+)${host//./\\.}([:/;[:space:]])#\\1127.0.0.1\\2#g" "$conf"
+    cmp -s "$conf" "$conf.before" && break
+    note "nginx/sockudo-metrics.conf: upstream host '$host' does not resolve here; checked as 127.0.0.1"
+  done
+  fail "nginx -t" nginx/sockudo-metrics.conf "$output"
+}
+
+check_grafana() {
+  local dir="$ORIG/grafana/dashboards"   # read-only check: tsc messages then name the real files
+  if compgen -G "$dir/*.json" >/dev/null; then
+    run_check "tsc (@grafana/schema Dashboard)" "grafana/dashboards/*.json" "$SCRIPTS/check-dashboards.sh" "$dir"
+  else
+    absent grafana/dashboards/*.json
+  fi
+  # grafana/provisioning/*.yml have no offline validator beyond yamllint (check_yaml).
+}
+
+# kustomize build, then: core kinds -> kubernetes-validate --strict (a kind
+# without a schema fails); monitoring.coreos.com kinds -> CRD schemas and tsc
+# (scripts/validate-crds.mjs); PrometheusRule specs -> promtool check rules.
+check_k8s() {
+  local overlay=${1:-} dir label out="$WORK/k8s" f
+  if [[ -n $overlay ]]; then
+    dir=$overlay label=$overlay
+  else
+    dir="$ORIG/k8s" label=k8s   # the original: kustomize refuses files outside its root
+  fi
+  [[ -f $dir/kustomization.yaml || -f $dir/kustomization.yml || -f $dir/Kustomization ]] \
+    || { absent "$label/kustomization.yaml"; return 0; }
+  mkdir -p "$out"
+  run_check "kubectl kustomize" "$label" kustomize_to "$dir" "$out/all.yaml"
+  run_check "validate-crds.mjs (@kubernetes-models/prometheus-operator)" "$label" \
+    node "$SCRIPTS/validate-crds.mjs" "$out/all.yaml" --core-out "$out/core.yaml" --rules-dir "$out/rules" --ts-dir "$out/ts"
+  if compgen -G "$out/ts/*.ts" >/dev/null; then
+    run_check "tsc (prometheus-operator types, unknown fields)" "$label" "$SCRIPTS/typecheck.sh" "$out/ts"
+  fi
+  for f in "$out"/rules/*.yml; do
+    [[ -f $f ]] || continue
+    run_check "promtool check rules" "$label: PrometheusRule $(basename "$f" .yml)" promtool check rules --lint-fatal "$f"
+  done
+  if [[ -s $out/core.yaml ]]; then
+    local output
+    output=$(kubernetes-validate --strict --quiet -k "$K8S_SCHEMA_VERSION" "$out/core.yaml" 2>&1) \
+      || fail "kubernetes-validate --strict" "$label" "$output"
+    grep -q "Couldn't find schema" <<<"$output" && fail "kubernetes-validate --strict (no schema for a core kind)" "$label" "$output"
+    pass "kubernetes-validate --strict (k8s $K8S_SCHEMA_VERSION): $label"
+  fi
+}
+
+# docker-compose config -q; a missing env_file is created empty in the copy.
+check_compose() {
+  local dir="$COPY/compose" output missing _
+  [[ -f $dir/docker-compose.yml ]] || { absent compose/docker-compose.yml; return 0; }
+  for _ in $(seq 1 20); do
+    if output=$(cd "$dir" && docker-compose -f docker-compose.yml config -q 2>&1); then
+      pass "docker-compose config -q: compose/docker-compose.yml"
+      return 0
+    fi
+    [[ $output =~ env\ file\ ([^[:space:]]+)\ not\ found ]] || break
+    missing=${BASH_REMATCH[1]}
+    [[ $missing == "$COPY"/* && ! -e $missing ]] || break
+    mkdir -p "$(dirname "$missing")"
+    : > "$missing"
+    note "compose/docker-compose.yml: env_file $(rel "$missing") does not exist here; checked as an empty file"
+  done
+  fail "docker-compose config -q" compose/docker-compose.yml "$output"
+}
+
+check_yaml() {
+  local files=()
+  mapfile -t files < <(cd "$ORIG" && find . -type f \( -name '*.yml' -o -name '*.yaml' \) | sed 's#^\./##' | sort)
+  [[ ${#files[@]} -gt 0 ]] || { absent "*.yml / *.yaml"; return 0; }
+  local f
+  for f in "${files[@]}"; do
+    run_check "yamllint --strict" "$f" yamllint --strict -c "$REPO_ROOT/.yamllint.yml" "$ORIG/$f"
+  done
+}
+
+main() {
+  [[ $# -ge 1 && $# -le 2 && -d $1 ]] || { say "usage: $0 BUNDLE_DIR [K8S_OVERLAY_DIR]" >&2; exit 2; }
+  [[ $# -lt 2 || -d $2 ]] || { say "validate-bundle: $2 is not a directory" >&2; exit 2; }
+  require_tools
+  ORIG=$(cd "$1" && pwd)
+  WORK=$(mktemp -d)
+  trap 'rm -rf "$WORK"' EXIT
+  COPY="$WORK/bundle"
+  cp -a "$ORIG" "$COPY"
+  say "validating $ORIG"
+  check_yaml
+  check_prometheus
+  check_alertmanager
+  check_nginx
+  check_grafana
+  check_k8s "${2:+$(cd "$2" && pwd)}"
+  check_compose
+  say "validate-bundle: all present artifacts passed"
+}
+
+main "$@"
