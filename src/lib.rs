@@ -19,3 +19,8 @@ pub mod live;
 pub use config::MetricsConfig;
 pub use error::UsageError;
 pub use live::Metrics;
+
+/// The README's examples compile and run as doctests, so the front door cannot rot.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
