@@ -99,7 +99,8 @@ struct DashboardDoc {
 /// The server's own defaults, for the config section of METRICS.md.
 #[derive(Debug, Serialize)]
 struct ConfigDefaults {
-    enabled: bool,
+    /// As the JSON spells it (templates would print a bool as `True`).
+    enabled: String,
     host: String,
     port: u16,
     prefix: String,
@@ -170,7 +171,7 @@ impl DocsContext {
             datasource_url: profile.grafana.datasource_url.clone(),
             runbook_url: profile.docs.runbook_url.clone(),
             defaults: ConfigDefaults {
-                enabled: defaults.enabled,
+                enabled: defaults.enabled.to_string(),
                 host: defaults.host,
                 port: defaults.port,
                 prefix: defaults.prefix,
