@@ -12,7 +12,7 @@ use promql_parser::parser::{self, AggregateExpr, BinaryExpr, Call, Expr, LabelMo
 
 use super::Problem;
 use crate::bundle::model::Model;
-use crate::catalogue::{Kind, MetricDef, SeriesSuffix, CATALOGUE};
+use crate::catalogue::{resolve_in, Kind, MetricDef, SeriesSuffix, CATALOGUE};
 
 /// Labels every scraped series carries, whatever the metric.
 const TARGET_LABELS: [&str; 2] = ["job", "instance"];
@@ -108,25 +108,10 @@ impl<'a> Scope<'a> {
         if let Some(recorded) = self.recorded.get(name) {
             return Series::Recorded(recorded);
         }
-        let Some(bare) = name.strip_prefix(self.prefix.as_str()) else {
-            return Series::Unknown;
-        };
-        let find = |n: &str| self.catalogue.iter().find(|m| m.name == n).copied();
-        if let Some(def) = find(bare) {
-            return Series::Catalogue(def, SeriesSuffix::None);
+        match resolve_in(self.catalogue, &self.prefix, name) {
+            Some((def, suffix)) => Series::Catalogue(*def, suffix),
+            None => Series::Unknown,
         }
-        for (suffix, tag) in [
-            ("_bucket", SeriesSuffix::Bucket),
-            ("_sum", SeriesSuffix::Sum),
-            ("_count", SeriesSuffix::Count),
-        ] {
-            if let Some(def) = bare.strip_suffix(suffix).and_then(find) {
-                if def.kind == Kind::Histogram {
-                    return Series::Catalogue(def, tag);
-                }
-            }
-        }
-        Series::Unknown
     }
 
     /// The catalogue metric a recording rule name's middle part refers to: the exposed name, or
@@ -262,12 +247,7 @@ impl<'a> Scope<'a> {
 
 /// Checks one expression. `file` and `item` only label the problems.
 pub fn check_expr(scope: &Scope<'_>, file: &str, item: &str, expr: &str) -> Vec<Problem> {
-    let mut walker = Walker {
-        scope,
-        file,
-        item,
-        problems: Vec::new(),
-    };
+    let mut walker = Walker::new(scope, file, item);
     match parser::parse(expr) {
         Ok(ast) => walker.visit(&ast, Context::default()),
         Err(err) => walker.report(format!("does not parse: {err} (in `{expr}`)")),
@@ -278,12 +258,7 @@ pub fn check_expr(scope: &Scope<'_>, file: &str, item: &str, expr: &str) -> Vec<
 /// Checks a bare series selector (a federation `match[]`): its metric and label names only, since
 /// it selects raw series rather than computing anything.
 pub fn check_selector(scope: &Scope<'_>, file: &str, item: &str, selector: &str) -> Vec<Problem> {
-    let mut walker = Walker {
-        scope,
-        file,
-        item,
-        problems: Vec::new(),
-    };
+    let mut walker = Walker::new(scope, file, item);
     match parser::parse(selector) {
         Ok(Expr::VectorSelector(vs)) => walker.selector(&vs, Context::presence()),
         Ok(_) => walker.report(format!("`{selector}` is not a series selector")),
@@ -317,7 +292,16 @@ struct Walker<'s, 'a> {
     problems: Vec<Problem>,
 }
 
-impl Walker<'_, '_> {
+impl<'s, 'a> Walker<'s, 'a> {
+    fn new(scope: &'s Scope<'a>, file: &'s str, item: &'s str) -> Walker<'s, 'a> {
+        Walker {
+            scope,
+            file,
+            item,
+            problems: Vec::new(),
+        }
+    }
+
     fn report(&mut self, message: String) {
         self.problems.push(Problem {
             file: self.file.to_string(),
