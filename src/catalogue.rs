@@ -505,6 +505,17 @@ pub fn find(name: &str) -> Option<&'static MetricDef> {
 /// Resolves an exposed series name (`prefix + name`, or a histogram's `_bucket`/`_sum`/`_count`
 /// series) to its catalogue entry and the suffix it carried.
 pub fn resolve(prefix: &str, series: &str) -> Option<(&'static MetricDef, SeriesSuffix)> {
+    resolve_in(CATALOGUE, prefix, series)
+}
+
+/// [`resolve`] against another table (the bundle check takes the catalogue as a parameter so a
+/// test can rename a metric and watch the specs break).
+pub fn resolve_in<'c>(
+    catalogue: &'c [MetricDef],
+    prefix: &str,
+    series: &str,
+) -> Option<(&'c MetricDef, SeriesSuffix)> {
+    let find = |name: &str| catalogue.iter().find(|m| m.name == name);
     let bare = series.strip_prefix(prefix)?;
     if let Some(def) = find(bare) {
         return Some((def, SeriesSuffix::None));
