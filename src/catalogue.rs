@@ -543,6 +543,32 @@ pub enum SeriesSuffix {
     Count,
 }
 
+/// Moves `text` from the default prefix to `prefix`: `sockudo_` is replaced wherever it starts an
+/// identifier, i.e. is not preceded by `[A-Za-z0-9_]`. A `:` before it is fine, so recording rule
+/// names like `app_id:sockudo_messages_sent:rate5m` move too.
+pub fn respell_prefix(text: &str, prefix: &str) -> String {
+    if prefix == DEFAULT_PREFIX {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    let mut previous: Option<char> = None;
+    while !rest.is_empty() {
+        let starts_identifier = !previous.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+        if starts_identifier && rest.starts_with(DEFAULT_PREFIX) {
+            out.push_str(prefix);
+            rest = &rest[DEFAULT_PREFIX.len()..];
+            previous = Some('_');
+            continue;
+        }
+        let c = rest.chars().next().expect("not empty");
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+        previous = Some(c);
+    }
+    out
+}
+
 /// True when `name` is a valid Prometheus metric name (`[a-zA-Z_:][a-zA-Z0-9_:]*`).
 pub fn is_valid_metric_name(name: &str) -> bool {
     let mut chars = name.chars();
@@ -671,6 +697,16 @@ mod tests {
             .map(|m| m.name)
             .collect();
         assert_eq!(exceptions, ["total_connections"]);
+    }
+
+    #[test]
+    fn prefix_moves_only_where_an_identifier_starts() {
+        let text = r#"job_instance:sockudo_http_requests:rate5m / sum(rate(sockudo_x_total{job="sockudo"}[5m])) + not_sockudo_y"#;
+        assert_eq!(
+            respell_prefix(text, "my_company_sockudo_"),
+            r#"job_instance:my_company_sockudo_http_requests:rate5m / sum(rate(my_company_sockudo_x_total{job="sockudo"}[5m])) + not_sockudo_y"#
+        );
+        assert_eq!(respell_prefix(text, DEFAULT_PREFIX), text);
     }
 
     #[test]

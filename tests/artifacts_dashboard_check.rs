@@ -47,6 +47,11 @@ fn bad_spec() -> String {
         Some("s"),
         r#"histogram_quantile(0.9, sum by (le) (sockudo_http_request_duration_seconds_bucket{job=~"$job", instance=~"$instance"}))"#,
     );
+    spec += &panel(
+        "Misspelt metric",
+        Some("short"),
+        &format!("sum(sockudo_active_conections{{{FILTER}}})"),
+    );
     spec
 }
 
@@ -84,20 +89,26 @@ fn each_broken_rule_is_reported_with_its_panel() {
     assert_rejected(
         &problems,
         "Counter without rate",
-        "counter sockudo_total_connections outside rate",
+        "counter sockudo_total_connections used outside rate",
     );
     assert_rejected(&problems, "Fixed range", "use [$__rate_interval]");
     assert_rejected(&problems, "No instance filter", r#"lacks instance=~"$instance""#);
     assert_rejected(
         &problems,
         "Histogram bucket without rate",
-        "counter sockudo_http_request_duration_seconds_bucket outside rate",
+        "counter sockudo_http_request_duration_seconds_bucket used outside rate",
     );
-    let bad: Vec<_> = problems
+    assert_rejected(&problems, "Misspelt metric", "sockudo_active_conections");
+    let broken_panels: std::collections::BTreeSet<_> = problems
         .iter()
         .filter(|p| p.file == "dashboards/bad.yaml")
+        .map(|p| p.item.as_str())
         .collect();
-    assert_eq!(bad.len(), 5, "exactly one problem per broken panel: {bad:?}");
+    assert_eq!(
+        broken_panels.len(),
+        6,
+        "every broken panel, and only those: {broken_panels:?}"
+    );
 }
 
 #[test]

@@ -291,12 +291,8 @@ fn the_compose_stack_has_no_version_key_and_mounts_the_bundle() {
             for volume in service["volumes"].as_sequence().into_iter().flatten() {
                 let source = volume.as_str().unwrap().split(':').next().unwrap();
                 if let Some(bundle_path) = source.strip_prefix("../") {
-                    // prometheus/ and alertmanager/ come from the Prometheus-side renderers, which
-                    // are stubs on this branch; drop this exemption once they render.
                     let rendered = output.get(bundle_path).is_some()
-                        || output.paths().any(|p| p.starts_with(&format!("{bundle_path}/")))
-                        || bundle_path.starts_with("prometheus/")
-                        || bundle_path.starts_with("alertmanager/");
+                        || output.paths().any(|p| p.starts_with(&format!("{bundle_path}/")));
                     assert!(rendered, "{env}: compose mounts {source}, which the bundle lacks");
                 }
             }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::profile::{parse_yaml, Profile};
 use super::source::{Folder, Source};
-use crate::catalogue::DEFAULT_PREFIX;
+use crate::catalogue::respell_prefix;
 
 /// Every dashboard of the bundle, in file-name order.
 #[derive(Debug, Clone, Default)]
@@ -157,14 +157,14 @@ impl DashboardSpec {
     fn resolve(&mut self, profile: &Profile) {
         let prefix = &profile.metrics.prefix;
         let adapt = |expr: &str| {
-            let expr = with_prefix(expr, prefix);
+            let expr = respell_prefix(expr, prefix);
             if profile.grafana.cluster_variable {
                 expr.replace(JOB_MATCHER, CLUSTER_AND_JOB_MATCHERS)
             } else {
                 expr
             }
         };
-        self.variable_metric = with_prefix(&self.variable_metric, prefix);
+        self.variable_metric = respell_prefix(&self.variable_metric, prefix);
         for panel in self.rows.iter_mut().flat_map(|r| r.panels.iter_mut()) {
             for query in &mut panel.queries {
                 query.expr = adapt(&query.expr);
@@ -174,48 +174,5 @@ impl DashboardSpec {
 
     pub fn panels(&self) -> impl Iterator<Item = &PanelSpec> {
         self.rows.iter().flat_map(|r| r.panels.iter())
-    }
-}
-
-/// Respells metric names written with the default `sockudo_` prefix under `prefix`: every
-/// `sockudo_` that starts an identifier (not preceded by `[A-Za-z0-9_]`; a preceding `:`, as in a
-/// recording rule name, still counts as a start).
-pub fn with_prefix(expr: &str, prefix: &str) -> String {
-    if prefix == DEFAULT_PREFIX {
-        return expr.to_string();
-    }
-    let mut out = String::with_capacity(expr.len());
-    let mut rest = expr;
-    let mut previous: Option<char> = None;
-    while let Some(at) = rest.find(DEFAULT_PREFIX) {
-        let before = &rest[..at];
-        let starts_identifier = before
-            .chars()
-            .next_back()
-            .or(previous)
-            .map_or(true, |c| !(c.is_ascii_alphanumeric() || c == '_'));
-        out.push_str(before);
-        out.push_str(if starts_identifier { prefix } else { DEFAULT_PREFIX });
-        previous = Some('_');
-        rest = &rest[at + DEFAULT_PREFIX.len()..];
-    }
-    out.push_str(rest);
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn prefix_is_replaced_only_where_an_identifier_starts() {
-        assert_eq!(
-            with_prefix(
-                "sum(rate(sockudo_a_total[1m])) / job:sockudo_b:rate5m + x_sockudo_c + sockudo_sockudo_d",
-                "acme_"
-            ),
-            "sum(rate(acme_a_total[1m])) / job:acme_b:rate5m + x_sockudo_c + acme_sockudo_d"
-        );
-        assert_eq!(with_prefix("sockudo_x", DEFAULT_PREFIX), "sockudo_x");
     }
 }

@@ -1,6 +1,6 @@
 //! Alerting and recording rule specs (`alerts/*.yaml`), resolved for one environment: the
 //! profile's thresholds and `for` durations applied, placeholders filled in, metric names under the
-//! active prefix. Specs are written against the default prefix `sockudo_`; [`rewrite_prefix`] moves
+//! active prefix. Specs are written against the default prefix `sockudo_`; [`respell_prefix`] moves
 //! them to the active one so the check sees exactly what Prometheus will run.
 //!
 //! A spec file holds a `recording:` list and an `alerts:` list. Each alert carries its runbook and
@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use super::profile::{Profile, PromDuration};
 use super::source::{Folder, Source, SourceFile};
-use crate::catalogue::DEFAULT_PREFIX;
+use crate::catalogue::respell_prefix;
 use crate::error::UsageError;
 
 /// The placeholder an alert's `expr` holds where its (possibly overridden) threshold goes.
@@ -217,8 +217,8 @@ impl RuleSet {
             for rule in &mut file.recording {
                 let filled = fill(&rule.expr, None, job, None)
                     .map_err(|msg| UsageError(format!("{}: {}: {msg}", file.path, rule.record)))?;
-                rule.record = rewrite_prefix(&rule.record, prefix);
-                rule.expr = rewrite_prefix(&filled, prefix);
+                rule.record = respell_prefix(&rule.record, prefix);
+                rule.expr = respell_prefix(&filled, prefix);
             }
             for alert in &mut file.alerts {
                 alert
@@ -280,7 +280,7 @@ impl AlertRule {
             });
         }
         let for_ = self.for_.clone();
-        self.expr = rewrite_prefix(&fill(&self.expr, threshold, job, None)?, prefix);
+        self.expr = respell_prefix(&fill(&self.expr, threshold, job, None)?, prefix);
         for text in [&mut self.summary, &mut self.description].into_iter().flatten() {
             *text = fill(text, threshold, job, for_.as_ref())?;
         }
@@ -288,7 +288,7 @@ impl AlertRule {
         let jinja = FixtureTemplates::new(threshold);
         for test in &mut self.tests {
             for input in &mut test.input_series {
-                input.series = rewrite_prefix(&fill(&input.series, threshold, job, None)?, prefix);
+                input.series = respell_prefix(&fill(&input.series, threshold, job, None)?, prefix);
                 input.values = jinja.render(&input.values)?;
             }
             for expected in &mut test.fires {
@@ -382,32 +382,6 @@ fn fill(
             ))
         }
     }
-}
-
-/// Moves `text` from the default prefix to `prefix`: `sockudo_` is replaced wherever it starts an
-/// identifier, i.e. is not preceded by `[A-Za-z0-9_]`. A `:` before it is fine, so recording rule
-/// names like `app_id:sockudo_messages_sent:rate5m` move too.
-pub fn rewrite_prefix(text: &str, prefix: &str) -> String {
-    if prefix == DEFAULT_PREFIX {
-        return text.to_string();
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    let mut previous: Option<char> = None;
-    while !rest.is_empty() {
-        let starts_identifier = !previous.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
-        if starts_identifier && rest.starts_with(DEFAULT_PREFIX) {
-            out.push_str(prefix);
-            rest = &rest[DEFAULT_PREFIX.len()..];
-            previous = Some('_');
-            continue;
-        }
-        let c = rest.chars().next().expect("not empty");
-        out.push(c);
-        rest = &rest[c.len_utf8()..];
-        previous = Some(c);
-    }
-    out
 }
 
 /// One `{{ ... }}` action of an annotation template. Only these are supported, so the promtool
@@ -537,16 +511,6 @@ fn trim_fraction(number: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn prefix_moves_only_where_an_identifier_starts() {
-        let text = r#"job_instance:sockudo_http_requests:rate5m / sum(rate(sockudo_x_total{job="sockudo"}[5m])) + not_sockudo_y"#;
-        assert_eq!(
-            rewrite_prefix(text, "my_company_sockudo_"),
-            r#"job_instance:my_company_sockudo_http_requests:rate5m / sum(rate(my_company_sockudo_x_total{job="sockudo"}[5m])) + not_sockudo_y"#
-        );
-        assert_eq!(rewrite_prefix(text, DEFAULT_PREFIX), text);
-    }
 
     #[test]
     fn templates_render_as_go_would() {

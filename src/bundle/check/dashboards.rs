@@ -10,11 +10,11 @@ use std::time::Duration;
 use promql_parser::label::{MatchOp, Matcher};
 use promql_parser::parser::{self, Expr, VectorSelector};
 
-use super::Problem;
+use super::{promql, Problem};
 use crate::bundle::dashboards::{Dashboard, PanelSpec};
 use crate::bundle::model::Model;
 use crate::bundle::render::{grafana, k8s};
-use crate::catalogue::{self, Kind, SeriesSuffix};
+use crate::catalogue::{self, SeriesSuffix};
 
 /// `kubectl apply` keeps the whole object in an annotation capped at 256 KiB; stay well below.
 pub const CONFIGMAP_BUDGET_BYTES: usize = 200 * 1024;
@@ -48,30 +48,20 @@ pub fn check(model: &Model) -> Vec<Problem> {
                 for message in query_problems(model, &query.expr) {
                     report(&item, message);
                 }
-                problems_from_catalogue(model, dashboard, panel, &query.expr, &mut report);
+                for problem in catalogue_problems(model, &dashboard.file, &query.expr) {
+                    report(&item, problem.message);
+                }
             }
         }
     }
     problems
 }
 
-fn problems_from_catalogue(
-    model: &Model,
-    dashboard: &Dashboard,
-    panel: &PanelSpec,
-    expr: &str,
-    report: &mut impl FnMut(&str, String),
-) {
-    for problem in catalogue_problems(model, &dashboard.file, &panel.title, expr) {
-        report(&problem.item, problem.message);
-    }
-}
-
-/// The catalogue check of one query: unknown metrics, unknown labels, values outside a label's
-/// domain.
-// wired to check::promql::check_expr at merge
-fn catalogue_problems(_model: &Model, _file: &str, _panel: &str, _expr: &str) -> Vec<Problem> {
-    Vec::new()
+/// The catalogue check of one query (unknown metrics, unknown labels, counters outside `rate`,
+/// quantiles of unaggregated buckets), shared with the rules.
+fn catalogue_problems(model: &Model, file: &str, expr: &str) -> Vec<Problem> {
+    let parseable = expr.replace("$__rate_interval", RATE_INTERVAL_STAND_IN);
+    promql::check_expr(&promql::Scope::new(model), file, "", &parseable)
 }
 
 /// Rules about the dashboard as a whole, checked on the JSON the renderer would write.
@@ -172,7 +162,7 @@ impl Walk<'_> {
     /// `in_counter_function` is true for the direct argument of rate/irate/increase.
     fn expr(&mut self, expr: &Expr, in_counter_function: bool) {
         match expr {
-            Expr::VectorSelector(vs) => self.selector(vs, in_counter_function),
+            Expr::VectorSelector(vs) => self.selector(vs),
             Expr::MatrixSelector(ms) => {
                 if in_counter_function && ms.range != Duration::from_secs(RATE_INTERVAL_STAND_IN_SECS) {
                     self.problems.push(format!(
@@ -180,7 +170,7 @@ impl Walk<'_> {
                         ms.vs.name.as_deref().unwrap_or("a selector")
                     ));
                 }
-                self.selector(&ms.vs, in_counter_function);
+                self.selector(&ms.vs);
             }
             Expr::Call(call) => {
                 let takes_counter = COUNTER_FUNCTIONS.contains(&call.func.name);
@@ -205,18 +195,11 @@ impl Walk<'_> {
         }
     }
 
-    fn selector(&mut self, vs: &VectorSelector, in_counter_function: bool) {
+    fn selector(&mut self, vs: &VectorSelector) {
         let Some(name) = &vs.name else { return };
-        let Some((def, suffix)) = catalogue::resolve(self.model.prefix(), name) else {
+        let Some((def, _)) = catalogue::resolve(self.model.prefix(), name) else {
             return;
         };
-        let counts_up =
-            def.kind == Kind::Counter || (def.kind == Kind::Histogram && suffix != SeriesSuffix::None);
-        if counts_up && !in_counter_function {
-            self.problems.push(format!(
-                "counter {name} outside rate/irate/increase (its raw value only says how long the process has run)"
-            ));
-        }
         let mut required = vec!["job", "instance"];
         if def.has_label("app_id") {
             required.push("app_id");

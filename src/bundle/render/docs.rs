@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::k8s::POD_MONITOR_COMPONENT;
 use crate::bundle::model::Model;
 use crate::bundle::output::Output;
+use crate::bundle::rules::Runbook;
 use crate::bundle::templates;
 use crate::catalogue::{Domain, Group, CATALOGUE};
 use crate::config::MetricsConfig;
@@ -47,23 +48,33 @@ pub fn runbook_anchor(alert: &str) -> String {
         .to_ascii_lowercase()
 }
 
-/// The alerts of the bundle, in rule-file order.
-// wired to model.rules (the RuleSet's alerts) at merge; until then the seed page's five alerts
-fn runbook_entries(_model: &Model) -> Vec<RunbookEntry> {
-    let entry = |name: &str, severity: &str, summary: &str, runbook: &str| RunbookEntry {
-        name: name.into(),
-        severity: severity.into(),
-        summary: summary.into(),
-        description: String::new(),
-        runbook: runbook.into(),
-    };
-    vec![
-        entry("SockudoInstanceDown", "critical", "A Sockudo instance cannot be scraped.", "Check the pod or process, then the proxy and the network path from Prometheus."),
-        entry("SockudoHighErrorRate", "warning", "The HTTP API answers with many 5xx responses.", "Look at the Routes table for the failing route; check the adapter and the app store."),
-        entry("SockudoHighLatency", "warning", "HTTP API latency is high.", "Compare p95 by route with adapter latency; a slow adapter slows every publish."),
-        entry("SockudoHighConnections", "warning", "An instance holds more connections than planned.", "Check the spread across instances and scale out, or raise the threshold if the growth is expected."),
-        entry("SockudoQueueBacklog", "warning", "Queue jobs are piling up.", "Check failed jobs and job duration; add workers or fix the failing consumer."),
-    ]
+/// The alerts of the bundle, in rule-file order, each with its runbook as Markdown.
+fn runbook_entries(model: &Model) -> Vec<RunbookEntry> {
+    model
+        .rules
+        .alerts()
+        .map(|(_, alert)| RunbookEntry {
+            name: alert.name.clone(),
+            severity: alert.severity.clone().unwrap_or_default(),
+            summary: alert.summary.clone().unwrap_or_default(),
+            description: alert.description.clone().unwrap_or_default(),
+            runbook: alert.runbook.as_ref().map(runbook_markdown).unwrap_or_default(),
+        })
+        .collect()
+}
+
+fn runbook_markdown(runbook: &Runbook) -> String {
+    let sections = [
+        ("Meaning", &runbook.meaning),
+        ("Impact", &runbook.impact),
+        ("Diagnosis", &runbook.diagnosis),
+        ("Mitigation", &runbook.mitigation),
+    ];
+    let parts: Vec<String> = sections
+        .iter()
+        .map(|(heading, text)| format!("**{heading}.** {}", text.trim()))
+        .collect();
+    parts.join("\n\n")
 }
 
 #[derive(Debug, Serialize)]

@@ -87,8 +87,6 @@ pub struct Variable {
     pub query: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub datasource: Option<DatasourceRef>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub definition: Option<String>,
     /// 2: refresh the values when the time range changes.
     pub refresh: u8,
     pub multi: bool,
@@ -98,7 +96,10 @@ pub struct Variable {
     pub sort: u8,
     pub hide: u8,
     pub regex: String,
-    pub current: Value,
+    /// Absent lets Grafana pick its default (the default datasource); `@grafana/schema` requires
+    /// `text` and `value` whenever it is present.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current: Option<Value>,
     pub options: Vec<Value>,
 }
 
@@ -229,7 +230,6 @@ fn variables(model: &Model, metric: &str) -> Vec<Variable> {
         kind: "datasource",
         query: "prometheus".into(),
         datasource: None,
-        definition: None,
         refresh: 1,
         multi: false,
         include_all: false,
@@ -237,7 +237,7 @@ fn variables(model: &Model, metric: &str) -> Vec<Variable> {
         sort: 0,
         hide: 0,
         regex: String::new(),
-        current: json!({}),
+        current: None,
         options: Vec::new(),
     };
     let mut narrowing: Vec<&str> = Vec::new();
@@ -258,9 +258,8 @@ fn variables(model: &Model, metric: &str) -> Vec<Variable> {
             name: name.into(),
             label: label.into(),
             kind: "query",
-            query: query.clone(),
+            query,
             datasource: Some(DatasourceRef::from_variable()),
-            definition: Some(query),
             refresh: 2,
             multi: true,
             include_all: true,
@@ -268,7 +267,7 @@ fn variables(model: &Model, metric: &str) -> Vec<Variable> {
             sort: 1,
             hide: 0,
             regex: String::new(),
-            current: json!({"selected": true, "text": ["All"], "value": ["$__all"]}),
+            current: Some(json!({"selected": true, "text": ["All"], "value": ["$__all"]})),
             options: Vec::new(),
         });
         narrowing.push(name);

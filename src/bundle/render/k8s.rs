@@ -13,7 +13,7 @@ use anyhow::Result;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::grafana;
+use super::{grafana, prometheus, rules};
 use crate::bundle::dashboards::Dashboard;
 use crate::bundle::model::Model;
 use crate::bundle::output::Output;
@@ -292,17 +292,29 @@ fn service(profile: &Profile) -> Object<SpecBody<ServiceSpec>> {
 }
 
 /// `prometheus.yml` and the rule files, keyed by file name, for a Prometheus that runs in the
-/// cluster without the Operator.
-// wired at merge: serialized from the Prometheus renderers' typed builders (the values
-// `render::prometheus` and `render::rules` write), never read back from their output files
-fn prometheus_files(_model: &Model) -> Result<BTreeMap<String, String>> {
-    Ok(BTreeMap::new())
+/// cluster without the Operator. ConfigMap keys cannot hold `/`, so the rule files sit beside
+/// `prometheus.yml` as `<stem>.rules.yml`. Serialized from the same typed values the Prometheus
+/// renderers write, never read back from their files.
+fn prometheus_files(model: &Model) -> Result<BTreeMap<String, String>> {
+    let mut files = BTreeMap::new();
+    let config = prometheus::config(model, "*.rules.yml");
+    files.insert("prometheus.yml".to_string(), serde_norway::to_string(&config)?);
+    for file in &model.rules.files {
+        let groups = serde_norway::to_string(&rules::rule_groups(file))?;
+        files.insert(format!("{}.rules.yml", file.stem), groups);
+    }
+    Ok(files)
 }
 
-/// The rule groups of the PrometheusRule, as the rules file holds them.
-// wired at merge: the same typed groups `render::rules` serializes
-fn prometheus_rule_groups(_model: &Model) -> Result<Vec<Value>> {
-    Ok(Vec::new())
+/// The rule groups of the PrometheusRule: every group the rule files hold.
+fn prometheus_rule_groups(model: &Model) -> Result<Vec<Value>> {
+    let mut groups = Vec::new();
+    for file in &model.rules.files {
+        for group in rules::rule_groups(file).groups {
+            groups.push(serde_json::to_value(group)?);
+        }
+    }
+    Ok(groups)
 }
 
 fn prometheus_configmap(model: &Model) -> Result<Object<ConfigMapBody>> {
@@ -332,8 +344,9 @@ pub fn dashboard_configmap(model: &Model, dashboard: &Dashboard) -> Result<Objec
     metadata
         .annotations
         .insert("grafana_folder".to_string(), sidecar.folder.clone());
-    // Compact: the annotation `kubectl apply` keeps counts every byte.
-    let json = serde_json::to_string(&grafana::dashboard_json(model, dashboard))?;
+    // Pretty, so the manifest diffs line by line and stays lintable; the size check in
+    // `check::dashboards` measures this very text against the `kubectl apply` annotation limit.
+    let json = serde_json::to_string_pretty(&grafana::dashboard_json(model, dashboard))? + "\n";
     Ok(Object {
         api_version: "v1",
         kind: "ConfigMap",

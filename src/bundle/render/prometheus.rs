@@ -21,8 +21,9 @@ pub const ADDRESS_REGEX: &str = r"(\[[^\]]+\]|[^:]+)(?::\d+)?;(\d+)";
 
 const METRICS_PATH: &str = "/metrics";
 
+/// `prometheus.yml`, as Prometheus reads it.
 #[derive(Serialize)]
-struct PrometheusConfig {
+pub struct PrometheusConfig {
     global: Global,
     rule_files: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -150,7 +151,16 @@ struct RemoteWrite {
     url: String,
 }
 
+/// Where `prometheus.yml` finds the rule files, relative to itself.
+pub const RULE_FILES: &str = "rules/*.yml";
+
 pub fn render(model: &Model, out: &mut Output) -> Result<()> {
+    out.add_yaml("prometheus/prometheus.yml", &config(model, RULE_FILES))
+}
+
+/// The typed `prometheus.yml`, its rules found at `rule_files`; the Kubernetes renderer serializes
+/// the same value with the rule files where its ConfigMap mounts them.
+pub fn config(model: &Model, rule_files: &str) -> PrometheusConfig {
     let prometheus = &model.profile.prometheus;
     let mut scrape_configs = vec![static_job(model)];
     if prometheus.kubernetes_sd.enabled {
@@ -169,14 +179,14 @@ pub fn render(model: &Model, out: &mut Output) -> Result<()> {
         });
         scrape_configs.push(job);
     }
-    let config = PrometheusConfig {
+    PrometheusConfig {
         global: Global {
             scrape_interval: prometheus.scrape_interval.clone(),
             scrape_timeout: prometheus.scrape_timeout.clone(),
             evaluation_interval: prometheus.evaluation_interval.clone(),
             external_labels: prometheus.external_labels.clone(),
         },
-        rule_files: vec!["rules/*.yml".into()],
+        rule_files: vec![rule_files.to_string()],
         alerting: (!prometheus.alertmanagers.is_empty()).then(|| Alerting {
             alertmanagers: vec![AlertmanagerTargets {
                 static_configs: vec![StaticConfig {
@@ -194,8 +204,7 @@ pub fn render(model: &Model, out: &mut Output) -> Result<()> {
                 url: r.url.clone(),
             })
             .collect(),
-    };
-    out.add_yaml("prometheus/prometheus.yml", &config)
+    }
 }
 
 /// The environment label of static targets: the external label when set, else the env name.

@@ -11,20 +11,21 @@ use crate::bundle::output::Output;
 use crate::bundle::profile::PromDuration;
 use crate::bundle::rules::RuleFile;
 
+/// A rule file as Prometheus reads it.
 #[derive(Serialize)]
-struct RuleGroups {
-    groups: Vec<RuleGroup>,
+pub struct RuleGroups {
+    pub groups: Vec<RuleGroup>,
 }
 
 #[derive(Serialize)]
-struct RuleGroup {
+pub struct RuleGroup {
     name: String,
     rules: Vec<Rule>,
 }
 
 /// A recording or an alerting rule, as Prometheus reads it.
 #[derive(Serialize)]
-struct Rule {
+pub struct Rule {
     #[serde(skip_serializing_if = "Option::is_none")]
     record: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -45,29 +46,33 @@ pub fn rule_file_path(file: &RuleFile) -> String {
 
 pub fn render(model: &Model, out: &mut Output) -> Result<()> {
     for file in &model.rules.files {
-        let records = file.recording.iter().map(|r| Rule {
-            record: Some(r.record.clone()),
-            alert: None,
-            expr: r.expr.clone(),
-            for_: None,
-            labels: BTreeMap::new(),
-            annotations: BTreeMap::new(),
-        });
-        let alerts = file.alerts.iter().map(|a| Rule {
-            record: None,
-            alert: Some(a.name.clone()),
-            expr: a.expr.clone(),
-            for_: a.for_.clone(),
-            labels: a.labels(),
-            annotations: a.annotations(),
-        });
-        let groups = RuleGroups {
-            groups: vec![RuleGroup {
-                name: file.group(),
-                rules: records.chain(alerts).collect(),
-            }],
-        };
-        out.add_yaml(&rule_file_path(file), &groups)?;
+        out.add_yaml(&rule_file_path(file), &rule_groups(file))?;
     }
     Ok(())
+}
+
+/// The typed rule groups of one spec file; the Kubernetes renderer serializes the same values.
+pub fn rule_groups(file: &RuleFile) -> RuleGroups {
+    let records = file.recording.iter().map(|r| Rule {
+        record: Some(r.record.clone()),
+        alert: None,
+        expr: r.expr.clone(),
+        for_: None,
+        labels: BTreeMap::new(),
+        annotations: BTreeMap::new(),
+    });
+    let alerts = file.alerts.iter().map(|a| Rule {
+        record: None,
+        alert: Some(a.name.clone()),
+        expr: a.expr.clone(),
+        for_: a.for_.clone(),
+        labels: a.labels(),
+        annotations: a.annotations(),
+    });
+    RuleGroups {
+        groups: vec![RuleGroup {
+            name: file.group(),
+            rules: records.chain(alerts).collect(),
+        }],
+    }
 }
