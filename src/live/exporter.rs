@@ -15,8 +15,8 @@
 //!   where it would wait unseen. So clients that open sockets and hold them cannot keep a scrape
 //!   out; at worst they make each other reconnect.
 
-use std::convert::Infallible;
 use std::collections::HashMap;
+use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -325,7 +325,9 @@ impl Connections {
     fn refusal(&self) -> Option<Refusal> {
         let max = self.max;
         self.refusing
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < max).then_some(n + 1))
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < max).then_some(n + 1)
+            })
             .ok()
             .map(|_| Refusal(self.refusing.clone()))
     }
@@ -384,8 +386,7 @@ async fn refuse(mut stream: TcpStream, refusal: Refusal) {
                 Err(e) => return Err(e),
             }
         }
-        std::future::poll_fn(|cx| tokio::io::AsyncWrite::poll_shutdown(Pin::new(&mut stream), cx))
-            .await?;
+        std::future::poll_fn(|cx| tokio::io::AsyncWrite::poll_shutdown(Pin::new(&mut stream), cx)).await?;
         let mut sink = [0u8; 1024];
         loop {
             stream.readable().await?;
