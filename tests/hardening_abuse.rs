@@ -5,7 +5,6 @@
 
 mod hardening_common;
 
-use std::io::{Read, Write};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -13,11 +12,11 @@ use std::time::{Duration, Instant};
 
 use hardening_common::abuse::{
     disconnect_mid_response, http10_scrape, pipelined_requests, send_garbage, send_oversized_headers,
-    SlowLoris,
+    IdleKeepAlive, SlowLoris,
 };
 use hardening_common::{
-    assert_scrape_ok, connect, demo_metrics, exchange, free_port, parse_response, preview, ServeProcess,
-    ServerThread, SCRAPE,
+    assert_scrape_ok, demo_metrics, exchange, free_port, parse_response, preview, ServeProcess, ServerThread,
+    SCRAPE,
 };
 use sockudo_obs::live::exporter::{DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_CONNECTIONS};
 use sockudo_obs::live::ControlRoute;
@@ -84,23 +83,13 @@ fn stalled_heads_and_idle_keep_alive_connections_time_out() {
     });
     let started = Instant::now();
     let mut slow = SlowLoris::open(server.addr, 5);
-    let mut idle = connect(server.addr, Duration::from_secs(5));
-    idle.write_all(b"GET /not-here HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-        .unwrap();
-    let mut answer = [0u8; 512];
-    let n = idle.read(&mut answer).unwrap();
-    assert!(
-        answer[..n].starts_with(b"HTTP/1.1 404"),
-        "{:?}",
-        preview(&answer[..n])
-    );
+    let idle = IdleKeepAlive::open(server.addr);
 
     thread::sleep(timeout / 2);
     slow.trickle();
     assert_eq!(slow.closed_by_server(), 0, "closed before the timeout");
     assert!(eventually(Duration::from_secs(4), || slow.closed_by_server() == 5));
-    // The idle keep-alive connection is closed by the server: EOF, not a read timeout.
-    assert_eq!(idle.read(&mut answer).expect("EOF, not a read timeout"), 0);
+    idle.wait_for_close();
     let took = started.elapsed();
     println!("stalled and idle connections closed after {took:?} (timeout {timeout:?})");
     assert!(took >= timeout, "{took:?}");
@@ -111,18 +100,15 @@ fn stalled_heads_and_idle_keep_alive_connections_time_out() {
 #[test]
 fn at_the_cap_a_new_connection_replaces_the_idle_one() {
     let server = ServerThread::start(demo_metrics(), |exporter| exporter.max_connections(1));
-    let mut idle = connect(server.addr, Duration::from_secs(5));
-    idle.write_all(b"GET /not-here HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-        .unwrap();
-    let mut answer = [0u8; 512];
-    assert!(idle.read(&mut answer).unwrap() > 0);
-
+    let idle = IdleKeepAlive::open(server.addr);
     assert_scrape_ok(server.addr, SCRAPE_LIMIT);
-    assert_eq!(idle.read(&mut answer).expect("EOF, not a read timeout"), 0);
+    idle.wait_for_close();
 }
 
 /// With the cap at 1 and that connection in the middle of a request, a new connection is refused
-/// at once with 503 and `Retry-After` (not queued), and the held request still completes.
+/// at once with 503 and `Retry-After` (not queued), and the held request still completes. The
+/// hold is a control handler that blocks, which also shows a blocking handler does not stall the
+/// exporter's async workers.
 #[test]
 fn when_every_connection_is_mid_request_a_new_one_gets_503() {
     let (entered_tx, entered) = mpsc::channel::<()>();

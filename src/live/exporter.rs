@@ -73,7 +73,8 @@ pub struct ControlRoute {
     pub handler: ControlHandler,
 }
 
-/// A control route's handler: request body in, response text out (`Err` answers 400).
+/// A control route's handler: request body in, response text out (`Err` answers 400). It runs on
+/// the blocking pool, so it may block.
 pub type ControlHandler = Arc<dyn Fn(&[u8]) -> Result<String, String> + Send + Sync>;
 
 /// The exporter's settings, before it binds.
@@ -417,9 +418,16 @@ async fn handle(req: Request<Incoming>, state: Arc<State>) -> Result<Response<Bo
             Ok(body) => body.to_bytes(),
             Err(_) => return Ok(text(StatusCode::PAYLOAD_TOO_LARGE, "request body too large\n")),
         };
-        return Ok(match (route.handler)(&body) {
-            Ok(message) => text(StatusCode::OK, message),
-            Err(message) => text(StatusCode::BAD_REQUEST, message),
+        // On the blocking pool: a host's handler may block (take a lock, write a file), and must
+        // not stall the async workers that accept and serve the scrapes meanwhile.
+        let handler = route.handler.clone();
+        return Ok(match tokio::task::spawn_blocking(move || handler(&body)).await {
+            Ok(Ok(message)) => text(StatusCode::OK, message),
+            Ok(Err(message)) => text(StatusCode::BAD_REQUEST, message),
+            Err(err) => text(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("control handler failed: {err}\n"),
+            ),
         });
     }
     Ok(text(StatusCode::NOT_FOUND, "not found\n"))

@@ -56,6 +56,23 @@ impl SlowLoris {
     }
 }
 
+/// A keep-alive connection that got one answer and now sits idle.
+pub struct IdleKeepAlive(TcpStream);
+
+impl IdleKeepAlive {
+    pub fn open(addr: SocketAddr) -> IdleKeepAlive {
+        // The 404 is small enough to arrive whole with the status line.
+        IdleKeepAlive(keep_alive_get(addr, "/not-here", 404))
+    }
+
+    /// Returns once the server has closed the connection (EOF); a 5 s read timeout fails.
+    pub fn wait_for_close(mut self) {
+        let mut byte = [0u8; 1];
+        let read = self.0.read(&mut byte).expect("EOF, not a read timeout");
+        assert_eq!(read, 0, "the idle connection got unexpected bytes");
+    }
+}
+
 /// 100 KB of request headers: answered 431, or the connection is closed.
 pub fn send_oversized_headers(addr: SocketAddr) {
     let mut request = b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n".to_vec();
@@ -133,16 +150,23 @@ pub fn pipelined_requests(addr: SocketAddr) {
 
 /// Asks for `/metrics`, reads a few bytes of the answer and hangs up.
 pub fn disconnect_mid_response(addr: SocketAddr) {
+    let stream = keep_alive_get(addr, "/metrics", 200);
+    // Dropping with most of the body unread makes the kernel reset the connection.
+    drop(stream);
+}
+
+/// Sends a keep-alive `GET path`, reads the first bytes of the answer (up to 512), checks their
+/// status and returns the open connection.
+fn keep_alive_get(addr: SocketAddr, path: &str, status: u16) -> TcpStream {
     let mut stream = connect(addr, Duration::from_secs(10));
-    stream
-        .write_all(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-        .unwrap();
-    let mut first = [0u8; 64];
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+    let mut first = [0u8; 512];
     let n = stream.read(&mut first).unwrap();
+    let expected = format!("HTTP/1.1 {status} ");
     assert!(
-        first[..n].starts_with(b"HTTP/1.1 200"),
+        first[..n].starts_with(expected.as_bytes()),
         "{:?}",
         preview(&first[..n])
     );
-    // Dropping with most of the body unread makes the kernel reset the connection.
+    stream
 }
