@@ -44,7 +44,7 @@ impl Limits {
     }
 
     /// `shards` as used: a power of two, at least 1.
-    pub(crate) fn shard_count(&self) -> usize {
+    pub fn shard_count(&self) -> usize {
         self.shards.max(1).next_power_of_two()
     }
 }
