@@ -531,6 +531,11 @@ fn encoding(timing: &Timing, report: &mut Report) {
         });
         let metrics_exporter = timing.best_of(slow_reps, || exporter.handle.render().len());
         let r = ours.as_secs_f64() / handwritten.as_secs_f64();
+        assert_eq!(
+            out.len().abs_diff(hand_out.len()) * 100 / hand_out.len(),
+            0,
+            "same data"
+        );
         println!(
             "| {series} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {} |",
             ms(ours),

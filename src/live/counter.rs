@@ -21,6 +21,7 @@ use prometheus::proto;
 
 use super::encode::{write_u64, FamilyText};
 use super::family::{Family, Source};
+use crate::catalogue::MetricDef;
 
 /// Cells per line: 16 × 8 bytes = 128 bytes.
 const CELLS_PER_LINE: usize = 16;
@@ -143,9 +144,18 @@ pub(crate) struct CounterCell {
 }
 
 impl Source for CounterCell {
-    fn encode(&self, text: &FamilyText, labels: &str, out: &mut Vec<u8>) {
-        text.sample_start(labels, out);
-        write_u64(self.counters.get(self.id), out);
+    fn width(_: &MetricDef) -> usize {
+        1
+    }
+
+    fn read(&self, numbers: &mut Vec<u64>) {
+        numbers.push(self.counters.get(self.id));
+    }
+
+    fn write(_: &FamilyText, series: &str, _: &str, numbers: &[u64], out: &mut Vec<u8>) {
+        out.extend_from_slice(series.as_bytes());
+        out.push(b' ');
+        write_u64(numbers[0], out);
         out.push(b'\n');
     }
 

@@ -119,12 +119,6 @@ impl FamilyText {
         &self.buckets
     }
 
-    /// `name{labels} ` (or `name ` without labels), up to the value.
-    #[inline]
-    pub(crate) fn sample_start(&self, labels: &str, out: &mut Vec<u8>) {
-        self.suffixed_start("", labels, out);
-    }
-
     /// `name<suffix>{labels} `, up to the value.
     #[inline]
     pub(crate) fn suffixed_start(&self, suffix: &str, labels: &str, out: &mut Vec<u8>) {

@@ -22,12 +22,24 @@ use super::encode::{self, label_pairs, FamilyText};
 use crate::catalogue::{Kind, MetricDef};
 
 /// What a series reads its value from; one implementation per metric kind.
+///
+/// Encoding reads and writes in two passes over a chunk of series: [`read`](Self::read) only
+/// loads the numbers (so the CPU overlaps the cache misses of many series, which sit in
+/// different handles' memory), then [`write`](Self::write) formats them.
 pub(crate) trait Source: Send + Sync + 'static {
-    /// Appends the series' sample line(s) in the text format.
-    fn encode(&self, text: &FamilyText, labels: &str, out: &mut Vec<u8>);
+    /// How many numbers [`read`](Self::read) appends per series of `def`.
+    fn width(def: &MetricDef) -> usize;
+    /// Appends the series' numbers to `numbers`.
+    fn read(&self, numbers: &mut Vec<u64>);
+    /// Appends the sample line(s) of a series whose numbers are `numbers`; `series` is its
+    /// `name{labels}` and `labels` the part between the braces.
+    fn write(text: &FamilyText, series: &str, labels: &str, numbers: &[u64], out: &mut Vec<u8>);
     /// Sets the value of `metric` (protobuf model) from the series.
     fn fill(&self, metric: &mut proto::Metric);
 }
+
+/// Series per read/write pass: small enough for their numbers and labels to stay in L1/L2.
+const CHUNK: usize = 128;
 
 /// One catalogue metric and its series.
 pub(crate) struct Family<S> {
@@ -40,7 +52,7 @@ pub(crate) struct Family<S> {
 }
 
 struct SeriesList<S> {
-    /// Rendered label set and value source.
+    /// Rendered `name{labels}` (just `name` without labels) and value source.
     list: Vec<(Box<str>, S)>,
     /// Whether `list` is in exposition order.
     sorted: bool,
@@ -70,27 +82,36 @@ impl<S: Source> Family<S> {
         self.def
     }
 
-    /// The exposed label set for `values`, given in the catalogue's label order.
+    /// The exposed series `name{labels}` for label `values`, given in the catalogue's label
+    /// order. Rendered whole, so a counter's sample line is one copy and a number.
     pub(crate) fn render(&self, values: &[&str]) -> Box<str> {
         assert_eq!(values.len(), self.order.len(), "{}: label count", self.def.name);
-        let mut out = String::new();
+        let mut out = String::from(self.text.name());
         for (n, &i) in self.order.iter().enumerate() {
-            if n > 0 {
-                out.push(',');
-            }
+            out.push(if n == 0 { '{' } else { ',' });
             out.push_str(self.def.labels[i].name);
             out.push_str("=\"");
             encode::escape_label_value(values[i], &mut out);
             out.push('"');
         }
+        if !self.order.is_empty() {
+            out.push('}');
+        }
         out.into_boxed_str()
+    }
+
+    /// The label set of a rendered series: what is between the braces.
+    fn labels<'s>(&self, series: &'s str) -> &'s str {
+        series
+            .get(self.text.name().len() + 1..series.len() - 1)
+            .unwrap_or("")
     }
 
     /// Adds a series; `labels` comes from [`render`](Self::render).
     pub(crate) fn push(&self, labels: Box<str>, source: S) {
         let mut series = self.series.write().unwrap_or_else(PoisonError::into_inner);
         let in_order = series.list.last().map_or(true, |(last, _)| {
-            compare_label_values(last, &labels) != Ordering::Greater
+            compare_label_values(self.labels(last), self.labels(&labels)) != Ordering::Greater
         });
         series.sorted &= in_order;
         series.list.push((labels, source));
@@ -106,7 +127,9 @@ impl<S: Source> Family<S> {
         {
             let mut series = self.series.write().unwrap_or_else(PoisonError::into_inner);
             if !series.sorted {
-                series.list.sort_by(|a, b| compare_label_values(&a.0, &b.0));
+                series
+                    .list
+                    .sort_by(|a, b| compare_label_values(self.labels(&a.0), self.labels(&b.0)));
                 series.sorted = true;
             }
         }
@@ -145,8 +168,20 @@ impl<S: Source> AnyFamily for Family<S> {
             return;
         }
         out.extend_from_slice(self.text.header());
-        for (labels, source) in &series.list {
-            source.encode(&self.text, labels, out);
+        let width = S::width(self.def);
+        let mut numbers = Vec::with_capacity(CHUNK * width);
+        for chunk in series.list.chunks(CHUNK) {
+            numbers.clear();
+            // Touching each label set here pulls it in while the loads are in flight anyway.
+            let mut touched = 0u8;
+            for (labels, source) in chunk {
+                source.read(&mut numbers);
+                touched ^= labels.as_bytes().first().copied().unwrap_or(0);
+            }
+            std::hint::black_box(touched);
+            for ((series, _), numbers) in chunk.iter().zip(numbers.chunks_exact(width)) {
+                S::write(&self.text, series, self.labels(series), numbers, out);
+            }
         }
     }
 
@@ -158,8 +193,8 @@ impl<S: Source> AnyFamily for Family<S> {
         let metrics = series
             .list
             .iter()
-            .map(|(labels, source)| {
-                let pairs = label_pairs(labels)
+            .map(|(series, source)| {
+                let pairs = label_pairs(self.labels(series))
                     .map(|(name, value)| {
                         let mut pair = proto::LabelPair::default();
                         pair.set_name(name.to_string());

@@ -10,6 +10,7 @@ use prometheus::proto;
 
 use super::encode::{write_i64, FamilyText};
 use super::family::{Family, Source};
+use crate::catalogue::MetricDef;
 
 /// A gauge series. Cloning is an `Arc` clone.
 #[derive(Clone)]
@@ -43,9 +44,19 @@ impl Gauge {
 }
 
 impl Source for Gauge {
-    fn encode(&self, text: &FamilyText, labels: &str, out: &mut Vec<u8>) {
-        text.sample_start(labels, out);
-        write_i64(self.get(), out);
+    fn width(_: &MetricDef) -> usize {
+        1
+    }
+
+    fn read(&self, numbers: &mut Vec<u64>) {
+        // Carried as the bits of the i64.
+        numbers.push(self.get() as u64);
+    }
+
+    fn write(_: &FamilyText, series: &str, _: &str, numbers: &[u64], out: &mut Vec<u8>) {
+        out.extend_from_slice(series.as_bytes());
+        out.push(b' ');
+        write_i64(numbers[0] as i64, out);
         out.push(b'\n');
     }
 

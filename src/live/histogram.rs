@@ -14,6 +14,7 @@ use prometheus::proto;
 
 use super::encode::{write_f64, write_u64, FamilyText};
 use super::family::{Family, Source};
+use crate::catalogue::MetricDef;
 
 /// A histogram series. Cloning is an `Arc` clone.
 #[derive(Clone)]
@@ -74,18 +75,29 @@ impl Histogram {
 }
 
 impl Source for Histogram {
-    fn encode(&self, text: &FamilyText, labels: &str, out: &mut Vec<u8>) {
+    /// One count per bucket (`+Inf` included), then the sum's bits.
+    fn width(def: &MetricDef) -> usize {
+        def.buckets.len() + 2
+    }
+
+    fn read(&self, numbers: &mut Vec<u64>) {
         let core = &*self.0;
-        // Cumulate while writing: no buffer, and `_count` is the last (`+Inf`) bucket.
+        numbers.extend(core.counts.iter().map(|c| c.load(Ordering::Relaxed)));
+        numbers.push(core.sum.load(Ordering::Relaxed));
+    }
+
+    fn write(text: &FamilyText, _: &str, labels: &str, numbers: &[u64], out: &mut Vec<u8>) {
+        let (sum, counts) = numbers.split_last().expect("width is at least 2");
+        // Cumulate while writing: `_count` is the last (`+Inf`) bucket.
         let mut running = 0u64;
-        for (le, count) in text.bucket_labels().iter().zip(core.counts.iter()) {
-            running = running.wrapping_add(count.load(Ordering::Relaxed));
+        for (le, &count) in text.bucket_labels().iter().zip(counts) {
+            running = running.wrapping_add(count);
             text.bucket_start(labels, le, out);
             write_u64(running, out);
             out.push(b'\n');
         }
         text.suffixed_start("_sum", labels, out);
-        write_f64(f64::from_bits(core.sum.load(Ordering::Relaxed)), out);
+        write_f64(f64::from_bits(*sum), out);
         out.push(b'\n');
         text.suffixed_start("_count", labels, out);
         write_u64(running, out);

@@ -56,6 +56,7 @@ mod limits;
 mod queue;
 mod resolve;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use prometheus::Registry;
@@ -110,6 +111,8 @@ struct Shared {
     queues: HandleCache<String, QueueMetrics>,
     caches: HandleCache<String, CacheMetrics>,
     adapters: HandleCache<String, AdapterMetrics>,
+    /// The size of the last exposition, reserved up front so the next one does not regrow.
+    last_len: AtomicUsize,
 }
 
 /// Options for [`Metrics`] beyond the config: the registry to register in and the [`Limits`].
@@ -168,6 +171,7 @@ impl MetricsBuilder<'_> {
             families,
             limits,
             folded,
+            last_len: AtomicUsize::new(0),
         })))
     }
 }
@@ -286,7 +290,11 @@ impl Metrics {
         if !shared.enabled {
             return Ok(());
         }
-        encode::encode(&shared.families.all, &shared.registry, shared.owner, out)
+        let start = out.len();
+        out.reserve(shared.last_len.load(Ordering::Relaxed));
+        let result = encode::encode(&shared.families.all, &shared.registry, shared.owner, out);
+        shared.last_len.store(out.len() - start, Ordering::Relaxed);
+        result
     }
 
     /// The Prometheus text exposition as a string (empty when metrics are disabled).
