@@ -1,6 +1,20 @@
-//! The live side, linked into the server: [`Metrics`] registers every catalogue metric in its own
-//! `prometheus::Registry`, hands out pre-resolved recording handles, and the [`exporter`] serves
-//! them on `/metrics`.
+//! The live side, linked into the server: [`Metrics`] holds every catalogue metric, hands out
+//! pre-resolved recording handles, and the [`exporter`] serves them on `/metrics`.
+//!
+//! # Design (see `BENCHMARKS.md` for the figures)
+//! - **Own storage.** Series live in our own `family` storage, not in `prometheus::*Vec`s: a
+//!   pre-rendered `name{labels}` string plus a value source, one file per kind (`counter`:
+//!   sharded cells; `gauge`, `histogram`).
+//! - **Sharded counters.** A handle's counters sit in one block with a cache-line-padded slice
+//!   per shard; a thread adds to its own shard, so threads recording for the same app never
+//!   share a cache line. Scrapes sum the shards.
+//! - **Direct encoder.** `encode` writes our families straight from that storage; each family
+//!   is also registered in the `prometheus::Registry` as a `Collector`, so `registry.gather()`
+//!   still returns everything for hosts that encode it themselves, and the host's own metrics in
+//!   the same registry are gathered (ours muted) and merged in name order. Output is byte for
+//!   byte `TextEncoder`'s.
+//! - **Caps.** Free-form labels are capped by [`Limits`]; past a cap new values share the
+//!   [`OVERFLOW_LABEL`] series and are counted in `label_overflow_total`.
 //!
 //! ```
 //! use std::time::Duration;
