@@ -42,10 +42,12 @@ pub enum Group {
     Webhook,
     Cache,
     Adapter,
+    /// The library's own health (not on the seed page).
+    Exporter,
 }
 
 impl Group {
-    pub const ALL: [Group; 9] = [
+    pub const ALL: [Group; 10] = [
         Group::Connection,
         Group::Message,
         Group::Http,
@@ -55,6 +57,7 @@ impl Group {
         Group::Webhook,
         Group::Cache,
         Group::Adapter,
+        Group::Exporter,
     ];
 
     /// The heading the seed page gives this group.
@@ -69,6 +72,7 @@ impl Group {
             Group::Webhook => "Webhook Metrics",
             Group::Cache => "Cache Metrics",
             Group::Adapter => "Adapter Metrics",
+            Group::Exporter => "Exporter Metrics",
         }
     }
 }
@@ -91,6 +95,16 @@ impl Unit {
             Unit::Bytes => "bytes",
         }
     }
+}
+
+/// Where a catalogue entry comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    /// Promised by the seed metrics page; the seed tests compare these, in the page's order.
+    Seed,
+    /// Added by sockudo-obs itself (self-monitoring); listed after every seed entry.
+    Own,
 }
 
 /// How a label's values are bounded; every label is bounded one way or another.
@@ -127,6 +141,9 @@ pub const CONNECTION_ERROR_TYPES: &[&str] = &[
 ];
 pub const LIMITER_TYPES: &[&str] = &["api", "websocket", "client_events", "backend"];
 pub const CACHE_OPERATIONS: &[&str] = &["get", "set", "delete", "expire"];
+/// The labels the live registry caps (see `live::Limits`); `endpoint` is a route template, bounded
+/// by the code, but capped too in case a router hands out too many.
+pub const CAPPED_LABELS: &[&str] = &["app_id", "endpoint", "queue", "cache", "adapter", "event"];
 pub const ADAPTER_OPERATIONS: &[&str] = &[
     "broadcast",
     "subscribe",
@@ -188,6 +205,10 @@ pub const ADAPTER_OPERATION: Label = Label {
     name: "operation",
     domain: Domain::Enum(ADAPTER_OPERATIONS),
 };
+pub const CAPPED_LABEL: Label = Label {
+    name: "label",
+    domain: Domain::Enum(CAPPED_LABELS),
+};
 
 /// Request latencies: include 0.1, 0.5 and 1 so the seed's thresholds are real bucket bounds.
 pub const LATENCY_BUCKETS: &[f64] = &[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
@@ -211,6 +232,7 @@ pub struct MetricDef {
     pub buckets: &'static [f64],
     pub group: Group,
     pub unit: Unit,
+    pub source: Source,
 }
 
 impl MetricDef {
@@ -247,6 +269,7 @@ const fn counter(
         buckets: &[],
         group,
         unit: Unit::Count,
+        source: Source::Seed,
     }
 }
 
@@ -265,6 +288,7 @@ const fn gauge(
         buckets: &[],
         group,
         unit,
+        source: Source::Seed,
     }
 }
 
@@ -284,12 +308,21 @@ const fn histogram(
         buckets,
         group,
         unit,
+        source: Source::Seed,
     }
 }
 
 use Group as G;
 
-/// Every metric Sockudo exposes, in the order of the seed page.
+/// A metric of sockudo-obs's own, not on the seed page.
+const fn own(def: MetricDef) -> MetricDef {
+    MetricDef {
+        source: Source::Own,
+        ..def
+    }
+}
+
+/// Every metric Sockudo exposes: the seed page's, in its order, then ours ([`Source::Own`]).
 pub const CATALOGUE: &[MetricDef] = &[
     gauge(
         "active_connections",
@@ -495,7 +528,21 @@ pub const CATALOGUE: &[MetricDef] = &[
         G::Adapter,
         Unit::Seconds,
     ),
+    // --- Own metrics (not on the seed page) -------------------------------------------------
+    // Past its cap a free-form label's new values share the `__overflow__` series; this says how
+    // often that happened, so an alert can tell the operator their per-app series are blurred.
+    own(counter(
+        "label_overflow_total",
+        "Number of new label values folded into the __overflow__ series past their cap",
+        &[CAPPED_LABEL],
+        G::Exporter,
+    )),
 ];
+
+/// The entries the seed page promises, in its order.
+pub fn seed() -> impl Iterator<Item = &'static MetricDef> {
+    CATALOGUE.iter().filter(|m| m.source == Source::Seed)
+}
 
 /// Looks a metric up by its unprefixed name.
 pub fn find(name: &str) -> Option<&'static MetricDef> {
@@ -613,14 +660,14 @@ mod tests {
     #[test]
     fn names_match_the_seed_page_exactly_and_in_order() {
         let seed: Vec<String> = seed_names().into_iter().map(|(n, _)| n).collect();
-        let ours: Vec<String> = CATALOGUE.iter().map(|m| m.full_name(DEFAULT_PREFIX)).collect();
+        let ours: Vec<String> = super::seed().map(|m| m.full_name(DEFAULT_PREFIX)).collect();
         assert_eq!(seed.len(), 31, "the seed page lists 31 metrics");
         assert_eq!(ours, seed);
     }
 
     #[test]
     fn groups_follow_the_seed_headings() {
-        for ((name, heading), def) in seed_names().iter().zip(CATALOGUE) {
+        for ((name, heading), def) in seed_names().iter().zip(seed()) {
             assert_eq!(def.group.title(), heading, "{name}");
         }
     }
@@ -633,8 +680,8 @@ mod tests {
             .filter_map(|l| l.strip_prefix("- **`"))
             .filter_map(|l| l.split("`**: ").nth(1))
             .collect();
-        assert_eq!(descriptions.len(), CATALOGUE.len());
-        for (desc, def) in descriptions.iter().zip(CATALOGUE) {
+        assert_eq!(descriptions.len(), seed().count());
+        for (desc, def) in descriptions.iter().zip(seed()) {
             let expected = if desc.contains("histogram") {
                 Kind::Histogram
             } else if desc.starts_with("Current") || desc.starts_with("Active connections per") {
@@ -679,6 +726,15 @@ mod tests {
                 def.name
             );
         }
+    }
+
+    #[test]
+    fn own_entries_follow_every_seed_entry() {
+        let first_own = CATALOGUE.iter().position(|m| m.source == Source::Own);
+        let first_own = first_own.expect("the overflow counter is ours");
+        assert!(CATALOGUE[first_own..].iter().all(|m| m.source == Source::Own));
+        assert_eq!(seed().count(), 31);
+        assert!(find("label_overflow_total").is_some_and(|m| m.has_label("label")));
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The `/metrics` exporter over real TCP: status codes, headers, all 31 families, prefixes, bind
+//! The `/metrics` exporter over real TCP: status codes, headers, every catalogue family, prefixes, bind
 //! errors, the disabled config, the demo's control route and host metrics.
 
 mod live_common;
@@ -34,7 +34,7 @@ async fn scrape_has_every_catalogue_family_after_a_demo_tick() {
     assert_eq!(reply.headers["content-type"], CONTENT_TYPE);
     assert_eq!(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
     assert_eq!(types(&reply.body), expected_types("sockudo_"));
-    assert_eq!(types(&reply.body).len(), 31);
+    assert_eq!(types(&reply.body).len(), CATALOGUE.len());
     server.stop().await.unwrap();
 }
 

@@ -10,8 +10,8 @@ use live_common::{samples, sum, types};
 use sockudo_obs::catalogue::{Domain, CATALOGUE};
 use sockudo_obs::live::demo::{Demo, Scenario};
 use sockudo_obs::live::{
-    AdapterOperation, CacheOperation, ChannelType, ErrorType, HttpMethod, LabelValue, LimiterType, Metrics,
-    FIRST_USE_FAMILIES, MAX_APPS, OVERFLOW_LABEL,
+    AdapterOperation, CacheOperation, CappedLabel, ChannelType, ErrorType, HttpMethod, LabelValue,
+    LimiterType, Metrics, FIRST_USE_FAMILIES, MAX_APPS, OVERFLOW_LABEL,
 };
 use sockudo_obs::MetricsConfig;
 
@@ -36,6 +36,7 @@ fn label_enums_spell_the_catalogue_domains() {
         domain_of::<LimiterType>(),
         domain_of::<CacheOperation>(),
         domain_of::<AdapterOperation>(),
+        domain_of::<CappedLabel>(),
     ];
     for (ours, catalogue) in &checks {
         assert_eq!(ours, catalogue);

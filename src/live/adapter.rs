@@ -4,9 +4,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use prometheus::{Histogram, IntCounter};
-
+use super::counter::{CounterBlockBuilder, CounterId, Counters};
 use super::families::Families;
+use super::histogram::Histogram;
 use super::labels::AdapterOperation;
 use super::resolve::PerValue;
 
@@ -22,31 +22,36 @@ type PerOperation<M> = PerValue<AdapterOperation, M, { AdapterOperation::COUNT }
 pub struct AdapterMetrics(Arc<AdapterHandles>);
 
 struct AdapterHandles {
-    operations: PerOperation<IntCounter>,
-    errors: PerOperation<IntCounter>,
+    counters: Counters,
+    operations: PerOperation<CounterId>,
+    errors: PerOperation<CounterId>,
     latency: PerOperation<Histogram>,
 }
 
 impl AdapterMetrics {
     pub(crate) fn resolve(f: &Families, adapter: &str) -> AdapterMetrics {
         let adapter = &[adapter][..];
+        let mut c = CounterBlockBuilder::new(f.shards);
+        let operations = PerValue::resolve(adapter, |v| c.add(&f.adapter_operations, v));
+        let errors = PerValue::resolve(adapter, |v| c.add(&f.adapter_errors, v));
         AdapterMetrics(Arc::new(AdapterHandles {
-            operations: PerValue::resolve(&f.adapter_operations, adapter),
-            errors: PerValue::resolve(&f.adapter_errors, adapter),
-            latency: PerValue::resolve(&f.adapter_latency, adapter),
+            counters: c.build(),
+            operations,
+            errors,
+            latency: PerValue::resolve(adapter, |v| Histogram::register(&f.adapter_latency, v)),
         }))
     }
 
     /// `op` completed successfully after `latency`.
     #[inline]
     pub fn operation(&self, op: AdapterOperation, latency: Duration) {
-        self.0.operations.get(op).inc();
+        self.0.counters.add(*self.0.operations.get(op), 1);
         self.0.latency.get(op).observe(latency.as_secs_f64());
     }
 
     /// `op` failed after `latency`; it counts as an operation and as an error.
     pub fn operation_failed(&self, op: AdapterOperation, latency: Duration) {
         self.operation(op, latency);
-        self.0.errors.get(op).inc();
+        self.0.counters.add(*self.0.errors.get(op), 1);
     }
 }

@@ -4,18 +4,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use prometheus::{Histogram, IntCounter, IntCounterVec, IntGauge};
-
-use super::families::Families;
+use super::counter::{Counter, CounterBlockBuilder, CounterId, Counters};
+use super::families::{CounterFamily, Families};
+use super::gauge::Gauge;
+use super::histogram::Histogram;
 use super::labels::{ChannelType, ErrorType, LimiterType};
-use super::resolve::{child, HandleCache, PerValue};
+use super::resolve::{HandleCache, PerValue};
 
 type PerChannel<M> = PerValue<ChannelType, M, { ChannelType::COUNT }>;
 type PerError<M> = PerValue<ErrorType, M, { ErrorType::COUNT }>;
 type PerLimiter<M> = PerValue<LimiterType, M, { LimiterType::COUNT }>;
-
-/// Distinct webhook event names kept per app; Pusher defines about six, so this only stops abuse.
-pub const MAX_WEBHOOK_EVENTS_PER_APP: usize = 64;
 
 /// Recording handles for one app, resolved once by [`Metrics::app`](super::Metrics::app).
 ///
@@ -27,24 +25,27 @@ pub const MAX_WEBHOOK_EVENTS_PER_APP: usize = 64;
 pub struct AppMetrics(Arc<AppHandles>);
 
 struct AppHandles {
-    active_connections: IntGauge,
-    connections_per_app: IntGauge,
-    total_connections: IntCounter,
-    connection_errors: PerError<IntCounter>,
-    messages_sent: PerChannel<IntCounter>,
-    messages_received: PerChannel<IntCounter>,
-    client_events: PerChannel<IntCounter>,
-    broadcast_messages: PerChannel<IntCounter>,
-    active_channels: PerChannel<IntGauge>,
-    channel_subscriptions: PerChannel<IntCounter>,
-    channel_unsubscriptions: PerChannel<IntCounter>,
-    presence_members: IntGauge,
-    rate_limit_checks: PerLimiter<IntCounter>,
-    rate_limit_triggered: PerLimiter<IntCounter>,
+    /// Every counter of the app, in one sharded block; the fields below index into it.
+    counters: Counters,
+    total_connections: CounterId,
+    connection_errors: PerError<CounterId>,
+    messages_sent: PerChannel<CounterId>,
+    messages_received: PerChannel<CounterId>,
+    client_events: PerChannel<CounterId>,
+    broadcast_messages: PerChannel<CounterId>,
+    channel_subscriptions: PerChannel<CounterId>,
+    channel_unsubscriptions: PerChannel<CounterId>,
+    rate_limit_checks: PerLimiter<CounterId>,
+    rate_limit_triggered: PerLimiter<CounterId>,
+    active_connections: Gauge,
+    connections_per_app: Gauge,
+    active_channels: PerChannel<Gauge>,
+    presence_members: Gauge,
     webhook_duration: Histogram,
     webhook_events: HandleCache<String, WebhookEvent>,
-    webhooks_sent: IntCounterVec,
-    webhooks_failed: IntCounterVec,
+    webhooks_sent: CounterFamily,
+    webhooks_failed: CounterFamily,
+    shards: usize,
     app_id: String,
 }
 
@@ -52,34 +53,60 @@ struct AppHandles {
 /// from the first webhook on.
 #[derive(Clone)]
 struct WebhookEvent {
-    sent: IntCounter,
-    failed: IntCounter,
+    counters: Counters,
+    sent: CounterId,
+    failed: CounterId,
 }
 
 impl AppMetrics {
-    pub(crate) fn resolve(f: &Families, app_id: &str) -> AppMetrics {
+    /// `max_events` caps the app's webhook event names; `folded_events` counts those refused.
+    pub(crate) fn resolve(
+        f: &Families,
+        app_id: &str,
+        max_events: usize,
+        folded_events: Counter,
+    ) -> AppMetrics {
         let app = &[app_id][..];
+        let mut c = CounterBlockBuilder::new(f.shards);
+        // Channel-typed counters first: they are the per-message ones, so they share lines.
+        let messages_sent = PerValue::resolve(app, |v| c.add(&f.messages_sent, v));
+        let messages_received = PerValue::resolve(app, |v| c.add(&f.messages_received, v));
+        let client_events = PerValue::resolve(app, |v| c.add(&f.client_events, v));
+        let broadcast_messages = PerValue::resolve(app, |v| c.add(&f.broadcast_messages, v));
+        let channel_subscriptions = PerValue::resolve(app, |v| c.add(&f.channel_subscriptions, v));
+        let channel_unsubscriptions = PerValue::resolve(app, |v| c.add(&f.channel_unsubscriptions, v));
+        let rate_limit_checks = PerValue::resolve(app, |v| c.add(&f.rate_limit_checks, v));
+        let rate_limit_triggered = PerValue::resolve(app, |v| c.add(&f.rate_limit_triggered, v));
+        let total_connections = c.add(&f.total_connections, app);
+        let connection_errors = PerValue::resolve(app, |v| c.add(&f.connection_errors, v));
         AppMetrics(Arc::new(AppHandles {
-            active_connections: child(&f.active_connections, app),
-            connections_per_app: child(&f.connections_per_app, app),
-            total_connections: child(&f.total_connections, app),
-            connection_errors: PerValue::resolve(&f.connection_errors, app),
-            messages_sent: PerValue::resolve(&f.messages_sent, app),
-            messages_received: PerValue::resolve(&f.messages_received, app),
-            client_events: PerValue::resolve(&f.client_events, app),
-            broadcast_messages: PerValue::resolve(&f.broadcast_messages, app),
-            active_channels: PerValue::resolve(&f.active_channels, app),
-            channel_subscriptions: PerValue::resolve(&f.channel_subscriptions, app),
-            channel_unsubscriptions: PerValue::resolve(&f.channel_unsubscriptions, app),
-            presence_members: child(&f.presence_members, app),
-            rate_limit_checks: PerValue::resolve(&f.rate_limit_checks, app),
-            rate_limit_triggered: PerValue::resolve(&f.rate_limit_triggered, app),
-            webhook_duration: child(&f.webhook_duration, app),
-            webhook_events: HandleCache::names(MAX_WEBHOOK_EVENTS_PER_APP),
+            counters: c.build(),
+            total_connections,
+            connection_errors,
+            messages_sent,
+            messages_received,
+            client_events,
+            broadcast_messages,
+            channel_subscriptions,
+            channel_unsubscriptions,
+            rate_limit_checks,
+            rate_limit_triggered,
+            active_connections: Gauge::register(&f.active_connections, app),
+            connections_per_app: Gauge::register(&f.connections_per_app, app),
+            active_channels: PerValue::resolve(app, |v| Gauge::register(&f.active_channels, v)),
+            presence_members: Gauge::register(&f.presence_members, app),
+            webhook_duration: Histogram::register(&f.webhook_duration, app),
+            webhook_events: HandleCache::names(max_events, folded_events),
             webhooks_sent: f.webhooks_sent.clone(),
             webhooks_failed: f.webhooks_failed.clone(),
+            shards: f.shards,
             app_id: app_id.to_string(),
         }))
+    }
+
+    #[inline(always)]
+    fn add(&self, id: CounterId, n: u64) {
+        self.0.counters.add(id, n);
     }
 
     /// The `app_id` label value these handles record under (the overflow value past the cap).
@@ -90,7 +117,7 @@ impl AppMetrics {
     /// A WebSocket connection was established: `total_connections` counts it, and both
     /// `active_connections` and `connections_per_app` go up by one.
     pub fn connection_opened(&self) {
-        self.0.total_connections.inc();
+        self.add(self.0.total_connections, 1);
         self.0.active_connections.inc();
         self.0.connections_per_app.inc();
     }
@@ -104,25 +131,25 @@ impl AppMetrics {
     /// A connection failed or was refused. This does not touch the active gauges: pair it with
     /// [`connection_closed`](Self::connection_closed) when the failing connection had been opened.
     pub fn connection_error(&self, error: ErrorType) {
-        self.0.connection_errors.get(error).inc();
+        self.add(*self.0.connection_errors.get(error), 1);
     }
 
     /// The server sent one message to one client.
     #[inline]
     pub fn message_sent(&self, channel: ChannelType) {
-        self.0.messages_sent.get(channel).inc();
+        self.add(*self.0.messages_sent.get(channel), 1);
     }
 
     /// The server sent `count` messages on channels of one type.
     #[inline]
     pub fn messages_sent(&self, channel: ChannelType, count: u64) {
-        self.0.messages_sent.get(channel).inc_by(count);
+        self.add(*self.0.messages_sent.get(channel), count);
     }
 
     /// A client sent the server one message (any Pusher frame on a channel).
     #[inline]
     pub fn message_received(&self, channel: ChannelType) {
-        self.0.messages_received.get(channel).inc();
+        self.add(*self.0.messages_received.get(channel), 1);
     }
 
     /// A client event (`client-*`) was accepted for relaying. Only `client_events_total` counts
@@ -130,7 +157,7 @@ impl AppMetrics {
     /// [`message_sent`](Self::message_sent) (or one [`broadcast`](Self::broadcast)).
     #[inline]
     pub fn client_event(&self, channel: ChannelType) {
-        self.0.client_events.get(channel).inc();
+        self.add(*self.0.client_events.get(channel), 1);
     }
 
     /// One event was published to a channel and fanned out to `recipients` connections.
@@ -140,18 +167,18 @@ impl AppMetrics {
     /// [`message_sent`](Self::message_sent) for those deliveries.
     #[inline]
     pub fn broadcast(&self, channel: ChannelType, recipients: u64) {
-        self.0.broadcast_messages.get(channel).inc();
-        self.0.messages_sent.get(channel).inc_by(recipients);
+        self.add(*self.0.broadcast_messages.get(channel), 1);
+        self.add(*self.0.messages_sent.get(channel), recipients);
     }
 
     /// A connection subscribed to a channel.
     pub fn channel_subscribed(&self, channel: ChannelType) {
-        self.0.channel_subscriptions.get(channel).inc();
+        self.add(*self.0.channel_subscriptions.get(channel), 1);
     }
 
     /// A connection unsubscribed from a channel (including when it closed).
     pub fn channel_unsubscribed(&self, channel: ChannelType) {
-        self.0.channel_unsubscriptions.get(channel).inc();
+        self.add(*self.0.channel_unsubscriptions.get(channel), 1);
     }
 
     /// A channel got its first subscriber: `active_channels` goes up.
@@ -177,18 +204,19 @@ impl AppMetrics {
 
     /// A rate limiter was consulted. Call it for every decision, allowed or not.
     pub fn rate_limit_checked(&self, limiter: LimiterType) {
-        self.0.rate_limit_checks.get(limiter).inc();
+        self.add(*self.0.rate_limit_checks.get(limiter), 1);
     }
 
     /// A rate limiter refused a request; a subset of the checks, so
     /// `triggered / checks` is the refusal ratio.
     pub fn rate_limit_triggered(&self, limiter: LimiterType) {
-        self.0.rate_limit_triggered.get(limiter).inc();
+        self.add(*self.0.rate_limit_triggered.get(limiter), 1);
     }
 
     /// A webhook for `event` was delivered, taking `duration`.
     pub fn webhook_sent(&self, event: &str, duration: Duration) {
-        self.webhook_event(event).sent.inc();
+        let handles = self.webhook_event(event);
+        handles.counters.add(handles.sent, 1);
         self.0.webhook_duration.observe(duration.as_secs_f64());
     }
 
@@ -197,16 +225,22 @@ impl AppMetrics {
     /// ratio.
     pub fn webhook_failed(&self, event: &str, duration: Duration) {
         let handles = self.webhook_event(event);
-        handles.sent.inc();
-        handles.failed.inc();
+        handles.counters.add(handles.sent, 1);
+        handles.counters.add(handles.failed, 1);
         self.0.webhook_duration.observe(duration.as_secs_f64());
     }
 
     fn webhook_event(&self, event: &str) -> WebhookEvent {
         let app = &self.0;
-        app.webhook_events.get_or_resolve(event, |event| WebhookEvent {
-            sent: child(&app.webhooks_sent, &[&app.app_id, event]),
-            failed: child(&app.webhooks_failed, &[&app.app_id, event]),
+        app.webhook_events.get_or_resolve(event, |event| {
+            let mut c = CounterBlockBuilder::new(app.shards);
+            let sent = c.add(&app.webhooks_sent, &[&app.app_id, event]);
+            let failed = c.add(&app.webhooks_failed, &[&app.app_id, event]);
+            WebhookEvent {
+                counters: c.build(),
+                sent,
+                failed,
+            }
         })
     }
 }

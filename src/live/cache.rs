@@ -2,11 +2,11 @@
 
 use std::sync::Arc;
 
-use prometheus::{IntCounter, IntGauge};
-
+use super::counter::{CounterBlockBuilder, CounterId, Counters};
 use super::families::Families;
+use super::gauge::Gauge;
 use super::labels::CacheOperation;
-use super::resolve::{child, PerValue};
+use super::resolve::PerValue;
 
 type PerOperation<M> = PerValue<CacheOperation, M, { CacheOperation::COUNT }>;
 
@@ -19,39 +19,45 @@ type PerOperation<M> = PerValue<CacheOperation, M, { CacheOperation::COUNT }>;
 pub struct CacheMetrics(Arc<CacheHandles>);
 
 struct CacheHandles {
-    hits: IntCounter,
-    misses: IntCounter,
-    operations: PerOperation<IntCounter>,
-    memory: IntGauge,
+    counters: Counters,
+    hits: CounterId,
+    misses: CounterId,
+    operations: PerOperation<CounterId>,
+    memory: Gauge,
 }
 
 impl CacheMetrics {
     pub(crate) fn resolve(f: &Families, cache: &str) -> CacheMetrics {
         let cache = &[cache][..];
+        let mut c = CounterBlockBuilder::new(f.shards);
+        let hits = c.add(&f.cache_hits, cache);
+        let misses = c.add(&f.cache_misses, cache);
+        let operations = PerValue::resolve(cache, |v| c.add(&f.cache_operations, v));
         CacheMetrics(Arc::new(CacheHandles {
-            hits: child(&f.cache_hits, cache),
-            misses: child(&f.cache_misses, cache),
-            operations: PerValue::resolve(&f.cache_operations, cache),
-            memory: child(&f.cache_memory_usage, cache),
+            counters: c.build(),
+            hits,
+            misses,
+            operations,
+            memory: Gauge::register(&f.cache_memory_usage, cache),
         }))
     }
 
     /// A lookup found its key.
     #[inline]
     pub fn hit(&self) {
-        self.0.hits.inc();
+        self.0.counters.add(self.0.hits, 1);
     }
 
     /// A lookup did not find its key.
     #[inline]
     pub fn miss(&self) {
-        self.0.misses.inc();
+        self.0.counters.add(self.0.misses, 1);
     }
 
     /// The cache performed `op`.
     #[inline]
     pub fn operation(&self, op: CacheOperation) {
-        self.0.operations.get(op).inc();
+        self.0.counters.add(*self.0.operations.get(op), 1);
     }
 
     /// The cache's current memory footprint.

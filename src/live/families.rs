@@ -1,5 +1,6 @@
-//! Registering the catalogue: one labelled family per [`CATALOGUE`] entry, under the configured
-//! prefix, bound to the typed field the recording handles use.
+//! Registering the catalogue: one [`Family`] per [`CATALOGUE`] entry, under the configured
+//! prefix, registered in the `prometheus::Registry` and bound to the typed field the recording
+//! handles use.
 //!
 //! Registration iterates the catalogue, so names, help, labels and buckets are spelled once, there.
 //! Binding a family to a field checks its kind and label list against the catalogue, because the
@@ -8,55 +9,77 @@
 //! production dashboards.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use anyhow::{bail, Context};
-use prometheus::core::Collector;
-use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry};
+use prometheus::Registry;
 
+use super::counter::CounterCell;
+use super::encode::Owner;
+use super::family::{AnyFamily, Family, FamilyCollector};
+use super::gauge::Gauge;
+use super::histogram::Histogram;
 use crate::catalogue::{
-    Kind, Label, MetricDef, ADAPTER, ADAPTER_OPERATION, APP_ID, CACHE, CACHE_OPERATION, CATALOGUE,
-    CHANNEL_TYPE, ENDPOINT, ERROR_TYPE, EVENT, LIMITER_TYPE, METHOD, QUEUE, STATUS,
+    Kind, Label, MetricDef, ADAPTER, ADAPTER_OPERATION, APP_ID, CACHE, CACHE_OPERATION, CAPPED_LABEL,
+    CATALOGUE, CHANNEL_TYPE, ENDPOINT, ERROR_TYPE, EVENT, LIMITER_TYPE, METHOD, QUEUE, STATUS,
 };
+
+pub(crate) type CounterFamily = Arc<Family<CounterCell>>;
+pub(crate) type GaugeFamily = Arc<Family<Gauge>>;
+pub(crate) type HistogramFamily = Arc<Family<Histogram>>;
 
 /// Every catalogue family, typed.
 pub(crate) struct Families {
-    pub active_connections: IntGaugeVec,
-    pub total_connections: IntCounterVec,
-    pub connection_errors: IntCounterVec,
-    pub connections_per_app: IntGaugeVec,
-    pub messages_sent: IntCounterVec,
-    pub messages_received: IntCounterVec,
-    pub client_events: IntCounterVec,
-    pub broadcast_messages: IntCounterVec,
-    pub http_requests: IntCounterVec,
-    pub http_request_duration: HistogramVec,
-    pub http_response_size: HistogramVec,
-    pub active_channels: IntGaugeVec,
-    pub channel_subscriptions: IntCounterVec,
-    pub channel_unsubscriptions: IntCounterVec,
-    pub presence_members: IntGaugeVec,
-    pub rate_limit_triggered: IntCounterVec,
-    pub rate_limit_checks: IntCounterVec,
-    pub queue_jobs_processed: IntCounterVec,
-    pub queue_jobs_failed: IntCounterVec,
-    pub queue_active_jobs: IntGaugeVec,
-    pub queue_job_duration: HistogramVec,
-    pub webhooks_sent: IntCounterVec,
-    pub webhooks_failed: IntCounterVec,
-    pub webhook_duration: HistogramVec,
-    pub cache_hits: IntCounterVec,
-    pub cache_misses: IntCounterVec,
-    pub cache_operations: IntCounterVec,
-    pub cache_memory_usage: IntGaugeVec,
-    pub adapter_operations: IntCounterVec,
-    pub adapter_errors: IntCounterVec,
-    pub adapter_latency: HistogramVec,
+    pub active_connections: GaugeFamily,
+    pub total_connections: CounterFamily,
+    pub connection_errors: CounterFamily,
+    pub connections_per_app: GaugeFamily,
+    pub messages_sent: CounterFamily,
+    pub messages_received: CounterFamily,
+    pub client_events: CounterFamily,
+    pub broadcast_messages: CounterFamily,
+    pub http_requests: CounterFamily,
+    pub http_request_duration: HistogramFamily,
+    pub http_response_size: HistogramFamily,
+    pub active_channels: GaugeFamily,
+    pub channel_subscriptions: CounterFamily,
+    pub channel_unsubscriptions: CounterFamily,
+    pub presence_members: GaugeFamily,
+    pub rate_limit_triggered: CounterFamily,
+    pub rate_limit_checks: CounterFamily,
+    pub queue_jobs_processed: CounterFamily,
+    pub queue_jobs_failed: CounterFamily,
+    pub queue_active_jobs: GaugeFamily,
+    pub queue_job_duration: HistogramFamily,
+    pub webhooks_sent: CounterFamily,
+    pub webhooks_failed: CounterFamily,
+    pub webhook_duration: HistogramFamily,
+    pub cache_hits: CounterFamily,
+    pub cache_misses: CounterFamily,
+    pub cache_operations: CounterFamily,
+    pub cache_memory_usage: GaugeFamily,
+    pub adapter_operations: CounterFamily,
+    pub adapter_errors: CounterFamily,
+    pub adapter_latency: HistogramFamily,
+    pub label_overflow: CounterFamily,
+    /// Every family, sorted by exposed name (the exposition's order).
+    pub all: Vec<Arc<dyn AnyFamily>>,
+    /// Shards per counter block (a power of two).
+    pub shards: usize,
 }
 
 impl Families {
-    /// Registers every catalogue metric in `registry`, each named `prefix + name`.
-    pub(crate) fn register(registry: &Registry, prefix: &str) -> anyhow::Result<Families> {
-        let mut r = Registered::all(registry, prefix)?;
+    /// Creates every catalogue family, named `prefix + name`, and registers it in `registry`
+    /// as a collector belonging to `owner`.
+    pub(crate) fn register(
+        registry: &Registry,
+        prefix: &str,
+        owner: Owner,
+        shards: usize,
+    ) -> anyhow::Result<Families> {
+        let mut r = Registered::all(registry, prefix, owner)?;
+        let mut all: Vec<Arc<dyn AnyFamily>> = r.0.values().map(|(_, built)| built.any()).collect();
+        all.sort_by(|a, b| a.name().cmp(b.name()));
         let families = Families {
             active_connections: r.take("active_connections", &[APP_ID], Built::gauge)?,
             total_connections: r.take("total_connections", &[APP_ID], Built::counter)?,
@@ -125,56 +148,59 @@ impl Families {
                 &[ADAPTER, ADAPTER_OPERATION],
                 Built::histogram,
             )?,
+            label_overflow: r.take("label_overflow_total", &[CAPPED_LABEL], Built::counter)?,
+            all,
+            shards,
         };
         r.finish()?;
         Ok(families)
     }
+
+    /// Series across every family.
+    pub(crate) fn series_count(&self) -> usize {
+        self.all.iter().map(|f| f.series_count()).sum()
+    }
 }
 
-/// A registered family of whichever kind the catalogue says.
+/// A family of whichever kind the catalogue says.
 enum Built {
-    Counter(IntCounterVec),
-    Gauge(IntGaugeVec),
-    Histogram(HistogramVec),
+    Counter(CounterFamily),
+    Gauge(GaugeFamily),
+    Histogram(HistogramFamily),
 }
 
 impl Built {
-    fn new(def: &MetricDef, prefix: &str) -> prometheus::Result<Built> {
-        let name = def.full_name(prefix);
-        let labels: Vec<&str> = def.label_names().collect();
+    fn new(def: &'static MetricDef, prefix: &str) -> prometheus::Result<Built> {
         Ok(match def.kind {
-            Kind::Counter => Built::Counter(IntCounterVec::new(Opts::new(name, def.help), &labels)?),
-            Kind::Gauge => Built::Gauge(IntGaugeVec::new(Opts::new(name, def.help), &labels)?),
-            Kind::Histogram => Built::Histogram(HistogramVec::new(
-                HistogramOpts::new(name, def.help).buckets(def.buckets.to_vec()),
-                &labels,
-            )?),
+            Kind::Counter => Built::Counter(Arc::new(Family::new(def, prefix)?)),
+            Kind::Gauge => Built::Gauge(Arc::new(Family::new(def, prefix)?)),
+            Kind::Histogram => Built::Histogram(Arc::new(Family::new(def, prefix)?)),
         })
     }
 
-    fn collector(&self) -> Box<dyn Collector> {
+    fn any(&self) -> Arc<dyn AnyFamily> {
         match self {
-            Built::Counter(c) => Box::new(c.clone()),
-            Built::Gauge(g) => Box::new(g.clone()),
-            Built::Histogram(h) => Box::new(h.clone()),
+            Built::Counter(c) => c.clone(),
+            Built::Gauge(g) => g.clone(),
+            Built::Histogram(h) => h.clone(),
         }
     }
 
-    fn counter(self) -> Option<IntCounterVec> {
+    fn counter(self) -> Option<CounterFamily> {
         match self {
             Built::Counter(c) => Some(c),
             _ => None,
         }
     }
 
-    fn gauge(self) -> Option<IntGaugeVec> {
+    fn gauge(self) -> Option<GaugeFamily> {
         match self {
             Built::Gauge(g) => Some(g),
             _ => None,
         }
     }
 
-    fn histogram(self) -> Option<HistogramVec> {
+    fn histogram(self) -> Option<HistogramFamily> {
         match self {
             Built::Histogram(h) => Some(h),
             _ => None,
@@ -186,11 +212,16 @@ impl Built {
 struct Registered(HashMap<&'static str, (&'static MetricDef, Built)>);
 
 impl Registered {
-    fn all(registry: &Registry, prefix: &str) -> anyhow::Result<Registered> {
+    fn all(registry: &Registry, prefix: &str, owner: Owner) -> anyhow::Result<Registered> {
         let mut out = HashMap::with_capacity(CATALOGUE.len());
         for def in CATALOGUE {
             let built = Built::new(def, prefix)
-                .and_then(|built| registry.register(built.collector()).map(|()| built))
+                .and_then(|built| {
+                    let family = built.any();
+                    registry
+                        .register(Box::new(FamilyCollector { family, owner }))
+                        .map(|()| built)
+                })
                 .with_context(|| format!("cannot register metric {}", def.full_name(prefix)))?;
             out.insert(def.name, (def, built));
         }
@@ -225,17 +256,23 @@ impl Registered {
 mod tests {
     use super::*;
 
+    fn register(registry: &Registry, prefix: &str) -> anyhow::Result<Families> {
+        Families::register(registry, prefix, super::super::encode::new_owner(), 2)
+    }
+
     #[test]
     fn every_catalogue_metric_is_registered_and_bound() {
         let registry = Registry::new();
-        Families::register(&registry, "t_").expect("the catalogue registers and every entry is bound");
-        // Families without children are not gathered: no series exist before a handle is resolved.
+        let families = register(&registry, "t_").expect("the catalogue registers and every entry is bound");
+        assert_eq!(families.all.len(), CATALOGUE.len());
+        assert!(families.all.windows(2).all(|w| w[0].name() < w[1].name()));
+        // Families without series are not gathered: none exist before a handle is resolved.
         assert!(registry.gather().is_empty());
     }
 
     #[test]
     fn a_prefix_that_is_not_a_metric_name_is_an_error() {
-        let err = Families::register(&Registry::new(), "my-company_").err().unwrap();
+        let err = register(&Registry::new(), "my-company_").err().unwrap();
         assert!(
             format!("{err:#}").contains("my-company_active_connections"),
             "{err:#}"
@@ -245,8 +282,8 @@ mod tests {
     #[test]
     fn registering_twice_in_one_registry_names_the_clash() {
         let registry = Registry::new();
-        Families::register(&registry, "t_").unwrap();
-        let err = Families::register(&registry, "t_").err().unwrap();
+        register(&registry, "t_").unwrap();
+        let err = register(&registry, "t_").err().unwrap();
         assert!(format!("{err:#}").contains("t_active_connections"), "{err:#}");
     }
 }

@@ -3,11 +3,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use prometheus::{Histogram, IntCounter, IntCounterVec};
-
-use super::families::Families;
+use super::counter::Counter;
+use super::families::{CounterFamily, Families};
+use super::histogram::Histogram;
 use super::labels::HttpMethod;
-use super::resolve::{child, HandleCache};
+use super::resolve::HandleCache;
 
 /// Recording handles for one route, resolved once by
 /// [`Metrics::http_route`](super::Metrics::http_route). The duration and size histograms exist
@@ -21,8 +21,10 @@ struct RouteHandles {
     endpoint: &'static str,
     duration: Histogram,
     response_size: Histogram,
-    requests: IntCounterVec,
-    by_status: HandleCache<u16, IntCounter>,
+    requests: CounterFamily,
+    /// At most 901 codes (100..=999 and `000`), so the cache needs no cap.
+    by_status: HandleCache<u16, Counter>,
+    shards: usize,
 }
 
 impl RouteMetrics {
@@ -31,10 +33,11 @@ impl RouteMetrics {
         RouteMetrics(Arc::new(RouteHandles {
             method,
             endpoint,
-            duration: child(&f.http_request_duration, labels),
-            response_size: child(&f.http_response_size, labels),
+            duration: Histogram::register(&f.http_request_duration, labels),
+            response_size: Histogram::register(&f.http_response_size, labels),
             requests: f.http_requests.clone(),
             by_status: HandleCache::unbounded(),
+            shards: f.shards,
         }))
     }
 
@@ -55,7 +58,8 @@ impl RouteMetrics {
         let route = &self.0;
         let requests = route.by_status.get_or_resolve(&status, |status| {
             let status = format!("{status:03}");
-            child(&route.requests, &[route.method.as_str(), route.endpoint, &status])
+            let labels = [route.method.as_str(), route.endpoint, &status];
+            Counter::register(&route.requests, &labels, route.shards)
         });
         requests.inc();
         route.duration.observe(duration.as_secs_f64());

@@ -194,6 +194,18 @@ label_enum! {
     }
 }
 
+label_enum! {
+    /// The capped labels, as `label_overflow_total` names them.
+    pub enum CappedLabel for catalogue::CAPPED_LABEL {
+        AppId => "app_id",
+        Endpoint => "endpoint",
+        Queue => "queue",
+        Cache => "cache",
+        Adapter => "adapter",
+        Event => "event",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,20 @@
-//! The live side, linked into the server: [`Metrics`] registers every catalogue metric in its own
-//! `prometheus::Registry`, hands out pre-resolved recording handles, and the [`exporter`] serves
-//! them on `/metrics`.
+//! The live side, linked into the server: [`Metrics`] holds every catalogue metric, hands out
+//! pre-resolved recording handles, and the [`exporter`] serves them on `/metrics`.
+//!
+//! # Design (see `BENCHMARKS.md` for the figures)
+//! - **Own storage.** Series live in our own `family` storage, not in `prometheus::*Vec`s: a
+//!   pre-rendered `name{labels}` string plus a value source, one file per kind (`counter`:
+//!   sharded cells; `gauge`, `histogram`).
+//! - **Sharded counters.** A handle's counters sit in one block with a cache-line-padded slice
+//!   per shard; a thread adds to its own shard, so threads recording for the same app never
+//!   share a cache line. Scrapes sum the shards.
+//! - **Direct encoder.** `encode` writes our families straight from that storage; each family
+//!   is also registered in the `prometheus::Registry` as a `Collector`, so `registry.gather()`
+//!   still returns everything for hosts that encode it themselves, and the host's own metrics in
+//!   the same registry are gathered (ours muted) and merged in name order. Output is byte for
+//!   byte `TextEncoder`'s.
+//! - **Caps.** Free-form labels are capped by [`Limits`]; past a cap new values share the
+//!   [`OVERFLOW_LABEL`] series and are counted in `label_overflow_total`.
 //!
 //! ```
 //! use std::time::Duration;
@@ -42,31 +56,41 @@
 mod adapter;
 mod app;
 mod cache;
+mod counter;
 pub mod demo;
+mod encode;
 pub mod exporter;
 mod families;
+mod family;
+mod gauge;
+mod histogram;
 mod http;
 mod labels;
+mod limits;
 mod queue;
 mod resolve;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use prometheus::{Encoder, Registry, TextEncoder};
+use prometheus::Registry;
 
 use crate::config::MetricsConfig;
+use counter::Counter;
+use encode::Owner;
 use families::Families;
-use resolve::HandleCache;
+use resolve::{HandleCache, PerValue};
 
 pub use adapter::AdapterMetrics;
-pub use app::{AppMetrics, MAX_WEBHOOK_EVENTS_PER_APP};
+pub use app::AppMetrics;
 pub use cache::CacheMetrics;
 pub use exporter::{BoundExporter, ControlRoute, Exporter};
 pub use http::RouteMetrics;
 pub use labels::{
-    AdapterOperation, CacheOperation, ChannelType, ErrorType, HttpMethod, LabelValue, LimiterType,
-    UnknownLabelValue,
+    AdapterOperation, CacheOperation, CappedLabel, ChannelType, ErrorType, HttpMethod, LabelValue,
+    LimiterType, UnknownLabelValue,
 };
+pub use limits::{Limits, MAX_APPS, MAX_NAMES, MAX_ROUTES, MAX_WEBHOOK_EVENTS_PER_APP};
 pub use queue::QueueMetrics;
 pub use resolve::OVERFLOW_LABEL;
 
@@ -79,14 +103,6 @@ pub const FIRST_USE_FAMILIES: &[&str] = &[
     "webhooks_failed_total",
 ];
 
-/// Distinct `app_id` values given their own series; later apps share [`OVERFLOW_LABEL`].
-pub const MAX_APPS: usize = 1000;
-/// Distinct queue, cache and adapter names each, past which names share [`OVERFLOW_LABEL`].
-pub const MAX_NAMES: usize = 64;
-/// Distinct (method, route template) pairs; later routes share the `GET` [`OVERFLOW_LABEL`]
-/// endpoint.
-pub const MAX_ROUTES: usize = 256;
-
 /// Every catalogue metric, registered and ready to record. Cloning is an `Arc` clone.
 #[derive(Clone)]
 pub struct Metrics(Arc<Shared>);
@@ -98,40 +114,107 @@ struct Shared {
     /// private registry instead (recording stays branch-free and goes nowhere), and nothing is
     /// served.
     registry: Registry,
+    /// Tells our collectors in `registry` apart from the host's (see [`encode`]).
+    owner: Owner,
     families: Families,
+    limits: Limits,
+    /// `label_overflow_total`, one counter per capped label.
+    folded: PerValue<CappedLabel, Counter, { CappedLabel::COUNT }>,
     apps: HandleCache<String, AppMetrics>,
     routes: HandleCache<(HttpMethod, &'static str), RouteMetrics>,
     queues: HandleCache<String, QueueMetrics>,
     caches: HandleCache<String, CacheMetrics>,
     adapters: HandleCache<String, AdapterMetrics>,
+    /// The size of the last exposition, reserved up front so the next one does not regrow.
+    last_len: AtomicUsize,
+}
+
+/// Options for [`Metrics`] beyond the config: the registry to register in and the [`Limits`].
+#[must_use]
+pub struct MetricsBuilder<'c> {
+    config: &'c MetricsConfig,
+    registry: Option<Registry>,
+    limits: Limits,
+}
+
+impl MetricsBuilder<'_> {
+    /// Register in `registry`, which the host may also use for metrics of its own (process
+    /// metrics, ...): `/metrics` serves everything in it.
+    pub fn registry(mut self, registry: Registry) -> Self {
+        self.registry = Some(registry);
+        self
+    }
+
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Registers the catalogue. Fails when a name is taken or the prefix makes names invalid.
+    pub fn build(self) -> anyhow::Result<Metrics> {
+        let MetricsBuilder {
+            config,
+            registry,
+            limits,
+        } = self;
+        let registry = registry.unwrap_or_default();
+        let owner = encode::new_owner();
+        let shards = limits.shard_count();
+        let families = if config.enabled {
+            Families::register(&registry, &config.prefix, owner, shards)?
+        } else {
+            Families::register(&Registry::new(), &config.prefix, owner, shards)?
+        };
+        // Every capped label's overflow count exists from the start, so alerts see a 0.
+        let folded = PerValue::resolve(&[], |v| Counter::register(&families.label_overflow, v, shards));
+        let fold = |label: CappedLabel| folded.get(label).clone();
+        Ok(Metrics(Arc::new(Shared {
+            enabled: config.enabled,
+            prefix: config.prefix.clone(),
+            registry,
+            owner,
+            apps: HandleCache::names(limits.apps, fold(CappedLabel::AppId)),
+            routes: HandleCache::bounded(
+                limits.routes,
+                (HttpMethod::Get, OVERFLOW_LABEL),
+                fold(CappedLabel::Endpoint),
+            ),
+            queues: HandleCache::names(limits.queues, fold(CappedLabel::Queue)),
+            caches: HandleCache::names(limits.caches, fold(CappedLabel::Cache)),
+            adapters: HandleCache::names(limits.adapters, fold(CappedLabel::Adapter)),
+            families,
+            limits,
+            folded,
+            last_len: AtomicUsize::new(0),
+        })))
+    }
 }
 
 impl Metrics {
     /// Registers the catalogue, under `config.prefix`, in a new registry of its own.
     pub fn new(config: &MetricsConfig) -> anyhow::Result<Metrics> {
-        Metrics::with_registry(config, Registry::new())
+        Metrics::builder(config).build()
     }
 
     /// Registers the catalogue in `registry`, which the host may also use for metrics of its own
     /// (process metrics, ...): `/metrics` serves everything in it. Fails when a name is taken or
     /// the prefix makes names invalid.
     pub fn with_registry(config: &MetricsConfig, registry: Registry) -> anyhow::Result<Metrics> {
-        let families = if config.enabled {
-            Families::register(&registry, &config.prefix)?
-        } else {
-            Families::register(&Registry::new(), &config.prefix)?
-        };
-        Ok(Metrics(Arc::new(Shared {
-            enabled: config.enabled,
-            prefix: config.prefix.clone(),
-            registry,
-            families,
-            apps: HandleCache::names(MAX_APPS),
-            routes: HandleCache::bounded(MAX_ROUTES, (HttpMethod::Get, OVERFLOW_LABEL)),
-            queues: HandleCache::names(MAX_NAMES),
-            caches: HandleCache::names(MAX_NAMES),
-            adapters: HandleCache::names(MAX_NAMES),
-        })))
+        Metrics::builder(config).registry(registry).build()
+    }
+
+    /// Like [`new`](Self::new), with other caps on the free-form labels.
+    pub fn with_limits(config: &MetricsConfig, limits: Limits) -> anyhow::Result<Metrics> {
+        Metrics::builder(config).limits(limits).build()
+    }
+
+    /// All the options: registry, limits.
+    pub fn builder(config: &MetricsConfig) -> MetricsBuilder<'_> {
+        MetricsBuilder {
+            config,
+            registry: None,
+            limits: Limits::default(),
+        }
     }
 
     /// False when `metrics.enabled` is off: recording goes nowhere and nothing should be served.
@@ -144,18 +227,35 @@ impl Metrics {
         &self.0.prefix
     }
 
-    /// The registry `/metrics` serves; register host metrics here.
+    /// The caps in force.
+    pub fn limits(&self) -> &Limits {
+        &self.0.limits
+    }
+
+    /// The registry `/metrics` serves; register host metrics here. `registry.gather()` returns
+    /// the catalogue's series too, for hosts that encode it themselves.
     pub fn registry(&self) -> &Registry {
         &self.0.registry
+    }
+
+    /// How many series the catalogue families hold (host metrics not included).
+    pub fn series_count(&self) -> usize {
+        self.0.families.series_count()
     }
 
     /// The handles of one app; resolved (and zero-initialised) on the first call, a read-locked
     /// lookup afterwards. Keep the result rather than calling this per message.
     pub fn app(&self, app_id: &str) -> AppMetrics {
         let shared = &*self.0;
-        shared
-            .apps
-            .get_or_resolve(app_id, |app_id| AppMetrics::resolve(&shared.families, app_id))
+        shared.apps.get_or_resolve(app_id, |app_id| {
+            let events = shared.folded.get(CappedLabel::Event).clone();
+            AppMetrics::resolve(
+                &shared.families,
+                app_id,
+                shared.limits.webhook_events_per_app,
+                events,
+            )
+        })
     }
 
     /// The handles of one HTTP route. `endpoint` is the route template (`/apps/:app_id/events`),
@@ -195,18 +295,27 @@ impl Metrics {
 
     /// Appends the Prometheus text exposition of the served registry to `out`; nothing when
     /// metrics are disabled. For servers that mount `/metrics` on their own router.
+    ///
+    /// The output is byte for byte `TextEncoder::encode(&registry.gather())`, at a fraction of
+    /// the cost: the catalogue families are written straight from their storage and only the
+    /// host's own metrics go through `gather()` (see `BENCHMARKS.md`).
     pub fn encode_to(&self, out: &mut Vec<u8>) -> prometheus::Result<()> {
-        if !self.0.enabled {
+        let shared = &*self.0;
+        if !shared.enabled {
             return Ok(());
         }
-        TextEncoder::new().encode(&self.0.registry.gather(), out)
+        let start = out.len();
+        out.reserve(shared.last_len.load(Ordering::Relaxed));
+        let result = encode::encode(&shared.families.all, &shared.registry, shared.owner, out);
+        shared.last_len.store(out.len() - start, Ordering::Relaxed);
+        result
     }
 
     /// The Prometheus text exposition as a string (empty when metrics are disabled).
     pub fn encode(&self) -> String {
         let mut out = Vec::new();
-        // The encoder only fails on a family without series (gather() drops those) or a failing
-        // writer (a Vec never fails); should that change, serve what was written.
+        // The encoder only fails on a host family without series or a failing writer (a Vec
+        // never fails); should that change, serve what was written.
         let result = self.encode_to(&mut out);
         debug_assert!(result.is_ok(), "{result:?}");
         String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())

@@ -3,10 +3,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use prometheus::{Histogram, IntCounter, IntGauge};
-
+use super::counter::{CounterBlockBuilder, CounterId, Counters};
 use super::families::Families;
-use super::resolve::child;
+use super::gauge::Gauge;
+use super::histogram::Histogram;
 
 /// Recording handles for one queue, resolved once by [`Metrics::queue`](super::Metrics::queue);
 /// all four series exist, at 0, from then on.
@@ -17,20 +17,25 @@ use super::resolve::child;
 pub struct QueueMetrics(Arc<QueueHandles>);
 
 struct QueueHandles {
-    processed: IntCounter,
-    failed: IntCounter,
-    active: IntGauge,
+    counters: Counters,
+    processed: CounterId,
+    failed: CounterId,
+    active: Gauge,
     duration: Histogram,
 }
 
 impl QueueMetrics {
     pub(crate) fn resolve(f: &Families, queue: &str) -> QueueMetrics {
         let queue = &[queue][..];
+        let mut c = CounterBlockBuilder::new(f.shards);
+        let processed = c.add(&f.queue_jobs_processed, queue);
+        let failed = c.add(&f.queue_jobs_failed, queue);
         QueueMetrics(Arc::new(QueueHandles {
-            processed: child(&f.queue_jobs_processed, queue),
-            failed: child(&f.queue_jobs_failed, queue),
-            active: child(&f.queue_active_jobs, queue),
-            duration: child(&f.queue_job_duration, queue),
+            counters: c.build(),
+            processed,
+            failed,
+            active: Gauge::register(&f.queue_active_jobs, queue),
+            duration: Histogram::register(&f.queue_job_duration, queue),
         }))
     }
 
@@ -47,7 +52,7 @@ impl QueueMetrics {
     /// A started job failed after `duration`; it counts as processed and as failed.
     pub fn job_failed(&self, duration: Duration) {
         self.done(duration);
-        self.0.failed.inc();
+        self.0.counters.add(self.0.failed, 1);
     }
 
     /// Sets `queue_active_jobs` outright, for backends that report their depth (e.g. a Redis list
@@ -58,7 +63,7 @@ impl QueueMetrics {
 
     fn done(&self, duration: Duration) {
         self.0.active.dec();
-        self.0.processed.inc();
+        self.0.counters.add(self.0.processed, 1);
         self.0.duration.observe(duration.as_secs_f64());
     }
 }

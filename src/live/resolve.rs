@@ -8,21 +8,13 @@ use std::hash::Hash;
 use std::marker::PhantomData;
 use std::sync::{PoisonError, RwLock};
 
-use prometheus::core::{MetricVec, MetricVecBuilder};
-
+use super::counter::Counter;
 use super::labels::LabelValue;
 
 /// The label value free-form names share once their cap is reached. Prometheus reserves the `__`
 /// prefix for label names, not values, so it cannot collide with anything it generates, and no
 /// sane app, queue or cache id looks like it.
 pub const OVERFLOW_LABEL: &str = "__overflow__";
-
-/// The child of `family` for `values` (in the catalogue's label order).
-///
-/// The only place a label set is hashed; everything else keeps the handle it returns.
-pub(crate) fn child<T: MetricVecBuilder>(family: &MetricVec<T>, values: &[&str]) -> T::M {
-    family.with_label_values(values)
-}
 
 /// One pre-resolved handle per value of the closed label `E`, indexed by the enum: recording is an
 /// array index and an atomic add.
@@ -32,14 +24,15 @@ pub(crate) struct PerValue<E, M, const N: usize> {
 }
 
 impl<E: LabelValue, M, const N: usize> PerValue<E, M, N> {
-    /// Resolves the child of `family` for every value of `E`; `E` is the last label, after the
-    /// `leading` values (the catalogue puts the closed label last in every family that has one).
-    pub(crate) fn resolve<T: MetricVecBuilder<M = M>>(family: &MetricVec<T>, leading: &[&str]) -> Self {
+    /// Calls `resolve` with the label values of every value of `E`: the `leading` values, then
+    /// `E`'s (the catalogue puts the closed label last in every family that has one).
+    pub(crate) fn resolve(leading: &[&str], mut resolve: impl FnMut(&[&str]) -> M) -> Self {
         assert_eq!(E::ALL.len(), N, "array length follows the label domain");
+        let mut values = leading.to_vec();
+        values.push("");
         let handles = std::array::from_fn(|i| {
-            let mut values = leading.to_vec();
-            values.push(E::ALL[i].as_str());
-            child(family, &values)
+            *values.last_mut().expect("pushed above") = E::ALL[i].as_str();
+            resolve(&values)
         });
         PerValue {
             handles,
@@ -57,29 +50,40 @@ impl<E: LabelValue, M, const N: usize> PerValue<E, M, N> {
 /// route, a status code). Lookups of known keys take a read lock only.
 ///
 /// A bounded cache caps the label's cardinality: past `cap` distinct keys, new keys all share the
-/// handle of the overflow key, so a tenant minting app ids cannot blow up the series count.
+/// handle of the overflow key, and each such fold is counted (in `label_overflow_total`), so a
+/// tenant minting app ids cannot blow up the series count unnoticed.
 pub(crate) struct HandleCache<K, V> {
     map: RwLock<HashMap<K, V>>,
-    limit: Option<(usize, K)>,
+    limit: Option<Limit<K>>,
+}
+
+struct Limit<K> {
+    cap: usize,
+    overflow: K,
+    folded: Counter,
 }
 
 impl<V: Clone> HandleCache<String, V> {
     /// A cache of free-form names holding at most `cap` of them plus [`OVERFLOW_LABEL`].
-    pub(crate) fn names(cap: usize) -> Self {
-        HandleCache::bounded(cap, OVERFLOW_LABEL.to_string())
+    pub(crate) fn names(cap: usize, folded: Counter) -> Self {
+        HandleCache::bounded(cap, OVERFLOW_LABEL.to_string(), folded)
     }
 }
 
 impl<K: Hash + Eq, V: Clone> HandleCache<K, V> {
-    /// A cache that holds at most `cap` keys plus `overflow`.
-    pub(crate) fn bounded(cap: usize, overflow: K) -> Self {
+    /// A cache that holds at most `cap` keys plus `overflow`; `folded` counts the keys refused.
+    pub(crate) fn bounded(cap: usize, overflow: K, folded: Counter) -> Self {
         HandleCache {
             map: RwLock::default(),
-            limit: Some((cap, overflow)),
+            limit: Some(Limit {
+                cap,
+                overflow,
+                folded,
+            }),
         }
     }
 
-    /// A cache for keys whose domain is already small (route templates, status codes).
+    /// A cache for keys whose domain is already small (status codes).
     pub(crate) fn unbounded() -> Self {
         HandleCache {
             map: RwLock::default(),
@@ -102,11 +106,12 @@ impl<K: Hash + Eq, V: Clone> HandleCache<K, V> {
             return v.clone();
         }
         let key = match &self.limit {
-            Some((cap, overflow)) if map.len() >= *cap => {
-                if let Some(v) = map.get(overflow.borrow()) {
+            Some(limit) if map.len() >= limit.cap => {
+                limit.folded.inc();
+                if let Some(v) = map.get(limit.overflow.borrow()) {
                     return v.clone();
                 }
-                overflow.borrow()
+                limit.overflow.borrow()
             }
             _ => key,
         };
@@ -125,10 +130,14 @@ impl<K: Hash + Eq, V: Clone> HandleCache<K, V> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::live::families::Families;
 
     #[test]
-    fn a_bounded_cache_folds_new_keys_into_the_overflow_key() {
-        let cache: HandleCache<String, String> = HandleCache::names(2);
+    fn a_bounded_cache_folds_new_keys_into_the_overflow_key_and_counts_them() {
+        let registry = prometheus::Registry::new();
+        let families = Families::register(&registry, "t_", crate::live::encode::new_owner(), 1).unwrap();
+        let folded = Counter::register(&families.label_overflow, &["app_id"], 1);
+        let cache: HandleCache<String, String> = HandleCache::names(2, folded);
         let resolve = |k: &str| format!("handle:{k}");
         assert_eq!(cache.get_or_resolve("a", resolve), "handle:a");
         assert_eq!(cache.get_or_resolve("b", resolve), "handle:b");
@@ -137,5 +146,12 @@ mod tests {
         // Known keys keep their own handle.
         assert_eq!(cache.get_or_resolve("a", |_| unreachable!()), "handle:a");
         assert_eq!(cache.len(), 3);
+        let text = prometheus::TextEncoder::new()
+            .encode_to_string(&registry.gather())
+            .unwrap();
+        assert!(
+            text.contains("t_label_overflow_total{label=\"app_id\"} 2\n"),
+            "{text}"
+        );
     }
 }

@@ -1,0 +1,292 @@
+//! The text exposition (format 0.0.4), written straight from our own storage.
+//!
+//! `Registry::gather` builds a protobuf-model struct per series (strings, label pairs, vectors)
+//! and `TextEncoder` then formats it: about 80% of the `prometheus` crate's scrape time is the
+//! gather. We skip it for our families: each writes pre-rendered bytes (HELP/TYPE header, name,
+//! label set, histogram `le` fragments) and formats only the numbers.
+//!
+//! Metrics the host registered in the same registry still go through `gather()` and
+//! `TextEncoder`, but only theirs: while we gather, a thread-local names the `Metrics` whose
+//! families must stay silent ([`gather_others`]), so the gather costs what the host's own
+//! metrics cost. Both lists are sorted by name and merged, so the output is byte for byte what
+//! `TextEncoder::encode(&registry.gather())` produces (a test holds us to that).
+
+use std::borrow::Cow;
+use std::cell::Cell;
+use std::io::Write as _;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use prometheus::{Encoder, Registry, TextEncoder};
+
+use super::family::AnyFamily;
+use crate::catalogue::{Kind, MetricDef};
+
+/// The identity of one `Metrics`, so its collectors know when to stay silent.
+pub(crate) type Owner = usize;
+
+static NEXT_OWNER: AtomicUsize = AtomicUsize::new(1);
+
+/// A fresh owner identity (never 0, which means "nobody is muted").
+pub(crate) fn new_owner() -> Owner {
+    NEXT_OWNER.fetch_add(1, Ordering::Relaxed)
+}
+
+thread_local! {
+    /// The owner whose collectors are muted on this thread, during [`gather_others`].
+    static MUTED: Cell<Owner> = const { Cell::new(0) };
+}
+
+pub(crate) fn is_muted(owner: Owner) -> bool {
+    MUTED.with(Cell::get) == owner
+}
+
+/// `registry.gather()` without `owner`'s families. `gather` collects on the calling thread, so
+/// a thread-local flag reaches exactly the collectors it calls.
+pub(crate) fn gather_others(registry: &Registry, owner: Owner) -> Vec<prometheus::proto::MetricFamily> {
+    /// Restores the flag even if a host collector panics.
+    struct Unmute(Owner);
+    impl Drop for Unmute {
+        fn drop(&mut self) {
+            MUTED.with(|m| m.set(self.0));
+        }
+    }
+    let _unmute = Unmute(MUTED.with(|m| m.replace(owner)));
+    registry.gather()
+}
+
+/// Writes `ours` (sorted by name) and every other family of `registry`, merged by name.
+pub(crate) fn encode(
+    ours: &[Arc<dyn AnyFamily>],
+    registry: &Registry,
+    owner: Owner,
+    out: &mut Vec<u8>,
+) -> prometheus::Result<()> {
+    let others = gather_others(registry, owner);
+    let mut others = others.iter().peekable();
+    for family in ours {
+        while let Some(other) = others.next_if(|o| o.name() < family.name()) {
+            TextEncoder::new().encode(std::slice::from_ref(other), out)?;
+        }
+        family.encode(out);
+    }
+    for other in others {
+        TextEncoder::new().encode(std::slice::from_ref(other), out)?;
+    }
+    Ok(())
+}
+
+/// The bytes of a family that never change: name, HELP/TYPE header, histogram `le` fragments.
+pub(crate) struct FamilyText {
+    name: Box<str>,
+    header: Box<[u8]>,
+    /// `le="0.005"} ` ... `le="+Inf"} ` for histograms; empty otherwise.
+    buckets: Box<[Box<[u8]>]>,
+}
+
+impl FamilyText {
+    pub(crate) fn new(def: &MetricDef, name: &str) -> FamilyText {
+        let mut help = String::new();
+        escape(def.help, false, &mut help);
+        let header = format!("# HELP {name} {help}\n# TYPE {name} {}\n", def.kind.as_str());
+        let buckets = match def.kind {
+            // `to_string` is how `TextEncoder` formats bounds.
+            Kind::Histogram => def
+                .buckets
+                .iter()
+                .map(|b| b.to_string())
+                .chain(["+Inf".to_string()])
+                .map(|le| format!("le=\"{le}\"}} ").into_bytes().into_boxed_slice())
+                .collect(),
+            _ => Box::default(),
+        };
+        FamilyText {
+            name: name.into(),
+            header: header.into_bytes().into(),
+            buckets,
+        }
+    }
+
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub(crate) fn header(&self) -> &[u8] {
+        &self.header
+    }
+
+    pub(crate) fn bucket_labels(&self) -> &[Box<[u8]>] {
+        &self.buckets
+    }
+
+    /// `name<suffix>{labels} `, up to the value.
+    #[inline]
+    pub(crate) fn suffixed_start(&self, suffix: &str, labels: &str, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.name.as_bytes());
+        out.extend_from_slice(suffix.as_bytes());
+        if !labels.is_empty() {
+            out.push(b'{');
+            out.extend_from_slice(labels.as_bytes());
+            out.push(b'}');
+        }
+        out.push(b' ');
+    }
+
+    /// `name_bucket{labels,le="..."} `, up to the value.
+    #[inline]
+    pub(crate) fn bucket_start(&self, labels: &str, le: &[u8], out: &mut Vec<u8>) {
+        out.extend_from_slice(self.name.as_bytes());
+        out.extend_from_slice(b"_bucket{");
+        if !labels.is_empty() {
+            out.extend_from_slice(labels.as_bytes());
+            out.push(b',');
+        }
+        out.extend_from_slice(le);
+    }
+}
+
+/// Integers up to 2^53 print the same as the `f64` `TextEncoder` is given; past that, print
+/// that `f64`, rounding included.
+const EXACT: u64 = 1 << 53;
+
+#[inline]
+pub(crate) fn write_u64(value: u64, out: &mut Vec<u8>) {
+    if value < EXACT {
+        out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
+    } else {
+        write_f64(value as f64, out);
+    }
+}
+
+#[inline]
+pub(crate) fn write_i64(value: i64, out: &mut Vec<u8>) {
+    if value.unsigned_abs() < EXACT {
+        out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
+    } else {
+        write_f64(value as f64, out);
+    }
+}
+
+/// As `f64::to_string`, which `TextEncoder` uses; integral values take the integer fast path.
+pub(crate) fn write_f64(value: f64, out: &mut Vec<u8>) {
+    if value.fract() == 0.0 && value.abs() < EXACT as f64 && !(value == 0.0 && value.is_sign_negative()) {
+        out.extend_from_slice(itoa::Buffer::new().format(value as i64).as_bytes());
+    } else {
+        // Writing to a Vec cannot fail.
+        let _ = write!(out, "{value}");
+    }
+}
+
+/// Escapes a label value as the text format (and `TextEncoder`) does: `\`, `"` and newline.
+pub(crate) fn escape_label_value(value: &str, out: &mut String) {
+    escape(value, true, out);
+}
+
+fn escape(value: &str, quotes: bool, out: &mut String) {
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '"' if quotes => out.push_str("\\\""),
+            c => out.push(c),
+        }
+    }
+}
+
+/// The `(name, value)` pairs of a rendered label set, values unescaped.
+pub(crate) fn label_pairs(rendered: &str) -> impl Iterator<Item = (&str, Cow<'_, str>)> {
+    let mut rest = rendered;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let (name, after) = rest.split_once("=\"")?;
+        let bytes = after.as_bytes();
+        // The closing quote is the first one not escaped by a backslash.
+        let mut end = 0;
+        let mut escaped = false;
+        while end < bytes.len() {
+            if escaped {
+                escaped = false;
+            } else if bytes[end] == b'\\' {
+                escaped = true;
+            } else if bytes[end] == b'"' {
+                break;
+            }
+            end += 1;
+        }
+        let raw = &after[..end];
+        rest = after.get(end + 2..).unwrap_or("");
+        Some((name, unescape(raw)))
+    })
+}
+
+fn unescape(raw: &str) -> Cow<'_, str> {
+    if memchr::memchr(b'\\', raw.as_bytes()).is_none() {
+        return Cow::Borrowed(raw);
+    }
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        match (c, c == '\\') {
+            (_, true) => match chars.next() {
+                Some('n') => out.push('\n'),
+                Some(other) => out.push(other),
+                None => {}
+            },
+            (c, false) => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_pairs_round_trip_escapes() {
+        let mut rendered = String::from("a=\"");
+        escape_label_value("x\"y\\z\nw\\", &mut rendered);
+        rendered.push_str("\",b=\"\",c=\"plain\"");
+        let pairs: Vec<_> = label_pairs(&rendered).collect();
+        assert_eq!(
+            pairs,
+            [
+                ("a", Cow::Owned("x\"y\\z\nw\\".to_string())),
+                ("b", Cow::Borrowed("")),
+                ("c", Cow::Borrowed("plain"))
+            ]
+        );
+    }
+
+    #[test]
+    fn numbers_print_as_the_prometheus_crate_prints_them() {
+        for v in [
+            0.0,
+            -0.0,
+            1.0,
+            -3.0,
+            0.1,
+            1e-7,
+            123456.789,
+            9007199254740993.0,
+            f64::NAN,
+            f64::INFINITY,
+        ] {
+            let mut out = Vec::new();
+            write_f64(v, &mut out);
+            assert_eq!(String::from_utf8(out).unwrap(), v.to_string(), "{v}");
+        }
+        for v in [0, 7, (1 << 53) - 1, 1 << 53, u64::MAX] {
+            let mut out = Vec::new();
+            write_u64(v, &mut out);
+            assert_eq!(String::from_utf8(out).unwrap(), (v as f64).to_string(), "{v}");
+        }
+        for v in [-5i64, i64::MIN, 1 << 60] {
+            let mut out = Vec::new();
+            write_i64(v, &mut out);
+            assert_eq!(String::from_utf8(out).unwrap(), (v as f64).to_string(), "{v}");
+        }
+    }
+}

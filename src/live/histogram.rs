@@ -1,0 +1,128 @@
+//! Histograms: per-bucket counts and a running sum, encoded cumulatively at scrape time.
+//!
+//! Each observation adds to exactly one (non-cumulative) bucket, the last one standing for `+Inf`,
+//! so the exposed `_count` is the sum of the buckets and always equals the `+Inf` bucket, even
+//! when a scrape races an observation. The sum is an `f64` updated by compare-and-swap; a scrape
+//! may see it one observation ahead of or behind the buckets, which Prometheus tolerates.
+//! Histograms record HTTP requests, jobs, webhooks and adapter round trips, not every message, so
+//! they are not sharded.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use prometheus::proto;
+
+use super::encode::{write_f64, write_u64, FamilyText};
+use super::family::{Family, Source};
+use crate::catalogue::MetricDef;
+
+/// A histogram series. Cloning is an `Arc` clone.
+#[derive(Clone)]
+pub(crate) struct Histogram(Arc<Core>);
+
+struct Core {
+    /// The catalogue's upper bounds, ascending, without `+Inf`.
+    bounds: &'static [f64],
+    /// One count per bound, plus one for `+Inf`.
+    counts: Box<[AtomicU64]>,
+    /// The `f64` bits of the sum of observations.
+    sum: AtomicU64,
+}
+
+impl Histogram {
+    /// An empty histogram, registered as the series of `family` with `values`.
+    pub(crate) fn register(family: &Family<Histogram>, values: &[&str]) -> Histogram {
+        let bounds = family.def().buckets;
+        let histogram = Histogram(Arc::new(Core {
+            bounds,
+            counts: (0..=bounds.len()).map(|_| AtomicU64::new(0)).collect(),
+            sum: AtomicU64::new(0f64.to_bits()),
+        }));
+        family.push(family.render(values), histogram.clone());
+        histogram
+    }
+
+    /// Records `value` in the first bucket whose bound is at least `value` (Prometheus's `le`).
+    pub(crate) fn observe(&self, value: f64) {
+        let core = &*self.0;
+        // NaN fails every comparison and lands in +Inf, as in the prometheus crate.
+        let bucket = core.bounds.partition_point(|&bound| bound < value);
+        core.counts[bucket].fetch_add(1, Ordering::Relaxed);
+        let mut old = core.sum.load(Ordering::Relaxed);
+        loop {
+            let new = (f64::from_bits(old) + value).to_bits();
+            match core
+                .sum
+                .compare_exchange_weak(old, new, Ordering::Relaxed, Ordering::Relaxed)
+            {
+                Ok(_) => break,
+                Err(current) => old = current,
+            }
+        }
+    }
+
+    /// Cumulative counts, one per bound plus `+Inf` (the total), and the sum.
+    fn snapshot(&self, cumulative: &mut Vec<u64>) -> f64 {
+        let core = &*self.0;
+        cumulative.clear();
+        let mut running = 0u64;
+        for count in core.counts.iter() {
+            running = running.wrapping_add(count.load(Ordering::Relaxed));
+            cumulative.push(running);
+        }
+        f64::from_bits(core.sum.load(Ordering::Relaxed))
+    }
+}
+
+impl Source for Histogram {
+    /// One count per bucket (`+Inf` included), then the sum's bits.
+    fn width(def: &MetricDef) -> usize {
+        def.buckets.len() + 2
+    }
+
+    fn read(&self, numbers: &mut Vec<u64>) {
+        let core = &*self.0;
+        numbers.extend(core.counts.iter().map(|c| c.load(Ordering::Relaxed)));
+        numbers.push(core.sum.load(Ordering::Relaxed));
+    }
+
+    fn write(text: &FamilyText, _: &str, labels: &str, numbers: &[u64], out: &mut Vec<u8>) {
+        let (sum, counts) = numbers.split_last().expect("width is at least 2");
+        // Cumulate while writing: `_count` is the last (`+Inf`) bucket.
+        let mut running = 0u64;
+        for (le, &count) in text.bucket_labels().iter().zip(counts) {
+            running = running.wrapping_add(count);
+            text.bucket_start(labels, le, out);
+            write_u64(running, out);
+            out.push(b'\n');
+        }
+        text.suffixed_start("_sum", labels, out);
+        write_f64(f64::from_bits(*sum), out);
+        out.push(b'\n');
+        text.suffixed_start("_count", labels, out);
+        write_u64(running, out);
+        out.push(b'\n');
+    }
+
+    fn fill(&self, metric: &mut proto::Metric) {
+        let mut cumulative = Vec::new();
+        let sum = self.snapshot(&mut cumulative);
+        let buckets = self
+            .0
+            .bounds
+            .iter()
+            .zip(&cumulative)
+            .map(|(&bound, &count)| {
+                let mut bucket = proto::Bucket::default();
+                bucket.set_upper_bound(bound);
+                bucket.set_cumulative_count(count);
+                bucket
+            })
+            .collect();
+        let mut histogram = proto::Histogram::default();
+        histogram.set_sample_count(cumulative.last().copied().unwrap_or(0));
+        histogram.set_sample_sum(sum);
+        histogram.set_bucket(buckets);
+        metric.set_histogram(histogram);
+    }
+}

@@ -1,0 +1,64 @@
+//! [`Limits`]: how many distinct values each free-form label may take, and how many shards the
+//! counters keep.
+
+/// Distinct `app_id` values given their own series by default.
+pub const MAX_APPS: usize = 1000;
+/// Distinct queue, cache and adapter names each, by default.
+pub const MAX_NAMES: usize = 64;
+/// Distinct (method, route template) pairs, by default.
+pub const MAX_ROUTES: usize = 256;
+/// Distinct webhook event names per app, by default; Pusher defines about six, so this only
+/// stops abuse.
+pub const MAX_WEBHOOK_EVENTS_PER_APP: usize = 64;
+
+/// Caps on the free-form labels, past which new values share the [`OVERFLOW_LABEL`] series and
+/// are counted in `label_overflow_total{label="..."}`; and the counters' shard count.
+///
+/// Every series costs memory in the server and in Prometheus, and a tenant minting app ids (or a
+/// router handing out raw paths) could otherwise create them without bound.
+///
+/// [`OVERFLOW_LABEL`]: super::OVERFLOW_LABEL
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Distinct `app_id` values.
+    pub apps: usize,
+    /// Distinct (method, route template) pairs; later routes share the `GET` overflow endpoint.
+    pub routes: usize,
+    pub queues: usize,
+    pub caches: usize,
+    pub adapters: usize,
+    /// Distinct webhook `event` names per app.
+    pub webhook_events_per_app: usize,
+    /// Shards per counter, rounded up to a power of two: each recording thread adds to its own
+    /// shard, so threads never contend on a cache line as long as there are at least as many
+    /// shards as threads recording at once. Each shard costs 8 bytes per counter series.
+    pub shards: usize,
+}
+
+impl Limits {
+    /// Twice the available parallelism (a server runs about one worker per core, plus blocking
+    /// threads that record now and then), capped at 64.
+    pub fn default_shards() -> usize {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        (2 * cores).next_power_of_two().min(64)
+    }
+
+    /// `shards` as used: a power of two, at least 1.
+    pub fn shard_count(&self) -> usize {
+        self.shards.max(1).next_power_of_two()
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            apps: MAX_APPS,
+            routes: MAX_ROUTES,
+            queues: MAX_NAMES,
+            caches: MAX_NAMES,
+            adapters: MAX_NAMES,
+            webhook_events_per_app: MAX_WEBHOOK_EVENTS_PER_APP,
+            shards: Limits::default_shards(),
+        }
+    }
+}
