@@ -128,6 +128,24 @@ pub struct Label {
     pub domain: Domain,
 }
 
+impl Label {
+    /// A label whose values are one of `values`.
+    pub const fn closed(name: &'static str, values: &'static [&'static str]) -> Label {
+        Label {
+            name,
+            domain: Domain::Enum(values),
+        }
+    }
+
+    /// A label with free-form values, capped by the live registry.
+    pub const fn capped(name: &'static str) -> Label {
+        Label {
+            name,
+            domain: Domain::Capped,
+        }
+    }
+}
+
 pub const CHANNEL_TYPES: &[&str] = &["public", "private", "presence", "private-encrypted", "cache"];
 pub const HTTP_METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 pub const CONNECTION_ERROR_TYPES: &[&str] = &[
@@ -153,22 +171,10 @@ pub const ADAPTER_OPERATIONS: &[&str] = &[
     "publish",
 ];
 
-pub const APP_ID: Label = Label {
-    name: "app_id",
-    domain: Domain::Capped,
-};
-pub const CHANNEL_TYPE: Label = Label {
-    name: "channel_type",
-    domain: Domain::Enum(CHANNEL_TYPES),
-};
-pub const ERROR_TYPE: Label = Label {
-    name: "error_type",
-    domain: Domain::Enum(CONNECTION_ERROR_TYPES),
-};
-pub const METHOD: Label = Label {
-    name: "method",
-    domain: Domain::Enum(HTTP_METHODS),
-};
+pub const APP_ID: Label = Label::capped("app_id");
+pub const CHANNEL_TYPE: Label = Label::closed("channel_type", CHANNEL_TYPES);
+pub const ERROR_TYPE: Label = Label::closed("error_type", CONNECTION_ERROR_TYPES);
+pub const METHOD: Label = Label::closed("method", HTTP_METHODS);
 pub const ENDPOINT: Label = Label {
     name: "endpoint",
     domain: Domain::RouteTemplate,
@@ -177,38 +183,14 @@ pub const STATUS: Label = Label {
     name: "status",
     domain: Domain::Status,
 };
-pub const LIMITER_TYPE: Label = Label {
-    name: "limiter_type",
-    domain: Domain::Enum(LIMITER_TYPES),
-};
-pub const QUEUE: Label = Label {
-    name: "queue",
-    domain: Domain::Capped,
-};
-pub const EVENT: Label = Label {
-    name: "event",
-    domain: Domain::Capped,
-};
-pub const CACHE: Label = Label {
-    name: "cache",
-    domain: Domain::Capped,
-};
-pub const CACHE_OPERATION: Label = Label {
-    name: "operation",
-    domain: Domain::Enum(CACHE_OPERATIONS),
-};
-pub const ADAPTER: Label = Label {
-    name: "adapter",
-    domain: Domain::Capped,
-};
-pub const ADAPTER_OPERATION: Label = Label {
-    name: "operation",
-    domain: Domain::Enum(ADAPTER_OPERATIONS),
-};
-pub const CAPPED_LABEL: Label = Label {
-    name: "label",
-    domain: Domain::Enum(CAPPED_LABELS),
-};
+pub const LIMITER_TYPE: Label = Label::closed("limiter_type", LIMITER_TYPES);
+pub const QUEUE: Label = Label::capped("queue");
+pub const EVENT: Label = Label::capped("event");
+pub const CACHE: Label = Label::capped("cache");
+pub const CACHE_OPERATION: Label = Label::closed("operation", CACHE_OPERATIONS);
+pub const ADAPTER: Label = Label::capped("adapter");
+pub const ADAPTER_OPERATION: Label = Label::closed("operation", ADAPTER_OPERATIONS);
+pub const CAPPED_LABEL: Label = Label::closed("label", CAPPED_LABELS);
 
 /// Request latencies: include 0.1, 0.5 and 1 so the seed's thresholds are real bucket bounds.
 pub const LATENCY_BUCKETS: &[f64] = &[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];

@@ -2,11 +2,11 @@
 //! `generated/production` is exactly what a fresh render gives, rendering is deterministic, and a
 //! different prefix reaches every expression.
 
-mod bundle_support;
+mod common;
 
 use std::path::Path;
 
-use bundle_support::ENVIRONMENTS;
+use common::environments;
 use serde_json::Value;
 use sockudo_obs::bundle::{self, Output, Overrides, Source};
 
@@ -43,8 +43,8 @@ fn rule_exprs(out: &Output) -> Vec<String> {
 
 #[test]
 fn every_yaml_file_parses_back_in_every_environment() {
-    for env in ENVIRONMENTS {
-        let out = render(env, &Overrides::default());
+    for env in environments() {
+        let out = render(&env, &Overrides::default());
         let parsed: Vec<_> = yaml_files(&out).map(|(path, _)| path.to_string()).collect();
         for expected in [
             "prometheus/prometheus.yml",
@@ -124,10 +124,10 @@ fn production_matches_the_committed_bundle() {
 
 #[test]
 fn rendering_is_deterministic() {
-    for env in ENVIRONMENTS {
+    for env in environments() {
         assert_eq!(
-            render(env, &Overrides::default()),
-            render(env, &Overrides::default()),
+            render(&env, &Overrides::default()),
+            render(&env, &Overrides::default()),
             "{env}"
         );
     }

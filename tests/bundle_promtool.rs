@@ -3,12 +3,12 @@
 //! looked up on PATH (CI prepends `.tools/bin`); a missing tool fails the test with the way to
 //! install it.
 
-mod bundle_support;
+mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use bundle_support::ENVIRONMENTS;
+use common::environments;
 use sockudo_obs::bundle::{self, Overrides, Source};
 
 const INSTALL_HINT: &str = "run scripts/install-tools.sh and put .tools/bin on PATH \
@@ -72,10 +72,10 @@ fn promtool_and_amtool_accept_every_environment() {
     let promtool = tool("promtool");
     let amtool = tool("amtool");
     assert_modern_promtool(&promtool);
-    for env in ENVIRONMENTS {
-        let out = bundle::build(&Source::Embedded, env, &Overrides::default()).unwrap();
+    for env in environments() {
+        let out = bundle::build(&Source::Embedded, &env, &Overrides::default()).unwrap();
         let tmp = tempfile::tempdir().unwrap();
-        let root = tmp.path().join(env);
+        let root = tmp.path().join(&env);
         out.write_atomically(&root).unwrap();
         let prometheus = root.join("prometheus");
 
