@@ -505,6 +505,17 @@ pub fn find(name: &str) -> Option<&'static MetricDef> {
 /// Resolves an exposed series name (`prefix + name`, or a histogram's `_bucket`/`_sum`/`_count`
 /// series) to its catalogue entry and the suffix it carried.
 pub fn resolve(prefix: &str, series: &str) -> Option<(&'static MetricDef, SeriesSuffix)> {
+    resolve_in(CATALOGUE, prefix, series)
+}
+
+/// [`resolve`] against another table (the bundle check takes the catalogue as a parameter so a
+/// test can rename a metric and watch the specs break).
+pub fn resolve_in<'c>(
+    catalogue: &'c [MetricDef],
+    prefix: &str,
+    series: &str,
+) -> Option<(&'c MetricDef, SeriesSuffix)> {
+    let find = |name: &str| catalogue.iter().find(|m| m.name == name);
     let bare = series.strip_prefix(prefix)?;
     if let Some(def) = find(bare) {
         return Some((def, SeriesSuffix::None));
@@ -530,6 +541,32 @@ pub enum SeriesSuffix {
     Bucket,
     Sum,
     Count,
+}
+
+/// Moves `text` from the default prefix to `prefix`: `sockudo_` is replaced wherever it starts an
+/// identifier, i.e. is not preceded by `[A-Za-z0-9_]`. A `:` before it is fine, so recording rule
+/// names like `app_id:sockudo_messages_sent:rate5m` move too.
+pub fn respell_prefix(text: &str, prefix: &str) -> String {
+    if prefix == DEFAULT_PREFIX {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    let mut previous: Option<char> = None;
+    while !rest.is_empty() {
+        let starts_identifier = !previous.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+        if starts_identifier && rest.starts_with(DEFAULT_PREFIX) {
+            out.push_str(prefix);
+            rest = &rest[DEFAULT_PREFIX.len()..];
+            previous = Some('_');
+            continue;
+        }
+        let c = rest.chars().next().expect("not empty");
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+        previous = Some(c);
+    }
+    out
 }
 
 /// True when `name` is a valid Prometheus metric name (`[a-zA-Z_:][a-zA-Z0-9_:]*`).
@@ -660,6 +697,16 @@ mod tests {
             .map(|m| m.name)
             .collect();
         assert_eq!(exceptions, ["total_connections"]);
+    }
+
+    #[test]
+    fn prefix_moves_only_where_an_identifier_starts() {
+        let text = r#"job_instance:sockudo_http_requests:rate5m / sum(rate(sockudo_x_total{job="sockudo"}[5m])) + not_sockudo_y"#;
+        assert_eq!(
+            respell_prefix(text, "my_company_sockudo_"),
+            r#"job_instance:my_company_sockudo_http_requests:rate5m / sum(rate(my_company_sockudo_x_total{job="sockudo"}[5m])) + not_sockudo_y"#
+        );
+        assert_eq!(respell_prefix(text, DEFAULT_PREFIX), text);
     }
 
     #[test]

@@ -211,38 +211,3 @@ async fn oversized_request_headers_are_refused() {
         &reply[..reply.len().min(60)]
     );
 }
-
-#[tokio::test]
-async fn connections_beyond_the_cap_wait_for_a_free_slot() {
-    let metrics = Metrics::new(&MetricsConfig::default()).unwrap();
-    let bound = Exporter::new(metrics.clone())
-        .max_connections(1)
-        .bind("127.0.0.1:0")
-        .await
-        .unwrap();
-    let server = start(bound, metrics);
-    let addr = server.addr;
-    tokio::task::spawn_blocking(move || {
-        use std::io::{Read, Write};
-        use std::time::Duration;
-        let get = b"GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n";
-        // The first client keeps its connection alive, holding the only slot.
-        let mut first = std::net::TcpStream::connect(addr).unwrap();
-        first.write_all(get).unwrap();
-        let mut buf = [0u8; 64];
-        first.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        assert!(first.read(&mut buf).unwrap() > 0);
-
-        let mut second = std::net::TcpStream::connect(addr).unwrap();
-        second.write_all(get).unwrap();
-        second.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
-        assert!(second.read(&mut buf).is_err(), "served while the slot was taken");
-
-        drop(first);
-        second.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        let n = second.read(&mut buf).unwrap();
-        assert!(buf[..n].starts_with(b"HTTP/1.1 200"));
-    })
-    .await
-    .unwrap();
-}

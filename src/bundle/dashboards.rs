@@ -1,17 +1,178 @@
-//! Dashboard specs (`dashboards/*.yaml`): rows, panels, queries, units, resolved for one
-//! environment. (Stub: the Grafana issue fills this in.)
+//! Dashboard specs (`dashboards/*.yaml`): rows, panels, queries and units, resolved for one
+//! environment (metric names under the active prefix, the `cluster` matcher added when the
+//! profile asks for a cluster variable). Unknown keys are errors.
 
 use anyhow::Result;
+use serde::{Deserialize, Serialize};
 
-use super::profile::Profile;
-use super::source::Source;
+use super::profile::{parse_yaml, Profile};
+use super::source::{Folder, Source};
+use crate::catalogue::respell_prefix;
 
-/// Every dashboard of the bundle.
+/// Every dashboard of the bundle, in file-name order.
 #[derive(Debug, Clone, Default)]
-pub struct Dashboards {}
+pub struct Dashboards {
+    pub items: Vec<Dashboard>,
+}
+
+/// One dashboard spec and the file it came from.
+#[derive(Debug, Clone)]
+pub struct Dashboard {
+    /// The spec file (`dashboards/sockudo-overview.yaml`), for problems and errors.
+    pub file: String,
+    pub spec: DashboardSpec,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DashboardSpec {
+    /// Grafana's stable identifier: links and provisioning rely on it never changing.
+    pub uid: String,
+    pub title: String,
+    pub description: String,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Auto-refresh interval (`30s`).
+    pub refresh: String,
+    /// How far back the dashboard opens (`now-6h`).
+    pub time_from: String,
+    /// The catalogue metric whose labels fill the `job`, `instance` and `app_id` variables; it
+    /// must carry `app_id` and be present on every instance.
+    pub variable_metric: String,
+    pub rows: Vec<RowSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RowSpec {
+    pub title: String,
+    pub panels: Vec<PanelSpec>,
+}
+
+/// One panel. `description` and `unit` are optional to serde so the dashboard check, not a
+/// parse error, reports a missing one, naming the panel.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PanelSpec {
+    pub title: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: PanelKind,
+    #[serde(default)]
+    pub unit: Option<PanelUnit>,
+    /// Width in grid columns (1-24); defaults by panel type.
+    #[serde(default)]
+    pub width: Option<u32>,
+    /// Height in grid rows; defaults to 8.
+    #[serde(default)]
+    pub height: Option<u32>,
+    #[serde(default)]
+    pub min: Option<f64>,
+    #[serde(default)]
+    pub max: Option<f64>,
+    /// Stack the series of a time series panel.
+    #[serde(default)]
+    pub stacked: bool,
+    pub queries: Vec<QuerySpec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuerySpec {
+    pub expr: String,
+    /// Grafana's legend template (`{{app_id}}`).
+    pub legend: String,
+}
+
+/// The Grafana panel types the specs may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PanelKind {
+    Timeseries,
+    Stat,
+    Gauge,
+    Bargauge,
+    Table,
+}
+
+impl PanelKind {
+    /// Single-value panels fit four to a line; graphs and tables two.
+    pub const fn default_width(self) -> u32 {
+        match self {
+            PanelKind::Stat | PanelKind::Gauge => 6,
+            PanelKind::Timeseries | PanelKind::Bargauge => 12,
+            PanelKind::Table => 24,
+        }
+    }
+
+    /// Tables show the latest value per series, so their queries are instant.
+    pub const fn is_instant(self) -> bool {
+        matches!(self, PanelKind::Table)
+    }
+}
+
+/// Grafana unit ids for what the catalogue measures: counts, seconds, bytes, per-second rates of
+/// requests, operations and other counts, and ratios.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+pub enum PanelUnit {
+    #[serde(rename = "short")]
+    Count,
+    #[serde(rename = "s")]
+    Seconds,
+    #[serde(rename = "bytes")]
+    Bytes,
+    #[serde(rename = "reqps")]
+    RequestsPerSecond,
+    #[serde(rename = "ops")]
+    OperationsPerSecond,
+    #[serde(rename = "cps")]
+    CountsPerSecond,
+    #[serde(rename = "percentunit")]
+    Ratio,
+}
+
+/// The matcher the `cluster` variable adds beside every `job` matcher.
+const JOB_MATCHER: &str = r#"job=~"$job""#;
+const CLUSTER_AND_JOB_MATCHERS: &str = r#"cluster=~"$cluster", job=~"$job""#;
 
 impl Dashboards {
-    pub fn load(_source: &Source, _profile: &Profile) -> Result<Dashboards> {
-        Ok(Dashboards::default())
+    pub fn load(source: &Source, profile: &Profile) -> Result<Dashboards> {
+        let mut items = Vec::new();
+        for file in source.files(Folder::Dashboards, &[".yaml", ".yml"])? {
+            let mut spec: DashboardSpec = parse_yaml(&file)?;
+            spec.resolve(profile);
+            items.push(Dashboard {
+                file: file.path,
+                spec,
+            });
+        }
+        Ok(Dashboards { items })
+    }
+}
+
+impl DashboardSpec {
+    /// Rewrites every expression for this environment. The specs spell the `job` matcher and the
+    /// cluster matcher follows it, so the two can never be separated.
+    fn resolve(&mut self, profile: &Profile) {
+        let prefix = &profile.metrics.prefix;
+        let adapt = |expr: &str| {
+            let expr = respell_prefix(expr, prefix);
+            if profile.grafana.cluster_variable {
+                expr.replace(JOB_MATCHER, CLUSTER_AND_JOB_MATCHERS)
+            } else {
+                expr
+            }
+        };
+        self.variable_metric = respell_prefix(&self.variable_metric, prefix);
+        for panel in self.rows.iter_mut().flat_map(|r| r.panels.iter_mut()) {
+            for query in &mut panel.queries {
+                query.expr = adapt(&query.expr);
+            }
+        }
+    }
+
+    pub fn panels(&self) -> impl Iterator<Item = &PanelSpec> {
+        self.rows.iter().flat_map(|r| r.panels.iter())
     }
 }

@@ -16,6 +16,7 @@ pub mod profile;
 pub mod render;
 pub mod rules;
 pub mod source;
+pub mod templates;
 
 use anyhow::Result;
 

@@ -15,6 +15,9 @@ use crate::error::UsageError;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
+    /// The profile file (`environments/production.yaml`), for errors that name it.
+    #[serde(skip)]
+    pub path: String,
     /// One line saying what this environment is.
     pub description: String,
     pub metrics: MetricsSection,
@@ -85,7 +88,7 @@ pub struct KubernetesSd {
     pub app_label: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct BasicAuth {
     pub username: String,
@@ -314,7 +317,8 @@ impl<'de> Deserialize<'de> for PromDuration {
 impl Profile {
     /// Parses a profile file; every error names the file and, where serde knows it, the key.
     pub fn parse(file: &SourceFile) -> Result<Profile> {
-        let profile: Profile = parse_yaml(file)?;
+        let mut profile: Profile = parse_yaml(file)?;
+        profile.path = file.path.clone();
         profile
             .validate()
             .map_err(|msg| UsageError(format!("{}: {msg}", file.path)))?;

@@ -1,18 +1,541 @@
 //! Alerting and recording rule specs (`alerts/*.yaml`), resolved for one environment: the
-//! profile's thresholds and `for` durations applied, metric names under the active prefix.
-//! (Stub: the Prometheus-side issue fills this in.)
+//! profile's thresholds and `for` durations applied, placeholders filled in, metric names under the
+//! active prefix. Specs are written against the default prefix `sockudo_`; [`respell_prefix`] moves
+//! them to the active one so the check sees exactly what Prometheus will run.
+//!
+//! A spec file holds a `recording:` list and an `alerts:` list. Each alert carries its runbook and
+//! its promtool fixtures (a firing case and a quiet case at least), whose `values` may be minijinja
+//! expressions of the environment's `threshold` so they hold for every profile.
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::Result;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
 
-use super::profile::Profile;
-use super::source::Source;
+use super::profile::{Profile, PromDuration};
+use super::source::{Folder, Source, SourceFile};
+use crate::catalogue::respell_prefix;
+use crate::error::UsageError;
 
-/// Every rule group of the bundle.
+/// The placeholder an alert's `expr` holds where its (possibly overridden) threshold goes.
+pub const THRESHOLD_PLACEHOLDER: &str = "${threshold}";
+/// The placeholder for the profile's scrape job name (`prometheus.job_name`).
+pub const JOB_PLACEHOLDER: &str = "${job}";
+/// The placeholder for the alert's resolved `for` duration (descriptions only).
+pub const FOR_PLACEHOLDER: &str = "${for}";
+
+/// How long a fixture's condition holds before the alert's `for` starts counting, unless the
+/// fixture says otherwise: long enough for a `[5m]` rate to see a full window.
+const DEFAULT_WARMUP: &str = "10m";
+
+/// Every rule file of the bundle, in file-name order.
 #[derive(Debug, Clone, Default)]
-pub struct RuleSet {}
+pub struct RuleSet {
+    pub files: Vec<RuleFile>,
+}
+
+/// One spec file: rendered as one rule group (recording rules first, so alerts in the same group
+/// read values computed in the same evaluation).
+#[derive(Debug, Clone)]
+pub struct RuleFile {
+    /// The spec file (`alerts/http.yaml`); problems name it.
+    pub path: String,
+    /// The file stem (`http`): names the group and the rendered files.
+    pub stem: String,
+    pub recording: Vec<RecordingRule>,
+    pub alerts: Vec<AlertRule>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SpecFile {
+    #[serde(default)]
+    recording: Vec<serde_norway::Value>,
+    #[serde(default)]
+    alerts: Vec<serde_norway::Value>,
+}
+
+/// A recording rule, named `level:metric:operations`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordingRule {
+    pub record: String,
+    pub expr: String,
+}
+
+/// An alerting rule. Fields the mixin style requires are optional here so that a missing one is
+/// reported by the check, naming the alert, rather than by the YAML parser.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertRule {
+    #[serde(rename = "alert")]
+    pub name: String,
+    pub expr: String,
+    /// Substituted at `${threshold}` in `expr`; profiles may override it per alert.
+    pub threshold: Option<f64>,
+    #[serde(rename = "for")]
+    pub for_: Option<PromDuration>,
+    pub severity: Option<String>,
+    /// A static sentence.
+    pub summary: Option<String>,
+    /// A Go template over `$labels` and `$value` (see [`TemplateAction`]).
+    pub description: Option<String>,
+    pub runbook: Option<Runbook>,
+    /// The profile's `docs.runbook_url` plus this alert's section anchor; set when resolving.
+    #[serde(skip)]
+    pub runbook_url: String,
+    #[serde(default)]
+    pub tests: Vec<AlertTest>,
+}
+
+/// The alert's section of the generated runbook.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Runbook {
+    /// What the alert means.
+    pub meaning: String,
+    /// What users notice while it fires.
+    pub impact: String,
+    /// How to find the cause (Markdown; queries, commands).
+    pub diagnosis: String,
+    /// How to make it stop.
+    pub mitigation: String,
+}
+
+/// A promtool fixture: input series, and the alerts expected once the condition has held for the
+/// warm-up plus the alert's `for` (none for a quiet case).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertTest {
+    pub name: String,
+    /// The spacing of the input samples.
+    #[serde(default = "default_interval")]
+    pub interval: PromDuration,
+    /// How long after the first sample the `for` starts counting.
+    #[serde(default = "default_warmup")]
+    pub warmup: PromDuration,
+    pub input_series: Vec<InputSeries>,
+    /// The alerts expected to fire; empty for the quiet case.
+    #[serde(default)]
+    pub fires: Vec<ExpectedAlert>,
+}
+
+fn default_interval() -> PromDuration {
+    PromDuration::parse("1m").expect("valid literal")
+}
+
+fn default_warmup() -> PromDuration {
+    PromDuration::parse(DEFAULT_WARMUP).expect("valid literal")
+}
+
+impl AlertTest {
+    /// When promtool evaluates: after the warm-up and the whole `for`.
+    pub fn eval_time(&self, for_: Option<&PromDuration>) -> String {
+        let for_seconds = for_.map_or(0, PromDuration::seconds);
+        format!("{}s", self.warmup.seconds() + for_seconds)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InputSeries {
+    /// A series selector with every label, e.g. `sockudo_queue_active_jobs{job="${job}", queue="q"}`.
+    pub series: String,
+    /// promtool's expanding notation (`0+10x30`); a minijinja template over `threshold`.
+    pub values: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectedAlert {
+    /// The alert's labels besides `alertname` and `severity`, which are added.
+    pub labels: BTreeMap<String, String>,
+    /// The alert's value, needed when the description shows `$value`; a minijinja template.
+    pub value: Option<String>,
+}
 
 impl RuleSet {
-    pub fn load(_source: &Source, _profile: &Profile) -> Result<RuleSet> {
-        Ok(RuleSet::default())
+    /// Reads every spec, applies the profile's overrides and resolves the result for the
+    /// profile's prefix and job.
+    pub fn load(source: &Source, profile: &Profile) -> Result<RuleSet> {
+        let files = source
+            .files(Folder::Alerts, &[".yaml", ".yml"])?
+            .iter()
+            .map(RuleFile::parse)
+            .collect::<Result<Vec<_>>>()?;
+        let mut set = RuleSet { files };
+        set.apply_overrides(profile)?;
+        set.resolve(profile)?;
+        Ok(set)
+    }
+
+    pub fn alerts(&self) -> impl Iterator<Item = (&RuleFile, &AlertRule)> {
+        self.files
+            .iter()
+            .flat_map(|f| f.alerts.iter().map(move |a| (f, a)))
+    }
+
+    pub fn recording_rules(&self) -> impl Iterator<Item = (&RuleFile, &RecordingRule)> {
+        self.files
+            .iter()
+            .flat_map(|f| f.recording.iter().map(move |r| (f, r)))
+    }
+
+    fn apply_overrides(&mut self, profile: &Profile) -> Result<()> {
+        let known = self.alert_names().join(", ");
+        for (name, over) in &profile.alerts {
+            let alert = self
+                .files
+                .iter_mut()
+                .flat_map(|f| f.alerts.iter_mut())
+                .find(|a| &a.name == name)
+                .ok_or_else(|| {
+                    UsageError(format!(
+                        "{}: alerts.{name}: no alert of that name in alerts/ (known: {})",
+                        profile.path, known
+                    ))
+                })?;
+            if let Some(threshold) = over.threshold {
+                alert.threshold = Some(threshold);
+            }
+            if let Some(for_) = &over.for_ {
+                alert.for_ = Some(for_.clone());
+            }
+        }
+        Ok(())
+    }
+
+    fn alert_names(&self) -> Vec<String> {
+        self.alerts().map(|(_, a)| a.name.clone()).collect()
+    }
+
+    fn resolve(&mut self, profile: &Profile) -> Result<()> {
+        let prefix = &profile.metrics.prefix;
+        let job = &profile.prometheus.job_name;
+        for file in &mut self.files {
+            for rule in &mut file.recording {
+                let filled = fill(&rule.expr, None, job, None)
+                    .map_err(|msg| UsageError(format!("{}: {}: {msg}", file.path, rule.record)))?;
+                rule.record = respell_prefix(&rule.record, prefix);
+                rule.expr = respell_prefix(&filled, prefix);
+            }
+            for alert in &mut file.alerts {
+                alert
+                    .resolve(profile)
+                    .map_err(|msg| UsageError(format!("{}: {}: {msg}", file.path, alert.name)))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl RuleFile {
+    fn parse(file: &SourceFile) -> Result<RuleFile> {
+        let spec: SpecFile = super::profile::parse_yaml(file)?;
+        Ok(RuleFile {
+            path: file.path.clone(),
+            stem: file.stem().to_string(),
+            recording: parse_items(file, spec.recording, "record")?,
+            alerts: parse_items(file, spec.alerts, "alert")?,
+        })
+    }
+
+    /// The rule group's name.
+    pub fn group(&self) -> String {
+        format!("sockudo-{}", self.stem)
+    }
+}
+
+/// Deserializes each list item on its own so an error names the rule (by its `name_key`) as well
+/// as the file.
+fn parse_items<T: DeserializeOwned>(
+    file: &SourceFile,
+    items: Vec<serde_norway::Value>,
+    name_key: &str,
+) -> Result<Vec<T>> {
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(index, item)| {
+            let name = item
+                .get(name_key)
+                .and_then(serde_norway::Value::as_str)
+                .map_or_else(|| format!("item {}", index + 1), str::to_string);
+            serde_norway::from_value(item)
+                .map_err(|err| UsageError(format!("{}: {name}: {err}", file.path)).into())
+        })
+        .collect()
+}
+
+impl AlertRule {
+    fn resolve(&mut self, profile: &Profile) -> Result<(), String> {
+        let prefix = &profile.metrics.prefix;
+        let job = &profile.prometheus.job_name;
+        let threshold = self.threshold;
+        if threshold.is_some() != self.expr.contains(THRESHOLD_PLACEHOLDER) {
+            return Err(match threshold {
+                Some(_) => format!("has a threshold but its expr has no {THRESHOLD_PLACEHOLDER}"),
+                None => format!("its expr uses {THRESHOLD_PLACEHOLDER} but no threshold is set"),
+            });
+        }
+        let for_ = self.for_.clone();
+        self.expr = respell_prefix(&fill(&self.expr, threshold, job, None)?, prefix);
+        for text in [&mut self.summary, &mut self.description].into_iter().flatten() {
+            *text = fill(text, threshold, job, for_.as_ref())?;
+        }
+        self.runbook_url = format!("{}#{}", profile.docs.runbook_url, self.name.to_lowercase());
+        let jinja = FixtureTemplates::new(threshold);
+        for test in &mut self.tests {
+            for input in &mut test.input_series {
+                input.series = respell_prefix(&fill(&input.series, threshold, job, None)?, prefix);
+                input.values = jinja.render(&input.values)?;
+            }
+            for expected in &mut test.fires {
+                for value in expected.labels.values_mut() {
+                    *value = fill(value, threshold, job, None)?;
+                }
+                if let Some(value) = &mut expected.value {
+                    *value = jinja.render(value)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The annotations the rule carries, in the order Prometheus users expect to read them.
+    pub fn annotations(&self) -> BTreeMap<String, String> {
+        BTreeMap::from([
+            ("summary".to_string(), self.summary.clone().unwrap_or_default()),
+            (
+                "description".to_string(),
+                self.description.clone().unwrap_or_default(),
+            ),
+            ("runbook_url".to_string(), self.runbook_url.clone()),
+        ])
+    }
+
+    /// The labels the rule adds to every alert it raises.
+    pub fn labels(&self) -> BTreeMap<String, String> {
+        BTreeMap::from([("severity".to_string(), self.severity.clone().unwrap_or_default())])
+    }
+}
+
+/// Renders fixture values: minijinja expressions over the environment's `threshold`, so one
+/// fixture holds for every profile's threshold.
+struct FixtureTemplates {
+    env: minijinja::Environment<'static>,
+    context: minijinja::Value,
+}
+
+impl FixtureTemplates {
+    fn new(threshold: Option<f64>) -> FixtureTemplates {
+        let mut env = minijinja::Environment::new();
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        // Integral thresholds stay integers so `{{ threshold * 2 }}` renders `2000`, not `2000.0`.
+        let threshold = threshold.map(|t| {
+            if t.fract() == 0.0 && t.abs() < 1e15 {
+                minijinja::Value::from(t as i64)
+            } else {
+                minijinja::Value::from(t)
+            }
+        });
+        FixtureTemplates {
+            env,
+            context: minijinja::context! { threshold => threshold },
+        }
+    }
+
+    fn render(&self, template: &str) -> Result<String, String> {
+        self.env
+            .render_str(template, &self.context)
+            .map_err(|err| format!("fixture template {template:?}: {err}"))
+    }
+}
+
+/// Formats a number as PromQL and Go print it (`5000`, `0.05`), for placeholders.
+pub fn format_number(value: f64) -> String {
+    format!("{value}")
+}
+
+/// Fills the `${...}` placeholders of `text`; any other `${` is an error.
+fn fill(
+    text: &str,
+    threshold: Option<f64>,
+    job: &str,
+    for_: Option<&PromDuration>,
+) -> Result<String, String> {
+    let mut out = text.replace(JOB_PLACEHOLDER, job);
+    if let Some(threshold) = threshold {
+        out = out.replace(THRESHOLD_PLACEHOLDER, &format_number(threshold));
+    }
+    if let Some(for_) = for_ {
+        out = out.replace(FOR_PLACEHOLDER, for_.as_str());
+    }
+    match out.find("${") {
+        None => Ok(out),
+        Some(at) => {
+            let rest = &out[at..];
+            let placeholder = rest.split_inclusive('}').next().unwrap_or(rest);
+            Err(format!(
+                "unknown or unset placeholder {placeholder} (known: {THRESHOLD_PLACEHOLDER} with a threshold, {JOB_PLACEHOLDER}, {FOR_PLACEHOLDER} in descriptions)"
+            ))
+        }
+    }
+}
+
+/// One `{{ ... }}` action of an annotation template. Only these are supported, so the promtool
+/// fixtures can compute the exact text Prometheus will render.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TemplateAction {
+    /// `{{ $labels.name }}`
+    Label(String),
+    /// `{{ $value }}`
+    Value,
+    /// `{{ $value | humanizePercentage }}`
+    ValueAsPercentage,
+}
+
+/// Splits an annotation into literal text and actions; an action outside [`TemplateAction`] is an
+/// error.
+pub fn parse_template(template: &str) -> Result<Vec<Result<String, TemplateAction>>, String> {
+    let mut parts = Vec::new();
+    let mut rest = template;
+    while let Some(open) = rest.find("{{") {
+        parts.push(Ok(rest[..open].to_string()));
+        let close = rest[open..]
+            .find("}}")
+            .ok_or_else(|| format!("unclosed {{{{ in {template:?}"))?;
+        let action = rest[open + 2..open + close].trim();
+        let words: Vec<&str> = action.split_whitespace().collect();
+        parts.push(Err(match words.as_slice() {
+            ["$value"] => TemplateAction::Value,
+            ["$value", "|", "humanizePercentage"] => TemplateAction::ValueAsPercentage,
+            [label] if label.starts_with("$labels.") => {
+                TemplateAction::Label(label["$labels.".len()..].to_string())
+            }
+            _ => {
+                return Err(format!(
+                    "unsupported template action {{{{ {action} }}}} (use $labels.<name>, $value or $value | humanizePercentage)"
+                ))
+            }
+        }));
+        rest = &rest[open + close + 2..];
+    }
+    parts.push(Ok(rest.to_string()));
+    Ok(parts)
+}
+
+/// Renders an annotation template as Prometheus would for an alert with these labels and value.
+pub fn render_template(
+    template: &str,
+    labels: &BTreeMap<String, String>,
+    value: Option<f64>,
+) -> Result<String, String> {
+    let mut out = String::new();
+    for part in parse_template(template)? {
+        match part {
+            Ok(text) => out.push_str(&text),
+            Err(TemplateAction::Label(name)) => out.push_str(
+                labels
+                    .get(&name)
+                    .ok_or_else(|| format!("the fixture's alert has no label {name:?}"))?,
+            ),
+            Err(action) => {
+                let value = value.ok_or("the description shows $value: give the fixture's alert a value")?;
+                out.push_str(&match action {
+                    TemplateAction::Value => format_go_value(value),
+                    _ => format!("{}%", format_go_g(value * 100.0, 4)),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The labels an annotation template reads.
+pub fn template_labels(template: &str) -> Result<BTreeSet<String>, String> {
+    Ok(parse_template(template)?
+        .into_iter()
+        .filter_map(|part| match part {
+            Err(TemplateAction::Label(name)) => Some(name),
+            _ => None,
+        })
+        .collect())
+}
+
+/// Go's `%v` for a float64: the shortest representation, in exponent form outside [1e-4, 1e21).
+fn format_go_value(value: f64) -> String {
+    let magnitude = value.abs();
+    if value == 0.0 || (1e-4..1e21).contains(&magnitude) {
+        format!("{value}")
+    } else {
+        go_exponent(&format!("{value:e}"))
+    }
+}
+
+/// Go's `%.<precision>g`: `precision` significant digits, trailing zeros trimmed, exponent form
+/// when the exponent is below -4 or at least `precision`.
+fn format_go_g(value: f64, precision: usize) -> String {
+    if value == 0.0 || !value.is_finite() {
+        return format_go_value(value);
+    }
+    let scientific = format!("{:.*e}", precision - 1, value);
+    let exponent: i32 = scientific
+        .split_once('e')
+        .and_then(|(_, e)| e.parse().ok())
+        .expect("Rust's {:e} has an exponent");
+    if exponent < -4 || exponent >= precision as i32 {
+        return go_exponent(&scientific);
+    }
+    let decimals = usize::try_from(precision as i32 - 1 - exponent).unwrap_or(0);
+    trim_fraction(&format!("{value:.decimals$}"))
+}
+
+/// Turns Rust's `1.5e7` into Go's `1.5e+07`.
+fn go_exponent(scientific: &str) -> String {
+    let (mantissa, exponent) = scientific.split_once('e').expect("scientific notation");
+    let exponent: i32 = exponent.parse().expect("integer exponent");
+    let sign = if exponent < 0 { '-' } else { '+' };
+    format!("{}e{sign}{:02}", trim_fraction(mantissa), exponent.abs())
+}
+
+fn trim_fraction(number: &str) -> String {
+    if number.contains('.') {
+        number.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        number.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_render_as_go_would() {
+        let labels = BTreeMap::from([("instance".to_string(), "sockudo-1".to_string())]);
+        let rendered = render_template(
+            "{{ $labels.instance }}: {{ $value | humanizePercentage }} ({{$value}})",
+            &labels,
+            Some(0.100_000_000_000_000_02),
+        );
+        assert_eq!(rendered.unwrap(), "sockudo-1: 10% (0.10000000000000002)");
+        assert_eq!(format_go_g(12.345_67, 4), "12.35");
+        assert_eq!(format_go_g(123_456.0, 4), "1.235e+05");
+        assert_eq!(format_go_g(0.000_012, 4), "1.2e-05");
+        assert_eq!(format_go_value(2000.0), "2000");
+        assert!(parse_template("{{ $value | humanize }}").is_err());
+    }
+
+    #[test]
+    fn placeholders_must_be_known_and_set() {
+        assert_eq!(fill("x > ${threshold}", Some(0.5), "j", None).unwrap(), "x > 0.5");
+        assert!(fill("x > ${threshold}", None, "j", None).is_err());
+        assert!(fill("x > ${treshold}", Some(1.0), "j", None).is_err());
+        assert_eq!(
+            fill(r#"up{job="${job}"}"#, None, "sockudo", None).unwrap(),
+            r#"up{job="sockudo"}"#
+        );
     }
 }

@@ -1,11 +1,28 @@
 //! The `/metrics` HTTP endpoint: hyper 1 (HTTP/1.1) on tokio, bound before it runs so a taken
 //! port is an error the caller sees, with cheap hardening against slow or greedy clients.
+//!
+//! # Hardening
+//! - **Request heads are bounded** in size ([`MAX_HEADER_BYTES`]; more is answered 431) and in
+//!   time ([`DEFAULT_HEADER_READ_TIMEOUT`], see [`Exporter::header_read_timeout`]). hyper starts
+//!   that timer whenever it waits for a request head, so it is also the idle keep-alive timeout.
+//! - **Connections are capped** ([`DEFAULT_MAX_CONNECTIONS`]) without letting idle clients starve
+//!   real scrapes. A connection is *idle* while no request of its own is being handled: before its
+//!   first request head is complete (a slow-loris client stays here), or between keep-alive
+//!   requests. At the cap, a new connection takes the place of the connection idle the longest,
+//!   which is closed gracefully (a request that has just started on it still gets its answer,
+//!   within [`EVICTION_GRACE`]). Only when every connection is in the middle of a request is the
+//!   new one refused, at once, with `503` and `Retry-After: 1`, rather than queued in the kernel
+//!   where it would wait unseen. So clients that open sockets and hold them cannot keep a scrape
+//!   out; at worst they make each other reconnect.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::time::Duration;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use bytes::Bytes;
@@ -16,18 +33,29 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::net::TcpListener;
-use tokio::sync::{watch, Semaphore};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{watch, Notify};
 use tokio::task::JoinSet;
 
 use super::Metrics;
 
 /// The path Prometheus scrapes.
 pub const METRICS_PATH: &str = "/metrics";
-/// Connections served at once; further clients wait in the kernel's accept backlog.
+/// Connections served at once; see the module docs for what happens at the cap.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 64;
-/// How long a client may take to send its request headers.
-pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a client may take to send a request head, and how long a keep-alive connection may
+/// sit idle. Scrapers send their request in one write, so this only ever cuts off stalled clients;
+/// it is short because each stalled client holds a connection until it runs out.
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a connection closed to make room for a new one may take to finish a request that
+/// started on it just before.
+pub const EVICTION_GRACE: Duration = Duration::from_secs(1);
+/// The answer to a connection beyond the cap when none can be closed to make room for it.
+const BUSY_RESPONSE: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\n\
+Content-Type: text/plain; charset=utf-8\r\nContent-Length: 25\r\nConnection: close\r\n\r\n\
+every connection is busy\n";
+/// How long a refused connection is given to read [`BUSY_RESPONSE`] before it is dropped.
+const REFUSAL_LINGER: Duration = Duration::from_secs(1);
 /// The read buffer cap, which bounds request headers (hyper's minimum).
 pub const MAX_HEADER_BYTES: usize = 8 * 1024;
 /// The largest control request body accepted.
@@ -45,7 +73,8 @@ pub struct ControlRoute {
     pub handler: ControlHandler,
 }
 
-/// A control route's handler: request body in, response text out (`Err` answers 400).
+/// A control route's handler: request body in, response text out (`Err` answers 400). It runs on
+/// the blocking pool, so it may block.
 pub type ControlHandler = Arc<dyn Fn(&[u8]) -> Result<String, String> + Send + Sync>;
 
 /// The exporter's settings, before it binds.
@@ -53,6 +82,7 @@ pub struct Exporter {
     metrics: Metrics,
     control: Option<ControlRoute>,
     max_connections: usize,
+    header_read_timeout: Duration,
 }
 
 impl Exporter {
@@ -61,6 +91,7 @@ impl Exporter {
             metrics,
             control: None,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
         }
     }
 
@@ -70,9 +101,17 @@ impl Exporter {
         self
     }
 
-    /// Serve at most `max` connections at once.
+    /// Serve at most `max` connections at once (default [`DEFAULT_MAX_CONNECTIONS`]).
     pub fn max_connections(mut self, max: usize) -> Exporter {
         self.max_connections = max.max(1);
+        self
+    }
+
+    /// Close connections that take longer than `timeout` to send a request head, or that sit idle
+    /// between keep-alive requests for longer (default [`DEFAULT_HEADER_READ_TIMEOUT`]; at least
+    /// 1 ms).
+    pub fn header_read_timeout(mut self, timeout: Duration) -> Exporter {
+        self.header_read_timeout = timeout.max(Duration::from_millis(1));
         self
     }
 
@@ -90,7 +129,8 @@ impl Exporter {
                 metrics: self.metrics,
                 control: self.control,
             }),
-            permits: Arc::new(Semaphore::new(self.max_connections)),
+            connections: Arc::new(Connections::new(self.max_connections)),
+            header_read_timeout: self.header_read_timeout,
         })
     }
 
@@ -121,7 +161,8 @@ pub struct BoundExporter {
     listener: TcpListener,
     local_addr: SocketAddr,
     state: Arc<State>,
-    permits: Arc<Semaphore>,
+    connections: Arc<Connections>,
+    header_read_timeout: Duration,
 }
 
 struct State {
@@ -140,19 +181,13 @@ impl BoundExporter {
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
         let mut http = http1::Builder::new();
         http.timer(TokioTimer::new())
-            .header_read_timeout(HEADER_READ_TIMEOUT)
+            .header_read_timeout(self.header_read_timeout)
             .max_buf_size(MAX_HEADER_BYTES)
             .keep_alive(true);
         let (stop, stopped) = watch::channel(());
-        let mut connections = JoinSet::new();
+        let mut tasks = JoinSet::new();
         tokio::pin!(shutdown);
         loop {
-            // Wait for a free slot before accepting, so excess clients queue in the kernel.
-            let permit = tokio::select! {
-                biased;
-                () = &mut shutdown => break,
-                permit = self.permits.clone().acquire_owned() => permit?,
-            };
             let stream = tokio::select! {
                 biased;
                 () = &mut shutdown => break,
@@ -165,33 +200,206 @@ impl BoundExporter {
                     }
                 },
             };
+            let Some(slot) = self.connections.admit() else {
+                if let Some(refusal) = self.connections.refusal() {
+                    tasks.spawn(refuse(stream, refusal));
+                }
+                // Else too many refusals are lingering already: drop (reset) this one outright.
+                continue;
+            };
             let state = self.state.clone();
-            let service = service_fn(move |req| handle(req, state.clone()));
+            let tracker = slot.tracker.clone();
+            let service = service_fn(move |req| {
+                let busy = tracker.request_started();
+                let state = state.clone();
+                async move {
+                    let _busy = busy;
+                    handle(req, state).await
+                }
+            });
             let connection = http.serve_connection(TokioIo::new(stream), service);
             let mut stopped = stopped.clone();
-            connections.spawn(async move {
-                let _permit = permit;
+            tasks.spawn(async move {
                 tokio::pin!(connection);
-                tokio::select! {
-                    // Errors are the client's (timeouts, resets, bad requests); nothing to report.
+                // Errors are the client's (timeouts, resets, bad requests); nothing to report.
+                let grace = tokio::select! {
                     _ = connection.as_mut() => return,
-                    _ = stopped.changed() => connection.as_mut().graceful_shutdown(),
-                }
-                let _ = connection.await;
+                    _ = stopped.changed() => SHUTDOWN_GRACE,
+                    () = slot.tracker.evict.notified() => EVICTION_GRACE,
+                };
+                // Closes an idle connection now; one in a request closes after answering it.
+                connection.as_mut().graceful_shutdown();
+                let _ = tokio::time::timeout(grace, connection).await;
+                drop(slot);
             });
-            while connections.try_join_next().is_some() {}
+            while tasks.try_join_next().is_some() {}
         }
         drop(self.listener);
         let _ = stop.send(());
         let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
-            while connections.join_next().await.is_some() {}
+            while tasks.join_next().await.is_some() {}
         })
         .await;
         if drained.is_err() {
-            connections.abort_all();
+            tasks.abort_all();
         }
         Ok(())
     }
+}
+
+/// The open connections, so that at the cap a new one can take the place of an idle one.
+struct Connections {
+    max: usize,
+    open: Mutex<HashMap<u64, Arc<Tracker>>>,
+    next_id: AtomicU64,
+    /// Refused connections still being answered; bounded too, so a flood costs nothing extra.
+    refusing: Arc<AtomicUsize>,
+    /// Where the idle clock ([`Tracker::idle_since`]) starts.
+    epoch: Instant,
+}
+
+/// What the accept loop knows about one connection.
+struct Tracker {
+    /// Requests being handled on the connection (hyper handles one at a time).
+    requests: AtomicUsize,
+    /// When the connection last became idle (opened, or finished a request), in microseconds
+    /// since `epoch`.
+    idle_since: AtomicU64,
+    /// [`Connections::epoch`], so that [`Busy`] can update `idle_since` on its own.
+    epoch: Instant,
+    /// Wakes the connection's task to close it, making room for a new one.
+    evict: Notify,
+}
+
+/// A connection's place in [`Connections`]; dropping it frees the place.
+struct Slot {
+    id: u64,
+    tracker: Arc<Tracker>,
+    connections: Arc<Connections>,
+}
+
+/// Marks a connection busy while one of its requests is being handled.
+struct Busy(Arc<Tracker>);
+
+/// A place among the lingering refusals; dropping it frees the place.
+struct Refusal(Arc<AtomicUsize>);
+
+impl Connections {
+    fn new(max: usize) -> Connections {
+        Connections {
+            max,
+            open: Mutex::new(HashMap::new()),
+            next_id: AtomicU64::new(0),
+            refusing: Arc::new(AtomicUsize::new(0)),
+            epoch: Instant::now(),
+        }
+    }
+
+    /// A place for a new connection: a free one, or the place of the connection idle the longest
+    /// (told to close). `None` when every connection is in the middle of a request.
+    fn admit(self: &Arc<Self>) -> Option<Slot> {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        if open.len() >= self.max {
+            let (&victim, _) = open
+                .iter()
+                .filter(|(_, tracker)| tracker.requests.load(Ordering::Acquire) == 0)
+                .min_by_key(|(_, tracker)| tracker.idle_since.load(Ordering::Relaxed))?;
+            // `notify_one` keeps the wake-up if the task is not waiting yet.
+            open.remove(&victim)?.evict.notify_one();
+        }
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let tracker = Arc::new(Tracker {
+            requests: AtomicUsize::new(0),
+            idle_since: AtomicU64::new(micros_since(self.epoch, Instant::now())),
+            epoch: self.epoch,
+            evict: Notify::new(),
+        });
+        open.insert(id, tracker.clone());
+        Some(Slot {
+            id,
+            tracker,
+            connections: self.clone(),
+        })
+    }
+
+    /// A place among the lingering refusals, if there is one (as many as connections).
+    fn refusal(&self) -> Option<Refusal> {
+        let max = self.max;
+        self.refusing
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Refusal(self.refusing.clone()))
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut open = self.connections.open.lock().unwrap_or_else(|e| e.into_inner());
+        // An evicted connection's place was already given away.
+        if open.get(&self.id).is_some_and(|t| Arc::ptr_eq(t, &self.tracker)) {
+            open.remove(&self.id);
+        }
+    }
+}
+
+impl Tracker {
+    fn request_started(self: &Arc<Self>) -> Busy {
+        self.requests.fetch_add(1, Ordering::AcqRel);
+        Busy(self.clone())
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        let tracker = &self.0;
+        tracker
+            .idle_since
+            .store(micros_since(tracker.epoch, Instant::now()), Ordering::Relaxed);
+        tracker.requests.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Microseconds from `epoch` to `at`: the idle clock, which only orders connections.
+fn micros_since(epoch: Instant, at: Instant) -> u64 {
+    u64::try_from(at.saturating_duration_since(epoch).as_micros()).unwrap_or(u64::MAX)
+}
+
+impl Drop for Refusal {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Answers a connection beyond the cap with [`BUSY_RESPONSE`], then half-closes and drains what
+/// the client sent before dropping it, so that it sees a FIN after the 503 rather than a reset,
+/// which can discard the 503 unread. Gives up after [`REFUSAL_LINGER`].
+async fn refuse(mut stream: TcpStream, refusal: Refusal) {
+    let _refusal = refusal;
+    let _ = tokio::time::timeout(REFUSAL_LINGER, async {
+        let mut written = 0;
+        while written < BUSY_RESPONSE.len() {
+            stream.writable().await?;
+            match stream.try_write(&BUSY_RESPONSE[written..]) {
+                Ok(n) => written += n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(e),
+            }
+        }
+        std::future::poll_fn(|cx| tokio::io::AsyncWrite::poll_shutdown(Pin::new(&mut stream), cx)).await?;
+        let mut sink = [0u8; 1024];
+        loop {
+            stream.readable().await?;
+            match stream.try_read(&mut sink) {
+                Ok(0) => return Ok(()),
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(e),
+            }
+        }
+    })
+    .await;
 }
 
 async fn handle(req: Request<Incoming>, state: Arc<State>) -> Result<Response<Body>, Infallible> {
@@ -210,9 +418,16 @@ async fn handle(req: Request<Incoming>, state: Arc<State>) -> Result<Response<Bo
             Ok(body) => body.to_bytes(),
             Err(_) => return Ok(text(StatusCode::PAYLOAD_TOO_LARGE, "request body too large\n")),
         };
-        return Ok(match (route.handler)(&body) {
-            Ok(message) => text(StatusCode::OK, message),
-            Err(message) => text(StatusCode::BAD_REQUEST, message),
+        // On the blocking pool: a host's handler may block (take a lock, write a file), and must
+        // not stall the async workers that accept and serve the scrapes meanwhile.
+        let handler = route.handler.clone();
+        return Ok(match tokio::task::spawn_blocking(move || handler(&body)).await {
+            Ok(Ok(message)) => text(StatusCode::OK, message),
+            Ok(Err(message)) => text(StatusCode::BAD_REQUEST, message),
+            Err(err) => text(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("control handler failed: {err}\n"),
+            ),
         });
     }
     Ok(text(StatusCode::NOT_FOUND, "not found\n"))

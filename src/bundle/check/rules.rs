@@ -1,8 +1,256 @@
-//! Checks the alerting and recording rules: their expressions, names and mixin style. (Stub.)
+//! Checks the alerting and recording rules: every expression against the catalogue (through
+//! [`super::promql`]), recording rule names (`level:metric:operations`), the monitoring-mixin style
+//! of alerts, their promtool fixtures, and the profile's federation selectors.
 
+use std::collections::BTreeMap;
+
+use super::promql::{check_expr, check_selector, Scope};
 use super::Problem;
 use crate::bundle::model::Model;
+use crate::bundle::rules::{
+    parse_template, render_template, template_labels, AlertRule, RuleFile, TemplateAction,
+};
+use crate::catalogue::{MetricDef, CATALOGUE};
 
-pub fn check(_model: &Model) -> Vec<Problem> {
-    Vec::new()
+/// The severities Alertmanager routes on.
+pub const SEVERITIES: [&str; 3] = ["critical", "warning", "info"];
+/// Every alert's name starts with this, followed by a capital letter.
+pub const ALERT_NAME_PREFIX: &str = "Sockudo";
+
+/// Checks the rules of `model` against the real catalogue.
+pub fn check(model: &Model) -> Vec<Problem> {
+    check_with_catalogue(model, CATALOGUE)
+}
+
+/// Checks the rules of `model` against `catalogue`.
+pub fn check_with_catalogue(model: &Model, catalogue: &[MetricDef]) -> Vec<Problem> {
+    let scope = Scope::with_catalogue(model, catalogue);
+    let mut problems = duplicate_names(model);
+    for file in &model.rules.files {
+        for rule in &file.recording {
+            problems.extend(check_expr(&scope, &file.path, &rule.record, &rule.expr));
+            problems.extend(recording_name(&scope, file, &rule.record));
+        }
+        for alert in &file.alerts {
+            problems.extend(check_expr(&scope, &file.path, &alert.name, &alert.expr));
+            let mut report = |message: String| {
+                problems.push(Problem {
+                    file: file.path.clone(),
+                    item: alert.name.clone(),
+                    message,
+                })
+            };
+            mixin_style(alert, &mut report);
+            description_labels(&scope, alert, &mut report);
+            fixtures(alert, &mut report);
+            for test in &alert.tests {
+                for input in &test.input_series {
+                    let item = format!("{} (fixture {:?})", alert.name, test.name);
+                    problems.extend(check_selector(&scope, &file.path, &item, &input.series));
+                }
+            }
+        }
+    }
+    problems.extend(outage_companions(model));
+    if let Some(federation) = &model.profile.prometheus.federation {
+        for (index, selector) in federation.match_selectors.iter().enumerate() {
+            let item = format!("prometheus.federation.match_selectors[{index}]");
+            problems.extend(check_selector(&scope, &model.profile.path, &item, selector));
+        }
+    }
+    problems
+}
+
+fn duplicate_names(model: &Model) -> Vec<Problem> {
+    let mut first_seen: BTreeMap<(&str, &str), &str> = BTreeMap::new();
+    let mut problems = Vec::new();
+    let names = model.rules.files.iter().flat_map(|f| {
+        let records = f
+            .recording
+            .iter()
+            .map(move |r| ("recording rule", r.record.as_str(), f));
+        let alerts = f.alerts.iter().map(move |a| ("alert", a.name.as_str(), f));
+        records.chain(alerts)
+    });
+    for (kind, name, file) in names {
+        if let Some(first) = first_seen.insert((kind, name), &file.path) {
+            problems.push(Problem {
+                file: file.path.clone(),
+                item: name.to_string(),
+                message: format!("duplicate {kind} name (first defined in {first})"),
+            });
+        }
+    }
+    problems
+}
+
+/// `level:metric:operations`: the level names the labels the rule keeps (joined by `_`, in `by`
+/// order), the metric is a catalogue metric under the active prefix (`_total` dropped), the
+/// operations say what was done (`rate5m`, `ratio_rate5m`, `p95_5m`).
+fn recording_name(scope: &Scope<'_>, file: &RuleFile, record: &str) -> Vec<Problem> {
+    let problem = |message: String| Problem {
+        file: file.path.clone(),
+        item: record.to_string(),
+        message,
+    };
+    let parts: Vec<&str> = record.split(':').collect();
+    let [level, metric, operations] = parts.as_slice() else {
+        return vec![problem(
+            "recording rule names are `level:metric:operations`, e.g. job_instance:sockudo_http_requests:rate5m".into(),
+        )];
+    };
+    let snake = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    };
+    let mut problems = Vec::new();
+    if !snake(level) || !snake(operations) {
+        problems.push(problem(format!(
+            "level {level:?} and operations {operations:?} must be lower_snake_case"
+        )));
+    }
+    if scope.metric_named_in(metric).is_none() {
+        problems.push(problem(format!(
+            "the metric part {metric:?} names no catalogue metric under prefix {:?}",
+            scope.prefix
+        )));
+    }
+    let kept = scope.recorded.get(record).and_then(|r| r.labels.clone());
+    if let Some(kept) = kept {
+        let expected = kept.join("_");
+        if *level != expected {
+            problems.push(problem(format!(
+                "the level {level:?} must name the labels the rule keeps: {expected:?}"
+            )));
+        }
+    }
+    problems
+}
+
+/// The monitoring-mixin style guide, as DESIGN.md states it.
+fn mixin_style(alert: &AlertRule, report: &mut impl FnMut(String)) {
+    let camel = alert.name.strip_prefix(ALERT_NAME_PREFIX).is_some_and(|rest| {
+        rest.starts_with(|c: char| c.is_ascii_uppercase()) && rest.chars().all(|c| c.is_ascii_alphanumeric())
+    });
+    if !camel {
+        report(format!(
+            "alert names are CamelCase and start with {ALERT_NAME_PREFIX} (e.g. SockudoHighErrorRate)"
+        ));
+    }
+    match alert.severity.as_deref() {
+        None => report(format!("missing severity (one of {})", SEVERITIES.join(", "))),
+        Some(s) if !SEVERITIES.contains(&s) => {
+            report(format!("severity {s:?} is not one of {}", SEVERITIES.join(", ")))
+        }
+        Some(_) => {}
+    }
+    match alert.summary.as_deref() {
+        None | Some("") => report("missing summary (a static sentence)".into()),
+        Some(s) if s.contains("{{") => {
+            report("the summary must be static: move templated parts to the description".into())
+        }
+        Some(_) => {}
+    }
+    match alert.description.as_deref() {
+        None | Some("") => report("missing description (templated with $labels or $value)".into()),
+        Some(description) => match parse_template(description) {
+            Err(message) => report(format!("description: {message}")),
+            Ok(parts) if parts.iter().all(Result::is_ok) => {
+                report("the description must be templated: use {{ $labels.<name> }} or {{ $value }}".into())
+            }
+            Ok(_) => {}
+        },
+    }
+    if alert.runbook.is_none() {
+        report("missing runbook (meaning, impact, diagnosis, mitigation)".into());
+    }
+    match &alert.for_ {
+        None => report("missing `for`: alerts wait a real duration before firing".into()),
+        Some(d) if !d.as_str().chars().any(|c| ('1'..='9').contains(&c)) => report(format!(
+            "`for: {d}` fires on the first blip; wait a real duration"
+        )),
+        Some(_) => {}
+    }
+}
+
+/// Every `$labels.x` of the description must be a label the alert's series carry.
+fn description_labels(scope: &Scope<'_>, alert: &AlertRule, report: &mut impl FnMut(String)) {
+    let Some(description) = &alert.description else {
+        return;
+    };
+    let (Ok(used), Ok(expr)) = (
+        template_labels(description),
+        promql_parser::parser::parse(&alert.expr),
+    ) else {
+        return;
+    };
+    let Some(available) = scope.output_labels(&expr) else {
+        return;
+    };
+    for label in used.iter().filter(|l| !available.contains(l)) {
+        report(format!(
+            "the description reads $labels.{label}, but the expression's series only carry: {}",
+            available.join(", ")
+        ));
+    }
+}
+
+/// At least one firing and one quiet fixture, each able to state the exact annotations.
+fn fixtures(alert: &AlertRule, report: &mut impl FnMut(String)) {
+    if !alert.tests.iter().any(|t| !t.fires.is_empty()) {
+        report("needs a promtool fixture where it fires (`fires:` with the expected alerts)".into());
+    }
+    if !alert.tests.iter().any(|t| t.fires.is_empty()) {
+        report("needs a promtool fixture where it stays quiet (no `fires:`)".into());
+    }
+    let Some(description) = &alert.description else {
+        return;
+    };
+    let shows_value = parse_template(description).is_ok_and(|parts| {
+        parts
+            .iter()
+            .any(|p| matches!(p, Err(TemplateAction::Value | TemplateAction::ValueAsPercentage)))
+    });
+    for test in &alert.tests {
+        for expected in &test.fires {
+            let value = match expected.value.as_deref().map(str::parse::<f64>) {
+                Some(Err(_)) => {
+                    report(format!("fixture {:?}: value is not a number", test.name));
+                    continue;
+                }
+                Some(Ok(v)) => Some(v),
+                None if shows_value => {
+                    report(format!(
+                        "fixture {:?}: the description shows $value, so the expected alert needs a value",
+                        test.name
+                    ));
+                    continue;
+                }
+                None => None,
+            };
+            if let Err(message) = render_template(description, &expected.labels, value) {
+                report(format!("fixture {:?}: {message}", test.name));
+            }
+        }
+    }
+}
+
+/// "No data" must not hide an outage: the bundle needs an alert on `up` and one on `absent(...)`.
+fn outage_companions(model: &Model) -> Vec<Problem> {
+    let exprs: Vec<&str> = model.rules.alerts().map(|(_, a)| a.expr.as_str()).collect();
+    let mut problems = Vec::new();
+    for (needle, what) in [
+        ("up{", "an alert on `up` (a target that stops answering)"),
+        ("absent", "an absent() alert (a job or metric that disappears)"),
+    ] {
+        if !exprs.iter().any(|e| e.contains(needle)) {
+            problems.push(Problem {
+                file: "alerts/".into(),
+                item: "(all rules)".into(),
+                message: format!("the bundle needs {what}"),
+            });
+        }
+    }
+    problems
 }

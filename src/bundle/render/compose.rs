@@ -1,10 +1,177 @@
-//! Renders the compose artifact. (Stub.)
+//! Renders the docker-compose stack (`compose/docker-compose.yml`): Sockudo, Prometheus,
+//! Alertmanager and Grafana, and nginx when the profile puts the proxy in front. Every config it
+//! mounts is one the bundle renders next to it (paths relative to `compose/`), except the
+//! htpasswd and password files, which hold secrets and so are the operator's to create.
+
+use std::collections::BTreeMap;
 
 use anyhow::Result;
+use serde::Serialize;
 
+use super::grafana::DASHBOARDS_MOUNT;
+use super::nginx::CONF_PATH as NGINX_CONF_PATH;
 use crate::bundle::model::Model;
 use crate::bundle::output::Output;
+use crate::bundle::profile::Profile;
 
-pub fn render(_model: &Model, _out: &mut Output) -> Result<()> {
-    Ok(())
+/// Sockudo's WebSocket and HTTP API port.
+const SOCKUDO_APP_PORT: u16 = 6001;
+
+/// A compose file without the obsolete top-level `version`.
+#[derive(Debug, Serialize)]
+struct ComposeFile {
+    services: BTreeMap<&'static str, Service>,
+}
+
+#[derive(Debug, Default, Serialize)]
+struct Service {
+    image: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    command: Vec<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    environment: BTreeMap<&'static str, String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    ports: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    volumes: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    depends_on: Vec<&'static str>,
+    /// nginx joins Sockudo's network namespace, so an upstream on 127.0.0.1 reaches Sockudo and
+    /// a loopback-only metrics endpoint stays private.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    network_mode: Option<String>,
+    restart: &'static str,
+}
+
+pub fn render(model: &Model, out: &mut Output) -> Result<()> {
+    let profile = &model.profile;
+    let mut services = BTreeMap::from([
+        ("sockudo", sockudo(profile)),
+        ("prometheus", prometheus(profile)),
+        ("alertmanager", alertmanager(profile)),
+        ("grafana", grafana(profile)),
+    ]);
+    if profile.proxy.enabled {
+        services.insert("nginx", nginx(profile));
+    }
+    out.add_yaml("compose/docker-compose.yml", &ComposeFile { services })
+}
+
+/// A read-only bind mount of `source` (relative to `compose/`).
+fn mount(source: &str, target: &str) -> String {
+    format!("{source}:{target}:ro")
+}
+
+/// Where a file the profile names lands in a container: absolute paths as they are, relative ones
+/// below `base`, the directory the program resolves them against.
+fn in_container(base: &str, path: &str) -> String {
+    if path.starts_with('/') {
+        path.to_string()
+    } else {
+        format!("{base}/{path}")
+    }
+}
+
+fn sockudo(profile: &Profile) -> Service {
+    let metrics = &profile.metrics;
+    // With the proxy, only its port is published; the metrics port stays inside.
+    let scrape_port = if profile.proxy.enabled {
+        format!("{0}:{0}", profile.proxy.listen_port)
+    } else {
+        format!("127.0.0.1:{0}:{0}", metrics.port)
+    };
+    Service {
+        image: profile.compose.sockudo_image.clone(),
+        environment: BTreeMap::from([
+            ("METRICS_ENABLED", "true".to_string()),
+            ("METRICS_DRIVER", "prometheus".to_string()),
+            ("METRICS_HOST", metrics.host.clone()),
+            ("METRICS_PORT", metrics.port.to_string()),
+            ("PROMETHEUS_METRICS_PREFIX", metrics.prefix.clone()),
+        ]),
+        ports: vec![format!("{0}:{0}", SOCKUDO_APP_PORT), scrape_port],
+        ..Service::new()
+    }
+}
+
+fn prometheus(profile: &Profile) -> Service {
+    let mut volumes = vec![
+        mount("../prometheus/prometheus.yml", "/etc/prometheus/prometheus.yml"),
+        mount("../prometheus/rules", "/etc/prometheus/rules"),
+    ];
+    if let Some(auth) = &profile.prometheus.basic_auth {
+        // Prometheus resolves relative file paths against its config file's directory.
+        volumes.push(mount(
+            "./metrics-password",
+            &in_container("/etc/prometheus", &auth.password_file),
+        ));
+    }
+    Service {
+        image: profile.compose.prometheus_image.clone(),
+        command: vec![
+            "--config.file=/etc/prometheus/prometheus.yml".into(),
+            "--storage.tsdb.path=/prometheus".into(),
+            "--web.enable-lifecycle".into(),
+        ],
+        ports: vec!["127.0.0.1:9090:9090".into()],
+        volumes,
+        depends_on: vec!["sockudo", "alertmanager"],
+        ..Service::new()
+    }
+}
+
+fn alertmanager(profile: &Profile) -> Service {
+    Service {
+        image: profile.compose.alertmanager_image.clone(),
+        command: vec!["--config.file=/etc/alertmanager/alertmanager.yml".into()],
+        ports: vec!["127.0.0.1:9093:9093".into()],
+        volumes: vec![mount(
+            "../alertmanager/alertmanager.yml",
+            "/etc/alertmanager/alertmanager.yml",
+        )],
+        ..Service::new()
+    }
+}
+
+fn grafana(profile: &Profile) -> Service {
+    Service {
+        image: profile.compose.grafana_image.clone(),
+        ports: vec!["127.0.0.1:3000:3000".into()],
+        volumes: vec![
+            mount("../grafana/provisioning", "/etc/grafana/provisioning"),
+            mount("../grafana/dashboards", DASHBOARDS_MOUNT),
+        ],
+        depends_on: vec!["prometheus"],
+        ..Service::new()
+    }
+}
+
+fn nginx(profile: &Profile) -> Service {
+    let conf_name = NGINX_CONF_PATH.rsplit('/').next().unwrap_or(NGINX_CONF_PATH);
+    Service {
+        image: profile.compose.nginx_image.clone(),
+        volumes: vec![
+            mount(
+                &format!("../{NGINX_CONF_PATH}"),
+                &format!("/etc/nginx/conf.d/{conf_name}"),
+            ),
+            // nginx resolves a relative auth_basic_user_file against its prefix, /etc/nginx.
+            mount(
+                "./htpasswd",
+                &in_container("/etc/nginx", &profile.proxy.htpasswd_file),
+            ),
+        ],
+        depends_on: vec!["sockudo"],
+        network_mode: Some("service:sockudo".into()),
+        ..Service::new()
+    }
+}
+
+impl Service {
+    fn new() -> Service {
+        Service {
+            restart: "unless-stopped",
+            ..Service::default()
+        }
+    }
 }

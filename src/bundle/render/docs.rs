@@ -1,10 +1,262 @@
-//! Renders the docs artifact. (Stub.)
+//! Renders the docs: `README.md` (how to apply this bundle), `METRICS.md` (the metrics reference,
+//! generated from the catalogue in the layout of Sockudo's metrics page) and `RUNBOOK.md` (one
+//! section per alert, which each alert's `runbook_url` points at).
 
 use anyhow::Result;
+use serde::Serialize;
 
+use super::k8s::POD_MONITOR_COMPONENT;
 use crate::bundle::model::Model;
 use crate::bundle::output::Output;
+use crate::bundle::rules::Runbook;
+use crate::bundle::templates;
+use crate::catalogue::{Domain, Group, CATALOGUE};
+use crate::config::MetricsConfig;
 
-pub fn render(_model: &Model, _out: &mut Output) -> Result<()> {
+pub fn render(model: &Model, out: &mut Output) -> Result<()> {
+    let context = DocsContext::new(model);
+    for (template, path) in [
+        ("README.md.j2", "README.md"),
+        ("METRICS.md.j2", "METRICS.md"),
+        ("RUNBOOK.md.j2", "RUNBOOK.md"),
+    ] {
+        out.add_markdown(path, &templates::render(model, template, &context)?);
+    }
     Ok(())
+}
+
+/// What the runbook says about one alert.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunbookEntry {
+    pub name: String,
+    pub severity: String,
+    /// The alert's static summary annotation.
+    pub summary: String,
+    /// The alert's templated description annotation, shown as written.
+    pub description: String,
+    /// What to check and do, in Markdown.
+    pub runbook: String,
+}
+
+/// The anchor of an alert's runbook section (`## SockudoHighErrorRate` → `sockudohigherrorrate`),
+/// as GitHub and most Markdown renderers derive it.
+pub fn runbook_anchor(alert: &str) -> String {
+    alert
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect::<String>()
+        .to_ascii_lowercase()
+}
+
+/// The alerts of the bundle, in rule-file order, each with its runbook as Markdown.
+fn runbook_entries(model: &Model) -> Vec<RunbookEntry> {
+    model
+        .rules
+        .alerts()
+        .map(|(_, alert)| RunbookEntry {
+            name: alert.name.clone(),
+            severity: alert.severity.clone().unwrap_or_default(),
+            summary: alert.summary.clone().unwrap_or_default(),
+            description: alert.description.clone().unwrap_or_default(),
+            runbook: alert.runbook.as_ref().map(runbook_markdown).unwrap_or_default(),
+        })
+        .collect()
+}
+
+fn runbook_markdown(runbook: &Runbook) -> String {
+    let sections = [
+        ("Meaning", &runbook.meaning),
+        ("Impact", &runbook.impact),
+        ("Diagnosis", &runbook.diagnosis),
+        ("Mitigation", &runbook.mitigation),
+    ];
+    let parts: Vec<String> = sections
+        .iter()
+        .map(|(heading, text)| format!("**{heading}.** {}", text.trim()))
+        .collect();
+    parts.join("\n\n")
+}
+
+#[derive(Debug, Serialize)]
+struct DocsContext {
+    env: String,
+    description: String,
+    prefix: String,
+    metrics_host: String,
+    metrics_port: u16,
+    proxy_enabled: bool,
+    proxy_port: u16,
+    htpasswd_file: String,
+    basic_auth_username: Option<String>,
+    namespace: String,
+    operator_enabled: bool,
+    basic_auth_secret: Option<String>,
+    network_policy_enabled: bool,
+    pod_monitor_component: &'static str,
+    dashboards: Vec<DashboardDoc>,
+    datasource_url: String,
+    runbook_url: String,
+    defaults: ConfigDefaults,
+    groups: Vec<GroupDoc>,
+    alerts: Vec<AlertDoc>,
+}
+
+#[derive(Debug, Serialize)]
+struct DashboardDoc {
+    uid: String,
+    title: String,
+}
+
+/// The server's own defaults, for the config section of METRICS.md.
+#[derive(Debug, Serialize)]
+struct ConfigDefaults {
+    /// As the JSON spells it (templates would print a bool as `True`).
+    enabled: String,
+    host: String,
+    port: u16,
+    prefix: String,
+}
+
+#[derive(Debug, Serialize)]
+struct GroupDoc {
+    title: &'static str,
+    metrics: Vec<MetricDoc>,
+}
+
+#[derive(Debug, Serialize)]
+struct MetricDoc {
+    name: String,
+    kind: &'static str,
+    unit: &'static str,
+    help: &'static str,
+    labels: Vec<LabelDoc>,
+    buckets: String,
+}
+
+#[derive(Debug, Serialize)]
+struct LabelDoc {
+    name: &'static str,
+    values: String,
+}
+
+#[derive(Debug, Serialize)]
+struct AlertDoc {
+    #[serde(flatten)]
+    entry: RunbookEntry,
+    anchor: String,
+}
+
+impl DocsContext {
+    fn new(model: &Model) -> DocsContext {
+        let profile = &model.profile;
+        let defaults = MetricsConfig::default();
+        DocsContext {
+            env: model.env.clone(),
+            description: profile.description.clone(),
+            prefix: model.prefix().to_string(),
+            metrics_host: profile.metrics.host.clone(),
+            metrics_port: profile.metrics.port,
+            proxy_enabled: profile.proxy.enabled,
+            proxy_port: profile.proxy.listen_port,
+            htpasswd_file: profile.proxy.htpasswd_file.clone(),
+            basic_auth_username: profile.prometheus.basic_auth.as_ref().map(|a| a.username.clone()),
+            namespace: profile.kubernetes.namespace.clone(),
+            operator_enabled: profile.kubernetes.operator.enabled,
+            basic_auth_secret: profile
+                .kubernetes
+                .operator
+                .basic_auth_secret
+                .as_ref()
+                .map(|s| s.name.clone()),
+            network_policy_enabled: profile.kubernetes.network_policy.enabled,
+            pod_monitor_component: POD_MONITOR_COMPONENT,
+            dashboards: model
+                .dashboards
+                .items
+                .iter()
+                .map(|d| DashboardDoc {
+                    uid: d.spec.uid.clone(),
+                    title: d.spec.title.clone(),
+                })
+                .collect(),
+            datasource_url: profile.grafana.datasource_url.clone(),
+            runbook_url: profile.docs.runbook_url.clone(),
+            defaults: ConfigDefaults {
+                enabled: defaults.enabled.to_string(),
+                host: defaults.host,
+                port: defaults.port,
+                prefix: defaults.prefix,
+            },
+            groups: metric_groups(model.prefix()),
+            alerts: runbook_entries(model)
+                .into_iter()
+                .map(|entry| AlertDoc {
+                    anchor: runbook_anchor(&entry.name),
+                    entry,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The catalogue grouped under the metrics page's headings, names under the active prefix.
+fn metric_groups(prefix: &str) -> Vec<GroupDoc> {
+    Group::ALL
+        .iter()
+        .map(|&group| GroupDoc {
+            title: group.title(),
+            metrics: CATALOGUE
+                .iter()
+                .filter(|m| m.group == group)
+                .map(|m| MetricDoc {
+                    name: m.full_name(prefix),
+                    kind: m.kind.as_str(),
+                    unit: m.unit.as_str(),
+                    help: m.help,
+                    labels: m
+                        .labels
+                        .iter()
+                        .map(|l| LabelDoc {
+                            name: l.name,
+                            values: domain_text(l.domain),
+                        })
+                        .collect(),
+                    buckets: m
+                        .buckets
+                        .iter()
+                        .map(f64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+fn domain_text(domain: Domain) -> String {
+    match domain {
+        Domain::Enum(values) => {
+            let quoted: Vec<String> = values.iter().map(|v| format!("`{v}`")).collect();
+            format!("one of {}", quoted.join(", "))
+        }
+        Domain::RouteTemplate => "a route template such as `/apps/:app_id/events`, never a raw path".into(),
+        Domain::Status => "an HTTP status code (three digits)".into(),
+        Domain::Capped => "a free-form name; the server caps how many distinct values it records".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn anchors_follow_markdown_heading_ids() {
+        assert_eq!(runbook_anchor("SockudoHighErrorRate"), "sockudohigherrorrate");
+    }
+
+    #[test]
+    fn every_catalogue_metric_is_documented_once() {
+        let documented: usize = metric_groups("x_").iter().map(|g| g.metrics.len()).sum();
+        assert_eq!(documented, CATALOGUE.len());
+    }
 }

@@ -1,10 +1,720 @@
-//! Renders the k8s artifact. (Stub.)
+//! Renders the Kubernetes manifests (`k8s/`), all typed values in the profile's namespace: the
+//! metrics Service with its `prometheus.io/*` annotations, the Prometheus ConfigMap, one
+//! dashboard ConfigMap per dashboard for the Grafana sidecar, an optional NetworkPolicy, and
+//! with the Prometheus Operator a ServiceMonitor, a PrometheusRule and (as a kustomize component)
+//! a PodMonitor; plus the `kustomization.yaml` that lists them.
+//!
+//! Profile values become names, labels and selectors, so each is checked against Kubernetes'
+//! syntax first and an invalid one is reported with its profile key.
+
+use std::collections::BTreeMap;
 
 use anyhow::Result;
+use serde::Serialize;
+use serde_json::Value;
 
+use super::{grafana, prometheus, rules};
+use crate::bundle::dashboards::Dashboard;
 use crate::bundle::model::Model;
 use crate::bundle::output::Output;
+use crate::bundle::profile::{NetworkPeer, Profile};
+use crate::error::UsageError;
 
-pub fn render(_model: &Model, _out: &mut Output) -> Result<()> {
+const MONITORING_API: &str = "monitoring.coreos.com/v1";
+const KUSTOMIZE_API: &str = "kustomize.config.k8s.io/v1beta1";
+/// The name shared by the Service, the monitors and the rules.
+const NAME: &str = "sockudo-metrics";
+const COMPONENT_LABEL: &str = "app.kubernetes.io/component";
+/// The folder of the optional PodMonitor component, relative to `k8s/`.
+pub const POD_MONITOR_COMPONENT: &str = "pod-monitor";
+
+/// A Kubernetes object: the common header and a kind-specific body.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Object<B> {
+    pub api_version: &'static str,
+    pub kind: &'static str,
+    pub metadata: Metadata,
+    #[serde(flatten)]
+    pub body: B,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Metadata {
+    pub name: String,
+    pub namespace: String,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ConfigMapBody {
+    pub data: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct SpecBody<S> {
+    spec: S,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ServiceSpec {
+    selector: BTreeMap<String, String>,
+    ports: Vec<ServicePort>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ServicePort {
+    name: &'static str,
+    port: u16,
+    target_port: u16,
+    protocol: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LabelSelector {
+    match_labels: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NamespaceSelector {
+    match_names: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ServiceMonitorSpec {
+    selector: LabelSelector,
+    namespace_selector: NamespaceSelector,
+    endpoints: Vec<ScrapeEndpoint>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PodMonitorSpec {
+    selector: LabelSelector,
+    namespace_selector: NamespaceSelector,
+    pod_metrics_endpoints: Vec<ScrapeEndpoint>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ScrapeEndpoint {
+    port: &'static str,
+    path: &'static str,
+    interval: String,
+    scrape_timeout: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    basic_auth: Option<BasicAuthRefs>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct BasicAuthRefs {
+    username: SecretKey,
+    password: SecretKey,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct SecretKey {
+    name: String,
+    key: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct PrometheusRuleSpec {
+    groups: Vec<Value>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NetworkPolicySpec {
+    pod_selector: LabelSelector,
+    policy_types: Vec<&'static str>,
+    ingress: Vec<IngressRule>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct IngressRule {
+    /// Absent: from anywhere.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    from: Option<Vec<Peer>>,
+    ports: Vec<PolicyPort>,
+}
+
+/// One peer: when both selectors are set, a pod must match both (AND), which is why they share
+/// one entry instead of two (OR).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Peer {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    namespace_selector: Option<LabelSelector>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pod_selector: Option<LabelSelector>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PolicyPort {
+    protocol: &'static str,
+    port: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    end_port: Option<u16>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Kustomization {
+    api_version: &'static str,
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    resources: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    patches: Vec<InlinePatch>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct InlinePatch {
+    patch: String,
+}
+
+/// A strategic-merge patch that removes one object.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DeletePatch {
+    #[serde(rename = "$patch")]
+    patch: &'static str,
+    api_version: &'static str,
+    kind: &'static str,
+    metadata: Metadata,
+}
+
+pub fn render(model: &Model, out: &mut Output) -> Result<()> {
+    validate(&model.profile)?;
+    let profile = &model.profile;
+    let mut resources = Resources {
+        out,
+        files: Vec::new(),
+    };
+    resources.add("service.yaml", &service(profile))?;
+    resources.add("prometheus-configmap.yaml", &prometheus_configmap(model)?)?;
+    for dashboard in &model.dashboards.items {
+        let file = format!("grafana-dashboard-{}.yaml", dashboard.spec.uid);
+        resources.add(&file, &dashboard_configmap(model, dashboard)?)?;
+    }
+    if profile.kubernetes.network_policy.enabled {
+        resources.add("networkpolicy.yaml", &network_policy(profile))?;
+    }
+    if profile.kubernetes.operator.enabled {
+        resources.add("servicemonitor.yaml", &service_monitor(profile)?)?;
+        resources.add("prometheusrule.yaml", &prometheus_rule(model)?)?;
+        render_pod_monitor_component(profile, resources.out)?;
+    }
+    let kustomization = Kustomization {
+        api_version: KUSTOMIZE_API,
+        kind: "Kustomization",
+        resources: resources.files,
+        patches: Vec::new(),
+    };
+    out.add_yaml("k8s/kustomization.yaml", &kustomization)
+}
+
+/// Adds manifests under `k8s/` and remembers them for the kustomization.
+struct Resources<'a> {
+    out: &'a mut Output,
+    files: Vec<String>,
+}
+
+impl Resources<'_> {
+    fn add<T: Serialize>(&mut self, file: &str, manifest: &T) -> Result<()> {
+        self.out.add_yaml(&format!("k8s/{file}"), manifest)?;
+        self.files.push(file.to_string());
+        Ok(())
+    }
+}
+
+/// The port Prometheus scrapes: the proxy's when it fronts the endpoint, else the metrics port.
+fn scrape_port(profile: &Profile) -> (&'static str, u16) {
+    if profile.proxy.enabled {
+        ("proxy", profile.proxy.listen_port)
+    } else {
+        ("metrics", profile.metrics.port)
+    }
+}
+
+fn metadata(profile: &Profile, name: &str) -> Metadata {
+    Metadata {
+        name: name.to_string(),
+        namespace: profile.kubernetes.namespace.clone(),
+        labels: BTreeMap::from([
+            ("app".to_string(), profile.kubernetes.app_label.clone()),
+            (COMPONENT_LABEL.to_string(), "metrics".to_string()),
+        ]),
+        annotations: BTreeMap::new(),
+    }
+}
+
+fn app_selector(profile: &Profile) -> LabelSelector {
+    LabelSelector {
+        match_labels: BTreeMap::from([("app".to_string(), profile.kubernetes.app_label.clone())]),
+    }
+}
+
+fn service(profile: &Profile) -> Object<SpecBody<ServiceSpec>> {
+    let (port_name, port) = scrape_port(profile);
+    let mut metadata = metadata(profile, NAME);
+    metadata.annotations = BTreeMap::from([
+        ("prometheus.io/scrape".to_string(), "true".to_string()),
+        ("prometheus.io/port".to_string(), port.to_string()),
+        ("prometheus.io/path".to_string(), "/metrics".to_string()),
+    ]);
+    Object {
+        api_version: "v1",
+        kind: "Service",
+        metadata,
+        body: SpecBody {
+            spec: ServiceSpec {
+                selector: app_selector(profile).match_labels,
+                ports: vec![ServicePort {
+                    name: port_name,
+                    port,
+                    target_port: port,
+                    protocol: "TCP",
+                }],
+            },
+        },
+    }
+}
+
+/// `prometheus.yml` and the rule files, keyed by file name, for a Prometheus that runs in the
+/// cluster without the Operator. ConfigMap keys cannot hold `/`, so the rule files sit beside
+/// `prometheus.yml` as `<stem>.rules.yml`. Serialized from the same typed values the Prometheus
+/// renderers write, never read back from their files.
+fn prometheus_files(model: &Model) -> Result<BTreeMap<String, String>> {
+    let mut files = BTreeMap::new();
+    let config = prometheus::config(model, "*.rules.yml");
+    files.insert("prometheus.yml".to_string(), serde_norway::to_string(&config)?);
+    for file in &model.rules.files {
+        let groups = serde_norway::to_string(&rules::rule_groups(file))?;
+        files.insert(format!("{}.rules.yml", file.stem), groups);
+    }
+    Ok(files)
+}
+
+/// The rule groups of the PrometheusRule: every group the rule files hold.
+fn prometheus_rule_groups(model: &Model) -> Result<Vec<Value>> {
+    let mut groups = Vec::new();
+    for file in &model.rules.files {
+        for group in rules::rule_groups(file).groups {
+            groups.push(serde_json::to_value(group)?);
+        }
+    }
+    Ok(groups)
+}
+
+fn prometheus_configmap(model: &Model) -> Result<Object<ConfigMapBody>> {
+    Ok(Object {
+        api_version: "v1",
+        kind: "ConfigMap",
+        metadata: metadata(&model.profile, "sockudo-prometheus"),
+        body: ConfigMapBody {
+            data: prometheus_files(model)?,
+        },
+    })
+}
+
+/// The ConfigMap the Grafana sidecar loads one dashboard from. Also used by the dashboard check,
+/// which keeps it under `kubectl apply`'s annotation limit.
+pub fn dashboard_configmap(model: &Model, dashboard: &Dashboard) -> Result<Object<ConfigMapBody>> {
+    let profile = &model.profile;
+    let sidecar = &profile.kubernetes.grafana_sidecar;
+    let uid = &dashboard.spec.uid;
+    let mut metadata = metadata(
+        profile,
+        &format!("sockudo-dashboard-{}", uid.to_ascii_lowercase().replace('_', "-")),
+    );
+    metadata
+        .labels
+        .insert(sidecar.label.clone(), sidecar.value.clone());
+    metadata
+        .annotations
+        .insert("grafana_folder".to_string(), sidecar.folder.clone());
+    // Pretty, so the manifest diffs line by line and stays lintable; the size check in
+    // `check::dashboards` measures this very text against the `kubectl apply` annotation limit.
+    let json = serde_json::to_string_pretty(&grafana::dashboard_json(model, dashboard))? + "\n";
+    Ok(Object {
+        api_version: "v1",
+        kind: "ConfigMap",
+        metadata,
+        body: ConfigMapBody {
+            data: BTreeMap::from([(format!("{uid}.json"), json)]),
+        },
+    })
+}
+
+/// Admits the profile's peers, and nobody else, to the metrics and proxy ports. A policy that
+/// selects the pods drops every ingress it does not allow, so the rest of the port range (the
+/// WebSocket port included) stays open to all with a second rule.
+fn network_policy(profile: &Profile) -> Object<SpecBody<NetworkPolicySpec>> {
+    let mut guarded = vec![profile.metrics.port];
+    if profile.proxy.enabled {
+        guarded.push(profile.proxy.listen_port);
+    }
+    guarded.sort_unstable();
+    guarded.dedup();
+    let tcp = |port, end_port| PolicyPort {
+        protocol: "TCP",
+        port,
+        end_port,
+    };
+    let mut ingress = Vec::new();
+    let peers: Vec<Peer> = profile.kubernetes.network_policy.peers.iter().map(peer).collect();
+    if !peers.is_empty() {
+        ingress.push(IngressRule {
+            from: Some(peers),
+            ports: guarded.iter().map(|&p| tcp(p, None)).collect(),
+        });
+    }
+    let others: Vec<PolicyPort> = port_ranges_except(&guarded)
+        .into_iter()
+        .map(|(start, end)| tcp(start, (end > start).then_some(end)))
+        .collect();
+    ingress.push(IngressRule {
+        from: None,
+        ports: others,
+    });
+    Object {
+        api_version: "networking.k8s.io/v1",
+        kind: "NetworkPolicy",
+        metadata: metadata(profile, NAME),
+        body: SpecBody {
+            spec: NetworkPolicySpec {
+                pod_selector: app_selector(profile),
+                policy_types: vec!["Ingress"],
+                ingress,
+            },
+        },
+    }
+}
+
+fn peer(peer: &NetworkPeer) -> Peer {
+    let selector = |labels: &BTreeMap<String, String>| {
+        (!labels.is_empty()).then(|| LabelSelector {
+            match_labels: labels.clone(),
+        })
+    };
+    Peer {
+        namespace_selector: selector(&peer.namespace_selector),
+        pod_selector: selector(&peer.pod_selector),
+    }
+}
+
+/// The inclusive ranges of 1-65535 that miss every port of `sorted_ports`.
+fn port_ranges_except(sorted_ports: &[u16]) -> Vec<(u16, u16)> {
+    let mut ranges = Vec::new();
+    let mut start = 1u16;
+    for &port in sorted_ports {
+        if port > start {
+            ranges.push((start, port - 1));
+        }
+        start = port.saturating_add(1);
+    }
+    if sorted_ports.last() != Some(&u16::MAX) {
+        ranges.push((start, u16::MAX));
+    }
+    ranges
+}
+
+fn operator_metadata(profile: &Profile, name: &str) -> Metadata {
+    let mut metadata = metadata(profile, name);
+    metadata
+        .labels
+        .extend(profile.kubernetes.operator.selector_labels.clone());
+    metadata
+}
+
+/// The endpoint both monitors scrape, with basic auth from the Secret when the proxy is on.
+fn scrape_endpoint(profile: &Profile) -> Result<ScrapeEndpoint> {
+    let basic_auth = match (
+        &profile.kubernetes.operator.basic_auth_secret,
+        profile.proxy.enabled,
+    ) {
+        (_, false) => None,
+        (Some(secret), true) => Some(BasicAuthRefs {
+            username: SecretKey {
+                name: secret.name.clone(),
+                key: secret.username_key.clone(),
+            },
+            password: SecretKey {
+                name: secret.name.clone(),
+                key: secret.password_key.clone(),
+            },
+        }),
+        (None, true) => {
+            return Err(UsageError(
+                "profile key kubernetes.operator.basic_auth_secret: required when proxy.enabled, \
+                 or the monitors could not get past the proxy"
+                    .into(),
+            )
+            .into())
+        }
+    };
+    Ok(ScrapeEndpoint {
+        port: scrape_port(profile).0,
+        path: "/metrics",
+        interval: profile.prometheus.scrape_interval.to_string(),
+        scrape_timeout: profile.prometheus.scrape_timeout.to_string(),
+        basic_auth,
+    })
+}
+
+fn service_monitor(profile: &Profile) -> Result<Object<SpecBody<ServiceMonitorSpec>>> {
+    Ok(Object {
+        api_version: MONITORING_API,
+        kind: "ServiceMonitor",
+        metadata: operator_metadata(profile, NAME),
+        body: SpecBody {
+            spec: ServiceMonitorSpec {
+                selector: LabelSelector {
+                    match_labels: metadata(profile, NAME).labels,
+                },
+                namespace_selector: NamespaceSelector {
+                    match_names: vec![profile.kubernetes.namespace.clone()],
+                },
+                endpoints: vec![scrape_endpoint(profile)?],
+            },
+        },
+    })
+}
+
+/// The PodMonitor scrapes the same pods as the ServiceMonitor, so shipping both would scrape
+/// every pod twice. It is a kustomize component instead: an overlay that lists it gets the
+/// PodMonitor and loses the ServiceMonitor.
+fn render_pod_monitor_component(profile: &Profile, out: &mut Output) -> Result<()> {
+    let pod_monitor = Object {
+        api_version: MONITORING_API,
+        kind: "PodMonitor",
+        metadata: operator_metadata(profile, NAME),
+        body: SpecBody {
+            spec: PodMonitorSpec {
+                selector: app_selector(profile),
+                namespace_selector: NamespaceSelector {
+                    match_names: vec![profile.kubernetes.namespace.clone()],
+                },
+                pod_metrics_endpoints: vec![scrape_endpoint(profile)?],
+            },
+        },
+    };
+    out.add_yaml(
+        &format!("k8s/{POD_MONITOR_COMPONENT}/podmonitor.yaml"),
+        &pod_monitor,
+    )?;
+    let delete_service_monitor = DeletePatch {
+        patch: "delete",
+        api_version: MONITORING_API,
+        kind: "ServiceMonitor",
+        metadata: Metadata {
+            name: NAME.to_string(),
+            namespace: profile.kubernetes.namespace.clone(),
+            labels: BTreeMap::new(),
+            annotations: BTreeMap::new(),
+        },
+    };
+    out.add_yaml(
+        &format!("k8s/{POD_MONITOR_COMPONENT}/kustomization.yaml"),
+        &Kustomization {
+            api_version: "kustomize.config.k8s.io/v1alpha1",
+            kind: "Component",
+            resources: vec!["podmonitor.yaml".to_string()],
+            patches: vec![InlinePatch {
+                patch: serde_norway::to_string(&delete_service_monitor)?,
+            }],
+        },
+    )
+}
+
+fn prometheus_rule(model: &Model) -> Result<Object<SpecBody<PrometheusRuleSpec>>> {
+    Ok(Object {
+        api_version: MONITORING_API,
+        kind: "PrometheusRule",
+        metadata: operator_metadata(&model.profile, NAME),
+        body: SpecBody {
+            spec: PrometheusRuleSpec {
+                groups: prometheus_rule_groups(model)?,
+            },
+        },
+    })
+}
+
+/// Checks every profile value that becomes a Kubernetes name, label or selector.
+fn validate(profile: &Profile) -> Result<()> {
+    let k = &profile.kubernetes;
+    let mut checks: Vec<(String, &str, Syntax)> = vec![
+        ("kubernetes.namespace".into(), &k.namespace, Syntax::DnsLabel),
+        ("kubernetes.app_label".into(), &k.app_label, Syntax::LabelValue),
+        (
+            "kubernetes.grafana_sidecar.label".into(),
+            &k.grafana_sidecar.label,
+            Syntax::LabelKey,
+        ),
+        (
+            "kubernetes.grafana_sidecar.value".into(),
+            &k.grafana_sidecar.value,
+            Syntax::LabelValue,
+        ),
+    ];
+    let labels = |key: String, map: &'_ BTreeMap<String, String>| -> Vec<(String, String, String)> {
+        map.iter()
+            .map(|(k, v)| (format!("{key}.{k}"), k.clone(), v.clone()))
+            .collect()
+    };
+    let mut label_maps = labels(
+        "kubernetes.operator.selector_labels".into(),
+        &k.operator.selector_labels,
+    );
+    for (i, peer) in k.network_policy.peers.iter().enumerate() {
+        let at = format!("kubernetes.network_policy.peers[{i}]");
+        if peer.namespace_selector.is_empty() && peer.pod_selector.is_empty() {
+            return Err(UsageError(format!(
+                "profile key {at}: give a namespace_selector, a pod_selector or both; an empty peer admits everyone"
+            ))
+            .into());
+        }
+        label_maps.extend(labels(
+            format!("{at}.namespace_selector"),
+            &peer.namespace_selector,
+        ));
+        label_maps.extend(labels(format!("{at}.pod_selector"), &peer.pod_selector));
+    }
+    for (key, label, value) in &label_maps {
+        checks.push((format!("{key} (key)"), label, Syntax::LabelKey));
+        checks.push((key.clone(), value, Syntax::LabelValue));
+    }
+    if let Some(secret) = &k.operator.basic_auth_secret {
+        checks.push((
+            "kubernetes.operator.basic_auth_secret.name".into(),
+            &secret.name,
+            Syntax::DnsSubdomain,
+        ));
+        checks.push((
+            "kubernetes.operator.basic_auth_secret.username_key".into(),
+            &secret.username_key,
+            Syntax::DataKey,
+        ));
+        checks.push((
+            "kubernetes.operator.basic_auth_secret.password_key".into(),
+            &secret.password_key,
+            Syntax::DataKey,
+        ));
+    }
+    for (key, value, syntax) in checks {
+        if !syntax.accepts(value) {
+            return Err(UsageError(format!(
+                "profile key {key}: {value:?} is not a valid {}",
+                syntax.describe()
+            ))
+            .into());
+        }
+    }
     Ok(())
+}
+
+/// The Kubernetes name syntaxes profile values must follow.
+#[derive(Debug, Clone, Copy)]
+enum Syntax {
+    /// RFC 1123 label: namespaces.
+    DnsLabel,
+    /// RFC 1123 subdomain: object names.
+    DnsSubdomain,
+    /// A label key: an optional DNS-subdomain prefix and `/`, then a name.
+    LabelKey,
+    LabelValue,
+    /// A ConfigMap or Secret data key.
+    DataKey,
+}
+
+impl Syntax {
+    fn describe(self) -> &'static str {
+        match self {
+            Syntax::DnsLabel => "RFC 1123 label (lower-case letters, digits and '-', at most 63)",
+            Syntax::DnsSubdomain => {
+                "RFC 1123 subdomain (lower-case letters, digits, '-' and '.', at most 253)"
+            }
+            Syntax::LabelKey => {
+                "label key ([prefix/]name, name of letters, digits, '-', '_', '.', at most 63)"
+            }
+            Syntax::LabelValue => {
+                "label value (letters, digits, '-', '_', '.', at most 63, alphanumeric at both ends)"
+            }
+            Syntax::DataKey => "data key (letters, digits, '-', '_', '.')",
+        }
+    }
+
+    fn accepts(self, value: &str) -> bool {
+        match self {
+            Syntax::DnsLabel => is_dns_label(value),
+            Syntax::DnsSubdomain => value.len() <= 253 && value.split('.').all(is_dns_label),
+            Syntax::LabelKey => match value.split_once('/') {
+                Some((prefix, name)) => Syntax::DnsSubdomain.accepts(prefix) && is_label_name(name),
+                None => is_label_name(value),
+            },
+            Syntax::LabelValue => value.is_empty() || is_label_name(value),
+            Syntax::DataKey => {
+                !value.is_empty()
+                    && value
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            }
+        }
+    }
+}
+
+fn is_dns_label(value: &str) -> bool {
+    let edge_ok = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    value.len() <= 63
+        && edge_ok(value.chars().next())
+        && edge_ok(value.chars().last())
+        && value
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// The name part of a label key, and the syntax of a non-empty label value.
+fn is_label_name(value: &str) -> bool {
+    let edge_ok = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+    value.len() <= 63
+        && edge_ok(value.chars().next())
+        && edge_ok(value.chars().last())
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn port_ranges_skip_exactly_the_guarded_ports() {
+        assert_eq!(port_ranges_except(&[9601, 9602]), [(1, 9600), (9603, 65535)]);
+        assert_eq!(port_ranges_except(&[1, 65535]), [(2, 65534)]);
+    }
+
+    #[test]
+    fn kubernetes_syntaxes() {
+        assert!(Syntax::DnsLabel.accepts("sockudo-prod"));
+        for bad in ["Sockudo", "a\"b", "a:b", "a#b", "a;b", "a{b", "-a", ""] {
+            assert!(!Syntax::DnsLabel.accepts(bad), "{bad}");
+        }
+        assert!(Syntax::LabelKey.accepts("kubernetes.io/metadata.name"));
+        assert!(!Syntax::LabelKey.accepts("a:b"));
+        assert!(Syntax::LabelValue.accepts("kube-prometheus-stack"));
+        assert!(Syntax::LabelValue.accepts(""));
+        assert!(!Syntax::LabelValue.accepts("a b"));
+    }
 }

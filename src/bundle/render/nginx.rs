@@ -1,10 +1,82 @@
-//! Renders the nginx artifact. (Stub.)
+//! Renders the nginx basic-auth proxy (`nginx/sockudo-metrics.conf`): a `server {}` block to
+//! include inside `http {}` that forwards only `GET /metrics`, behind basic auth, to the metrics
+//! endpoint. Rendered only when the profile enables the proxy.
+//!
+//! Profile values are spliced into nginx syntax, so each one is checked against the characters
+//! its directive can hold: a `;`, brace, quote, `#`, `$` or whitespace could otherwise end the
+//! directive and inject configuration.
 
 use anyhow::Result;
+use serde::Serialize;
 
 use crate::bundle::model::Model;
 use crate::bundle::output::Output;
+use crate::bundle::templates;
+use crate::error::UsageError;
 
-pub fn render(_model: &Model, _out: &mut Output) -> Result<()> {
+pub const CONF_PATH: &str = "nginx/sockudo-metrics.conf";
+
+#[derive(Debug, Serialize)]
+struct ProxyContext<'a> {
+    listen: String,
+    upstream: &'a str,
+    htpasswd_file: &'a str,
+}
+
+pub fn render(model: &Model, out: &mut Output) -> Result<()> {
+    let proxy = &model.profile.proxy;
+    if !proxy.enabled {
+        return Ok(());
+    }
+    let host = checked("proxy.listen_host", &proxy.listen_host, is_address_char)?;
+    let upstream = checked("proxy.upstream", &proxy.upstream, is_address_char)?;
+    let htpasswd_file = checked("proxy.htpasswd_file", &proxy.htpasswd_file, is_path_char)?;
+    let context = ProxyContext {
+        listen: format!("{host}:{}", proxy.listen_port),
+        upstream,
+        htpasswd_file,
+    };
+    let body = templates::render(model, "nginx-sockudo-metrics.conf.j2", &context)?;
+    out.add_hash_commented(CONF_PATH, &body);
     Ok(())
+}
+
+/// Host names, IPv4 and bracketed IPv6 addresses, with an optional `:port`.
+fn is_address_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':' | '[' | ']')
+}
+
+fn is_path_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/')
+}
+
+/// `value` when every character is allowed, else an error naming the profile key.
+fn checked<'a>(key: &str, value: &'a str, allowed: fn(char) -> bool) -> Result<&'a str> {
+    match value.chars().find(|c| !allowed(*c)) {
+        None if !value.is_empty() => Ok(value),
+        None => Err(UsageError(format!("profile key {key}: must not be empty")).into()),
+        Some(bad) => Err(UsageError(format!(
+            "profile key {key}: {value:?} contains {bad:?}, which nginx would read as syntax \
+             (no whitespace, quotes, ';', '{{', '}}', '#' or '$')"
+        ))
+        .into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn injection_characters_are_rejected_with_the_key() {
+        for bad in ["a;b", "a b", "a{", "a}", "\"a\"", "a#b", "$host", "a\nb", "a'b"] {
+            let err = checked("proxy.upstream", bad, is_address_char).unwrap_err();
+            assert!(err.to_string().contains("proxy.upstream"), "{err}");
+        }
+        assert_eq!(
+            checked("proxy.upstream", "[::1]:9601", is_address_char).unwrap(),
+            "[::1]:9601"
+        );
+        assert!(checked("proxy.htpasswd_file", "", is_path_char).is_err());
+    }
 }

@@ -1,10 +1,292 @@
-//! Renders the prometheus artifact. (Stub.)
+//! Renders `prometheus/prometheus.yml`: global settings, the static scrape job, the Kubernetes
+//! pod-annotation job, basic auth through the proxy, rule files, Alertmanagers, remote write and
+//! federation, all from the profile.
+
+use std::collections::BTreeMap;
 
 use anyhow::Result;
+use serde::Serialize;
 
 use crate::bundle::model::Model;
 use crate::bundle::output::Output;
+use crate::bundle::profile::{BasicAuth, PromDuration};
 
-pub fn render(_model: &Model, _out: &mut Output) -> Result<()> {
-    Ok(())
+/// Labels the Kubernetes job adds to every series (namespace and pod name); the check allows them
+/// when that job is on.
+pub const KUBERNETES_LABELS: [&str; 2] = ["namespace", "pod"];
+
+/// Rewrites `__address__` to the annotated port, keeping the host: `[v6]` hosts keep their
+/// brackets, and an existing `:port` is dropped.
+pub const ADDRESS_REGEX: &str = r"(\[[^\]]+\]|[^:]+)(?::\d+)?;(\d+)";
+
+const METRICS_PATH: &str = "/metrics";
+
+/// `prometheus.yml`, as Prometheus reads it.
+#[derive(Serialize)]
+pub struct PrometheusConfig {
+    global: Global,
+    rule_files: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    alerting: Option<Alerting>,
+    scrape_configs: Vec<ScrapeConfig>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    remote_write: Vec<RemoteWrite>,
+}
+
+#[derive(Serialize)]
+struct Global {
+    scrape_interval: PromDuration,
+    scrape_timeout: PromDuration,
+    evaluation_interval: PromDuration,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    external_labels: BTreeMap<String, String>,
+}
+
+#[derive(Serialize)]
+struct Alerting {
+    alertmanagers: Vec<AlertmanagerTargets>,
+}
+
+#[derive(Serialize)]
+struct AlertmanagerTargets {
+    static_configs: Vec<StaticConfig>,
+}
+
+#[derive(Serialize)]
+struct ScrapeConfig {
+    job_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    honor_labels: Option<bool>,
+    metrics_path: String,
+    scheme: &'static str,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    params: BTreeMap<String, Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    basic_auth: Option<BasicAuth>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    static_configs: Vec<StaticConfig>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    kubernetes_sd_configs: Vec<KubernetesSdConfig>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    relabel_configs: Vec<RelabelConfig>,
+}
+
+impl ScrapeConfig {
+    fn new(job_name: &str, basic_auth: Option<BasicAuth>) -> ScrapeConfig {
+        ScrapeConfig {
+            job_name: job_name.to_string(),
+            honor_labels: None,
+            metrics_path: METRICS_PATH.to_string(),
+            scheme: "http",
+            params: BTreeMap::new(),
+            basic_auth,
+            static_configs: Vec::new(),
+            kubernetes_sd_configs: Vec::new(),
+            relabel_configs: Vec::new(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct StaticConfig {
+    targets: Vec<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    labels: BTreeMap<String, String>,
+}
+
+#[derive(Serialize)]
+struct KubernetesSdConfig {
+    role: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    namespaces: Option<Namespaces>,
+}
+
+#[derive(Serialize)]
+struct Namespaces {
+    names: Vec<String>,
+}
+
+#[derive(Serialize, Default)]
+struct RelabelConfig {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    source_labels: Vec<String>,
+    action: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    regex: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    target_label: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replacement: Option<String>,
+}
+
+impl RelabelConfig {
+    fn keep(source: &str, regex: String) -> RelabelConfig {
+        RelabelConfig {
+            source_labels: vec![source.to_string()],
+            action: "keep",
+            regex: Some(regex),
+            ..RelabelConfig::default()
+        }
+    }
+
+    fn replace(
+        sources: &[&str],
+        regex: Option<&str>,
+        target: &str,
+        replacement: Option<&str>,
+    ) -> RelabelConfig {
+        RelabelConfig {
+            source_labels: sources.iter().map(|s| s.to_string()).collect(),
+            action: "replace",
+            regex: regex.map(str::to_string),
+            target_label: Some(target.to_string()),
+            replacement: replacement.map(str::to_string),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct RemoteWrite {
+    name: String,
+    url: String,
+}
+
+/// Where `prometheus.yml` finds the rule files, relative to itself.
+pub const RULE_FILES: &str = "rules/*.yml";
+
+pub fn render(model: &Model, out: &mut Output) -> Result<()> {
+    out.add_yaml("prometheus/prometheus.yml", &config(model, RULE_FILES))
+}
+
+/// The typed `prometheus.yml`, its rules found at `rule_files`; the Kubernetes renderer serializes
+/// the same value with the rule files where its ConfigMap mounts them.
+pub fn config(model: &Model, rule_files: &str) -> PrometheusConfig {
+    let prometheus = &model.profile.prometheus;
+    let mut scrape_configs = vec![static_job(model)];
+    if prometheus.kubernetes_sd.enabled {
+        scrape_configs.push(kubernetes_job(model));
+    }
+    if let Some(federation) = &prometheus.federation {
+        let mut job = ScrapeConfig::new(&federation.job_name, None);
+        // Federated series already carry their job and instance; keep them.
+        job.honor_labels = Some(true);
+        job.metrics_path = "/federate".into();
+        job.params
+            .insert("match[]".into(), federation.match_selectors.clone());
+        job.static_configs.push(StaticConfig {
+            targets: federation.targets.clone(),
+            labels: BTreeMap::new(),
+        });
+        scrape_configs.push(job);
+    }
+    PrometheusConfig {
+        global: Global {
+            scrape_interval: prometheus.scrape_interval.clone(),
+            scrape_timeout: prometheus.scrape_timeout.clone(),
+            evaluation_interval: prometheus.evaluation_interval.clone(),
+            external_labels: prometheus.external_labels.clone(),
+        },
+        rule_files: vec![rule_files.to_string()],
+        alerting: (!prometheus.alertmanagers.is_empty()).then(|| Alerting {
+            alertmanagers: vec![AlertmanagerTargets {
+                static_configs: vec![StaticConfig {
+                    targets: prometheus.alertmanagers.clone(),
+                    labels: BTreeMap::new(),
+                }],
+            }],
+        }),
+        scrape_configs,
+        remote_write: prometheus
+            .remote_write
+            .iter()
+            .map(|r| RemoteWrite {
+                name: r.name.clone(),
+                url: r.url.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// The environment label of static targets: the external label when set, else the env name.
+fn environment(model: &Model) -> String {
+    model
+        .profile
+        .prometheus
+        .external_labels
+        .get("environment")
+        .cloned()
+        .unwrap_or_else(|| model.env.clone())
+}
+
+fn static_job(model: &Model) -> ScrapeConfig {
+    let prometheus = &model.profile.prometheus;
+    let mut job = ScrapeConfig::new(&prometheus.job_name, prometheus.basic_auth.clone());
+    job.static_configs = prometheus
+        .static_targets
+        .iter()
+        .map(|target| StaticConfig {
+            targets: vec![target.target.clone()],
+            labels: BTreeMap::from([
+                ("instance".to_string(), target.instance.clone()),
+                ("environment".to_string(), environment(model)),
+            ]),
+        })
+        .collect();
+    job
+}
+
+/// Pods that carry the app label and `prometheus.io/scrape: "true"`, scraped on their
+/// `prometheus.io/port` (and `prometheus.io/path`). The `job` label is set to the profile's job
+/// name so that rules and dashboards see one job, however targets are found.
+fn kubernetes_job(model: &Model) -> ScrapeConfig {
+    let prometheus = &model.profile.prometheus;
+    let sd = &prometheus.kubernetes_sd;
+    let mut job = ScrapeConfig::new(
+        &format!("{}-pods", prometheus.job_name),
+        prometheus.basic_auth.clone(),
+    );
+    job.kubernetes_sd_configs.push(KubernetesSdConfig {
+        role: "pod",
+        namespaces: (!sd.namespaces.is_empty()).then(|| Namespaces {
+            names: sd.namespaces.clone(),
+        }),
+    });
+    job.relabel_configs = vec![
+        RelabelConfig::keep("__meta_kubernetes_pod_label_app", regex_escape(&sd.app_label)),
+        RelabelConfig::keep(
+            "__meta_kubernetes_pod_annotation_prometheus_io_scrape",
+            "true".into(),
+        ),
+        RelabelConfig::replace(
+            &["__meta_kubernetes_pod_annotation_prometheus_io_path"],
+            Some("(.+)"),
+            "__metrics_path__",
+            None,
+        ),
+        RelabelConfig::replace(
+            &[
+                "__address__",
+                "__meta_kubernetes_pod_annotation_prometheus_io_port",
+            ],
+            Some(ADDRESS_REGEX),
+            "__address__",
+            Some("$1:$2"),
+        ),
+        RelabelConfig::replace(&["__meta_kubernetes_namespace"], None, KUBERNETES_LABELS[0], None),
+        RelabelConfig::replace(&["__meta_kubernetes_pod_name"], None, KUBERNETES_LABELS[1], None),
+        RelabelConfig::replace(&[], None, "job", Some(&prometheus.job_name)),
+    ];
+    job
+}
+
+/// Escapes RE2 metacharacters so a label value matches literally.
+fn regex_escape(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        if r"\.+*?()|[]{}^$".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }

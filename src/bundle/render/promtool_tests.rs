@@ -1,10 +1,112 @@
-//! Renders the promtool_tests artifact. (Stub.)
+//! Renders `prometheus/tests/<stem>_test.yml`: a promtool unit test per alert fixture, with the
+//! exact labels and annotations each firing alert must carry (descriptions are rendered here as
+//! Prometheus will render them; see [`render_template`]).
 
-use anyhow::Result;
+use std::collections::BTreeMap;
 
+use anyhow::{anyhow, Result};
+use serde::Serialize;
+
+use super::rules::rule_file_path;
 use crate::bundle::model::Model;
 use crate::bundle::output::Output;
+use crate::bundle::profile::PromDuration;
+use crate::bundle::rules::{render_template, AlertRule, AlertTest};
 
-pub fn render(_model: &Model, _out: &mut Output) -> Result<()> {
+#[derive(Serialize)]
+struct TestFile {
+    rule_files: Vec<String>,
+    evaluation_interval: PromDuration,
+    tests: Vec<TestGroup>,
+}
+
+#[derive(Serialize)]
+struct TestGroup {
+    name: String,
+    interval: PromDuration,
+    input_series: Vec<InputSeries>,
+    alert_rule_test: Vec<AlertRuleTest>,
+}
+
+#[derive(Serialize)]
+struct InputSeries {
+    series: String,
+    values: String,
+}
+
+#[derive(Serialize)]
+struct AlertRuleTest {
+    eval_time: String,
+    alertname: String,
+    exp_alerts: Vec<ExpectedAlert>,
+}
+
+#[derive(Serialize)]
+struct ExpectedAlert {
+    exp_labels: BTreeMap<String, String>,
+    exp_annotations: BTreeMap<String, String>,
+}
+
+pub fn render(model: &Model, out: &mut Output) -> Result<()> {
+    // Every rule file is loaded, so a rule may build on recording rules of another file.
+    let rule_files: Vec<String> = model
+        .rules
+        .files
+        .iter()
+        .map(|f| format!("../{}", rule_file_path(f).trim_start_matches("prometheus/")))
+        .collect();
+    for file in model.rules.files.iter().filter(|f| !f.alerts.is_empty()) {
+        let tests = file
+            .alerts
+            .iter()
+            .flat_map(|alert| alert.tests.iter().map(move |test| (alert, test)))
+            .map(|(alert, test)| test_group(alert, test))
+            .collect::<Result<Vec<_>>>()
+            .map_err(|e| e.context(file.path.clone()))?;
+        let test_file = TestFile {
+            rule_files: rule_files.clone(),
+            evaluation_interval: model.profile.prometheus.evaluation_interval.clone(),
+            tests,
+        };
+        out.add_yaml(&format!("prometheus/tests/{}_test.yml", file.stem), &test_file)?;
+    }
     Ok(())
+}
+
+fn test_group(alert: &AlertRule, test: &AlertTest) -> Result<TestGroup> {
+    let description = alert.description.clone().unwrap_or_default();
+    let mut annotations = alert.annotations();
+    let exp_alerts = test
+        .fires
+        .iter()
+        .map(|expected| {
+            let value = expected.value.as_deref().map(str::parse::<f64>).transpose()?;
+            let text = render_template(&description, &expected.labels, value)
+                .map_err(|msg| anyhow!("{}: fixture {:?}: {msg}", alert.name, test.name))?;
+            annotations.insert("description".into(), text);
+            let mut labels = expected.labels.clone();
+            labels.extend(alert.labels());
+            Ok(ExpectedAlert {
+                exp_labels: labels,
+                exp_annotations: annotations.clone(),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(TestGroup {
+        name: format!("{}: {}", alert.name, test.name),
+        interval: test.interval.clone(),
+        input_series: test
+            .input_series
+            .iter()
+            .map(|s| InputSeries {
+                series: s.series.clone(),
+                values: s.values.clone(),
+            })
+            .collect(),
+        alert_rule_test: vec![AlertRuleTest {
+            eval_time: test.eval_time(alert.for_.as_ref()),
+            alertname: alert.name.clone(),
+            exp_alerts,
+        }],
+    })
 }

@@ -1,0 +1,347 @@
+//! The generated nginx proxy, run for real: `nginx -t` accepts it for every environment with the
+//! proxy on, and a live nginx on loopback in front of a stand-in metrics endpoint answers 401
+//! without or with wrong credentials, 200 with the upstream's body for the right ones (hashed
+//! with `htpasswd -B`, the format the README recommends), 404 elsewhere and 403 to a POST.
+//! Missing `nginx` or `htpasswd` fails the test: it is never skipped.
+
+mod common;
+
+use std::fs;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use sockudo_obs::bundle::output::Output;
+use sockudo_obs::bundle::render::nginx;
+
+const UPSTREAM_BODY: &str =
+    "# TYPE sockudo_active_connections gauge\nsockudo_active_connections{app_id=\"demo\"} 42\n";
+const USER: &str = "prometheus";
+const PASSWORD: &str = "correct horse battery staple";
+
+fn require(tool: &str, version_arg: &str) {
+    let found = Command::new(tool).arg(version_arg).output().is_ok();
+    assert!(
+        found,
+        "`{tool}` is not on PATH; install it (Debian: apt-get install -y nginx apache2-utils) to test the proxy"
+    );
+}
+
+/// A minimal `nginx.conf` that includes the generated server block inside `http {}` and keeps
+/// every path nginx writes inside `dir`.
+fn wrapper_conf(dir: &Path, server_block: &Path, daemon: bool) -> String {
+    let d = dir.display();
+    format!(
+        "daemon {};\nmaster_process on;\nworker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/error.log info;\nevents {{ worker_connections 64; }}\nhttp {{\n    access_log off;\n    client_body_temp_path {d}/tmp/body;\n    proxy_temp_path {d}/tmp/proxy;\n    fastcgi_temp_path {d}/tmp/fastcgi;\n    uwsgi_temp_path {d}/tmp/uwsgi;\n    scgi_temp_path {d}/tmp/scgi;\n    include {};\n}}\n",
+        if daemon { "on" } else { "off" },
+        server_block.display()
+    )
+}
+
+/// nginx with its prefix, error log and `nginx.conf` (see [`wrapper_conf`]) all in `dir`.
+fn nginx_in(dir: &Path) -> Command {
+    let mut nginx = Command::new("nginx");
+    nginx.arg("-p").arg(dir).arg("-e").arg(dir.join("error.log"));
+    nginx.arg("-c").arg(dir.join("nginx.conf"));
+    nginx
+}
+
+/// A temp dir the nginx workers (`nobody` when run as root) can read.
+fn readable_tempdir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    fs::create_dir_all(dir.path().join("tmp")).unwrap();
+    dir
+}
+
+fn render_proxy(specs: &Path, env: &str) -> String {
+    let model = common::load(specs, env).unwrap();
+    let mut out = Output::new();
+    nginx::render(&model, &mut out).unwrap();
+    common::text(&out, nginx::CONF_PATH)
+}
+
+#[test]
+fn nginx_accepts_the_generated_config_of_every_environment() {
+    require("nginx", "-v");
+    let specs = common::specs_copy();
+    let mut tested = 0;
+    for env in common::environments() {
+        let model = common::load(specs.path(), &env).unwrap();
+        if !model.profile.proxy.enabled {
+            continue;
+        }
+        let dir = readable_tempdir();
+        let conf = dir.path().join("sockudo-metrics.conf");
+        fs::write(&conf, render_proxy(specs.path(), &env)).unwrap();
+        fs::write(
+            dir.path().join("nginx.conf"),
+            wrapper_conf(dir.path(), &conf, true),
+        )
+        .unwrap();
+        let test = nginx_in(dir.path()).arg("-t").output().unwrap();
+        assert!(
+            test.status.success(),
+            "{env}: nginx -t: {}",
+            String::from_utf8_lossy(&test.stderr)
+        );
+        tested += 1;
+    }
+    assert!(tested >= 2, "only {tested} environments have the proxy on");
+}
+
+/// Stops nginx by its PID when the test ends, pass or fail.
+struct RunningNginx {
+    child: Child,
+}
+
+impl Drop for RunningNginx {
+    fn drop(&mut self) {
+        // SIGTERM lets the master stop its workers; SIGKILL would orphan them.
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A stand-in metrics endpoint; records each request head it receives.
+fn start_upstream() -> (u16, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = Arc::clone(&seen);
+    thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let head = read_head(&mut stream);
+            let response = if head.starts_with("GET /metrics ") || head.starts_with("HEAD /metrics ") {
+                let body = if head.starts_with("GET") {
+                    UPSTREAM_BODY
+                } else {
+                    ""
+                };
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    UPSTREAM_BODY.len()
+                )
+            } else {
+                "HTTP/1.1 500 Unexpected\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_string()
+            };
+            record.lock().unwrap().push(head);
+            let _ = stream.write_all(response.as_bytes());
+        }
+    });
+    (port, seen)
+}
+
+fn read_head(stream: &mut TcpStream) -> String {
+    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).is_ok_and(|n| n == 1) {
+        head.push(byte[0]);
+    }
+    String::from_utf8_lossy(&head).into_owned()
+}
+
+fn base64(input: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in input.chunks(3) {
+        let bytes = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = u32::from_be_bytes([0, bytes[0], bytes[1], bytes[2]]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Sends one request and returns the status code and the body.
+fn request(port: u16, method: &str, path: &str, credentials: Option<(&str, &str)>) -> (u16, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let auth = credentials
+        .map(|(u, p)| {
+            format!(
+                "Authorization: Basic {}\r\n",
+                base64(format!("{u}:{p}").as_bytes())
+            )
+        })
+        .unwrap_or_default();
+    let body_headers = if method == "POST" {
+        "Content-Length: 2\r\n"
+    } else {
+        ""
+    };
+    let body = if method == "POST" { "{}" } else { "" };
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}{body_headers}Connection: close\r\n\r\n{body}"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status line in {response:?}"));
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+fn wait_until_listening(port: u16, nginx: &mut RunningNginx, error_log: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if let Ok(Some(status)) = nginx.child.try_wait() {
+            panic!(
+                "nginx exited ({status}): {}",
+                fs::read_to_string(error_log).unwrap_or_default()
+            );
+        }
+        assert!(
+            Instant::now() < deadline,
+            "nginx did not start listening on {port}"
+        );
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn the_live_proxy_guards_metrics_with_basic_auth() {
+    require("nginx", "-v");
+    require("htpasswd", "-h");
+    let dir = readable_tempdir();
+    let htpasswd = dir.path().join("htpasswd");
+    let created = Command::new("htpasswd")
+        .args(["-c", "-b", "-B"])
+        .arg(&htpasswd)
+        .args([USER, PASSWORD])
+        .output()
+        .unwrap();
+    assert!(
+        created.status.success(),
+        "htpasswd -B: {}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    assert!(
+        fs::read_to_string(&htpasswd).unwrap().contains(":$2y$"),
+        "a bcrypt hash"
+    );
+    fs::set_permissions(&htpasswd, fs::Permissions::from_mode(0o644)).unwrap();
+
+    let (upstream_port, upstream_seen) = start_upstream();
+    let listen_port = free_port();
+    let specs = common::specs_copy();
+    let mut profile = common::read_profile(specs.path(), "local");
+    common::set(&mut profile, "proxy.listen_host", "127.0.0.1");
+    common::set(&mut profile, "proxy.listen_port", u64::from(listen_port));
+    common::set(
+        &mut profile,
+        "proxy.upstream",
+        format!("127.0.0.1:{upstream_port}"),
+    );
+    common::set(
+        &mut profile,
+        "proxy.htpasswd_file",
+        htpasswd.display().to_string(),
+    );
+    common::write_profile(specs.path(), "local", &profile);
+
+    let conf = dir.path().join("sockudo-metrics.conf");
+    let rendered = render_proxy(specs.path(), "local");
+    assert!(!rendered.contains(PASSWORD), "the config holds no password");
+    fs::write(&conf, rendered).unwrap();
+    fs::write(
+        dir.path().join("nginx.conf"),
+        wrapper_conf(dir.path(), &conf, false),
+    )
+    .unwrap();
+    let error_log = dir.path().join("error.log");
+    let child = nginx_in(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start nginx");
+    let mut nginx = RunningNginx { child };
+    wait_until_listening(listen_port, &mut nginx, &error_log);
+
+    let right = Some((USER, PASSWORD));
+    assert_eq!(
+        request(listen_port, "GET", "/metrics", None).0,
+        401,
+        "no credentials"
+    );
+    assert_eq!(
+        request(listen_port, "GET", "/metrics", Some((USER, "wrong"))).0,
+        401,
+        "wrong password"
+    );
+    assert_eq!(
+        request(listen_port, "GET", "/metrics", Some(("intruder", PASSWORD))).0,
+        401,
+        "unknown user"
+    );
+    let (status, body) = request(listen_port, "GET", "/metrics", right);
+    assert_eq!(
+        status,
+        200,
+        "right credentials: {}",
+        fs::read_to_string(&error_log).unwrap_or_default()
+    );
+    assert_eq!(body, UPSTREAM_BODY, "the upstream's body, unchanged");
+    assert_eq!(
+        request(listen_port, "HEAD", "/metrics", right).0,
+        200,
+        "HEAD rides on GET"
+    );
+    assert_eq!(request(listen_port, "GET", "/other", right).0, 404);
+    assert_eq!(request(listen_port, "GET", "/metrics/extra", right).0, 404);
+    assert_eq!(request(listen_port, "GET", "/", None).0, 404);
+    let post = request(listen_port, "POST", "/metrics", right).0;
+    assert!(post == 403 || post == 405, "POST /metrics answered {post}");
+
+    let seen = upstream_seen.lock().unwrap();
+    assert!(!seen.is_empty(), "the upstream was reached");
+    for head in seen.iter() {
+        assert!(
+            head.starts_with("GET /metrics ") || head.starts_with("HEAD /metrics "),
+            "{head}"
+        );
+        assert!(
+            !head.to_ascii_lowercase().contains("authorization:"),
+            "credentials leaked upstream: {head}"
+        );
+    }
+}

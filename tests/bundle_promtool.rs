@@ -1,0 +1,103 @@
+//! The real validators on every environment's bundle: `promtool check config`, `promtool check
+//! rules`, `promtool test rules` (the alert fixtures) and `amtool check-config`. The tools are
+//! looked up on PATH (CI prepends `.tools/bin`); a missing tool fails the test with the way to
+//! install it.
+
+mod bundle_support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use bundle_support::ENVIRONMENTS;
+use sockudo_obs::bundle::{self, Overrides, Source};
+
+const INSTALL_HINT: &str = "run scripts/install-tools.sh and put .tools/bin on PATH \
+     (promtool must be 2.5x, as in Debian trixie: bookworm's 2.42 has no kubernetes_sd_configs)";
+
+fn tool(name: &str) -> PathBuf {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|candidate| candidate.is_file())
+        .unwrap_or_else(|| panic!("{name} is not on PATH: {INSTALL_HINT}"))
+}
+
+/// promtool 2.5x or later: older ones reject `kubernetes_sd_configs` in `check config`.
+fn assert_modern_promtool(promtool: &Path) {
+    let output = Command::new(promtool).arg("--version").output().unwrap();
+    let text =
+        String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
+    let minor = text
+        .split("version 2.")
+        .nth(1)
+        .and_then(|rest| rest.split('.').next())
+        .and_then(|minor| minor.parse::<u32>().ok());
+    let modern = text.contains("version 3.") || minor.is_some_and(|m| m >= 50);
+    assert!(
+        modern,
+        "{} is too old ({}): {INSTALL_HINT}",
+        promtool.display(),
+        text.lines().next().unwrap_or("")
+    );
+}
+
+fn run(dir: &Path, program: &Path, args: &[&str]) {
+    let output = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
+    assert!(
+        output.status.success(),
+        "{} {} failed in {}:\n{}\n{}",
+        program.display(),
+        args.join(" "),
+        dir.display(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn promtool_and_amtool_accept_every_environment() {
+    let promtool = tool("promtool");
+    let amtool = tool("amtool");
+    assert_modern_promtool(&promtool);
+    for env in ENVIRONMENTS {
+        let out = bundle::build(&Source::Embedded, env, &Overrides::default()).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join(env);
+        out.write_atomically(&root).unwrap();
+        let prometheus = root.join("prometheus");
+
+        run(&prometheus, &promtool, &["check", "config", "prometheus.yml"]);
+
+        let rules: Vec<String> = files_in(&prometheus.join("rules"))
+            .into_iter()
+            .map(|f| format!("rules/{f}"))
+            .collect();
+        let mut args = vec!["check", "rules"];
+        args.extend(rules.iter().map(String::as_str));
+        run(&prometheus, &promtool, &args);
+
+        let tests: Vec<String> = files_in(&prometheus.join("tests"))
+            .into_iter()
+            .map(|f| format!("tests/{f}"))
+            .collect();
+        assert!(!tests.is_empty(), "{env}: no promtool tests rendered");
+        let mut args = vec!["test", "rules"];
+        args.extend(tests.iter().map(String::as_str));
+        run(&prometheus, &promtool, &args);
+
+        run(&root, &amtool, &["check-config", "alertmanager/alertmanager.yml"]);
+    }
+}
