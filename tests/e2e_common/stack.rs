@@ -27,14 +27,28 @@ const METRICS_VARIABLES: &[&str] = &[
     "METRICS_PROMETHEUS_PREFIX",
 ];
 
-/// Every server the stack starts, by the name it has on PATH.
-const TOOLS: &[&str] = &[
-    "nginx",
-    "htpasswd",
-    "prometheus",
-    "alertmanager",
-    "victoria-metrics",
-];
+/// The programs the stack runs, found on PATH.
+struct Tools {
+    nginx: PathBuf,
+    htpasswd: PathBuf,
+    prometheus: PathBuf,
+    alertmanager: PathBuf,
+    victoria_metrics: PathBuf,
+}
+
+impl Tools {
+    fn find() -> Result<Tools, String> {
+        let tools = Tools {
+            nginx: require_tool("nginx")?,
+            htpasswd: require_tool("htpasswd")?,
+            prometheus: require_tool("prometheus")?,
+            alertmanager: require_tool("alertmanager")?,
+            victoria_metrics: require_tool("victoria-metrics")?,
+        };
+        check_debian_alertmanager_templates(&tools.alertmanager)?;
+        Ok(tools)
+    }
+}
 
 /// What to vary between stacks.
 #[derive(Debug, Clone, Copy, Default)]
@@ -104,25 +118,62 @@ fn run_to_log(name: &str, mut command: Command, logs: &Path) -> Result<(), Strin
     Ok(())
 }
 
+/// Writes the specs with `ports` into `root/specs` and generates the `local` bundle from them into
+/// `root/bundle`, under `prefix` when given.
+fn generate_bundle(root: &Path, ports: &Ports, prefix: Option<&str>, logs: &Path) -> Result<Bundle, String> {
+    let specs = root.join("specs");
+    super::bundle::write_specs(&specs, ports)?;
+    let bundle = Bundle {
+        dir: root.join("bundle"),
+    };
+    let mut generate = sockudo_obs(prefix);
+    generate
+        .args(["generate", "--env", "local", "--out"])
+        .arg(&bundle.dir)
+        .arg("--specs")
+        .arg(&specs);
+    run_to_log("generate", generate, logs)?;
+    Ok(bundle)
+}
+
+/// The scrape secret: a fresh password in the file Prometheus reads, its bcrypt hash (as the
+/// generated README recommends) in the htpasswd file nginx checks, and the `nginx.conf` around
+/// the generated server block, all under `nginx_dir`. Returns the user and the password.
+fn write_credentials(
+    bundle: &Bundle,
+    nginx_dir: &Path,
+    tools: &Tools,
+    logs: &Path,
+) -> Result<(String, String), String> {
+    let (user, password_file) = bundle.scrape_credentials()?;
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let password = format!("e2e-{}-{nanos}", std::process::id());
+    write(&password_file, &password)?;
+    // nginx resolves a relative path against the directory of its nginx.conf.
+    let htpasswd_path = nginx_dir.join(bundle.htpasswd_file()?);
+    write(&htpasswd_path, "")?;
+    let mut make_htpasswd = child(&tools.htpasswd);
+    make_htpasswd
+        .args(["-c", "-B", "-b"])
+        .arg(&htpasswd_path)
+        .args([&user, &password]);
+    run_to_log("htpasswd", make_htpasswd, logs)?;
+    write(&nginx_dir.join("nginx.conf"), &nginx_wrapper(nginx_dir, bundle))?;
+    Ok((user, password))
+}
+
 impl Stack {
     /// Generates the bundle and starts every server; returns once each one answers.
     pub fn start(options: StackOptions) -> Result<Stack, String> {
-        let tools = TOOLS
-            .iter()
-            .map(|tool| require_tool(tool))
-            .collect::<Result<Vec<_>, _>>()?;
-        let [nginx, htpasswd, prometheus, alertmanager, victoria_metrics] = &tools[..] else {
-            unreachable!("one path per tool");
-        };
-        check_debian_alertmanager_templates(alertmanager)?;
+        let tools = Tools::find()?;
         let temp = tempfile::Builder::new()
             .prefix("sockudo-e2e-")
             .tempdir()
             .map_err(|e| e.to_string())?;
-        let root = temp.path().to_path_buf();
-        let logs = root.join("logs");
+        let logs = temp.path().join("logs");
         fs::create_dir_all(&logs).map_err(|e| e.to_string())?;
-
         let sink = WebhookSink::start()?;
         let ports = Ports {
             exporter: free_port(),
@@ -132,52 +183,25 @@ impl Stack {
             victoria_metrics: free_port(),
             webhook: sink.port,
         };
-        let specs = root.join("specs");
-        super::bundle::write_specs(&specs, &ports)?;
-        let bundle = Bundle {
-            dir: root.join("bundle"),
-        };
-        let mut generate = sockudo_obs(options.bundle_prefix);
-        generate
-            .args(["generate", "--env", "local", "--out"])
-            .arg(&bundle.dir)
-            .arg("--specs")
-            .arg(&specs);
-        run_to_log("generate", generate, &logs)?;
-
-        let profile = read_yaml(&specs.join("environments/local.yaml"))?;
-        let prefix = options
-            .bundle_prefix
-            .or(profile["metrics"]["prefix"].as_str())
-            .unwrap_or("sockudo_")
-            .to_string();
+        let bundle = generate_bundle(temp.path(), &ports, options.bundle_prefix, &logs)?;
         let config = read_yaml(&bundle.prometheus_config())?;
-        let job = config["scrape_configs"][0]["job_name"]
+        let scrape_job = &config["scrape_configs"][0];
+        let job = scrape_job["job_name"]
             .as_str()
             .ok_or("prometheus.yml: the first scrape job has no job_name")?
             .to_string();
-        let instance = config["scrape_configs"][0]["static_configs"][0]["labels"]["instance"]
+        let instance = scrape_job["static_configs"][0]["labels"]["instance"]
             .as_str()
             .unwrap_or_default()
             .to_string();
-
-        // The secret: Prometheus reads it from its password file, nginx checks its hash.
-        let (user, password_file) = bundle.scrape_credentials()?;
-        let password = format!("e2e-{}", unix_now().to_bits() % 1_000_000_007);
-        write(&password_file, &password)?;
-        let nginx_dir = root.join("nginx");
-        let htpasswd_path = nginx_dir.join(bundle.htpasswd_file()?);
-        write(&htpasswd_path, "")?;
-        let mut make_htpasswd = child(htpasswd);
-        // bcrypt, as the generated README recommends.
-        make_htpasswd
-            .args(["-c", "-B", "-b"])
-            .arg(&htpasswd_path)
-            .args([&user, &password]);
-        run_to_log("htpasswd", make_htpasswd, &logs)?;
-        let nginx_conf = nginx_dir.join("nginx.conf");
-        write(&nginx_conf, &nginx_wrapper(&nginx_dir, &bundle))?;
-
+        let (user, password) = write_credentials(&bundle, &temp.path().join("nginx"), &tools, &logs)?;
+        let prefix = match options.bundle_prefix {
+            Some(prefix) => prefix.to_string(),
+            None => read_yaml(&temp.path().join("specs/environments/local.yaml"))?["metrics"]["prefix"]
+                .as_str()
+                .ok_or("environments/local.yaml: no metrics.prefix")?
+                .to_string(),
+        };
         let mut stack = Stack {
             ports,
             prefix,
@@ -190,59 +214,66 @@ impl Stack {
             sink,
             exporter: Mutex::new(None),
             servers: Vec::new(),
-            logs: logs.clone(),
+            logs,
             bundle,
             temp,
         };
+        stack.spawn_all(&tools, options.exporter_prefix)?;
+        stack.wait_ready()?;
+        Ok(stack)
+    }
 
-        let mut vm = child(victoria_metrics);
+    /// Starts every server, each with its data in the temp dir; the exporter last but one, so
+    /// Prometheus's first scrapes find it.
+    fn spawn_all(&mut self, tools: &Tools, exporter_prefix: Option<&str>) -> Result<(), String> {
+        let root = self.root().to_path_buf();
+        let ports = self.ports;
+        let mut vm = child(&tools.victoria_metrics);
         vm.arg(format!("-httpListenAddr=127.0.0.1:{}", ports.victoria_metrics))
             .arg(format!("-storageDataPath={}", root.join("vm-data").display()))
             // Show samples at once rather than 30 s after they arrive.
             .arg("-search.latencyOffset=1s")
             .arg("-search.disableCache");
-        stack.spawn_server("victoria-metrics", vm)?;
+        self.spawn_server("victoria-metrics", vm)?;
 
-        let mut am = child(alertmanager);
+        let mut am = child(&tools.alertmanager);
         am.arg(format!(
             "--config.file={}",
-            stack.bundle.alertmanager_config().display()
+            self.bundle.alertmanager_config().display()
         ))
         .arg(format!("--storage.path={}", root.join("am-data").display()))
         .arg(format!("--web.listen-address=127.0.0.1:{}", ports.alertmanager))
         .arg("--cluster.listen-address=");
-        stack.spawn_server("alertmanager", am)?;
+        self.spawn_server("alertmanager", am)?;
 
-        let mut exporter = sockudo_obs(options.exporter_prefix);
+        let mut exporter = sockudo_obs(exporter_prefix);
         exporter
             .args(["serve", "--demo"])
             .env("METRICS_HOST", "127.0.0.1")
             .env("METRICS_PORT", ports.exporter.to_string());
-        *stack.exporter.get_mut().unwrap() = Some(ProcessGuard::spawn("exporter", exporter, &logs)?);
+        *self.exporter.get_mut().unwrap() = Some(ProcessGuard::spawn("exporter", exporter, &self.logs)?);
 
-        let mut proxy = child(nginx);
+        let nginx_dir = root.join("nginx");
+        let mut proxy = child(&tools.nginx);
         proxy
             .arg("-p")
             .arg(&nginx_dir)
             .arg("-c")
-            .arg(&nginx_conf)
+            .arg(nginx_dir.join("nginx.conf"))
             .args(["-e", "stderr"]);
-        stack.spawn_server("nginx", proxy)?;
+        self.spawn_server("nginx", proxy)?;
 
-        let mut prom = child(prometheus);
+        let mut prom = child(&tools.prometheus);
         prom.arg(format!(
             "--config.file={}",
-            stack.bundle.prometheus_config().display()
+            self.bundle.prometheus_config().display()
         ))
         .arg(format!(
             "--storage.tsdb.path={}",
             root.join("prom-data").display()
         ))
         .arg(format!("--web.listen-address=127.0.0.1:{}", ports.prometheus));
-        stack.spawn_server("prometheus", prom)?;
-
-        stack.wait_ready()?;
-        Ok(stack)
+        self.spawn_server("prometheus", prom)
     }
 
     fn spawn_server(&mut self, name: &str, command: Command) -> Result<(), String> {
