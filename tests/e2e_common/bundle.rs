@@ -181,6 +181,22 @@ impl Bundle {
             .ok_or_else(|| format!("{}: no auth_basic_user_file", path.display()))
     }
 
+    /// The options of the `htpasswd` command the generated README tells operators to run (`-c -B`
+    /// for bcrypt), so the test checks the hash format the docs recommend against the real nginx.
+    pub fn recommended_htpasswd_options(&self) -> Result<Vec<String>, String> {
+        let path = self.dir.join("README.md");
+        let text = fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let command = text
+            .lines()
+            .find(|line| line.trim_start().starts_with("htpasswd "))
+            .ok_or_else(|| format!("{}: no `htpasswd` command", path.display()))?;
+        Ok(command
+            .split_whitespace()
+            .filter(|word| word.starts_with('-'))
+            .map(str::to_string)
+            .collect())
+    }
+
     /// Every dashboard JSON file.
     pub fn dashboard_files(&self) -> Result<Vec<PathBuf>, String> {
         files_ending(&self.dashboards_dir(), ".json")

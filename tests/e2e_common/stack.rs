@@ -136,8 +136,8 @@ fn generate_bundle(root: &Path, ports: &Ports, prefix: Option<&str>, logs: &Path
     Ok(bundle)
 }
 
-/// The scrape secret: a fresh password in the file Prometheus reads, its bcrypt hash (as the
-/// generated README recommends) in the htpasswd file nginx checks, and the `nginx.conf` around
+/// The scrape secret: a fresh password in the file Prometheus reads, its hash in the format the
+/// generated README recommends in the htpasswd file nginx checks, and the `nginx.conf` around
 /// the generated server block, all under `nginx_dir`. Returns the user and the password.
 fn write_credentials(
     bundle: &Bundle,
@@ -156,7 +156,8 @@ fn write_credentials(
     write(&htpasswd_path, "")?;
     let mut make_htpasswd = child(&tools.htpasswd);
     make_htpasswd
-        .args(["-c", "-B", "-b"])
+        .args(bundle.recommended_htpasswd_options()?)
+        .arg("-b") // the password from the command line
         .arg(&htpasswd_path)
         .args([&user, &password]);
     run_to_log("htpasswd", make_htpasswd, logs)?;
