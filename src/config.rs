@@ -346,7 +346,12 @@ fn env_override<T>(
         return Ok(None);
     };
     (setting.parse)(&value).map(Some).ok_or_else(|| {
-        let message = format!("{var}={} is not {}", quote(&value), setting.env_allowed);
+        let message = format!(
+            "{var}={} ({}) is not {}",
+            quote(&value),
+            setting.key,
+            setting.env_allowed
+        );
         ConfigError::env(var, setting.key, message)
     })
 }
@@ -359,7 +364,10 @@ fn read_var(
     env(var)
         .map(|raw| {
             raw.into_string().map_err(|raw| {
-                let message = format!("{var}={} is not valid UTF-8", quote(&raw.to_string_lossy()));
+                let message = format!(
+                    "{var}={} ({key}) is not valid UTF-8",
+                    quote(&raw.to_string_lossy())
+                );
                 ConfigError::env(var, key, message)
             })
         })
@@ -617,7 +625,7 @@ mod tests {
         assert_eq!(err.source, "METRICS_PROMETHEUS_PREFIX");
         assert!(err
             .to_string()
-            .starts_with("METRICS_PROMETHEUS_PREFIX=\"bad-prefix\" is not"));
+            .starts_with("METRICS_PROMETHEUS_PREFIX=\"bad-prefix\" (metrics.prometheus.prefix) is not"));
     }
 
     #[test]
@@ -626,52 +634,52 @@ mod tests {
             (
                 "METRICS_PORT",
                 "-1",
-                "METRICS_PORT=\"-1\" is not a port number (1-65535)",
+                "METRICS_PORT=\"-1\" (metrics.port) is not a port number (1-65535)",
             ),
             (
                 "METRICS_PORT",
                 "0",
-                "METRICS_PORT=\"0\" is not a port number (1-65535)",
+                "METRICS_PORT=\"0\" (metrics.port) is not a port number (1-65535)",
             ),
             (
                 "METRICS_PORT",
                 "65536",
-                "METRICS_PORT=\"65536\" is not a port number (1-65535)",
+                "METRICS_PORT=\"65536\" (metrics.port) is not a port number (1-65535)",
             ),
             (
                 "METRICS_PORT",
                 "abc",
-                "METRICS_PORT=\"abc\" is not a port number (1-65535)",
+                "METRICS_PORT=\"abc\" (metrics.port) is not a port number (1-65535)",
             ),
             (
                 "METRICS_PORT",
                 "",
-                "METRICS_PORT=\"\" is not a port number (1-65535)",
+                "METRICS_PORT=\"\" (metrics.port) is not a port number (1-65535)",
             ),
             (
                 "METRICS_PORT",
                 "+9601",
-                "METRICS_PORT=\"+9601\" is not a port number (1-65535)",
+                "METRICS_PORT=\"+9601\" (metrics.port) is not a port number (1-65535)",
             ),
             (
                 "METRICS_ENABLED",
                 "maybe",
-                "METRICS_ENABLED=\"maybe\" is not a boolean (true, false, 1, 0)",
+                "METRICS_ENABLED=\"maybe\" (metrics.enabled) is not a boolean (true, false, 1, 0)",
             ),
             (
                 "METRICS_DRIVER",
                 "statsd",
-                "METRICS_DRIVER=\"statsd\" is not a supported driver (allowed: prometheus)",
+                "METRICS_DRIVER=\"statsd\" (metrics.driver) is not a supported driver (allowed: prometheus)",
             ),
             (
                 "METRICS_DRIVER",
                 "Prometheus",
-                "METRICS_DRIVER=\"Prometheus\" is not a supported driver (allowed: prometheus)",
+                "METRICS_DRIVER=\"Prometheus\" (metrics.driver) is not a supported driver (allowed: prometheus)",
             ),
             (
                 "METRICS_HOST",
                 "not a host",
-                "METRICS_HOST=\"not a host\" is not an IP address (v4 or v6) or an RFC 1123 hostname",
+                "METRICS_HOST=\"not a host\" (metrics.host) is not an IP address (v4 or v6) or an RFC 1123 hostname",
             ),
         ];
         for (var, value, message) in cases {
@@ -684,7 +692,7 @@ mod tests {
             assert_eq!(err.key, "metrics.prometheus.prefix");
             assert!(
                 err.to_string().starts_with(&format!(
-                    "PROMETHEUS_METRICS_PREFIX=\"{prefix}\" is not a metric name prefix"
+                    "PROMETHEUS_METRICS_PREFIX=\"{prefix}\" (metrics.prometheus.prefix) is not a metric name prefix"
                 )),
                 "{err}"
             );

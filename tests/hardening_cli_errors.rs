@@ -133,30 +133,47 @@ fn a_wrong_type_at_each_config_key_is_a_one_line_error_naming_key_file_and_allow
 }
 
 #[test]
-fn bad_environment_values_are_one_line_errors_naming_the_variable_and_allowed_values() {
+fn bad_environment_values_are_one_line_errors_naming_the_variable_key_and_allowed_values() {
     let cases = [
-        ("METRICS_PORT", "-1", "a port number (1-65535)"),
-        ("METRICS_PORT", "0", "a port number (1-65535)"),
-        ("METRICS_PORT", "65536", "a port number (1-65535)"),
-        ("METRICS_PORT", "abc", "a port number (1-65535)"),
-        ("METRICS_ENABLED", "maybe", "a boolean (true, false, 1, 0)"),
-        ("METRICS_DRIVER", "statsd", "allowed: prometheus"),
+        ("METRICS_PORT", "-1", "metrics.port", "a port number (1-65535)"),
+        ("METRICS_PORT", "0", "metrics.port", "a port number (1-65535)"),
+        ("METRICS_PORT", "65536", "metrics.port", "a port number (1-65535)"),
+        ("METRICS_PORT", "abc", "metrics.port", "a port number (1-65535)"),
+        (
+            "METRICS_ENABLED",
+            "maybe",
+            "metrics.enabled",
+            "a boolean (true, false, 1, 0)",
+        ),
+        (
+            "METRICS_DRIVER",
+            "statsd",
+            "metrics.driver",
+            "allowed: prometheus",
+        ),
         (
             "PROMETHEUS_METRICS_PREFIX",
             "my-company",
+            "metrics.prometheus.prefix",
             "ASCII letters, digits and \"_\"",
         ),
-        ("PROMETHEUS_METRICS_PREFIX", "9abc", "not starting with a digit"),
+        (
+            "PROMETHEUS_METRICS_PREFIX",
+            "9abc",
+            "metrics.prometheus.prefix",
+            "not starting with a digit",
+        ),
         (
             "METRICS_PROMETHEUS_PREFIX",
             "my-company",
+            "metrics.prometheus.prefix",
             "ASCII letters, digits and \"_\"",
         ),
     ];
-    for (var, value, allowed) in cases {
+    for (var, value, key, allowed) in cases {
         let output = run_to_exit(sockudo_obs().arg("serve").env(var, value), EXIT_LIMIT);
         let setting = format!("{var}=\"{value}\"");
-        let line = assert_one_line_usage_error(&output, &[&setting, allowed]);
+        let line = assert_one_line_usage_error(&output, &[&setting, key, allowed]);
         println!("{line}");
     }
 }
