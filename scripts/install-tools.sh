@@ -300,6 +300,18 @@ write_versions() {
   mv "$out" "$TOOLS/versions.txt"
 }
 
+# Debian's alertmanager reads its built-in notification templates from this fixed path, and
+# never becomes ready without them; the unpacked .deb has them, so put them where it looks.
+install_alertmanager_templates() {
+  CURRENT_TOOL="alertmanager templates"
+  local src="$TOOLS/debs/prometheus-alertmanager/usr/share/prometheus/alertmanager"
+  local dest=/usr/share/prometheus/alertmanager
+  ls "$src"/*.tmpl >/dev/null 2>&1 || die "no templates in $src"
+  if ! cmp -s "$src/default.tmpl" "$dest/default.tmpl" 2>/dev/null; then
+    as_root install -D -m644 -t "$dest" "$src"/*.tmpl
+  fi
+}
+
 main() {
   mkdir -p "$TOOLS" "$CACHE"
   ensure_prerequisites
@@ -310,6 +322,7 @@ main() {
   install_python_tools
   install_node_tools
   link_binaries
+  install_alertmanager_templates
   write_versions
   CURRENT_TOOL="done"
   log "ok: tools in $TOOLS/bin (versions in $TOOLS/versions.txt)"

@@ -1,0 +1,368 @@
+//! The assertions of the end-to-end test, one function per step. Each returns `Err` with what it
+//! expected and what it got (the query and the answer), so a negative test can call the same step
+//! and assert on its message.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use serde_json::Value;
+use sockudo_obs::catalogue::{Kind, CATALOGUE};
+
+use super::bundle::{substitute_variables, PanelQuery, DASHBOARD_VARIABLES};
+use super::http::{get, PromApi};
+use super::process::wait_until;
+use super::stack::{unix_now, Stack};
+
+/// nginx lets only the right credentials through, and Prometheus's scrape through it succeeds.
+pub fn access(stack: &Stack) -> Result<(), String> {
+    let url = stack.proxy_url();
+    let attempts = [
+        ("no credentials", None, 401),
+        (
+            "a wrong password",
+            Some((stack.user.as_str(), "not-the-password")),
+            401,
+        ),
+        (
+            "the right password",
+            Some((stack.user.as_str(), stack.password.as_str())),
+            200,
+        ),
+    ];
+    for (what, credentials, expected) in attempts {
+        let reply = get(&url, &[], credentials)?;
+        if reply.status != expected {
+            return Err(format!(
+                "GET {url} with {what}: expected HTTP {expected}, got {}: {}",
+                reply.status,
+                excerpt(&reply.body)
+            ));
+        }
+    }
+    let exposed = format!("{}active_connections", stack.prefix);
+    let reply = get(&url, &[], Some((&stack.user, &stack.password)))?;
+    if !reply.body.contains(&exposed) {
+        return Err(format!(
+            "GET {url} (authorised): no {exposed} in {}",
+            excerpt(&reply.body)
+        ));
+    }
+    wait_until(Duration::from_secs(20), "the scrape target to be up", || {
+        let data = stack
+            .prometheus
+            .get_data("/api/v1/targets", &[("state", "active")])?;
+        let targets = data["activeTargets"].as_array().cloned().unwrap_or_default();
+        let ours: Vec<&Value> = targets
+            .iter()
+            .filter(|t| t["labels"]["job"] == stack.job.as_str())
+            .collect();
+        match ours.as_slice() {
+            [target] if target["health"] == "up" => Ok(Some(())),
+            [target] => Err(format!(
+                "target {}: health {}, lastError {}",
+                target["scrapeUrl"], target["health"], target["lastError"]
+            )),
+            _ => Err(format!(
+                "expected one target of job {}, got {}",
+                stack.job,
+                Value::from(targets.clone())
+            )),
+        }
+    })
+}
+
+/// Waits until Prometheus holds five scrapes of the exporter, so rates have samples to work on.
+pub fn warm_up(stack: &Stack) -> Result<(), String> {
+    let expr = format!("count_over_time(up{{job=\"{}\"}}[1m]) >= 5", stack.job);
+    wait_until(Duration::from_secs(30), &expr, || {
+        Ok((!stack.prometheus.query(&expr, None)?.is_empty()).then_some(()))
+    })
+}
+
+/// Every catalogue family exists in Prometheus under the bundle's prefix, with its type.
+pub fn metric_families(stack: &Stack) -> Result<(), String> {
+    wait_until(
+        Duration::from_secs(15),
+        "every catalogue family's metadata",
+        || {
+            let metadata = stack.prometheus.get_data("/api/v1/metadata", &[])?;
+            let names = stack.prometheus.get_data("/api/v1/label/__name__/values", &[])?;
+            let names: BTreeSet<&str> = names
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            let mut problems = Vec::new();
+            for def in CATALOGUE {
+                let family = def.full_name(&stack.prefix);
+                let sample = match def.kind {
+                    Kind::Histogram => format!("{family}_bucket"),
+                    Kind::Counter | Kind::Gauge => family.clone(),
+                };
+                let kind = metadata[&family][0]["type"].as_str();
+                if kind != Some(def.kind.as_str()) {
+                    problems.push(format!(
+                        "  {family}: metadata type {kind:?}, expected {}",
+                        def.kind.as_str()
+                    ));
+                }
+                if !names.contains(sample.as_str()) {
+                    problems.push(format!("  {family}: no series named {sample}"));
+                }
+            }
+            none_failed(
+                problems,
+                CATALOGUE.len(),
+                "catalogue families are wrong or missing",
+            )
+        },
+    )
+}
+
+/// Every recording rule of the bundle returns data.
+pub fn recording_rules(stack: &Stack) -> Result<(), String> {
+    let rules = stack.bundle.recording_rules()?;
+    if rules.is_empty() {
+        return Err("the bundle has no recording rules".into());
+    }
+    wait_until(
+        Duration::from_secs(30),
+        "every recording rule to return data",
+        || {
+            let mut empty = Vec::new();
+            for (record, expr) in &rules {
+                if stack.prometheus.query(record, None)?.is_empty() {
+                    empty.push(format!("  {record} (expr: {expr}) returned no data"));
+                }
+            }
+            none_failed(empty, rules.len(), "recording rules are empty")
+        },
+    )
+}
+
+/// Every dashboard query, its variables substituted, returns data from `api` within `timeout`.
+/// The error names each failing panel and its query.
+pub fn dashboard_queries(api: &PromApi, queries: &[PanelQuery], timeout: Duration) -> Result<(), String> {
+    wait_until(timeout, "every dashboard query to return data", || {
+        let mut failures = Vec::new();
+        for query in queries {
+            let sent = substitute_variables(&query.expr, DASHBOARD_VARIABLES)?;
+            let problem = match api.query(&sent, None) {
+                Ok(result) if result.is_empty() => "no data".to_string(),
+                Ok(_) => continue,
+                Err(error) => error,
+            };
+            failures.push(format!(
+                "  {} panel {:?}: query `{}` (sent as `{sent}`): {problem}",
+                query.dashboard, query.panel, query.expr
+            ));
+        }
+        let what = format!("dashboard queries failed on {}", api.name);
+        none_failed(failures, queries.len(), &what)
+    })
+}
+
+/// The label sets of a query's result, without `ignored` labels, as sorted strings.
+fn label_sets(result: &[Value], ignored: &BTreeSet<&str>) -> BTreeSet<String> {
+    result
+        .iter()
+        .map(|item| {
+            let labels: BTreeMap<&str, &str> = item["metric"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .filter(|(name, _)| !ignored.contains(name.as_str()))
+                .map(|(name, value)| (name.as_str(), value.as_str().unwrap_or_default()))
+                .collect();
+            format!("{labels:?}")
+        })
+        .collect()
+}
+
+/// Samples reach VictoriaMetrics through `remote_write`, and every dashboard query returns the
+/// same series there as in Prometheus (labels Prometheus adds on the way out, its
+/// `external_labels`, aside).
+pub fn victoria_metrics_matches(stack: &Stack, queries: &[PanelQuery]) -> Result<(), String> {
+    let arrived = format!("count({{__name__=~\"{}.+\"}})", stack.prefix);
+    wait_until(Duration::from_secs(30), "samples in VictoriaMetrics", || {
+        Ok((!stack.victoria_metrics.query(&arrived, None)?.is_empty()).then_some(()))
+    })?;
+    let external = stack.bundle.external_labels()?;
+    let ignored: BTreeSet<&str> = external.keys().map(String::as_str).collect();
+    wait_until(
+        Duration::from_secs(60),
+        "the same series in VictoriaMetrics as in Prometheus",
+        || {
+            // A moment both have complete data for: remote_write ships in batches.
+            let at = unix_now() - 10.0;
+            let mut differences = Vec::new();
+            for query in queries {
+                let sent = substitute_variables(&query.expr, DASHBOARD_VARIABLES)?;
+                let prom = label_sets(&stack.prometheus.query(&sent, Some(at))?, &ignored);
+                let vm = label_sets(&stack.victoria_metrics.query(&sent, Some(at))?, &ignored);
+                if prom.is_empty() || prom != vm {
+                    differences.push(format!(
+                        "  {} panel {:?}: `{sent}`\n    Prometheus: {prom:?}\n    VictoriaMetrics: {vm:?}",
+                        query.dashboard, query.panel
+                    ));
+                }
+            }
+            none_failed(differences, queries.len(), "queries differ")
+        },
+    )
+}
+
+/// One alert as the API shows it, for messages.
+fn describe(alert: &Value) -> String {
+    format!(
+        "{} ({}) labels {} value {} annotations {}",
+        alert["labels"]["alertname"], alert["state"], alert["labels"], alert["value"], alert["annotations"]
+    )
+}
+
+/// In normal mode no alert is pending or firing, nor was any since `since` (unix seconds), and
+/// nothing reached the webhook.
+pub fn quiet_in_normal_mode(stack: &Stack, since: f64) -> Result<(), String> {
+    let active = stack.prometheus.alerts()?;
+    if !active.is_empty() {
+        let list: Vec<String> = active.iter().map(describe).collect();
+        return Err(format!(
+            "expected no alert in normal mode, got {}:\n  {}",
+            list.len(),
+            list.join("\n  ")
+        ));
+    }
+    let window = (unix_now() - since).ceil().max(1.0);
+    let expr = format!("max_over_time(ALERTS[{window}s])");
+    let history = stack.prometheus.query(&expr, None)?;
+    if !history.is_empty() {
+        return Err(format!(
+            "`{expr}`: alerts were active in normal mode: {}",
+            Value::from(history)
+        ));
+    }
+    let notifications = stack.sink.notifications();
+    if !notifications.is_empty() {
+        return Err(format!(
+            "the webhook received notifications in normal mode: {}",
+            Value::from(notifications)
+        ));
+    }
+    Ok(())
+}
+
+/// What makes one seed alert fire, and the labels that show it fired for the right reason.
+pub struct AlertCase {
+    pub alertname: &'static str,
+    /// The demo scenario that trips it; `None` means killing the exporter.
+    pub scenario: Option<&'static str>,
+    /// Labels the firing alert must carry, besides `alertname` and `severity`.
+    pub labels: Vec<(&'static str, String)>,
+}
+
+/// The annotations every alert must carry, rendered (no template left in them).
+const ANNOTATIONS: [&str; 3] = ["summary", "description", "runbook_url"];
+
+fn check_labels_and_annotations(alert: &Value, case: &AlertCase, source: &str) -> Result<(), String> {
+    let mut problems = Vec::new();
+    if alert["labels"]["severity"]
+        .as_str()
+        .unwrap_or_default()
+        .is_empty()
+    {
+        problems.push("no severity label".to_string());
+    }
+    for (name, value) in &case.labels {
+        if alert["labels"][*name] != value.as_str() {
+            problems.push(format!(
+                "label {name}: expected {value:?}, got {}",
+                alert["labels"][*name]
+            ));
+        }
+    }
+    for name in ANNOTATIONS {
+        let text = alert["annotations"][name].as_str().unwrap_or_default();
+        if text.is_empty() || text.contains("{{") {
+            problems.push(format!("annotation {name}: {text:?}"));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} in {source}: {}: {}",
+            case.alertname,
+            problems.join("; "),
+            describe(alert)
+        ))
+    }
+}
+
+/// The alert is quiet, then fires in Prometheus once its trigger is pulled, and reaches the
+/// webhook with its labels and annotations.
+pub fn alert_fires(stack: &Stack, case: &AlertCase) -> Result<(), String> {
+    let ours = |alerts: Vec<Value>| -> Vec<Value> {
+        alerts
+            .into_iter()
+            .filter(|a| a["labels"]["alertname"] == case.alertname)
+            .collect()
+    };
+    if let Some(alert) = ours(stack.prometheus.alerts()?).first() {
+        return Err(format!(
+            "{} was already active before its trigger: {}",
+            case.alertname,
+            describe(alert)
+        ));
+    }
+    match case.scenario {
+        Some(scenario) => stack.set_scenario(scenario)?,
+        None => stack.kill_exporter(),
+    }
+    let alert = wait_until(
+        Duration::from_secs(60),
+        &format!("{} to fire in Prometheus", case.alertname),
+        || {
+            let alerts = ours(stack.prometheus.alerts()?);
+            let firing = alerts.iter().find(|a| a["state"] == "firing").cloned();
+            match firing {
+                Some(alert) => Ok(Some(alert)),
+                None => Err(format!("{:?}", alerts.iter().map(describe).collect::<Vec<_>>())),
+            }
+        },
+    )?;
+    check_labels_and_annotations(&alert, case, "Prometheus")?;
+    let delivered = wait_until(
+        Duration::from_secs(30),
+        &format!("{} at the webhook", case.alertname),
+        || {
+            Ok(stack
+                .sink
+                .alerts_named(case.alertname, "firing")
+                .into_iter()
+                .next())
+        },
+    )?;
+    if delivered["labels"]["alertname"] != case.alertname {
+        return Err(format!("webhook alert without alertname: {delivered}"));
+    }
+    check_labels_and_annotations(&delivered, case, "the webhook notification")
+}
+
+/// `Ok(Some(()))` for a poll with no failures, else an error saying how many of `total` failed
+/// (`"3 of 40 {what}:"`) and listing them, one per line.
+fn none_failed(failures: Vec<String>, total: usize, what: &str) -> Result<Option<()>, String> {
+    if failures.is_empty() {
+        return Ok(Some(()));
+    }
+    Err(format!(
+        "{} of {total} {what}:\n{}",
+        failures.len(),
+        failures.join("\n")
+    ))
+}
+
+fn excerpt(text: &str) -> &str {
+    let end = text.char_indices().nth(300).map_or(text.len(), |(i, _)| i);
+    &text[..end]
+}
