@@ -241,6 +241,19 @@ const PREFIX: Setting<String> = Setting {
     decode: |v| v.as_str().and_then(parse_prefix),
 };
 
+/// The variables that set the prefix: the documented one, then the real Sockudo's alias.
+pub const PREFIX_VARIABLES: &[&str] = PREFIX.vars;
+
+/// Every environment variable that overrides the `metrics` section.
+pub const ENVIRONMENT_VARIABLES: [&str; 6] = [
+    ENABLED.vars[0],
+    DRIVER.vars[0],
+    HOST.vars[0],
+    PORT.vars[0],
+    PREFIX.vars[0],
+    PREFIX.vars[1],
+];
+
 /// The keys of the `metrics` object.
 const METRICS_KEYS: &[&str] = &["enabled", "driver", "host", "port", "prometheus"];
 
@@ -465,14 +478,7 @@ mod tests {
     use proptest::prelude::*;
 
     const FILE: &str = "config.json";
-    const ENV_VARS: &[&str] = &[
-        "METRICS_ENABLED",
-        "METRICS_DRIVER",
-        "METRICS_HOST",
-        "METRICS_PORT",
-        "PROMETHEUS_METRICS_PREFIX",
-        "METRICS_PROMETHEUS_PREFIX",
-    ];
+    const ENV_VARS: &[&str] = &ENVIRONMENT_VARIABLES;
 
     fn no_env(_: &str) -> Option<OsString> {
         None

@@ -4,8 +4,9 @@
 //! install it.
 
 mod common;
+mod tools;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use common::environments;
@@ -13,14 +14,6 @@ use sockudo_obs::bundle::{self, Overrides, Source};
 
 const INSTALL_HINT: &str = "run scripts/install-tools.sh and put .tools/bin on PATH \
      (promtool must be 2.5x, as in Debian trixie: bookworm's 2.42 has no kubernetes_sd_configs)";
-
-fn tool(name: &str) -> PathBuf {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(name))
-        .find(|candidate| candidate.is_file())
-        .unwrap_or_else(|| panic!("{name} is not on PATH: {INSTALL_HINT}"))
-}
 
 /// promtool 2.5x or later: older ones reject `kubernetes_sd_configs` in `check config`.
 fn assert_modern_promtool(promtool: &Path) {
@@ -69,8 +62,8 @@ fn files_in(dir: &Path) -> Vec<String> {
 
 #[test]
 fn promtool_and_amtool_accept_every_environment() {
-    let promtool = tool("promtool");
-    let amtool = tool("amtool");
+    let promtool = tools::require("promtool");
+    let amtool = tools::require("amtool");
     assert_modern_promtool(&promtool);
     for env in environments() {
         let out = bundle::build(&Source::Embedded, &env, &Overrides::default()).unwrap();

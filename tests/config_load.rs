@@ -19,16 +19,9 @@ fn temp_file(contents: &[u8]) -> tempfile::NamedTempFile {
 /// `load` reads the process environment, which the test harness shares between threads; skip
 /// value assertions that a stray `METRICS_*` variable in the caller's shell would change.
 fn env_is_clean() -> bool {
-    [
-        "METRICS_ENABLED",
-        "METRICS_DRIVER",
-        "METRICS_HOST",
-        "METRICS_PORT",
-        "PROMETHEUS_METRICS_PREFIX",
-        "METRICS_PROMETHEUS_PREFIX",
-    ]
-    .iter()
-    .all(|var| std::env::var_os(var).is_none())
+    sockudo_obs::config::ENVIRONMENT_VARIABLES
+        .iter()
+        .all(|var| std::env::var_os(var).is_none())
 }
 
 #[test]

@@ -9,14 +9,11 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn sockudo_obs(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sockudo-obs"))
-        .args(args)
-        .env_remove("METRICS_HOST")
-        .env_remove("METRICS_PORT")
-        .env_remove("PROMETHEUS_METRICS_PREFIX")
-        .env_remove("METRICS_PROMETHEUS_PREFIX")
-        .output()
-        .expect("run sockudo-obs")
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sockudo-obs"));
+    for var in sockudo_obs::config::ENVIRONMENT_VARIABLES {
+        command.env_remove(var);
+    }
+    command.args(args).output().expect("run sockudo-obs")
 }
 
 /// Every file below `dir`, with its bytes.

@@ -3,37 +3,17 @@
 //! (CI puts `.tools/bin` on PATH); without it this test fails rather than passing unchecked.
 
 mod live_common;
+mod tools;
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use live_common::{request, serve_demo};
 use sockudo_obs::catalogue::CATALOGUE;
 use sockudo_obs::MetricsConfig;
 
-/// promtool from PATH, or from the repository's `.tools/bin`.
-fn promtool() -> PathBuf {
-    let on_path = std::env::var_os("PATH")
-        .map(|path| {
-            std::env::split_paths(&path)
-                .map(|dir| dir.join("promtool"))
-                .collect::<Vec<_>>()
-        })
-        .unwrap_or_default();
-    let local = Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/bin/promtool");
-    on_path
-        .into_iter()
-        .chain([local])
-        .find(|candidate| candidate.is_file())
-        .expect(
-            "promtool is missing: put it on PATH (CI uses .tools/bin; on Debian, \
-             `apt-get install prometheus` provides it). This test never passes without it.",
-        )
-}
-
 fn check_metrics(exposition: &str) -> (bool, Vec<String>) {
-    let mut child = Command::new(promtool())
+    let mut child = Command::new(tools::require("promtool"))
         .args(["check", "metrics"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use sockudo_obs::bundle::{self, check, Model, Overrides, Source};
-use sockudo_obs::config::MetricsConfig;
+use sockudo_obs::config::{MetricsConfig, PREFIX_VARIABLES};
 
 /// Inputs shared by `generate` and `check`.
 #[derive(Debug, clap::Args)]
@@ -25,8 +25,6 @@ pub struct Inputs {
     pub specs: Option<PathBuf>,
 }
 
-const ENV_PREFIX_VARS: [&str; 2] = ["PROMETHEUS_METRICS_PREFIX", "METRICS_PROMETHEUS_PREFIX"];
-
 impl Inputs {
     /// The overrides of the profile's `metrics` section: everything `--config` says, and each
     /// variable that is set. Unset variables leave the profile's values alone.
@@ -43,7 +41,7 @@ impl Inputs {
         Ok(Overrides {
             host: set("METRICS_HOST").then_some(config.host),
             port: set("METRICS_PORT").then_some(config.port),
-            prefix: ENV_PREFIX_VARS.iter().any(|v| set(v)).then_some(config.prefix),
+            prefix: PREFIX_VARIABLES.iter().any(|v| set(v)).then_some(config.prefix),
         })
     }
 

@@ -10,20 +10,11 @@ use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// The full path of `tool` on PATH, or an error naming it and the installer.
-pub fn require_tool(tool: &str) -> Result<PathBuf, String> {
-    std::env::var_os("PATH")
-        .iter()
-        .flat_map(std::env::split_paths)
-        .map(|dir| dir.join(tool))
-        .find(|candidate| candidate.is_file())
-        .ok_or_else(|| {
-            format!(
-                "`{tool}` is not on PATH: run scripts/install-tools.sh and put .tools/bin on PATH \
-                 (`source scripts/env.sh`); the end-to-end test never skips a missing tool"
-            )
-        })
-}
+#[path = "../tools/mod.rs"]
+mod tools;
+
+/// The full path of a tool, or an error naming it and the installer.
+pub use tools::find as require_tool;
 
 /// A TCP port on 127.0.0.1 that was free a moment ago.
 pub fn free_port() -> u16 {

@@ -18,14 +18,7 @@ use super::sink::WebhookSink;
 
 /// The variables through which the server and the generator read their metrics config; children
 /// get only the ones a stack sets, never whatever the test's caller has exported.
-const METRICS_VARIABLES: &[&str] = &[
-    "METRICS_ENABLED",
-    "METRICS_DRIVER",
-    "METRICS_HOST",
-    "METRICS_PORT",
-    "PROMETHEUS_METRICS_PREFIX",
-    "METRICS_PROMETHEUS_PREFIX",
-];
+const METRICS_VARIABLES: &[&str] = &sockudo_obs::config::ENVIRONMENT_VARIABLES;
 
 /// The programs the stack runs, found on PATH.
 struct Tools {

@@ -9,7 +9,6 @@ pub mod abuse;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::thread;
@@ -20,20 +19,12 @@ use sockudo_obs::live::Exporter;
 use sockudo_obs::{Metrics, MetricsConfig};
 use tokio::sync::oneshot;
 
+#[path = "../tools/mod.rs"]
+mod tools;
+
 /// A tool from PATH (CI prepends `.tools/bin`). Missing is a failure, never a skip.
-pub fn tool(name: &str) -> PathBuf {
-    std::env::var_os("PATH")
-        .iter()
-        .flat_map(std::env::split_paths)
-        .map(|dir| dir.join(name))
-        .find(|candidate| candidate.is_file())
-        .unwrap_or_else(|| {
-            panic!(
-                "`{name}` is not on PATH: run scripts/install-tools.sh and put .tools/bin on PATH \
-                 (PATH=$PWD/.tools/bin:$PATH cargo test). This test never passes without it."
-            )
-        })
-}
+#[allow(unused_imports)] // not every hardening test runs a tool
+pub use tools::require as tool;
 
 /// The real `sockudo-obs` binary with an empty environment except PATH, so the developer's
 /// `METRICS_*` variables cannot change what a test sees.
