@@ -526,6 +526,16 @@ pub fn seed() -> impl Iterator<Item = &'static MetricDef> {
     CATALOGUE.iter().filter(|m| m.source == Source::Seed)
 }
 
+/// Families (unprefixed) whose series appear on first use rather than at zero when their app,
+/// route, queue, cache or adapter is first resolved: `http_requests_total` (the `status` a route
+/// answers with) and the webhook counters (the `event` names an app's webhooks carry; both
+/// counters of an event appear together). Their label values cannot be known in advance.
+pub const FIRST_USE_FAMILIES: &[&str] = &[
+    "http_requests_total",
+    "webhooks_sent_total",
+    "webhooks_failed_total",
+];
+
 /// Looks a metric up by its unprefixed name.
 pub fn find(name: &str) -> Option<&'static MetricDef> {
     CATALOGUE.iter().find(|m| m.name == name)

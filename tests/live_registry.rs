@@ -468,3 +468,42 @@ fn switching_back_to_normal_recovers() {
     let text = metrics.encode();
     assert!(sum(&text, "sockudo_active_connections", &[("app_id", "demo-app")]) < 200.0);
 }
+
+/// The docs promise (METRICS.md): once every kind of handle is resolved, every family but the
+/// first-use ones has series, all at zero; the first-use ones have none yet.
+#[test]
+fn resolving_every_handle_creates_every_family_but_the_first_use_ones_at_zero() {
+    let metrics = metrics();
+    metrics.app("a");
+    metrics.queue("q");
+    metrics.cache("c");
+    metrics.adapter("redis");
+    metrics.http_route(HttpMethod::Get, "/apps/:app_id/channels");
+    let text = metrics.encode();
+    let all = samples(&text);
+    assert!(
+        all.iter().all(|s| s.value == 0.0),
+        "nothing recorded yet, so every value is 0"
+    );
+    let with_series: BTreeSet<String> = all
+        .iter()
+        .map(|s| {
+            let family = ["_bucket", "_sum", "_count"]
+                .iter()
+                .find_map(|suffix| {
+                    s.name
+                        .strip_suffix(suffix)
+                        .filter(|f| types(&text).contains_key(*f))
+                })
+                .unwrap_or(&s.name);
+            family.trim_start_matches("sockudo_").to_string()
+        })
+        .collect();
+    let expected: BTreeSet<String> = CATALOGUE
+        .iter()
+        .map(|m| m.name)
+        .filter(|name| !FIRST_USE_FAMILIES.contains(name))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(with_series, expected);
+}

@@ -94,14 +94,7 @@ pub use limits::{Limits, MAX_APPS, MAX_NAMES, MAX_ROUTES, MAX_WEBHOOK_EVENTS_PER
 pub use queue::QueueMetrics;
 pub use resolve::OVERFLOW_LABEL;
 
-/// Catalogue families (unprefixed) whose series appear on first use rather than when their handle
-/// is resolved: `http_requests_total` (the `status` a route answers with) and the webhook counters
-/// (the `event` names an app's webhooks carry; both counters of an event appear together).
-pub const FIRST_USE_FAMILIES: &[&str] = &[
-    "http_requests_total",
-    "webhooks_sent_total",
-    "webhooks_failed_total",
-];
+pub use crate::catalogue::FIRST_USE_FAMILIES;
 
 /// Every catalogue metric, registered and ready to record. Cloning is an `Arc` clone.
 #[derive(Clone)]

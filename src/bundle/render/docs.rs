@@ -10,7 +10,7 @@ use crate::bundle::model::Model;
 use crate::bundle::output::Output;
 use crate::bundle::rules::Runbook;
 use crate::bundle::templates;
-use crate::catalogue::{Domain, Group, CATALOGUE};
+use crate::catalogue::{Domain, Group, CATALOGUE, FIRST_USE_FAMILIES};
 use crate::config::MetricsConfig;
 
 pub fn render(model: &Model, out: &mut Output) -> Result<()> {
@@ -131,6 +131,8 @@ struct MetricDoc {
     help: &'static str,
     labels: Vec<LabelDoc>,
     buckets: String,
+    /// Its series appear on first use instead of at zero.
+    first_use: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -209,6 +211,7 @@ fn metric_groups(prefix: &str) -> Vec<GroupDoc> {
                 .iter()
                 .filter(|m| m.group == group)
                 .map(|m| MetricDoc {
+                    first_use: FIRST_USE_FAMILIES.contains(&m.name),
                     name: m.full_name(prefix),
                     kind: m.kind.as_str(),
                     unit: m.unit.as_str(),
