@@ -17,8 +17,9 @@ cargo fmt --all -- --check
 cargo clippy --all-targets --quiet -- -D warnings
 
 step "cargo test (unit, golden, real tools, end to end)"
-cargo test --all-targets --no-fail-fast 2>&1 | tee target/test-output.txt
+cargo test --lib --bins --tests --no-fail-fast 2>&1 | tee target/test-output.txt
 cargo test --doc --quiet
+cargo build --examples --quiet
 
 step "generated/ is fresh and every environment's bundle passes the real validators"
 cargo build --quiet --bin sockudo-obs
