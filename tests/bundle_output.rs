@@ -67,7 +67,10 @@ fn prometheus_yml_follows_the_profile() {
     let jobs = config["scrape_configs"].as_array().unwrap();
     let static_job = &jobs[0];
     assert_eq!(static_job["job_name"], "sockudo");
-    assert_eq!(static_job["static_configs"][0]["labels"]["instance"], "sockudo-1");
+    assert_eq!(
+        static_job["static_configs"][0]["labels"]["instance"],
+        "sockudo-vm-1"
+    );
     assert_eq!(
         static_job["static_configs"][0]["labels"]["environment"],
         "production"
