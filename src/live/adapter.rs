@@ -31,7 +31,7 @@ struct AdapterHandles {
 impl AdapterMetrics {
     pub(crate) fn resolve(f: &Families, adapter: &str) -> AdapterMetrics {
         let adapter = &[adapter][..];
-        let mut c = CounterBlockBuilder::new(f.shards);
+        let mut c = CounterBlockBuilder::new(&f.counters);
         let operations = PerValue::resolve(adapter, |v| c.add(&f.adapter_operations, v));
         let errors = PerValue::resolve(adapter, |v| c.add(&f.adapter_errors, v));
         AdapterMetrics(Arc::new(AdapterHandles {

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::counter::{Counter, CounterBlockBuilder, CounterId, Counters};
+use super::counter::{Counter, CounterBlockBuilder, CounterId, CounterStore, Counters};
 use super::families::{CounterFamily, Families};
 use super::gauge::Gauge;
 use super::histogram::Histogram;
@@ -45,7 +45,8 @@ struct AppHandles {
     webhook_events: HandleCache<String, WebhookEvent>,
     webhooks_sent: CounterFamily,
     webhooks_failed: CounterFamily,
-    shards: usize,
+    /// For the webhook events' counters, resolved later.
+    counters_store: Arc<CounterStore>,
     app_id: String,
 }
 
@@ -67,7 +68,7 @@ impl AppMetrics {
         folded_events: Counter,
     ) -> AppMetrics {
         let app = &[app_id][..];
-        let mut c = CounterBlockBuilder::new(f.shards);
+        let mut c = CounterBlockBuilder::new(&f.counters);
         // Channel-typed counters first: they are the per-message ones, so they share lines.
         let messages_sent = PerValue::resolve(app, |v| c.add(&f.messages_sent, v));
         let messages_received = PerValue::resolve(app, |v| c.add(&f.messages_received, v));
@@ -99,7 +100,7 @@ impl AppMetrics {
             webhook_events: HandleCache::names(max_events, folded_events),
             webhooks_sent: f.webhooks_sent.clone(),
             webhooks_failed: f.webhooks_failed.clone(),
-            shards: f.shards,
+            counters_store: f.counters.clone(),
             app_id: app_id.to_string(),
         }))
     }
@@ -233,7 +234,7 @@ impl AppMetrics {
     fn webhook_event(&self, event: &str) -> WebhookEvent {
         let app = &self.0;
         app.webhook_events.get_or_resolve(event, |event| {
-            let mut c = CounterBlockBuilder::new(app.shards);
+            let mut c = CounterBlockBuilder::new(&app.counters_store);
             let sent = c.add(&app.webhooks_sent, &[&app.app_id, event]);
             let failed = c.add(&app.webhooks_failed, &[&app.app_id, event]);
             WebhookEvent {

@@ -29,7 +29,7 @@ struct CacheHandles {
 impl CacheMetrics {
     pub(crate) fn resolve(f: &Families, cache: &str) -> CacheMetrics {
         let cache = &[cache][..];
-        let mut c = CounterBlockBuilder::new(f.shards);
+        let mut c = CounterBlockBuilder::new(&f.counters);
         let hits = c.add(&f.cache_hits, cache);
         let misses = c.add(&f.cache_misses, cache);
         let operations = PerValue::resolve(cache, |v| c.add(&f.cache_operations, v));

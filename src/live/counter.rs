@@ -9,13 +9,20 @@
 //! them up; a counter only ever grows, so a sum that misses an add in flight is still a valid
 //! reading.
 //!
+//! Every block is also listed, in creation order, in the [`CounterStore`] of its `Metrics`, which
+//! gives each cell a place in one index space; a family's series is just that index. A scrape
+//! first sums every block's shards in one pass ([`CounterStore::totals`]), block after block
+//! through contiguous memory, and the families then read their values from that one array. Read
+//! family by family instead, each series would touch a line per shard in a different handle's
+//! block, and at 100k series those scattered misses were most of the scrape.
+//!
 //! Threads get a shard index round-robin on their first add. With at least as many shards as
 //! threads recording at once, each gets a shard of its own; past that, some share (still
 //! correct, only slower). See [`Limits::shards`](super::Limits::shards).
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use prometheus::proto;
 
@@ -34,10 +41,13 @@ struct Line([AtomicU64; CELLS_PER_LINE]);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct CounterId(u32);
 
-/// A block of counters, one padded slice per shard. Cloning is an `Arc` clone.
+/// A block of counters, one padded slice per shard, in a slab shared with the blocks created
+/// before and after it. Cloning is an `Arc` clone.
 #[derive(Clone)]
 pub(crate) struct Counters {
-    lines: Arc<[Line]>,
+    slab: Arc<[Line]>,
+    /// The block's first line in `slab`.
+    first: u32,
     lines_per_shard: u32,
     /// `shards - 1`; shard counts are powers of two.
     mask: u32,
@@ -49,42 +59,199 @@ impl Counters {
     pub(crate) fn add(&self, id: CounterId, n: u64) {
         let shard = thread_shard() & self.mask as usize;
         let id = id.0 as usize;
-        let line = shard * self.lines_per_shard as usize + id / CELLS_PER_LINE;
-        self.lines[line].0[id % CELLS_PER_LINE].fetch_add(n, Ordering::Relaxed);
+        let line = self.first as usize + shard * self.lines_per_shard as usize + id / CELLS_PER_LINE;
+        self.slab[line].0[id % CELLS_PER_LINE].fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// The block's lines, shard after shard.
+    fn lines(&self) -> &[Line] {
+        let first = self.first as usize;
+        &self.slab[first..first + self.lines_per_shard as usize * (self.mask as usize + 1)]
     }
 
     /// The counter's value: the sum over every shard.
     pub(crate) fn get(&self, id: CounterId) -> u64 {
         let id = id.0 as usize;
-        let per_shard = self.lines_per_shard as usize;
-        (0..=self.mask as usize)
-            .map(|shard| {
-                self.lines[shard * per_shard + id / CELLS_PER_LINE].0[id % CELLS_PER_LINE]
-                    .load(Ordering::Relaxed)
-            })
+        self.lines()
+            .chunks_exact(self.lines_per_shard as usize)
+            .map(|shard| shard[id / CELLS_PER_LINE].0[id % CELLS_PER_LINE].load(Ordering::Relaxed))
             .fold(0u64, u64::wrapping_add)
+    }
+
+    /// Cells per shard: the block's share of the [`CounterStore`] index space.
+    fn slots(&self) -> usize {
+        self.lines_per_shard as usize * CELLS_PER_LINE
+    }
+
+    /// Appends every cell's sum over the shards to `totals`, reading the block front to back.
+    fn sum_into(&self, totals: &mut Vec<u64>) {
+        let start = totals.len();
+        totals.resize(start + self.slots(), 0);
+        let totals = &mut totals[start..];
+        for shard in self.lines().chunks_exact(self.lines_per_shard as usize) {
+            let cells = shard.iter().flat_map(|line| &line.0);
+            for (total, cell) in totals.iter_mut().zip(cells) {
+                *total = total.wrapping_add(cell.load(Ordering::Relaxed));
+            }
+        }
     }
 
     /// Bytes of cells this block holds.
     #[cfg(test)]
     pub(crate) fn heap_bytes(&self) -> usize {
-        std::mem::size_of_val(&*self.lines)
+        std::mem::size_of_val(self.lines())
+    }
+}
+
+/// Every counter block of one `Metrics`, in creation order, and where each starts in the index
+/// space the families' series refer to.
+pub(crate) struct CounterStore {
+    /// Shards per block (a power of two).
+    shards: usize,
+    blocks: RwLock<Blocks>,
+    /// The last scrape's totals, kept for their memory: a fresh buffer of that size would be
+    /// paged in (and zeroed by the kernel) on every scrape.
+    spare: Mutex<Vec<u64>>,
+}
+
+/// Lines of the first slab; each next slab is twice as large, up to [`MAX_SLAB_LINES`], so a
+/// `Metrics` with a handful of handles stays small.
+const MIN_SLAB_LINES: usize = 16;
+/// 64 KiB: large enough that the scrape's pass over the blocks is mostly sequential reads.
+const MAX_SLAB_LINES: usize = 512;
+
+struct Blocks {
+    list: Vec<Counters>,
+    /// The index of each block's first cell; the next block starts where this one's slots end.
+    starts: Vec<u32>,
+    /// Cells (per shard) of all blocks together.
+    slots: usize,
+    /// Where new blocks take their lines, front to back: blocks created one after the other sit
+    /// next to each other, so summing them reads memory in order, and a block costs no
+    /// allocation of its own.
+    slab: Arc<[Line]>,
+    /// Lines of `slab` already taken.
+    taken: usize,
+}
+
+impl Blocks {
+    /// A zeroed block of `lines_per_shard` lines per shard, listed; returns it and the index of
+    /// its first cell.
+    fn allocate(&mut self, lines_per_shard: usize, shards: usize) -> (Counters, u32) {
+        let lines = lines_per_shard * shards;
+        if self.taken + lines > self.slab.len() {
+            let size = (self.slab.len() * 2)
+                .clamp(MIN_SLAB_LINES, MAX_SLAB_LINES)
+                .max(lines);
+            self.slab = (0..size).map(|_| Line::default()).collect();
+            self.taken = 0;
+        }
+        let counters = Counters {
+            slab: self.slab.clone(),
+            first: u32::try_from(self.taken).expect("slabs are small"),
+            lines_per_shard: u32::try_from(lines_per_shard).expect("a handle has few counters"),
+            mask: (shards - 1) as u32,
+        };
+        self.taken += lines;
+        let start = u32::try_from(self.slots).expect("fewer than 4 billion counters");
+        self.slots += counters.slots();
+        self.list.push(counters.clone());
+        self.starts.push(start);
+        (counters, start)
+    }
+}
+
+impl CounterStore {
+    /// `shards` is a power of two (see [`Limits::shards`](super::Limits::shards)).
+    pub(crate) fn new(shards: usize) -> CounterStore {
+        debug_assert!(shards.is_power_of_two());
+        CounterStore {
+            shards,
+            blocks: RwLock::new(Blocks {
+                list: Vec::new(),
+                starts: Vec::new(),
+                slots: 0,
+                slab: Arc::new([]),
+                taken: 0,
+            }),
+            spare: Mutex::default(),
+        }
+    }
+
+    /// A new block of at least `counters` counters, listed; returns it and the index of its
+    /// first cell.
+    fn allocate(&self, counters: usize) -> (Counters, u32) {
+        let lines_per_shard = counters.div_ceil(CELLS_PER_LINE).max(1);
+        let mut blocks = self.blocks.write().unwrap_or_else(PoisonError::into_inner);
+        blocks.allocate(lines_per_shard, self.shards)
+    }
+
+    /// The value of the counter at `index`, read from its block.
+    fn get(&self, index: u32) -> u64 {
+        let blocks = self.blocks.read().unwrap_or_else(PoisonError::into_inner);
+        let block = blocks.starts.partition_point(|&start| start <= index) - 1;
+        blocks.list[block].get(CounterId(index - blocks.starts[block]))
+    }
+
+    /// Every counter's value, summed over the shards, for one scrape.
+    pub(crate) fn totals(&self) -> Totals<'_> {
+        let mut totals = std::mem::take(&mut *self.spare.lock().unwrap_or_else(PoisonError::into_inner));
+        totals.clear();
+        let blocks = self.blocks.read().unwrap_or_else(PoisonError::into_inner);
+        totals.reserve(blocks.slots);
+        for block in &blocks.list {
+            block.sum_into(&mut totals);
+        }
+        Totals { store: self, totals }
+    }
+
+    /// No totals: each counter is read from its block when asked for (a gather, which reads
+    /// one family at a time).
+    pub(crate) fn live(&self) -> Totals<'_> {
+        Totals {
+            store: self,
+            totals: Vec::new(),
+        }
+    }
+}
+
+/// The counters' values for one scrape.
+pub(crate) struct Totals<'s> {
+    store: &'s CounterStore,
+    /// By index; a counter created after they were summed reads its block instead.
+    totals: Vec<u64>,
+}
+
+impl Drop for Totals<'_> {
+    fn drop(&mut self) {
+        let mut spare = self.store.spare.lock().unwrap_or_else(PoisonError::into_inner);
+        if spare.capacity() < self.totals.capacity() {
+            *spare = std::mem::take(&mut self.totals);
+        }
+    }
+}
+
+impl Totals<'_> {
+    #[inline]
+    fn get(&self, index: u32) -> u64 {
+        match self.totals.get(index as usize) {
+            Some(&total) => total,
+            None => self.store.get(index),
+        }
     }
 }
 
 /// Collects the counters one handle needs, then allocates them in one block and registers each
 /// as a series of its family.
 pub(crate) struct CounterBlockBuilder<'f> {
-    shards: usize,
+    store: &'f CounterStore,
     pending: Vec<(&'f Family<CounterCell>, Box<str>)>,
 }
 
 impl<'f> CounterBlockBuilder<'f> {
-    /// `shards` is a power of two (see [`Limits::shards`](super::Limits::shards)).
-    pub(crate) fn new(shards: usize) -> Self {
-        debug_assert!(shards.is_power_of_two());
+    pub(crate) fn new(store: &'f CounterStore) -> Self {
         CounterBlockBuilder {
-            shards,
+            store,
             pending: Vec::new(),
         }
     }
@@ -96,20 +263,13 @@ impl<'f> CounterBlockBuilder<'f> {
         id
     }
 
-    /// Allocates the block, zeroed, and registers its series.
+    /// Allocates the block, zeroed, in the store and registers its series.
     pub(crate) fn build(self) -> Counters {
-        let per_shard = self.pending.len().div_ceil(CELLS_PER_LINE).max(1);
-        let counters = Counters {
-            lines: (0..per_shard * self.shards).map(|_| Line::default()).collect(),
-            lines_per_shard: per_shard as u32,
-            mask: (self.shards - 1) as u32,
-        };
+        // Listed before its series exist: a scrape that sees a series finds its block summed,
+        // or reads the block directly when it was listed after the sums.
+        let (counters, start) = self.store.allocate(self.pending.len());
         for (id, (family, labels)) in self.pending.into_iter().enumerate() {
-            let cell = CounterCell {
-                counters: counters.clone(),
-                id: CounterId(id as u32),
-            };
-            family.push(labels, cell);
+            family.push(&labels, CounterCell(start + id as u32));
         }
         counters
     }
@@ -118,38 +278,37 @@ impl<'f> CounterBlockBuilder<'f> {
 /// One counter on its own: a block of one, for series resolved one at a time (an HTTP status, an
 /// overflow count).
 #[derive(Clone)]
-pub(crate) struct Counter(CounterCell);
+pub(crate) struct Counter {
+    counters: Counters,
+    id: CounterId,
+}
 
 impl Counter {
-    pub(crate) fn register(family: &Family<CounterCell>, values: &[&str], shards: usize) -> Counter {
-        let mut block = CounterBlockBuilder::new(shards);
+    pub(crate) fn register(family: &Family<CounterCell>, values: &[&str], store: &CounterStore) -> Counter {
+        let mut block = CounterBlockBuilder::new(store);
         let id = block.add(family, values);
-        Counter(CounterCell {
+        Counter {
             counters: block.build(),
             id,
-        })
+        }
     }
 
     #[inline]
     pub(crate) fn inc(&self) {
-        self.0.counters.add(self.0.id, 1);
+        self.counters.add(self.id, 1);
     }
 }
 
-/// A counter series as its family sees it: the block and the index.
-#[derive(Clone)]
-pub(crate) struct CounterCell {
-    counters: Counters,
-    id: CounterId,
-}
+/// A counter series as its family sees it: its index in the [`CounterStore`].
+pub(crate) struct CounterCell(u32);
 
 impl Source for CounterCell {
     fn width(_: &MetricDef) -> usize {
         1
     }
 
-    fn read(&self, numbers: &mut Vec<u64>) {
-        numbers.push(self.counters.get(self.id));
+    fn read(&self, totals: &Totals, numbers: &mut Vec<u64>) {
+        numbers.push(totals.get(self.0));
     }
 
     fn write(_: &FamilyText, series: &str, _: &str, numbers: &[u64], out: &mut Vec<u8>) {
@@ -159,10 +318,10 @@ impl Source for CounterCell {
         out.push(b'\n');
     }
 
-    fn fill(&self, metric: &mut proto::Metric) {
+    fn fill(&self, totals: &Totals, metric: &mut proto::Metric) {
         let mut counter = proto::Counter::default();
         // Precision loss past 2^53 is the same as the `prometheus` crate's.
-        counter.set_value(self.counters.get(self.id) as f64);
+        counter.set_value(totals.get(self.0) as f64);
         metric.set_counter(counter);
     }
 }
@@ -204,7 +363,8 @@ mod tests {
     fn adds_from_many_threads_sum_up() {
         let def = crate::catalogue::find("messages_sent_total").unwrap();
         let family = Family::<CounterCell>::new(def, "t_").unwrap();
-        let mut block = CounterBlockBuilder::new(4);
+        let store = CounterStore::new(4);
+        let mut block = CounterBlockBuilder::new(&store);
         let ids: Vec<_> = (0..20)
             .map(|i| block.add(&family, &[&format!("a{i}"), "public"]))
             .collect();
@@ -223,5 +383,29 @@ mod tests {
         assert!(ids.iter().all(|&id| counters.get(id) == 12_000));
         // Two lines per shard (20 counters), four shards.
         assert_eq!(counters.heap_bytes(), 4 * 2 * 128);
+        let totals = store.totals();
+        assert!((0..20).all(|index| totals.get(index) == 12_000));
+    }
+
+    #[test]
+    fn totals_read_blocks_created_after_them_directly() {
+        let def = crate::catalogue::find("total_connections").unwrap();
+        let family = Family::<CounterCell>::new(def, "t_").unwrap();
+        let store = CounterStore::new(2);
+        // Enough blocks to fill a few slabs, each counted differently.
+        let counters: Vec<Counter> = (0..100)
+            .map(|i| Counter::register(&family, &[&format!("a{i:03}")], &store))
+            .collect();
+        let totals = store.totals();
+        let late = Counter::register(&family, &["late"], &store);
+        for (n, counter) in counters.iter().chain([&late]).enumerate() {
+            (0..n).for_each(|_| counter.inc());
+        }
+        let live = store.live();
+        for (n, index) in (0..=100u32).map(|n| (n as u64, n * CELLS_PER_LINE as u32)) {
+            assert_eq!(live.get(index), n);
+            // Summed before the adds, except the block created afterwards.
+            assert_eq!(totals.get(index), if n == 100 { 100 } else { 0 });
+        }
     }
 }

@@ -19,6 +19,7 @@ use std::sync::Arc;
 
 use prometheus::{Encoder, Registry, TextEncoder};
 
+use super::counter::Totals;
 use super::family::AnyFamily;
 use crate::catalogue::{Kind, MetricDef};
 
@@ -55,9 +56,11 @@ pub(crate) fn gather_others(registry: &Registry, owner: Owner) -> Vec<prometheus
     registry.gather()
 }
 
-/// Writes `ours` (sorted by name) and every other family of `registry`, merged by name.
+/// Writes `ours` (sorted by name, their counters' values in `totals`) and every other family of
+/// `registry`, merged by name.
 pub(crate) fn encode(
     ours: &[Arc<dyn AnyFamily>],
+    totals: &Totals,
     registry: &Registry,
     owner: Owner,
     out: &mut Vec<u8>,
@@ -68,7 +71,7 @@ pub(crate) fn encode(
         while let Some(other) = others.next_if(|o| o.name() < family.name()) {
             TextEncoder::new().encode(std::slice::from_ref(other), out)?;
         }
-        family.encode(out);
+        family.encode(totals, out);
     }
     for other in others {
         TextEncoder::new().encode(std::slice::from_ref(other), out)?;

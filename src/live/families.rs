@@ -14,7 +14,7 @@ use std::sync::Arc;
 use anyhow::{bail, Context};
 use prometheus::Registry;
 
-use super::counter::CounterCell;
+use super::counter::{CounterCell, CounterStore};
 use super::encode::Owner;
 use super::family::{AnyFamily, Family, FamilyCollector};
 use super::gauge::Gauge;
@@ -64,8 +64,8 @@ pub(crate) struct Families {
     pub label_overflow: CounterFamily,
     /// Every family, sorted by exposed name (the exposition's order).
     pub all: Vec<Arc<dyn AnyFamily>>,
-    /// Shards per counter block (a power of two).
-    pub shards: usize,
+    /// Every counter block, for the scrape to sum.
+    pub counters: Arc<CounterStore>,
 }
 
 impl Families {
@@ -77,7 +77,8 @@ impl Families {
         owner: Owner,
         shards: usize,
     ) -> anyhow::Result<Families> {
-        let mut r = Registered::all(registry, prefix, owner)?;
+        let counters = Arc::new(CounterStore::new(shards));
+        let mut r = Registered::all(registry, prefix, owner, &counters)?;
         let mut all: Vec<Arc<dyn AnyFamily>> = r.0.values().map(|(_, built)| built.any()).collect();
         all.sort_by(|a, b| a.name().cmp(b.name()));
         let families = Families {
@@ -150,7 +151,7 @@ impl Families {
             )?,
             label_overflow: r.take("label_overflow_total", &[CAPPED_LABEL], Built::counter)?,
             all,
-            shards,
+            counters,
         };
         r.finish()?;
         Ok(families)
@@ -212,14 +213,23 @@ impl Built {
 struct Registered(HashMap<&'static str, (&'static MetricDef, Built)>);
 
 impl Registered {
-    fn all(registry: &Registry, prefix: &str, owner: Owner) -> anyhow::Result<Registered> {
+    fn all(
+        registry: &Registry,
+        prefix: &str,
+        owner: Owner,
+        counters: &Arc<CounterStore>,
+    ) -> anyhow::Result<Registered> {
         let mut out = HashMap::with_capacity(CATALOGUE.len());
         for def in CATALOGUE {
             let built = Built::new(def, prefix)
                 .and_then(|built| {
                     let family = built.any();
                     registry
-                        .register(Box::new(FamilyCollector { family, owner }))
+                        .register(Box::new(FamilyCollector {
+                            family,
+                            owner,
+                            counters: counters.clone(),
+                        }))
                         .map(|()| built)
                 })
                 .with_context(|| format!("cannot register metric {}", def.full_name(prefix)))?;

@@ -1,9 +1,10 @@
 //! A family: the series of one catalogue metric, in our own storage, readable two ways.
 //!
-//! The series of a family live here, not in a `prometheus::*Vec`: each is a pre-rendered label
-//! set (`app_id="a",channel_type="public"`, names sorted and values escaped as the text format
-//! wants them) and a value [`Source`] (a counter cell, a gauge, a histogram: one file each). The
-//! fast encoder ([`super::encode`]) writes those strings and values straight out; the
+//! The series of a family live here, not in a `prometheus::*Vec`: each is a pre-rendered
+//! `name{labels}` (`app_id="a",channel_type="public"`, names sorted and values escaped as the text
+//! format wants them), kept back to back with the family's other series in one string, and a value
+//! [`Source`] (a counter's index, a gauge, a histogram: one file each). The fast encoder
+//! ([`super::encode`]) writes those strings and values straight out; the
 //! [`FamilyCollector`] registered in the `prometheus::Registry` turns them into the protobuf
 //! model on `gather()`, so hosts that gather the registry themselves still see every series.
 //!
@@ -18,27 +19,29 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 use prometheus::core::{Collector, Desc};
 use prometheus::proto;
 
+use super::counter::{CounterStore, Totals};
 use super::encode::{self, label_pairs, FamilyText};
 use crate::catalogue::{Kind, MetricDef};
 
 /// What a series reads its value from; one implementation per metric kind.
 ///
 /// Encoding reads and writes in two passes over a chunk of series: [`read`](Self::read) only
-/// loads the numbers (so the CPU overlaps the cache misses of many series, which sit in
-/// different handles' memory), then [`write`](Self::write) formats them.
+/// loads the numbers (so the CPU overlaps the cache misses of many gauges and histograms, which
+/// sit in different handles' memory; counters read the scrape's [`Totals`]), then
+/// [`write`](Self::write) formats them.
 pub(crate) trait Source: Send + Sync + 'static {
     /// How many numbers [`read`](Self::read) appends per series of `def`.
     fn width(def: &MetricDef) -> usize;
-    /// Appends the series' numbers to `numbers`.
-    fn read(&self, numbers: &mut Vec<u64>);
+    /// Appends the series' numbers to `numbers`; counters find theirs in `totals`.
+    fn read(&self, totals: &Totals, numbers: &mut Vec<u64>);
     /// Appends the sample line(s) of a series whose numbers are `numbers`; `series` is its
     /// `name{labels}` and `labels` the part between the braces.
     fn write(text: &FamilyText, series: &str, labels: &str, numbers: &[u64], out: &mut Vec<u8>);
     /// Sets the value of `metric` (protobuf model) from the series.
-    fn fill(&self, metric: &mut proto::Metric);
+    fn fill(&self, totals: &Totals, metric: &mut proto::Metric);
 }
 
-/// Series per read/write pass: small enough for their numbers and labels to stay in L1/L2.
+/// Series per read/write pass: small enough for their numbers to stay in L1.
 const CHUNK: usize = 128;
 
 /// One catalogue metric and its series.
@@ -52,10 +55,53 @@ pub(crate) struct Family<S> {
 }
 
 struct SeriesList<S> {
-    /// Rendered `name{labels}` (just `name` without labels) and value source.
-    list: Vec<(Box<str>, S)>,
-    /// Whether `list` is in exposition order.
+    /// Every series' rendered `name{labels}` (just `name` without labels), back to back in
+    /// `sources` order: one allocation per family, which the encoder reads front to back (the
+    /// hardware prefetcher streams it) instead of one allocation per series scattered among the
+    /// handles' memory.
+    text: String,
+    /// Where each series' text ends in `text`; it starts where the previous one ends.
+    ends: Vec<u32>,
+    sources: Vec<S>,
+    /// Whether the series are in exposition order.
     sorted: bool,
+}
+
+impl<S> SeriesList<S> {
+    fn new() -> Self {
+        SeriesList {
+            text: String::new(),
+            ends: Vec::new(),
+            sources: Vec::new(),
+            sorted: true,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.sources.len()
+    }
+
+    /// The rendered text of every series, in order.
+    fn texts(&self) -> impl Iterator<Item = &str> + '_ {
+        split_at_ends(&self.text, &self.ends)
+    }
+
+    fn last(&self) -> Option<&str> {
+        let end = *self.ends.last()? as usize;
+        let start = self
+            .ends
+            .len()
+            .checked_sub(2)
+            .map_or(0, |i| self.ends[i] as usize);
+        Some(&self.text[start..end])
+    }
+
+    fn push(&mut self, series: &str, source: S) {
+        self.text.push_str(series);
+        let end = u32::try_from(self.text.len()).expect("a family's series text stays under 4 GiB");
+        self.ends.push(end);
+        self.sources.push(source);
+    }
 }
 
 impl<S: Source> Family<S> {
@@ -71,10 +117,7 @@ impl<S: Source> Family<S> {
             text: FamilyText::new(def, &name),
             desc,
             order: order.into(),
-            series: RwLock::new(SeriesList {
-                list: Vec::new(),
-                sorted: true,
-            }),
+            series: RwLock::new(SeriesList::new()),
         })
     }
 
@@ -107,14 +150,14 @@ impl<S: Source> Family<S> {
             .unwrap_or("")
     }
 
-    /// Adds a series; `labels` comes from [`render`](Self::render).
-    pub(crate) fn push(&self, labels: Box<str>, source: S) {
+    /// Adds a series; `rendered` comes from [`render`](Self::render).
+    pub(crate) fn push(&self, rendered: &str, source: S) {
         let mut series = self.series.write().unwrap_or_else(PoisonError::into_inner);
-        let in_order = series.list.last().map_or(true, |(last, _)| {
-            compare_label_values(self.labels(last), self.labels(&labels)) != Ordering::Greater
+        let in_order = series.last().map_or(true, |last| {
+            compare_label_values(self.labels(last), self.labels(rendered)) != Ordering::Greater
         });
         series.sorted &= in_order;
-        series.list.push((labels, source));
+        series.push(rendered, source);
     }
 
     /// The series, in exposition order.
@@ -127,14 +170,31 @@ impl<S: Source> Family<S> {
         {
             let mut series = self.series.write().unwrap_or_else(PoisonError::into_inner);
             if !series.sorted {
-                series
-                    .list
-                    .sort_by(|a, b| compare_label_values(self.labels(&a.0), self.labels(&b.0)));
-                series.sorted = true;
+                // Rebuilt in order, so the encoder still reads the text front to back.
+                let old = std::mem::replace(&mut *series, SeriesList::new());
+                let mut entries: Vec<(&str, S)> =
+                    split_at_ends(&old.text, &old.ends).zip(old.sources).collect();
+                entries.sort_by(|a, b| compare_label_values(self.labels(a.0), self.labels(b.0)));
+                series.text.reserve_exact(old.text.len());
+                series.ends.reserve_exact(entries.len());
+                series.sources.reserve_exact(entries.len());
+                for (rendered, source) in entries {
+                    series.push(rendered, source);
+                }
             }
         }
         self.series.read().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// The pieces of `text` ending at each of `ends`.
+fn split_at_ends<'t>(text: &'t str, ends: &'t [u32]) -> impl Iterator<Item = &'t str> + 't {
+    let mut start = 0;
+    ends.iter().map(move |&end| {
+        let piece = &text[start..end as usize];
+        start = end as usize;
+        piece
+    })
 }
 
 /// Orders two rendered label sets of one family by their values, as `Registry::gather` does.
@@ -147,9 +207,9 @@ pub(crate) trait AnyFamily: Send + Sync {
     fn name(&self) -> &str;
     fn desc(&self) -> &Desc;
     /// Appends the family (HELP, TYPE, samples) unless it has no series.
-    fn encode(&self, out: &mut Vec<u8>);
+    fn encode(&self, totals: &Totals, out: &mut Vec<u8>);
     /// The family in the protobuf model; `None` without series.
-    fn collect(&self) -> Option<proto::MetricFamily>;
+    fn collect(&self, totals: &Totals) -> Option<proto::MetricFamily>;
     fn series_count(&self) -> usize;
 }
 
@@ -162,37 +222,35 @@ impl<S: Source> AnyFamily for Family<S> {
         &self.desc
     }
 
-    fn encode(&self, out: &mut Vec<u8>) {
+    fn encode(&self, totals: &Totals, out: &mut Vec<u8>) {
         let series = self.sorted();
-        if series.list.is_empty() {
+        if series.len() == 0 {
             return;
         }
         out.extend_from_slice(self.text.header());
         let width = S::width(self.def);
         let mut numbers = Vec::with_capacity(CHUNK * width);
-        for chunk in series.list.chunks(CHUNK) {
+        let mut texts = series.texts();
+        for sources in series.sources.chunks(CHUNK) {
             numbers.clear();
-            // Touching each label set here pulls it in while the loads are in flight anyway.
-            let mut touched = 0u8;
-            for (labels, source) in chunk {
-                source.read(&mut numbers);
-                touched ^= labels.as_bytes().first().copied().unwrap_or(0);
+            for source in sources {
+                source.read(totals, &mut numbers);
             }
-            std::hint::black_box(touched);
-            for ((series, _), numbers) in chunk.iter().zip(numbers.chunks_exact(width)) {
-                S::write(&self.text, series, self.labels(series), numbers, out);
+            // Numbers first: `zip` pulls from its left side first, and stops when that ends.
+            for (numbers, rendered) in numbers.chunks_exact(width).zip(texts.by_ref()) {
+                S::write(&self.text, rendered, self.labels(rendered), numbers, out);
             }
         }
     }
 
-    fn collect(&self) -> Option<proto::MetricFamily> {
+    fn collect(&self, totals: &Totals) -> Option<proto::MetricFamily> {
         let series = self.sorted();
-        if series.list.is_empty() {
+        if series.len() == 0 {
             return None;
         }
         let metrics = series
-            .list
-            .iter()
+            .texts()
+            .zip(&series.sources)
             .map(|(series, source)| {
                 let pairs = label_pairs(self.labels(series))
                     .map(|(name, value)| {
@@ -203,7 +261,7 @@ impl<S: Source> AnyFamily for Family<S> {
                     })
                     .collect();
                 let mut metric = proto::Metric::from_label(pairs);
-                source.fill(&mut metric);
+                source.fill(totals, &mut metric);
                 metric
             })
             .collect();
@@ -220,11 +278,7 @@ impl<S: Source> AnyFamily for Family<S> {
     }
 
     fn series_count(&self) -> usize {
-        self.series
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .list
-            .len()
+        self.series.read().unwrap_or_else(PoisonError::into_inner).len()
     }
 }
 
@@ -235,6 +289,8 @@ pub(crate) struct FamilyCollector {
     pub(crate) family: Arc<dyn AnyFamily>,
     /// The [`encode::Owner`] of the `Metrics` the family belongs to.
     pub(crate) owner: encode::Owner,
+    /// Where its counters (if it has any) read their values.
+    pub(crate) counters: Arc<CounterStore>,
 }
 
 impl Collector for FamilyCollector {
@@ -246,6 +302,6 @@ impl Collector for FamilyCollector {
         if encode::is_muted(self.owner) {
             return Vec::new();
         }
-        self.family.collect().into_iter().collect()
+        self.family.collect(&self.counters.live()).into_iter().collect()
     }
 }

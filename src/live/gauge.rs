@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use prometheus::proto;
 
+use super::counter::Totals;
 use super::encode::{write_i64, FamilyText};
 use super::family::{Family, Source};
 use crate::catalogue::MetricDef;
@@ -20,7 +21,7 @@ impl Gauge {
     /// A gauge at 0, registered as the series of `family` with `values` (catalogue label order).
     pub(crate) fn register(family: &Family<Gauge>, values: &[&str]) -> Gauge {
         let gauge = Gauge(Arc::default());
-        family.push(family.render(values), gauge.clone());
+        family.push(&family.render(values), gauge.clone());
         gauge
     }
 
@@ -48,7 +49,7 @@ impl Source for Gauge {
         1
     }
 
-    fn read(&self, numbers: &mut Vec<u64>) {
+    fn read(&self, _: &Totals, numbers: &mut Vec<u64>) {
         // Carried as the bits of the i64.
         numbers.push(self.get() as u64);
     }
@@ -60,7 +61,7 @@ impl Source for Gauge {
         out.push(b'\n');
     }
 
-    fn fill(&self, metric: &mut proto::Metric) {
+    fn fill(&self, _: &Totals, metric: &mut proto::Metric) {
         let mut gauge = proto::Gauge::default();
         gauge.set_value(self.get() as f64);
         metric.set_gauge(gauge);

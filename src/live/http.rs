@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::counter::Counter;
+use super::counter::{Counter, CounterStore};
 use super::families::{CounterFamily, Families};
 use super::histogram::Histogram;
 use super::labels::HttpMethod;
@@ -24,7 +24,7 @@ struct RouteHandles {
     requests: CounterFamily,
     /// At most 901 codes (100..=999 and `000`), so the cache needs no cap.
     by_status: HandleCache<u16, Counter>,
-    shards: usize,
+    counters: Arc<CounterStore>,
 }
 
 impl RouteMetrics {
@@ -37,7 +37,7 @@ impl RouteMetrics {
             response_size: Histogram::register(&f.http_response_size, labels),
             requests: f.http_requests.clone(),
             by_status: HandleCache::unbounded(),
-            shards: f.shards,
+            counters: f.counters.clone(),
         }))
     }
 
@@ -59,7 +59,7 @@ impl RouteMetrics {
         let requests = route.by_status.get_or_resolve(&status, |status| {
             let status = format!("{status:03}");
             let labels = [route.method.as_str(), route.endpoint, &status];
-            Counter::register(&route.requests, &labels, route.shards)
+            Counter::register(&route.requests, &labels, &route.counters)
         });
         requests.inc();
         route.duration.observe(duration.as_secs_f64());

@@ -7,7 +7,8 @@
 //!   sharded cells; `gauge`, `histogram`).
 //! - **Sharded counters.** A handle's counters sit in one block with a cache-line-padded slice
 //!   per shard; a thread adds to its own shard, so threads recording for the same app never
-//!   share a cache line. Scrapes sum the shards.
+//!   share a cache line. Blocks are carved one after the other out of shared slabs, so a scrape
+//!   sums every block's shards in one pass through memory, and families read those totals.
 //! - **Direct encoder.** `encode` writes our families straight from that storage; each family
 //!   is also registered in the `prometheus::Registry` as a `Collector`, so `registry.gather()`
 //!   still returns everything for hosts that encode it themselves, and the host's own metrics in
@@ -159,7 +160,9 @@ impl MetricsBuilder<'_> {
             Families::register(&Registry::new(), &config.prefix, owner, shards)?
         };
         // Every capped label's overflow count exists from the start, so alerts see a 0.
-        let folded = PerValue::resolve(&[], |v| Counter::register(&families.label_overflow, v, shards));
+        let folded = PerValue::resolve(&[], |v| {
+            Counter::register(&families.label_overflow, v, &families.counters)
+        });
         let fold = |label: CappedLabel| folded.get(label).clone();
         Ok(Metrics(Arc::new(Shared {
             enabled: config.enabled,
@@ -299,7 +302,9 @@ impl Metrics {
         }
         let start = out.len();
         out.reserve(shared.last_len.load(Ordering::Relaxed));
-        let result = encode::encode(&shared.families.all, &shared.registry, shared.owner, out);
+        let families = &shared.families;
+        let totals = families.counters.totals();
+        let result = encode::encode(&families.all, &totals, &shared.registry, shared.owner, out);
         shared.last_len.store(out.len() - start, Ordering::Relaxed);
         result
     }

@@ -27,7 +27,7 @@ struct QueueHandles {
 impl QueueMetrics {
     pub(crate) fn resolve(f: &Families, queue: &str) -> QueueMetrics {
         let queue = &[queue][..];
-        let mut c = CounterBlockBuilder::new(f.shards);
+        let mut c = CounterBlockBuilder::new(&f.counters);
         let processed = c.add(&f.queue_jobs_processed, queue);
         let failed = c.add(&f.queue_jobs_failed, queue);
         QueueMetrics(Arc::new(QueueHandles {

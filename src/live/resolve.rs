@@ -136,7 +136,7 @@ mod tests {
     fn a_bounded_cache_folds_new_keys_into_the_overflow_key_and_counts_them() {
         let registry = prometheus::Registry::new();
         let families = Families::register(&registry, "t_", crate::live::encode::new_owner(), 1).unwrap();
-        let folded = Counter::register(&families.label_overflow, &["app_id"], 1);
+        let folded = Counter::register(&families.label_overflow, &["app_id"], &families.counters);
         let cache: HandleCache<String, String> = HandleCache::names(2, folded);
         let resolve = |k: &str| format!("handle:{k}");
         assert_eq!(cache.get_or_resolve("a", resolve), "handle:a");
