@@ -6,6 +6,8 @@
 
 mod common;
 
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
 use std::fs;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -167,34 +169,12 @@ fn read_head(stream: &mut TcpStream) -> String {
     String::from_utf8_lossy(&head).into_owned()
 }
 
-fn base64(input: &[u8]) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in input.chunks(3) {
-        let bytes = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
-        let n = u32::from_be_bytes([0, bytes[0], bytes[1], bytes[2]]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 /// Sends one request and returns the status code and the body.
 fn request(port: u16, method: &str, path: &str, credentials: Option<(&str, &str)>) -> (u16, String) {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let auth = credentials
-        .map(|(u, p)| {
-            format!(
-                "Authorization: Basic {}\r\n",
-                base64(format!("{u}:{p}").as_bytes())
-            )
-        })
+        .map(|(u, p)| format!("Authorization: Basic {}\r\n", STANDARD.encode(format!("{u}:{p}"))))
         .unwrap_or_default();
     let body_headers = if method == "POST" {
         "Content-Length: 2\r\n"

@@ -1,6 +1,8 @@
 //! HTTP from the test: plain GET/POST with an optional basic-auth header, and a client for the
 //! Prometheus-compatible query API that both Prometheus and VictoriaMetrics serve.
 
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -47,21 +49,7 @@ pub fn post(url: &str, body: &str) -> Result<Reply, String> {
 
 /// The value of an `Authorization` header for HTTP basic auth.
 pub fn basic_auth(user: &str, password: &str) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let input = format!("{user}:{password}").into_bytes();
-    let mut encoded = String::new();
-    for chunk in input.chunks(3) {
-        let bytes = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
-        let bits = u32::from_be_bytes([0, bytes[0], bytes[1], bytes[2]]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                encoded.push(ALPHABET[(bits >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                encoded.push('=');
-            }
-        }
-    }
-    format!("Basic {encoded}")
+    format!("Basic {}", STANDARD.encode(format!("{user}:{password}")))
 }
 
 /// A Prometheus-compatible HTTP API (Prometheus itself, or VictoriaMetrics).
