@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The one test command (README, and .ci/run): installs the real tools, then runs the Rust tests
-# (unit, golden, real-tool and end-to-end), checks generated/ is fresh, and runs every real
+# The one test command (README, and .ci/run): installs the real tools, builds the real Sockudo
+# 5.2.0 server with the drop-in driver, then runs the Rust tests (unit, golden, real-tool and
+# end-to-end, on the demo and on the real server), checks generated/ is fresh, and runs every real
 # validator on every shipped environment's bundle. Any failure stops the run with its name.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +15,13 @@ source ./scripts/env.sh
 
 step "format and lints"
 cargo fmt --all -- --check
+rustfmt --check --edition 2021 integrations/sockudo-metrics/src/*.rs
 cargo clippy --all-targets --quiet -- -D warnings
+# The library a server links, alone: no generator crates, and it still builds.
+cargo clippy --lib --no-default-features --quiet -- -D warnings
+
+step "the real Sockudo 5.2.0 server with the drop-in (cached in ~/.cache/sockudo-obs after the first build)"
+./scripts/sockudo-server.sh
 
 step "cargo test (unit, golden, real tools, end to end)"
 cargo test --lib --bins --tests --no-fail-fast 2>&1 | tee target/test-output.txt

@@ -10,6 +10,7 @@
 //!
 //! Because both read one table, metric names cannot drift between the server and its monitoring.
 
+#[cfg(feature = "generator")]
 pub mod bundle;
 pub mod catalogue;
 pub mod config;

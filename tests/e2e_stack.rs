@@ -58,6 +58,7 @@ fn run_stack(prefix: Option<&str>) {
     let stack = Stack::start(StackOptions {
         bundle_prefix: prefix,
         exporter_prefix: prefix,
+        ..StackOptions::default()
     })
     .unwrap_or_else(|e| panic!("starting the stack: {e}"));
     eprintln!("[e2e {}] stack up in {:.1?}", stack.prefix, started.elapsed());
@@ -155,6 +156,7 @@ fn dashboard_step_catches_a_prefix_drift() {
     let stack = Stack::start(StackOptions {
         bundle_prefix: None,
         exporter_prefix: Some("other_sockudo_"),
+        ..StackOptions::default()
     })
     .unwrap_or_else(|e| panic!("starting the stack: {e}"));
     stack.step("access through nginx", steps::access);

@@ -58,6 +58,7 @@ mod adapter;
 mod app;
 mod cache;
 mod counter;
+#[cfg(feature = "demo")]
 pub mod demo;
 mod encode;
 pub mod exporter;
@@ -66,10 +67,13 @@ mod family;
 mod gauge;
 mod histogram;
 mod http;
+#[cfg(feature = "axum")]
+mod http_layer;
 mod labels;
 mod limits;
 mod queue;
 mod resolve;
+pub mod sockudo;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -87,6 +91,8 @@ pub use app::AppMetrics;
 pub use cache::CacheMetrics;
 pub use exporter::{BoundExporter, ControlRoute, Exporter};
 pub use http::RouteMetrics;
+#[cfg(feature = "axum")]
+pub use http_layer::{HttpMetrics, HttpMetricsLayer, UNMATCHED_ENDPOINT};
 pub use labels::{
     AdapterOperation, CacheOperation, CappedLabel, ChannelType, ErrorType, HttpMethod, LabelValue,
     LimiterType, UnknownLabelValue,

@@ -61,6 +61,22 @@ impl QueueMetrics {
         self.0.active.set(jobs);
     }
 
+    /// `count` jobs settled, failed or not, for backends that report settlements, durations and
+    /// depth separately (Sockudo's redis queue): neither `queue_active_jobs` nor the duration
+    /// histogram moves; pair it with [`set_active_jobs`](Self::set_active_jobs) and
+    /// [`observe_job_duration`](Self::observe_job_duration).
+    pub fn jobs_settled(&self, count: u64, failed: bool) {
+        self.0.counters.add(self.0.processed, count);
+        if failed {
+            self.0.counters.add(self.0.failed, count);
+        }
+    }
+
+    /// One job's processing time, reported apart from its settlement.
+    pub fn observe_job_duration(&self, duration: Duration) {
+        self.0.duration.observe(duration.as_secs_f64());
+    }
+
     fn done(&self, duration: Duration) {
         self.0.active.dec();
         self.0.counters.add(self.0.processed, 1);

@@ -1,6 +1,7 @@
 //! The whole monitoring stack on loopback, built from one freshly generated `local` bundle: the
-//! demo exporter, the nginx basic-auth proxy, Prometheus, Alertmanager with a webhook sink, and
-//! VictoriaMetrics as the `remote_write` target. Each server runs from its Debian package on a
+//! exporter (the demo, or the real Sockudo server with the drop-in driver), the nginx basic-auth
+//! proxy, Prometheus, Alertmanager with a webhook sink, and VictoriaMetrics as the `remote_write`
+//! target. Each server runs from its Debian package on a
 //! free port, logs into the stack's temp dir, and is stopped by PID when the stack drops.
 
 use std::fs;
@@ -15,6 +16,7 @@ use super::bundle::{read_yaml, Bundle, Ports};
 use super::http::{get, post, PromApi};
 use super::process::{free_port, require_tool, wait_until, ProcessGuard};
 use super::sink::WebhookSink;
+use super::sockudo;
 
 /// The variables through which the server and the generator read their metrics config; children
 /// get only the ones a stack sets, never whatever the test's caller has exported.
@@ -43,6 +45,16 @@ impl Tools {
     }
 }
 
+/// Which server serves the `/metrics` the stack scrapes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Exporter {
+    /// `sockudo-obs serve --demo`, whose simulator drives every recording call.
+    #[default]
+    Demo,
+    /// The real Sockudo 5.2.0 server with the drop-in driver (see [`sockudo`]).
+    Sockudo,
+}
+
 /// What to vary between stacks.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct StackOptions<'a> {
@@ -50,6 +62,7 @@ pub struct StackOptions<'a> {
     pub bundle_prefix: Option<&'a str>,
     /// `PROMETHEUS_METRICS_PREFIX` for the exporter; `None` keeps the default.
     pub exporter_prefix: Option<&'a str>,
+    pub exporter: Exporter,
 }
 
 /// A running stack. Dropping it stops every process (by PID) and removes the temp dir.
@@ -67,6 +80,9 @@ pub struct Stack {
     pub prometheus: PromApi,
     pub victoria_metrics: PromApi,
     pub sink: WebhookSink,
+    /// With [`Exporter::Sockudo`]: the server's Pusher port, and the sink its webhooks post to.
+    pub server_port: u16,
+    pub server_webhooks: WebhookSink,
     exporter: Mutex<Option<ProcessGuard>>,
     servers: Vec<ProcessGuard>,
     logs: PathBuf,
@@ -206,20 +222,22 @@ impl Stack {
             prometheus: PromApi::new("Prometheus", ports.prometheus),
             victoria_metrics: PromApi::new("VictoriaMetrics", ports.victoria_metrics),
             sink,
+            server_port: free_port(),
+            server_webhooks: WebhookSink::start()?,
             exporter: Mutex::new(None),
             servers: Vec::new(),
             logs,
             bundle,
             temp,
         };
-        stack.spawn_all(&tools, options.exporter_prefix)?;
+        stack.spawn_all(&tools, options)?;
         stack.wait_ready()?;
         Ok(stack)
     }
 
     /// Starts every server, each with its data in the temp dir; the exporter last but one, so
     /// Prometheus's first scrapes find it.
-    fn spawn_all(&mut self, tools: &Tools, exporter_prefix: Option<&str>) -> Result<(), String> {
+    fn spawn_all(&mut self, tools: &Tools, options: StackOptions) -> Result<(), String> {
         let root = self.root().to_path_buf();
         let ports = self.ports;
         let mut vm = child(&tools.victoria_metrics);
@@ -240,11 +258,20 @@ impl Stack {
         .arg("--cluster.listen-address=");
         self.spawn_server("alertmanager", am)?;
 
-        let mut exporter = sockudo_obs(exporter_prefix);
-        exporter
-            .args(["serve", "--demo"])
-            .env("METRICS_HOST", "127.0.0.1")
-            .env("METRICS_PORT", ports.exporter.to_string());
+        let exporter = match options.exporter {
+            Exporter::Demo => {
+                let mut demo = sockudo_obs(options.exporter_prefix);
+                demo.args(["serve", "--demo"])
+                    .env("METRICS_HOST", "127.0.0.1")
+                    .env("METRICS_PORT", ports.exporter.to_string());
+                demo
+            }
+            Exporter::Sockudo => {
+                let config = sockudo::config(self.server_port, ports.exporter, self.server_webhooks.port);
+                let prefix = options.exporter_prefix.map(|p| ("PROMETHEUS_METRICS_PREFIX", p));
+                sockudo::command(&root.join("sockudo"), &config, prefix.as_slice())?
+            }
+        };
         *self.exporter.get_mut().unwrap() = Some(ProcessGuard::spawn("exporter", exporter, &self.logs)?);
 
         let nginx_dir = root.join("nginx");
@@ -337,6 +364,11 @@ impl Stack {
         if let Some(exporter) = self.exporter.lock().unwrap().as_mut() {
             exporter.stop();
         }
+    }
+
+    /// Where each server's log is written.
+    pub fn logs(&self) -> &Path {
+        &self.logs
     }
 
     /// The temp dir holding the specs copy, the bundle, the data dirs and the logs.

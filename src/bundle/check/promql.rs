@@ -255,6 +255,36 @@ pub fn check_expr(scope: &Scope<'_>, file: &str, item: &str, expr: &str) -> Vec<
     walker.problems
 }
 
+/// The metric names an expression selects, in order of appearance (a selector without a metric
+/// name adds nothing), or the parse error.
+pub fn metric_names(expr: &str) -> Result<Vec<String>, String> {
+    fn collect(expr: &Expr, names: &mut Vec<String>) {
+        match expr {
+            Expr::Aggregate(agg) => {
+                collect(&agg.expr, names);
+                if let Some(param) = &agg.param {
+                    collect(param, names);
+                }
+            }
+            Expr::Binary(bin) => {
+                collect(&bin.lhs, names);
+                collect(&bin.rhs, names);
+            }
+            Expr::Call(call) => call.args.args.iter().for_each(|arg| collect(arg, names)),
+            Expr::Paren(p) => collect(&p.expr, names),
+            Expr::Subquery(s) => collect(&s.expr, names),
+            Expr::Unary(u) => collect(&u.expr, names),
+            Expr::VectorSelector(vs) => names.extend(selector_name(vs)),
+            Expr::MatrixSelector(ms) => names.extend(selector_name(&ms.vs)),
+            Expr::NumberLiteral(_) | Expr::StringLiteral(_) | Expr::Extension(_) => {}
+        }
+    }
+    let ast = parser::parse(expr)?;
+    let mut names = Vec::new();
+    collect(&ast, &mut names);
+    Ok(names)
+}
+
 /// Checks a bare series selector (a federation `match[]`): its metric and label names only, since
 /// it selects raw series rather than computing anything.
 pub fn check_selector(scope: &Scope<'_>, file: &str, item: &str, selector: &str) -> Vec<Problem> {

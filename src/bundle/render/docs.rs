@@ -10,7 +10,7 @@ use crate::bundle::model::Model;
 use crate::bundle::output::Output;
 use crate::bundle::rules::Runbook;
 use crate::bundle::templates;
-use crate::catalogue::{Domain, Group, CATALOGUE, FIRST_USE_FAMILIES};
+use crate::catalogue::{coverage, Domain, Feed, Group, CATALOGUE, COVERED_SERVER, FIRST_USE_FAMILIES};
 use crate::config::MetricsConfig;
 
 pub fn render(model: &Model, out: &mut Output) -> Result<()> {
@@ -99,6 +99,7 @@ struct DocsContext {
     defaults: ConfigDefaults,
     groups: Vec<GroupDoc>,
     alerts: Vec<AlertDoc>,
+    covered_server: &'static str,
 }
 
 #[derive(Debug, Serialize)]
@@ -133,6 +134,12 @@ struct MetricDoc {
     buckets: String,
     /// Its series appear on first use instead of at zero.
     first_use: bool,
+    /// What the real server feeds: `fed`, `partly fed`, `not fed`.
+    feed: &'static str,
+    /// The server calls that feed it.
+    fed_from: &'static str,
+    /// What is missing (partly fed) or what would feed it (not fed).
+    feed_detail: &'static str,
 }
 
 #[derive(Debug, Serialize)]
@@ -190,6 +197,7 @@ impl DocsContext {
                 prefix: defaults.prefix,
             },
             groups: metric_groups(model.prefix()),
+            covered_server: COVERED_SERVER,
             alerts: runbook_entries(model)
                 .into_iter()
                 .map(|entry| AlertDoc {
@@ -210,26 +218,36 @@ fn metric_groups(prefix: &str) -> Vec<GroupDoc> {
             metrics: CATALOGUE
                 .iter()
                 .filter(|m| m.group == group)
-                .map(|m| MetricDoc {
-                    first_use: FIRST_USE_FAMILIES.contains(&m.name),
-                    name: m.full_name(prefix),
-                    kind: m.kind.as_str(),
-                    unit: m.unit.as_str(),
-                    help: m.help,
-                    labels: m
-                        .labels
-                        .iter()
-                        .map(|l| LabelDoc {
-                            name: l.name,
-                            values: domain_text(l.domain),
-                        })
-                        .collect(),
-                    buckets: m
-                        .buckets
-                        .iter()
-                        .map(f64::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", "),
+                .map(|m| {
+                    let row = coverage(m.name);
+                    let feed = row.map_or(Feed::NotFed("no coverage row"), |c| c.feed);
+                    MetricDoc {
+                        first_use: FIRST_USE_FAMILIES.contains(&m.name),
+                        feed: feed.as_str(),
+                        fed_from: row.map_or("", |c| c.from),
+                        feed_detail: match feed {
+                            Feed::Fed => "",
+                            Feed::Partly(text) | Feed::NotFed(text) => text,
+                        },
+                        name: m.full_name(prefix),
+                        kind: m.kind.as_str(),
+                        unit: m.unit.as_str(),
+                        help: m.help,
+                        labels: m
+                            .labels
+                            .iter()
+                            .map(|l| LabelDoc {
+                                name: l.name,
+                                values: domain_text(l.domain),
+                            })
+                            .collect(),
+                        buckets: m
+                            .buckets
+                            .iter()
+                            .map(f64::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    }
                 })
                 .collect(),
         })
