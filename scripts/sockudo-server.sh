@@ -4,6 +4,7 @@
 #
 #   ./scripts/sockudo-server.sh               # the server with the drop-in -> .tools/bin/sockudo
 #   ./scripts/sockudo-server.sh --stock       # the unmodified server -> .tools/bin/sockudo-stock
+#   ./scripts/sockudo-server.sh --test        # the drop-in build, then the drop-in's own unit tests
 #   ./scripts/sockudo-server.sh --update-lock # after changing the drop-in's or sockudo-obs's deps
 #
 # How: the pristine sockudo 5.2.0 source comes from crates.io through `cargo vendor` (checksums
@@ -35,9 +36,10 @@ mode=dropin
 case "${1:-}" in
   "") ;;
   --stock) mode=stock ;;
+  --test) mode=test ;;
   --update-lock) mode=update-lock ;;
-  -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-  *) die "unknown option '$1' (expected --stock, --update-lock or nothing; see --help)" ;;
+  -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  *) die "unknown option '$1' (expected --stock, --test, --update-lock or nothing; see --help)" ;;
 esac
 
 # ---------------------------------------------------------------- system packages ----
@@ -133,7 +135,7 @@ case "$mode" in
     cargo_build || die "the stock Sockudo build failed (see above)"
     out="$BIN_DIR/sockudo-stock"
     ;;
-  dropin)
+  dropin|test)
     [ -f "$SHIPPED_LOCK" ] || die "no $SHIPPED_LOCK; run $0 --update-lock"
     check_lock_keeps_pins "$SHIPPED_LOCK"
     cp "$SHIPPED_LOCK" "$src/Cargo.lock"
@@ -141,6 +143,11 @@ case "$mode" in
     cargo_build --config "$patch_arg" \
       || die "the Sockudo build with the drop-in failed (see above); if it says the lock file needs updating, run $0 --update-lock"
     out="$BIN_DIR/sockudo"
+    if [ "$mode" = test ]; then
+      say "the drop-in's unit tests (release, reusing the server's dependencies)"
+      CARGO_TARGET_DIR="$CACHE/target" cargo test --release --locked --manifest-path "$src/Cargo.toml" \
+        --config "$patch_arg" -p sockudo-metrics || die "the drop-in's unit tests failed (see above)"
+    fi
     ;;
 esac
 

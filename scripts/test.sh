@@ -21,7 +21,7 @@ cargo clippy --all-targets --quiet -- -D warnings
 cargo clippy --lib --no-default-features --quiet -- -D warnings
 
 step "the real Sockudo 5.2.0 server with the drop-in (cached in ~/.cache/sockudo-obs after the first build)"
-./scripts/sockudo-server.sh
+./scripts/sockudo-server.sh --test
 
 step "cargo test (unit, golden, real tools, end to end)"
 cargo test --lib --bins --tests --no-fail-fast 2>&1 | tee target/test-output.txt

@@ -13,14 +13,13 @@
 //! Without `.tools/bin/sockudo` every test here fails, saying how to build it.
 
 mod e2e_common;
-mod tools;
 
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use e2e_common::http::get;
-use e2e_common::process::{wait_until, ProcessGuard};
+use e2e_common::process::{require_tool, wait_until, ProcessGuard};
 use e2e_common::sockudo::{self, Server, Traffic};
 use e2e_common::stack::{Exporter, Stack, StackOptions};
 use e2e_common::steps;
@@ -35,7 +34,8 @@ fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
 
 /// promtool's complaints about an exposition (one per line).
 fn promtool_check_metrics(exposition: &str) -> Vec<String> {
-    let mut child = Command::new(tools::require("promtool"))
+    let promtool = require_tool("promtool").unwrap_or_else(|e| panic!("{e}"));
+    let mut child = Command::new(promtool)
         .args(["check", "metrics"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -54,7 +54,8 @@ async fn a_real_router_records_route_templates_statuses_and_sizes() {
     .unwrap();
 
     let text = metrics.encode();
-    let events = r#"method="POST",endpoint="/apps/:app_id/events""#;
+    // The exposition orders labels by name.
+    let events = r#"endpoint="/apps/:app_id/events",method="POST""#;
     assert_eq!(
         value(
             &text,
@@ -76,7 +77,7 @@ async fn a_real_router_records_route_templates_statuses_and_sizes() {
         ),
         Some(30.0)
     );
-    let channels = r#"method="GET",endpoint="/apps/:app_id/channels""#;
+    let channels = r#"endpoint="/apps/:app_id/channels",method="GET""#;
     assert_eq!(
         value(
             &text,
@@ -84,7 +85,7 @@ async fn a_real_router_records_route_templates_statuses_and_sizes() {
         ),
         Some(1.0)
     );
-    let unmatched = format!(r#"method="GET",endpoint="{UNMATCHED_ENDPOINT}",status="404""#);
+    let unmatched = format!(r#"endpoint="{UNMATCHED_ENDPOINT}",method="GET",status="404""#);
     assert_eq!(
         value(&text, &format!("sockudo_http_requests_total{{{unmatched}}}")),
         Some(1.0)

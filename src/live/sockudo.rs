@@ -86,7 +86,6 @@ pub fn request_limiter(request_context: &str) -> LimiterType {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::live::LabelValue;
 
     #[test]
     fn every_sockudo_channel_type_maps_to_its_catalogue_spelling() {

@@ -386,7 +386,7 @@ fn reads_only_fed_families(
     for name in metric_names(expr)? {
         let fed = match rules.get(&name) {
             Some(rule_expr) => reads_only_fed_families(prefix, rule_expr, rules)?,
-            None => coverage_of(prefix, &name).is_none_or(|c| c.feed.is_fed()),
+            None => coverage_of(prefix, &name).map_or(true, |c| c.feed.is_fed()),
         };
         if !fed {
             return Ok(false);

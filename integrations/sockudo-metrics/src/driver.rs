@@ -305,3 +305,52 @@ fn parse_labels(text: &str) -> Vec<(String, String)> {
     }
     pairs
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_has_the_stock_shape_and_undoes_escapes() {
+        let text = "# TYPE a gauge\na 1\nb{x=\"1\",y=\"q\\\"u\\no\"} 2.5\nb{x=\"2\",y=\"\"} 3\n";
+        let json = exposition_to_json(text);
+        use sonic_rs::JsonValueTrait;
+        let shown = sonic_rs::to_string(&json).unwrap();
+        assert_eq!(json["a"].as_f64(), Some(1.0), "{shown}");
+        let b = json["b"].as_array().expect("labelled series are a list");
+        assert_eq!(b.len(), 2, "{shown}");
+        assert_eq!(
+            (b[0]["x"].as_str(), b[0]["y"].as_str(), b[0]["value"].as_f64()),
+            (Some("1"), Some("q\"u\no"), Some(2.5)),
+            "{shown}"
+        );
+        assert_eq!(
+            (b[1]["x"].as_str(), b[1]["y"].as_str()),
+            (Some("2"), Some("")),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn the_prefix_comes_from_the_server_then_the_documented_variables() {
+        let none = |_: &str| None;
+        let driver = PrometheusMetricsDriver::build(9601, Some("acme_"), &none).unwrap();
+        assert_eq!(driver.metrics().prefix(), "acme_");
+        let documented =
+            |v: &str| (v == "PROMETHEUS_METRICS_PREFIX").then(|| OsString::from("my_company_sockudo_"));
+        let driver = PrometheusMetricsDriver::build(9601, Some("sockudo_"), &documented).unwrap();
+        assert_eq!(driver.metrics().prefix(), "my_company_sockudo_");
+        let bad_port = |v: &str| (v == "METRICS_PORT").then(|| OsString::from("abc"));
+        assert!(
+            PrometheusMetricsDriver::build(9601, None, &bad_port).is_ok(),
+            "the server owns the port"
+        );
+        let error = PrometheusMetricsDriver::build(9601, Some("my-company"), &none)
+            .err()
+            .unwrap();
+        assert!(
+            error.contains("metrics.prometheus.prefix") && error.contains("my-company"),
+            "{error}"
+        );
+    }
+}

@@ -571,3 +571,17 @@ fn strip_parens(expr: &Expr) -> &Expr {
         other => other,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::metric_names;
+
+    #[test]
+    fn metric_names_walks_every_kind_of_node() {
+        let expr = r#"histogram_quantile(0.95, sum by (le) (rate(a_bucket[5m]))) > ignoring(x)
+            (sum(b) / clamp_min(-c, 1)) or absent({__name__="d"}) or quantile(0.5, e) or max_over_time(f[5m:1m])"#;
+        assert_eq!(metric_names(expr).unwrap(), ["a_bucket", "b", "c", "d", "e", "f"]);
+        assert_eq!(metric_names("1 + 2").unwrap(), Vec::<String>::new());
+        assert!(metric_names("sum(").is_err());
+    }
+}
