@@ -231,6 +231,9 @@ pub struct DocsSection {
     pub runbook_url: String,
 }
 
+/// The longest duration Prometheus accepts, in seconds (`i64::MAX` nanoseconds).
+const MAX_DURATION_SECONDS: u64 = i64::MAX as u64 / 1_000_000_000;
+
 /// A Prometheus duration such as `15s`, `2m` or `1h30m`, checked when the profile is read.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(transparent)]
@@ -264,7 +267,14 @@ impl PromDuration {
             last_unit = Some(unit.0);
             rest = &rest[unit.1.len()..];
         }
-        Ok(PromDuration(text.to_string()))
+        let duration = PromDuration(text.to_string());
+        // Prometheus keeps durations as int64 nanoseconds (about 292 years).
+        match duration.checked_seconds() {
+            Some(s) if s <= MAX_DURATION_SECONDS => Ok(duration),
+            _ => Err(format!(
+                "{text:?} is longer than Prometheus allows (about 292 years)"
+            )),
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -273,6 +283,10 @@ impl PromDuration {
 
     /// The duration in whole seconds (milliseconds are dropped).
     pub fn seconds(&self) -> u64 {
+        self.checked_seconds().unwrap_or(u64::MAX)
+    }
+
+    fn checked_seconds(&self) -> Option<u64> {
         let mut total = 0u64;
         let mut digits = 0u64;
         let bytes = self.0.as_bytes();
@@ -280,24 +294,28 @@ impl PromDuration {
         while i < bytes.len() {
             let b = bytes[i];
             if b.is_ascii_digit() {
-                digits = digits * 10 + u64::from(b - b'0');
+                digits = digits.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
             } else {
                 let ms = bytes.get(i..i + 2) == Some(b"ms");
-                total += match (b, ms) {
-                    (_, true) => digits / 1000,
-                    (b'y', _) => digits * 365 * 86_400,
-                    (b'w', _) => digits * 7 * 86_400,
-                    (b'd', _) => digits * 86_400,
-                    (b'h', _) => digits * 3_600,
-                    (b'm', _) => digits * 60,
-                    _ => digits,
+                let unit = match (b, ms) {
+                    (_, true) => {
+                        digits /= 1000;
+                        1
+                    }
+                    (b'y', _) => 365 * 86_400,
+                    (b'w', _) => 7 * 86_400,
+                    (b'd', _) => 86_400,
+                    (b'h', _) => 3_600,
+                    (b'm', _) => 60,
+                    _ => 1,
                 };
+                total = total.checked_add(digits.checked_mul(unit)?)?;
                 digits = 0;
                 i += usize::from(ms);
             }
             i += 1;
         }
-        total
+        Some(total)
     }
 }
 
@@ -369,7 +387,17 @@ mod tests {
         for ok in ["15s", "1m", "1h30m", "500ms", "2w", "1d12h"] {
             assert!(PromDuration::parse(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "15", "s", "1m1h", "1.5m", "10 s", "5x"] {
+        for bad in [
+            "",
+            "15",
+            "s",
+            "1m1h",
+            "1.5m",
+            "10 s",
+            "5x",
+            "293y",
+            "99999999999999999999999s",
+        ] {
             assert!(PromDuration::parse(bad).is_err(), "{bad}");
         }
         assert_eq!(PromDuration::parse("1h30m").unwrap().seconds(), 5400);
