@@ -422,7 +422,12 @@ fn parse_port(s: &str) -> Option<u16> {
 }
 
 fn parse_host(s: &str) -> Option<String> {
-    (s.parse::<IpAddr>().is_ok() || is_hostname(s)).then(|| s.to_string())
+    is_host(s).then(|| s.to_string())
+}
+
+/// An IP address (v4 or v6) or an RFC 1123 host name: what `metrics.host` may hold.
+pub fn is_host(s: &str) -> bool {
+    s.parse::<IpAddr>().is_ok() || is_hostname(s)
 }
 
 /// RFC 1123 host name: dot-separated labels of 1-63 letters, digits and inner hyphens, 253

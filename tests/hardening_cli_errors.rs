@@ -10,29 +10,10 @@ use std::path::Path;
 use std::process::Output;
 use std::time::Duration;
 
-use hardening_common::{run_to_exit, sockudo_obs};
+use hardening_common::{assert_one_line_usage_error, run_to_exit, sockudo_obs};
 
 /// Every run must end by itself well within this; a binary still running was serving.
 const EXIT_LIMIT: Duration = Duration::from_secs(10);
-
-/// Asserts a usage error: exit code 2, nothing on stdout, and exactly one stderr line, which
-/// contains every one of `mentions`. Returns the line.
-fn assert_one_line_usage_error(output: &Output, mentions: &[&str]) -> String {
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert_eq!(lines.len(), 1, "expected one stderr line, got {lines:#?}");
-    let line = lines[0].to_string();
-    assert_eq!(output.status.code(), Some(2), "exit status for: {line}");
-    assert!(
-        output.stdout.is_empty(),
-        "stdout: {}",
-        String::from_utf8_lossy(&output.stdout)
-    );
-    for mention in mentions {
-        assert!(line.contains(mention), "{line:?} does not mention {mention:?}");
-    }
-    line
-}
 
 /// `serve --config F`, with F holding `contents`.
 fn serve_with_file(dir: &Path, contents: &[u8]) -> (Output, String) {

@@ -231,8 +231,8 @@ pub struct DocsSection {
     pub runbook_url: String,
 }
 
-/// The longest duration Prometheus accepts, in seconds (`i64::MAX` nanoseconds).
-const MAX_DURATION_SECONDS: u64 = i64::MAX as u64 / 1_000_000_000;
+/// The longest duration Prometheus accepts, in milliseconds (`i64::MAX` nanoseconds).
+const MAX_DURATION_MILLIS: u64 = i64::MAX as u64 / 1_000_000;
 
 /// A Prometheus duration such as `15s`, `2m` or `1h30m`, checked when the profile is read.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -269,8 +269,8 @@ impl PromDuration {
         }
         let duration = PromDuration(text.to_string());
         // Prometheus keeps durations as int64 nanoseconds (about 292 years).
-        match duration.checked_seconds() {
-            Some(s) if s <= MAX_DURATION_SECONDS => Ok(duration),
+        match duration.checked_millis() {
+            Some(ms) if ms <= MAX_DURATION_MILLIS => Ok(duration),
             _ => Err(format!(
                 "{text:?} is longer than Prometheus allows (about 292 years)"
             )),
@@ -283,10 +283,15 @@ impl PromDuration {
 
     /// The duration in whole seconds (milliseconds are dropped).
     pub fn seconds(&self) -> u64 {
-        self.checked_seconds().unwrap_or(u64::MAX)
+        self.millis() / 1000
     }
 
-    fn checked_seconds(&self) -> Option<u64> {
+    /// The duration in milliseconds.
+    pub fn millis(&self) -> u64 {
+        self.checked_millis().unwrap_or(u64::MAX)
+    }
+
+    fn checked_millis(&self) -> Option<u64> {
         let mut total = 0u64;
         let mut digits = 0u64;
         let bytes = self.0.as_bytes();
@@ -298,16 +303,13 @@ impl PromDuration {
             } else {
                 let ms = bytes.get(i..i + 2) == Some(b"ms");
                 let unit = match (b, ms) {
-                    (_, true) => {
-                        digits /= 1000;
-                        1
-                    }
-                    (b'y', _) => 365 * 86_400,
-                    (b'w', _) => 7 * 86_400,
-                    (b'd', _) => 86_400,
-                    (b'h', _) => 3_600,
-                    (b'm', _) => 60,
-                    _ => 1,
+                    (_, true) => 1,
+                    (b'y', _) => 365 * 86_400_000,
+                    (b'w', _) => 7 * 86_400_000,
+                    (b'd', _) => 86_400_000,
+                    (b'h', _) => 3_600_000,
+                    (b'm', _) => 60_000,
+                    _ => 1000,
                 };
                 total = total.checked_add(digits.checked_mul(unit)?)?;
                 digits = 0;
@@ -358,6 +360,7 @@ impl Profile {
         if self.metrics.port == 0 {
             return Err("metrics.port: must be 1-65535".into());
         }
+        self.validate_values()?;
         if let Some(bad) = self
             .prometheus
             .external_labels
@@ -370,6 +373,122 @@ impl Profile {
         }
         Ok(())
     }
+}
+
+impl Profile {
+    /// Checks each value against what the tool that reads it accepts (Prometheus, Alertmanager,
+    /// nginx), so a bad profile fails here, naming its key, rather than in the bundle's
+    /// validators. URLs must not carry credentials: those belong in a `*_file` or a Secret.
+    fn validate_values(&self) -> Result<(), String> {
+        let named = |key: &str, result: Result<(), String>| result.map_err(|msg| format!("{key}: {msg}"));
+        if !crate::config::is_host(&self.metrics.host) {
+            return named(
+                "metrics.host",
+                Err(format!(
+                    "{:?} is not an IP address or an RFC 1123 host name",
+                    self.metrics.host
+                )),
+            );
+        }
+        let prometheus = &self.prometheus;
+        named("prometheus.job_name", non_empty(&prometheus.job_name))?;
+        for (key, duration) in [
+            ("prometheus.scrape_interval", &prometheus.scrape_interval),
+            ("prometheus.scrape_timeout", &prometheus.scrape_timeout),
+            ("prometheus.evaluation_interval", &prometheus.evaluation_interval),
+            ("alertmanager.group_interval", &self.alertmanager.group_interval),
+            ("alertmanager.repeat_interval", &self.alertmanager.repeat_interval),
+        ] {
+            if duration.millis() == 0 {
+                return named(key, Err("must be longer than 0s".into()));
+            }
+        }
+        if prometheus.scrape_timeout.millis() > prometheus.scrape_interval.millis() {
+            return named(
+                "prometheus.scrape_timeout",
+                Err(format!(
+                    "{} is longer than prometheus.scrape_interval {} (Prometheus refuses that)",
+                    prometheus.scrape_timeout, prometheus.scrape_interval
+                )),
+            );
+        }
+        for (i, target) in prometheus.static_targets.iter().enumerate() {
+            named(
+                &format!("prometheus.static_targets[{i}].target"),
+                host_port(&target.target),
+            )?;
+        }
+        for (i, address) in prometheus.alertmanagers.iter().enumerate() {
+            named(&format!("prometheus.alertmanagers[{i}]"), host_port(address))?;
+        }
+        for (i, remote) in prometheus.remote_write.iter().enumerate() {
+            named(
+                &format!("prometheus.remote_write[{i}].name"),
+                non_empty(&remote.name),
+            )?;
+            named(
+                &format!("prometheus.remote_write[{i}].url"),
+                http_url(&remote.url),
+            )?;
+        }
+        if let Some(federation) = &prometheus.federation {
+            named("prometheus.federation.job_name", non_empty(&federation.job_name))?;
+            for (i, target) in federation.targets.iter().enumerate() {
+                named(&format!("prometheus.federation.targets[{i}]"), host_port(target))?;
+            }
+        }
+        named(
+            "alertmanager.webhook_url",
+            http_url(&self.alertmanager.webhook_url),
+        )?;
+        named("grafana.datasource_url", http_url(&self.grafana.datasource_url))?;
+        if self.proxy.listen_port == 0 {
+            return named("proxy.listen_port", Err("must be 1-65535".into()));
+        }
+        named("proxy.upstream", host_port(&self.proxy.upstream))
+    }
+}
+
+fn non_empty(value: &str) -> Result<(), String> {
+    if value.trim().is_empty() {
+        Err("must not be empty".into())
+    } else {
+        Ok(())
+    }
+}
+
+/// `host:port`, the host an IP address (IPv6 in brackets) or a host name, the port 1-65535.
+fn host_port(value: &str) -> Result<(), String> {
+    let bad = || format!("{value:?} is not host:port (e.g. sockudo-1:9601 or [::1]:9601)");
+    let (host, port) = value.rsplit_once(':').ok_or_else(bad)?;
+    let host = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        Some(v6) if v6.parse::<std::net::Ipv6Addr>().is_ok() => v6,
+        Some(_) => return Err(bad()),
+        None if host.contains(':') => return Err(bad()),
+        None => host,
+    };
+    let port_ok = port.parse::<u16>().is_ok_and(|p| p != 0);
+    if crate::config::is_host(host) && port_ok {
+        Ok(())
+    } else {
+        Err(bad())
+    }
+}
+
+/// An absolute `http` or `https` URL with a host and no user name or password in it.
+fn http_url(value: &str) -> Result<(), String> {
+    let url = url::Url::parse(value).map_err(|e| format!("{value:?} is not a URL ({e})"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+        return Err(format!("{value:?} is not an http:// or https:// URL with a host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(
+            "the URL holds credentials, which would be copied into the bundle; put them in a \
+             *_file setting or a Kubernetes Secret instead"
+                .into(),
+        );
+    }
+    Ok(())
 }
 
 /// Deserializes a YAML source file into `T`, turning serde's message into a usage error that

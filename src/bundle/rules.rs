@@ -235,11 +235,18 @@ impl RuleSet {
 impl RuleFile {
     fn parse(file: &SourceFile) -> Result<RuleFile> {
         let spec: SpecFile = super::profile::parse_yaml(file)?;
+        let alerts: Vec<AlertRule> = parse_items(file, spec.alerts, "alert")?;
+        for alert in &alerts {
+            if let Some(value) = alert.threshold {
+                check_threshold(value)
+                    .map_err(|msg| UsageError(format!("{}: {}: threshold: {msg}", file.path, alert.name)))?;
+            }
+        }
         Ok(RuleFile {
             path: file.path.clone(),
             stem: file.stem().to_string(),
             recording: parse_items(file, spec.recording, "record")?,
-            alerts: parse_items(file, spec.alerts, "alert")?,
+            alerts,
         })
     }
 
@@ -275,9 +282,6 @@ impl AlertRule {
         let prefix = &profile.metrics.prefix;
         let job = &profile.prometheus.job_name;
         let threshold = self.threshold;
-        if let Some(value) = threshold {
-            check_threshold(value).map_err(|msg| format!("threshold: {msg}"))?;
-        }
         if threshold.is_some() != self.expr.contains(THRESHOLD_PLACEHOLDER) {
             return Err(match threshold {
                 Some(_) => format!("has a threshold but its expr has no {THRESHOLD_PLACEHOLDER}"),
