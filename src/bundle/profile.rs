@@ -478,7 +478,7 @@ fn host_port(value: &str) -> Result<(), String> {
 /// An absolute `http` or `https` URL with a host and no user name or password in it.
 fn http_url(value: &str) -> Result<(), String> {
     let url = url::Url::parse(value).map_err(|e| format!("{value:?} is not a URL ({e})"))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+    if !matches!(url.scheme(), "http" | "https") || !url.host_str().is_some_and(|h| !h.is_empty()) {
         return Err(format!("{value:?} is not an http:// or https:// URL with a host"));
     }
     if !url.username().is_empty() || url.password().is_some() {
