@@ -66,69 +66,52 @@ fn thresholds_that_are_not_finite_or_out_of_range_are_named_never_a_panic() {
     }
 }
 
+/// Sets `value` at a dotted path whose numeric parts index lists (`a.b.0.c`).
+fn set_path(profile: &mut Value, path: &str, value: Value) {
+    let node = path
+        .split('.')
+        .fold(profile, |node, part| match part.parse::<usize>() {
+            Ok(i) => &mut node[i],
+            Err(_) => &mut node[part],
+        });
+    *node = value;
+}
+
 #[test]
 fn each_value_a_real_tool_refuses_is_a_named_error() {
-    let text = |s: &str| Value::from(s);
-    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>, &str)> = vec![
-        (
-            "prometheus.job_name",
-            Box::new(move |p| p["prometheus"]["job_name"] = text("")),
-            "empty",
-        ),
+    let cases: [(&str, Value, &str); 11] = [
+        ("prometheus.job_name", "".into(), "empty"),
         (
             "prometheus.scrape_timeout",
-            Box::new(move |p| p["prometheus"]["scrape_timeout"] = text("10m")),
+            "10m".into(),
             "longer than prometheus.scrape_interval",
         ),
+        ("prometheus.scrape_interval", "0s".into(), "longer than 0s"),
+        ("alertmanager.webhook_url", "not a url".into(), "not a URL"),
+        ("alertmanager.webhook_url", "ftp://alerts:21/".into(), "http://"),
+        ("metrics.host", "no host".into(), "not an IP"),
+        ("proxy.listen_port", 0.into(), "1-65535"),
         (
-            "prometheus.scrape_interval",
-            Box::new(move |p| p["prometheus"]["scrape_interval"] = text("0s")),
-            "longer than 0s",
-        ),
-        (
-            "alertmanager.webhook_url",
-            Box::new(move |p| p["alertmanager"]["webhook_url"] = text("not a url")),
-            "not a URL",
-        ),
-        (
-            "alertmanager.webhook_url",
-            Box::new(move |p| p["alertmanager"]["webhook_url"] = text("ftp://alerts:21/")),
-            "http://",
-        ),
-        (
-            "metrics.host",
-            Box::new(move |p| p["metrics"]["host"] = text("no host")),
-            "not an IP",
-        ),
-        (
-            "proxy.listen_port",
-            Box::new(move |p| p["proxy"]["listen_port"] = 0.into()),
-            "1-65535",
-        ),
-        (
-            "prometheus.static_targets[0].target",
-            Box::new(move |p| p["prometheus"]["static_targets"][0]["target"] = text("sockudo-vm-1")),
+            "prometheus.static_targets.0.target",
+            "sockudo-vm-1".into(),
             "host:port",
         ),
-        (
-            "prometheus.alertmanagers[0]",
-            Box::new(move |p| p["prometheus"]["alertmanagers"][0] = text("alertmanager:0")),
-            "host:port",
-        ),
-        (
-            "proxy.upstream",
-            Box::new(move |p| p["proxy"]["upstream"] = text("[::1:9601")),
-            "host:port",
-        ),
+        ("prometheus.alertmanagers.0", "alertmanager:0".into(), "host:port"),
+        ("proxy.upstream", "[::1:9601".into(), "host:port"),
         // A value the duration parser refuses: serde names the section and the line.
         (
-            "prometheus",
-            Box::new(move |p| p["prometheus"]["scrape_interval"] = text("99999999999999999999s")),
+            "prometheus.evaluation_interval",
+            "99999999999999999999s".into(),
             "longer than Prometheus allows",
         ),
     ];
-    for (key, edit, problem) in cases {
-        let line = both_refuse(&profile_with(edit), &[PROFILE, key, problem]);
+    for (path, value, problem) in cases {
+        let specs = profile_with(|p| set_path(p, path, value));
+        let key = match path {
+            "prometheus.evaluation_interval" => "prometheus".to_string(),
+            _ => path.replace(".0", "[0]"),
+        };
+        let line = both_refuse(&specs, &[PROFILE, &key, problem]);
         println!("{line}");
     }
 }
