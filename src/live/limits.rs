@@ -21,6 +21,14 @@ pub const MAX_SHARDS: usize = 1024;
 /// Every series costs memory in the server and in Prometheus, and a tenant minting app ids (or a
 /// router handing out raw paths) could otherwise create them without bound.
 ///
+/// Values longer than [`MAX_LABEL_VALUE_LEN`] bytes fold the same way, so the exposition is
+/// bounded in bytes as well as in series: at most `apps + 1` apps' series (about 13 KiB each at
+/// 128-byte ids, plus two lines per webhook event), the same for each other capped label, and
+/// no line longer than its name plus two 128-byte values (twice that when every byte needs
+/// escaping). Ids beyond the caps or the length add nothing past the one overflow series.
+///
+/// [`MAX_LABEL_VALUE_LEN`]: super::MAX_LABEL_VALUE_LEN
+///
 /// [`OVERFLOW_LABEL`]: super::OVERFLOW_LABEL
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
