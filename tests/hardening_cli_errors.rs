@@ -228,3 +228,25 @@ fn generate_into_an_unwritable_folder_fails_naming_it_and_creates_nothing() {
         .collect();
     assert_eq!(entries, ["not-a-folder"]);
 }
+
+#[test]
+fn duplicate_keys_devices_fifos_and_bad_prefixes_are_one_line_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let (output, file) = serve_with_file(dir.path(), br#"{"metrics": {"port": 9601, "port": 9700}}"#);
+    assert_one_line_usage_error(&output, &[&file, "metrics.port", "appears twice"]);
+
+    let fifo = dir.path().join("fifo");
+    let path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o600) }, 0);
+    for config in [fifo.as_path(), Path::new("/dev/zero")] {
+        let output = run_to_exit(sockudo_obs().arg("serve").arg("--config").arg(config), EXIT_LIMIT);
+        let shown = config.display().to_string();
+        assert_one_line_usage_error(&output, &[&shown, "not a regular file"]);
+    }
+
+    for prefix in ["a-b", "9abc", "a:b"] {
+        let output = run_to_exit(sockudo_obs().args(["catalogue", "--prefix", prefix]), EXIT_LIMIT);
+        assert_one_line_usage_error(&output, &["--prefix", prefix]);
+    }
+}

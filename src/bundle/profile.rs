@@ -357,6 +357,9 @@ impl Profile {
                 self.metrics.prefix, bad.name
             ));
         }
+        if self.metrics.prefix.contains(':') {
+            return Err("metrics.prefix: a colon is reserved for recording rule names".into());
+        }
         if self.metrics.port == 0 {
             return Err("metrics.port: must be 1-65535".into());
         }
