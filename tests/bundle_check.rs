@@ -470,3 +470,19 @@ fn the_kubernetes_labels_are_allowed_only_with_kubernetes_discovery() {
         r#"no label "namespace""#,
     );
 }
+
+#[test]
+fn a_name_regex_that_matches_no_known_metric_is_a_problem() {
+    let specs = Specs::copy();
+    specs.replace(
+        "environments/development.yaml",
+        "  federation: null",
+        "  federation:\n    job_name: federate\n    targets: [prometheus-a:9090]\n    match_selectors:\n      - '{__name__=~\"sockudo_.*bogus\"}'\n      - '{__name__=~\"sockudo_http_.*\", __name__!~\".*_bucket\"}'\n      - '{__name__=~\"sockudo_http_.*\", __name__!~\"sockudo_http_.*\"}'\n",
+    );
+    let problems = specs.problems("development");
+    let file = "environments/development.yaml";
+    let item = |i: usize| format!("prometheus.federation.match_selectors[{i}]");
+    assert_problem(&problems, file, &item(0), "matches no metric");
+    assert!(!problems.iter().any(|p| p.item == item(1)), "{problems:#?}");
+    assert_problem(&problems, file, &item(2), "matches no metric");
+}
