@@ -497,12 +497,73 @@ fn http_url(value: &str) -> Result<(), String> {
 /// Deserializes a YAML source file into `T`, turning serde's message into a usage error that
 /// names the file.
 pub fn parse_yaml<T: for<'de> Deserialize<'de>>(file: &SourceFile) -> Result<T> {
+    if let Some(line) = too_deep(&file.text) {
+        return Err(UsageError(format!(
+            "{}: line {line}: brackets nested deeper than {MAX_FLOW_DEPTH} levels",
+            file.path
+        ))
+        .into());
+    }
     serde_norway::from_str(&file.text).map_err(|err| UsageError(format!("{}: {err}", file.path)).into())
+}
+
+/// The deepest `[`/`{` nesting a spec may use. The YAML parser takes quadratic time in the
+/// depth (50,000 levels: 76 s), and no spec needs more than a few.
+pub const MAX_FLOW_DEPTH: usize = 64;
+
+/// The line where flow collections nest deeper than [`MAX_FLOW_DEPTH`], skipping quoted
+/// strings and comments; a rough scan, only there to stop pathological input early.
+fn too_deep(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (number, line) in text.lines().enumerate() {
+        let mut quote = None;
+        let mut previous = ' ';
+        let mut chars = line.chars();
+        while let Some(c) = chars.next() {
+            match (quote, c) {
+                (Some('"'), '\\') => {
+                    chars.next();
+                }
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '"' | '\'') if matches!(previous, ' ' | '[' | '{' | ',' | ':') => quote = Some(c),
+                (None, '#') if previous.is_whitespace() => break,
+                (None, '[' | '{') => {
+                    depth += 1;
+                    if depth > MAX_FLOW_DEPTH {
+                        return Some(number + 1);
+                    }
+                }
+                (None, ']' | '}') => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+            previous = c;
+        }
+    }
+    None
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn brackets_nested_too_deep_are_refused_before_parsing() {
+        let file = |text: String| SourceFile {
+            path: "environments/x.yaml".into(),
+            text,
+        };
+        let deep = format!("description: {}{}", "[".repeat(50_000), "]".repeat(50_000));
+        let err = parse_yaml::<serde_norway::Value>(&file(deep)).unwrap_err();
+        assert!(format!("{err}").contains("nested deeper than 64"), "{err}");
+        let fine = format!(
+            "a: {}1{}\nb: \"[[[[\" # {}\n",
+            "[".repeat(64),
+            "]".repeat(64),
+            "[".repeat(99)
+        );
+        assert!(parse_yaml::<serde_norway::Value>(&file(fine)).is_ok());
+    }
 
     #[test]
     fn durations_follow_prometheus_syntax() {

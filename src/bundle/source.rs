@@ -14,6 +14,9 @@ static ALERTS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/alerts");
 static DASHBOARDS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/dashboards");
 static TEMPLATES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 
+/// The largest input file read from a `--specs` folder (the shipped ones are a few KiB).
+pub const MAX_SPEC_BYTES: u64 = 1024 * 1024;
+
 /// The input folders the generator reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Folder {
@@ -190,6 +193,14 @@ fn read_dir_files(dir: &Path, display: &str, wanted: &dyn Fn(&str) -> bool) -> R
         let name = entry.file_name().to_string_lossy().into_owned();
         if !entry.file_type()?.is_file() || !wanted(&name) {
             continue;
+        }
+        let size = entry.metadata().map_or(0, |m| m.len());
+        if size > MAX_SPEC_BYTES {
+            return Err(UsageError(format!(
+                "{}: larger than {MAX_SPEC_BYTES} bytes, which no spec needs",
+                entry.path().display()
+            ))
+            .into());
         }
         let bytes =
             std::fs::read(entry.path()).with_context(|| format!("reading {}", entry.path().display()))?;
