@@ -374,16 +374,22 @@ fn assign_shard(shard: &Cell<usize>) -> usize {
 mod tests {
     use super::*;
 
-    #[test]
-    fn adds_from_many_threads_sum_up() {
+    /// A store of `shards` shards with one block of `n` `messages_sent_total` counters.
+    fn block(shards: usize, n: usize) -> (CounterStore, Counters, Vec<CounterId>) {
         let def = crate::catalogue::find("messages_sent_total").unwrap();
         let family = Family::<CounterCell>::new(def, "t_").unwrap();
-        let store = CounterStore::new(4);
+        let store = CounterStore::new(shards);
         let mut block = CounterBlockBuilder::new(&store);
-        let ids: Vec<_> = (0..20)
+        let ids: Vec<_> = (0..n)
             .map(|i| block.add(&family, &[&format!("a{i}"), "public"]))
             .collect();
         let counters = block.build();
+        (store, counters, ids)
+    }
+
+    #[test]
+    fn adds_from_many_threads_sum_up() {
+        let (store, counters, ids) = block(4, 20);
         std::thread::scope(|s| {
             for _ in 0..6 {
                 s.spawn(|| {
@@ -404,12 +410,8 @@ mod tests {
 
     #[test]
     fn huge_adds_saturate_and_never_wrap() {
-        let def = crate::catalogue::find("messages_sent_total").unwrap();
-        let family = Family::<CounterCell>::new(def, "t_").unwrap();
-        let store = CounterStore::new(2);
-        let mut block = CounterBlockBuilder::new(&store);
-        let id = block.add(&family, &["a", "public"]);
-        let counters = block.build();
+        let (store, counters, ids) = block(2, 1);
+        let id = ids[0];
         let mut last = 0;
         for n in [u64::MAX, u64::MAX, 1, 5, u64::MAX - 1, 1 << 40] {
             counters.add(id, n);
