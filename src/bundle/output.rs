@@ -1,6 +1,7 @@
 //! The rendered bundle as an in-memory tree of files, and the only code that touches the output
-//! folder: an atomic write (render into a sibling temporary folder, then swap it in) and a
-//! comparison with what is on disk for `generate --check`.
+//! folder: an atomic write (into a fsynced sibling temporary folder, swapped in with one
+//! exchange) that replaces only a folder this tool wrote, and a comparison with what is on disk
+//! for `generate --check`.
 
 use std::collections::BTreeMap;
 use std::fs;
