@@ -29,7 +29,7 @@ declare -A TRIXIE_PINS=(
 # Debian bookworm packages through apt (pinned to the suite, so bookworm
 # security updates still apply; the exact versions land in versions.txt).
 APT_SUITE=bookworm
-APT_PACKAGES=(nginx apache2-utils wrk victoria-metrics)
+APT_PACKAGES=(nginx apache2-utils wrk victoria-metrics strace)
 # Python and Node validators: exact versions live in these lock files.
 PYTHON_REQUIREMENTS=tools/requirements.txt   # yamllint, kubernetes-validate, check-jsonschema
 NODE_MANIFEST=tools/package.json             # typescript, @grafana/schema, @kubernetes-models/*, yaml
@@ -47,6 +47,7 @@ declare -A BIN_LINKS=(
   [nginx]=/usr/sbin/nginx
   [htpasswd]=/usr/bin/htpasswd
   [wrk]=/usr/bin/wrk
+  [strace]=/usr/bin/strace
   [victoria-metrics]=/usr/bin/victoria-metrics
   [yamllint]=venv/bin/yamllint
   [kubernetes-validate]=venv/bin/kubernetes-validate

@@ -36,6 +36,12 @@ for profile in environments/*.yaml; do
   ./scripts/validate-bundle.sh "generated/$env_name" "k8s/$env_name"
 done
 
+step "fuzzing the config parser and the PromQL check briefly (cargo fuzz on stable via RUSTC_BOOTSTRAP)"
+command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --version 0.13.2 --locked
+for target in config promql; do
+  (cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run "$target" -- -max_total_time=20)
+done
+
 if [ -f benches/goals.rs ]; then
   step "benchmarks, short mode (they must build and run; figures come from the full run)"
   GOALS_QUICK=1 cargo bench --bench goals

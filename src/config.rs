@@ -101,6 +101,7 @@ impl MetricsConfig {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let doc: Value = serde_json::from_str(text)
             .map_err(|e| ConfigError::whole_file(origin, format!("not valid JSON: {e}")))?;
+        reject_duplicate_keys(text).map_err(|e| ConfigError::whole_file(origin, e))?;
         let Some(metrics) = metrics_section(origin, &doc)? else {
             return Ok(());
         };
@@ -387,12 +388,104 @@ fn read_var(
         .transpose()
 }
 
+/// The largest config file read: a Sockudo config.json is a few KiB.
+pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+
+/// Reads a regular file of at most [`MAX_CONFIG_BYTES`]; a device (`/dev/zero`) or a FIFO, which
+/// would never end or never start, is refused before it is opened.
 fn read_file(path: &Path) -> Result<(String, Vec<u8>), ConfigError> {
+    use std::io::Read;
     let origin = path.display().to_string();
-    match std::fs::read(path) {
-        Ok(bytes) => Ok((origin, bytes)),
-        Err(e) => Err(ConfigError::whole_file(&origin, format!("cannot read: {e}"))),
+    let cannot = |e: std::io::Error| ConfigError::whole_file(&origin, format!("cannot read: {e}"));
+    let meta = std::fs::metadata(path).map_err(cannot)?;
+    let too_big = || ConfigError::whole_file(&origin, format!("larger than {MAX_CONFIG_BYTES} bytes"));
+    if !meta.is_file() {
+        return Err(ConfigError::whole_file(&origin, "not a regular file".into()));
     }
+    if meta.len() > MAX_CONFIG_BYTES {
+        return Err(too_big());
+    }
+    let mut bytes = Vec::new();
+    let file = std::fs::File::open(path).map_err(cannot)?;
+    // Bounded even if the file grows while it is read.
+    file.take(MAX_CONFIG_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(too_big());
+    }
+    Ok((origin, bytes))
+}
+
+/// Fails on the first object key that appears twice (JSON parsers keep the last one silently),
+/// naming it by its dotted path.
+fn reject_duplicate_keys(text: &str) -> Result<(), String> {
+    use serde::de::{DeserializeSeed, Deserializer, Error, MapAccess, SeqAccess, Visitor};
+
+    struct Node(String);
+
+    impl<'de> DeserializeSeed<'de> for Node {
+        type Value = ();
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Node {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("JSON")
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_str<E>(self, _: &str) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_unit<E>(self) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            let mut i = 0;
+            while seq.next_element_seed(Node(format!("{}[{i}]", self.0)))?.is_some() {
+                i += 1;
+            }
+            Ok(())
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            let mut seen = std::collections::HashSet::new();
+            while let Some(key) = map.next_key::<String>()? {
+                let path = if self.0.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{}.{key}", self.0)
+                };
+                if !seen.insert(key) {
+                    return Err(A::Error::custom(format!(
+                        "{path}: the key appears twice (give it once)"
+                    )));
+                }
+                map.next_value_seed(Node(path))?;
+            }
+            Ok(())
+        }
+    }
+
+    let mut json = serde_json::Deserializer::from_str(text);
+    Node(String::new()).deserialize(&mut json).map_err(|e| {
+        // serde_json appends " at line L column C"; the path already says where.
+        let text = e.to_string();
+        text.split(" at line ").next().unwrap_or(&text).to_string()
+    })
 }
 
 fn set<T>(slot: &mut T, value: Option<T>) {
@@ -422,7 +515,12 @@ fn parse_port(s: &str) -> Option<u16> {
 }
 
 fn parse_host(s: &str) -> Option<String> {
-    (s.parse::<IpAddr>().is_ok() || is_hostname(s)).then(|| s.to_string())
+    is_host(s).then(|| s.to_string())
+}
+
+/// An IP address (v4 or v6) or an RFC 1123 host name: what `metrics.host` may hold.
+pub fn is_host(s: &str) -> bool {
+    s.parse::<IpAddr>().is_ok() || is_hostname(s)
 }
 
 /// RFC 1123 host name: dot-separated labels of 1-63 letters, digits and inner hyphens, 253
@@ -441,14 +539,17 @@ fn is_hostname(s: &str) -> bool {
     s.len() <= 253 && s.split('.').all(label_ok) && !numeric_tld
 }
 
+fn parse_prefix(s: &str) -> Option<String> {
+    is_valid_prefix(s).then(|| s.to_string())
+}
+
 /// The prefix must make every catalogue name a valid metric name. Colons are also refused:
 /// Prometheus reserves them for recording rules (`level:metric:operations`).
-fn parse_prefix(s: &str) -> Option<String> {
-    let valid = !s.contains(':')
+pub fn is_valid_prefix(s: &str) -> bool {
+    !s.contains(':')
         && CATALOGUE
             .iter()
-            .all(|metric| is_valid_metric_name(&metric.full_name(s)));
-    valid.then(|| s.to_string())
+            .all(|metric| is_valid_metric_name(&metric.full_name(s)))
 }
 
 /// A value quoted for a one-line message: escaped, and cut short if long.
@@ -817,6 +918,49 @@ mod tests {
             assert!(
                 err.to_string()
                     .starts_with(&format!("config.json: {key}: {problem}")),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_key_given_twice_is_an_error_naming_it() {
+        for (json, key) in [
+            (r#"{"metrics": {"port": 9601, "port": 9700}}"#, "metrics.port"),
+            (
+                r#"{"metrics": {"prometheus": {"prefix": "a_", "prefix": "b_"}}}"#,
+                "metrics.prometheus.prefix",
+            ),
+            (r#"{"metrics": {}, "metrics": {"port": 1}}"#, "metrics"),
+            (r#"{"adapters": [{"x": 1, "x": 2}]}"#, "adapters[0].x"),
+        ] {
+            let message = file_error(json).to_string();
+            assert!(
+                message.contains(&format!("{key}: the key appears twice")),
+                "{message}"
+            );
+        }
+        assert!(from_file(r#"{"a": {"port": 1}, "b": {"port": 2}}"#).is_ok());
+    }
+
+    #[test]
+    fn devices_fifos_and_huge_files_are_refused_unread() {
+        let dir = tempfile::tempdir().unwrap();
+        let big = dir.path().join("big.json");
+        std::fs::write(&big, vec![b' '; MAX_CONFIG_BYTES as usize + 1]).unwrap();
+        let fifo = dir.path().join("fifo");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        for (path, problem) in [
+            (Path::new("/dev/zero"), "not a regular file"),
+            (fifo.as_path(), "not a regular file"),
+            (big.as_path(), "larger than"),
+            (dir.path(), "not a regular file"),
+        ] {
+            let err = MetricsConfig::load(Some(path)).unwrap_err().to_string();
+            assert!(
+                err.contains(problem) && err.contains(&path.display().to_string()),
                 "{err}"
             );
         }

@@ -54,6 +54,9 @@ enum Command {
         /// Write nothing; exit 1 with a summary when the output folder differs from a fresh render.
         #[arg(long)]
         check: bool,
+        /// Replace the output folder even when it holds files sockudo-obs did not write.
+        #[arg(long, conflicts_with = "check")]
+        force: bool,
     },
     /// Run the catalogue checks on the specs (every environment unless --env is given).
     Check {
@@ -78,7 +81,12 @@ fn main() -> ExitCode {
             demo,
             scenario,
         } => cli::serve::run(config, demo.then_some(scenario)),
-        Command::Generate { inputs, out, check } => cli::generate::generate(&inputs, out, check),
+        Command::Generate {
+            inputs,
+            out,
+            check,
+            force,
+        } => cli::generate::generate(&inputs, out, check, force),
         Command::Check { inputs } => cli::generate::check(&inputs),
     };
     match result {

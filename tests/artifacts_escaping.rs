@@ -66,6 +66,15 @@ fn names_and_labels_kubernetes_would_refuse_are_rejected_by_key() {
 }
 
 #[test]
+fn a_metrics_host_that_is_no_host_is_rejected_by_key() {
+    rejected_naming(
+        "metrics.host",
+        |p| common::set(p, "metrics.host", HOSTILE),
+        compose::render,
+    );
+}
+
+#[test]
 fn an_empty_network_peer_is_rejected_because_it_would_admit_everyone() {
     rejected_naming(
         "kubernetes.network_policy.peers[0]",
@@ -106,19 +115,12 @@ fn free_text_survives_the_yaml_round_trip_unchanged() {
     assert_eq!(providers["providers"][0]["folder"], HOSTILE);
 
     let out = render_with(
-        |p| {
-            common::set(p, "compose.sockudo_image", HOSTILE);
-            common::set(p, "metrics.host", HOSTILE);
-        },
+        |p| common::set(p, "compose.sockudo_image", HOSTILE),
         compose::render,
     )
     .unwrap();
     let stack = yaml(&out, "compose/docker-compose.yml");
     assert_eq!(stack["services"]["sockudo"]["image"], HOSTILE);
-    assert_eq!(
-        stack["services"]["sockudo"]["environment"]["METRICS_HOST"],
-        HOSTILE
-    );
     assert_eq!(
         stack["services"].as_mapping().unwrap().len(),
         5,

@@ -436,15 +436,24 @@ fn broken_specs_and_profiles_fail_to_load_naming_the_place() {
     }
 }
 
-#[test]
-fn federation_selectors_are_checked() {
+/// The problems of development with a federation job whose `match[]` are `selectors`.
+fn federation_problems(selectors: &[&str]) -> Vec<sockudo_obs::bundle::check::Problem> {
     let specs = Specs::copy();
+    let listed: String = selectors.iter().map(|s| format!("      - '{s}'\n")).collect();
     specs.replace(
         "environments/development.yaml",
         "  federation: null",
-        "  federation:\n    job_name: federate\n    targets: [prometheus-a:9090]\n    match_selectors:\n      - '{__name__=~\"job_instance:.*\"}'\n      - 'sockudo_http_requests_total{code=\"500\"}'\n",
+        &format!("  federation:\n    job_name: federate\n    targets: [prometheus-a:9090]\n    match_selectors:\n{listed}"),
     );
-    let problems = specs.problems("development");
+    specs.problems("development")
+}
+
+#[test]
+fn federation_selectors_are_checked() {
+    let problems = federation_problems(&[
+        r#"{__name__=~"job_instance:.*"}"#,
+        r#"sockudo_http_requests_total{code="500"}"#,
+    ]);
     assert_problem(
         &problems,
         "environments/development.yaml",
@@ -469,4 +478,18 @@ fn the_kubernetes_labels_are_allowed_only_with_kubernetes_discovery() {
         "job_queue:sockudo_queue_active_jobs:max",
         r#"no label "namespace""#,
     );
+}
+
+#[test]
+fn a_name_regex_that_matches_no_known_metric_is_a_problem() {
+    let problems = federation_problems(&[
+        r#"{__name__=~"sockudo_.*bogus"}"#,
+        r#"{__name__=~"sockudo_http_.*", __name__!~".*_bucket"}"#,
+        r#"{__name__=~"sockudo_http_.*", __name__!~"sockudo_http_.*"}"#,
+    ]);
+    let file = "environments/development.yaml";
+    let item = |i: usize| format!("prometheus.federation.match_selectors[{i}]");
+    assert_problem(&problems, file, &item(0), "matches no metric");
+    assert!(!problems.iter().any(|p| p.item == item(1)), "{problems:#?}");
+    assert_problem(&problems, file, &item(2), "matches no metric");
 }

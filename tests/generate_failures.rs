@@ -1,12 +1,16 @@
 //! A `generate` that fails, for whatever reason, leaves the previous bundle exactly as it was and
-//! says why: the real binary is run against a good bundle, then with broken inputs and outputs.
+//! says why: the real binary is run against a good bundle, then with broken inputs and outputs,
+//! against folders it did not write, and killed at random points and inside the swap.
 
 mod common;
+#[path = "tools/mod.rs"]
+mod tools;
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 use std::process::{Command, Output};
+use std::time::{Duration, Instant};
 
 fn sockudo_obs(args: &[&str]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_sockudo-obs"));
@@ -124,4 +128,184 @@ fn an_output_path_that_is_a_file_is_refused_and_kept() {
     assert_eq!(failed.status.code(), Some(2), "{}", stderr(&failed));
     assert!(stderr(&failed).contains("is not a folder"), "{}", stderr(&failed));
     assert_eq!(fs::read_to_string(&file).unwrap(), "not a folder");
+}
+
+#[test]
+fn a_folder_it_did_not_write_is_refused_and_kept_unless_forced() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("x");
+    fs::create_dir_all(out.join("projects")).unwrap();
+    fs::write(out.join("projects/t.tex"), "thesis").unwrap();
+    fs::create_dir_all(out.join(".git")).unwrap();
+    fs::write(out.join(".git/HEAD"), "ref: refs/heads/main\n").unwrap();
+    let before = snapshot(&out);
+    let generate = |extra: &[&str]| {
+        let args = ["generate", "--env", "local", "--out", out.to_str().unwrap()];
+        sockudo_obs(&[&args[..], extra].concat())
+    };
+    let refused = generate(&[]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    let lines: Vec<_> = stderr(&refused).lines().map(String::from).collect();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].contains(out.to_str().unwrap()) && lines[0].contains("--force"),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(snapshot(&out), before, "the refused run changed the folder");
+
+    let forced = generate(&["--force"]);
+    assert!(forced.status.success(), "{}", stderr(&forced));
+    assert!(!out.join("projects").exists());
+    let again = generate(&[]);
+    assert!(
+        again.status.success(),
+        "its own bundle needs no --force: {}",
+        stderr(&again)
+    );
+}
+
+/// What `dir`'s parent holds besides `dir`: the litter of a killed run.
+fn litter(dir: &Path) -> Vec<String> {
+    let name = dir.file_name().unwrap();
+    fs::read_dir(dir.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n != name)
+        .map(|n| n.to_string_lossy().into_owned())
+        .collect()
+}
+
+/// Asserts that `dir` holds exactly one of the two bundles, and returns which.
+fn whole_bundle(dir: &Path, bundles: &[BTreeMap<String, Vec<u8>>; 2], when: &str) -> usize {
+    let now = snapshot(dir);
+    bundles.iter().position(|b| *b == now).unwrap_or_else(|| {
+        panic!(
+            "{when}: {} holds neither bundle ({} files)",
+            dir.display(),
+            now.len()
+        )
+    })
+}
+
+const ENVS: [&str; 2] = ["production", "staging"];
+
+fn generate_into(out: &Path, env: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sockudo-obs"));
+    for var in sockudo_obs::config::ENVIRONMENT_VARIABLES {
+        command.env_remove(var);
+    }
+    command
+        .args(["generate", "--env", env, "--out", out.to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    command
+}
+
+/// The two bundles `ENVS` render, each as written to `out` by an uninterrupted run, and how long
+/// such a run takes.
+fn both_bundles(out: &Path) -> ([BTreeMap<String, Vec<u8>>; 2], Duration) {
+    let mut took = Duration::ZERO;
+    let bundles = ENVS.map(|env| {
+        let start = Instant::now();
+        assert!(generate_into(out, env).status().unwrap().success());
+        took = took.max(start.elapsed());
+        snapshot(out)
+    });
+    assert_ne!(bundles[0], bundles[1]);
+    (bundles, took)
+}
+
+#[test]
+fn kills_at_random_points_leave_the_old_or_the_new_bundle_and_the_next_run_cleans_up() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("bundle");
+    let (bundles, took) = both_bundles(&out);
+    let mut seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        | 1;
+    println!("seed {seed}, an uninterrupted run takes {took:?}");
+    let mut finished = 0;
+    for kill in 0..50 {
+        // xorshift64: a delay anywhere in the run, rendering, writing and swapping alike.
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let delay = took.mul_f64((seed % 1000) as f64 / 1000.0);
+        let mut child = generate_into(&out, ENVS[kill % 2]).spawn().unwrap();
+        std::thread::sleep(delay);
+        let _ = child.kill();
+        let status = child.wait().unwrap();
+        finished += usize::from(status.success());
+        whole_bundle(&out, &bundles, &format!("kill {kill} after {delay:?}"));
+        let stray: Vec<_> = litter(&out)
+            .into_iter()
+            .filter(|n| !n.starts_with(".bundle.new-") && !n.starts_with(".bundle.old-"))
+            .collect();
+        assert!(stray.is_empty(), "kill {kill}: {stray:?}");
+    }
+    println!("{finished} of 50 runs finished before their kill");
+    assert!(generate_into(&out, ENVS[0]).status().unwrap().success());
+    assert_eq!(whole_bundle(&out, &bundles, "after a clean run"), 0);
+    assert_eq!(
+        litter(&out),
+        Vec::<String>::new(),
+        "the clean run removes every leftover"
+    );
+}
+
+/// Runs `generate` under strace, which kills it with SIGKILL on entering the `when`-th call of
+/// `syscalls`; `fault` injects more.
+fn generate_killed_at(out: &Path, env: &str, syscalls: &str, when: u32, fault: &[&str]) {
+    let strace = tools::require("strace");
+    let command = generate_into(out, env);
+    let program = command.get_program().to_owned();
+    let args: Vec<_> = command.get_args().map(ToOwned::to_owned).collect();
+    let inject = format!("inject={syscalls}:signal=KILL:when={when}");
+    let status = Command::new(strace)
+        .args(["-f", "-o", "/dev/null", "-e", &inject])
+        .args(fault.iter().flat_map(|f| ["-e", f]))
+        .arg(program)
+        .args(args)
+        .status()
+        .unwrap();
+    assert!(!status.success(), "strace did not kill generate at {syscalls}");
+}
+
+#[test]
+fn a_kill_inside_the_swap_leaves_a_whole_bundle_and_the_next_run_cleans_up() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("bundle");
+    let (bundles, _) = both_bundles(&out);
+
+    // On entering the exchange: the previous bundle (staging) stays in place.
+    generate_killed_at(&out, ENVS[0], "renameat2", 1, &[]);
+    assert_eq!(whole_bundle(&out, &bundles, "killed at the exchange"), 1);
+    assert!(!litter(&out).is_empty(), "the killed run left its staging folder");
+    assert!(generate_into(&out, ENVS[1]).status().unwrap().success());
+    assert_eq!(
+        litter(&out),
+        Vec::<String>::new(),
+        "the next run removes the leftover"
+    );
+    // Just after it, on the first unlink of removing the previous bundle: the new one is in.
+    generate_killed_at(&out, ENVS[0], "unlinkat", 1, &[]);
+    assert_eq!(whole_bundle(&out, &bundles, "killed after the exchange"), 0);
+
+    // The fallback where the exchange is unsupported, killed exactly between its two renames:
+    // the next run moves the previous bundle back before it writes.
+    let unsupported = "inject=renameat2:error=EINVAL";
+    generate_killed_at(&out, ENVS[1], "rename,renameat", 2, &[unsupported]);
+    assert!(!out.exists(), "killed between the renames, the folder is aside");
+    let repaired = sockudo_obs(&["generate", "--env", ENVS[1], "--out", out.to_str().unwrap()]);
+    assert!(repaired.status.success(), "{}", stderr(&repaired));
+    assert!(stderr(&repaired).contains("restored"), "{}", stderr(&repaired));
+    assert_eq!(whole_bundle(&out, &bundles, "after the repair"), 1);
+    assert_eq!(
+        litter(&out),
+        Vec::<String>::new(),
+        "the next run removes every leftover"
+    );
 }

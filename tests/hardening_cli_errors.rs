@@ -10,29 +10,10 @@ use std::path::Path;
 use std::process::Output;
 use std::time::Duration;
 
-use hardening_common::{run_to_exit, sockudo_obs};
+use hardening_common::{assert_one_line_usage_error, run_to_exit, sockudo_obs};
 
 /// Every run must end by itself well within this; a binary still running was serving.
 const EXIT_LIMIT: Duration = Duration::from_secs(10);
-
-/// Asserts a usage error: exit code 2, nothing on stdout, and exactly one stderr line, which
-/// contains every one of `mentions`. Returns the line.
-fn assert_one_line_usage_error(output: &Output, mentions: &[&str]) -> String {
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert_eq!(lines.len(), 1, "expected one stderr line, got {lines:#?}");
-    let line = lines[0].to_string();
-    assert_eq!(output.status.code(), Some(2), "exit status for: {line}");
-    assert!(
-        output.stdout.is_empty(),
-        "stdout: {}",
-        String::from_utf8_lossy(&output.stdout)
-    );
-    for mention in mentions {
-        assert!(line.contains(mention), "{line:?} does not mention {mention:?}");
-    }
-    line
-}
 
 /// `serve --config F`, with F holding `contents`.
 fn serve_with_file(dir: &Path, contents: &[u8]) -> (Output, String) {
@@ -246,4 +227,26 @@ fn generate_into_an_unwritable_folder_fails_naming_it_and_creates_nothing() {
         .map(|e| e.unwrap().file_name())
         .collect();
     assert_eq!(entries, ["not-a-folder"]);
+}
+
+#[test]
+fn duplicate_keys_devices_fifos_and_bad_prefixes_are_one_line_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let (output, file) = serve_with_file(dir.path(), br#"{"metrics": {"port": 9601, "port": 9700}}"#);
+    assert_one_line_usage_error(&output, &[&file, "metrics.port", "appears twice"]);
+
+    let fifo = dir.path().join("fifo");
+    let path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o600) }, 0);
+    for config in [fifo.as_path(), Path::new("/dev/zero")] {
+        let output = run_to_exit(sockudo_obs().arg("serve").arg("--config").arg(config), EXIT_LIMIT);
+        let shown = config.display().to_string();
+        assert_one_line_usage_error(&output, &[&shown, "not a regular file"]);
+    }
+
+    for prefix in ["a-b", "9abc", "a:b"] {
+        let output = run_to_exit(sockudo_obs().args(["catalogue", "--prefix", prefix]), EXIT_LIMIT);
+        assert_one_line_usage_error(&output, &["--prefix", prefix]);
+    }
 }

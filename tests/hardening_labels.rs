@@ -189,3 +189,44 @@ fn a_real_prometheus_reads_back_every_nasty_app_id_unchanged() {
     );
     assert_eq!(seen, expected);
 }
+
+/// The exposition's size bound: a label value longer than `MAX_LABEL_VALUE_LEN` shares the
+/// `__overflow__` series, so 1,000 hostile 8 KB ids (the unknown-app-key error path records
+/// whatever id a client sent) add one app's series, not 562 MB, and take no place that real
+/// apps need under the app cap.
+#[test]
+fn a_thousand_hostile_8_kb_app_ids_keep_the_scrape_bounded_and_real_apps_their_series() {
+    use sockudo_obs::live::{ErrorType, Limits, MAX_LABEL_VALUE_LEN, OVERFLOW_LABEL};
+    let limits = Limits {
+        apps: 20,
+        ..Limits::default()
+    };
+    let real = |i: usize| format!("{i:0>width$}", width = MAX_LABEL_VALUE_LEN);
+    // The bound: 20 real apps and the one overflow app, each with one error recorded.
+    let reference = Metrics::with_limits(&MetricsConfig::default(), limits).unwrap();
+    for id in (0..20).map(real).chain([OVERFLOW_LABEL.to_string()]) {
+        reference.app(&id).connection_error(ErrorType::ALL[0]);
+    }
+    let bound = reference.encode().len() + 16; // the overflow counts have more digits
+
+    let metrics = Metrics::with_limits(&MetricsConfig::default(), limits).unwrap();
+    for i in 0..10 {
+        metrics.app(&real(i)).connection_error(ErrorType::ALL[0]);
+    }
+    for i in 0..1000 {
+        let hostile = format!("{i}{}", "\"".repeat(8 * 1024));
+        metrics.app(&hostile).connection_error(ErrorType::ALL[0]);
+    }
+    // Real apps arriving after the flood still get series of their own.
+    for i in 10..20 {
+        metrics.app(&real(i)).connection_error(ErrorType::ALL[0]);
+    }
+    let text = metrics.encode();
+    assert!(text.len() <= bound, "{} bytes, bound {bound}", text.len());
+    for i in 0..20 {
+        let series = format!("sockudo_total_connections{{app_id=\"{}\"}} 0\n", real(i));
+        assert!(text.contains(&series), "app {i} lost its series");
+    }
+    let folded = "sockudo_label_overflow_total{label=\"app_id\"} 1000\n";
+    assert!(text.contains(folded), "the folds are counted");
+}

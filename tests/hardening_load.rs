@@ -1,14 +1,17 @@
 //! Sustained concurrent scraping with `wrk` against the real `sockudo-obs serve --demo` binary (the
 //! demo keeps recording while it is scraped): 64 keep-alive connections, the whole cap, for 5 s.
 //! Every request must get a 2xx with no socket errors; the throughput and the p99 latency are
-//! printed. (What scraping costs the recording path is measured by the benches, not here.)
+//! printed. (What scraping costs the recording path is measured by the benches, not here.) And
+//! with `wrk` holding 200 connections, three times the cap, a well-behaved scraper (one fresh
+//! connection per scrape, as Prometheus makes after a close) always gets 200 or 503, never a
+//! connection closed without a reply, which Prometheus would record as `up=0`.
 
 mod hardening_common;
 
 use std::process::Stdio;
 use std::time::Duration;
 
-use hardening_common::{free_port, run_to_exit, tool, ServeProcess};
+use hardening_common::{exchange, free_port, parse_response, run_to_exit, tool, ServeProcess, SCRAPE};
 use sockudo_obs::live::exporter::DEFAULT_MAX_CONNECTIONS;
 
 /// The figures read from `wrk --latency` output.
@@ -94,21 +97,7 @@ fn sixty_four_connections_scraping_for_five_seconds_get_no_errors() {
     let server = ServeProcess::start(free_port(), true);
     let url = format!("http://{}/metrics", server.addr);
     let connections = DEFAULT_MAX_CONNECTIONS.to_string();
-    let output = run_to_exit(
-        std::process::Command::new(tool("wrk"))
-            .args([
-                "--threads",
-                "2",
-                "--connections",
-                &connections,
-                "--duration",
-                "5s",
-            ])
-            // Far above any latency seen, so a slow shared CI machine is not an error.
-            .args(["--timeout", "5s", "--latency", &url])
-            .stdin(Stdio::null()),
-        Duration::from_secs(30),
-    );
+    let output = wrk(&url, &connections);
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),
@@ -123,4 +112,45 @@ fn sixty_four_connections_scraping_for_five_seconds_get_no_errors() {
     assert!(report.errors.is_empty(), "{:?}\n{text}", report.errors);
     assert!(report.requests > 0, "{text}");
     drop(server);
+}
+
+/// `wrk` with `connections` keep-alive connections for 5 s against `url`.
+fn wrk(url: &str, connections: &str) -> std::process::Output {
+    run_to_exit(
+        std::process::Command::new(tool("wrk"))
+            .args(["--threads", "2", "--connections", connections, "--duration", "5s"])
+            // Far above any latency seen, so a slow shared CI machine is not an error.
+            .args(["--timeout", "5s", "--latency", url])
+            .stdin(Stdio::null()),
+        Duration::from_secs(30),
+    )
+}
+
+#[test]
+fn at_three_times_the_cap_a_well_behaved_scraper_gets_200_or_503_never_an_empty_reply() {
+    let server = ServeProcess::start(free_port(), true);
+    let url = format!("http://{}/metrics", server.addr);
+    let flood = std::thread::spawn(move || wrk(&url, "200"));
+    std::thread::sleep(Duration::from_millis(500));
+    let (mut ok, mut busy, mut empty) = (0, 0, Vec::new());
+    while !flood.is_finished() {
+        let raw = exchange(server.addr, SCRAPE);
+        match parse_response(&raw).map(|r| r.status) {
+            Some(200) => ok += 1,
+            Some(503) => busy += 1,
+            status => empty.push((status, raw.len())),
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let output = flood.join().unwrap();
+    assert!(output.status.success(), "wrk failed");
+    println!(
+        "under wrk -c200: {ok} scrapes got 200, {busy} got 503, {} got neither",
+        empty.len()
+    );
+    assert!(
+        empty.is_empty(),
+        "replies without a status (status, bytes): {empty:?}"
+    );
+    assert!(ok + busy >= 10, "too few scrapes to tell: {ok} + {busy}");
 }

@@ -231,6 +231,9 @@ pub struct DocsSection {
     pub runbook_url: String,
 }
 
+/// The longest duration Prometheus accepts, in milliseconds (`i64::MAX` nanoseconds).
+const MAX_DURATION_MILLIS: u64 = i64::MAX as u64 / 1_000_000;
+
 /// A Prometheus duration such as `15s`, `2m` or `1h30m`, checked when the profile is read.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(transparent)]
@@ -264,7 +267,14 @@ impl PromDuration {
             last_unit = Some(unit.0);
             rest = &rest[unit.1.len()..];
         }
-        Ok(PromDuration(text.to_string()))
+        let duration = PromDuration(text.to_string());
+        // Prometheus keeps durations as int64 nanoseconds (about 292 years).
+        match duration.checked_millis() {
+            Some(ms) if ms <= MAX_DURATION_MILLIS => Ok(duration),
+            _ => Err(format!(
+                "{text:?} is longer than Prometheus allows (about 292 years)"
+            )),
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -273,6 +283,15 @@ impl PromDuration {
 
     /// The duration in whole seconds (milliseconds are dropped).
     pub fn seconds(&self) -> u64 {
+        self.millis() / 1000
+    }
+
+    /// The duration in milliseconds.
+    pub fn millis(&self) -> u64 {
+        self.checked_millis().unwrap_or(u64::MAX)
+    }
+
+    fn checked_millis(&self) -> Option<u64> {
         let mut total = 0u64;
         let mut digits = 0u64;
         let bytes = self.0.as_bytes();
@@ -280,24 +299,25 @@ impl PromDuration {
         while i < bytes.len() {
             let b = bytes[i];
             if b.is_ascii_digit() {
-                digits = digits * 10 + u64::from(b - b'0');
+                digits = digits.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
             } else {
                 let ms = bytes.get(i..i + 2) == Some(b"ms");
-                total += match (b, ms) {
-                    (_, true) => digits / 1000,
-                    (b'y', _) => digits * 365 * 86_400,
-                    (b'w', _) => digits * 7 * 86_400,
-                    (b'd', _) => digits * 86_400,
-                    (b'h', _) => digits * 3_600,
-                    (b'm', _) => digits * 60,
-                    _ => digits,
+                let unit = match (b, ms) {
+                    (_, true) => 1,
+                    (b'y', _) => 365 * 86_400_000,
+                    (b'w', _) => 7 * 86_400_000,
+                    (b'd', _) => 86_400_000,
+                    (b'h', _) => 3_600_000,
+                    (b'm', _) => 60_000,
+                    _ => 1000,
                 };
+                total = total.checked_add(digits.checked_mul(unit)?)?;
                 digits = 0;
                 i += usize::from(ms);
             }
             i += 1;
         }
-        total
+        Some(total)
     }
 }
 
@@ -337,9 +357,13 @@ impl Profile {
                 self.metrics.prefix, bad.name
             ));
         }
+        if self.metrics.prefix.contains(':') {
+            return Err("metrics.prefix: a colon is reserved for recording rule names".into());
+        }
         if self.metrics.port == 0 {
             return Err("metrics.port: must be 1-65535".into());
         }
+        self.validate_values()?;
         if let Some(bad) = self
             .prometheus
             .external_labels
@@ -354,10 +378,169 @@ impl Profile {
     }
 }
 
+impl Profile {
+    /// Checks each value against what the tool that reads it accepts (Prometheus, Alertmanager,
+    /// nginx), so a bad profile fails here, naming its key, rather than in the bundle's
+    /// validators. URLs must not carry credentials: those belong in a `*_file` or a Secret.
+    fn validate_values(&self) -> Result<(), String> {
+        let named = |key: &str, result: Result<(), String>| result.map_err(|msg| format!("{key}: {msg}"));
+        if !crate::config::is_host(&self.metrics.host) {
+            return named(
+                "metrics.host",
+                Err(format!(
+                    "{:?} is not an IP address or an RFC 1123 host name",
+                    self.metrics.host
+                )),
+            );
+        }
+        let prometheus = &self.prometheus;
+        named("prometheus.job_name", non_empty(&prometheus.job_name))?;
+        for (key, duration) in [
+            ("prometheus.scrape_interval", &prometheus.scrape_interval),
+            ("prometheus.scrape_timeout", &prometheus.scrape_timeout),
+            ("prometheus.evaluation_interval", &prometheus.evaluation_interval),
+            ("alertmanager.group_interval", &self.alertmanager.group_interval),
+            ("alertmanager.repeat_interval", &self.alertmanager.repeat_interval),
+        ] {
+            if duration.millis() == 0 {
+                return named(key, Err("must be longer than 0s".into()));
+            }
+        }
+        if prometheus.scrape_timeout.millis() > prometheus.scrape_interval.millis() {
+            return named(
+                "prometheus.scrape_timeout",
+                Err(format!(
+                    "{} is longer than prometheus.scrape_interval {} (Prometheus refuses that)",
+                    prometheus.scrape_timeout, prometheus.scrape_interval
+                )),
+            );
+        }
+        for (i, target) in prometheus.static_targets.iter().enumerate() {
+            named(
+                &format!("prometheus.static_targets[{i}].target"),
+                host_port(&target.target),
+            )?;
+        }
+        for (i, address) in prometheus.alertmanagers.iter().enumerate() {
+            named(&format!("prometheus.alertmanagers[{i}]"), host_port(address))?;
+        }
+        for (i, remote) in prometheus.remote_write.iter().enumerate() {
+            named(
+                &format!("prometheus.remote_write[{i}].name"),
+                non_empty(&remote.name),
+            )?;
+            named(
+                &format!("prometheus.remote_write[{i}].url"),
+                http_url(&remote.url),
+            )?;
+        }
+        if let Some(federation) = &prometheus.federation {
+            named("prometheus.federation.job_name", non_empty(&federation.job_name))?;
+            for (i, target) in federation.targets.iter().enumerate() {
+                named(&format!("prometheus.federation.targets[{i}]"), host_port(target))?;
+            }
+        }
+        named(
+            "alertmanager.webhook_url",
+            http_url(&self.alertmanager.webhook_url),
+        )?;
+        named("grafana.datasource_url", http_url(&self.grafana.datasource_url))?;
+        if self.proxy.listen_port == 0 {
+            return named("proxy.listen_port", Err("must be 1-65535".into()));
+        }
+        named("proxy.upstream", host_port(&self.proxy.upstream))
+    }
+}
+
+fn non_empty(value: &str) -> Result<(), String> {
+    if value.trim().is_empty() {
+        Err("must not be empty".into())
+    } else {
+        Ok(())
+    }
+}
+
+/// `host:port`, the host an IP address (IPv6 in brackets) or a host name, the port 1-65535.
+fn host_port(value: &str) -> Result<(), String> {
+    let bad = || format!("{value:?} is not host:port (e.g. sockudo-1:9601 or [::1]:9601)");
+    let (host, port) = value.rsplit_once(':').ok_or_else(bad)?;
+    let host = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        Some(v6) if v6.parse::<std::net::Ipv6Addr>().is_ok() => v6,
+        Some(_) => return Err(bad()),
+        None if host.contains(':') => return Err(bad()),
+        None => host,
+    };
+    let port_ok = port.parse::<u16>().is_ok_and(|p| p != 0);
+    if crate::config::is_host(host) && port_ok {
+        Ok(())
+    } else {
+        Err(bad())
+    }
+}
+
+/// An absolute `http` or `https` URL with a host and no user name or password in it.
+fn http_url(value: &str) -> Result<(), String> {
+    let url = url::Url::parse(value).map_err(|e| format!("{value:?} is not a URL ({e})"))?;
+    if !matches!(url.scheme(), "http" | "https") || !url.host_str().is_some_and(|h| !h.is_empty()) {
+        return Err(format!("{value:?} is not an http:// or https:// URL with a host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(
+            "the URL holds credentials, which would be copied into the bundle; put them in a \
+             *_file setting or a Kubernetes Secret instead"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
 /// Deserializes a YAML source file into `T`, turning serde's message into a usage error that
 /// names the file.
 pub fn parse_yaml<T: for<'de> Deserialize<'de>>(file: &SourceFile) -> Result<T> {
+    if let Some(line) = too_deep(&file.text) {
+        return Err(UsageError(format!(
+            "{}: line {line}: brackets nested deeper than {MAX_FLOW_DEPTH} levels",
+            file.path
+        ))
+        .into());
+    }
     serde_norway::from_str(&file.text).map_err(|err| UsageError(format!("{}: {err}", file.path)).into())
+}
+
+/// The deepest `[`/`{` nesting a spec may use. The YAML parser takes quadratic time in the
+/// depth (50,000 levels: 76 s), and no spec needs more than a few.
+pub const MAX_FLOW_DEPTH: usize = 64;
+
+/// The line where flow collections nest deeper than [`MAX_FLOW_DEPTH`], skipping quoted
+/// strings and comments; a rough scan, only there to stop pathological input early.
+fn too_deep(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (number, line) in text.lines().enumerate() {
+        let mut quote = None;
+        let mut previous = ' ';
+        let mut chars = line.chars();
+        while let Some(c) = chars.next() {
+            match (quote, c) {
+                (Some('"'), '\\') => {
+                    chars.next();
+                }
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '"' | '\'') if matches!(previous, ' ' | '[' | '{' | ',' | ':') => quote = Some(c),
+                (None, '#') if previous.is_whitespace() => break,
+                (None, '[' | '{') => {
+                    depth += 1;
+                    if depth > MAX_FLOW_DEPTH {
+                        return Some(number + 1);
+                    }
+                }
+                (None, ']' | '}') => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+            previous = c;
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -365,11 +548,39 @@ mod tests {
     use super::*;
 
     #[test]
+    fn brackets_nested_too_deep_are_refused_before_parsing() {
+        let file = |text: String| SourceFile {
+            path: "environments/x.yaml".into(),
+            text,
+        };
+        let deep = format!("description: {}{}", "[".repeat(50_000), "]".repeat(50_000));
+        let err = parse_yaml::<serde_norway::Value>(&file(deep)).unwrap_err();
+        assert!(format!("{err}").contains("nested deeper than 64"), "{err}");
+        let fine = format!(
+            "a: {}1{}\nb: \"[[[[\" # {}\n",
+            "[".repeat(64),
+            "]".repeat(64),
+            "[".repeat(99)
+        );
+        assert!(parse_yaml::<serde_norway::Value>(&file(fine)).is_ok());
+    }
+
+    #[test]
     fn durations_follow_prometheus_syntax() {
         for ok in ["15s", "1m", "1h30m", "500ms", "2w", "1d12h"] {
             assert!(PromDuration::parse(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "15", "s", "1m1h", "1.5m", "10 s", "5x"] {
+        for bad in [
+            "",
+            "15",
+            "s",
+            "1m1h",
+            "1.5m",
+            "10 s",
+            "5x",
+            "293y",
+            "99999999999999999999999s",
+        ] {
             assert!(PromDuration::parse(bad).is_err(), "{bad}");
         }
         assert_eq!(PromDuration::parse("1h30m").unwrap().seconds(), 5400);

@@ -197,6 +197,8 @@ impl RuleSet {
                     ))
                 })?;
             if let Some(threshold) = over.threshold {
+                check_threshold(threshold)
+                    .map_err(|msg| UsageError(format!("{}: alerts.{name}.threshold: {msg}", profile.path)))?;
                 alert.threshold = Some(threshold);
             }
             if let Some(for_) = &over.for_ {
@@ -233,11 +235,18 @@ impl RuleSet {
 impl RuleFile {
     fn parse(file: &SourceFile) -> Result<RuleFile> {
         let spec: SpecFile = super::profile::parse_yaml(file)?;
+        let alerts: Vec<AlertRule> = parse_items(file, spec.alerts, "alert")?;
+        for alert in &alerts {
+            if let Some(value) = alert.threshold {
+                check_threshold(value)
+                    .map_err(|msg| UsageError(format!("{}: {}: threshold: {msg}", file.path, alert.name)))?;
+            }
+        }
         Ok(RuleFile {
             path: file.path.clone(),
             stem: file.stem().to_string(),
             recording: parse_items(file, spec.recording, "record")?,
-            alerts: parse_items(file, spec.alerts, "alert")?,
+            alerts,
         })
     }
 
@@ -464,9 +473,29 @@ pub fn template_labels(template: &str) -> Result<BTreeSet<String>, String> {
         .collect())
 }
 
+/// The largest threshold: fixtures compute values such as `threshold * 2 + 1`, which stay exact
+/// in a float64 (53-bit mantissa) up to about this.
+pub const MAX_THRESHOLD: f64 = 1e15;
+
+/// A threshold every alert and fixture can use: a finite number in 0..=[`MAX_THRESHOLD`].
+fn check_threshold(value: f64) -> Result<(), String> {
+    if value.is_finite() && (0.0..=MAX_THRESHOLD).contains(&value) {
+        Ok(())
+    } else {
+        Err(format!("{value} is not a number from 0 to {MAX_THRESHOLD:e}"))
+    }
+}
+
 /// Go's `%v` for a float64: the shortest representation, in exponent form outside [1e-4, 1e21).
 fn format_go_value(value: f64) -> String {
     let magnitude = value.abs();
+    if !value.is_finite() {
+        return match value {
+            v if v.is_nan() => "NaN".into(),
+            v if v > 0.0 => "+Inf".into(),
+            _ => "-Inf".into(),
+        };
+    }
     if value == 0.0 || (1e-4..1e21).contains(&magnitude) {
         format!("{value}")
     } else {
@@ -525,6 +554,14 @@ mod tests {
         assert_eq!(format_go_g(123_456.0, 4), "1.235e+05");
         assert_eq!(format_go_g(0.000_012, 4), "1.2e-05");
         assert_eq!(format_go_value(2000.0), "2000");
+        // Go's spellings, never a panic: a huge $value renders as `+Inf%`.
+        assert_eq!(format_go_value(f64::INFINITY), "+Inf");
+        assert_eq!(format_go_value(f64::NAN), "NaN");
+        assert_eq!(format_go_g(1e308 * 100.0, 4), "+Inf");
+        for bad in [f64::INFINITY, f64::NAN, -5.0, 1e20, 1e308] {
+            assert!(check_threshold(bad).is_err(), "{bad}");
+        }
+        assert!(check_threshold(0.0).is_ok() && check_threshold(5000.0).is_ok());
         assert!(parse_template("{{ $value | humanize }}").is_err());
     }
 

@@ -14,6 +14,9 @@ static ALERTS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/alerts");
 static DASHBOARDS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/dashboards");
 static TEMPLATES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 
+/// The largest input file read from a `--specs` folder (the shipped ones are a few KiB).
+pub const MAX_SPEC_BYTES: u64 = 1024 * 1024;
+
 /// The input folders the generator reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Folder {
@@ -104,27 +107,66 @@ impl Source {
         })
     }
 
-    /// The environment names: one per `environments/<name>.yaml`.
+    /// The environment names: one per `environments/<name>.yaml` (or `.yml`), in name order.
+    /// Other files (`local.bak.yaml`, `.yaml`) are not environments; one name in both spellings
+    /// is an error.
     pub fn environments(&self) -> Result<Vec<String>> {
         Ok(self
-            .files(Folder::Environments, &[".yaml", ".yml"])?
-            .iter()
-            .map(|f| f.stem().to_string())
+            .environment_files()?
+            .into_iter()
+            .map(|(name, _)| name)
             .collect())
     }
 
     /// The profile file of `env`, or a usage error listing the environments that exist.
     pub fn environment(&self, env: &str) -> Result<SourceFile> {
-        let files = self.files(Folder::Environments, &[".yaml", ".yml"])?;
-        files.iter().find(|f| f.stem() == env).cloned().ok_or_else(|| {
-            let known: Vec<_> = files.iter().map(|f| f.stem()).collect();
+        if !is_environment_name(env) {
+            return Err(UsageError(format!(
+                "--env {env:?}: not an environment name (lowercase letters, digits and \"-\")"
+            ))
+            .into());
+        }
+        let files = self.environment_files()?;
+        let known: Vec<_> = files.iter().map(|(name, _)| name.as_str()).collect();
+        let unknown = || {
             UsageError(format!(
                 "unknown environment {env:?} (known: {})",
                 known.join(", ")
             ))
-            .into()
-        })
+        };
+        let found = files.iter().find(|(name, _)| name == env).ok_or_else(unknown)?;
+        Ok(found.1.clone())
     }
+
+    fn environment_files(&self) -> Result<Vec<(String, SourceFile)>> {
+        let mut named: Vec<(String, SourceFile)> = Vec::new();
+        for file in self.files(Folder::Environments, &[".yaml", ".yml"])? {
+            let base = file.path.rsplit('/').next().unwrap_or(&file.path);
+            let name = base.strip_suffix(".yaml").or_else(|| base.strip_suffix(".yml"));
+            let Some(name) = name.filter(|n| is_environment_name(n)) else {
+                continue;
+            };
+            if let Some((_, other)) = named.iter().find(|(n, _)| n == name) {
+                return Err(UsageError(format!(
+                    "environment {name:?} is defined twice: {} and {} (keep one)",
+                    other.path, file.path
+                ))
+                .into());
+            }
+            named.push((name.to_string(), file));
+        }
+        named.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(named)
+    }
+}
+
+/// An environment name: lowercase ASCII letters, digits and `-`, as file and folder names,
+/// Kubernetes labels and URLs all take it.
+pub fn is_environment_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 fn embedded_files(folder: Folder, wanted: &dyn Fn(&str) -> bool) -> Result<Vec<SourceFile>> {
@@ -152,6 +194,14 @@ fn read_dir_files(dir: &Path, display: &str, wanted: &dyn Fn(&str) -> bool) -> R
         if !entry.file_type()?.is_file() || !wanted(&name) {
             continue;
         }
+        let size = entry.metadata().map_or(0, |m| m.len());
+        if size > MAX_SPEC_BYTES {
+            return Err(UsageError(format!(
+                "{}: larger than {MAX_SPEC_BYTES} bytes, which no spec needs",
+                entry.path().display()
+            ))
+            .into());
+        }
         let bytes =
             std::fs::read(entry.path()).with_context(|| format!("reading {}", entry.path().display()))?;
         let text = String::from_utf8(bytes)
@@ -162,4 +212,38 @@ fn read_dir_files(dir: &Path, display: &str, wanted: &dyn Fn(&str) -> bool) -> R
         });
     }
     Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn specs_with(names: &[&str]) -> (tempfile::TempDir, Source) {
+        let dir = tempfile::tempdir().unwrap();
+        let envs = dir.path().join("environments");
+        std::fs::create_dir(&envs).unwrap();
+        for name in names {
+            std::fs::write(envs.join(name), format!("# {name}\n")).unwrap();
+        }
+        let source = Source::Dir(dir.path().to_path_buf());
+        (dir, source)
+    }
+
+    #[test]
+    fn a_backup_or_a_nameless_file_is_no_environment() {
+        let (_dir, source) = specs_with(&["local.yaml", "local.bak.yaml", ".yaml", "Prod.yaml"]);
+        assert_eq!(source.environments().unwrap(), ["local"]);
+        assert_eq!(source.environment("local").unwrap().text, "# local.yaml\n");
+        for bad in ["", "local.bak", "../x", "Prod"] {
+            let err = source.environment(bad).unwrap_err();
+            assert!(crate::error::is_usage(&err), "{bad}: {err:#}");
+        }
+    }
+
+    #[test]
+    fn one_name_in_two_spellings_is_an_error_naming_both() {
+        let (_dir, source) = specs_with(&["local.yaml", "local.yml"]);
+        let err = format!("{:#}", source.environment("local").unwrap_err());
+        assert!(err.contains("local.yaml") && err.contains("local.yml"), "{err}");
+    }
 }

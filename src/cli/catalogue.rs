@@ -11,6 +11,12 @@ use crate::CatalogueFormat;
 
 pub fn run(format: CatalogueFormat, prefix: Option<String>) -> anyhow::Result<ExitCode> {
     let prefix = match prefix {
+        Some(prefix) if !sockudo_obs::config::is_valid_prefix(&prefix) => {
+            return Err(sockudo_obs::UsageError(format!(
+                "--prefix {prefix:?}: not a metric name prefix (ASCII letters, digits and \"_\", not starting with a digit)"
+            ))
+            .into())
+        }
         Some(prefix) => prefix,
         None => MetricsConfig::load(None)?.prefix,
     };

@@ -50,7 +50,7 @@ impl Inputs {
     }
 }
 
-pub fn generate(inputs: &Inputs, out: Option<PathBuf>, check_only: bool) -> Result<ExitCode> {
+pub fn generate(inputs: &Inputs, out: Option<PathBuf>, check_only: bool, force: bool) -> Result<ExitCode> {
     let Some(env) = inputs.env.as_deref() else {
         let known = inputs.source()?.environments()?.join(", ");
         return Err(sockudo_obs::UsageError(format!("generate needs --env (one of: {known})")).into());
@@ -61,7 +61,9 @@ pub fn generate(inputs: &Inputs, out: Option<PathBuf>, check_only: bool) -> Resu
     if check_only {
         return Ok(report_drift(&dir, &output.diff(&dir)?));
     }
-    output.write_atomically(&dir)?;
+    for note in output.write_to(&dir, force)? {
+        eprintln!("sockudo-obs: note: {note}");
+    }
     println!("wrote {} files to {}", output.paths().count(), dir.display());
     Ok(ExitCode::SUCCESS)
 }

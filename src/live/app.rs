@@ -233,7 +233,7 @@ impl AppMetrics {
 
     fn webhook_event(&self, event: &str) -> WebhookEvent {
         let app = &self.0;
-        app.webhook_events.get_or_resolve(event, |event| {
+        app.webhook_events.name(event, |event| {
             let mut c = CounterBlockBuilder::new(&app.counters_store);
             let sent = c.add(&app.webhooks_sent, &[&app.app_id, event]);
             let failed = c.add(&app.webhooks_failed, &[&app.app_id, event]);

@@ -53,6 +53,12 @@ pub(crate) struct Counters {
     mask: u32,
 }
 
+/// Adds of at least this much take the saturating path; smaller ones are one `fetch_add`.
+const LARGE_ADD: u64 = 1 << 32;
+/// Where a saturating add stops: the 2^63 left above it take centuries of small adds to use up,
+/// so a cell never wraps, and shard sums saturate at `u64::MAX`.
+const SATURATED: u64 = 1 << 63;
+
 impl Counters {
     /// Adds `n` to counter `id` in this thread's shard.
     #[inline(always)]
@@ -60,7 +66,16 @@ impl Counters {
         let shard = thread_shard() & self.mask as usize;
         let id = id.0 as usize;
         let line = self.first as usize + shard * self.lines_per_shard as usize + id / CELLS_PER_LINE;
-        self.slab[line].0[id % CELLS_PER_LINE].fetch_add(n, Ordering::Relaxed);
+        let cell = &self.slab[line].0[id % CELLS_PER_LINE];
+        if n < LARGE_ADD {
+            cell.fetch_add(n, Ordering::Relaxed);
+        } else {
+            // A huge count (a caller passing u64::MAX) saturates rather than wrapping the
+            // counter to a small value, which Prometheus would take for a restart.
+            let _ = cell.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| {
+                Some(v.saturating_add(n).min(SATURATED).max(v))
+            });
+        }
     }
 
     /// The block's lines, shard after shard.
@@ -75,7 +90,7 @@ impl Counters {
         self.lines()
             .chunks_exact(self.lines_per_shard as usize)
             .map(|shard| shard[id / CELLS_PER_LINE].0[id % CELLS_PER_LINE].load(Ordering::Relaxed))
-            .fold(0u64, u64::wrapping_add)
+            .fold(0u64, u64::saturating_add)
     }
 
     /// Cells per shard: the block's share of the [`CounterStore`] index space.
@@ -91,7 +106,7 @@ impl Counters {
         for shard in self.lines().chunks_exact(self.lines_per_shard as usize) {
             let cells = shard.iter().flat_map(|line| &line.0);
             for (total, cell) in totals.iter_mut().zip(cells) {
-                *total = total.wrapping_add(cell.load(Ordering::Relaxed));
+                *total = total.saturating_add(cell.load(Ordering::Relaxed));
             }
         }
     }
@@ -359,16 +374,22 @@ fn assign_shard(shard: &Cell<usize>) -> usize {
 mod tests {
     use super::*;
 
-    #[test]
-    fn adds_from_many_threads_sum_up() {
+    /// A store of `shards` shards with one block of `n` `messages_sent_total` counters.
+    fn block(shards: usize, n: usize) -> (CounterStore, Counters, Vec<CounterId>) {
         let def = crate::catalogue::find("messages_sent_total").unwrap();
         let family = Family::<CounterCell>::new(def, "t_").unwrap();
-        let store = CounterStore::new(4);
+        let store = CounterStore::new(shards);
         let mut block = CounterBlockBuilder::new(&store);
-        let ids: Vec<_> = (0..20)
+        let ids: Vec<_> = (0..n)
             .map(|i| block.add(&family, &[&format!("a{i}"), "public"]))
             .collect();
         let counters = block.build();
+        (store, counters, ids)
+    }
+
+    #[test]
+    fn adds_from_many_threads_sum_up() {
+        let (store, counters, ids) = block(4, 20);
         std::thread::scope(|s| {
             for _ in 0..6 {
                 s.spawn(|| {
@@ -385,6 +406,20 @@ mod tests {
         assert_eq!(counters.heap_bytes(), 4 * 2 * 128);
         let totals = store.totals();
         assert!((0..20).all(|index| totals.get(index) == 12_000));
+    }
+
+    #[test]
+    fn huge_adds_saturate_and_never_wrap() {
+        let (store, counters, ids) = block(2, 1);
+        let id = ids[0];
+        let mut last = 0;
+        for n in [u64::MAX, u64::MAX, 1, 5, u64::MAX - 1, 1 << 40] {
+            counters.add(id, n);
+            let now = counters.get(id);
+            assert!(now >= last && now >= SATURATED, "{n}: {last} -> {now}");
+            last = now;
+        }
+        assert!(store.totals().get(0) >= SATURATED);
     }
 
     #[test]

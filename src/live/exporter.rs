@@ -10,7 +10,10 @@
 //!   first request head is complete (a slow-loris client stays here), or between keep-alive
 //!   requests. At the cap, a new connection takes the place of the connection idle the longest,
 //!   which is closed gracefully (a request that has just started on it still gets its answer,
-//!   within [`EVICTION_GRACE`]). Only when every connection is in the middle of a request is the
+//!   within [`EVICTION_GRACE`]). A connection evicted before its first request head is parsed is
+//!   given the same grace to start that request, so a scraper whose request is on its way gets
+//!   its answer rather than a close with no reply (which Prometheus records as `up=0`); a
+//!   slow-loris client never finishes its head and is closed when the grace ends. Only when every connection is in the middle of a request is the
 //!   new one refused, at once, with `503` and `Retry-After: 1`, rather than queued in the kernel
 //!   where it would wait unseen. So clients that open sockets and hold them cannot keep a scrape
 //!   out; at worst they make each other reconnect.
@@ -227,6 +230,23 @@ impl BoundExporter {
                     _ = stopped.changed() => SHUTDOWN_GRACE,
                     () = slot.tracker.evict.notified() => EVICTION_GRACE,
                 };
+                // Evicted before its first request was parsed: it may be a scraper whose request
+                // is already on the way, which a close now would answer with nothing. Let it
+                // start that request within the grace (a slow-loris client never does).
+                if grace == EVICTION_GRACE && slot.tracker.requests_seen.load(Ordering::Acquire) == 0 {
+                    if let Some(_lingering) = slot.connections.linger() {
+                        let started = tokio::time::timeout(EVICTION_GRACE, async {
+                            tokio::select! {
+                                _ = connection.as_mut() => false,
+                                () = slot.tracker.started.notified() => true,
+                            }
+                        })
+                        .await;
+                        if started == Ok(false) {
+                            return;
+                        }
+                    }
+                }
                 // Closes an idle connection now; one in a request closes after answering it.
                 connection.as_mut().graceful_shutdown();
                 let _ = tokio::time::timeout(grace, connection).await;
@@ -254,6 +274,8 @@ struct Connections {
     next_id: AtomicU64,
     /// Refused connections still being answered; bounded too, so a flood costs nothing extra.
     refusing: Arc<AtomicUsize>,
+    /// Evicted connections given the grace to start their first request; bounded likewise.
+    lingering: Arc<AtomicUsize>,
     /// Where the idle clock ([`Tracker::idle_since`]) starts.
     epoch: Instant,
 }
@@ -269,6 +291,10 @@ struct Tracker {
     epoch: Instant,
     /// Wakes the connection's task to close it, making room for a new one.
     evict: Notify,
+    /// Requests started on the connection so far; 0 while its first head is still arriving.
+    requests_seen: AtomicU64,
+    /// Wakes an evicted connection's task when its first request starts.
+    started: Notify,
 }
 
 /// A connection's place in [`Connections`]; dropping it frees the place.
@@ -281,7 +307,7 @@ struct Slot {
 /// Marks a connection busy while one of its requests is being handled.
 struct Busy(Arc<Tracker>);
 
-/// A place among the lingering refusals; dropping it frees the place.
+/// A place among the lingering refusals (or evictions); dropping it frees the place.
 struct Refusal(Arc<AtomicUsize>);
 
 impl Connections {
@@ -291,6 +317,7 @@ impl Connections {
             open: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(0),
             refusing: Arc::new(AtomicUsize::new(0)),
+            lingering: Arc::new(AtomicUsize::new(0)),
             epoch: Instant::now(),
         }
     }
@@ -313,6 +340,8 @@ impl Connections {
             idle_since: AtomicU64::new(micros_since(self.epoch, Instant::now())),
             epoch: self.epoch,
             evict: Notify::new(),
+            requests_seen: AtomicU64::new(0),
+            started: Notify::new(),
         });
         open.insert(id, tracker.clone());
         Some(Slot {
@@ -324,13 +353,13 @@ impl Connections {
 
     /// A place among the lingering refusals, if there is one (as many as connections).
     fn refusal(&self) -> Option<Refusal> {
-        let max = self.max;
-        self.refusing
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                (n < max).then_some(n + 1)
-            })
-            .ok()
-            .map(|_| Refusal(self.refusing.clone()))
+        take_place(&self.refusing, self.max)
+    }
+
+    /// A place among the evicted connections waiting for their first request (as many as
+    /// connections); without one, the evicted connection closes at once.
+    fn linger(&self) -> Option<Refusal> {
+        take_place(&self.lingering, self.max)
     }
 }
 
@@ -344,9 +373,23 @@ impl Drop for Slot {
     }
 }
 
+/// One of `max` places counted by `count`, released when the returned guard drops.
+fn take_place(count: &Arc<AtomicUsize>, max: usize) -> Option<Refusal> {
+    count
+        .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+            (n < max).then_some(n + 1)
+        })
+        .ok()
+        .map(|_| Refusal(count.clone()))
+}
+
 impl Tracker {
     fn request_started(self: &Arc<Self>) -> Busy {
         self.requests.fetch_add(1, Ordering::AcqRel);
+        if self.requests_seen.fetch_add(1, Ordering::AcqRel) == 0 {
+            // `notify_one` keeps the wake-up if the task is not waiting yet.
+            self.started.notify_one();
+        }
         Busy(self.clone())
     }
 }

@@ -68,7 +68,7 @@ impl Histogram {
         cumulative.clear();
         let mut running = 0u64;
         for count in counts {
-            running = running.wrapping_add(count.load(Ordering::Relaxed));
+            running = running.saturating_add(count.load(Ordering::Relaxed));
             cumulative.push(running);
         }
         f64::from_bits(sum.load(Ordering::Relaxed))

@@ -11,11 +11,23 @@ pub const MAX_ROUTES: usize = 256;
 /// stops abuse.
 pub const MAX_WEBHOOK_EVENTS_PER_APP: usize = 64;
 
+/// The most shards a counter keeps, whatever [`Limits::shards`] asks for: far more threads than
+/// any server records from at once, and 8 KiB per counter series.
+pub const MAX_SHARDS: usize = 1024;
+
 /// Caps on the free-form labels, past which new values share the [`OVERFLOW_LABEL`] series and
 /// are counted in `label_overflow_total{label="..."}`; and the counters' shard count.
 ///
 /// Every series costs memory in the server and in Prometheus, and a tenant minting app ids (or a
 /// router handing out raw paths) could otherwise create them without bound.
+///
+/// Values longer than [`MAX_LABEL_VALUE_LEN`] bytes fold the same way, so the exposition is
+/// bounded in bytes as well as in series: at most `apps + 1` apps' series (about 13 KiB each at
+/// 128-byte ids, plus two lines per webhook event), the same for each other capped label, and
+/// no line longer than its name plus two 128-byte values (twice that when every byte needs
+/// escaping). Ids beyond the caps or the length add nothing past the one overflow series.
+///
+/// [`MAX_LABEL_VALUE_LEN`]: super::MAX_LABEL_VALUE_LEN
 ///
 /// [`OVERFLOW_LABEL`]: super::OVERFLOW_LABEL
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,9 +55,9 @@ impl Limits {
         (2 * cores).next_power_of_two().min(64)
     }
 
-    /// `shards` as used: a power of two, at least 1.
+    /// `shards` as used: a power of two from 1 to [`MAX_SHARDS`] (so no value can overflow).
     pub fn shard_count(&self) -> usize {
-        self.shards.max(1).next_power_of_two()
+        self.shards.clamp(1, MAX_SHARDS).next_power_of_two()
     }
 }
 
@@ -59,6 +71,28 @@ impl Default for Limits {
             adapters: MAX_NAMES,
             webhook_events_per_app: MAX_WEBHOOK_EVENTS_PER_APP,
             shards: Limits::default_shards(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn any_shard_count_is_a_power_of_two_in_range() {
+        for (asked, used) in [
+            (0, 1),
+            (3, 4),
+            (64, 64),
+            (MAX_SHARDS + 1, MAX_SHARDS),
+            (usize::MAX, MAX_SHARDS),
+        ] {
+            let limits = Limits {
+                shards: asked,
+                ..Limits::default()
+            };
+            assert_eq!(limits.shard_count(), used, "{asked}");
         }
     }
 }

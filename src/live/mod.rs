@@ -99,7 +99,7 @@ pub use labels::{
 };
 pub use limits::{Limits, MAX_APPS, MAX_NAMES, MAX_ROUTES, MAX_WEBHOOK_EVENTS_PER_APP};
 pub use queue::QueueMetrics;
-pub use resolve::OVERFLOW_LABEL;
+pub use resolve::{MAX_LABEL_VALUE_LEN, OVERFLOW_LABEL};
 
 pub use crate::catalogue::FIRST_USE_FAMILIES;
 
@@ -249,7 +249,7 @@ impl Metrics {
     /// lookup afterwards. Keep the result rather than calling this per message.
     pub fn app(&self, app_id: &str) -> AppMetrics {
         let shared = &*self.0;
-        shared.apps.get_or_resolve(app_id, |app_id| {
+        shared.apps.name(app_id, |app_id| {
             let events = shared.folded.get(CappedLabel::Event).clone();
             AppMetrics::resolve(
                 &shared.families,
@@ -276,7 +276,7 @@ impl Metrics {
         let shared = &*self.0;
         shared
             .queues
-            .get_or_resolve(name, |name| QueueMetrics::resolve(&shared.families, name))
+            .name(name, |name| QueueMetrics::resolve(&shared.families, name))
     }
 
     /// The handles of one cache.
@@ -284,7 +284,7 @@ impl Metrics {
         let shared = &*self.0;
         shared
             .caches
-            .get_or_resolve(name, |name| CacheMetrics::resolve(&shared.families, name))
+            .name(name, |name| CacheMetrics::resolve(&shared.families, name))
     }
 
     /// The handles of one adapter.
@@ -292,7 +292,7 @@ impl Metrics {
         let shared = &*self.0;
         shared
             .adapters
-            .get_or_resolve(name, |name| AdapterMetrics::resolve(&shared.families, name))
+            .name(name, |name| AdapterMetrics::resolve(&shared.families, name))
     }
 
     /// Appends the Prometheus text exposition of the served registry to `out`; nothing when

@@ -16,6 +16,12 @@ use super::labels::LabelValue;
 /// sane app, queue or cache id looks like it.
 pub const OVERFLOW_LABEL: &str = "__overflow__";
 
+/// The longest free-form label value (app id, queue, cache, adapter or webhook event name), in
+/// bytes. A longer one shares the [`OVERFLOW_LABEL`] series like a value past its cap, so a client
+/// choosing ids (the unknown-app-key error path records the id it was sent) can neither inflate
+/// the exposition nor use up the cap that real apps need.
+pub const MAX_LABEL_VALUE_LEN: usize = 128;
+
 /// One pre-resolved handle per value of the closed label `E`, indexed by the enum: recording is an
 /// array index and an atomic add.
 pub(crate) struct PerValue<E, M, const N: usize> {
@@ -68,6 +74,28 @@ impl<V: Clone> HandleCache<String, V> {
     pub(crate) fn names(cap: usize, folded: Counter) -> Self {
         HandleCache::bounded(cap, OVERFLOW_LABEL.to_string(), folded)
     }
+
+    /// The handle for the name `name`; one longer than [`MAX_LABEL_VALUE_LEN`] is folded into
+    /// the overflow key (and counted) without taking a place under the cap.
+    pub(crate) fn name(&self, name: &str, resolve: impl FnOnce(&str) -> V) -> V {
+        if name.len() <= MAX_LABEL_VALUE_LEN {
+            return self.get_or_resolve(name, resolve);
+        }
+        let mut map = self.map.write().unwrap_or_else(PoisonError::into_inner);
+        let overflow = self
+            .limit
+            .as_ref()
+            .map_or(OVERFLOW_LABEL, |l| l.overflow.as_str());
+        if let Some(limit) = &self.limit {
+            limit.folded.inc();
+        }
+        if let Some(v) = map.get(overflow) {
+            return v.clone();
+        }
+        let value = resolve(overflow);
+        map.insert(overflow.to_string(), value.clone());
+        value
+    }
 }
 
 impl<K: Hash + Eq, V: Clone> HandleCache<K, V> {
@@ -106,7 +134,10 @@ impl<K: Hash + Eq, V: Clone> HandleCache<K, V> {
             return v.clone();
         }
         let key = match &self.limit {
-            Some(limit) if map.len() >= limit.cap => {
+            // The overflow key, when present, takes no place under the cap.
+            Some(limit)
+                if map.len() - usize::from(map.contains_key(limit.overflow.borrow())) >= limit.cap =>
+            {
                 limit.folded.inc();
                 if let Some(v) = map.get(limit.overflow.borrow()) {
                     return v.clone();
@@ -146,11 +177,21 @@ mod tests {
         // Known keys keep their own handle.
         assert_eq!(cache.get_or_resolve("a", |_| unreachable!()), "handle:a");
         assert_eq!(cache.len(), 3);
+        // A value past the length cap folds too, even with room under the count cap.
+        let roomy: HandleCache<String, String> =
+            HandleCache::names(10, cache.limit.as_ref().unwrap().folded.clone());
+        let long = "x".repeat(MAX_LABEL_VALUE_LEN + 1);
+        assert_eq!(roomy.name(&long, resolve), "handle:__overflow__");
+        assert_eq!(
+            roomy.name(&"y".repeat(MAX_LABEL_VALUE_LEN), resolve).len(),
+            7 + MAX_LABEL_VALUE_LEN
+        );
+        assert_eq!(roomy.len(), 2);
         let text = prometheus::TextEncoder::new()
             .encode_to_string(&registry.gather())
             .unwrap();
         assert!(
-            text.contains("t_label_overflow_total{label=\"app_id\"} 2\n"),
+            text.contains("t_label_overflow_total{label=\"app_id\"} 3\n"),
             "{text}"
         );
     }

@@ -331,3 +331,22 @@ pub fn assert_scrape_ok(addr: SocketAddr, limit: Duration) -> String {
 pub fn preview(raw: &[u8]) -> String {
     String::from_utf8_lossy(&raw[..raw.len().min(120)]).into_owned()
 }
+
+/// Asserts a usage error: exit code 2, nothing on stdout, and exactly one stderr line, which
+/// contains every one of `mentions`. Returns the line.
+pub fn assert_one_line_usage_error(output: &Output, mentions: &[&str]) -> String {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "expected one stderr line, got {lines:#?}");
+    let line = lines[0].to_string();
+    assert_eq!(output.status.code(), Some(2), "exit status for: {line}");
+    assert!(
+        output.stdout.is_empty(),
+        "stdout: {}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    for mention in mentions {
+        assert!(line.contains(mention), "{line:?} does not mention {mention:?}");
+    }
+    line
+}

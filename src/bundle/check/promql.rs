@@ -98,6 +98,22 @@ impl<'a> Scope<'a> {
         }
     }
 
+    /// Every series name a selector may select: the catalogue's (a histogram's three), the
+    /// recording rules', `up` and the alert series.
+    fn known_names(&self) -> impl Iterator<Item = String> + '_ {
+        let catalogue = self.catalogue.iter().flat_map(move |def| {
+            let name = def.full_name(&self.prefix);
+            match def.kind {
+                Kind::Histogram => ["_bucket", "_sum", "_count"]
+                    .map(|s| format!("{name}{s}"))
+                    .to_vec(),
+                _ => vec![name],
+            }
+        });
+        let fixed = [SCRAPE_HEALTH].into_iter().chain(ALERT_SERIES).map(String::from);
+        catalogue.chain(self.recorded.keys().cloned()).chain(fixed)
+    }
+
     fn resolve(&self, name: &str) -> Series<'_> {
         if name == SCRAPE_HEALTH {
             return Series::ScrapeHealth;
@@ -477,7 +493,19 @@ impl<'s, 'a> Walker<'s, 'a> {
 
     fn selector(&mut self, vs: &VectorSelector, ctx: Context) {
         let Some(name) = selector_name(vs) else {
-            return; // a regex on __name__: nothing to resolve
+            // A regex (or `!=`) on __name__: it must select some series the bundle knows.
+            let on_name: Vec<&Matcher> = all_matchers(vs).filter(|m| m.name == METRIC_NAME).collect();
+            if !self
+                .scope
+                .known_names()
+                .any(|known| on_name.iter().all(|m| m.is_match(&known)))
+            {
+                self.report(format!(
+                    "`{vs}` matches no metric: none in the catalogue under prefix {:?}, no recording rule of the bundle",
+                    self.scope.prefix
+                ));
+            }
+            return;
         };
         let series = self.scope.resolve(&name);
         match &series {
