@@ -92,6 +92,20 @@ fn test_group(alert: &AlertRule, test: &AlertTest) -> Result<TestGroup> {
             })
         })
         .collect::<Result<Vec<_>>>()?;
+    let eval_time = test.eval_time(alert.for_.as_ref());
+    // The alert under test, then each alert that must stay quiet on the same input.
+    let quiet = test.quiet.iter().map(|other| AlertRuleTest {
+        eval_time: eval_time.clone(),
+        alertname: other.clone(),
+        exp_alerts: Vec::new(),
+    });
+    let alert_rule_test = std::iter::once(AlertRuleTest {
+        eval_time: eval_time.clone(),
+        alertname: alert.name.clone(),
+        exp_alerts,
+    })
+    .chain(quiet)
+    .collect();
     Ok(TestGroup {
         name: format!("{}: {}", alert.name, test.name),
         interval: test.interval.clone(),
@@ -103,10 +117,6 @@ fn test_group(alert: &AlertRule, test: &AlertTest) -> Result<TestGroup> {
                 values: s.values.clone(),
             })
             .collect(),
-        alert_rule_test: vec![AlertRuleTest {
-            eval_time: test.eval_time(alert.for_.as_ref()),
-            alertname: alert.name.clone(),
-            exp_alerts,
-        }],
+        alert_rule_test,
     })
 }
