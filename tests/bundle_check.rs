@@ -431,10 +431,7 @@ fn broken_specs_and_profiles_fail_to_load_naming_the_place() {
     for (case, edit, needles) in cases {
         let specs = Specs::copy();
         edit(&specs);
-        let error = specs.load_error("production");
-        for needle in needles {
-            assert!(error.contains(needle), "{case}: expected {needle:?} in: {error}");
-        }
+        assert_load_error(&specs, case, needles);
     }
 }
 
@@ -505,6 +502,26 @@ fn a_ratio_alert_without_a_traffic_floor_is_reported() {
     );
 }
 
+/// A copy of the specs whose production profile has these alert overrides (the YAML under
+/// `alerts:`).
+fn production_overriding(overrides: &str) -> Specs {
+    let specs = Specs::copy();
+    specs.replace(
+        "environments/production.yaml",
+        "alerts: {}",
+        &format!("alerts:\n{overrides}"),
+    );
+    specs
+}
+
+/// Loading production fails with an error containing every needle (`case` names the edit).
+fn assert_load_error(specs: &Specs, case: &str, needles: &[&str]) {
+    let error = specs.load_error("production");
+    for needle in needles {
+        assert!(error.contains(needle), "{case}: expected {needle:?} in: {error}");
+    }
+}
+
 #[test]
 fn traffic_floors_must_be_placed_and_sensible() {
     let specs = Specs::copy();
@@ -514,32 +531,21 @@ fn traffic_floors_must_be_placed_and_sensible() {
             "job_cache:sockudo_cache_hits:ratio_rate5m < ${threshold}".into(),
         );
     });
-    let error = specs.load_error("production");
-    assert!(
-        error.contains("alerts/cache.yaml: SockudoLowCacheHitRatio") && error.contains("has a min_traffic"),
-        "{error}"
+    assert_load_error(
+        &specs,
+        "a min_traffic without ${min_traffic}",
+        &["alerts/cache.yaml: SockudoLowCacheHitRatio", "has a min_traffic"],
     );
-
-    let specs = Specs::copy();
-    specs.replace(
-        "environments/production.yaml",
-        "alerts: {}",
-        "alerts:\n  SockudoHighErrorRate:\n    min_traffic: -5",
-    );
-    let error = specs.load_error("production");
-    assert!(
-        error.contains("SockudoHighErrorRate") && error.contains("min_traffic -5"),
-        "{error}"
+    assert_load_error(
+        &production_overriding("  SockudoHighErrorRate:\n    min_traffic: -5"),
+        "a negative floor",
+        &["SockudoHighErrorRate", "min_traffic -5"],
     );
 
     // A profile's floor reaches the expression.
-    let specs = Specs::copy();
-    specs.replace(
-        "environments/production.yaml",
-        "alerts: {}",
-        "alerts:\n  SockudoHighErrorRate:\n    min_traffic: 250",
-    );
-    let model = specs.load("production").unwrap();
+    let model = production_overriding("  SockudoHighErrorRate:\n    min_traffic: 250")
+        .load("production")
+        .unwrap();
     let (_, alert) = model
         .rules
         .alerts()
@@ -572,12 +578,14 @@ fn each_severity_needs_its_own_receiver_url() {
         "warning: http://alert-router.monitoring.svc:8080/hooks/sockudo/ticket",
         "warning: http://alert-router.monitoring.svc:8080/hooks/sockudo/page",
     );
-    let error = specs.load_error("production");
-    assert!(
-        error.contains("environments/production.yaml")
-            && error.contains("alertmanager.receivers.warning")
-            && error.contains("also the critical URL"),
-        "{error}"
+    assert_load_error(
+        &specs,
+        "two severities on one URL",
+        &[
+            "environments/production.yaml",
+            "alertmanager.receivers.warning",
+            "also the critical URL",
+        ],
     );
     let specs = Specs::copy();
     specs.replace(
@@ -585,8 +593,7 @@ fn each_severity_needs_its_own_receiver_url() {
         "    info: http://alert-router.monitoring.svc:8080/hooks/sockudo/chat\n",
         "",
     );
-    let error = specs.load_error("production");
-    assert!(error.contains("missing field `info`"), "{error}");
+    assert_load_error(&specs, "no info URL", &["missing field `info`"]);
 }
 
 /// The thresholds of the seed page's alerts (shared/seed/metrics.md, "Alerting Rules").
