@@ -495,11 +495,18 @@ fn a_ratio_alert_without_a_traffic_floor_is_reported() {
     ] {
         assert_problem(&problems, file, alert, "needs a traffic floor");
     }
-    // Alerts that are no ratio need none.
+    // Alerts that are no ratio need none, nor does scaling by a number.
     assert!(
         !problems.iter().any(|p| p.item == "SockudoHighConnections"),
         "{problems:#?}"
     );
+    let specs = Specs::copy();
+    specs.replace(
+        "alerts/connections.yaml",
+        "expr: job_instance:sockudo_active_connections:sum > ${threshold}",
+        "expr: job_instance:sockudo_active_connections:sum / 1000 > ${threshold} / 1000",
+    );
+    assert_eq!(specs.problems("production"), vec![]);
 }
 
 /// A copy of the specs whose production profile has these alert overrides (the YAML under

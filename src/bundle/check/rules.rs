@@ -205,10 +205,14 @@ fn traffic_floor(alert: &AlertRule, report: &mut impl FnMut(String)) {
     }
 }
 
-/// True when `expr` divides somewhere or reads a recording rule whose operations say `ratio`.
+/// True when `expr` divides one series by another somewhere (dividing by a number only scales)
+/// or reads a recording rule whose operations say `ratio`.
 fn is_ratio(expr: &Expr) -> bool {
     match expr {
-        Expr::Binary(bin) => bin.op.id() == T_DIV || is_ratio(&bin.lhs) || is_ratio(&bin.rhs),
+        Expr::Binary(bin) => {
+            let by_series = !matches!(&*bin.rhs, Expr::NumberLiteral(_));
+            (bin.op.id() == T_DIV && by_series) || is_ratio(&bin.lhs) || is_ratio(&bin.rhs)
+        }
         Expr::Aggregate(agg) => is_ratio(&agg.expr),
         Expr::Call(call) => call.args.args.iter().any(|a| is_ratio(a)),
         Expr::Paren(p) => is_ratio(&p.expr),
