@@ -4,6 +4,8 @@
 mod common;
 
 use common::{assert_problem, environments, Specs};
+use std::collections::{BTreeMap, BTreeSet};
+
 use serde_norway::Value;
 use sockudo_obs::bundle::check::rules::check_with_catalogue;
 use sockudo_obs::catalogue::CATALOGUE;
@@ -163,7 +165,7 @@ fn a_profile_override_gets_the_same_bucket_check() {
     let specs = Specs::copy();
     specs.replace(
         "environments/staging.yaml",
-        "alerts:\n",
+        "alerts: {}\n",
         "alerts:\n  SockudoHighLatency:\n    threshold: 0.3\n",
     );
     assert_problem(
@@ -389,8 +391,8 @@ fn broken_specs_and_profiles_fail_to_load_naming_the_place() {
             |specs| {
                 specs.replace(
                     "environments/production.yaml",
-                    "  SockudoHighConnections:",
-                    "  SockudoHighConections:",
+                    "alerts: {}",
+                    "alerts:\n  SockudoHighConections:\n    for: 5m",
                 );
             },
             &["environments/production.yaml", "SockudoHighConections"],
@@ -429,10 +431,7 @@ fn broken_specs_and_profiles_fail_to_load_naming_the_place() {
     for (case, edit, needles) in cases {
         let specs = Specs::copy();
         edit(&specs);
-        let error = specs.load_error("production");
-        for needle in needles {
-            assert!(error.contains(needle), "{case}: expected {needle:?} in: {error}");
-        }
+        assert_load_error(&specs, case, needles);
     }
 }
 
@@ -492,4 +491,310 @@ fn a_name_regex_that_matches_no_known_metric_is_a_problem() {
     assert_problem(&problems, file, &item(0), "matches no metric");
     assert!(!problems.iter().any(|p| p.item == item(1)), "{problems:#?}");
     assert_problem(&problems, file, &item(2), "matches no metric");
+}
+
+#[test]
+fn a_ratio_alert_without_a_traffic_floor_is_reported() {
+    let specs = Specs::copy();
+    specs.edit_alert("alerts/http.yaml", "SockudoHighErrorRate", |alert| {
+        alert.remove("min_traffic");
+        alert.insert(
+            "expr".into(),
+            "job_instance:sockudo_http_requests_5xx:ratio_rate5m > ${threshold}".into(),
+        );
+    });
+    specs.edit_alert("alerts/queue.yaml", "SockudoQueueJobFailures", |alert| {
+        alert.remove("min_traffic");
+        alert.insert(
+            "expr".into(),
+            "job_queue:sockudo_queue_jobs_failed:rate5m / job_queue:sockudo_queue_jobs_processed:rate5m > ${threshold}".into(),
+        );
+    });
+    let problems = specs.problems("production");
+    // Through a `ratio_` recording rule, and dividing in the alert itself.
+    for (file, alert) in [
+        ("alerts/http.yaml", "SockudoHighErrorRate"),
+        ("alerts/queue.yaml", "SockudoQueueJobFailures"),
+    ] {
+        assert_problem(&problems, file, alert, "needs a traffic floor");
+    }
+    // Alerts that are no ratio need none, nor does scaling by a number.
+    assert!(
+        !problems.iter().any(|p| p.item == "SockudoHighConnections"),
+        "{problems:#?}"
+    );
+    let specs = Specs::copy();
+    specs.replace(
+        "alerts/connections.yaml",
+        "expr: job_instance:sockudo_active_connections:sum > ${threshold}",
+        "expr: job_instance:sockudo_active_connections:sum / 1000 > ${threshold} / 1000",
+    );
+    assert_eq!(specs.problems("production"), vec![]);
+}
+
+/// A copy of the specs whose production profile has these alert overrides (the YAML under
+/// `alerts:`).
+fn production_overriding(overrides: &str) -> Specs {
+    let specs = Specs::copy();
+    specs.replace(
+        "environments/production.yaml",
+        "alerts: {}",
+        &format!("alerts:\n{overrides}"),
+    );
+    specs
+}
+
+/// Loading production fails with an error containing every needle (`case` names the edit).
+fn assert_load_error(specs: &Specs, case: &str, needles: &[&str]) {
+    let error = specs.load_error("production");
+    for needle in needles {
+        assert!(error.contains(needle), "{case}: expected {needle:?} in: {error}");
+    }
+}
+
+#[test]
+fn traffic_floors_must_be_placed_and_sensible() {
+    let specs = Specs::copy();
+    specs.edit_alert("alerts/cache.yaml", "SockudoLowCacheHitRatio", |alert| {
+        alert.insert(
+            "expr".into(),
+            "job_cache:sockudo_cache_hits:ratio_rate5m < ${threshold}".into(),
+        );
+    });
+    assert_load_error(
+        &specs,
+        "a min_traffic without ${min_traffic}",
+        &["alerts/cache.yaml: SockudoLowCacheHitRatio", "has a min_traffic"],
+    );
+    assert_load_error(
+        &production_overriding("  SockudoHighErrorRate:\n    min_traffic: -5"),
+        "a negative floor",
+        &["SockudoHighErrorRate", "min_traffic -5"],
+    );
+
+    // A profile's floor reaches the expression.
+    let model = production_overriding("  SockudoHighErrorRate:\n    min_traffic: 250")
+        .load("production")
+        .unwrap();
+    let (_, alert) = model
+        .rules
+        .alerts()
+        .find(|(_, a)| a.name == "SockudoHighErrorRate")
+        .unwrap();
+    assert!(alert.expr.ends_with("* 300 >= 250"), "{}", alert.expr);
+}
+
+#[test]
+fn a_fixture_keeping_an_unknown_alert_quiet_is_reported() {
+    let specs = Specs::copy();
+    specs.replace(
+        "alerts/availability.yaml",
+        "quiet: [SockudoInstanceDown]",
+        "quiet: [SockudoInstanceDwn]",
+    );
+    assert_problem(
+        &specs.problems("production"),
+        "alerts/availability.yaml",
+        "SockudoInstanceFlapping",
+        "\"SockudoInstanceDwn\", which is no alert",
+    );
+}
+
+#[test]
+fn each_severity_needs_its_own_receiver_url() {
+    let specs = Specs::copy();
+    specs.replace(
+        "environments/production.yaml",
+        "warning: http://alert-router.monitoring.svc:8080/hooks/sockudo/ticket",
+        "warning: http://alert-router.monitoring.svc:8080/hooks/sockudo/page",
+    );
+    assert_load_error(
+        &specs,
+        "two severities on one URL",
+        &[
+            "environments/production.yaml",
+            "alertmanager.receivers.warning",
+            "also the critical URL",
+        ],
+    );
+    let specs = Specs::copy();
+    specs.replace(
+        "environments/production.yaml",
+        "    info: http://alert-router.monitoring.svc:8080/hooks/sockudo/chat\n",
+        "",
+    );
+    assert_load_error(&specs, "no info URL", &["missing field `info`"]);
+}
+
+/// The thresholds of the seed page's alerts (shared/seed/metrics.md, "Alerting Rules").
+const SEED_THRESHOLDS: [(&str, f64); 4] = [
+    ("SockudoHighErrorRate", 0.1),
+    ("SockudoHighConnections", 1000.0),
+    ("SockudoHighLatency", 1.0),
+    ("SockudoQueueBacklog", 1000.0),
+];
+
+/// The alert overrides of a profile that set a threshold or a traffic floor without a comment on
+/// the alert's lines or just above them.
+fn uncommented_overrides(profile_text: &str) -> Vec<String> {
+    let lines: Vec<&str> = profile_text.lines().collect();
+    let Some(start) = lines.iter().position(|l| l.starts_with("alerts:")) else {
+        return Vec::new();
+    };
+    let end = lines[start + 1..]
+        .iter()
+        .position(|l| !l.is_empty() && !l.starts_with(' ') && !l.starts_with('#'))
+        .map_or(lines.len(), |i| start + 1 + i);
+    let mut found = Vec::new();
+    let mut alert: Option<(String, bool)> = None;
+    for (i, line) in lines.iter().enumerate().take(end).skip(start + 1) {
+        let trimmed = line.trim_start();
+        let indent = line.len() - trimmed.len();
+        if indent == 2 && !trimmed.starts_with('#') && trimmed.ends_with(':') {
+            let commented = line.contains('#') || lines[i - 1].trim_start().starts_with('#');
+            alert = Some((trimmed.trim_end_matches(':').to_string(), commented));
+        } else if let Some((name, commented)) = &mut alert {
+            *commented |= trimmed.starts_with('#') || trimmed.contains(" #");
+            let key = trimmed.split(':').next().unwrap_or_default();
+            if ["threshold", "min_traffic"].contains(&key) && !*commented {
+                found.push(format!("{name}.{key}"));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn shipped_profiles_keep_the_seed_thresholds_unless_a_comment_says_why() {
+    let specs = Specs::copy();
+    let model = specs.load("production").unwrap();
+    for (name, seed) in SEED_THRESHOLDS {
+        let spec = model.rules.alerts().find(|(_, a)| a.name == name).unwrap().1;
+        assert_eq!(
+            spec.threshold,
+            Some(seed),
+            "the spec of {name} must carry the seed's threshold"
+        );
+    }
+    let profiles = sockudo_obs::bundle::Source::Embedded
+        .files(sockudo_obs::bundle::source::Folder::Environments, &[".yaml"])
+        .unwrap();
+    for profile in &profiles {
+        assert_eq!(
+            uncommented_overrides(&profile.text),
+            Vec::<String>::new(),
+            "{}",
+            profile.path
+        );
+    }
+    // The check finds an override without a reason, and accepts one with a reason.
+    let planted = "description: x\nalerts:\n  SockudoHighConnections:\n    threshold: 5000\n    for: 5m\nalertmanager: {}\n";
+    assert_eq!(
+        uncommented_overrides(planted),
+        ["SockudoHighConnections.threshold"]
+    );
+    let reasoned = planted.replace(
+        "  SockudoHighConnections:\n",
+        "  # Sized for 16-core pods: load tests held 5000 connections each.\n  SockudoHighConnections:\n",
+    );
+    assert_eq!(uncommented_overrides(&reasoned), Vec::<String>::new());
+}
+
+/// How each gauge is aggregated over instances, by every recording rule and dashboard query that
+/// aggregates it directly: `(gauge, operator) -> where`.
+fn gauge_aggregations(model: &sockudo_obs::bundle::Model) -> BTreeMap<String, BTreeSet<String>> {
+    use promql_parser::parser::{self, Expr};
+    fn walk(expr: &Expr, gauges: &BTreeSet<String>, found: &mut Vec<(String, String)>) {
+        match expr {
+            Expr::Aggregate(agg) => {
+                if let Expr::VectorSelector(vs) = &*agg.expr {
+                    if let Some(name) = vs.name.as_ref().filter(|n| gauges.contains(*n)) {
+                        found.push((name.clone(), agg.op.to_string()));
+                    }
+                }
+                walk(&agg.expr, gauges, found);
+            }
+            Expr::Binary(b) => {
+                walk(&b.lhs, gauges, found);
+                walk(&b.rhs, gauges, found);
+            }
+            Expr::Call(c) => c.args.args.iter().for_each(|a| walk(a, gauges, found)),
+            Expr::Paren(p) => walk(&p.expr, gauges, found),
+            _ => {}
+        }
+    }
+    let gauges: BTreeSet<String> = CATALOGUE
+        .iter()
+        .filter(|m| m.kind == sockudo_obs::catalogue::Kind::Gauge)
+        .map(|m| m.full_name(model.prefix()))
+        .collect();
+    let rules = model
+        .rules
+        .recording_rules()
+        .map(|(f, r)| (format!("{} {}", f.path, r.record), r.expr.clone()));
+    let panels = model.dashboards.items.iter().flat_map(|d| {
+        d.spec.panels().flat_map(move |p| {
+            p.queries.iter().map(move |q| {
+                (
+                    format!("{} panel {:?}", d.file, p.title),
+                    q.expr.replace("$__rate_interval", "5m"),
+                )
+            })
+        })
+    });
+    let mut by_gauge: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (place, expr) in rules.chain(panels) {
+        let mut found = Vec::new();
+        walk(&parser::parse(&expr).unwrap(), &gauges, &mut found);
+        for (gauge, op) in found {
+            by_gauge
+                .entry(gauge)
+                .or_default()
+                .insert(format!("{op} in {place}"));
+        }
+    }
+    by_gauge
+}
+
+/// The operators of `gauge_aggregations`' entries, per gauge, where there is more than one.
+fn disagreements(by_gauge: &BTreeMap<String, BTreeSet<String>>) -> Vec<String> {
+    by_gauge
+        .iter()
+        .filter_map(|(gauge, places)| {
+            let ops: BTreeSet<&str> = places.iter().filter_map(|p| p.split(' ').next()).collect();
+            (ops.len() > 1).then(|| format!("{gauge}: {places:?}"))
+        })
+        .collect()
+}
+
+/// Queue depth is one number per queue: the alert's recording rule and the dashboard panel take
+/// the same aggregation over instances (the maximum, alerts/queue.yaml says why). So does every
+/// other gauge.
+#[test]
+fn dashboards_and_rules_aggregate_each_gauge_alike() {
+    let specs = Specs::copy();
+    let model = specs.load("production").unwrap();
+    let by_gauge = gauge_aggregations(&model);
+    let queue = &by_gauge["sockudo_queue_active_jobs"];
+    assert!(
+        queue.iter().any(|p| p.starts_with("max in alerts/queue.yaml")),
+        "{queue:?}"
+    );
+    assert!(
+        queue.iter().any(|p| p.contains("panel \"Queue depth\"")),
+        "{queue:?}"
+    );
+    assert_eq!(disagreements(&by_gauge), Vec::<String>::new());
+
+    // The case: the panel sums what the alert maximises.
+    specs.replace(
+        "dashboards/sockudo-overview.yaml",
+        "max by (queue) (sockudo_queue_active_jobs",
+        "sum by (queue) (sockudo_queue_active_jobs",
+    );
+    let found = disagreements(&gauge_aggregations(&specs.load("production").unwrap()));
+    assert!(
+        found.len() == 1 && found[0].starts_with("sockudo_queue_active_jobs"),
+        "{found:?}"
+    );
 }

@@ -168,3 +168,36 @@ fn another_prefix_reaches_every_expression_and_passes_the_check() {
         "{series}"
     );
 }
+
+/// A promtool test file loads its own rule file and those its rules read, transitively, and no
+/// others (promtool evaluates every loaded rule at every step).
+#[test]
+fn a_promtool_test_loads_the_rule_files_its_rules_read() {
+    let rule_files = |out: &Output, stem: &str| -> Vec<String> {
+        let path = format!("prometheus/tests/{stem}_test.yml");
+        parse_yaml(&path, out.get(&path).unwrap())["rule_files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f.as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        rule_files(&render("production", &Overrides::default()), "queue"),
+        ["../rules/queue.yml"]
+    );
+
+    // The overflow alert now also reads a recording rule of the connections file, which builds
+    // on the rules before it in that file.
+    let specs = common::Specs::copy();
+    specs.replace(
+        "alerts/cardinality.yaml",
+        "[15m])) > 0",
+        "[15m])) > 0 and on (job, instance) job_instance:sockudo_total_connections_and_errors:rate5m > 0",
+    );
+    let out = bundle::build(&specs.source(), "production", &Overrides::default()).unwrap();
+    assert_eq!(
+        rule_files(&out, "cardinality"),
+        ["../rules/cardinality.yml", "../rules/connections.yml"]
+    );
+}

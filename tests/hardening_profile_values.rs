@@ -87,8 +87,12 @@ fn each_value_a_real_tool_refuses_is_a_named_error() {
             "longer than prometheus.scrape_interval",
         ),
         ("prometheus.scrape_interval", "0s".into(), "longer than 0s"),
-        ("alertmanager.webhook_url", "not a url".into(), "not a URL"),
-        ("alertmanager.webhook_url", "ftp://alerts:21/".into(), "http://"),
+        ("alertmanager.receivers.warning", "not a url".into(), "not a URL"),
+        (
+            "alertmanager.receivers.critical",
+            "ftp://alerts:21/".into(),
+            "http://",
+        ),
         ("metrics.host", "no host".into(), "not an IP"),
         ("proxy.listen_port", 0.into(), "1-65535"),
         (
@@ -120,7 +124,7 @@ fn each_value_a_real_tool_refuses_is_a_named_error() {
 fn credentials_in_urls_are_refused_pointing_at_a_file_or_secret() {
     for (key, url) in [
         (
-            "alertmanager.webhook_url",
+            "alertmanager.receivers.info",
             "http://hook:s3cret@alert-router:8080/hooks",
         ),
         (
@@ -130,7 +134,7 @@ fn credentials_in_urls_are_refused_pointing_at_a_file_or_secret() {
         ("grafana.datasource_url", "http://admin@prometheus:9090"),
     ] {
         let specs = profile_with(|p| match key {
-            "alertmanager.webhook_url" => p["alertmanager"]["webhook_url"] = url.into(),
+            "alertmanager.receivers.info" => p["alertmanager"]["receivers"]["info"] = url.into(),
             "grafana.datasource_url" => p["grafana"]["datasource_url"] = url.into(),
             _ => p["prometheus"]["remote_write"][0]["url"] = url.into(),
         });

@@ -113,11 +113,15 @@ pub struct Federation {
     pub match_selectors: Vec<String>,
 }
 
-/// An environment's threshold and `for` for one alert; either may be left to the spec.
+/// An environment's threshold, traffic floor and `for` for one alert; each may be left to the
+/// spec. The specs carry the seed page's numbers: a profile that overrides one says why in a
+/// comment.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AlertOverride {
     pub threshold: Option<f64>,
+    /// The fewest events in a ratio alert's window for the ratio to count (see the spec).
+    pub min_traffic: Option<f64>,
     #[serde(rename = "for")]
     pub for_: Option<PromDuration>,
 }
@@ -125,11 +129,65 @@ pub struct AlertOverride {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AlertmanagerSection {
-    /// Where the webhook receiver posts alerts.
-    pub webhook_url: String,
+    /// Where each severity's webhook receiver posts.
+    pub receivers: SeverityReceivers,
     pub group_wait: PromDuration,
     pub group_interval: PromDuration,
     pub repeat_interval: PromDuration,
+}
+
+/// One webhook URL per severity, all different: a critical alert pages (its URL goes to the
+/// pager), a warning opens a ticket, an info lands in a channel. One URL for all three would make
+/// the router guess the urgency.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, try_from = "ReceiverUrls")]
+pub struct SeverityReceivers {
+    pub critical: String,
+    pub warning: String,
+    pub info: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReceiverUrls {
+    critical: String,
+    warning: String,
+    info: String,
+}
+
+impl TryFrom<ReceiverUrls> for SeverityReceivers {
+    type Error = String;
+
+    fn try_from(urls: ReceiverUrls) -> Result<Self, String> {
+        let receivers = SeverityReceivers {
+            critical: urls.critical,
+            warning: urls.warning,
+            info: urls.info,
+        };
+        let by_severity = receivers.by_severity();
+        for (i, (severity, url)) in by_severity.iter().enumerate() {
+            if url.trim().is_empty() {
+                return Err(format!("alertmanager.receivers.{severity}: empty URL"));
+            }
+            if let Some((other, _)) = by_severity[..i].iter().find(|(_, u)| u == url) {
+                return Err(format!(
+                    "alertmanager.receivers.{severity}: {url:?} is also the {other} URL; each severity needs its own"
+                ));
+            }
+        }
+        Ok(receivers)
+    }
+}
+
+impl SeverityReceivers {
+    /// `(severity, url)`, most urgent first.
+    pub fn by_severity(&self) -> [(&'static str, &str); 3] {
+        [
+            ("critical", &self.critical),
+            ("warning", &self.warning),
+            ("info", &self.info),
+        ]
+    }
 }
 
 /// The nginx basic-auth proxy in front of the metrics endpoint.
@@ -440,10 +498,14 @@ impl Profile {
                 named(&format!("prometheus.federation.targets[{i}]"), host_port(target))?;
             }
         }
-        named(
-            "alertmanager.webhook_url",
-            http_url(&self.alertmanager.webhook_url),
-        )?;
+        let receivers = &self.alertmanager.receivers;
+        for (severity, url) in [
+            ("critical", &receivers.critical),
+            ("warning", &receivers.warning),
+            ("info", &receivers.info),
+        ] {
+            named(&format!("alertmanager.receivers.{severity}"), http_url(url))?;
+        }
         named("grafana.datasource_url", http_url(&self.grafana.datasource_url))?;
         if self.proxy.listen_port == 0 {
             return named("proxy.listen_port", Err("must be 1-65535".into()));

@@ -24,6 +24,9 @@ pub const THRESHOLD_PLACEHOLDER: &str = "${threshold}";
 pub const JOB_PLACEHOLDER: &str = "${job}";
 /// The placeholder for the alert's resolved `for` duration (descriptions only).
 pub const FOR_PLACEHOLDER: &str = "${for}";
+/// The placeholder a ratio alert's `expr` holds where its traffic floor goes: the fewest events
+/// (requests, connection attempts, jobs, ...) in the ratio's window for the ratio to count.
+pub const MIN_TRAFFIC_PLACEHOLDER: &str = "${min_traffic}";
 
 /// How long a fixture's condition holds before the alert's `for` starts counting, unless the
 /// fixture says otherwise: long enough for a `[5m]` rate to see a full window.
@@ -74,6 +77,9 @@ pub struct AlertRule {
     pub expr: String,
     /// Substituted at `${threshold}` in `expr`; profiles may override it per alert.
     pub threshold: Option<f64>,
+    /// Substituted at `${min_traffic}` in `expr`: a ratio alert stays quiet below this many events
+    /// in its window, so five requests with one error never page. Profiles may override it.
+    pub min_traffic: Option<f64>,
     #[serde(rename = "for")]
     pub for_: Option<PromDuration>,
     pub severity: Option<String>,
@@ -119,6 +125,10 @@ pub struct AlertTest {
     /// The alerts expected to fire; empty for the quiet case.
     #[serde(default)]
     pub fires: Vec<ExpectedAlert>,
+    /// Other alerts of the bundle that must stay quiet on the same input (a flapping target must
+    /// not raise SockudoInstanceDown, say).
+    #[serde(default)]
+    pub quiet: Vec<String>,
 }
 
 fn default_interval() -> PromDuration {
@@ -204,6 +214,9 @@ impl RuleSet {
             if let Some(for_) = &over.for_ {
                 alert.for_ = Some(for_.clone());
             }
+            if let Some(min_traffic) = over.min_traffic {
+                alert.min_traffic = Some(min_traffic);
+            }
         }
         Ok(())
     }
@@ -217,7 +230,7 @@ impl RuleSet {
         let job = &profile.prometheus.job_name;
         for file in &mut self.files {
             for rule in &mut file.recording {
-                let filled = fill(&rule.expr, None, job, None)
+                let filled = fill(&rule.expr, &Placeholders::job(job))
                     .map_err(|msg| UsageError(format!("{}: {}: {msg}", file.path, rule.record)))?;
                 rule.record = respell_prefix(&rule.record, prefix);
                 rule.expr = respell_prefix(&filled, prefix);
@@ -282,27 +295,44 @@ impl AlertRule {
         let prefix = &profile.metrics.prefix;
         let job = &profile.prometheus.job_name;
         let threshold = self.threshold;
-        if threshold.is_some() != self.expr.contains(THRESHOLD_PLACEHOLDER) {
-            return Err(match threshold {
-                Some(_) => format!("has a threshold but its expr has no {THRESHOLD_PLACEHOLDER}"),
-                None => format!("its expr uses {THRESHOLD_PLACEHOLDER} but no threshold is set"),
-            });
+        for (name, value, placeholder) in [
+            ("threshold", threshold, THRESHOLD_PLACEHOLDER),
+            ("min_traffic", self.min_traffic, MIN_TRAFFIC_PLACEHOLDER),
+        ] {
+            if value.is_some() != self.expr.contains(placeholder) {
+                return Err(match value {
+                    Some(_) => format!("has a {name} but its expr has no {placeholder}"),
+                    None => format!("its expr uses {placeholder} but no {name} is set"),
+                });
+            }
         }
-        let for_ = self.for_.clone();
-        self.expr = respell_prefix(&fill(&self.expr, threshold, job, None)?, prefix);
+        if let Some(bad) = self.min_traffic.filter(|m| !(m.is_finite() && *m >= 0.0)) {
+            return Err(format!("min_traffic {bad} must be a number of events, 0 or more"));
+        }
+        let placeholders = Placeholders {
+            threshold,
+            min_traffic: self.min_traffic,
+            job,
+            for_: None,
+        };
+        self.expr = respell_prefix(&fill(&self.expr, &placeholders)?, prefix);
+        let described = Placeholders {
+            for_: self.for_.as_ref(),
+            ..placeholders
+        };
         for text in [&mut self.summary, &mut self.description].into_iter().flatten() {
-            *text = fill(text, threshold, job, for_.as_ref())?;
+            *text = fill(text, &described)?;
         }
         self.runbook_url = format!("{}#{}", profile.docs.runbook_url, self.name.to_lowercase());
-        let jinja = FixtureTemplates::new(threshold);
+        let jinja = FixtureTemplates::new(threshold, self.min_traffic);
         for test in &mut self.tests {
             for input in &mut test.input_series {
-                input.series = respell_prefix(&fill(&input.series, threshold, job, None)?, prefix);
+                input.series = respell_prefix(&fill(&input.series, &placeholders)?, prefix);
                 input.values = jinja.render(&input.values)?;
             }
             for expected in &mut test.fires {
                 for value in expected.labels.values_mut() {
-                    *value = fill(value, threshold, job, None)?;
+                    *value = fill(value, &placeholders)?;
                 }
                 if let Some(value) = &mut expected.value {
                     *value = jinja.render(value)?;
@@ -338,20 +368,23 @@ struct FixtureTemplates {
 }
 
 impl FixtureTemplates {
-    fn new(threshold: Option<f64>) -> FixtureTemplates {
+    fn new(threshold: Option<f64>, min_traffic: Option<f64>) -> FixtureTemplates {
         let mut env = minijinja::Environment::new();
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-        // Integral thresholds stay integers so `{{ threshold * 2 }}` renders `2000`, not `2000.0`.
-        let threshold = threshold.map(|t| {
-            if t.fract() == 0.0 && t.abs() < 1e15 {
-                minijinja::Value::from(t as i64)
+        // Integral numbers stay integers so `{{ threshold * 2 }}` renders `2000`, not `2000.0`.
+        let number = |n: f64| {
+            if n.fract() == 0.0 && n.abs() < 1e15 {
+                minijinja::Value::from(n as i64)
             } else {
-                minijinja::Value::from(t)
+                minijinja::Value::from(n)
             }
-        });
+        };
         FixtureTemplates {
             env,
-            context: minijinja::context! { threshold => threshold },
+            context: minijinja::context! {
+                threshold => threshold.map(number),
+                min_traffic => min_traffic.map(number),
+            },
         }
     }
 
@@ -367,18 +400,38 @@ pub fn format_number(value: f64) -> String {
     format!("{value}")
 }
 
-/// Fills the `${...}` placeholders of `text`; any other `${` is an error.
-fn fill(
-    text: &str,
+/// The values `${...}` placeholders stand for; `None` leaves that placeholder unset.
+#[derive(Clone, Copy)]
+struct Placeholders<'a> {
     threshold: Option<f64>,
-    job: &str,
-    for_: Option<&PromDuration>,
-) -> Result<String, String> {
-    let mut out = text.replace(JOB_PLACEHOLDER, job);
-    if let Some(threshold) = threshold {
-        out = out.replace(THRESHOLD_PLACEHOLDER, &format_number(threshold));
+    min_traffic: Option<f64>,
+    job: &'a str,
+    for_: Option<&'a PromDuration>,
+}
+
+impl<'a> Placeholders<'a> {
+    fn job(job: &'a str) -> Placeholders<'a> {
+        Placeholders {
+            threshold: None,
+            min_traffic: None,
+            job,
+            for_: None,
+        }
     }
-    if let Some(for_) = for_ {
+}
+
+/// Fills the `${...}` placeholders of `text`; any other `${` is an error.
+fn fill(text: &str, values: &Placeholders<'_>) -> Result<String, String> {
+    let mut out = text.replace(JOB_PLACEHOLDER, values.job);
+    for (placeholder, value) in [
+        (THRESHOLD_PLACEHOLDER, values.threshold),
+        (MIN_TRAFFIC_PLACEHOLDER, values.min_traffic),
+    ] {
+        if let Some(value) = value {
+            out = out.replace(placeholder, &format_number(value));
+        }
+    }
+    if let Some(for_) = values.for_ {
         out = out.replace(FOR_PLACEHOLDER, for_.as_str());
     }
     match out.find("${") {
@@ -387,7 +440,7 @@ fn fill(
             let rest = &out[at..];
             let placeholder = rest.split_inclusive('}').next().unwrap_or(rest);
             Err(format!(
-                "unknown or unset placeholder {placeholder} (known: {THRESHOLD_PLACEHOLDER} with a threshold, {JOB_PLACEHOLDER}, {FOR_PLACEHOLDER} in descriptions)"
+                "unknown or unset placeholder {placeholder} (known: {THRESHOLD_PLACEHOLDER} with a threshold, {MIN_TRAFFIC_PLACEHOLDER} with a min_traffic, {JOB_PLACEHOLDER}, {FOR_PLACEHOLDER} in descriptions)"
             ))
         }
     }
@@ -567,11 +620,28 @@ mod tests {
 
     #[test]
     fn placeholders_must_be_known_and_set() {
-        assert_eq!(fill("x > ${threshold}", Some(0.5), "j", None).unwrap(), "x > 0.5");
-        assert!(fill("x > ${threshold}", None, "j", None).is_err());
-        assert!(fill("x > ${treshold}", Some(1.0), "j", None).is_err());
+        let with = |threshold, min_traffic| Placeholders {
+            threshold,
+            min_traffic,
+            ..Placeholders::job("j")
+        };
         assert_eq!(
-            fill(r#"up{job="${job}"}"#, None, "sockudo", None).unwrap(),
+            fill("x > ${threshold}", &with(Some(0.5), None)).unwrap(),
+            "x > 0.5"
+        );
+        assert!(fill("x > ${threshold}", &with(None, None)).is_err());
+        assert!(fill("x > ${treshold}", &with(Some(1.0), None)).is_err());
+        assert!(fill("n >= ${min_traffic}", &with(Some(1.0), None)).is_err());
+        assert_eq!(
+            fill(
+                "x > ${threshold} and n >= ${min_traffic}",
+                &with(Some(0.1), Some(100.0))
+            )
+            .unwrap(),
+            "x > 0.1 and n >= 100"
+        );
+        assert_eq!(
+            fill(r#"up{job="${job}"}"#, &Placeholders::job("sockudo")).unwrap(),
             r#"up{job="sockudo"}"#
         );
     }

@@ -13,6 +13,13 @@ use super::histogram::Histogram;
 ///
 /// `queue_jobs_processed_total` counts every job that finished, failed or not, and
 /// `queue_jobs_failed_total` the failed subset, so `failed / processed` is the failure ratio.
+///
+/// `queue_active_jobs` is the number of jobs in the queue, waiting or running, as the queue
+/// backend counts them: report it with [`set_active_jobs`](Self::set_active_jobs) whenever the
+/// backend can count (a Redis list's length). Instances sharing a queue then report the same
+/// depth, which is why the bundle's alert and dashboard take the maximum over instances, not the
+/// sum. Without it, [`job_started`](Self::job_started) and the finishing calls only count the
+/// jobs this instance is running, which worker concurrency caps, and no backlog shows.
 #[derive(Clone)]
 pub struct QueueMetrics(Arc<QueueHandles>);
 

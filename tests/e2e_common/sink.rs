@@ -1,5 +1,6 @@
 //! The Alertmanager webhook receiver: a std `TcpListener` thread that answers every POST with 200
-//! and keeps the JSON bodies, so the test can see which alerts reached the end of the pipeline.
+//! and keeps the JSON bodies with the path each was posted to, so the test can see which alerts
+//! reached the end of the pipeline, and through which receiver.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -13,7 +14,7 @@ use serde_json::Value;
 /// `accept`, so it holds nothing up.
 pub struct WebhookSink {
     pub port: u16,
-    bodies: Arc<Mutex<Vec<Value>>>,
+    bodies: Arc<Mutex<Vec<(String, Value)>>>,
 }
 
 impl WebhookSink {
@@ -31,25 +32,50 @@ impl WebhookSink {
         Ok(WebhookSink { port, bodies })
     }
 
+    /// The URL of the sink at `path` (which starts with `/`).
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
     /// Every notification received so far, oldest first.
     pub fn notifications(&self) -> Vec<Value> {
-        self.bodies.lock().unwrap().clone()
+        self.bodies
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, body)| body.clone())
+            .collect()
+    }
+
+    /// Every notification posted to `path`, oldest first.
+    pub fn notifications_to(&self, path: &str) -> Vec<Value> {
+        let bodies = self.bodies.lock().unwrap();
+        bodies
+            .iter()
+            .filter(|(p, _)| p == path)
+            .map(|(_, body)| body.clone())
+            .collect()
     }
 
     /// The alerts of every notification with the given `alertname` and `status`.
     pub fn alerts_named(&self, alertname: &str, status: &str) -> Vec<Value> {
-        self.notifications()
-            .iter()
-            .filter_map(|n| n["alerts"].as_array())
-            .flatten()
+        alerts_of(&self.notifications())
             .filter(|a| a["labels"]["alertname"] == alertname && a["status"] == status)
-            .cloned()
             .collect()
     }
 }
 
+/// The alerts of `notifications`, in order.
+pub fn alerts_of(notifications: &[Value]) -> impl Iterator<Item = Value> + '_ {
+    notifications
+        .iter()
+        .filter_map(|n| n["alerts"].as_array())
+        .flatten()
+        .cloned()
+}
+
 /// Reads HTTP/1.1 requests off one connection (keep-alive), answering each with 200.
-fn serve_connection(stream: TcpStream, store: &Mutex<Vec<Value>>) {
+fn serve_connection(stream: TcpStream, store: &Mutex<Vec<(String, Value)>>) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
     let Ok(mut writer) = stream.try_clone() else {
         return;
@@ -58,7 +84,7 @@ fn serve_connection(stream: TcpStream, store: &Mutex<Vec<Value>>) {
     loop {
         let mut content_length = 0;
         let mut line = String::new();
-        let mut saw_request_line = false;
+        let mut path = None;
         loop {
             line.clear();
             match reader.read_line(&mut line) {
@@ -67,12 +93,16 @@ fn serve_connection(stream: TcpStream, store: &Mutex<Vec<Value>>) {
             }
             let header = line.trim_end();
             if header.is_empty() {
-                if saw_request_line {
+                if path.is_some() {
                     break;
                 }
                 continue;
             }
-            saw_request_line = true;
+            if path.is_none() {
+                // The request line: `POST /path HTTP/1.1`.
+                path = Some(header.split(' ').nth(1).unwrap_or("/").to_string());
+                continue;
+            }
             if let Some((name, value)) = header.split_once(':') {
                 if name.eq_ignore_ascii_case("content-length") {
                     content_length = value.trim().parse().unwrap_or(0);
@@ -85,7 +115,7 @@ fn serve_connection(stream: TcpStream, store: &Mutex<Vec<Value>>) {
         }
         let value = serde_json::from_slice(&body)
             .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()));
-        store.lock().unwrap().push(value);
+        store.lock().unwrap().push((path.unwrap_or_default(), value));
         let answer = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
         if writer.write_all(answer.as_bytes()).is_err() {
             return;

@@ -37,10 +37,9 @@ impl Tools {
             nginx: require_tool("nginx")?,
             htpasswd: require_tool("htpasswd")?,
             prometheus: require_tool("prometheus")?,
-            alertmanager: require_tool("alertmanager")?,
+            alertmanager: require_alertmanager()?,
             victoria_metrics: require_tool("victoria-metrics")?,
         };
-        check_debian_alertmanager_templates(&tools.alertmanager)?;
         Ok(tools)
     }
 }
@@ -248,14 +247,12 @@ impl Stack {
             .arg("-search.disableCache");
         self.spawn_server("victoria-metrics", vm)?;
 
-        let mut am = child(&tools.alertmanager);
-        am.arg(format!(
-            "--config.file={}",
-            self.bundle.alertmanager_config().display()
-        ))
-        .arg(format!("--storage.path={}", root.join("am-data").display()))
-        .arg(format!("--web.listen-address=127.0.0.1:{}", ports.alertmanager))
-        .arg("--cluster.listen-address=");
+        let am = alertmanager_command(
+            &tools.alertmanager,
+            &self.bundle.alertmanager_config(),
+            &root.join("am-data"),
+            ports.alertmanager,
+        );
         self.spawn_server("alertmanager", am)?;
 
         let exporter = match options.exporter {
@@ -418,6 +415,23 @@ impl Stack {
             ),
         }
     }
+}
+
+/// `alertmanager` from PATH, checked to be a working install.
+pub fn require_alertmanager() -> Result<PathBuf, String> {
+    let alertmanager = require_tool("alertmanager")?;
+    check_debian_alertmanager_templates(&alertmanager)?;
+    Ok(alertmanager)
+}
+
+/// A standalone Alertmanager on `127.0.0.1:port` with `config`, keeping its state in `data`.
+pub fn alertmanager_command(alertmanager: &Path, config: &Path, data: &Path, port: u16) -> Command {
+    let mut am = child(alertmanager);
+    am.arg(format!("--config.file={}", config.display()))
+        .arg(format!("--storage.path={}", data.display()))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .arg("--cluster.listen-address=");
+    am
 }
 
 /// Debian's alertmanager loads its notification templates from a fixed path and will not start

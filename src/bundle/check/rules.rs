@@ -2,13 +2,16 @@
 //! [`super::promql`]), recording rule names (`level:metric:operations`), the monitoring-mixin style
 //! of alerts, their promtool fixtures, and the profile's federation selectors.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+
+use promql_parser::parser::{self, token::T_DIV, Expr};
 
 use super::promql::{check_expr, check_selector, Scope};
 use super::Problem;
 use crate::bundle::model::Model;
 use crate::bundle::rules::{
     parse_template, render_template, template_labels, AlertRule, RuleFile, TemplateAction,
+    MIN_TRAFFIC_PLACEHOLDER,
 };
 use crate::catalogue::{MetricDef, CATALOGUE};
 
@@ -25,6 +28,7 @@ pub fn check(model: &Model) -> Vec<Problem> {
 /// Checks the rules of `model` against `catalogue`.
 pub fn check_with_catalogue(model: &Model, catalogue: &[MetricDef]) -> Vec<Problem> {
     let scope = Scope::with_catalogue(model, catalogue);
+    let alert_names: BTreeSet<&str> = model.rules.alerts().map(|(_, a)| a.name.as_str()).collect();
     let mut problems = duplicate_names(model);
     for file in &model.rules.files {
         for rule in &file.recording {
@@ -41,8 +45,21 @@ pub fn check_with_catalogue(model: &Model, catalogue: &[MetricDef]) -> Vec<Probl
                 })
             };
             mixin_style(alert, &mut report);
+            traffic_floor(alert, &mut report);
             description_labels(&scope, alert, &mut report);
             fixtures(alert, &mut report);
+            for test in &alert.tests {
+                for other in test
+                    .quiet
+                    .iter()
+                    .filter(|name| !alert_names.contains(name.as_str()))
+                {
+                    report(format!(
+                        "fixture {:?}: `quiet` names {other:?}, which is no alert of the bundle",
+                        test.name
+                    ));
+                }
+            }
             for test in &alert.tests {
                 for input in &test.input_series {
                     let item = format!("{} (fixture {:?})", alert.name, test.name);
@@ -171,6 +188,42 @@ fn mixin_style(alert: &AlertRule, report: &mut impl FnMut(String)) {
             "`for: {d}` fires on the first blip; wait a real duration"
         )),
         Some(_) => {}
+    }
+}
+
+/// A ratio alert (one that divides, or reads a `ratio_` recording rule) must also require a
+/// minimum of traffic, `${min_traffic}` events in its window: otherwise one failure among five
+/// requests is a 20% error rate and pages.
+fn traffic_floor(alert: &AlertRule, report: &mut impl FnMut(String)) {
+    let Ok(expr) = parser::parse(&alert.expr) else {
+        return; // the catalogue check reports it
+    };
+    if is_ratio(&expr) && alert.min_traffic.is_none() {
+        report(format!(
+            "a ratio alert needs a traffic floor: `and <events in the window> >= {MIN_TRAFFIC_PLACEHOLDER}` with a `min_traffic`"
+        ));
+    }
+}
+
+/// True when `expr` divides one series by another somewhere (dividing by a number only scales)
+/// or reads a recording rule whose operations say `ratio`.
+fn is_ratio(expr: &Expr) -> bool {
+    match expr {
+        Expr::Binary(bin) => {
+            let by_series = !matches!(&*bin.rhs, Expr::NumberLiteral(_));
+            (bin.op.id() == T_DIV && by_series) || is_ratio(&bin.lhs) || is_ratio(&bin.rhs)
+        }
+        Expr::Aggregate(agg) => is_ratio(&agg.expr),
+        Expr::Call(call) => call.args.args.iter().any(|a| is_ratio(a)),
+        Expr::Paren(p) => is_ratio(&p.expr),
+        Expr::Unary(u) => is_ratio(&u.expr),
+        Expr::Subquery(s) => is_ratio(&s.expr),
+        Expr::VectorSelector(vs) => vs
+            .name
+            .as_deref()
+            .and_then(|name| name.rsplit(':').next().filter(|_| name.contains(':')))
+            .is_some_and(|operations| operations.starts_with("ratio")),
+        _ => false,
     }
 }
 

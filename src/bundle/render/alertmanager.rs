@@ -1,5 +1,6 @@
 //! Renders `alertmanager/alertmanager.yml`: one route per severity, each to a webhook receiver on
-//! the profile's URL, and inhibition of warnings by criticals.
+//! that severity's URL from the profile, and inhibition of an instance's warnings and infos while
+//! a critical alert fires for it.
 
 use anyhow::Result;
 use serde::Serialize;
@@ -11,7 +12,12 @@ use crate::bundle::profile::PromDuration;
 
 /// Alerts of one alertname on one instance travel together.
 const GROUP_BY: [&str; 3] = ["alertname", "job", "instance"];
-const DEFAULT_RECEIVER: &str = "sockudo";
+/// Receivers are `sockudo-<severity>`.
+const RECEIVER_PREFIX: &str = "sockudo";
+/// Where alerts without one of [`SEVERITIES`] go.
+const DEFAULT_SEVERITY: &str = "warning";
+/// The labels a critical alert and the alerts it silences share.
+const INHIBIT_EQUAL: [&str; 2] = ["job", "instance"];
 
 #[derive(Serialize)]
 struct AlertmanagerConfig {
@@ -49,7 +55,9 @@ struct WebhookConfig {
     send_resolved: bool,
 }
 
-#[derive(Serialize)]
+/// An inhibition: while an alert matching `source_matchers` fires, alerts matching
+/// `target_matchers` with the same `equal` labels are not notified.
+#[derive(Debug, Serialize)]
 struct InhibitRule {
     source_matchers: Vec<String>,
     target_matchers: Vec<String>,
@@ -57,19 +65,43 @@ struct InhibitRule {
 }
 
 fn receiver_name(severity: &str) -> String {
-    format!("{DEFAULT_RECEIVER}-{severity}")
+    format!("{RECEIVER_PREFIX}-{severity}")
+}
+
+/// A matcher on the `severity` label, for routes and inhibitions.
+fn severity_is(severities: &[&str]) -> String {
+    match severities {
+        [one] => format!("severity=\"{one}\""),
+        many => format!("severity=~\"{}\"", many.join("|")),
+    }
+}
+
+/// The inhibitions. Every critical alert of the bundle says an instance (or the whole job) is
+/// down or unobservable, which makes that instance's warnings and infos noise: a down target also
+/// looks flapping, a target exposing the wrong names trips no threshold at all. Alerts match on
+/// `job` and `instance`; an alert without `instance` (a job-wide one) only silences job-wide
+/// alerts, since Alertmanager compares a missing label as empty.
+fn inhibit_rules() -> Vec<InhibitRule> {
+    vec![InhibitRule {
+        source_matchers: vec![severity_is(&["critical"])],
+        target_matchers: vec![severity_is(&["warning", "info"])],
+        equal: INHIBIT_EQUAL.map(String::from).to_vec(),
+    }]
 }
 
 pub fn render(model: &Model, out: &mut Output) -> Result<()> {
     let am = &model.profile.alertmanager;
-    // One receiver per severity, all posting to the one webhook: the payload's `receiver` field
-    // tells the alert router how urgent the group is.
-    let receivers = std::iter::once(DEFAULT_RECEIVER.to_string())
-        .chain(SEVERITIES.iter().map(|s| receiver_name(s)))
-        .map(|name| Receiver {
-            name,
+    // One receiver per severity, each posting to its own URL, so a page and a ticket never share
+    // a channel. The root route catches alerts without a known severity (other rules sharing this
+    // Alertmanager) as warnings.
+    let receivers = am
+        .receivers
+        .by_severity()
+        .iter()
+        .map(|(severity, url)| Receiver {
+            name: receiver_name(severity),
             webhook_configs: vec![WebhookConfig {
-                url: am.webhook_url.clone(),
+                url: url.to_string(),
                 send_resolved: true,
             }],
         })
@@ -79,7 +111,7 @@ pub fn render(model: &Model, out: &mut Output) -> Result<()> {
         .map(|severity| Route {
             receiver: receiver_name(severity),
             group_by: Vec::new(),
-            matchers: vec![format!("severity=\"{severity}\"")],
+            matchers: vec![severity_is(&[*severity])],
             group_wait: None,
             group_interval: None,
             repeat_interval: None,
@@ -88,7 +120,7 @@ pub fn render(model: &Model, out: &mut Output) -> Result<()> {
         .collect();
     let config = AlertmanagerConfig {
         route: Route {
-            receiver: DEFAULT_RECEIVER.into(),
+            receiver: receiver_name(DEFAULT_SEVERITY),
             group_by: GROUP_BY.map(String::from).to_vec(),
             matchers: Vec::new(),
             group_wait: Some(am.group_wait.clone()),
@@ -97,20 +129,7 @@ pub fn render(model: &Model, out: &mut Output) -> Result<()> {
             routes: child_routes,
         },
         receivers,
-        inhibit_rules: vec![
-            // A critical alert makes the warning of the same alert on the same instance noise.
-            InhibitRule {
-                source_matchers: vec!["severity=\"critical\"".into()],
-                target_matchers: vec!["severity=\"warning\"".into()],
-                equal: vec!["alertname".into(), "instance".into()],
-            },
-            // A target that is down explains every other symptom of that instance.
-            InhibitRule {
-                source_matchers: vec!["alertname=\"SockudoInstanceDown\"".into()],
-                target_matchers: vec!["severity=~\"warning|info\"".into()],
-                equal: vec!["job".into(), "instance".into()],
-            },
-        ],
+        inhibit_rules: inhibit_rules(),
     };
     out.add_yaml("alertmanager/alertmanager.yml", &config)
 }

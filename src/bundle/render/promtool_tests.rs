@@ -11,7 +11,7 @@ use super::rules::rule_file_path;
 use crate::bundle::model::Model;
 use crate::bundle::output::Output;
 use crate::bundle::profile::PromDuration;
-use crate::bundle::rules::{render_template, AlertRule, AlertTest};
+use crate::bundle::rules::{render_template, AlertRule, AlertTest, RuleFile};
 
 #[derive(Serialize)]
 struct TestFile {
@@ -48,13 +48,6 @@ struct ExpectedAlert {
 }
 
 pub fn render(model: &Model, out: &mut Output) -> Result<()> {
-    // Every rule file is loaded, so a rule may build on recording rules of another file.
-    let rule_files: Vec<String> = model
-        .rules
-        .files
-        .iter()
-        .map(|f| format!("../{}", rule_file_path(f).trim_start_matches("prometheus/")))
-        .collect();
     for file in model.rules.files.iter().filter(|f| !f.alerts.is_empty()) {
         let tests = file
             .alerts
@@ -64,13 +57,54 @@ pub fn render(model: &Model, out: &mut Output) -> Result<()> {
             .collect::<Result<Vec<_>>>()
             .map_err(|e| e.context(file.path.clone()))?;
         let test_file = TestFile {
-            rule_files: rule_files.clone(),
+            rule_files: rule_files_for(&model.rules.files, file)
+                .iter()
+                .map(|f| format!("../{}", rule_file_path(f).trim_start_matches("prometheus/")))
+                .collect(),
             evaluation_interval: model.profile.prometheus.evaluation_interval.clone(),
             tests,
         };
         out.add_yaml(&format!("prometheus/tests/{}_test.yml", file.stem), &test_file)?;
     }
     Ok(())
+}
+
+/// The rule files a test of `file` loads, in bundle order: `file`, the files whose recording
+/// rules it reads (and theirs, transitively), and the files of the alerts its fixtures keep
+/// quiet. promtool evaluates every loaded rule at every step, so loading only these keeps the
+/// tests fast (the `local` profile evaluates every second).
+fn rule_files_for<'f>(files: &'f [RuleFile], file: &'f RuleFile) -> Vec<&'f RuleFile> {
+    let mut needed = vec![file];
+    let mut i = 0;
+    while i < needed.len() {
+        let current = needed[i];
+        let exprs: Vec<&str> = current
+            .recording
+            .iter()
+            .map(|r| r.expr.as_str())
+            .chain(current.alerts.iter().map(|a| a.expr.as_str()))
+            .collect();
+        let quiet: Vec<&str> = current
+            .alerts
+            .iter()
+            .flat_map(|a| a.tests.iter().flat_map(|t| t.quiet.iter().map(String::as_str)))
+            .collect();
+        for other in files {
+            let read = other
+                .recording
+                .iter()
+                .any(|r| exprs.iter().any(|e| e.contains(r.record.as_str())));
+            let kept_quiet = other.alerts.iter().any(|a| quiet.contains(&a.name.as_str()));
+            if (read || kept_quiet) && !needed.iter().any(|f| std::ptr::eq(*f, other)) {
+                needed.push(other);
+            }
+        }
+        i += 1;
+    }
+    files
+        .iter()
+        .filter(|f| needed.iter().any(|n| std::ptr::eq(*n, *f)))
+        .collect()
 }
 
 fn test_group(alert: &AlertRule, test: &AlertTest) -> Result<TestGroup> {
@@ -92,6 +126,20 @@ fn test_group(alert: &AlertRule, test: &AlertTest) -> Result<TestGroup> {
             })
         })
         .collect::<Result<Vec<_>>>()?;
+    let eval_time = test.eval_time(alert.for_.as_ref());
+    // The alert under test, then each alert that must stay quiet on the same input.
+    let quiet = test.quiet.iter().map(|other| AlertRuleTest {
+        eval_time: eval_time.clone(),
+        alertname: other.clone(),
+        exp_alerts: Vec::new(),
+    });
+    let alert_rule_test = std::iter::once(AlertRuleTest {
+        eval_time: eval_time.clone(),
+        alertname: alert.name.clone(),
+        exp_alerts,
+    })
+    .chain(quiet)
+    .collect();
     Ok(TestGroup {
         name: format!("{}: {}", alert.name, test.name),
         interval: test.interval.clone(),
@@ -103,10 +151,6 @@ fn test_group(alert: &AlertRule, test: &AlertTest) -> Result<TestGroup> {
                 values: s.values.clone(),
             })
             .collect(),
-        alert_rule_test: vec![AlertRuleTest {
-            eval_time: test.eval_time(alert.for_.as_ref()),
-            alertname: alert.name.clone(),
-            exp_alerts,
-        }],
+        alert_rule_test,
     })
 }
