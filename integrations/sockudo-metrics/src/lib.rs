@@ -13,6 +13,8 @@
 pub mod bridge;
 pub mod driver;
 pub mod process;
+#[cfg(test)]
+mod tests;
 
 pub use driver::PrometheusMetricsDriver;
 

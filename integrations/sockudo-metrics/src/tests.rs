@@ -1,0 +1,96 @@
+//! The drop-in's unit tests, in a file of their own: the server's build never reads it, so
+//! changing a test does not rebuild Sockudo.
+
+use std::ffi::OsString;
+
+use sockudo_obs::{Metrics, MetricsConfig};
+use sonic_rs::{JsonContainerTrait, JsonValueTrait};
+
+use crate::bridge::Bridge;
+use crate::driver::{exposition_to_json, PrometheusMetricsDriver};
+
+fn line<'t>(text: &'t str, series: &str) -> Option<&'t str> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+}
+
+#[test]
+fn queue_facade_metrics_reach_the_catalogue_and_the_rest_is_dropped() {
+    let metrics = Metrics::new(&MetricsConfig::default()).unwrap();
+    let bridge = Bridge::new(&metrics);
+    metrics::with_local_recorder(&bridge, || {
+        let settled = |outcome: &'static str| metrics::counter!("sockudo_queue_settled_total", "backend" => "redis", "queue" => "webhooks", "outcome" => outcome);
+        settled("completed").increment(3);
+        settled("dead-letter").increment(1);
+        settled("retry").increment(1);
+        metrics::histogram!("sockudo_queue_processing_duration_seconds", "queue" => "webhooks").record(0.2);
+        metrics::histogram!("sockudo_queue_processing_duration_seconds", "queue" => "webhooks")
+            .record(f64::NAN);
+        metrics::gauge!("sockudo_queue_depth", "queue" => "webhooks", "state" => "active").set(7.0);
+        metrics::gauge!("sockudo_queue_depth", "queue" => "webhooks", "state" => "ready").set(99.0);
+        metrics::counter!("sockudo_queue_enqueue_total", "queue" => "webhooks").increment(5);
+        metrics::histogram!("http.server.request.duration", "http.route" => "/x").record(1.0);
+    });
+    let text = metrics.encode();
+    let q = r#"{queue="webhooks"}"#;
+    assert_eq!(
+        line(&text, &format!("sockudo_queue_jobs_processed_total{q}")),
+        Some("5")
+    );
+    assert_eq!(
+        line(&text, &format!("sockudo_queue_jobs_failed_total{q}")),
+        Some("2")
+    );
+    assert_eq!(line(&text, &format!("sockudo_queue_active_jobs{q}")), Some("7"));
+    assert_eq!(
+        line(&text, &format!("sockudo_queue_job_duration_seconds_count{q}")),
+        Some("2")
+    );
+    assert!(
+        !text.contains("enqueue") && !text.contains("http_server"),
+        "unmapped names are dropped"
+    );
+}
+
+#[test]
+fn json_has_the_stock_shape_and_undoes_escapes() {
+    let text = "# TYPE a gauge\na 1\nb{x=\"1\",y=\"q\\\"u\\no\"} 2.5\nb{x=\"2\",y=\"\"} 3\n";
+    let json = exposition_to_json(text);
+    let shown = sonic_rs::to_string(&json).unwrap();
+    assert_eq!(json["a"].as_f64(), Some(1.0), "{shown}");
+    let b = json["b"].as_array().expect("labelled series are a list");
+    assert_eq!(b.len(), 2, "{shown}");
+    assert_eq!(
+        (b[0]["x"].as_str(), b[0]["y"].as_str(), b[0]["value"].as_f64()),
+        (Some("1"), Some("q\"u\no"), Some(2.5)),
+        "{shown}"
+    );
+    assert_eq!(
+        (b[1]["x"].as_str(), b[1]["y"].as_str()),
+        (Some("2"), Some("")),
+        "{shown}"
+    );
+}
+
+#[test]
+fn the_prefix_comes_from_the_server_then_the_documented_variables() {
+    let none = |_: &str| None;
+    let driver = PrometheusMetricsDriver::build(9601, Some("acme_"), &none).unwrap();
+    assert_eq!(driver.metrics().prefix(), "acme_");
+    let documented =
+        |v: &str| (v == "PROMETHEUS_METRICS_PREFIX").then(|| OsString::from("my_company_sockudo_"));
+    let driver = PrometheusMetricsDriver::build(9601, Some("sockudo_"), &documented).unwrap();
+    assert_eq!(driver.metrics().prefix(), "my_company_sockudo_");
+    let bad_port = |v: &str| (v == "METRICS_PORT").then(|| OsString::from("abc"));
+    assert!(
+        PrometheusMetricsDriver::build(9601, None, &bad_port).is_ok(),
+        "the server owns the port"
+    );
+    let error = PrometheusMetricsDriver::build(9601, Some("my-company"), &none)
+        .err()
+        .unwrap();
+    assert!(
+        error.contains("metrics.prometheus.prefix") && error.contains("my-company"),
+        "{error}"
+    );
+}
