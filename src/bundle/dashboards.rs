@@ -5,6 +5,7 @@
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
+use super::coverage::Unfed;
 use super::profile::{parse_yaml, Profile};
 use super::source::{Folder, Source};
 use crate::catalogue::respell_prefix;
@@ -148,6 +149,24 @@ impl Dashboards {
             });
         }
         Ok(Dashboards { items })
+    }
+}
+
+impl Dashboards {
+    /// Appends to each panel that reads an unfed family the note saying so (a panel without a
+    /// description keeps none, so the dashboard check still reports it).
+    pub fn note_unfed(&mut self, unfed: &Unfed) {
+        for dashboard in &mut self.items {
+            let title = dashboard.spec.title.clone();
+            for panel in dashboard.spec.rows.iter_mut().flat_map(|r| r.panels.iter_mut()) {
+                if let (Some(description), Some(note)) =
+                    (panel.description.as_mut(), unfed.panel_note(&title, &panel.title))
+                {
+                    description.push(' ');
+                    description.push_str(&note);
+                }
+            }
+        }
     }
 }
 

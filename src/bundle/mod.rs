@@ -9,7 +9,9 @@
 //! into an [`Output`] tree, and [`Output::write_atomically`] swaps it into place.
 
 pub mod check;
+pub mod coverage;
 pub mod dashboards;
+pub mod expr;
 pub mod model;
 pub mod output;
 pub mod profile;

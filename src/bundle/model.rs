@@ -3,6 +3,7 @@
 
 use anyhow::Result;
 
+use super::coverage::Unfed;
 use super::dashboards::Dashboards;
 use super::profile::Profile;
 use super::rules::RuleSet;
@@ -25,6 +26,8 @@ pub struct Model {
     pub profile: Profile,
     pub rules: RuleSet,
     pub dashboards: Dashboards,
+    /// The alerts and panels that read a family the profile's server does not feed.
+    pub unfed: Unfed,
     /// The text templates (`templates/`), for the renderers of text artifacts.
     pub templates: Vec<SourceFile>,
 }
@@ -42,13 +45,16 @@ impl Model {
             profile.metrics.prefix = prefix.clone();
         }
         let rules = RuleSet::load(source, &profile)?;
-        let dashboards = Dashboards::load(source, &profile)?;
+        let mut dashboards = Dashboards::load(source, &profile)?;
+        let unfed = Unfed::of(profile.server, &profile.metrics.prefix, &rules, &dashboards);
+        dashboards.note_unfed(&unfed);
         let templates = source.files(Folder::Templates, &[""])?;
         Ok(Model {
             env: env.to_string(),
             profile,
             rules,
             dashboards,
+            unfed,
             templates,
         })
     }

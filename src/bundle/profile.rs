@@ -20,6 +20,10 @@ pub struct Profile {
     pub path: String,
     /// One line saying what this environment is.
     pub description: String,
+    /// The server this bundle monitors: `sockudo-5.2.0` (the default: the real server with the
+    /// drop-in, whose unfed families the docs and panels point out) or `every-family`.
+    #[serde(default)]
+    pub server: TargetServer,
     pub metrics: MetricsSection,
     pub prometheus: PrometheusSection,
     /// Per-alert overrides of the specs' thresholds and `for` durations, by alert name.
@@ -31,6 +35,19 @@ pub struct Profile {
     pub grafana: GrafanaSection,
     pub compose: ComposeSection,
     pub docs: DocsSection,
+}
+
+/// The server a profile's bundle monitors (`server:` in the profile).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+pub enum TargetServer {
+    /// The real Sockudo 5.2.0 with the drop-in driver: only what its coverage table calls fed.
+    #[default]
+    #[serde(rename = "sockudo-5.2.0")]
+    Sockudo5_2,
+    /// A server that records every catalogue family (one linking sockudo-obs throughout, or
+    /// `sockudo-obs serve --demo`).
+    #[serde(rename = "every-family")]
+    EveryFamily,
 }
 
 /// Where the server exposes its metrics, as the server's own `metrics` config would say.

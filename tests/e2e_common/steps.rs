@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use serde_json::Value;
-use sockudo_obs::bundle::check::promql::metric_names;
-use sockudo_obs::catalogue::{coverage, resolve, Coverage, Domain, Kind, Source, CATALOGUE};
+use sockudo_obs::bundle::coverage::unfed_families;
+use sockudo_obs::catalogue::{coverage, Domain, Kind, Source, CATALOGUE};
 
 use super::bundle::{substitute_variables, PanelQuery, DASHBOARD_VARIABLES};
 use super::http::{get, PromApi};
@@ -370,31 +370,6 @@ fn excerpt(text: &str) -> &str {
 
 // ------------------------------------------------------------------ the real server ----
 
-/// The coverage row of the catalogue family an exposed series name belongs to (`up` and other
-/// names outside the catalogue have none).
-fn coverage_of(prefix: &str, series: &str) -> Option<&'static Coverage> {
-    resolve(prefix, series).and_then(|(def, _)| coverage(def.name))
-}
-
-/// True when every catalogue family `expr` reads, also through recording rules, is fed by the
-/// real server.
-fn reads_only_fed_families(
-    prefix: &str,
-    expr: &str,
-    rules: &BTreeMap<String, String>,
-) -> Result<bool, String> {
-    for name in metric_names(expr)? {
-        let fed = match rules.get(&name) {
-            Some(rule_expr) => reads_only_fed_families(prefix, rule_expr, rules)?,
-            None => coverage_of(prefix, &name).map_or(true, |c| c.feed.is_fed()),
-        };
-        if !fed {
-            return Ok(false);
-        }
-    }
-    Ok(true)
-}
-
 /// The labels Prometheus attaches to every series of the scrape target (`job`, `instance`, the
 /// static config's own), read from `up`.
 fn target_labels(stack: &Stack) -> Result<BTreeSet<String>, String> {
@@ -546,11 +521,13 @@ pub fn unfed_families_stay_zero(stack: &Stack) -> Result<(), String> {
 /// The bundle's recording rules and dashboard queries that read only fed families return data;
 /// returns how many were checked and how many were left out as reading an unfed family.
 pub fn queries_over_fed_families(stack: &Stack, queries: &[PanelQuery]) -> Result<(usize, usize), String> {
-    let rules: BTreeMap<String, String> = stack.bundle.recording_rules()?.into_iter().collect();
+    let rules = stack.bundle.recording_rules()?;
+    let recorded: BTreeMap<&str, &str> = rules.iter().map(|(r, e)| (r.as_str(), e.as_str())).collect();
+    let reads_only_fed = |expr: &str| unfed_families(&stack.prefix, expr, &recorded).is_empty();
     let mut over_fed = Vec::new();
     let mut left_out = 0;
     for (record, expr) in &rules {
-        if reads_only_fed_families(&stack.prefix, expr, &rules)? {
+        if reads_only_fed(expr) {
             over_fed.push(PanelQuery {
                 dashboard: "recording rules".into(),
                 panel: record.clone(),
@@ -562,7 +539,7 @@ pub fn queries_over_fed_families(stack: &Stack, queries: &[PanelQuery]) -> Resul
     }
     for query in queries {
         let sent = substitute_variables(&query.expr, DASHBOARD_VARIABLES)?;
-        if reads_only_fed_families(&stack.prefix, &sent, &rules)? {
+        if reads_only_fed(&sent) {
             over_fed.push(query.clone());
         } else {
             left_out += 1;

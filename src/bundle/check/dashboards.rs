@@ -12,17 +12,13 @@ use promql_parser::parser::{self, Expr, VectorSelector};
 
 use super::{promql, Problem};
 use crate::bundle::dashboards::{Dashboard, PanelSpec};
+use crate::bundle::expr::{panel_query, RATE_INTERVAL_STAND_IN_SECS};
 use crate::bundle::model::Model;
 use crate::bundle::render::{grafana, k8s};
 use crate::catalogue::{self, SeriesSuffix};
 
 /// `kubectl apply` keeps the whole object in an annotation capped at 256 KiB; stay well below.
 pub const CONFIGMAP_BUDGET_BYTES: usize = 200 * 1024;
-
-/// Stands in for `$__rate_interval` so the query parses; no spec writes this odd range itself,
-/// so finding any other range means a fixed one.
-const RATE_INTERVAL_STAND_IN: &str = "7919s";
-const RATE_INTERVAL_STAND_IN_SECS: u64 = 7919;
 
 /// The functions a counter may be read through.
 const COUNTER_FUNCTIONS: [&str; 3] = ["rate", "irate", "increase"];
@@ -60,7 +56,7 @@ pub fn check(model: &Model) -> Vec<Problem> {
 /// The catalogue check of one query (unknown metrics, unknown labels, counters outside `rate`,
 /// quantiles of unaggregated buckets), shared with the rules.
 fn catalogue_problems(model: &Model, file: &str, expr: &str) -> Vec<Problem> {
-    let parseable = expr.replace("$__rate_interval", RATE_INTERVAL_STAND_IN);
+    let parseable = panel_query(expr);
     promql::check_expr(&promql::Scope::new(model), file, "", &parseable)
 }
 
@@ -137,7 +133,7 @@ fn panel_problems(panel: &PanelSpec) -> Vec<String> {
 
 /// The linter rules one query must satisfy, found by walking its syntax tree.
 fn query_problems(model: &Model, expr: &str) -> Vec<String> {
-    let parseable = expr.replace("$__rate_interval", RATE_INTERVAL_STAND_IN);
+    let parseable = panel_query(expr);
     let ast = match parser::parse(&parseable) {
         Ok(ast) => ast,
         Err(err) => return vec![format!("query {expr:?} does not parse: {err}")],

@@ -11,6 +11,7 @@ use promql_parser::label::{MatchOp, Matcher, METRIC_NAME};
 use promql_parser::parser::{self, AggregateExpr, BinaryExpr, Call, Expr, LabelModifier, VectorSelector};
 
 use super::Problem;
+use crate::bundle::expr::selector_name;
 use crate::bundle::model::Model;
 use crate::catalogue::{resolve_in, Kind, MetricDef, SeriesSuffix, CATALOGUE};
 
@@ -269,36 +270,6 @@ pub fn check_expr(scope: &Scope<'_>, file: &str, item: &str, expr: &str) -> Vec<
         Err(err) => walker.report(format!("does not parse: {err} (in `{expr}`)")),
     }
     walker.problems
-}
-
-/// The metric names an expression selects, in order of appearance (a selector without a metric
-/// name adds nothing), or the parse error.
-pub fn metric_names(expr: &str) -> Result<Vec<String>, String> {
-    fn collect(expr: &Expr, names: &mut Vec<String>) {
-        match expr {
-            Expr::Aggregate(agg) => {
-                collect(&agg.expr, names);
-                if let Some(param) = &agg.param {
-                    collect(param, names);
-                }
-            }
-            Expr::Binary(bin) => {
-                collect(&bin.lhs, names);
-                collect(&bin.rhs, names);
-            }
-            Expr::Call(call) => call.args.args.iter().for_each(|arg| collect(arg, names)),
-            Expr::Paren(p) => collect(&p.expr, names),
-            Expr::Subquery(s) => collect(&s.expr, names),
-            Expr::Unary(u) => collect(&u.expr, names),
-            Expr::VectorSelector(vs) => names.extend(selector_name(vs)),
-            Expr::MatrixSelector(ms) => names.extend(selector_name(&ms.vs)),
-            Expr::NumberLiteral(_) | Expr::StringLiteral(_) | Expr::Extension(_) => {}
-        }
-    }
-    let ast = parser::parse(expr)?;
-    let mut names = Vec::new();
-    collect(&ast, &mut names);
-    Ok(names)
 }
 
 /// Checks a bare series selector (a federation `match[]`): its metric and label names only, since
@@ -560,14 +531,6 @@ impl<'s, 'a> Walker<'s, 'a> {
 }
 
 /// The metric name of a selector: written before the braces or as `__name__="..."`.
-fn selector_name(vs: &VectorSelector) -> Option<String> {
-    vs.name.clone().or_else(|| {
-        all_matchers(vs)
-            .find(|m| m.name == METRIC_NAME && matches!(m.op, MatchOp::Equal))
-            .map(|m| m.value.clone())
-    })
-}
-
 fn all_matchers(vs: &VectorSelector) -> impl Iterator<Item = &Matcher> {
     vs.matchers
         .matchers
@@ -597,19 +560,5 @@ fn strip_parens(expr: &Expr) -> &Expr {
     match expr {
         Expr::Paren(p) => strip_parens(&p.expr),
         other => other,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::metric_names;
-
-    #[test]
-    fn metric_names_walks_every_kind_of_node() {
-        let expr = r#"histogram_quantile(0.95, sum by (le) (rate(a_bucket[5m]))) > ignoring(x)
-            (sum(b) / clamp_min(-c, 1)) or absent({__name__="d"}) or quantile(0.5, e) or max_over_time(f[5m:1m])"#;
-        assert_eq!(metric_names(expr).unwrap(), ["a_bucket", "b", "c", "d", "e", "f"]);
-        assert_eq!(metric_names("1 + 2").unwrap(), Vec::<String>::new());
-        assert!(metric_names("sum(").is_err());
     }
 }

@@ -1,0 +1,117 @@
+//! Which alerts and panels read a catalogue family the profile's server does not feed (the
+//! catalogue's coverage table), also through recording rules, so the docs and the dashboards can
+//! say so instead of showing an empty panel or a silent alert as if it watched something.
+
+use std::collections::BTreeMap;
+
+use super::dashboards::Dashboards;
+use super::expr::{metric_names, panel_query};
+use super::profile::TargetServer;
+use super::rules::RuleSet;
+use crate::catalogue::{coverage, resolve, COVERED_SERVER};
+
+/// The alerts and panels that read unfed families, with those families (unprefixed names).
+#[derive(Debug, Clone, Default)]
+pub struct Unfed {
+    /// The server the notes speak of; empty when every family is fed.
+    pub server: &'static str,
+    /// Alert name → the unfed families it reads.
+    pub alerts: BTreeMap<String, Vec<&'static str>>,
+    /// (dashboard title, panel title) → the unfed families it reads.
+    pub panels: BTreeMap<(String, String), Vec<&'static str>>,
+}
+
+impl Unfed {
+    pub fn of(server: TargetServer, prefix: &str, rules: &RuleSet, dashboards: &Dashboards) -> Unfed {
+        if server == TargetServer::EveryFamily {
+            return Unfed::default();
+        }
+        let recorded: BTreeMap<&str, &str> = rules
+            .files
+            .iter()
+            .flat_map(|f| &f.recording)
+            .map(|r| (r.record.as_str(), r.expr.as_str()))
+            .collect();
+        let reads = |expr: &str| unfed_families(prefix, expr, &recorded);
+        let alerts = rules
+            .files
+            .iter()
+            .flat_map(|f| &f.alerts)
+            .map(|a| (a.name.clone(), reads(&a.expr)))
+            .filter(|(_, families)| !families.is_empty())
+            .collect();
+        let panels = dashboards
+            .items
+            .iter()
+            .flat_map(|d| {
+                let panels = d.spec.rows.iter().flat_map(|r| &r.panels);
+                panels.map(move |p| {
+                    let mut families: Vec<_> = p
+                        .queries
+                        .iter()
+                        .flat_map(|q| reads(&panel_query(&q.expr)))
+                        .collect();
+                    families.sort_unstable();
+                    families.dedup();
+                    ((d.spec.title.clone(), p.title.clone()), families)
+                })
+            })
+            .filter(|(_, families)| !families.is_empty())
+            .collect();
+        Unfed {
+            server: COVERED_SERVER,
+            alerts,
+            panels,
+        }
+    }
+
+    /// The note a panel's description carries, if it reads an unfed family.
+    pub fn panel_note(&self, dashboard: &str, panel: &str) -> Option<String> {
+        let families = self.panels.get(&(dashboard.to_string(), panel.to_string()))?;
+        Some(format!(
+            "{} does not feed {} yet: this panel stays empty there (see METRICS.md).",
+            self.server,
+            families.join(", ")
+        ))
+    }
+}
+
+/// The catalogue families `expr` reads that the coverage table calls not fed, following
+/// recording rules to the expressions they record. Unparseable expressions read nothing here:
+/// the catalogue check reports them.
+pub fn unfed_families(prefix: &str, expr: &str, recorded: &BTreeMap<&str, &str>) -> Vec<&'static str> {
+    let mut families = Vec::new();
+    for name in metric_names(expr).unwrap_or_default() {
+        if let Some(recorded_expr) = recorded.get(name.as_str()) {
+            families.extend(unfed_families(prefix, recorded_expr, recorded));
+        } else if let Some((def, _)) = resolve(prefix, &name) {
+            if coverage(def.name).is_some_and(|c| !c.feed.is_fed()) {
+                families.push(def.name);
+            }
+        }
+    }
+    families.sort_unstable();
+    families.dedup();
+    families
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unfed_families_follow_recording_rules_and_skip_fed_ones() {
+        let recorded = BTreeMap::from([("job:http:rate5m", "sum(rate(acme_http_requests_total[5m]))")]);
+        let expr = "rate(acme_webhooks_sent_total[5m]) / job:http:rate5m + acme_active_connections + up";
+        assert_eq!(
+            unfed_families("acme_", expr, &recorded),
+            ["http_requests_total", "webhooks_sent_total"]
+        );
+        assert_eq!(
+            unfed_families("acme_", "sum(acme_active_connections)", &recorded),
+            Vec::<&str>::new()
+        );
+        // Under another prefix the names are not the catalogue's, so nothing is claimed unfed.
+        assert_eq!(unfed_families("other_", expr, &recorded), Vec::<&str>::new());
+    }
+}
