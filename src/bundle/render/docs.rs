@@ -36,6 +36,8 @@ pub struct RunbookEntry {
     pub description: String,
     /// What to check and do, in Markdown.
     pub runbook: String,
+    /// The families it reads that the profile's server does not feed, comma-separated.
+    pub unfed: String,
 }
 
 /// The anchor of an alert's runbook section (`## SockudoHighErrorRate` → `sockudohigherrorrate`),
@@ -59,6 +61,12 @@ fn runbook_entries(model: &Model) -> Vec<RunbookEntry> {
             summary: alert.summary.clone().unwrap_or_default(),
             description: alert.description.clone().unwrap_or_default(),
             runbook: alert.runbook.as_ref().map(runbook_markdown).unwrap_or_default(),
+            unfed: model
+                .unfed
+                .alerts
+                .get(&alert.name)
+                .map(|f| f.join(", "))
+                .unwrap_or_default(),
         })
         .collect()
 }
@@ -100,6 +108,10 @@ struct DocsContext {
     groups: Vec<GroupDoc>,
     alerts: Vec<AlertDoc>,
     covered_server: &'static str,
+    /// The server the coverage notes speak of (empty when the profile's server feeds everything).
+    unfed_server: &'static str,
+    /// Panels reading a family that server does not feed: `dashboard: panel (families)`.
+    unfed_panels: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -198,6 +210,15 @@ impl DocsContext {
             },
             groups: metric_groups(model.prefix()),
             covered_server: COVERED_SERVER,
+            unfed_server: model.unfed.server,
+            unfed_panels: model
+                .unfed
+                .panels
+                .iter()
+                .map(|((dashboard, panel), families)| {
+                    format!("{dashboard}: {panel} ({})", families.join(", "))
+                })
+                .collect(),
             alerts: runbook_entries(model)
                 .into_iter()
                 .map(|entry| AlertDoc {
