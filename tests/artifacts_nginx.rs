@@ -247,11 +247,8 @@ fn the_live_proxy_guards_metrics_with_basic_auth() {
     let mut profile = common::read_profile(specs.path(), "local");
     common::set(&mut profile, "proxy.listen_host", "127.0.0.1");
     common::set(&mut profile, "proxy.listen_port", u64::from(listen_port));
-    common::set(
-        &mut profile,
-        "proxy.upstream",
-        format!("127.0.0.1:{upstream_port}"),
-    );
+    // The proxy forwards to the exporter's own port: moving metrics.port moves the upstream.
+    common::set(&mut profile, "metrics.port", u64::from(upstream_port));
     common::set(
         &mut profile,
         "proxy.htpasswd_file",

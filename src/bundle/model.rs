@@ -7,6 +7,7 @@ use super::dashboards::Dashboards;
 use super::profile::Profile;
 use super::rules::RuleSet;
 use super::source::{Folder, Source, SourceFile};
+use super::topology::Topology;
 
 /// Values that take precedence over the profile's `metrics` section: from `--config` and the
 /// `METRICS_*` / `PROMETHEUS_METRICS_PREFIX` environment variables, exactly as the server reads
@@ -25,6 +26,9 @@ pub struct Model {
     pub profile: Profile,
     pub rules: RuleSet,
     pub dashboards: Dashboards,
+    /// Every scrape path and port, derived once from the profile for the renderers and the
+    /// cross-artifact check.
+    pub topology: Topology,
     /// The text templates (`templates/`), for the renderers of text artifacts.
     pub templates: Vec<SourceFile>,
 }
@@ -44,7 +48,9 @@ impl Model {
         let rules = RuleSet::load(source, &profile)?;
         let dashboards = Dashboards::load(source, &profile)?;
         let templates = source.files(Folder::Templates, &[""])?;
+        let topology = Topology::derive(&profile);
         Ok(Model {
+            topology,
             env: env.to_string(),
             profile,
             rules,

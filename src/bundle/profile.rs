@@ -141,8 +141,10 @@ pub struct ProxySection {
     pub listen_port: u16,
     /// The htpasswd file the operator creates; see the generated README.
     pub htpasswd_file: String,
-    /// The metrics endpoint nginx forwards to (`host:port`).
-    pub upstream: String,
+    /// The metrics endpoint nginx forwards to (`host:port`). Leave it out to forward to
+    /// `metrics.host`/`metrics.port` on loopback, which `--config` and `METRICS_*` then move too.
+    #[serde(default)]
+    pub upstream: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -191,6 +193,14 @@ pub struct NetworkPolicySection {
     pub enabled: bool,
     /// Who may reach the metrics port; nobody else can.
     pub peers: Vec<NetworkPeer>,
+    /// The server's own ports (WebSocket and HTTP API), open to everyone. Listed one by one:
+    /// some network plugins ignore `endPort` ranges.
+    #[serde(default = "default_app_ports")]
+    pub app_ports: Vec<u16>,
+}
+
+fn default_app_ports() -> Vec<u16> {
+    vec![crate::bundle::topology::DEFAULT_APP_PORT]
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

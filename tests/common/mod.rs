@@ -53,15 +53,21 @@ pub fn write_profile(specs: &Path, env: &str, profile: &serde_norway::Value) {
     .unwrap();
 }
 
-/// Sets `value` at the dotted `path` of a YAML mapping.
+/// Sets `value` at the dotted `path` of a YAML mapping. Every key but the last must exist; the
+/// last is added when missing (an optional key), and the profile's unknown-key check still
+/// rejects a misspelt one.
 pub fn set(profile: &mut serde_norway::Value, path: &str, value: impl Into<serde_norway::Value>) {
+    let (parents, leaf) = path.rsplit_once('.').map_or(("", path), |(p, l)| (p, l));
     let mut node = profile;
-    for key in path.split('.') {
+    for key in parents.split('.').filter(|k| !k.is_empty()) {
         node = node
             .get_mut(key)
             .unwrap_or_else(|| panic!("profile has no {path}"));
     }
-    *node = value.into();
+    let map = node
+        .as_mapping_mut()
+        .unwrap_or_else(|| panic!("profile's {parents} is not a mapping"));
+    map.insert(leaf.into(), value.into());
 }
 
 /// The text of one rendered file.

@@ -18,12 +18,13 @@ use crate::bundle::dashboards::Dashboard;
 use crate::bundle::model::Model;
 use crate::bundle::output::Output;
 use crate::bundle::profile::{NetworkPeer, Profile};
+use crate::bundle::topology::{PathKind, PolicyPorts, Topology, K8S_NAME};
 use crate::error::UsageError;
 
 const MONITORING_API: &str = "monitoring.coreos.com/v1";
 const KUSTOMIZE_API: &str = "kustomize.config.k8s.io/v1beta1";
 /// The name shared by the Service, the monitors and the rules.
-const NAME: &str = "sockudo-metrics";
+const NAME: &str = K8S_NAME;
 const COMPONENT_LABEL: &str = "app.kubernetes.io/component";
 /// The folder of the optional PodMonitor component, relative to `k8s/`.
 pub const POD_MONITOR_COMPONENT: &str = "pod-monitor";
@@ -112,6 +113,18 @@ struct ScrapeEndpoint {
     scrape_timeout: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     basic_auth: Option<BasicAuthRefs>,
+    /// Applied after the Operator sets `job` from the Service name (ServiceMonitor) or
+    /// `namespace/name` (PodMonitor): the job the rules select.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    relabelings: Vec<MonitorRelabeling>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MonitorRelabeling {
+    action: &'static str,
+    target_label: &'static str,
+    replacement: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -163,8 +176,6 @@ struct Peer {
 struct PolicyPort {
     protocol: &'static str,
     port: u16,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    end_port: Option<u16>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -201,19 +212,20 @@ pub fn render(model: &Model, out: &mut Output) -> Result<()> {
         out,
         files: Vec::new(),
     };
-    resources.add("service.yaml", &service(profile))?;
+    let topology = &model.topology;
+    resources.add("service.yaml", &service(profile, topology))?;
     resources.add("prometheus-configmap.yaml", &prometheus_configmap(model)?)?;
     for dashboard in &model.dashboards.items {
         let file = format!("grafana-dashboard-{}.yaml", dashboard.spec.uid);
         resources.add(&file, &dashboard_configmap(model, dashboard)?)?;
     }
-    if profile.kubernetes.network_policy.enabled {
-        resources.add("networkpolicy.yaml", &network_policy(profile))?;
+    if let Some(ports) = &topology.policy {
+        resources.add("networkpolicy.yaml", &network_policy(profile, ports))?;
     }
     if profile.kubernetes.operator.enabled {
-        resources.add("servicemonitor.yaml", &service_monitor(profile)?)?;
+        resources.add("servicemonitor.yaml", &service_monitor(profile, topology)?)?;
         resources.add("prometheusrule.yaml", &prometheus_rule(model)?)?;
-        render_pod_monitor_component(profile, resources.out)?;
+        render_pod_monitor_component(profile, topology, resources.out)?;
     }
     let kustomization = Kustomization {
         api_version: KUSTOMIZE_API,
@@ -238,15 +250,6 @@ impl Resources<'_> {
     }
 }
 
-/// The port Prometheus scrapes: the proxy's when it fronts the endpoint, else the metrics port.
-fn scrape_port(profile: &Profile) -> (&'static str, u16) {
-    if profile.proxy.enabled {
-        ("proxy", profile.proxy.listen_port)
-    } else {
-        ("metrics", profile.metrics.port)
-    }
-}
-
 fn metadata(profile: &Profile, name: &str) -> Metadata {
     Metadata {
         name: name.to_string(),
@@ -265,8 +268,8 @@ fn app_selector(profile: &Profile) -> LabelSelector {
     }
 }
 
-fn service(profile: &Profile) -> Object<SpecBody<ServiceSpec>> {
-    let (port_name, port) = scrape_port(profile);
+fn service(profile: &Profile, topology: &Topology) -> Object<SpecBody<ServiceSpec>> {
+    let (port_name, port) = topology.pod_port;
     let mut metadata = metadata(profile, NAME);
     metadata.annotations = BTreeMap::from([
         ("prometheus.io/scrape".to_string(), "true".to_string()),
@@ -358,36 +361,29 @@ pub fn dashboard_configmap(model: &Model, dashboard: &Dashboard) -> Result<Objec
 }
 
 /// Admits the profile's peers, and nobody else, to the metrics and proxy ports. A policy that
-/// selects the pods drops every ingress it does not allow, so the rest of the port range (the
-/// WebSocket port included) stays open to all with a second rule.
-fn network_policy(profile: &Profile) -> Object<SpecBody<NetworkPolicySpec>> {
-    let mut guarded = vec![profile.metrics.port];
-    if profile.proxy.enabled {
-        guarded.push(profile.proxy.listen_port);
-    }
-    guarded.sort_unstable();
-    guarded.dedup();
-    let tcp = |port, end_port| PolicyPort {
+/// selects the pods drops every ingress it does not allow, so the server's own ports
+/// (`kubernetes.network_policy.app_ports`) are opened to everyone by a second rule, each port
+/// by number: some network plugins ignore `endPort`, and a range would then drop the WebSocket
+/// port.
+fn network_policy(profile: &Profile, ports: &PolicyPorts) -> Object<SpecBody<NetworkPolicySpec>> {
+    let tcp = |&port: &u16| PolicyPort {
         protocol: "TCP",
         port,
-        end_port,
     };
     let mut ingress = Vec::new();
     let peers: Vec<Peer> = profile.kubernetes.network_policy.peers.iter().map(peer).collect();
     if !peers.is_empty() {
         ingress.push(IngressRule {
             from: Some(peers),
-            ports: guarded.iter().map(|&p| tcp(p, None)).collect(),
+            ports: ports.guarded.iter().map(tcp).collect(),
         });
     }
-    let others: Vec<PolicyPort> = port_ranges_except(&guarded)
-        .into_iter()
-        .map(|(start, end)| tcp(start, (end > start).then_some(end)))
-        .collect();
-    ingress.push(IngressRule {
-        from: None,
-        ports: others,
-    });
+    if !ports.open.is_empty() {
+        ingress.push(IngressRule {
+            from: None,
+            ports: ports.open.iter().map(tcp).collect(),
+        });
+    }
     Object {
         api_version: "networking.k8s.io/v1",
         kind: "NetworkPolicy",
@@ -414,22 +410,6 @@ fn peer(peer: &NetworkPeer) -> Peer {
     }
 }
 
-/// The inclusive ranges of 1-65535 that miss every port of `sorted_ports`.
-fn port_ranges_except(sorted_ports: &[u16]) -> Vec<(u16, u16)> {
-    let mut ranges = Vec::new();
-    let mut start = 1u16;
-    for &port in sorted_ports {
-        if port > start {
-            ranges.push((start, port - 1));
-        }
-        start = port.saturating_add(1);
-    }
-    if sorted_ports.last() != Some(&u16::MAX) {
-        ranges.push((start, u16::MAX));
-    }
-    ranges
-}
-
 fn operator_metadata(profile: &Profile, name: &str) -> Metadata {
     let mut metadata = metadata(profile, name);
     metadata
@@ -439,7 +419,7 @@ fn operator_metadata(profile: &Profile, name: &str) -> Metadata {
 }
 
 /// The endpoint both monitors scrape, with basic auth from the Secret when the proxy is on.
-fn scrape_endpoint(profile: &Profile) -> Result<ScrapeEndpoint> {
+fn scrape_endpoint(profile: &Profile, topology: &Topology, kind: PathKind) -> Result<ScrapeEndpoint> {
     let basic_auth = match (
         &profile.kubernetes.operator.basic_auth_secret,
         profile.proxy.enabled,
@@ -465,15 +445,24 @@ fn scrape_endpoint(profile: &Profile) -> Result<ScrapeEndpoint> {
         }
     };
     Ok(ScrapeEndpoint {
-        port: scrape_port(profile).0,
+        port: topology.pod_port.0,
         path: "/metrics",
         interval: profile.prometheus.scrape_interval.to_string(),
         scrape_timeout: profile.prometheus.scrape_timeout.to_string(),
         basic_auth,
+        relabelings: topology
+            .job_relabel(kind)
+            .map(|job| MonitorRelabeling {
+                action: "replace",
+                target_label: "job",
+                replacement: job.to_string(),
+            })
+            .into_iter()
+            .collect(),
     })
 }
 
-fn service_monitor(profile: &Profile) -> Result<Object<SpecBody<ServiceMonitorSpec>>> {
+fn service_monitor(profile: &Profile, topology: &Topology) -> Result<Object<SpecBody<ServiceMonitorSpec>>> {
     Ok(Object {
         api_version: MONITORING_API,
         kind: "ServiceMonitor",
@@ -486,7 +475,7 @@ fn service_monitor(profile: &Profile) -> Result<Object<SpecBody<ServiceMonitorSp
                 namespace_selector: NamespaceSelector {
                     match_names: vec![profile.kubernetes.namespace.clone()],
                 },
-                endpoints: vec![scrape_endpoint(profile)?],
+                endpoints: vec![scrape_endpoint(profile, topology, PathKind::ServiceMonitor)?],
             },
         },
     })
@@ -495,7 +484,7 @@ fn service_monitor(profile: &Profile) -> Result<Object<SpecBody<ServiceMonitorSp
 /// The PodMonitor scrapes the same pods as the ServiceMonitor, so shipping both would scrape
 /// every pod twice. It is a kustomize component instead: an overlay that lists it gets the
 /// PodMonitor and loses the ServiceMonitor.
-fn render_pod_monitor_component(profile: &Profile, out: &mut Output) -> Result<()> {
+fn render_pod_monitor_component(profile: &Profile, topology: &Topology, out: &mut Output) -> Result<()> {
     let pod_monitor = Object {
         api_version: MONITORING_API,
         kind: "PodMonitor",
@@ -506,7 +495,7 @@ fn render_pod_monitor_component(profile: &Profile, out: &mut Output) -> Result<(
                 namespace_selector: NamespaceSelector {
                     match_names: vec![profile.kubernetes.namespace.clone()],
                 },
-                pod_metrics_endpoints: vec![scrape_endpoint(profile)?],
+                pod_metrics_endpoints: vec![scrape_endpoint(profile, topology, PathKind::PodMonitor)?],
             },
         },
     };
@@ -698,12 +687,6 @@ fn is_label_name(value: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn port_ranges_skip_exactly_the_guarded_ports() {
-        assert_eq!(port_ranges_except(&[9601, 9602]), [(1, 9600), (9603, 65535)]);
-        assert_eq!(port_ranges_except(&[1, 65535]), [(2, 65534)]);
-    }
 
     #[test]
     fn kubernetes_syntaxes() {

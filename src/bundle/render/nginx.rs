@@ -25,11 +25,16 @@ struct ProxyContext<'a> {
 
 pub fn render(model: &Model, out: &mut Output) -> Result<()> {
     let proxy = &model.profile.proxy;
-    if !proxy.enabled {
+    let Some(route) = &model.topology.proxy else {
         return Ok(());
-    }
+    };
     let host = checked("proxy.listen_host", &proxy.listen_host, is_address_char)?;
-    let upstream = checked("proxy.upstream", &proxy.upstream, is_address_char)?;
+    // The profile's own text when it sets one, so nothing it holds is silently dropped.
+    let upstream_text = proxy
+        .upstream
+        .clone()
+        .unwrap_or_else(|| route.upstream.to_string());
+    let upstream = checked(route.upstream_key, &upstream_text, is_address_char)?;
     let htpasswd_file = checked("proxy.htpasswd_file", &proxy.htpasswd_file, is_path_char)?;
     let context = ProxyContext {
         listen: format!("{host}:{}", proxy.listen_port),

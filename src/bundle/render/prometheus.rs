@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::bundle::model::Model;
 use crate::bundle::output::Output;
 use crate::bundle::profile::{BasicAuth, PromDuration};
+use crate::bundle::topology::PathKind;
 
 /// Labels the Kubernetes job adds to every series (namespace and pod name); the check allows them
 /// when that job is on.
@@ -241,10 +242,12 @@ fn static_job(model: &Model) -> ScrapeConfig {
 fn kubernetes_job(model: &Model) -> ScrapeConfig {
     let prometheus = &model.profile.prometheus;
     let sd = &prometheus.kubernetes_sd;
-    let mut job = ScrapeConfig::new(
-        &format!("{}-pods", prometheus.job_name),
-        prometheus.basic_auth.clone(),
+    let path = model.topology.path(PathKind::PodDiscovery);
+    let job_name = path.map_or_else(
+        || format!("{}-pods", prometheus.job_name),
+        |p| p.default_job.clone(),
     );
+    let mut job = ScrapeConfig::new(&job_name, prometheus.basic_auth.clone());
     job.kubernetes_sd_configs.push(KubernetesSdConfig {
         role: "pod",
         namespaces: (!sd.namespaces.is_empty()).then(|| Namespaces {
@@ -274,8 +277,11 @@ fn kubernetes_job(model: &Model) -> ScrapeConfig {
         ),
         RelabelConfig::replace(&["__meta_kubernetes_namespace"], None, KUBERNETES_LABELS[0], None),
         RelabelConfig::replace(&["__meta_kubernetes_pod_name"], None, KUBERNETES_LABELS[1], None),
-        RelabelConfig::replace(&[], None, "job", Some(&prometheus.job_name)),
     ];
+    if let Some(target_job) = model.topology.job_relabel(PathKind::PodDiscovery) {
+        job.relabel_configs
+            .push(RelabelConfig::replace(&[], None, "job", Some(target_job)));
+    }
     job
 }
 
