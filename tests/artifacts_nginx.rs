@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use sockudo_obs::bundle::output::Output;
 use sockudo_obs::bundle::render::nginx;
+use sockudo_obs::bundle::{Model, Overrides, Source};
 
 const UPSTREAM_BODY: &str =
     "# TYPE sockudo_active_connections gauge\nsockudo_active_connections{app_id=\"demo\"} 42\n";
@@ -247,8 +248,6 @@ fn the_live_proxy_guards_metrics_with_basic_auth() {
     let mut profile = common::read_profile(specs.path(), "local");
     common::set(&mut profile, "proxy.listen_host", "127.0.0.1");
     common::set(&mut profile, "proxy.listen_port", u64::from(listen_port));
-    // The proxy forwards to the exporter's own port: moving metrics.port moves the upstream.
-    common::set(&mut profile, "metrics.port", u64::from(upstream_port));
     common::set(
         &mut profile,
         "proxy.htpasswd_file",
@@ -257,7 +256,16 @@ fn the_live_proxy_guards_metrics_with_basic_auth() {
     common::write_profile(specs.path(), "local", &profile);
 
     let conf = dir.path().join("sockudo-metrics.conf");
-    let rendered = render_proxy(specs.path(), "local");
+    // The exporter's port comes from a Sockudo config (`--config`), as the server reads it: the
+    // proxy must follow it there, or the 200 below would be a 502.
+    let from_config = Overrides {
+        port: Some(upstream_port),
+        ..Overrides::default()
+    };
+    let model = Model::load(&Source::Dir(specs.path().to_path_buf()), "local", &from_config).unwrap();
+    let mut out = Output::new();
+    nginx::render(&model, &mut out).unwrap();
+    let rendered = common::text(&out, nginx::CONF_PATH);
     assert!(!rendered.contains(PASSWORD), "the config holds no password");
     fs::write(&conf, rendered).unwrap();
     fs::write(
