@@ -117,9 +117,12 @@ check_alertmanager() {
 # htpasswd is needed.)
 # An upstream host that does not resolve here (a compose service name) makes
 # nginx -t fail; such hosts are rewritten to 127.0.0.1 in the copy, with a note.
+# check_nginx [REL]: REL is the server{} block inside the bundle (the host's
+# proxy by default; the pods' sidecar copy lives in k8s/workload/).
 check_nginx() {
-  local conf="$COPY/nginx/sockudo-metrics.conf" prefix="$WORK/nginx" output host _
-  [[ -f $conf ]] || { absent nginx/sockudo-metrics.conf; return 0; }
+  local rel=${1:-nginx/sockudo-metrics.conf} output host _
+  local conf="$COPY/$rel" prefix="$WORK/nginx-${rel//\//-}"
+  [[ -f $conf ]] || { absent "$rel"; return 0; }
   mkdir -p "$prefix"
   cat > "$prefix/nginx.conf" <<EOF
 pid $prefix/nginx.pid;
@@ -137,7 +140,7 @@ http {
 EOF
   for _ in 1 2 3 4 5 6 7 8; do
     if output=$(nginx -e "$prefix/error.log" -p "$prefix" -c "$prefix/nginx.conf" -t 2>&1); then
-      pass "nginx -t: nginx/sockudo-metrics.conf"
+      pass "nginx -t: $rel"
       return 0
     fi
     [[ $output =~ host\ not\ found\ in\ upstream\ \"([^\":]+)(:[0-9]+)?\" ]] || break
@@ -145,9 +148,9 @@ EOF
     cp "$conf" "$conf.before"
     sed -i -E "s#(://|server[[:space:]]+)${host//./\\.}([:/;[:space:]])#\\1127.0.0.1\\2#g" "$conf"
     cmp -s "$conf" "$conf.before" && break
-    note "nginx/sockudo-metrics.conf: upstream host '$host' does not resolve here; checked as 127.0.0.1"
+    note "$rel: upstream host '$host' does not resolve here; checked as 127.0.0.1"
   done
-  fail "nginx -t" nginx/sockudo-metrics.conf "$output"
+  fail "nginx -t" "$rel" "$output"
 }
 
 check_grafana() {
@@ -235,6 +238,7 @@ main() {
   check_prometheus
   check_alertmanager
   check_nginx
+  check_nginx k8s/workload/sockudo-metrics.conf
   check_grafana
   check_k8s "${2:+$(cd "$2" && pwd)}"
   check_compose

@@ -35,7 +35,7 @@ fn a_path_without_its_job_relabeling_is_named_with_the_rule() {
     for (kind, defined_in, default_job) in [
         (
             PathKind::ServiceMonitor,
-            "k8s/servicemonitor.yaml",
+            "k8s/operator/servicemonitor.yaml",
             "sockudo-metrics",
         ),
         (
@@ -188,7 +188,7 @@ fn a_network_policy_that_misses_the_scrape_port_is_named() {
         &cross_problems(&model),
         "environments/production.yaml",
         "kubernetes.network_policy",
-        "the ServiceMonitor scrape path (k8s/servicemonitor.yaml) scrapes port 9602, but \
+        "the ServiceMonitor scrape path (k8s/operator/servicemonitor.yaml) scrapes port 9602, but \
          k8s/networkpolicy.yaml admits the monitoring peers only to [9601]",
     );
 }

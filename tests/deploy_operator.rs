@@ -53,7 +53,7 @@ fn operator_job(default: String, job_label: Option<&str>, labels: &Value, endpoi
 /// The jobs the ServiceMonitor and the PodMonitor produce, from the rendered manifests.
 fn operator_jobs(k8s: &Path) -> Vec<(String, String)> {
     let service = yaml(&k8s.join("service.yaml"));
-    let monitor = yaml(&k8s.join("servicemonitor.yaml"));
+    let monitor = yaml(&k8s.join("operator/servicemonitor.yaml"));
     let pod_monitor = yaml(&k8s.join("pod-monitor/podmonitor.yaml"));
     let service_name = service["metadata"]["name"].as_str().unwrap().to_string();
     let mut jobs = Vec::new();
@@ -122,7 +122,7 @@ fn promtool_test(job: &str) -> Value {
 
 /// Runs promtool's unit test for `job` on the PrometheusRule of `k8s`; the error is its output.
 fn run_promtool(k8s: &Path, job: &str) -> Result<(), String> {
-    let rule = yaml(&k8s.join("prometheusrule.yaml"));
+    let rule = yaml(&k8s.join("operator/prometheusrule.yaml"));
     let dir = tempfile::tempdir().unwrap();
     let groups = json!({"groups": rule["spec"]["groups"]});
     std::fs::write(
@@ -153,7 +153,7 @@ fn operator_environments() -> Vec<String> {
         .into_iter()
         .filter(|env| {
             let dir = bundle_dir(env);
-            dir.path().join("b/k8s/servicemonitor.yaml").is_file()
+            dir.path().join("b/k8s/operator/servicemonitor.yaml").is_file()
         })
         .collect();
     assert!(!envs.is_empty(), "no environment renders a ServiceMonitor");
@@ -179,7 +179,7 @@ fn the_operators_default_job_misses_the_rules() {
     let dir = bundle_dir("production");
     let k8s = dir.path().join("b/k8s");
     let service = yaml(&k8s.join("service.yaml"));
-    let monitor = yaml(&k8s.join("servicemonitor.yaml"));
+    let monitor = yaml(&k8s.join("operator/servicemonitor.yaml"));
     let mut endpoint = monitor["spec"]["endpoints"][0].clone();
     endpoint.as_object_mut().unwrap().remove("relabelings");
     let name = service["metadata"]["name"].as_str().unwrap().to_string();

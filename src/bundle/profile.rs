@@ -145,6 +145,21 @@ pub struct ProxySection {
     /// `metrics.host`/`metrics.port` on loopback, which `--config` and `METRICS_*` then move too.
     #[serde(default)]
     pub upstream: Option<String>,
+    /// Serve the proxy over TLS with these files (PEM), so the scrape's basic-auth credentials
+    /// never cross the network in clear text; Prometheus then scrapes the static targets over
+    /// `https`.
+    #[serde(default)]
+    pub tls: Option<ProxyTls>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProxyTls {
+    pub certificate: String,
+    pub certificate_key: String,
+    /// The CA Prometheus verifies the proxy's certificate with; absent: the system's CAs.
+    #[serde(default)]
+    pub ca_file: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -156,6 +171,71 @@ pub struct KubernetesSection {
     pub operator: OperatorSection,
     pub grafana_sidecar: GrafanaSidecar,
     pub network_policy: NetworkPolicySection,
+    /// The Sockudo Deployment the bundle's pod patch (annotations, nginx sidecar) targets.
+    #[serde(default)]
+    pub workload: Workload,
+    /// The nginx sidecar that fronts the exporter in each pod when `proxy.enabled`.
+    #[serde(default)]
+    pub proxy_sidecar: ProxySidecar,
+    /// The ServiceAccount of a Prometheus without the Operator, granted `list`/`watch` on pods
+    /// for its pod discovery.
+    #[serde(default)]
+    pub prometheus_service_account: ServiceAccountRef,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Workload {
+    /// The Deployment's name.
+    pub deployment: String,
+    /// The name of the Sockudo container in it.
+    pub container: String,
+}
+
+impl Default for Workload {
+    fn default() -> Workload {
+        Workload {
+            deployment: "sockudo".into(),
+            container: "sockudo".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProxySidecar {
+    /// The nginx image, pinned by version.
+    pub image: String,
+    /// The Secret holding the htpasswd file, which the operator creates (see the README).
+    pub htpasswd_secret: String,
+    /// The key of the htpasswd file in that Secret.
+    pub htpasswd_key: String,
+}
+
+impl Default for ProxySidecar {
+    fn default() -> ProxySidecar {
+        ProxySidecar {
+            image: "nginx:1.27.3-alpine".into(),
+            htpasswd_secret: "sockudo-metrics-htpasswd".into(),
+            htpasswd_key: "htpasswd".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceAccountRef {
+    pub namespace: String,
+    pub name: String,
+}
+
+impl Default for ServiceAccountRef {
+    fn default() -> ServiceAccountRef {
+        ServiceAccountRef {
+            namespace: "monitoring".into(),
+            name: "prometheus".into(),
+        }
+    }
 }
 
 /// The Prometheus Operator: when on, ServiceMonitor, PodMonitor and PrometheusRule are rendered.

@@ -17,6 +17,16 @@ pub const PROXY_PORT_NAME: &str = "proxy";
 pub const METRICS_PORT_NAME: &str = "metrics";
 /// Sockudo's WebSocket and HTTP API port (its default `port`).
 pub const DEFAULT_APP_PORT: u16 = 6001;
+/// The kustomize components under `k8s/`: the Operator's objects (which need its CRDs), the
+/// PodMonitor swap, and the pod patch (annotations and the nginx sidecar).
+pub const OPERATOR_COMPONENT: &str = "operator";
+pub const POD_MONITOR_COMPONENT: &str = "pod-monitor";
+pub const WORKLOAD_COMPONENT: &str = "workload";
+/// The sidecar's nginx config inside the workload component, and where nginx reads it.
+pub const SIDECAR_CONF_FILE: &str = "sockudo-metrics.conf";
+pub const NGINX_CONF_DIR: &str = "/etc/nginx/conf.d";
+/// nginx resolves relative paths (`auth_basic_user_file`) against its prefix.
+pub const NGINX_PREFIX: &str = "/etc/nginx";
 
 /// How a scrape path finds its targets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -51,7 +61,7 @@ impl PathKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScrapePath {
     pub kind: PathKind,
-    /// The artifact that defines the path, for problems (`k8s/servicemonitor.yaml`).
+    /// The artifact that defines the path, for problems (`k8s/operator/servicemonitor.yaml`).
     pub defined_in: String,
     /// The `job` the scraper assigns before any relabeling: the scrape config's `job_name`, or
     /// what the Operator derives (the Service name for a ServiceMonitor, `namespace/name` for a
@@ -209,7 +219,7 @@ impl Topology {
         if k8s.operator.enabled {
             paths.push(ScrapePath {
                 kind: PathKind::ServiceMonitor,
-                defined_in: "k8s/servicemonitor.yaml".into(),
+                defined_in: format!("k8s/{OPERATOR_COMPONENT}/servicemonitor.yaml"),
                 default_job: K8S_NAME.into(),
                 job_relabel: Some(job.clone()),
                 port: Some(pod_port.1),
@@ -217,7 +227,7 @@ impl Topology {
             });
             paths.push(ScrapePath {
                 kind: PathKind::PodMonitor,
-                defined_in: "k8s/pod-monitor/podmonitor.yaml".into(),
+                defined_in: format!("k8s/{POD_MONITOR_COMPONENT}/podmonitor.yaml"),
                 default_job: format!("{}/{K8S_NAME}", k8s.namespace),
                 job_relabel: Some(job.clone()),
                 port: Some(pod_port.1),
@@ -278,6 +288,16 @@ impl Topology {
     /// The job a relabeling gives `kind`'s targets, for the renderer that writes it.
     pub fn job_relabel(&self, kind: PathKind) -> Option<&str> {
         self.path(kind).and_then(|p| p.job_relabel.as_deref())
+    }
+}
+
+/// Where a file the profile names lands in a container: absolute paths as they are, relative ones
+/// below `base`, the directory the program resolves them against.
+pub fn in_container(base: &str, path: &str) -> String {
+    if path.starts_with('/') {
+        path.to_string()
+    } else {
+        format!("{base}/{path}")
     }
 }
 

@@ -160,3 +160,40 @@ pub fn assert_problem(problems: &[Problem], file: &str, item: &str, needle: &str
         problems.iter().map(|p| format!("  {p}\n")).collect::<String>()
     );
 }
+
+/// Renders `env` into `root/generated/<env>` and copies the repository's overlay `k8s/<env>`
+/// (every file of it) to `root/k8s/<env>`, so the overlay builds on a fresh bundle. Returns the
+/// overlay's copy.
+pub fn overlay_on_fresh_bundle(root: &Path, env: &str) -> PathBuf {
+    let output = sockudo_obs::bundle::build(&Source::Embedded, env, &Overrides::default())
+        .unwrap_or_else(|e| panic!("{env}: {e:#}"));
+    output
+        .write_atomically(&root.join("generated").join(env))
+        .unwrap();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("k8s").join(env);
+    let overlay = root.join("k8s").join(env);
+    fs::create_dir_all(&overlay).unwrap();
+    for entry in fs::read_dir(&repo).unwrap_or_else(|e| panic!("{}: {e}", repo.display())) {
+        let entry = entry.unwrap();
+        fs::copy(entry.path(), overlay.join(entry.file_name())).unwrap();
+    }
+    overlay
+}
+
+/// `kubectl kustomize DIR`, parsed: one JSON value per object.
+pub fn kustomize(dir: &Path) -> Vec<serde_json::Value> {
+    let built = std::process::Command::new("kubectl")
+        .arg("kustomize")
+        .arg(dir)
+        .output()
+        .expect("kubectl is not on PATH (scripts/install-tools.sh, then source scripts/env.sh)");
+    assert!(
+        built.status.success(),
+        "kubectl kustomize {}: {}",
+        dir.display(),
+        String::from_utf8_lossy(&built.stderr)
+    );
+    serde_norway::Deserializer::from_slice(&built.stdout)
+        .map(|doc| serde::Deserialize::deserialize(doc).unwrap())
+        .collect()
+}

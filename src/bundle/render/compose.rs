@@ -13,6 +13,7 @@ use super::nginx::CONF_PATH as NGINX_CONF_PATH;
 use crate::bundle::model::Model;
 use crate::bundle::output::Output;
 use crate::bundle::profile::Profile;
+use crate::bundle::topology::{in_container, NGINX_PREFIX};
 
 /// Sockudo's WebSocket and HTTP API port.
 const SOCKUDO_APP_PORT: u16 = 6001;
@@ -60,16 +61,6 @@ pub fn render(model: &Model, out: &mut Output) -> Result<()> {
 /// A read-only bind mount of `source` (relative to `compose/`).
 fn mount(source: &str, target: &str) -> String {
     format!("{source}:{target}:ro")
-}
-
-/// Where a file the profile names lands in a container: absolute paths as they are, relative ones
-/// below `base`, the directory the program resolves them against.
-fn in_container(base: &str, path: &str) -> String {
-    if path.starts_with('/') {
-        path.to_string()
-    } else {
-        format!("{base}/{path}")
-    }
 }
 
 fn sockudo(profile: &Profile) -> Service {
@@ -158,7 +149,7 @@ fn nginx(profile: &Profile) -> Service {
             // nginx resolves a relative auth_basic_user_file against its prefix, /etc/nginx.
             mount(
                 "./htpasswd",
-                &in_container("/etc/nginx", &profile.proxy.htpasswd_file),
+                &in_container(NGINX_PREFIX, &profile.proxy.htpasswd_file),
             ),
         ],
         depends_on: vec!["sockudo"],

@@ -18,7 +18,18 @@ pub const KUBERNETES_LABELS: [&str; 2] = ["namespace", "pod"];
 
 /// Rewrites `__address__` to the annotated port, keeping the host: `[v6]` hosts keep their
 /// brackets, and an existing `:port` is dropped.
+/// The labels both address rules read: the discovered address and the annotated port.
+pub const ADDRESS_SOURCES: [&str; 2] = [
+    "__address__",
+    "__meta_kubernetes_pod_annotation_prometheus_io_port",
+];
+
 pub const ADDRESS_REGEX: &str = r"(\[[^\]]+\]|[^:]+)(?::\d+)?;(\d+)";
+
+/// A pod whose containers declare no port is discovered at its bare IP; for an IPv6 pod that is
+/// `fd00::1`, without brackets. This rule brackets it and appends the annotated port first, so
+/// the rule above can treat it like any other address.
+pub const BARE_IPV6_REGEX: &str = r"([0-9A-Fa-f]*:[0-9A-Fa-f.:]*:[0-9A-Fa-f.]*);(\d+)";
 
 const METRICS_PATH: &str = "/metrics";
 
@@ -64,6 +75,8 @@ struct ScrapeConfig {
     params: BTreeMap<String, Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     basic_auth: Option<BasicAuth>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tls_config: Option<TlsConfig>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     static_configs: Vec<StaticConfig>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -81,11 +94,18 @@ impl ScrapeConfig {
             scheme: "http",
             params: BTreeMap::new(),
             basic_auth,
+            tls_config: None,
             static_configs: Vec::new(),
             kubernetes_sd_configs: Vec::new(),
             relabel_configs: Vec::new(),
         }
     }
+}
+
+#[derive(Serialize)]
+struct TlsConfig {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ca_file: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -222,6 +242,20 @@ fn environment(model: &Model) -> String {
 fn static_job(model: &Model) -> ScrapeConfig {
     let prometheus = &model.profile.prometheus;
     let mut job = ScrapeConfig::new(&prometheus.job_name, prometheus.basic_auth.clone());
+    // The instances outside the cluster are reached through their own proxy, over TLS when the
+    // profile gives it certificates, so the basic-auth credentials never travel in clear text.
+    if let Some(tls) = model
+        .profile
+        .proxy
+        .tls
+        .as_ref()
+        .filter(|_| model.profile.proxy.enabled)
+    {
+        job.scheme = "https";
+        job.tls_config = Some(TlsConfig {
+            ca_file: tls.ca_file.clone(),
+        });
+    }
     job.static_configs = prometheus
         .static_targets
         .iter()
@@ -267,10 +301,13 @@ fn kubernetes_job(model: &Model) -> ScrapeConfig {
             None,
         ),
         RelabelConfig::replace(
-            &[
-                "__address__",
-                "__meta_kubernetes_pod_annotation_prometheus_io_port",
-            ],
+            &ADDRESS_SOURCES,
+            Some(BARE_IPV6_REGEX),
+            "__address__",
+            Some("[$1]:$2"),
+        ),
+        RelabelConfig::replace(
+            &ADDRESS_SOURCES,
             Some(ADDRESS_REGEX),
             "__address__",
             Some("$1:$2"),
