@@ -55,6 +55,12 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Write an embedded profile out for editing, as DIR/environments/<NAME>.yaml; the shipped
+    /// profiles are templates, with example hosts and URLs.
+    Init {
+        #[command(flatten)]
+        args: cli::init::InitArgs,
+    },
     /// Run the catalogue checks on the specs (every environment unless --env is given).
     Check {
         #[command(flatten)]
@@ -80,6 +86,7 @@ fn main() -> ExitCode {
         } => cli::serve::run(config, demo.then_some(scenario)),
         Command::Generate { inputs, out, check } => cli::generate::generate(&inputs, out, check),
         Command::Check { inputs } => cli::generate::check(&inputs),
+        Command::Init { args } => cli::init::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -28,6 +28,11 @@ pub const NGINX_CONF_DIR: &str = "/etc/nginx/conf.d";
 /// nginx resolves relative paths (`auth_basic_user_file`) against its prefix.
 pub const NGINX_PREFIX: &str = "/etc/nginx";
 
+/// The target label naming the scrape path a series came through (`static`, `kubernetes-pods`,
+/// `servicemonitor`, `podmonitor`): the paths share one `job`, so this is what tells a lost
+/// Kubernetes discovery apart from VMs that still answer.
+pub const DISCOVERY_LABEL: &str = "discovery";
+
 /// How a scrape path finds its targets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum PathKind {

@@ -19,7 +19,7 @@ use crate::bundle::model::Model;
 use crate::bundle::output::Output;
 use crate::bundle::profile::{NetworkPeer, Profile};
 use crate::bundle::topology::{
-    in_container, PathKind, PolicyPorts, Topology, K8S_NAME, NGINX_CONF_DIR, NGINX_PREFIX,
+    in_container, PathKind, PolicyPorts, Topology, DISCOVERY_LABEL, K8S_NAME, NGINX_CONF_DIR, NGINX_PREFIX,
     OPERATOR_COMPONENT, POD_MONITOR_COMPONENT, SIDECAR_CONF_FILE, WORKLOAD_COMPONENT,
 };
 use crate::error::UsageError;
@@ -868,6 +868,11 @@ fn scrape_endpoint(profile: &Profile, topology: &Topology, kind: PathKind) -> Re
                 replacement: job.to_string(),
             })
             .into_iter()
+            .chain([MonitorRelabeling {
+                action: "replace",
+                target_label: DISCOVERY_LABEL,
+                replacement: kind.discovery_label().to_string(),
+            }])
             .collect(),
     })
 }

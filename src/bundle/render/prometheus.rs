@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::bundle::model::Model;
 use crate::bundle::output::Output;
 use crate::bundle::profile::{BasicAuth, PromDuration};
-use crate::bundle::topology::PathKind;
+use crate::bundle::topology::{PathKind, DISCOVERY_LABEL};
 
 /// Labels the Kubernetes job adds to every series (namespace and pod name); the check allows them
 /// when that job is on.
@@ -264,6 +264,10 @@ fn static_job(model: &Model) -> ScrapeConfig {
             labels: BTreeMap::from([
                 ("instance".to_string(), target.instance.clone()),
                 ("environment".to_string(), environment(model)),
+                (
+                    DISCOVERY_LABEL.to_string(),
+                    PathKind::Static.discovery_label().to_string(),
+                ),
             ]),
         })
         .collect();
@@ -314,6 +318,12 @@ fn kubernetes_job(model: &Model) -> ScrapeConfig {
         ),
         RelabelConfig::replace(&["__meta_kubernetes_namespace"], None, KUBERNETES_LABELS[0], None),
         RelabelConfig::replace(&["__meta_kubernetes_pod_name"], None, KUBERNETES_LABELS[1], None),
+        RelabelConfig::replace(
+            &[],
+            None,
+            DISCOVERY_LABEL,
+            Some(PathKind::PodDiscovery.discovery_label()),
+        ),
     ];
     if let Some(target_job) = model.topology.job_relabel(PathKind::PodDiscovery) {
         job.relabel_configs
