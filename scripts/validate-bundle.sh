@@ -86,6 +86,13 @@ check_prometheus() {
   else
     absent prometheus/prometheus.yml
   fi
+  # The compose stack's own config, with the bundle's rules where compose mounts them.
+  if [[ -f $COPY/compose/prometheus/prometheus.yml ]]; then
+    stub_missing_file_refs "$COPY/compose/prometheus/prometheus.yml"
+    [[ -d $dir/rules ]] && cp -r "$dir/rules" "$COPY/compose/prometheus/rules"
+    run_check "promtool check config" compose/prometheus/prometheus.yml \
+      in_dir "$COPY/compose/prometheus" promtool check config prometheus.yml
+  fi
   found=false
   for f in "$dir"/rules/*.yml "$dir"/rules/*.yaml; do
     [[ -f $f ]] || continue

@@ -158,6 +158,27 @@ pub struct PolicyPorts {
     pub open: Vec<u16>,
 }
 
+/// The compose stack's own addresses: every one is a service of the stack, so it runs as it is
+/// on one machine, whatever the profile says about the real deployment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComposePlan {
+    /// What the stack's Prometheus scrapes: Sockudo's service, on the proxy's port when nginx
+    /// (which shares Sockudo's network namespace) fronts it, else on the metrics port.
+    pub scrape_target: Address,
+    /// The stack's Alertmanager, as Prometheus reaches it.
+    pub alertmanager: Address,
+    /// The stack's Prometheus, as Grafana reaches it.
+    pub prometheus_url: String,
+}
+
+pub const COMPOSE_SOCKUDO: &str = "sockudo";
+pub const COMPOSE_PROMETHEUS: &str = "prometheus";
+pub const COMPOSE_ALERTMANAGER: &str = "alertmanager";
+pub const COMPOSE_GRAFANA: &str = "grafana";
+pub const COMPOSE_NGINX: &str = "nginx";
+pub const PROMETHEUS_PORT: u16 = 9090;
+pub const ALERTMANAGER_PORT: u16 = 9093;
+
 /// Every scrape path of one environment, its proxy and its NetworkPolicy ports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Topology {
@@ -171,6 +192,7 @@ pub struct Topology {
     pub paths: Vec<ScrapePath>,
     pub proxy: Option<ProxyRoute>,
     pub policy: Option<PolicyPorts>,
+    pub compose: ComposePlan,
 }
 
 impl Topology {
@@ -276,6 +298,17 @@ impl Topology {
             open.dedup();
             PolicyPorts { guarded, open }
         });
+        let compose = ComposePlan {
+            scrape_target: Address {
+                host: COMPOSE_SOCKUDO.into(),
+                port: Some(pod_port.1),
+            },
+            alertmanager: Address {
+                host: COMPOSE_ALERTMANAGER.into(),
+                port: Some(ALERTMANAGER_PORT),
+            },
+            prometheus_url: format!("http://{COMPOSE_PROMETHEUS}:{PROMETHEUS_PORT}"),
+        };
         Topology {
             job,
             pod_port,
@@ -283,6 +316,7 @@ impl Topology {
             paths,
             proxy,
             policy,
+            compose,
         }
     }
 

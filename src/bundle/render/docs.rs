@@ -104,6 +104,10 @@ struct DocsContext {
     proxy_tls: bool,
     /// The hosts of the static targets (the VMs), for the firewall rules.
     static_hosts: Vec<String>,
+    compose_scrape_target: String,
+    compose_alertmanager: String,
+    webhook_url: String,
+    sockudo_image: String,
     dashboards: Vec<DashboardDoc>,
     datasource_url: String,
     runbook_url: String,
@@ -195,6 +199,10 @@ impl DocsContext {
             },
             app_ports: profile.kubernetes.network_policy.app_ports.clone(),
             proxy_tls: profile.proxy.tls.is_some(),
+            compose_scrape_target: model.topology.compose.scrape_target.to_string(),
+            compose_alertmanager: model.topology.compose.alertmanager.to_string(),
+            webhook_url: profile.alertmanager.webhook_url.clone(),
+            sockudo_image: profile.compose.sockudo_image.clone(),
             static_hosts: model
                 .topology
                 .path(PathKind::Static)

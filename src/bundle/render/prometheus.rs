@@ -175,8 +175,45 @@ struct RemoteWrite {
 /// Where `prometheus.yml` finds the rule files, relative to itself.
 pub const RULE_FILES: &str = "rules/*.yml";
 
+/// The compose stack's own `prometheus.yml`, beside its `docker-compose.yml`.
+pub const COMPOSE_CONFIG_PATH: &str = "compose/prometheus/prometheus.yml";
+
 pub fn render(model: &Model, out: &mut Output) -> Result<()> {
-    out.add_yaml("prometheus/prometheus.yml", &config(model, RULE_FILES))
+    out.add_yaml("prometheus/prometheus.yml", &config(model, RULE_FILES))?;
+    out.add_yaml(COMPOSE_CONFIG_PATH, &compose_config(model))
+}
+
+/// `prometheus.yml` for the compose stack: the deployment's globals and rules, but scraping the
+/// stack's Sockudo and alerting the stack's Alertmanager, with no discovery or remote write that
+/// would reach outside it.
+pub fn compose_config(model: &Model) -> PrometheusConfig {
+    let plan = &model.topology.compose;
+    let mut config = config(model, RULE_FILES);
+    let mut job = static_job(model);
+    job.scheme = "http";
+    job.tls_config = None;
+    job.static_configs = vec![StaticConfig {
+        targets: vec![plan.scrape_target.to_string()],
+        labels: BTreeMap::from([
+            ("instance".to_string(), plan.scrape_target.host.clone()),
+            ("environment".to_string(), environment(model)),
+            (
+                DISCOVERY_LABEL.to_string(),
+                PathKind::Static.discovery_label().to_string(),
+            ),
+        ]),
+    }];
+    config.scrape_configs = vec![job];
+    config.alerting = Some(Alerting {
+        alertmanagers: vec![AlertmanagerTargets {
+            static_configs: vec![StaticConfig {
+                targets: vec![plan.alertmanager.to_string()],
+                labels: BTreeMap::new(),
+            }],
+        }],
+    });
+    config.remote_write = Vec::new();
+    config
 }
 
 /// The typed `prometheus.yml`, its rules found at `rule_files`; the Kubernetes renderer serializes
