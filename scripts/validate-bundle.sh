@@ -18,7 +18,11 @@ REPO_ROOT=$(dirname "$SCRIPTS")
 source "$SCRIPTS/env.sh"
 # Kubernetes version whose schemas kubernetes-validate checks core kinds against.
 K8S_SCHEMA_VERSION=${K8S_SCHEMA_VERSION:-1.32.0}
-REQUIRED_TOOLS=(promtool amtool nginx kubectl kubernetes-validate docker-compose yamllint tsc node)
+REQUIRED_TOOLS=(promtool amtool promtool3 amtool3 nginx kubectl kubernetes-validate docker-compose yamllint tsc node)
+# Both Prometheus generations check the Prometheus and Alertmanager files: 2.x (trixie) and 3.x
+# (sid), named as install-tools.sh links them.
+PROMTOOLS=(promtool promtool3)
+AMTOOLS=(amtool amtool3)
 
 ORIG=""   # the bundle as given
 COPY=""   # the bundle copy the checks run on
@@ -77,45 +81,55 @@ stub_missing_file_refs() {
   done
 }
 
-check_prometheus() {
+# check_prometheus_with PROMTOOL: every Prometheus check with one generation's promtool.
+check_prometheus_with() {
+  local promtool=$1
   local dir="$COPY/prometheus" f found
   if [[ -f $dir/prometheus.yml ]]; then
     stub_missing_file_refs "$dir/prometheus.yml"
-    run_check "promtool check config" prometheus/prometheus.yml \
-      in_dir "$dir" promtool check config prometheus.yml
+    run_check "$promtool check config" prometheus/prometheus.yml \
+      in_dir "$dir" "$promtool" check config prometheus.yml
   else
     absent prometheus/prometheus.yml
   fi
   # The compose stack's own config, with the bundle's rules where compose mounts them.
   if [[ -f $COPY/compose/prometheus/prometheus.yml ]]; then
     stub_missing_file_refs "$COPY/compose/prometheus/prometheus.yml"
-    [[ -d $dir/rules ]] && cp -r "$dir/rules" "$COPY/compose/prometheus/rules"
-    run_check "promtool check config" compose/prometheus/prometheus.yml \
-      in_dir "$COPY/compose/prometheus" promtool check config prometheus.yml
+    [[ -d $dir/rules && ! -d $COPY/compose/prometheus/rules ]] && cp -r "$dir/rules" "$COPY/compose/prometheus/rules"
+    run_check "$promtool check config" compose/prometheus/prometheus.yml \
+      in_dir "$COPY/compose/prometheus" "$promtool" check config prometheus.yml
   fi
   found=false
   for f in "$dir"/rules/*.yml "$dir"/rules/*.yaml; do
     [[ -f $f ]] || continue
     found=true
-    run_check "promtool check rules" "$(rel "$f")" promtool check rules --lint-fatal "$f"
+    run_check "$promtool check rules" "$(rel "$f")" "$promtool" check rules --lint-fatal "$f"
   done
   $found || absent prometheus/rules/*.yml
   found=false
   for f in "$dir"/tests/*.yml "$dir"/tests/*.yaml; do
     [[ -f $f ]] || continue
     found=true
-    run_check "promtool test rules" "$(rel "$f")" \
-      in_dir "$(dirname "$f")" promtool test rules "$(basename "$f")"
+    run_check "$promtool test rules" "$(rel "$f")" \
+      in_dir "$(dirname "$f")" "$promtool" test rules "$(basename "$f")"
   done
   $found || absent prometheus/tests/*.yml
+}
+
+check_prometheus() {
+  local promtool
+  for promtool in "${PROMTOOLS[@]}"; do check_prometheus_with "$promtool"; done
 }
 
 check_alertmanager() {
   local f="$COPY/alertmanager/alertmanager.yml"
   [[ -f $f ]] || { absent alertmanager/alertmanager.yml; return 0; }
   stub_missing_file_refs "$f"
-  run_check "amtool check-config" alertmanager/alertmanager.yml \
-    in_dir "$(dirname "$f")" amtool check-config "$(basename "$f")"
+  local amtool
+  for amtool in "${AMTOOLS[@]}"; do
+    run_check "$amtool check-config" alertmanager/alertmanager.yml \
+      in_dir "$(dirname "$f")" "$amtool" check-config "$(basename "$f")"
+  done
 }
 
 # nginx -t on a minimal nginx.conf (pid, logs and temp paths inside a

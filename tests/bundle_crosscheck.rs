@@ -118,9 +118,9 @@ fn a_dashboard_variable_selecting_another_job_is_named() {
 #[test]
 fn a_proxy_upstream_left_behind_by_config_is_named() {
     let specs = Specs::copy();
-    let mut profile = common::read_profile(&specs.path(""), "production");
-    common::set(&mut profile, "proxy.upstream", "127.0.0.1:9601");
-    common::write_profile(&specs.path(""), "production", &profile);
+    specs.edit_yaml("environments/production.yaml", |profile| {
+        common::set(profile, "proxy.upstream", "127.0.0.1:9601");
+    });
     // As `--config` with `"metrics": {"port": 9700}` would.
     let overrides = Overrides {
         port: Some(9700),
@@ -145,9 +145,9 @@ fn a_proxy_upstream_left_behind_by_config_is_named() {
 #[test]
 fn a_proxy_upstream_off_loopback_for_a_loopback_exporter_is_named() {
     let specs = Specs::copy();
-    let mut profile = common::read_profile(&specs.path(""), "production");
-    common::set(&mut profile, "proxy.upstream", "sockudo:9601");
-    common::write_profile(&specs.path(""), "production", &profile);
+    specs.edit_yaml("environments/production.yaml", |profile| {
+        common::set(profile, "proxy.upstream", "sockudo:9601");
+    });
     assert_problem(
         &specs.problems("production"),
         "environments/production.yaml",
@@ -159,18 +159,18 @@ fn a_proxy_upstream_off_loopback_for_a_loopback_exporter_is_named() {
 #[test]
 fn a_static_target_on_another_port_is_named() {
     let specs = Specs::copy();
-    let mut profile = common::read_profile(&specs.path(""), "staging");
-    common::set(
-        &mut profile,
-        "prometheus.static_targets",
-        serde_norway::to_value(vec![serde_norway::to_value(std::collections::BTreeMap::from([
-            ("target", "sockudo-vm-1.staging.example.internal:9601"),
-            ("instance", "sockudo-vm-1"),
-        ]))
-        .unwrap()])
-        .unwrap(),
-    );
-    common::write_profile(&specs.path(""), "staging", &profile);
+    specs.edit_yaml("environments/staging.yaml", |profile| {
+        common::set(
+            profile,
+            "prometheus.static_targets",
+            serde_norway::to_value(vec![serde_norway::to_value(std::collections::BTreeMap::from([
+                ("target", "sockudo-vm-1.staging.example.internal:9601"),
+                ("instance", "sockudo-vm-1"),
+            ]))
+            .unwrap()])
+            .unwrap(),
+        );
+    });
     assert_problem(
         &specs.problems("staging"),
         "environments/staging.yaml",
@@ -196,13 +196,13 @@ fn a_network_policy_that_misses_the_scrape_port_is_named() {
 #[test]
 fn a_network_policy_opening_the_proxy_port_to_all_is_named() {
     let specs = Specs::copy();
-    let mut profile = common::read_profile(&specs.path(""), "production");
-    common::set(
-        &mut profile,
-        "kubernetes.network_policy.app_ports",
-        serde_norway::to_value(vec![6001u16, 9602]).unwrap(),
-    );
-    common::write_profile(&specs.path(""), "production", &profile);
+    specs.edit_yaml("environments/production.yaml", |profile| {
+        common::set(
+            profile,
+            "kubernetes.network_policy.app_ports",
+            serde_norway::to_value(vec![6001u16, 9602]).unwrap(),
+        );
+    });
     assert_problem(
         &specs.problems("production"),
         "environments/production.yaml",

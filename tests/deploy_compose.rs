@@ -178,9 +178,9 @@ fn every_address_in_the_stack_is_a_service_of_the_stack() {
 #[test]
 fn an_unpinned_image_is_a_usage_error_naming_the_key() {
     let specs = common::Specs::copy();
-    let mut profile = common::read_profile(&specs.path(""), "development");
-    common::set(&mut profile, "compose.sockudo_image", "sockudo/sockudo:latest");
-    common::write_profile(&specs.path(""), "development", &profile);
+    specs.edit_yaml("environments/development.yaml", |profile| {
+        common::set(profile, "compose.sockudo_image", "sockudo/sockudo:latest");
+    });
     let err = bundle::build(&specs.source(), "development", &Overrides::default()).unwrap_err();
     assert!(sockudo_obs::error::is_usage(&err), "{err:#}");
     assert!(format!("{err:#}").contains("compose.sockudo_image"), "{err:#}");

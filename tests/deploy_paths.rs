@@ -127,13 +127,13 @@ fn without_the_ipv6_rule_a_bare_address_keeps_no_port() {
 #[test]
 fn static_targets_are_scraped_over_https_when_the_proxy_has_certificates() {
     let specs = common::Specs::copy();
-    let mut profile = common::read_profile(&specs.path(""), "production");
-    let mut tls = serde_norway::Mapping::new();
-    tls.insert("certificate".into(), "/etc/nginx/tls/cert.pem".into());
-    tls.insert("certificate_key".into(), "/etc/nginx/tls/key.pem".into());
-    tls.insert("ca_file".into(), "/etc/prometheus/sockudo-ca.pem".into());
-    common::set(&mut profile, "proxy.tls", serde_norway::Value::Mapping(tls));
-    common::write_profile(&specs.path(""), "production", &profile);
+    specs.edit_yaml("environments/production.yaml", |profile| {
+        let mut tls = serde_norway::Mapping::new();
+        tls.insert("certificate".into(), "/etc/nginx/tls/cert.pem".into());
+        tls.insert("certificate_key".into(), "/etc/nginx/tls/key.pem".into());
+        tls.insert("ca_file".into(), "/etc/prometheus/sockudo-ca.pem".into());
+        common::set(profile, "proxy.tls", serde_norway::Value::Mapping(tls));
+    });
     let out = bundle::build(&specs.source(), "production", &Overrides::default()).unwrap();
     let config = prometheus_yml(&out);
     let jobs = config["scrape_configs"].as_array().unwrap();
