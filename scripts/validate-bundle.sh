@@ -203,9 +203,12 @@ check_k8s() {
   if compgen -G "$out/ts/*.ts" >/dev/null; then
     run_check "tsc (prometheus-operator types, unknown fields)" "$label" "$SCRIPTS/typecheck.sh" "$out/ts"
   fi
+  local promtool
   for f in "$out"/rules/*.yml; do
     [[ -f $f ]] || continue
-    run_check "promtool check rules" "$label: PrometheusRule $(basename "$f" .yml)" promtool check rules --lint-fatal "$f"
+    for promtool in "${PROMTOOLS[@]}"; do
+      run_check "$promtool check rules" "$label: PrometheusRule $(basename "$f" .yml)" "$promtool" check rules --lint-fatal "$f"
+    done
   done
   if [[ -s $out/core.yaml ]]; then
     local output
