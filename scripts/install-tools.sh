@@ -8,8 +8,9 @@
 # no stdin) on a fresh Debian bookworm machine. Any tool that cannot be
 # installed makes the script exit non-zero with the tool's name.
 #
-# Newer Go tools come from Debian trixie WITHOUT adding trixie to apt: the
-# mirror is read from this machine's own apt sources, trixie's InRelease is
+# Newer Go tools come from Debian trixie (and the Prometheus 3 generation from
+# sid) WITHOUT adding either to apt: the
+# mirror is read from this machine's own apt sources, the suite's InRelease is
 # checked with gpgv against the Debian archive keyring, Packages.xz against
 # InRelease, each .deb against Packages, and the .deb is unpacked with dpkg -x.
 set -Eeuo pipefail
@@ -25,6 +26,15 @@ declare -A TRIXIE_PINS=(
   [prometheus-alertmanager]=0.28.1+ds-1  # alertmanager + amtool
   [docker-compose]=2.26.1-4              # compose v2 (Go); `config -q` needs no engine
   [kubectl]=1.32.3+ds-2                  # kubectl with built-in `kubectl kustomize`
+)
+# Debian unstable ("sid") packages: the Prometheus 3 generation, beside the 2.x one above, so the
+# bundle is proven on both (installed under .tools/debs/sid/, linked as promtool3, prometheus3,
+# alertmanager3 and amtool3). Fetched and verified exactly like the trixie ones.
+SID_SUITE=sid
+declare -A SID_PINS=(
+  [promtool]=3.5.3+ds1-6                 # promtool 3.5
+  [prometheus]=3.5.3+ds1-6               # prometheus 3.5 server
+  [prometheus-alertmanager]=0.33.1-5     # alertmanager + amtool 0.33
 )
 # Debian bookworm packages through apt (pinned to the suite, so bookworm
 # security updates still apply; the exact versions land in versions.txt).
@@ -44,6 +54,10 @@ declare -A BIN_LINKS=(
   [amtool]=debs/prometheus-alertmanager/usr/bin/amtool
   [docker-compose]=debs/docker-compose/usr/libexec/docker/cli-plugins/docker-compose
   [kubectl]=debs/kubectl/usr/bin/kubectl
+  [promtool3]=debs/sid/promtool/usr/bin/promtool
+  [prometheus3]=debs/sid/prometheus/usr/bin/prometheus
+  [alertmanager3]=debs/sid/prometheus-alertmanager/usr/bin/prometheus-alertmanager
+  [amtool3]=debs/sid/prometheus-alertmanager/usr/bin/amtool
   [nginx]=/usr/sbin/nginx
   [htpasswd]=/usr/bin/htpasswd
   [wrk]=/usr/bin/wrk
@@ -106,62 +120,64 @@ debian_keyring() {
   echo "$k"
 }
 
-# ---- trixie .debs --------------------------------------------------------
+# ---- trixie and sid .debs ------------------------------------------------
 
-TRIXIE_INDEX=""   # path of the verified, decompressed Packages file (fetched lazily)
+declare -A SUITE_INDEX=()   # suite -> path of its verified, decompressed Packages file
+DEBIAN_MIRROR=""
 
-# Download and verify trixie's InRelease and main/binary-amd64/Packages.xz once per run.
-fetch_trixie_index() {
-  [[ -n $TRIXIE_INDEX ]] && return 0
-  local mirror dir arch
-  mirror=$(debian_mirror)
+# Download and verify SUITE's InRelease and main/binary-ARCH/Packages.xz once per run.
+fetch_suite_index() {
+  local suite=$1
+  [[ -n ${SUITE_INDEX[$suite]:-} ]] && return 0
+  local dir arch
+  [[ -n $DEBIAN_MIRROR ]] || DEBIAN_MIRROR=$(debian_mirror)
   arch=$(dpkg --print-architecture)
-  dir="$CACHE/$TRIXIE_SUITE"
+  dir="$CACHE/$suite"
   mkdir -p "$dir"
-  log "fetching $TRIXIE_SUITE index from $mirror"
-  curl -fsSL --retry 3 -o "$dir/InRelease" "$mirror/dists/$TRIXIE_SUITE/InRelease" \
-    || die "download of $mirror/dists/$TRIXIE_SUITE/InRelease failed"
+  log "fetching $suite index from $DEBIAN_MIRROR"
+  curl -fsSL --retry 3 -o "$dir/InRelease" "$DEBIAN_MIRROR/dists/$suite/InRelease" \
+    || die "download of $DEBIAN_MIRROR/dists/$suite/InRelease failed"
   gpgv --quiet --keyring "$(debian_keyring)" --output "$dir/Release" "$dir/InRelease" 2>/dev/null \
-    || die "$TRIXIE_SUITE InRelease signature does not verify against the Debian archive keyring"
-  curl -fsSL --retry 3 -o "$dir/Packages.xz" "$mirror/dists/$TRIXIE_SUITE/main/binary-$arch/Packages.xz" \
-    || die "download of $TRIXIE_SUITE Packages.xz failed"
+    || die "$suite InRelease signature does not verify against the Debian archive keyring"
+  curl -fsSL --retry 3 -o "$dir/Packages.xz" "$DEBIAN_MIRROR/dists/$suite/main/binary-$arch/Packages.xz" \
+    || die "download of $suite Packages.xz failed"
   local want
   want=$(awk -v f="main/binary-$arch/Packages.xz" '/^SHA256:/ { s = 1; next } /^[^ ]/ { s = 0 } s && $3 == f { print $1 }' "$dir/Release")
   [[ -n $want && $(sha256_of "$dir/Packages.xz") == "$want" ]] \
-    || die "$TRIXIE_SUITE Packages.xz does not match the sha256 in InRelease"
+    || die "$suite Packages.xz does not match the sha256 in InRelease"
   xz -dc "$dir/Packages.xz" > "$dir/Packages"
-  TRIXIE_MIRROR=$mirror
-  TRIXIE_INDEX="$dir/Packages"
+  SUITE_INDEX[$suite]="$dir/Packages"
 }
 
-# Print "Version Filename SHA256" of PKG from the trixie Packages index.
-trixie_package_fields() {
-  awk -v pkg="$1" '
+# Print "Version Filename SHA256" of PKG from SUITE's Packages index.
+suite_package_fields() {
+  awk -v pkg="$2" '
     $0 == "Package: " pkg { hit = 1 }
     /^$/ { if (hit) exit; hit = 0 }
     hit && /^Version:/  { v = $2 }
     hit && /^Filename:/ { f = $2 }
     hit && /^SHA256:/   { s = $2 }
-    END { if (v != "") print v, f, s }' "$TRIXIE_INDEX"
+    END { if (v != "") print v, f, s }' "${SUITE_INDEX[$1]}"
 }
 
-# Fetch trixie's PKG at its pinned version, verify it and unpack it into .tools/debs/PKG.
-fetch_trixie_deb() {
-  local pkg=$1 pin=${TRIXIE_PINS[$1]}
-  local dest="$TOOLS/debs/$pkg" stamp="$TOOLS/debs/$pkg/.version"
-  CURRENT_TOOL="$pkg ($TRIXIE_SUITE $pin)"
+# fetch_suite_deb SUITE PKG PIN DEST PINS_NAME: fetch SUITE's PKG at version PIN, verify it and
+# unpack it into DEST (PINS_NAME names the array to update when the suite moved on).
+fetch_suite_deb() {
+  local suite=$1 pkg=$2 pin=$3 dest=$4 pins_name=$5
+  local stamp="$dest/.version"
+  CURRENT_TOOL="$pkg ($suite $pin)"
   if [[ -f $stamp && $(<"$stamp") == "$pin" ]]; then return 0; fi
-  fetch_trixie_index
+  fetch_suite_index "$suite"
   local version filename sha
-  read -r version filename sha < <(trixie_package_fields "$pkg") || true
-  [[ -n ${version:-} ]] || die "package '$pkg' not found in $TRIXIE_SUITE"
+  read -r version filename sha < <(suite_package_fields "$suite" "$pkg") || true
+  [[ -n ${version:-} ]] || die "package '$pkg' not found in $suite"
   [[ $version == "$pin" ]] \
-    || die "$TRIXIE_SUITE now has $pkg $version, pinned $pin: update TRIXIE_PINS[$pkg] in scripts/install-tools.sh"
-  local deb="$CACHE/debs/${filename##*/}"
-  mkdir -p "$CACHE/debs"
+    || die "$suite now has $pkg $version, pinned $pin: update $pins_name[$pkg] in scripts/install-tools.sh"
+  local deb="$CACHE/debs/$suite/${filename##*/}"
+  mkdir -p "$CACHE/debs/$suite"
   if [[ ! -f $deb || $(sha256_of "$deb") != "$sha" ]]; then
-    log "downloading $pkg $version"
-    curl -fsSL --retry 3 -o "$deb.part" "$TRIXIE_MIRROR/$filename" || die "download of $filename failed"
+    log "downloading $pkg $version ($suite)"
+    curl -fsSL --retry 3 -o "$deb.part" "$DEBIAN_MIRROR/$filename" || die "download of $filename failed"
     mv "$deb.part" "$deb"
   fi
   [[ $(sha256_of "$deb") == "$sha" ]] || die "sha256 mismatch for $deb (want $sha)"
@@ -169,7 +185,15 @@ fetch_trixie_deb() {
   mkdir -p "$dest"
   dpkg-deb -x "$deb" "$dest"
   echo "$pin" > "$stamp"
-  log "installed $pkg $version"
+  log "installed $pkg $version ($suite)"
+}
+
+fetch_trixie_deb() {
+  fetch_suite_deb "$TRIXIE_SUITE" "$1" "${TRIXIE_PINS[$1]}" "$TOOLS/debs/$1" TRIXIE_PINS
+}
+
+fetch_sid_deb() {
+  fetch_suite_deb "$SID_SUITE" "$1" "${SID_PINS[$1]}" "$TOOLS/debs/sid/$1" SID_PINS
 }
 
 # ---- bookworm apt packages -----------------------------------------------
@@ -274,6 +298,9 @@ write_versions() {
     for pkg in $(printf '%s\n' "${!TRIXIE_PINS[@]}" | sort); do
       echo "deb $TRIXIE_SUITE $pkg ${TRIXIE_PINS[$pkg]}"
     done
+    for pkg in $(printf '%s\n' "${!SID_PINS[@]}" | sort); do
+      echo "deb $SID_SUITE $pkg ${SID_PINS[$pkg]}"
+    done
     for pkg in "${APT_PACKAGES[@]}"; do
       echo "deb $APT_SUITE $pkg $(dpkg-query -W -f='${Version}' "$pkg")"
     done
@@ -288,6 +315,10 @@ write_versions() {
     tool_version prometheus --version
     tool_version alertmanager --version
     tool_version amtool --version
+    tool_version promtool3 --version
+    tool_version prometheus3 --version
+    tool_version alertmanager3 --version
+    tool_version amtool3 --version
     tool_version docker-compose version
     tool_version kubectl version --client
     tool_version nginx -v
@@ -318,6 +349,9 @@ main() {
   ensure_prerequisites
   for pkg in $(printf '%s\n' "${!TRIXIE_PINS[@]}" | sort); do
     fetch_trixie_deb "$pkg"
+  done
+  for pkg in $(printf '%s\n' "${!SID_PINS[@]}" | sort); do
+    fetch_sid_deb "$pkg"
   done
   install_apt_packages "${APT_PACKAGES[@]}"
   install_python_tools

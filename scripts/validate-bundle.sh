@@ -18,7 +18,11 @@ REPO_ROOT=$(dirname "$SCRIPTS")
 source "$SCRIPTS/env.sh"
 # Kubernetes version whose schemas kubernetes-validate checks core kinds against.
 K8S_SCHEMA_VERSION=${K8S_SCHEMA_VERSION:-1.32.0}
-REQUIRED_TOOLS=(promtool amtool nginx kubectl kubernetes-validate docker-compose yamllint tsc node)
+REQUIRED_TOOLS=(promtool amtool promtool3 amtool3 nginx kubectl kubernetes-validate docker-compose yamllint tsc node)
+# Both Prometheus generations check the Prometheus and Alertmanager files: 2.x (trixie) and 3.x
+# (sid), named as install-tools.sh links them.
+PROMTOOLS=(promtool promtool3)
+AMTOOLS=(amtool amtool3)
 
 ORIG=""   # the bundle as given
 COPY=""   # the bundle copy the checks run on
@@ -77,38 +81,55 @@ stub_missing_file_refs() {
   done
 }
 
-check_prometheus() {
+# check_prometheus_with PROMTOOL: every Prometheus check with one generation's promtool.
+check_prometheus_with() {
+  local promtool=$1
   local dir="$COPY/prometheus" f found
   if [[ -f $dir/prometheus.yml ]]; then
     stub_missing_file_refs "$dir/prometheus.yml"
-    run_check "promtool check config" prometheus/prometheus.yml \
-      in_dir "$dir" promtool check config prometheus.yml
+    run_check "$promtool check config" prometheus/prometheus.yml \
+      in_dir "$dir" "$promtool" check config prometheus.yml
   else
     absent prometheus/prometheus.yml
+  fi
+  # The compose stack's own config, with the bundle's rules where compose mounts them.
+  if [[ -f $COPY/compose/prometheus/prometheus.yml ]]; then
+    stub_missing_file_refs "$COPY/compose/prometheus/prometheus.yml"
+    [[ -d $dir/rules && ! -d $COPY/compose/prometheus/rules ]] && cp -r "$dir/rules" "$COPY/compose/prometheus/rules"
+    run_check "$promtool check config" compose/prometheus/prometheus.yml \
+      in_dir "$COPY/compose/prometheus" "$promtool" check config prometheus.yml
   fi
   found=false
   for f in "$dir"/rules/*.yml "$dir"/rules/*.yaml; do
     [[ -f $f ]] || continue
     found=true
-    run_check "promtool check rules" "$(rel "$f")" promtool check rules --lint-fatal "$f"
+    run_check "$promtool check rules" "$(rel "$f")" "$promtool" check rules --lint-fatal "$f"
   done
   $found || absent prometheus/rules/*.yml
   found=false
   for f in "$dir"/tests/*.yml "$dir"/tests/*.yaml; do
     [[ -f $f ]] || continue
     found=true
-    run_check "promtool test rules" "$(rel "$f")" \
-      in_dir "$(dirname "$f")" promtool test rules "$(basename "$f")"
+    run_check "$promtool test rules" "$(rel "$f")" \
+      in_dir "$(dirname "$f")" "$promtool" test rules "$(basename "$f")"
   done
   $found || absent prometheus/tests/*.yml
+}
+
+check_prometheus() {
+  local promtool
+  for promtool in "${PROMTOOLS[@]}"; do check_prometheus_with "$promtool"; done
 }
 
 check_alertmanager() {
   local f="$COPY/alertmanager/alertmanager.yml"
   [[ -f $f ]] || { absent alertmanager/alertmanager.yml; return 0; }
   stub_missing_file_refs "$f"
-  run_check "amtool check-config" alertmanager/alertmanager.yml \
-    in_dir "$(dirname "$f")" amtool check-config "$(basename "$f")"
+  local amtool
+  for amtool in "${AMTOOLS[@]}"; do
+    run_check "$amtool check-config" alertmanager/alertmanager.yml \
+      in_dir "$(dirname "$f")" "$amtool" check-config "$(basename "$f")"
+  done
 }
 
 # nginx -t on a minimal nginx.conf (pid, logs and temp paths inside a
@@ -117,9 +138,12 @@ check_alertmanager() {
 # htpasswd is needed.)
 # An upstream host that does not resolve here (a compose service name) makes
 # nginx -t fail; such hosts are rewritten to 127.0.0.1 in the copy, with a note.
+# check_nginx [REL]: REL is the server{} block inside the bundle (the host's
+# proxy by default; the pods' sidecar copy lives in k8s/workload/).
 check_nginx() {
-  local conf="$COPY/nginx/sockudo-metrics.conf" prefix="$WORK/nginx" output host _
-  [[ -f $conf ]] || { absent nginx/sockudo-metrics.conf; return 0; }
+  local rel=${1:-nginx/sockudo-metrics.conf} output host _
+  local conf="$COPY/$rel" prefix="$WORK/nginx-${rel//\//-}"
+  [[ -f $conf ]] || { absent "$rel"; return 0; }
   mkdir -p "$prefix"
   cat > "$prefix/nginx.conf" <<EOF
 pid $prefix/nginx.pid;
@@ -137,7 +161,7 @@ http {
 EOF
   for _ in 1 2 3 4 5 6 7 8; do
     if output=$(nginx -e "$prefix/error.log" -p "$prefix" -c "$prefix/nginx.conf" -t 2>&1); then
-      pass "nginx -t: nginx/sockudo-metrics.conf"
+      pass "nginx -t: $rel"
       return 0
     fi
     [[ $output =~ host\ not\ found\ in\ upstream\ \"([^\":]+)(:[0-9]+)?\" ]] || break
@@ -145,9 +169,9 @@ EOF
     cp "$conf" "$conf.before"
     sed -i -E "s#(://|server[[:space:]]+)${host//./\\.}([:/;[:space:]])#\\1127.0.0.1\\2#g" "$conf"
     cmp -s "$conf" "$conf.before" && break
-    note "nginx/sockudo-metrics.conf: upstream host '$host' does not resolve here; checked as 127.0.0.1"
+    note "$rel: upstream host '$host' does not resolve here; checked as 127.0.0.1"
   done
-  fail "nginx -t" nginx/sockudo-metrics.conf "$output"
+  fail "nginx -t" "$rel" "$output"
 }
 
 check_grafana() {
@@ -179,9 +203,12 @@ check_k8s() {
   if compgen -G "$out/ts/*.ts" >/dev/null; then
     run_check "tsc (prometheus-operator types, unknown fields)" "$label" "$SCRIPTS/typecheck.sh" "$out/ts"
   fi
+  local promtool
   for f in "$out"/rules/*.yml; do
     [[ -f $f ]] || continue
-    run_check "promtool check rules" "$label: PrometheusRule $(basename "$f" .yml)" promtool check rules --lint-fatal "$f"
+    for promtool in "${PROMTOOLS[@]}"; do
+      run_check "$promtool check rules" "$label: PrometheusRule $(basename "$f" .yml)" "$promtool" check rules --lint-fatal "$f"
+    done
   done
   if [[ -s $out/core.yaml ]]; then
     local output
@@ -235,6 +262,7 @@ main() {
   check_prometheus
   check_alertmanager
   check_nginx
+  check_nginx k8s/workload/sockudo-metrics.conf
   check_grafana
   check_k8s "${2:+$(cd "$2" && pwd)}"
   check_compose

@@ -58,6 +58,12 @@ enum Command {
         #[arg(long, conflicts_with = "check")]
         force: bool,
     },
+    /// Write an embedded profile out for editing, as DIR/environments/<NAME>.yaml; the shipped
+    /// profiles are templates, with example hosts and URLs.
+    Init {
+        #[command(flatten)]
+        args: cli::init::InitArgs,
+    },
     /// Run the catalogue checks on the specs (every environment unless --env is given).
     Check {
         #[command(flatten)]
@@ -88,6 +94,7 @@ fn main() -> ExitCode {
             force,
         } => cli::generate::generate(&inputs, out, check, force),
         Command::Check { inputs } => cli::generate::check(&inputs),
+        Command::Init { args } => cli::init::run(&args),
     };
     match result {
         Ok(code) => code,

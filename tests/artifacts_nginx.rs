@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use sockudo_obs::bundle::output::Output;
 use sockudo_obs::bundle::render::nginx;
+use sockudo_obs::bundle::{Model, Overrides, Source};
 
 const UPSTREAM_BODY: &str =
     "# TYPE sockudo_active_connections gauge\nsockudo_active_connections{app_id=\"demo\"} 42\n";
@@ -171,7 +172,17 @@ fn read_head(stream: &mut TcpStream) -> String {
 
 /// Sends one request and returns the status code and the body.
 fn request(port: u16, method: &str, path: &str, credentials: Option<(&str, &str)>) -> (u16, String) {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    request_at("127.0.0.1", port, method, path, credentials)
+}
+
+fn request_at(
+    host: &str,
+    port: u16,
+    method: &str,
+    path: &str,
+    credentials: Option<(&str, &str)>,
+) -> (u16, String) {
+    let mut stream = TcpStream::connect((host, port)).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let auth = credentials
         .map(|(u, p)| format!("Authorization: Basic {}\r\n", STANDARD.encode(format!("{u}:{p}"))))
@@ -218,8 +229,19 @@ fn wait_until_listening(port: u16, nginx: &mut RunningNginx, error_log: &Path) {
     }
 }
 
-#[test]
-fn the_live_proxy_guards_metrics_with_basic_auth() {
+/// A real nginx running the `local` proxy as rendered after `edit` changed the profile, in front
+/// of a stand-in exporter, with a bcrypt htpasswd file holding [`USER`] and [`PASSWORD`].
+struct LiveProxy {
+    /// Stops nginx, then removes its directory, when the test ends.
+    _nginx: RunningNginx,
+    _dir: tempfile::TempDir,
+    listen_port: u16,
+    upstream_seen: Arc<Mutex<Vec<String>>>,
+    error_log: std::path::PathBuf,
+    rendered: String,
+}
+
+fn launch_proxy(edit: impl FnOnce(&Path, &mut serde_norway::Value)) -> LiveProxy {
     require("nginx", "-v");
     require("htpasswd", "-h");
     let dir = readable_tempdir();
@@ -245,24 +267,29 @@ fn the_live_proxy_guards_metrics_with_basic_auth() {
     let listen_port = free_port();
     let specs = common::specs_copy();
     let mut profile = common::read_profile(specs.path(), "local");
-    common::set(&mut profile, "proxy.listen_host", "127.0.0.1");
+    // The wildcard: nginx must listen on IPv4 and IPv6 alike.
+    common::set(&mut profile, "proxy.listen_host", "0.0.0.0");
     common::set(&mut profile, "proxy.listen_port", u64::from(listen_port));
-    common::set(
-        &mut profile,
-        "proxy.upstream",
-        format!("127.0.0.1:{upstream_port}"),
-    );
     common::set(
         &mut profile,
         "proxy.htpasswd_file",
         htpasswd.display().to_string(),
     );
+    edit(dir.path(), &mut profile);
     common::write_profile(specs.path(), "local", &profile);
 
     let conf = dir.path().join("sockudo-metrics.conf");
-    let rendered = render_proxy(specs.path(), "local");
-    assert!(!rendered.contains(PASSWORD), "the config holds no password");
-    fs::write(&conf, rendered).unwrap();
+    // The exporter's port comes from a Sockudo config (`--config`), as the server reads it: the
+    // proxy must follow it there, or the 200 below would be a 502.
+    let from_config = Overrides {
+        port: Some(upstream_port),
+        ..Overrides::default()
+    };
+    let model = Model::load(&Source::Dir(specs.path().to_path_buf()), "local", &from_config).unwrap();
+    let mut out = Output::new();
+    nginx::render(&model, &mut out).unwrap();
+    let rendered = common::text(&out, nginx::CONF_PATH);
+    fs::write(&conf, &rendered).unwrap();
     fs::write(
         dir.path().join("nginx.conf"),
         wrapper_conf(dir.path(), &conf, false),
@@ -276,7 +303,22 @@ fn the_live_proxy_guards_metrics_with_basic_auth() {
         .expect("start nginx");
     let mut nginx = RunningNginx { child };
     wait_until_listening(listen_port, &mut nginx, &error_log);
+    LiveProxy {
+        _nginx: nginx,
+        _dir: dir,
+        listen_port,
+        upstream_seen,
+        error_log,
+        rendered,
+    }
+}
 
+#[test]
+fn the_live_proxy_guards_metrics_with_basic_auth() {
+    let proxy = launch_proxy(|_, _| {});
+    let (listen_port, error_log) = (proxy.listen_port, &proxy.error_log);
+    let upstream_seen = &proxy.upstream_seen;
+    assert!(!proxy.rendered.contains(PASSWORD), "the config holds no password");
     let right = Some((USER, PASSWORD));
     assert_eq!(
         request(listen_port, "GET", "/metrics", None).0,
@@ -298,9 +340,14 @@ fn the_live_proxy_guards_metrics_with_basic_auth() {
         status,
         200,
         "right credentials: {}",
-        fs::read_to_string(&error_log).unwrap_or_default()
+        fs::read_to_string(error_log).unwrap_or_default()
     );
     assert_eq!(body, UPSTREAM_BODY, "the upstream's body, unchanged");
+    assert_eq!(
+        request_at("::1", listen_port, "GET", "/metrics", right).0,
+        200,
+        "over IPv6 too (listen [::])"
+    );
     assert_eq!(
         request(listen_port, "HEAD", "/metrics", right).0,
         200,
@@ -324,4 +371,56 @@ fn the_live_proxy_guards_metrics_with_basic_auth() {
             "credentials leaked upstream: {head}"
         );
     }
+    drop(seen);
+
+    // A password guesser is slowed down: past the burst, 429 instead of 401.
+    let statuses: Vec<u16> = (0..40)
+        .map(|_| request(listen_port, "GET", "/metrics", Some((USER, "guess"))).0)
+        .collect();
+    assert!(
+        statuses.contains(&429),
+        "no rate limit at the auth location: {statuses:?}"
+    );
+    assert!(statuses.iter().all(|s| *s == 401 || *s == 429), "{statuses:?}");
+}
+
+/// With `proxy.tls`, the proxy answers only TLS on its port: the right credentials get the
+/// metrics over https, a cleartext request is refused, and Prometheus scrapes the static
+/// targets over https.
+#[test]
+fn the_proxy_serves_tls_when_the_profile_names_certificates() {
+    let proxy = launch_proxy(|dir, profile| {
+        let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+        let made = Command::new("openssl")
+            .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"])
+            .args(["-subj", "/CN=localhost", "-keyout"])
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert)
+            .output()
+            .expect("openssl");
+        assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+        fs::set_permissions(&key, fs::Permissions::from_mode(0o644)).unwrap();
+        let mut tls = serde_norway::Mapping::new();
+        tls.insert("certificate".into(), cert.display().to_string().into());
+        tls.insert("certificate_key".into(), key.display().to_string().into());
+        common::set(profile, "proxy.tls", serde_norway::Value::Mapping(tls));
+    });
+    let curl = |scheme: &str, user: &str| -> String {
+        let out = Command::new("curl")
+            .args(["-sk", "-o", "/dev/null", "-w", "%{http_code}", "-u"])
+            .arg(format!("{user}:{PASSWORD}"))
+            .arg(format!("{scheme}://127.0.0.1:{}/metrics", proxy.listen_port))
+            .output()
+            .expect("curl");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert_eq!(
+        curl("https", USER),
+        "200",
+        "{}",
+        fs::read_to_string(&proxy.error_log).unwrap_or_default()
+    );
+    assert_eq!(curl("https", "intruder"), "401");
+    assert_eq!(curl("http", USER), "400", "cleartext is refused on the TLS port");
 }

@@ -5,7 +5,6 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::process::Command;
 
 use serde_json::Value as Json;
 use serde_norway::Value as Yaml;
@@ -240,7 +239,10 @@ fn kubernetes_manifests_carry_the_profile() {
         "prometheus"
     );
 
-    for monitor in ["k8s/servicemonitor.yaml", "k8s/pod-monitor/podmonitor.yaml"] {
+    for monitor in [
+        "k8s/operator/servicemonitor.yaml",
+        "k8s/pod-monitor/podmonitor.yaml",
+    ] {
         let monitor = yaml(&output, monitor);
         assert_eq!(monitor["metadata"]["labels"]["release"], "kube-prometheus-stack");
         let endpoint = monitor["spec"]
@@ -252,7 +254,10 @@ fn kubernetes_manifests_carry_the_profile() {
             "sockudo-metrics-auth"
         );
     }
-    assert_eq!(yaml(&output, "k8s/prometheusrule.yaml")["kind"], "PrometheusRule");
+    assert_eq!(
+        yaml(&output, "k8s/operator/prometheusrule.yaml")["kind"],
+        "PrometheusRule"
+    );
 
     let dashboard = yaml(&output, "k8s/grafana-dashboard-sockudo-overview.yaml");
     assert_eq!(dashboard["metadata"]["labels"]["grafana_dashboard"], "1");
@@ -266,7 +271,7 @@ fn kubernetes_manifests_carry_the_profile() {
 
     let development = build("development");
     assert!(development.get("k8s/networkpolicy.yaml").is_none());
-    assert!(development.get("k8s/servicemonitor.yaml").is_none());
+    assert!(development.get("k8s/operator/servicemonitor.yaml").is_none());
     let service = yaml(&development, "k8s/service.yaml");
     assert_eq!(
         service["metadata"]["annotations"]["prometheus.io/port"], "9601",
@@ -308,63 +313,36 @@ fn the_compose_stack_has_no_version_key_and_mounts_the_bundle() {
 /// render, and the PodMonitor component replaces the ServiceMonitor.
 #[test]
 fn the_overlays_build_with_kustomize() {
-    let kubectl = Command::new("kubectl").arg("version").arg("--client").output();
-    assert!(
-        kubectl.is_ok_and(|o| o.status.success()),
-        "kubectl is not on PATH; it is needed to build the kustomize overlays"
-    );
     let root = tempfile::tempdir().unwrap();
-    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     for env in common::environments() {
-        build(&env)
-            .write_atomically(&root.path().join("generated").join(&env))
-            .unwrap();
-        let overlay = root.path().join("k8s").join(&env);
-        std::fs::create_dir_all(&overlay).unwrap();
-        std::fs::copy(
-            repo.join("k8s").join(&env).join("kustomization.yaml"),
-            overlay.join("kustomization.yaml"),
-        )
-        .unwrap_or_else(|e| panic!("k8s/{env}/kustomization.yaml: {e}"));
-        let built = Command::new("kubectl")
-            .arg("kustomize")
-            .arg(&overlay)
-            .output()
-            .unwrap();
-        assert!(
-            built.status.success(),
-            "{env}: {}",
-            String::from_utf8_lossy(&built.stderr)
-        );
-        let docs: Vec<Yaml> = serde_norway::Deserializer::from_slice(&built.stdout)
-            .map(|d| serde::Deserialize::deserialize(d).unwrap())
-            .collect();
+        let overlay = common::overlay_on_fresh_bundle(root.path(), &env);
+        let docs = common::kustomize(&overlay);
         let kinds: BTreeSet<&str> = docs.iter().map(|d| d["kind"].as_str().unwrap()).collect();
         assert!(
-            kinds.contains("Service") && kinds.contains("ConfigMap"),
+            kinds.contains("Service") && kinds.contains("ConfigMap") && kinds.contains("Deployment"),
             "{env}: {kinds:?}"
         );
     }
     let swap = root.path().join("k8s/podmonitor-swap");
     std::fs::create_dir_all(&swap).unwrap();
+    let kustomization = serde_json::json!({
+        "resources": ["../../generated/production/k8s"],
+        "components": [
+            "../../generated/production/k8s/operator",
+            "../../generated/production/k8s/pod-monitor",
+        ],
+    });
     std::fs::write(
         swap.join("kustomization.yaml"),
-        "resources: [../../generated/production/k8s]\ncomponents: [../../generated/production/k8s/pod-monitor]\n",
+        serde_norway::to_string(&kustomization).unwrap(),
     )
     .unwrap();
-    let built = Command::new("kubectl")
-        .arg("kustomize")
-        .arg(&swap)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&built.stdout);
+    let kinds: BTreeSet<String> = common::kustomize(&swap)
+        .iter()
+        .map(|d| d["kind"].as_str().unwrap().to_string())
+        .collect();
     assert!(
-        built.status.success(),
-        "{}",
-        String::from_utf8_lossy(&built.stderr)
-    );
-    assert!(
-        text.contains("kind: PodMonitor") && !text.contains("kind: ServiceMonitor"),
-        "{text}"
+        kinds.contains("PodMonitor") && !kinds.contains("ServiceMonitor"),
+        "{kinds:?}"
     );
 }

@@ -68,7 +68,7 @@ struct Alertmanager {
 }
 
 fn start_alertmanager(config: &Path, dir: &Path) -> Alertmanager {
-    let binary = require_alertmanager().unwrap_or_else(|e| panic!("{e}"));
+    let binary = require_alertmanager("alertmanager").unwrap_or_else(|e| panic!("{e}"));
     let port = free_port();
     let command = alertmanager_command(&binary, config, &dir.join("am-data"), port);
     let mut guard = ProcessGuard::spawn("alertmanager", command, dir).unwrap();

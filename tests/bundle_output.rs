@@ -86,7 +86,7 @@ fn prometheus_yml_follows_the_profile() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|r| r["target_label"] == "__address__")
+        .rfind(|r| r["target_label"] == "__address__")
         .unwrap();
     assert_eq!(
         address["source_labels"],

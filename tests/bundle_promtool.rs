@@ -1,5 +1,6 @@
-//! The real validators on every environment's bundle: `promtool check config`, `promtool check
-//! rules`, `promtool test rules` (the alert fixtures) and `amtool check-config`. The tools are
+//! The real validators on every environment's bundle, with the 2.x and the 3.x Prometheus tools:
+//! `promtool check config`, `promtool check rules`, `promtool test rules` (the alert fixtures) and
+//! `amtool check-config`. The tools are
 //! looked up on PATH (CI prepends `.tools/bin`); a missing tool fails the test with the way to
 //! install it.
 
@@ -60,11 +61,34 @@ fn files_in(dir: &Path) -> Vec<String> {
     names
 }
 
+/// Both Prometheus generations: 2.x (`promtool`, `amtool`) and 3.x (`promtool3`, `amtool3`, from
+/// Debian's unstable suite), so a bundle that only one of them accepts fails.
+const GENERATIONS: [(&str, &str, &str); 2] = [("2", "promtool", "amtool"), ("3", "promtool3", "amtool3")];
+
+fn version_line(program: &Path) -> String {
+    let output = Command::new(program).arg("--version").output().unwrap();
+    let text =
+        String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
+    text.lines().next().unwrap_or("").to_string()
+}
+
 #[test]
 fn promtool_and_amtool_accept_every_environment() {
-    let promtool = tools::require("promtool");
-    let amtool = tools::require("amtool");
-    assert_modern_promtool(&promtool);
+    for (major, promtool, amtool) in GENERATIONS {
+        let promtool = tools::require(promtool);
+        let amtool = tools::require(amtool);
+        assert_modern_promtool(&promtool);
+        let line = version_line(&promtool);
+        assert!(
+            line.contains(&format!("version {major}.")),
+            "{} is not Prometheus {major}: {line}",
+            promtool.display()
+        );
+        check_every_environment(&promtool, &amtool);
+    }
+}
+
+fn check_every_environment(promtool: &Path, amtool: &Path) {
     for env in environments() {
         let out = bundle::build(&Source::Embedded, &env, &Overrides::default()).unwrap();
         let tmp = tempfile::tempdir().unwrap();
@@ -72,7 +96,7 @@ fn promtool_and_amtool_accept_every_environment() {
         out.write_atomically(&root).unwrap();
         let prometheus = root.join("prometheus");
 
-        run(&prometheus, &promtool, &["check", "config", "prometheus.yml"]);
+        run(&prometheus, promtool, &["check", "config", "prometheus.yml"]);
 
         let rules: Vec<String> = files_in(&prometheus.join("rules"))
             .into_iter()
@@ -80,7 +104,7 @@ fn promtool_and_amtool_accept_every_environment() {
             .collect();
         let mut args = vec!["check", "rules"];
         args.extend(rules.iter().map(String::as_str));
-        run(&prometheus, &promtool, &args);
+        run(&prometheus, promtool, &args);
 
         let tests: Vec<String> = files_in(&prometheus.join("tests"))
             .into_iter()
@@ -89,8 +113,8 @@ fn promtool_and_amtool_accept_every_environment() {
         assert!(!tests.is_empty(), "{env}: no promtool tests rendered");
         let mut args = vec!["test", "rules"];
         args.extend(tests.iter().map(String::as_str));
-        run(&prometheus, &promtool, &args);
+        run(&prometheus, promtool, &args);
 
-        run(&root, &amtool, &["check-config", "alertmanager/alertmanager.yml"]);
+        run(&root, amtool, &["check-config", "alertmanager/alertmanager.yml"]);
     }
 }

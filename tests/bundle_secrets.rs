@@ -195,7 +195,7 @@ fn credentials_are_referenced_never_inlined() {
         );
         assert!(auth.get("password").is_none(), "{auth:?}");
     }
-    let monitor = yaml("k8s/servicemonitor.yaml");
+    let monitor = yaml("k8s/operator/servicemonitor.yaml");
     for endpoint in monitor["spec"]["endpoints"].as_sequence().unwrap() {
         let password = &endpoint["basicAuth"]["password"];
         assert!(

@@ -52,12 +52,13 @@ fn alert_cases(stack: &Stack) -> Vec<AlertCase> {
     ]
 }
 
-fn run_stack(prefix: Option<&str>) {
+fn run_stack(prefix: Option<&str>, prometheus_3: bool) {
     let _turn = one_stack_at_a_time();
     let started = Instant::now();
     let stack = Stack::start(StackOptions {
         bundle_prefix: prefix,
         exporter_prefix: prefix,
+        prometheus_3,
         ..StackOptions::default()
     })
     .unwrap_or_else(|e| panic!("starting the stack: {e}"));
@@ -138,14 +139,21 @@ fn first_panel_querying(panels: &mut serde_json::Value, metric: &str, misspelt: 
 /// The bundle under the profile's own prefix (`sockudo_`).
 #[test]
 fn stack_with_the_default_prefix() {
-    run_stack(None);
+    run_stack(None, false);
+}
+
+/// The same bundle on the Prometheus 3 generation (Prometheus 3.5, Alertmanager 0.33): left-open
+/// range selectors, `le` normalisation, scrape content negotiation and the v2 Alertmanager API.
+#[test]
+fn stack_on_prometheus_3() {
+    run_stack(None, true);
 }
 
 /// The same, with `PROMETHEUS_METRICS_PREFIX` set for both the exporter and `generate`: the
 /// prefix flows through every artifact.
 #[test]
 fn stack_with_a_custom_prefix() {
-    run_stack(Some("my_company_sockudo_"));
+    run_stack(Some("my_company_sockudo_"), false);
 }
 
 /// Drift: a bundle generated for `sockudo_` watching a server that exposes `other_sockudo_`.

@@ -250,3 +250,93 @@ fn duplicate_keys_devices_fifos_and_bad_prefixes_are_one_line_errors() {
         assert_one_line_usage_error(&output, &["--prefix", prefix]);
     }
 }
+
+/// `init` writes the template for editing; `generate --specs` takes it as it is. The written
+/// profile holds the template's values (comments aside) under a header listing the keys that
+/// still hold example values.
+#[test]
+fn init_writes_an_editable_profile_that_generate_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run_to_exit(
+        sockudo_obs()
+            .args(["init", "--env", "eu-1", "--from", "production", "--dir", "specs"])
+            .current_dir(dir.path()),
+        EXIT_LIMIT,
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let written = std::fs::read_to_string(dir.path().join("specs/environments/eu-1.yaml")).unwrap();
+    let template = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("environments/production.yaml"),
+    )
+    .unwrap();
+    let as_value = |text: &str| serde_norway::from_str::<serde_norway::Value>(text).unwrap();
+    assert_eq!(as_value(&written), as_value(&template));
+    let listed: Vec<&str> = written
+        .lines()
+        .take_while(|l| l.starts_with('#'))
+        .filter_map(|l| l.strip_prefix("#   - "))
+        .map(|l| l.split(' ').next().unwrap())
+        .collect();
+    assert!(listed.contains(&"docs.runbook_url"), "{listed:?}");
+    assert!(
+        listed.contains(&"prometheus.static_targets[0].target"),
+        "{listed:?}"
+    );
+
+    let generated = run_to_exit(
+        sockudo_obs()
+            .args(["generate", "--env", "eu-1", "--specs", "specs"])
+            .current_dir(dir.path()),
+        EXIT_LIMIT,
+    );
+    assert!(
+        generated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&generated.stderr)
+    );
+    assert!(dir
+        .path()
+        .join("generated/eu-1/prometheus/prometheus.yml")
+        .is_file());
+
+    // A second init never overwrites the operator's edits.
+    let again = run_to_exit(
+        sockudo_obs()
+            .args(["init", "--env", "eu-1", "--dir", "specs"])
+            .current_dir(dir.path()),
+        EXIT_LIMIT,
+    );
+    assert_one_line_usage_error(&again, &["--env eu-1", "exists"]);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("specs/environments/eu-1.yaml")).unwrap(),
+        written
+    );
+}
+
+#[test]
+fn init_rejects_a_bad_name_or_template_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad_name = run_to_exit(
+        sockudo_obs()
+            .args(["init", "--env", "../eu"])
+            .current_dir(dir.path()),
+        EXIT_LIMIT,
+    );
+    assert_one_line_usage_error(&bad_name, &["--env", "\"../eu\""]);
+    let bad_from = run_to_exit(
+        sockudo_obs()
+            .args(["init", "--env", "eu", "--from", "nope"])
+            .current_dir(dir.path()),
+        EXIT_LIMIT,
+    );
+    assert_one_line_usage_error(&bad_from, &["--from", "\"nope\"", "production"]);
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "nothing written"
+    );
+}

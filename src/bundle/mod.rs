@@ -19,6 +19,7 @@ pub mod render;
 pub mod rules;
 pub mod source;
 pub mod templates;
+pub mod topology;
 
 use anyhow::Result;
 

@@ -8,6 +8,7 @@ use super::dashboards::Dashboards;
 use super::profile::Profile;
 use super::rules::RuleSet;
 use super::source::{Folder, Source, SourceFile};
+use super::topology::Topology;
 
 /// Values that take precedence over the profile's `metrics` section: from `--config` and the
 /// `METRICS_*` / `PROMETHEUS_METRICS_PREFIX` environment variables, exactly as the server reads
@@ -28,6 +29,9 @@ pub struct Model {
     pub dashboards: Dashboards,
     /// The alerts and panels that read a family the profile's server does not feed.
     pub unfed: Unfed,
+    /// Every scrape path and port, derived once from the profile for the renderers and the
+    /// cross-artifact check.
+    pub topology: Topology,
     /// The text templates (`templates/`), for the renderers of text artifacts.
     pub templates: Vec<SourceFile>,
 }
@@ -49,7 +53,9 @@ impl Model {
         let unfed = Unfed::of(profile.server, &profile.metrics.prefix, &rules, &dashboards);
         dashboards.note_unfed(&unfed);
         let templates = source.files(Folder::Templates, &[""])?;
+        let topology = Topology::derive(&profile);
         Ok(Model {
+            topology,
             env: env.to_string(),
             profile,
             rules,

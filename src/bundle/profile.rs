@@ -216,8 +216,25 @@ pub struct ProxySection {
     pub listen_port: u16,
     /// The htpasswd file the operator creates; see the generated README.
     pub htpasswd_file: String,
-    /// The metrics endpoint nginx forwards to (`host:port`).
-    pub upstream: String,
+    /// The metrics endpoint nginx forwards to (`host:port`). Leave it out to forward to
+    /// `metrics.host`/`metrics.port` on loopback, which `--config` and `METRICS_*` then move too.
+    #[serde(default)]
+    pub upstream: Option<String>,
+    /// Serve the proxy over TLS with these files (PEM), so the scrape's basic-auth credentials
+    /// never cross the network in clear text; Prometheus then scrapes the static targets over
+    /// `https`.
+    #[serde(default)]
+    pub tls: Option<ProxyTls>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProxyTls {
+    pub certificate: String,
+    pub certificate_key: String,
+    /// The CA Prometheus verifies the proxy's certificate with; absent: the system's CAs.
+    #[serde(default)]
+    pub ca_file: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -229,6 +246,71 @@ pub struct KubernetesSection {
     pub operator: OperatorSection,
     pub grafana_sidecar: GrafanaSidecar,
     pub network_policy: NetworkPolicySection,
+    /// The Sockudo Deployment the bundle's pod patch (annotations, nginx sidecar) targets.
+    #[serde(default)]
+    pub workload: Workload,
+    /// The nginx sidecar that fronts the exporter in each pod when `proxy.enabled`.
+    #[serde(default)]
+    pub proxy_sidecar: ProxySidecar,
+    /// The ServiceAccount of a Prometheus without the Operator, granted `list`/`watch` on pods
+    /// for its pod discovery.
+    #[serde(default)]
+    pub prometheus_service_account: ServiceAccountRef,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Workload {
+    /// The Deployment's name.
+    pub deployment: String,
+    /// The name of the Sockudo container in it.
+    pub container: String,
+}
+
+impl Default for Workload {
+    fn default() -> Workload {
+        Workload {
+            deployment: "sockudo".into(),
+            container: "sockudo".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProxySidecar {
+    /// The nginx image, pinned by version.
+    pub image: String,
+    /// The Secret holding the htpasswd file, which the operator creates (see the README).
+    pub htpasswd_secret: String,
+    /// The key of the htpasswd file in that Secret.
+    pub htpasswd_key: String,
+}
+
+impl Default for ProxySidecar {
+    fn default() -> ProxySidecar {
+        ProxySidecar {
+            image: "nginx:1.27.3-alpine".into(),
+            htpasswd_secret: "sockudo-metrics-htpasswd".into(),
+            htpasswd_key: "htpasswd".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceAccountRef {
+    pub namespace: String,
+    pub name: String,
+}
+
+impl Default for ServiceAccountRef {
+    fn default() -> ServiceAccountRef {
+        ServiceAccountRef {
+            namespace: "monitoring".into(),
+            name: "prometheus".into(),
+        }
+    }
 }
 
 /// The Prometheus Operator: when on, ServiceMonitor, PodMonitor and PrometheusRule are rendered.
@@ -266,6 +348,14 @@ pub struct NetworkPolicySection {
     pub enabled: bool,
     /// Who may reach the metrics port; nobody else can.
     pub peers: Vec<NetworkPeer>,
+    /// The server's own ports (WebSocket and HTTP API), open to everyone. Listed one by one:
+    /// some network plugins ignore `endPort` ranges.
+    #[serde(default = "default_app_ports")]
+    pub app_ports: Vec<u16>,
+}
+
+fn default_app_ports() -> Vec<u16> {
+    vec![crate::bundle::topology::DEFAULT_APP_PORT]
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -527,7 +617,10 @@ impl Profile {
         if self.proxy.listen_port == 0 {
             return named("proxy.listen_port", Err("must be 1-65535".into()));
         }
-        named("proxy.upstream", host_port(&self.proxy.upstream))
+        match &self.proxy.upstream {
+            Some(upstream) => named("proxy.upstream", host_port(upstream)),
+            None => Ok(()),
+        }
     }
 }
 

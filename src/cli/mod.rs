@@ -2,4 +2,5 @@
 
 pub mod catalogue;
 pub mod generate;
+pub mod init;
 pub mod serve;

@@ -53,15 +53,21 @@ pub fn write_profile(specs: &Path, env: &str, profile: &serde_norway::Value) {
     .unwrap();
 }
 
-/// Sets `value` at the dotted `path` of a YAML mapping.
+/// Sets `value` at the dotted `path` of a YAML mapping. Every key but the last must exist; the
+/// last is added when missing (an optional key), and the profile's unknown-key check still
+/// rejects a misspelt one.
 pub fn set(profile: &mut serde_norway::Value, path: &str, value: impl Into<serde_norway::Value>) {
+    let (parents, leaf) = path.rsplit_once('.').map_or(("", path), |(p, l)| (p, l));
     let mut node = profile;
-    for key in path.split('.') {
+    for key in parents.split('.').filter(|k| !k.is_empty()) {
         node = node
             .get_mut(key)
             .unwrap_or_else(|| panic!("profile has no {path}"));
     }
-    *node = value.into();
+    let map = node
+        .as_mapping_mut()
+        .unwrap_or_else(|| panic!("profile's {parents} is not a mapping"));
+    map.insert(leaf.into(), value.into());
 }
 
 /// The text of one rendered file.
@@ -153,4 +159,41 @@ pub fn assert_problem(problems: &[Problem], file: &str, item: &str, needle: &str
         "expected a problem in {file} / {item} containing {needle:?}; got:\n{}",
         problems.iter().map(|p| format!("  {p}\n")).collect::<String>()
     );
+}
+
+/// Renders `env` into `root/generated/<env>` and copies the repository's overlay `k8s/<env>`
+/// (every file of it) to `root/k8s/<env>`, so the overlay builds on a fresh bundle. Returns the
+/// overlay's copy.
+pub fn overlay_on_fresh_bundle(root: &Path, env: &str) -> PathBuf {
+    let output = sockudo_obs::bundle::build(&Source::Embedded, env, &Overrides::default())
+        .unwrap_or_else(|e| panic!("{env}: {e:#}"));
+    output
+        .write_atomically(&root.join("generated").join(env))
+        .unwrap();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("k8s").join(env);
+    let overlay = root.join("k8s").join(env);
+    fs::create_dir_all(&overlay).unwrap();
+    for entry in fs::read_dir(&repo).unwrap_or_else(|e| panic!("{}: {e}", repo.display())) {
+        let entry = entry.unwrap();
+        fs::copy(entry.path(), overlay.join(entry.file_name())).unwrap();
+    }
+    overlay
+}
+
+/// `kubectl kustomize DIR`, parsed: one JSON value per object.
+pub fn kustomize(dir: &Path) -> Vec<serde_json::Value> {
+    let built = std::process::Command::new("kubectl")
+        .arg("kustomize")
+        .arg(dir)
+        .output()
+        .expect("kubectl is not on PATH (scripts/install-tools.sh, then source scripts/env.sh)");
+    assert!(
+        built.status.success(),
+        "kubectl kustomize {}: {}",
+        dir.display(),
+        String::from_utf8_lossy(&built.stderr)
+    );
+    serde_norway::Deserializer::from_slice(&built.stdout)
+        .map(|doc| serde::Deserialize::deserialize(doc).unwrap())
+        .collect()
 }

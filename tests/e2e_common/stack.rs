@@ -32,12 +32,15 @@ struct Tools {
 }
 
 impl Tools {
-    fn find() -> Result<Tools, String> {
+    /// The tools, with Prometheus and Alertmanager of the 2.x line or, with `prometheus_3`, the
+    /// 3.x line (`prometheus3`, `alertmanager3`, from Debian's unstable suite).
+    fn find(prometheus_3: bool) -> Result<Tools, String> {
+        let suffix = if prometheus_3 { "3" } else { "" };
         let tools = Tools {
             nginx: require_tool("nginx")?,
             htpasswd: require_tool("htpasswd")?,
-            prometheus: require_tool("prometheus")?,
-            alertmanager: require_alertmanager()?,
+            prometheus: require_tool(&format!("prometheus{suffix}"))?,
+            alertmanager: require_alertmanager(&format!("alertmanager{suffix}"))?,
             victoria_metrics: require_tool("victoria-metrics")?,
         };
         Ok(tools)
@@ -62,6 +65,8 @@ pub struct StackOptions<'a> {
     /// `PROMETHEUS_METRICS_PREFIX` for the exporter; `None` keeps the default.
     pub exporter_prefix: Option<&'a str>,
     pub exporter: Exporter,
+    /// Run Prometheus 3 and Alertmanager 0.33 instead of 2.53 and 0.28.
+    pub prometheus_3: bool,
 }
 
 /// A running stack. Dropping it stops every process (by PID) and removes the temp dir.
@@ -176,7 +181,7 @@ fn write_credentials(
 impl Stack {
     /// Generates the bundle and starts every server; returns once each one answers.
     pub fn start(options: StackOptions) -> Result<Stack, String> {
-        let tools = Tools::find()?;
+        let tools = Tools::find(options.prometheus_3)?;
         let temp = tempfile::Builder::new()
             .prefix("sockudo-e2e-")
             .tempdir()
@@ -418,8 +423,8 @@ impl Stack {
 }
 
 /// `alertmanager` from PATH, checked to be a working install.
-pub fn require_alertmanager() -> Result<PathBuf, String> {
-    let alertmanager = require_tool("alertmanager")?;
+pub fn require_alertmanager(name: &str) -> Result<PathBuf, String> {
+    let alertmanager = require_tool(name)?;
     check_debian_alertmanager_templates(&alertmanager)?;
     Ok(alertmanager)
 }

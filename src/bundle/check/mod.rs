@@ -5,6 +5,7 @@
 pub mod dashboards;
 pub mod promql;
 pub mod rules;
+pub mod topology;
 
 use std::fmt;
 
@@ -55,6 +56,7 @@ impl Report {
 pub fn run(model: &Model) -> Report {
     let mut problems = rules::check(model);
     problems.extend(dashboards::check(model));
+    problems.extend(topology::check(model));
     problems.sort();
     Report { problems }
 }

@@ -71,6 +71,8 @@ impl<'a> Scope<'a> {
     pub fn with_catalogue(model: &Model, catalogue: &'a [MetricDef]) -> Scope<'a> {
         let prometheus = &model.profile.prometheus;
         let mut extra_labels: Vec<String> = prometheus.external_labels.keys().cloned().collect();
+        // Every scrape path labels its targets with the path they came through.
+        extra_labels.push(crate::bundle::topology::DISCOVERY_LABEL.to_string());
         if prometheus.kubernetes_sd.enabled {
             extra_labels.extend(crate::bundle::render::prometheus::KUBERNETES_LABELS.map(String::from));
         }

@@ -8,11 +8,17 @@ use std::collections::BTreeMap;
 use anyhow::Result;
 use serde::Serialize;
 
-use super::grafana::DASHBOARDS_MOUNT;
+use super::grafana::{COMPOSE_DATASOURCES_PATH, DASHBOARDS_MOUNT};
 use super::nginx::CONF_PATH as NGINX_CONF_PATH;
+use super::prometheus::COMPOSE_CONFIG_PATH;
 use crate::bundle::model::Model;
 use crate::bundle::output::Output;
 use crate::bundle::profile::Profile;
+use crate::bundle::topology::{
+    in_container, COMPOSE_ALERTMANAGER, COMPOSE_GRAFANA, COMPOSE_NGINX, COMPOSE_PROMETHEUS, COMPOSE_SOCKUDO,
+    NGINX_PREFIX,
+};
+use crate::error::UsageError;
 
 /// Sockudo's WebSocket and HTTP API port.
 const SOCKUDO_APP_PORT: u16 = 6001;
@@ -26,6 +32,9 @@ struct ComposeFile {
 #[derive(Debug, Default, Serialize)]
 struct Service {
     image: String,
+    /// `never` for the Sockudo image, which is built locally (see the README), never pulled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pull_policy: Option<&'static str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     command: Vec<String>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
@@ -45,31 +54,53 @@ struct Service {
 
 pub fn render(model: &Model, out: &mut Output) -> Result<()> {
     let profile = &model.profile;
+    validate_images(profile)?;
     let mut services = BTreeMap::from([
-        ("sockudo", sockudo(profile)),
-        ("prometheus", prometheus(profile)),
-        ("alertmanager", alertmanager(profile)),
-        ("grafana", grafana(profile)),
+        (COMPOSE_SOCKUDO, sockudo(profile)),
+        (COMPOSE_PROMETHEUS, prometheus(profile)),
+        (COMPOSE_ALERTMANAGER, alertmanager(profile)),
+        (COMPOSE_GRAFANA, grafana(profile)),
     ]);
     if profile.proxy.enabled {
-        services.insert("nginx", nginx(profile));
+        services.insert(COMPOSE_NGINX, nginx(profile));
     }
     out.add_yaml("compose/docker-compose.yml", &ComposeFile { services })
+}
+
+/// Every image pinned by a version tag, so `docker compose up` is the same stack tomorrow.
+fn validate_images(profile: &Profile) -> Result<()> {
+    let images = &profile.compose;
+    for (key, image) in [
+        ("compose.sockudo_image", &images.sockudo_image),
+        ("compose.prometheus_image", &images.prometheus_image),
+        ("compose.alertmanager_image", &images.alertmanager_image),
+        ("compose.grafana_image", &images.grafana_image),
+        ("compose.nginx_image", &images.nginx_image),
+    ] {
+        let name = image.rsplit('/').next().unwrap_or(image);
+        let tag = name.split_once('@').map_or_else(
+            || name.split_once(':').map(|(_, tag)| tag),
+            |(_, digest)| Some(digest),
+        );
+        if !tag.is_some_and(|t| !t.is_empty() && t != "latest") {
+            return Err(UsageError(format!(
+                "profile key {key}: {image:?} is not pinned; give a version tag (name:1.2.3) or a digest, not latest"
+            ))
+            .into());
+        }
+    }
+    Ok(())
+}
+
+/// The folder of a bundle path, relative to `compose/`.
+fn parent(path: &str) -> &str {
+    let inside = path.strip_prefix("compose/").unwrap_or(path);
+    inside.rsplit_once('/').map_or(inside, |(dir, _)| dir)
 }
 
 /// A read-only bind mount of `source` (relative to `compose/`).
 fn mount(source: &str, target: &str) -> String {
     format!("{source}:{target}:ro")
-}
-
-/// Where a file the profile names lands in a container: absolute paths as they are, relative ones
-/// below `base`, the directory the program resolves them against.
-fn in_container(base: &str, path: &str) -> String {
-    if path.starts_with('/') {
-        path.to_string()
-    } else {
-        format!("{base}/{path}")
-    }
 }
 
 fn sockudo(profile: &Profile) -> Service {
@@ -82,6 +113,7 @@ fn sockudo(profile: &Profile) -> Service {
     };
     Service {
         image: profile.compose.sockudo_image.clone(),
+        pull_policy: Some("never"),
         environment: BTreeMap::from([
             ("METRICS_ENABLED", "true".to_string()),
             ("METRICS_DRIVER", "prometheus".to_string()),
@@ -95,8 +127,12 @@ fn sockudo(profile: &Profile) -> Service {
 }
 
 fn prometheus(profile: &Profile) -> Service {
+    // The stack's own prometheus.yml (scraping the stack's services), the bundle's rules.
+    let config = COMPOSE_CONFIG_PATH
+        .strip_prefix("compose/")
+        .unwrap_or(COMPOSE_CONFIG_PATH);
     let mut volumes = vec![
-        mount("../prometheus/prometheus.yml", "/etc/prometheus/prometheus.yml"),
+        mount(&format!("./{config}"), "/etc/prometheus/prometheus.yml"),
         mount("../prometheus/rules", "/etc/prometheus/rules"),
     ];
     if let Some(auth) = &profile.prometheus.basic_auth {
@@ -115,7 +151,7 @@ fn prometheus(profile: &Profile) -> Service {
         ],
         ports: vec!["127.0.0.1:9090:9090".into()],
         volumes,
-        depends_on: vec!["sockudo", "alertmanager"],
+        depends_on: vec![COMPOSE_SOCKUDO, COMPOSE_ALERTMANAGER],
         ..Service::new()
     }
 }
@@ -138,10 +174,18 @@ fn grafana(profile: &Profile) -> Service {
         image: profile.compose.grafana_image.clone(),
         ports: vec!["127.0.0.1:3000:3000".into()],
         volumes: vec![
-            mount("../grafana/provisioning", "/etc/grafana/provisioning"),
+            // The stack's datasource (its own Prometheus), the bundle's dashboard provider.
+            mount(
+                &format!("./{}", parent(COMPOSE_DATASOURCES_PATH)),
+                "/etc/grafana/provisioning/datasources",
+            ),
+            mount(
+                "../grafana/provisioning/dashboards",
+                "/etc/grafana/provisioning/dashboards",
+            ),
             mount("../grafana/dashboards", DASHBOARDS_MOUNT),
         ],
-        depends_on: vec!["prometheus"],
+        depends_on: vec![COMPOSE_PROMETHEUS],
         ..Service::new()
     }
 }
@@ -158,11 +202,11 @@ fn nginx(profile: &Profile) -> Service {
             // nginx resolves a relative auth_basic_user_file against its prefix, /etc/nginx.
             mount(
                 "./htpasswd",
-                &in_container("/etc/nginx", &profile.proxy.htpasswd_file),
+                &in_container(NGINX_PREFIX, &profile.proxy.htpasswd_file),
             ),
         ],
-        depends_on: vec!["sockudo"],
-        network_mode: Some("service:sockudo".into()),
+        depends_on: vec![COMPOSE_SOCKUDO],
+        network_mode: Some(format!("service:{COMPOSE_SOCKUDO}")),
         ..Service::new()
     }
 }

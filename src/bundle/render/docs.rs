@@ -5,11 +5,11 @@
 use anyhow::Result;
 use serde::Serialize;
 
-use super::k8s::POD_MONITOR_COMPONENT;
 use crate::bundle::model::Model;
 use crate::bundle::output::Output;
 use crate::bundle::rules::Runbook;
 use crate::bundle::templates;
+use crate::bundle::topology::{PathKind, OPERATOR_COMPONENT, POD_MONITOR_COMPONENT, WORKLOAD_COMPONENT};
 use crate::catalogue::{coverage, Domain, Feed, Group, CATALOGUE, COVERED_SERVER, FIRST_USE_FAMILIES};
 use crate::config::MetricsConfig;
 
@@ -101,6 +101,22 @@ struct DocsContext {
     basic_auth_secret: Option<String>,
     network_policy_enabled: bool,
     pod_monitor_component: &'static str,
+    operator_component: &'static str,
+    workload_component: &'static str,
+    kubernetes_sd_enabled: bool,
+    deployment: String,
+    htpasswd_secret: String,
+    htpasswd_key: String,
+    prometheus_service_account: String,
+    app_ports: Vec<u16>,
+    proxy_tls: bool,
+    /// The hosts of the static targets (the VMs), for the firewall rules.
+    static_hosts: Vec<String>,
+    compose_scrape_target: String,
+    compose_alertmanager: String,
+    /// The profile's receiver URLs, one per severity.
+    receiver_urls: String,
+    sockudo_image: String,
     dashboards: Vec<DashboardDoc>,
     datasource_url: String,
     runbook_url: String,
@@ -191,6 +207,33 @@ impl DocsContext {
                 .map(|s| s.name.clone()),
             network_policy_enabled: profile.kubernetes.network_policy.enabled,
             pod_monitor_component: POD_MONITOR_COMPONENT,
+            operator_component: OPERATOR_COMPONENT,
+            workload_component: WORKLOAD_COMPONENT,
+            kubernetes_sd_enabled: profile.prometheus.kubernetes_sd.enabled,
+            deployment: profile.kubernetes.workload.deployment.clone(),
+            htpasswd_secret: profile.kubernetes.proxy_sidecar.htpasswd_secret.clone(),
+            htpasswd_key: profile.kubernetes.proxy_sidecar.htpasswd_key.clone(),
+            prometheus_service_account: {
+                let account = &profile.kubernetes.prometheus_service_account;
+                format!("{}/{}", account.namespace, account.name)
+            },
+            app_ports: profile.kubernetes.network_policy.app_ports.clone(),
+            proxy_tls: profile.proxy.tls.is_some(),
+            compose_scrape_target: model.topology.compose.scrape_target.to_string(),
+            compose_alertmanager: model.topology.compose.alertmanager.to_string(),
+            receiver_urls: {
+                let r = &profile.alertmanager.receivers;
+                format!(
+                    "critical `{}`, warning `{}`, info `{}`",
+                    r.critical, r.warning, r.info
+                )
+            },
+            sockudo_image: profile.compose.sockudo_image.clone(),
+            static_hosts: model
+                .topology
+                .path(PathKind::Static)
+                .map(|p| p.hosts.clone())
+                .unwrap_or_default(),
             dashboards: model
                 .dashboards
                 .items

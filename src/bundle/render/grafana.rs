@@ -26,9 +26,15 @@ pub fn render(model: &Model, out: &mut Output) -> Result<()> {
             &dashboard_json(model, dashboard),
         )?;
     }
+    let url = &model.profile.grafana.datasource_url;
     out.add_yaml(
         "grafana/provisioning/datasources/prometheus.yml",
-        &datasources(model),
+        &datasources(model, url),
+    )?;
+    // The compose stack's Grafana reads the stack's Prometheus.
+    out.add_yaml(
+        COMPOSE_DATASOURCES_PATH,
+        &datasources(model, &model.topology.compose.prometheus_url),
     )?;
     out.add_yaml(
         "grafana/provisioning/dashboards/sockudo.yml",
@@ -437,7 +443,10 @@ struct ProvisionedDatasource {
     json_data: BTreeMap<&'static str, String>,
 }
 
-fn datasources(model: &Model) -> DatasourceProvisioning {
+/// The compose stack's datasource provisioning, beside its `docker-compose.yml`.
+pub const COMPOSE_DATASOURCES_PATH: &str = "compose/grafana/datasources/prometheus.yml";
+
+fn datasources(model: &Model, url: &str) -> DatasourceProvisioning {
     DatasourceProvisioning {
         api_version: 1,
         datasources: vec![ProvisionedDatasource {
@@ -445,7 +454,7 @@ fn datasources(model: &Model) -> DatasourceProvisioning {
             kind: "prometheus",
             uid: DATASOURCE_UID,
             access: "proxy",
-            url: model.profile.grafana.datasource_url.clone(),
+            url: url.to_string(),
             is_default: true,
             editable: false,
             // `$__rate_interval` is at least four scrape intervals only if Grafana knows it.

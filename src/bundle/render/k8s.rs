@@ -18,15 +18,19 @@ use crate::bundle::dashboards::Dashboard;
 use crate::bundle::model::Model;
 use crate::bundle::output::Output;
 use crate::bundle::profile::{NetworkPeer, Profile};
+use crate::bundle::topology::{
+    in_container, PathKind, PolicyPorts, Topology, DISCOVERY_LABEL, K8S_NAME, NGINX_CONF_DIR, NGINX_PREFIX,
+    OPERATOR_COMPONENT, POD_MONITOR_COMPONENT, SIDECAR_CONF_FILE, WORKLOAD_COMPONENT,
+};
 use crate::error::UsageError;
 
 const MONITORING_API: &str = "monitoring.coreos.com/v1";
 const KUSTOMIZE_API: &str = "kustomize.config.k8s.io/v1beta1";
+const COMPONENT_API: &str = "kustomize.config.k8s.io/v1alpha1";
+const RBAC_API: &str = "rbac.authorization.k8s.io/v1";
 /// The name shared by the Service, the monitors and the rules.
-const NAME: &str = "sockudo-metrics";
+const NAME: &str = K8S_NAME;
 const COMPONENT_LABEL: &str = "app.kubernetes.io/component";
-/// The folder of the optional PodMonitor component, relative to `k8s/`.
-pub const POD_MONITOR_COMPONENT: &str = "pod-monitor";
 
 /// A Kubernetes object: the common header and a kind-specific body.
 #[derive(Debug, Clone, Serialize)]
@@ -42,6 +46,8 @@ pub struct Object<B> {
 #[derive(Debug, Clone, Serialize)]
 pub struct Metadata {
     pub name: String,
+    /// Empty for cluster-scoped objects.
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub namespace: String,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
@@ -112,6 +118,18 @@ struct ScrapeEndpoint {
     scrape_timeout: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     basic_auth: Option<BasicAuthRefs>,
+    /// Applied after the Operator sets `job` from the Service name (ServiceMonitor) or
+    /// `namespace/name` (PodMonitor): the job the rules select.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    relabelings: Vec<MonitorRelabeling>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MonitorRelabeling {
+    action: &'static str,
+    target_label: &'static str,
+    replacement: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -163,11 +181,9 @@ struct Peer {
 struct PolicyPort {
     protocol: &'static str,
     port: u16,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    end_port: Option<u16>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Kustomization {
     api_version: &'static str,
@@ -175,12 +191,41 @@ struct Kustomization {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     resources: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    patches: Vec<InlinePatch>,
+    config_map_generator: Vec<ConfigMapGenerator>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    patches: Vec<Patch>,
 }
 
 #[derive(Debug, Clone, Serialize)]
-struct InlinePatch {
-    patch: String,
+struct ConfigMapGenerator {
+    name: String,
+    files: Vec<String>,
+    options: GeneratorOptions,
+}
+
+/// Without the content-hash suffix: kustomize does not rewrite a name a component's patch
+/// introduces, so the Deployment could not find a hashed ConfigMap.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GeneratorOptions {
+    disable_name_suffix_hash: bool,
+}
+
+/// A kustomize patch: inline or from a file, on its own object or on every `target` match.
+#[derive(Debug, Clone, Default, Serialize)]
+struct Patch {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    patch: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    target: Option<PatchTarget>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct PatchTarget {
+    kind: &'static str,
+    name: String,
 }
 
 /// A strategic-merge patch that removes one object.
@@ -201,27 +246,408 @@ pub fn render(model: &Model, out: &mut Output) -> Result<()> {
         out,
         files: Vec::new(),
     };
-    resources.add("service.yaml", &service(profile))?;
+    let topology = &model.topology;
+    resources.add("service.yaml", &service(profile, topology))?;
     resources.add("prometheus-configmap.yaml", &prometheus_configmap(model)?)?;
+    if profile.prometheus.kubernetes_sd.enabled {
+        let (role, binding) = pod_discovery_rbac(profile);
+        resources.add("prometheus-role.yaml", &role)?;
+        resources.add("prometheus-rolebinding.yaml", &binding)?;
+    }
     for dashboard in &model.dashboards.items {
         let file = format!("grafana-dashboard-{}.yaml", dashboard.spec.uid);
         resources.add(&file, &dashboard_configmap(model, dashboard)?)?;
     }
-    if profile.kubernetes.network_policy.enabled {
-        resources.add("networkpolicy.yaml", &network_policy(profile))?;
-    }
-    if profile.kubernetes.operator.enabled {
-        resources.add("servicemonitor.yaml", &service_monitor(profile)?)?;
-        resources.add("prometheusrule.yaml", &prometheus_rule(model)?)?;
-        render_pod_monitor_component(profile, resources.out)?;
+    if let Some(ports) = &topology.policy {
+        resources.add("networkpolicy.yaml", &network_policy(profile, ports))?;
     }
     let kustomization = Kustomization {
         api_version: KUSTOMIZE_API,
         kind: "Kustomization",
         resources: resources.files,
-        patches: Vec::new(),
+        ..Kustomization::default()
     };
-    out.add_yaml("k8s/kustomization.yaml", &kustomization)
+    out.add_yaml("k8s/kustomization.yaml", &kustomization)?;
+    render_workload_component(profile, topology, out)?;
+    if profile.kubernetes.operator.enabled {
+        render_operator_component(model, out)?;
+        render_pod_monitor_component(profile, topology, out)?;
+    }
+    Ok(())
+}
+
+/// The Operator's objects need its CRDs, so they are a component: a cluster without the
+/// Operator applies the base alone.
+fn render_operator_component(model: &Model, out: &mut Output) -> Result<()> {
+    let profile = &model.profile;
+    let dir = format!("k8s/{OPERATOR_COMPONENT}");
+    out.add_yaml(
+        &format!("{dir}/servicemonitor.yaml"),
+        &service_monitor(profile, &model.topology)?,
+    )?;
+    out.add_yaml(&format!("{dir}/prometheusrule.yaml"), &prometheus_rule(model)?)?;
+    out.add_yaml(
+        &format!("{dir}/kustomization.yaml"),
+        &Kustomization {
+            api_version: COMPONENT_API,
+            kind: "Component",
+            resources: vec!["servicemonitor.yaml".into(), "prometheusrule.yaml".into()],
+            ..Kustomization::default()
+        },
+    )
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PolicyRule {
+    api_groups: Vec<&'static str>,
+    resources: Vec<&'static str>,
+    verbs: Vec<&'static str>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct RulesBody {
+    rules: Vec<PolicyRule>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct BindingBody {
+    role_ref: RoleRef,
+    subjects: Vec<Subject>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RoleRef {
+    api_group: &'static str,
+    kind: &'static str,
+    name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct Subject {
+    kind: &'static str,
+    name: String,
+    namespace: String,
+}
+
+/// The Role (or, when discovery spans every namespace, ClusterRole) that lets a Prometheus
+/// without the Operator list and watch the pods its `role: pod` discovery reads, and its binding
+/// to that Prometheus's ServiceAccount.
+fn pod_discovery_rbac(profile: &Profile) -> (Object<RulesBody>, Object<BindingBody>) {
+    let cluster_wide = profile.prometheus.kubernetes_sd.namespaces.is_empty();
+    let (role_kind, binding_kind) = if cluster_wide {
+        ("ClusterRole", "ClusterRoleBinding")
+    } else {
+        ("Role", "RoleBinding")
+    };
+    let name = "sockudo-prometheus-pod-discovery";
+    let mut meta = metadata(profile, name);
+    if cluster_wide {
+        meta.namespace.clear();
+    }
+    let role = Object {
+        api_version: RBAC_API,
+        kind: role_kind,
+        metadata: meta.clone(),
+        body: RulesBody {
+            rules: vec![PolicyRule {
+                api_groups: vec![""],
+                resources: vec!["pods"],
+                verbs: vec!["get", "list", "watch"],
+            }],
+        },
+    };
+    let account = &profile.kubernetes.prometheus_service_account;
+    let binding = Object {
+        api_version: RBAC_API,
+        kind: binding_kind,
+        metadata: meta,
+        body: BindingBody {
+            role_ref: RoleRef {
+                api_group: "rbac.authorization.k8s.io",
+                kind: role_kind,
+                name: name.to_string(),
+            },
+            subjects: vec![Subject {
+                kind: "ServiceAccount",
+                name: account.name.clone(),
+                namespace: account.namespace.clone(),
+            }],
+        },
+    };
+    (role, binding)
+}
+
+/// A strategic-merge patch of the Sockudo Deployment's pod template.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DeploymentPatch {
+    api_version: &'static str,
+    kind: &'static str,
+    metadata: NameOnly,
+    spec: DeploymentPatchSpec,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct NameOnly {
+    name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct DeploymentPatchSpec {
+    template: PodTemplatePatch,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct PodTemplatePatch {
+    metadata: PodMetadata,
+    spec: PodSpecPatch,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct PodMetadata {
+    labels: BTreeMap<String, String>,
+    annotations: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct PodSpecPatch {
+    containers: Vec<Container>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    volumes: Vec<Volume>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Container {
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    env: Vec<EnvVar>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    ports: Vec<ContainerPort>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    volume_mounts: Vec<VolumeMount>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    readiness_probe: Option<Probe>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resources: Option<ResourceLimits>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    security_context: Option<SecurityContext>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct EnvVar {
+    name: &'static str,
+    value: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ContainerPort {
+    name: &'static str,
+    container_port: u16,
+    protocol: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct VolumeMount {
+    name: &'static str,
+    mount_path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sub_path: Option<String>,
+    read_only: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Probe {
+    tcp_socket: TcpSocket,
+    period_seconds: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct TcpSocket {
+    port: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct ResourceLimits {
+    requests: BTreeMap<&'static str, &'static str>,
+    limits: BTreeMap<&'static str, &'static str>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SecurityContext {
+    allow_privilege_escalation: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Volume {
+    name: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    config_map: Option<ConfigMapVolume>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret: Option<SecretVolume>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct ConfigMapVolume {
+    name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SecretVolume {
+    secret_name: String,
+}
+
+const PROXY_CONF_VOLUME: &str = "sockudo-metrics-proxy-conf";
+const HTPASSWD_VOLUME: &str = "sockudo-metrics-htpasswd";
+/// The ConfigMap the workload component generates from the sidecar's nginx config (after a
+/// change, `kubectl rollout restart` the Deployment: the name carries no content hash).
+pub const PROXY_CONFIGMAP: &str = "sockudo-metrics-proxy";
+pub const SIDECAR_CONTAINER: &str = "sockudo-metrics-proxy";
+
+/// The pod patch as a kustomize component: the `prometheus.io/*` annotations pod discovery
+/// reads, the exporter's `METRICS_*` environment on the Sockudo container, and with the proxy
+/// the nginx sidecar with its generated ConfigMap and the htpasswd Secret. It patches the
+/// Deployment `kubernetes.workload.deployment`, which the operator's overlay supplies.
+fn render_workload_component(profile: &Profile, topology: &Topology, out: &mut Output) -> Result<()> {
+    let (port_name, port) = topology.pod_port;
+    let workload = &profile.kubernetes.workload;
+    let metrics = &profile.metrics;
+    let env = vec![
+        ("METRICS_ENABLED", "true".to_string()),
+        ("METRICS_DRIVER", "prometheus".to_string()),
+        ("METRICS_HOST", metrics.host.clone()),
+        ("METRICS_PORT", metrics.port.to_string()),
+        ("PROMETHEUS_METRICS_PREFIX", metrics.prefix.clone()),
+    ]
+    .into_iter()
+    .map(|(name, value)| EnvVar { name, value })
+    .collect();
+    let mut server = Container {
+        name: workload.container.clone(),
+        env,
+        ..Container::default()
+    };
+    let tcp = |name, container_port| ContainerPort {
+        name,
+        container_port,
+        protocol: "TCP",
+    };
+    let mut containers = Vec::new();
+    let mut volumes = Vec::new();
+    let mut generators = Vec::new();
+    if profile.proxy.enabled {
+        let sidecar = &profile.kubernetes.proxy_sidecar;
+        containers.push(Container {
+            name: SIDECAR_CONTAINER.into(),
+            image: Some(sidecar.image.clone()),
+            ports: vec![tcp(port_name, port)],
+            volume_mounts: vec![
+                VolumeMount {
+                    name: PROXY_CONF_VOLUME,
+                    mount_path: NGINX_CONF_DIR.into(),
+                    sub_path: None,
+                    read_only: true,
+                },
+                VolumeMount {
+                    name: HTPASSWD_VOLUME,
+                    mount_path: in_container(NGINX_PREFIX, &profile.proxy.htpasswd_file),
+                    sub_path: Some(sidecar.htpasswd_key.clone()),
+                    read_only: true,
+                },
+            ],
+            readiness_probe: Some(Probe {
+                tcp_socket: TcpSocket { port: port_name },
+                period_seconds: 10,
+            }),
+            resources: Some(ResourceLimits {
+                requests: BTreeMap::from([("cpu", "10m"), ("memory", "16Mi")]),
+                limits: BTreeMap::from([("memory", "64Mi")]),
+            }),
+            security_context: Some(SecurityContext {
+                allow_privilege_escalation: false,
+            }),
+            ..Container::default()
+        });
+        volumes.push(Volume {
+            name: PROXY_CONF_VOLUME,
+            config_map: Some(ConfigMapVolume {
+                name: PROXY_CONFIGMAP.into(),
+            }),
+            secret: None,
+        });
+        volumes.push(Volume {
+            name: HTPASSWD_VOLUME,
+            config_map: None,
+            secret: Some(SecretVolume {
+                secret_name: sidecar.htpasswd_secret.clone(),
+            }),
+        });
+        generators.push(ConfigMapGenerator {
+            name: PROXY_CONFIGMAP.into(),
+            files: vec![SIDECAR_CONF_FILE.into()],
+            options: GeneratorOptions {
+                disable_name_suffix_hash: true,
+            },
+        });
+    } else {
+        server.ports = vec![tcp(port_name, port)];
+    }
+    containers.insert(0, server);
+    let patch = DeploymentPatch {
+        api_version: "apps/v1",
+        kind: "Deployment",
+        metadata: NameOnly {
+            name: workload.deployment.clone(),
+        },
+        spec: DeploymentPatchSpec {
+            template: PodTemplatePatch {
+                metadata: PodMetadata {
+                    labels: app_selector(profile).match_labels,
+                    annotations: scrape_annotations(port),
+                },
+                spec: PodSpecPatch { containers, volumes },
+            },
+        },
+    };
+    let dir = format!("k8s/{WORKLOAD_COMPONENT}");
+    out.add_yaml(&format!("{dir}/deployment-patch.yaml"), &patch)?;
+    out.add_yaml(
+        &format!("{dir}/kustomization.yaml"),
+        &Kustomization {
+            api_version: COMPONENT_API,
+            kind: "Component",
+            config_map_generator: generators,
+            patches: vec![Patch {
+                path: Some("deployment-patch.yaml".into()),
+                target: Some(PatchTarget {
+                    kind: "Deployment",
+                    name: workload.deployment.clone(),
+                }),
+                ..Patch::default()
+            }],
+            ..Kustomization::default()
+        },
+    )
+}
+
+/// The `prometheus.io/*` annotations: on the pods for `role: pod` discovery, and on the Service.
+fn scrape_annotations(port: u16) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("prometheus.io/scrape".to_string(), "true".to_string()),
+        ("prometheus.io/port".to_string(), port.to_string()),
+        ("prometheus.io/path".to_string(), "/metrics".to_string()),
+    ])
 }
 
 /// Adds manifests under `k8s/` and remembers them for the kustomization.
@@ -235,15 +661,6 @@ impl Resources<'_> {
         self.out.add_yaml(&format!("k8s/{file}"), manifest)?;
         self.files.push(file.to_string());
         Ok(())
-    }
-}
-
-/// The port Prometheus scrapes: the proxy's when it fronts the endpoint, else the metrics port.
-fn scrape_port(profile: &Profile) -> (&'static str, u16) {
-    if profile.proxy.enabled {
-        ("proxy", profile.proxy.listen_port)
-    } else {
-        ("metrics", profile.metrics.port)
     }
 }
 
@@ -265,14 +682,10 @@ fn app_selector(profile: &Profile) -> LabelSelector {
     }
 }
 
-fn service(profile: &Profile) -> Object<SpecBody<ServiceSpec>> {
-    let (port_name, port) = scrape_port(profile);
+fn service(profile: &Profile, topology: &Topology) -> Object<SpecBody<ServiceSpec>> {
+    let (port_name, port) = topology.pod_port;
     let mut metadata = metadata(profile, NAME);
-    metadata.annotations = BTreeMap::from([
-        ("prometheus.io/scrape".to_string(), "true".to_string()),
-        ("prometheus.io/port".to_string(), port.to_string()),
-        ("prometheus.io/path".to_string(), "/metrics".to_string()),
-    ]);
+    metadata.annotations = scrape_annotations(port);
     Object {
         api_version: "v1",
         kind: "Service",
@@ -358,36 +771,29 @@ pub fn dashboard_configmap(model: &Model, dashboard: &Dashboard) -> Result<Objec
 }
 
 /// Admits the profile's peers, and nobody else, to the metrics and proxy ports. A policy that
-/// selects the pods drops every ingress it does not allow, so the rest of the port range (the
-/// WebSocket port included) stays open to all with a second rule.
-fn network_policy(profile: &Profile) -> Object<SpecBody<NetworkPolicySpec>> {
-    let mut guarded = vec![profile.metrics.port];
-    if profile.proxy.enabled {
-        guarded.push(profile.proxy.listen_port);
-    }
-    guarded.sort_unstable();
-    guarded.dedup();
-    let tcp = |port, end_port| PolicyPort {
+/// selects the pods drops every ingress it does not allow, so the server's own ports
+/// (`kubernetes.network_policy.app_ports`) are opened to everyone by a second rule, each port
+/// by number: some network plugins ignore `endPort`, and a range would then drop the WebSocket
+/// port.
+fn network_policy(profile: &Profile, ports: &PolicyPorts) -> Object<SpecBody<NetworkPolicySpec>> {
+    let tcp = |&port: &u16| PolicyPort {
         protocol: "TCP",
         port,
-        end_port,
     };
     let mut ingress = Vec::new();
     let peers: Vec<Peer> = profile.kubernetes.network_policy.peers.iter().map(peer).collect();
     if !peers.is_empty() {
         ingress.push(IngressRule {
             from: Some(peers),
-            ports: guarded.iter().map(|&p| tcp(p, None)).collect(),
+            ports: ports.guarded.iter().map(tcp).collect(),
         });
     }
-    let others: Vec<PolicyPort> = port_ranges_except(&guarded)
-        .into_iter()
-        .map(|(start, end)| tcp(start, (end > start).then_some(end)))
-        .collect();
-    ingress.push(IngressRule {
-        from: None,
-        ports: others,
-    });
+    if !ports.open.is_empty() {
+        ingress.push(IngressRule {
+            from: None,
+            ports: ports.open.iter().map(tcp).collect(),
+        });
+    }
     Object {
         api_version: "networking.k8s.io/v1",
         kind: "NetworkPolicy",
@@ -414,22 +820,6 @@ fn peer(peer: &NetworkPeer) -> Peer {
     }
 }
 
-/// The inclusive ranges of 1-65535 that miss every port of `sorted_ports`.
-fn port_ranges_except(sorted_ports: &[u16]) -> Vec<(u16, u16)> {
-    let mut ranges = Vec::new();
-    let mut start = 1u16;
-    for &port in sorted_ports {
-        if port > start {
-            ranges.push((start, port - 1));
-        }
-        start = port.saturating_add(1);
-    }
-    if sorted_ports.last() != Some(&u16::MAX) {
-        ranges.push((start, u16::MAX));
-    }
-    ranges
-}
-
 fn operator_metadata(profile: &Profile, name: &str) -> Metadata {
     let mut metadata = metadata(profile, name);
     metadata
@@ -439,7 +829,7 @@ fn operator_metadata(profile: &Profile, name: &str) -> Metadata {
 }
 
 /// The endpoint both monitors scrape, with basic auth from the Secret when the proxy is on.
-fn scrape_endpoint(profile: &Profile) -> Result<ScrapeEndpoint> {
+fn scrape_endpoint(profile: &Profile, topology: &Topology, kind: PathKind) -> Result<ScrapeEndpoint> {
     let basic_auth = match (
         &profile.kubernetes.operator.basic_auth_secret,
         profile.proxy.enabled,
@@ -465,15 +855,29 @@ fn scrape_endpoint(profile: &Profile) -> Result<ScrapeEndpoint> {
         }
     };
     Ok(ScrapeEndpoint {
-        port: scrape_port(profile).0,
+        port: topology.pod_port.0,
         path: "/metrics",
         interval: profile.prometheus.scrape_interval.to_string(),
         scrape_timeout: profile.prometheus.scrape_timeout.to_string(),
         basic_auth,
+        relabelings: topology
+            .job_relabel(kind)
+            .map(|job| MonitorRelabeling {
+                action: "replace",
+                target_label: "job",
+                replacement: job.to_string(),
+            })
+            .into_iter()
+            .chain([MonitorRelabeling {
+                action: "replace",
+                target_label: DISCOVERY_LABEL,
+                replacement: kind.discovery_label().to_string(),
+            }])
+            .collect(),
     })
 }
 
-fn service_monitor(profile: &Profile) -> Result<Object<SpecBody<ServiceMonitorSpec>>> {
+fn service_monitor(profile: &Profile, topology: &Topology) -> Result<Object<SpecBody<ServiceMonitorSpec>>> {
     Ok(Object {
         api_version: MONITORING_API,
         kind: "ServiceMonitor",
@@ -486,7 +890,7 @@ fn service_monitor(profile: &Profile) -> Result<Object<SpecBody<ServiceMonitorSp
                 namespace_selector: NamespaceSelector {
                     match_names: vec![profile.kubernetes.namespace.clone()],
                 },
-                endpoints: vec![scrape_endpoint(profile)?],
+                endpoints: vec![scrape_endpoint(profile, topology, PathKind::ServiceMonitor)?],
             },
         },
     })
@@ -495,7 +899,7 @@ fn service_monitor(profile: &Profile) -> Result<Object<SpecBody<ServiceMonitorSp
 /// The PodMonitor scrapes the same pods as the ServiceMonitor, so shipping both would scrape
 /// every pod twice. It is a kustomize component instead: an overlay that lists it gets the
 /// PodMonitor and loses the ServiceMonitor.
-fn render_pod_monitor_component(profile: &Profile, out: &mut Output) -> Result<()> {
+fn render_pod_monitor_component(profile: &Profile, topology: &Topology, out: &mut Output) -> Result<()> {
     let pod_monitor = Object {
         api_version: MONITORING_API,
         kind: "PodMonitor",
@@ -506,7 +910,7 @@ fn render_pod_monitor_component(profile: &Profile, out: &mut Output) -> Result<(
                 namespace_selector: NamespaceSelector {
                     match_names: vec![profile.kubernetes.namespace.clone()],
                 },
-                pod_metrics_endpoints: vec![scrape_endpoint(profile)?],
+                pod_metrics_endpoints: vec![scrape_endpoint(profile, topology, PathKind::PodMonitor)?],
             },
         },
     };
@@ -528,12 +932,14 @@ fn render_pod_monitor_component(profile: &Profile, out: &mut Output) -> Result<(
     out.add_yaml(
         &format!("k8s/{POD_MONITOR_COMPONENT}/kustomization.yaml"),
         &Kustomization {
-            api_version: "kustomize.config.k8s.io/v1alpha1",
+            api_version: COMPONENT_API,
             kind: "Component",
             resources: vec!["podmonitor.yaml".to_string()],
-            patches: vec![InlinePatch {
-                patch: serde_norway::to_string(&delete_service_monitor)?,
+            patches: vec![Patch {
+                patch: Some(serde_norway::to_string(&delete_service_monitor)?),
+                ..Patch::default()
             }],
+            ..Kustomization::default()
         },
     )
 }
@@ -698,12 +1104,6 @@ fn is_label_name(value: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn port_ranges_skip_exactly_the_guarded_ports() {
-        assert_eq!(port_ranges_except(&[9601, 9602]), [(1, 9600), (9603, 65535)]);
-        assert_eq!(port_ranges_except(&[1, 65535]), [(2, 65534)]);
-    }
 
     #[test]
     fn kubernetes_syntaxes() {

@@ -12,33 +12,86 @@ use serde::Serialize;
 use crate::bundle::model::Model;
 use crate::bundle::output::Output;
 use crate::bundle::templates;
+use crate::bundle::topology::{bracketed, SIDECAR_CONF_FILE, WORKLOAD_COMPONENT};
 use crate::error::UsageError;
 
 pub const CONF_PATH: &str = "nginx/sockudo-metrics.conf";
 
+/// Requests per second and burst one client address may send to the auth location: a scrape
+/// every few seconds is far below it, a password guesser is slowed to it.
+const LIMIT_RATE: &str = "10r/s";
+const LIMIT_BURST: u32 = 20;
+
 #[derive(Debug, Serialize)]
 struct ProxyContext<'a> {
-    listen: String,
+    listens: Vec<String>,
     upstream: &'a str,
     htpasswd_file: &'a str,
+    tls: Option<TlsContext<'a>>,
+    limit_rate: &'static str,
+    limit_burst: u32,
 }
 
+#[derive(Debug, Serialize)]
+struct TlsContext<'a> {
+    certificate: &'a str,
+    certificate_key: &'a str,
+}
+
+/// Renders the host's proxy (`nginx/`) and, for the pods, the sidecar's copy inside the workload
+/// component (`k8s/workload/`): that one listens on every pod address, IPv4 and IPv6, without
+/// TLS (the NetworkPolicy guards the pod network).
 pub fn render(model: &Model, out: &mut Output) -> Result<()> {
     let proxy = &model.profile.proxy;
-    if !proxy.enabled {
+    let Some(route) = &model.topology.proxy else {
         return Ok(());
-    }
+    };
     let host = checked("proxy.listen_host", &proxy.listen_host, is_address_char)?;
-    let upstream = checked("proxy.upstream", &proxy.upstream, is_address_char)?;
+    // The profile's own text when it sets one, so nothing it holds is silently dropped.
+    let upstream_text = proxy
+        .upstream
+        .clone()
+        .unwrap_or_else(|| route.upstream.to_string());
+    let upstream = checked(route.upstream_key, &upstream_text, is_address_char)?;
     let htpasswd_file = checked("proxy.htpasswd_file", &proxy.htpasswd_file, is_path_char)?;
-    let context = ProxyContext {
-        listen: format!("{host}:{}", proxy.listen_port),
+    let tls = match &proxy.tls {
+        Some(tls) => Some(TlsContext {
+            certificate: checked("proxy.tls.certificate", &tls.certificate, is_path_char)?,
+            certificate_key: checked("proxy.tls.certificate_key", &tls.certificate_key, is_path_char)?,
+        }),
+        None => None,
+    };
+    let ssl = if tls.is_some() { " ssl" } else { "" };
+    let host_context = ProxyContext {
+        listens: listens(host, proxy.listen_port)
+            .into_iter()
+            .map(|l| format!("{l}{ssl}"))
+            .collect(),
         upstream,
         htpasswd_file,
+        tls,
+        limit_rate: LIMIT_RATE,
+        limit_burst: LIMIT_BURST,
     };
-    let body = templates::render(model, "nginx-sockudo-metrics.conf.j2", &context)?;
+    let body = templates::render(model, "nginx-sockudo-metrics.conf.j2", &host_context)?;
     out.add_hash_commented(CONF_PATH, &body);
+    let pod_context = ProxyContext {
+        listens: listens("0.0.0.0", proxy.listen_port),
+        tls: None,
+        ..host_context
+    };
+    let body = templates::render(model, "nginx-sockudo-metrics.conf.j2", &pod_context)?;
+    out.add_hash_commented(&format!("k8s/{WORKLOAD_COMPONENT}/{SIDECAR_CONF_FILE}"), &body);
     Ok(())
+}
+
+/// The `listen` addresses for `host`: a wildcard listens on IPv4 and IPv6 alike (nginx's
+/// `[::]` is IPv6-only on Linux), a v6 literal in brackets.
+fn listens(host: &str, port: u16) -> Vec<String> {
+    match host {
+        "0.0.0.0" | "::" | "[::]" | "*" => vec![format!("0.0.0.0:{port}"), format!("[::]:{port}")],
+        other => vec![format!("{}:{port}", bracketed(other))],
+    }
 }
 
 /// Host names, IPv4 and bracketed IPv6 addresses, with an optional `:port`.

@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::bundle::model::Model;
 use crate::bundle::output::Output;
 use crate::bundle::profile::{BasicAuth, PromDuration};
+use crate::bundle::topology::{PathKind, DISCOVERY_LABEL};
 
 /// Labels the Kubernetes job adds to every series (namespace and pod name); the check allows them
 /// when that job is on.
@@ -17,7 +18,18 @@ pub const KUBERNETES_LABELS: [&str; 2] = ["namespace", "pod"];
 
 /// Rewrites `__address__` to the annotated port, keeping the host: `[v6]` hosts keep their
 /// brackets, and an existing `:port` is dropped.
+/// The labels both address rules read: the discovered address and the annotated port.
+pub const ADDRESS_SOURCES: [&str; 2] = [
+    "__address__",
+    "__meta_kubernetes_pod_annotation_prometheus_io_port",
+];
+
 pub const ADDRESS_REGEX: &str = r"(\[[^\]]+\]|[^:]+)(?::\d+)?;(\d+)";
+
+/// A pod whose containers declare no port is discovered at its bare IP; for an IPv6 pod that is
+/// `fd00::1`, without brackets. This rule brackets it and appends the annotated port first, so
+/// the rule above can treat it like any other address.
+pub const BARE_IPV6_REGEX: &str = r"([0-9A-Fa-f]*:[0-9A-Fa-f.:]*:[0-9A-Fa-f.]*);(\d+)";
 
 const METRICS_PATH: &str = "/metrics";
 
@@ -63,6 +75,8 @@ struct ScrapeConfig {
     params: BTreeMap<String, Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     basic_auth: Option<BasicAuth>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tls_config: Option<TlsConfig>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     static_configs: Vec<StaticConfig>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -80,11 +94,18 @@ impl ScrapeConfig {
             scheme: "http",
             params: BTreeMap::new(),
             basic_auth,
+            tls_config: None,
             static_configs: Vec::new(),
             kubernetes_sd_configs: Vec::new(),
             relabel_configs: Vec::new(),
         }
     }
+}
+
+#[derive(Serialize)]
+struct TlsConfig {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ca_file: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -154,8 +175,45 @@ struct RemoteWrite {
 /// Where `prometheus.yml` finds the rule files, relative to itself.
 pub const RULE_FILES: &str = "rules/*.yml";
 
+/// The compose stack's own `prometheus.yml`, beside its `docker-compose.yml`.
+pub const COMPOSE_CONFIG_PATH: &str = "compose/prometheus/prometheus.yml";
+
 pub fn render(model: &Model, out: &mut Output) -> Result<()> {
-    out.add_yaml("prometheus/prometheus.yml", &config(model, RULE_FILES))
+    out.add_yaml("prometheus/prometheus.yml", &config(model, RULE_FILES))?;
+    out.add_yaml(COMPOSE_CONFIG_PATH, &compose_config(model))
+}
+
+/// `prometheus.yml` for the compose stack: the deployment's globals and rules, but scraping the
+/// stack's Sockudo and alerting the stack's Alertmanager, with no discovery or remote write that
+/// would reach outside it.
+pub fn compose_config(model: &Model) -> PrometheusConfig {
+    let plan = &model.topology.compose;
+    let mut config = config(model, RULE_FILES);
+    let mut job = static_job(model);
+    job.scheme = "http";
+    job.tls_config = None;
+    job.static_configs = vec![StaticConfig {
+        targets: vec![plan.scrape_target.to_string()],
+        labels: BTreeMap::from([
+            ("instance".to_string(), plan.scrape_target.host.clone()),
+            ("environment".to_string(), environment(model)),
+            (
+                DISCOVERY_LABEL.to_string(),
+                PathKind::Static.discovery_label().to_string(),
+            ),
+        ]),
+    }];
+    config.scrape_configs = vec![job];
+    config.alerting = Some(Alerting {
+        alertmanagers: vec![AlertmanagerTargets {
+            static_configs: vec![StaticConfig {
+                targets: vec![plan.alertmanager.to_string()],
+                labels: BTreeMap::new(),
+            }],
+        }],
+    });
+    config.remote_write = Vec::new();
+    config
 }
 
 /// The typed `prometheus.yml`, its rules found at `rule_files`; the Kubernetes renderer serializes
@@ -221,6 +279,20 @@ fn environment(model: &Model) -> String {
 fn static_job(model: &Model) -> ScrapeConfig {
     let prometheus = &model.profile.prometheus;
     let mut job = ScrapeConfig::new(&prometheus.job_name, prometheus.basic_auth.clone());
+    // The instances outside the cluster are reached through their own proxy, over TLS when the
+    // profile gives it certificates, so the basic-auth credentials never travel in clear text.
+    if let Some(tls) = model
+        .profile
+        .proxy
+        .tls
+        .as_ref()
+        .filter(|_| model.profile.proxy.enabled)
+    {
+        job.scheme = "https";
+        job.tls_config = Some(TlsConfig {
+            ca_file: tls.ca_file.clone(),
+        });
+    }
     job.static_configs = prometheus
         .static_targets
         .iter()
@@ -229,6 +301,10 @@ fn static_job(model: &Model) -> ScrapeConfig {
             labels: BTreeMap::from([
                 ("instance".to_string(), target.instance.clone()),
                 ("environment".to_string(), environment(model)),
+                (
+                    DISCOVERY_LABEL.to_string(),
+                    PathKind::Static.discovery_label().to_string(),
+                ),
             ]),
         })
         .collect();
@@ -241,10 +317,12 @@ fn static_job(model: &Model) -> ScrapeConfig {
 fn kubernetes_job(model: &Model) -> ScrapeConfig {
     let prometheus = &model.profile.prometheus;
     let sd = &prometheus.kubernetes_sd;
-    let mut job = ScrapeConfig::new(
-        &format!("{}-pods", prometheus.job_name),
-        prometheus.basic_auth.clone(),
+    let path = model.topology.path(PathKind::PodDiscovery);
+    let job_name = path.map_or_else(
+        || format!("{}-pods", prometheus.job_name),
+        |p| p.default_job.clone(),
     );
+    let mut job = ScrapeConfig::new(&job_name, prometheus.basic_auth.clone());
     job.kubernetes_sd_configs.push(KubernetesSdConfig {
         role: "pod",
         namespaces: (!sd.namespaces.is_empty()).then(|| Namespaces {
@@ -264,18 +342,30 @@ fn kubernetes_job(model: &Model) -> ScrapeConfig {
             None,
         ),
         RelabelConfig::replace(
-            &[
-                "__address__",
-                "__meta_kubernetes_pod_annotation_prometheus_io_port",
-            ],
+            &ADDRESS_SOURCES,
+            Some(BARE_IPV6_REGEX),
+            "__address__",
+            Some("[$1]:$2"),
+        ),
+        RelabelConfig::replace(
+            &ADDRESS_SOURCES,
             Some(ADDRESS_REGEX),
             "__address__",
             Some("$1:$2"),
         ),
         RelabelConfig::replace(&["__meta_kubernetes_namespace"], None, KUBERNETES_LABELS[0], None),
         RelabelConfig::replace(&["__meta_kubernetes_pod_name"], None, KUBERNETES_LABELS[1], None),
-        RelabelConfig::replace(&[], None, "job", Some(&prometheus.job_name)),
+        RelabelConfig::replace(
+            &[],
+            None,
+            DISCOVERY_LABEL,
+            Some(PathKind::PodDiscovery.discovery_label()),
+        ),
     ];
+    if let Some(target_job) = model.topology.job_relabel(PathKind::PodDiscovery) {
+        job.relabel_configs
+            .push(RelabelConfig::replace(&[], None, "job", Some(target_job)));
+    }
     job
 }
 
