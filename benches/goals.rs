@@ -26,6 +26,9 @@ use prometheus::{
 use sockudo_obs::live::{AdapterOperation, AppMetrics, ChannelType, Exporter, Limits, Metrics};
 use sockudo_obs::MetricsConfig;
 
+#[path = "goals/gzip.rs"]
+mod gzip;
+
 // --- Allocation accounting (memory per series) ---------------------------------------------------
 
 /// Counts live heap bytes while `COUNTING` is set.
@@ -217,6 +220,7 @@ fn main() {
     resolving(&timing, &mut report);
     cardinality_and_memory(&mut report);
     encoding(&timing, &mut report);
+    gzip::gzip(&timing, &mut report);
     scrape_under_load(&timing, &mut report);
     cpu_overhead(quick, &mut report);
 
@@ -534,12 +538,13 @@ fn encoding(timing: &Timing, report: &mut Report) {
             ratio(r)
         );
         let ahead = ours < prometheus && ours < prometheus_client && ours < metrics_exporter;
-        report.goal(
-            &format!("encode_{label}"),
-            ratio(r),
-            "<= 2.00x hand-written, ahead of the three crates",
-            r <= 2.0 && ahead,
-        );
+        // At 100k (the size that matters for a big server) the bar is 1.5x, issue 14's.
+        let (bar, target) = if n >= 100_000 {
+            (1.5, "<= 1.50x hand-written, ahead of the three crates")
+        } else {
+            (2.0, "<= 2.00x hand-written, ahead of the three crates")
+        };
+        report.goal(&format!("encode_{label}"), ratio(r), target, r <= bar && ahead);
     }
 }
 
