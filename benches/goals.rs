@@ -28,6 +28,8 @@ use sockudo_obs::MetricsConfig;
 
 #[path = "goals/gzip.rs"]
 mod gzip;
+#[path = "goals/real_server.rs"]
+mod real_server;
 
 // --- Allocation accounting (memory per series) ---------------------------------------------------
 
@@ -223,6 +225,7 @@ fn main() {
     gzip::gzip(&timing, &mut report);
     scrape_under_load(&timing, &mut report);
     cpu_overhead(quick, &mut report);
+    real_server::real_server(&mut report);
 
     println!("\n# took {:.1} s", started.elapsed().as_secs_f64());
     let mut missed = false;
