@@ -308,16 +308,7 @@ impl Metrics {
         }
         let start = out.len();
         out.reserve(shared.last_len.load(Ordering::Relaxed));
-        let families = &shared.families;
-        let totals = families.counters.totals();
-        let result = encode::encode(
-            &families.all,
-            &totals,
-            &shared.registry,
-            shared.owner,
-            out,
-            &mut |_| {},
-        );
+        let result = self.encode_with(out, &mut |_| {});
         shared.last_len.store(out.len() - start, Ordering::Relaxed);
         result
     }
@@ -325,12 +316,11 @@ impl Metrics {
     /// The same exposition as [`Metrics::encode_to`], gzip-compressed into `out` (empty when
     /// metrics are disabled, like the text). The text is compressed as it is written, a family
     /// at a time through a buffer of about [`GZIP_CHUNK`] bytes, so only the compressed body is
-    /// ever held whole. Level 1 (`Compression::fast`): at 100k series it shrinks the scrape
-    /// about as much as the default level at a fraction of the time (see `BENCHMARKS.md`).
+    /// ever held whole. Level 1 (`Compression::fast`), the cheapest: a scrape is mostly
+    /// repeated names and labels, which it already shrinks about 20× (see `BENCHMARKS.md`).
     pub fn encode_gzip_to(&self, out: &mut Vec<u8>) -> std::io::Result<()> {
         use std::io::Write as _;
-        let shared = &*self.0;
-        if !shared.enabled {
+        if !self.0.enabled {
             return Ok(());
         }
         let mut gz = flate2::write::GzEncoder::new(out, flate2::Compression::fast());
@@ -342,26 +332,25 @@ impl Metrics {
             }
             text.clear();
         };
-        let families = &shared.families;
-        let totals = families.counters.totals();
-        let result = encode::encode(
-            &families.all,
-            &totals,
-            &shared.registry,
-            shared.owner,
-            &mut text,
-            &mut |text| {
-                if text.len() >= GZIP_CHUNK {
-                    compress(text, &mut gz);
-                }
-            },
-        );
+        let result = self.encode_with(&mut text, &mut |text| {
+            if text.len() >= GZIP_CHUNK {
+                compress(text, &mut gz);
+            }
+        });
         compress(&mut text, &mut gz);
         result.map_err(std::io::Error::other)?;
         if let Some(err) = failed {
             return Err(err);
         }
         gz.finish().map(|_| ())
+    }
+
+    /// Writes the exposition into `out`, letting `drain` take it after each family.
+    fn encode_with(&self, out: &mut Vec<u8>, drain: &mut dyn FnMut(&mut Vec<u8>)) -> prometheus::Result<()> {
+        let shared = &*self.0;
+        let families = &shared.families;
+        let totals = families.counters.totals();
+        encode::encode(&families.all, &totals, &shared.registry, shared.owner, out, drain)
     }
 
     /// The Prometheus text exposition as a string (empty when metrics are disabled).
