@@ -26,6 +26,11 @@ use prometheus::{
 use sockudo_obs::live::{AdapterOperation, AppMetrics, ChannelType, Exporter, Limits, Metrics};
 use sockudo_obs::MetricsConfig;
 
+#[path = "goals/gzip.rs"]
+mod gzip;
+#[path = "goals/real_server.rs"]
+mod real_server;
+
 // --- Allocation accounting (memory per series) ---------------------------------------------------
 
 /// Counts live heap bytes while `COUNTING` is set.
@@ -217,8 +222,10 @@ fn main() {
     resolving(&timing, &mut report);
     cardinality_and_memory(&mut report);
     encoding(&timing, &mut report);
+    gzip::gzip(&timing, &mut report);
     scrape_under_load(&timing, &mut report);
     cpu_overhead(quick, &mut report);
+    real_server::real_server(&mut report);
 
     println!("\n# took {:.1} s", started.elapsed().as_secs_f64());
     let mut missed = false;
@@ -310,14 +317,14 @@ fn recording(timing: &Timing, report: &mut Report) {
     report.goal(
         "recording_1_thread",
         ratio(ours1 / raw1),
-        "<= 1.50x raw atomic",
-        ours1 / raw1 <= 1.5,
+        "<= 1.20x raw atomic",
+        ours1 / raw1 <= 1.2,
     );
     report.goal(
         "recording_2_threads",
         ratio(ours2 / raw2),
-        "<= 1.50x raw atomic",
-        ours2 / raw2 <= 1.5,
+        "<= 1.00x the shared-atomic baseline",
+        ours2 / raw2 <= 1.0,
     );
     report.stretch(
         "recording_2_vs_1_thread",
@@ -534,12 +541,13 @@ fn encoding(timing: &Timing, report: &mut Report) {
             ratio(r)
         );
         let ahead = ours < prometheus && ours < prometheus_client && ours < metrics_exporter;
-        report.goal(
-            &format!("encode_{label}"),
-            ratio(r),
-            "<= 2.00x hand-written, ahead of the three crates",
-            r <= 2.0 && ahead,
-        );
+        // At 100k (the size that matters for a big server) the bar is 1.5x, issue 14's.
+        let (bar, target) = if n >= 100_000 {
+            (1.5, "<= 1.50x hand-written, ahead of the three crates")
+        } else {
+            (2.0, "<= 2.00x hand-written, ahead of the three crates")
+        };
+        report.goal(&format!("encode_{label}"), ratio(r), target, r <= bar && ahead);
     }
 }
 
@@ -1019,24 +1027,36 @@ fn cpu_overhead(quick: bool, report: &mut Report) {
     for (key, value) in &lines {
         println!("{key}: {value}");
     }
-    let percent = lines
-        .get("overhead")
-        .and_then(|v| v.split('%').next())
-        .and_then(|p| p.trim().parse::<f64>().ok());
-    match percent {
+    // The goal is what turning metrics on costs: on vs off. On vs idle (same heap, nothing
+    // recorded) isolates the recording calls from malloc's layout effects; it is a diagnostic.
+    let percent_of = |key: &str| {
+        lines
+            .get(key)
+            .and_then(|v| v.split('%').next())
+            .and_then(|p| p.trim().parse::<f64>().ok())
+    };
+    if let Some(idle) = percent_of("overhead") {
+        println!("diagnostic: recording alone (on vs idle) {idle:.3}%, not a goal");
+    }
+    match percent_of("overhead_vs_off") {
         Some(p) => {
             report.goal(
                 "cpu_overhead",
-                format!("{p:.3}%"),
+                format!("{p:.3}% on vs off"),
                 "< 1% (the seed's promise)",
                 p < 1.0,
             );
-            report.stretch("cpu_overhead_aim", format!("{p:.3}%"), "< 0.1%", p < 0.1);
+            report.stretch(
+                "cpu_overhead_aim",
+                format!("{p:.3}% on vs off"),
+                "< 0.1%",
+                p < 0.1,
+            );
         }
         None => report.goal(
             "cpu_overhead",
             "not measured (valgrind missing or overhead.sh failed)".to_string(),
-            "< 1%",
+            "< 1% on vs off",
             false,
         ),
     }

@@ -5,8 +5,8 @@
 # difference is the steady-state cost of N messages, so start-up cancels out.
 #
 # Prints two lines:
-#   overhead: <percent>% (on <instr>/msg, idle <instr>/msg)    recording cost, same heap
-#   overhead_vs_off: <percent>% (on <instr>/msg, off <instr>/msg)
+#   overhead: <percent>% (on <instr>/msg, idle <instr>/msg)    diagnostic: recording alone, same heap
+#   overhead_vs_off: <percent>% (on <instr>/msg, off <instr>/msg)   the goal: metrics on vs off
 # The second also moves with where glibc's malloc finds free chunks once the handles' memory is
 # allocated (a few dozen instructions per message either way; see BENCHMARKS.md).
 # OVERHEAD_MESSAGES sets N (default 100000: one second of 100k messages/s).

@@ -57,24 +57,29 @@ pub(crate) fn gather_others(registry: &Registry, owner: Owner) -> Vec<prometheus
 }
 
 /// Writes `ours` (sorted by name, their counters' values in `totals`) and every other family of
-/// `registry`, merged by name.
+/// `registry`, merged by name. After each family `drain` may take what `out` holds so far (the
+/// gzip path compresses it and clears `out`, so the whole text is never held at once).
 pub(crate) fn encode(
     ours: &[Arc<dyn AnyFamily>],
     totals: &Totals,
     registry: &Registry,
     owner: Owner,
     out: &mut Vec<u8>,
+    drain: &mut dyn FnMut(&mut Vec<u8>),
 ) -> prometheus::Result<()> {
     let others = gather_others(registry, owner);
     let mut others = others.iter().peekable();
     for family in ours {
         while let Some(other) = others.next_if(|o| o.name() < family.name()) {
             TextEncoder::new().encode(std::slice::from_ref(other), out)?;
+            drain(out);
         }
         family.encode(totals, out);
+        drain(out);
     }
     for other in others {
         TextEncoder::new().encode(std::slice::from_ref(other), out)?;
+        drain(out);
     }
     Ok(())
 }

@@ -31,7 +31,7 @@ use anyhow::Context;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, ALLOW, CONTENT_TYPE};
+use hyper::header::{HeaderValue, ALLOW, CONTENT_ENCODING, CONTENT_TYPE, VARY};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
@@ -449,7 +449,7 @@ async fn handle(req: Request<Incoming>, state: Arc<State>) -> Result<Response<Bo
     let path = req.uri().path();
     if path == METRICS_PATH {
         return Ok(match *req.method() {
-            Method::GET | Method::HEAD => scrape(&state.metrics).await,
+            Method::GET | Method::HEAD => scrape(&state.metrics, accepts_gzip(req.headers())).await,
             _ => method_not_allowed("GET, HEAD"),
         });
     }
@@ -478,19 +478,30 @@ async fn handle(req: Request<Incoming>, state: Arc<State>) -> Result<Response<Bo
 
 /// Encodes on the blocking pool: gathering walks every series, and a big registry must not stall
 /// the async workers that also run the server. HEAD gets the same headers; hyper drops the body.
-async fn scrape(metrics: &Metrics) -> Response<Body> {
+/// With `gzip` the text is compressed as it is written ([`Metrics::encode_gzip_to`]).
+async fn scrape(metrics: &Metrics, gzip: bool) -> Response<Body> {
     let metrics = metrics.clone();
     let encoded = tokio::task::spawn_blocking(move || {
         let mut out = Vec::new();
-        metrics.encode_to(&mut out).map(|()| out)
+        if gzip {
+            metrics.encode_gzip_to(&mut out).map(|()| out)
+        } else {
+            metrics
+                .encode_to(&mut out)
+                .map(|()| out)
+                .map_err(std::io::Error::other)
+        }
     })
     .await;
     match encoded {
         Ok(Ok(body)) => {
             let mut response = Response::new(Full::from(body));
-            response
-                .headers_mut()
-                .insert(CONTENT_TYPE, HeaderValue::from_static(super::CONTENT_TYPE));
+            let headers = response.headers_mut();
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static(super::CONTENT_TYPE));
+            headers.insert(VARY, HeaderValue::from_static("accept-encoding"));
+            if gzip {
+                headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            }
             response
         }
         Ok(Err(err)) => text(
@@ -502,6 +513,26 @@ async fn scrape(metrics: &Metrics) -> Response<Body> {
             format!("encoding failed: {err}\n"),
         ),
     }
+}
+
+/// Whether `Accept-Encoding` lists `gzip` (or `*`) with a non-zero quality. Prometheus sends
+/// `Accept-Encoding: gzip`; without the header, or with `gzip;q=0`, the scrape is identity.
+fn accepts_gzip(headers: &hyper::HeaderMap) -> bool {
+    headers
+        .get_all(hyper::header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|item| {
+            let mut parts = item.split(';').map(str::trim);
+            let coding = parts.next().unwrap_or("");
+            let refused = parts.any(|p| {
+                p.strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !refused
+        })
 }
 
 fn method_not_allowed(allow: &'static str) -> Response<Body> {
@@ -524,7 +555,26 @@ fn text(status: StatusCode, body: impl Into<String>) -> Response<Body> {
 
 #[cfg(test)]
 mod tests {
-    use super::listen_addr;
+    use super::{accepts_gzip, listen_addr, HeaderValue};
+
+    #[test]
+    fn gzip_is_negotiated_from_accept_encoding() {
+        let accepts = |value: &str| {
+            let mut headers = hyper::HeaderMap::new();
+            headers.insert(
+                hyper::header::ACCEPT_ENCODING,
+                HeaderValue::from_str(value).unwrap(),
+            );
+            accepts_gzip(&headers)
+        };
+        assert!(accepts("gzip"));
+        assert!(accepts("deflate, GZIP;q=0.5"));
+        assert!(accepts("*"));
+        assert!(!accepts("identity"));
+        assert!(!accepts("gzip;q=0"));
+        assert!(!accepts("br, x-gzip-ish"));
+        assert!(!accepts_gzip(&hyper::HeaderMap::new()));
+    }
 
     #[test]
     fn ipv6_hosts_are_bracketed() {

@@ -20,11 +20,35 @@ pub struct Reply {
     pub body: String,
 }
 
+/// A response whose body is kept as bytes (a gzip body is not UTF-8).
+pub struct RawReply {
+    pub status: u16,
+    pub headers: BTreeMap<String, String>,
+    pub body: Vec<u8>,
+}
+
 /// Sends one request with `Connection: close` and reads the whole response. Plain blocking std
 /// I/O on the blocking pool: the client needs nothing from tokio but not to stall the server.
 pub async fn request(addr: SocketAddr, method: &str, path: &str, body: &str) -> Reply {
+    let raw = request_with(addr, method, path, &[], body).await;
+    Reply {
+        status: raw.status,
+        headers: raw.headers,
+        body: String::from_utf8(raw.body).expect("UTF-8 response"),
+    }
+}
+
+/// [`request`] with extra request headers, the body as bytes.
+pub async fn request_with(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> RawReply {
+    let extra: String = headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
     let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{extra}Content-Length: {}\r\n\r\n{body}",
         body.len()
     );
     let raw = tokio::task::spawn_blocking(move || {
@@ -39,18 +63,18 @@ pub async fn request(addr: SocketAddr, method: &str, path: &str, body: &str) -> 
     })
     .await
     .unwrap();
-    let raw = String::from_utf8(raw).expect("UTF-8 response");
-    let (head, body) = raw.split_once("\r\n\r\n").expect("a header block");
+    let split = memchr::memmem::find(&raw, b"\r\n\r\n").expect("a header block");
+    let head = std::str::from_utf8(&raw[..split]).expect("UTF-8 header block");
     let mut lines = head.lines();
     let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
     let headers = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
         .collect();
-    Reply {
+    RawReply {
         status,
         headers,
-        body: body.to_string(),
+        body: raw[split + 4..].to_vec(),
     }
 }
 
