@@ -14,12 +14,10 @@
 
 mod e2e_common;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use e2e_common::http::get;
-use e2e_common::process::{require_tool, wait_until, ProcessGuard};
+use e2e_common::process::{promtool_check_metrics, wait_until, ProcessGuard};
 use e2e_common::sockudo::{self, Server, Traffic};
 use e2e_common::stack::{Exporter, Stack, StackOptions};
 use e2e_common::steps;
@@ -30,35 +28,6 @@ static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
     ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// promtool's complaints about an exposition (one per line).
-fn promtool_check_metrics(exposition: &str) -> Vec<String> {
-    let promtool = require_tool("promtool").unwrap_or_else(|e| panic!("{e}"));
-    let mut child = Command::new(promtool)
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("promtool runs");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(exposition.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    [output.stdout, output.stderr]
-        .iter()
-        .flat_map(|out| {
-            String::from_utf8_lossy(out)
-                .lines()
-                .map(str::to_string)
-                .collect::<Vec<_>>()
-        })
-        .filter(|line| !line.trim().is_empty())
-        .collect()
 }
 
 #[test]
@@ -97,6 +66,7 @@ fn real_sockudo_feeds_every_family_the_coverage_table_claims() {
             .map(|def| format!("{}{} ", s.prefix, def.name))
             .collect();
         let complaints: Vec<String> = promtool_check_metrics(&body)
+            .1
             .into_iter()
             .filter(|line| !exceptions.iter().any(|name| line.starts_with(name.as_str())))
             .collect();

@@ -5,40 +5,9 @@
 mod live_common;
 mod tools;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use live_common::{request, serve_demo};
 use sockudo_obs::catalogue::CATALOGUE;
 use sockudo_obs::MetricsConfig;
-
-fn check_metrics(exposition: &str) -> (bool, Vec<String>) {
-    let mut child = Command::new(tools::require("promtool"))
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("promtool runs");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(exposition.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    let complaints = [output.stdout, output.stderr]
-        .iter()
-        .flat_map(|out| {
-            String::from_utf8_lossy(out)
-                .lines()
-                .map(str::to_string)
-                .collect::<Vec<_>>()
-        })
-        .filter(|line| !line.trim().is_empty())
-        .collect();
-    (output.status.success(), complaints)
-}
 
 #[tokio::test]
 async fn promtool_only_flags_the_documented_naming_exception() {
@@ -49,7 +18,7 @@ async fn promtool_only_flags_the_documented_naming_exception() {
         };
         let (server, _demo) = serve_demo(&config).await;
         let body = request(server.addr, "GET", "/metrics", "").await.body;
-        let (_, complaints) = check_metrics(&body);
+        let (_, complaints) = tools::promtool_check_metrics(&body);
 
         let exceptions: Vec<String> = CATALOGUE
             .iter()
@@ -75,6 +44,6 @@ async fn promtool_only_flags_the_documented_naming_exception() {
 #[test]
 fn promtool_flags_a_bad_exposition() {
     // Guards the test above against a promtool that accepts anything.
-    let (ok, complaints) = check_metrics("# TYPE broken counter\nbroken{ 1\n");
+    let (ok, complaints) = tools::promtool_check_metrics("# TYPE broken counter\nbroken{ 1\n");
     assert!(!ok && !complaints.is_empty());
 }

@@ -15,6 +15,8 @@ mod tools;
 
 /// The full path of a tool, or an error naming it and the installer.
 pub use tools::find as require_tool;
+#[allow(unused_imports)] // not every test binary checks an exposition
+pub use tools::promtool_check_metrics;
 
 /// A TCP port on 127.0.0.1 that was free a moment ago.
 pub fn free_port() -> u16 {

@@ -40,15 +40,22 @@ function server(app) {
 
 let userCounter = 0;
 
-function client(app, api) {
-  const user = `user-${++userCounter}`;
-  return new Pusher(app.key, {
+// A pusher-js client of the loopback server, plain WebSocket, no stats beacon.
+function connect(key, options = {}) {
+  return new Pusher(key, {
     cluster: "local",
     wsHost: plan.host,
     wsPort: plan.port,
     forceTLS: false,
     enabledTransports: ["ws"],
     disableStats: true,
+    ...options,
+  });
+}
+
+function client(app, api) {
+  const user = `user-${++userCounter}`;
+  return connect(app.key, {
     channelAuthorization: {
       // The pusher server library signs, as an app's auth endpoint would.
       customHandler: ({ socketId, channelName }, callback) => {
@@ -137,14 +144,7 @@ async function main() {
   if (summary.apiRejected === 0) fail(`no API request of ${plan.apiFlood} was rate limited`);
 
   // A connection for an app key the server does not know is refused.
-  const stranger = new Pusher(plan.unknownKey, {
-    cluster: "local",
-    wsHost: plan.host,
-    wsPort: plan.port,
-    forceTLS: false,
-    enabledTransports: ["ws"],
-    disableStats: true,
-  });
+  const stranger = connect(plan.unknownKey);
   await within(
     new Promise((resolve) => {
       stranger.connection.bind("error", resolve);

@@ -26,3 +26,35 @@ pub fn find(name: &str) -> Result<PathBuf, String> {
 pub fn require(name: &str) -> PathBuf {
     find(name).unwrap_or_else(|message| panic!("{message}"))
 }
+
+/// `promtool check metrics` on an exposition: whether it passed, and each line it printed.
+pub fn promtool_check_metrics(exposition: &str) -> (bool, Vec<String>) {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+
+    let mut child = Command::new(require("promtool"))
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(exposition.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let complaints = [output.stdout, output.stderr]
+        .iter()
+        .flat_map(|out| {
+            String::from_utf8_lossy(out)
+                .lines()
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .filter(|line| !line.trim().is_empty())
+        .collect();
+    (output.status.success(), complaints)
+}
