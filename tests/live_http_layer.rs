@@ -56,40 +56,31 @@ async fn a_real_router_records_route_templates_statuses_and_sizes() {
     let text = metrics.encode();
     // The exposition orders labels by name.
     let events = r#"endpoint="/apps/:app_id/events",method="POST""#;
-    assert_eq!(
-        value(
-            &text,
-            &format!(r#"sockudo_http_requests_total{{{events},status="200"}}"#)
-        ),
-        Some(3.0)
-    );
-    assert_eq!(
-        value(
-            &text,
-            &format!("sockudo_http_request_duration_seconds_count{{{events}}}")
-        ),
-        Some(3.0)
-    );
-    assert_eq!(
-        value(
-            &text,
-            &format!("sockudo_http_response_size_bytes_sum{{{events}}}")
-        ),
-        Some(30.0)
-    );
     let channels = r#"endpoint="/apps/:app_id/channels",method="GET""#;
-    assert_eq!(
-        value(
-            &text,
-            &format!(r#"sockudo_http_requests_total{{{channels},status="503"}}"#)
+    let expected = [
+        (
+            format!(r#"sockudo_http_requests_total{{{events},status="200"}}"#),
+            3.0,
         ),
-        Some(1.0)
-    );
-    let unmatched = format!(r#"endpoint="{UNMATCHED_ENDPOINT}",method="GET",status="404""#);
-    assert_eq!(
-        value(&text, &format!("sockudo_http_requests_total{{{unmatched}}}")),
-        Some(1.0)
-    );
+        (
+            format!("sockudo_http_request_duration_seconds_count{{{events}}}"),
+            3.0,
+        ),
+        (format!("sockudo_http_response_size_bytes_sum{{{events}}}"), 30.0),
+        (
+            format!(r#"sockudo_http_requests_total{{{channels},status="503"}}"#),
+            1.0,
+        ),
+        (
+            format!(
+                r#"sockudo_http_requests_total{{endpoint="{UNMATCHED_ENDPOINT}",method="GET",status="404"}}"#
+            ),
+            1.0,
+        ),
+    ];
+    for (series, count) in expected {
+        assert_eq!(value(&text, &series), Some(count), "{series}");
+    }
     for raw in ["app-1", "app-2", "no/such"] {
         assert!(!text.contains(raw), "a raw path reached a label: {raw}");
     }
