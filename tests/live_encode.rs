@@ -5,9 +5,9 @@ mod live_common;
 
 use std::time::Duration;
 
+use live_common::demo::{Demo, Scenario};
 use live_common::sum;
 use prometheus::{IntCounter, IntGaugeVec, Opts, Registry, TextEncoder};
-use sockudo_obs::live::demo::{Demo, Scenario};
 use sockudo_obs::live::{
     AdapterOperation, CacheOperation, ChannelType, HttpMethod, Limits, Metrics, OVERFLOW_LABEL,
 };

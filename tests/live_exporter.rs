@@ -5,10 +5,10 @@ mod live_common;
 
 use std::collections::BTreeMap;
 
+use live_common::demo::Scenario;
 use live_common::{request, serve_demo, start, types};
 use prometheus::{IntCounter, Registry};
 use sockudo_obs::catalogue::CATALOGUE;
-use sockudo_obs::live::demo::Scenario;
 use sockudo_obs::live::{Exporter, CONTENT_TYPE};
 use sockudo_obs::{Metrics, MetricsConfig};
 

@@ -6,9 +6,9 @@ mod live_common;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use live_common::demo::{Demo, Scenario};
 use live_common::{samples, sum, types};
 use sockudo_obs::catalogue::{Domain, CATALOGUE};
-use sockudo_obs::live::demo::{Demo, Scenario};
 use sockudo_obs::live::{
     AdapterOperation, CacheOperation, CappedLabel, ChannelType, ErrorType, HttpMethod, LabelValue,
     LimiterType, Metrics, FIRST_USE_FAMILIES, MAX_APPS, OVERFLOW_LABEL,

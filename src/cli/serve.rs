@@ -4,11 +4,11 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use sockudo_obs::live::demo::{Demo, SCENARIO_PATH, TICK};
 use sockudo_obs::live::Exporter;
 use sockudo_obs::{Metrics, MetricsConfig};
 
-pub use sockudo_obs::live::demo::Scenario;
+pub use super::demo::Scenario;
+use super::demo::{Demo, SCENARIO_PATH, TICK};
 
 pub fn run(config: Option<PathBuf>, demo: Option<Scenario>) -> anyhow::Result<ExitCode> {
     let config = MetricsConfig::load(config.as_deref())?;

@@ -58,8 +58,6 @@ mod adapter;
 mod app;
 mod cache;
 mod counter;
-#[cfg(feature = "demo")]
-pub mod demo;
 mod encode;
 pub mod exporter;
 mod families;

@@ -14,7 +14,9 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use sockudo_obs::live::demo::{Demo, Scenario};
+#[path = "../../src/cli/demo.rs"]
+pub mod demo;
+use demo::{Demo, Scenario};
 use sockudo_obs::live::Exporter;
 use sockudo_obs::{Metrics, MetricsConfig};
 use tokio::sync::oneshot;

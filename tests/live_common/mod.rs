@@ -8,7 +8,9 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
-use sockudo_obs::live::demo::{Demo, Scenario};
+#[path = "../../src/cli/demo.rs"]
+pub mod demo;
+use demo::{Demo, Scenario};
 use sockudo_obs::live::{BoundExporter, Exporter};
 use sockudo_obs::{Metrics, MetricsConfig};
 use tokio::sync::oneshot;

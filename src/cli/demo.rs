@@ -8,9 +8,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::ValueEnum;
 
-use super::exporter::ControlRoute;
-use super::labels::{AdapterOperation, CacheOperation, ChannelType, ErrorType, HttpMethod, LimiterType};
-use super::{AdapterMetrics, AppMetrics, CacheMetrics, Metrics, QueueMetrics, RouteMetrics};
+use sockudo_obs::live::{
+    AdapterMetrics, AdapterOperation, AppMetrics, CacheMetrics, CacheOperation, ChannelType, ControlRoute,
+    ErrorType, HttpMethod, LimiterType, Metrics, QueueMetrics, RouteMetrics,
+};
 
 /// Where the exporter serves the scenario switch while the demo runs.
 pub const SCENARIO_PATH: &str = "/demo/scenario";
