@@ -4,11 +4,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::counter::{CounterBlockBuilder, CounterId, Counters};
-use super::families::Families;
+use super::counter::CounterBlockBuilder;
 use super::histogram::Histogram;
 use super::labels::AdapterOperation;
+use super::registration::Families;
 use super::resolve::PerValue;
+use super::store::{CounterId, Counters};
 
 type PerOperation<M> = PerValue<AdapterOperation, M, { AdapterOperation::COUNT }>;
 

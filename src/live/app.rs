@@ -4,12 +4,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::counter::{Counter, CounterBlockBuilder, CounterId, CounterStore, Counters};
-use super::families::{CounterFamily, Families};
+use super::counter::{Counter, CounterBlockBuilder};
 use super::gauge::Gauge;
 use super::histogram::Histogram;
 use super::labels::{ChannelType, ErrorType, LimiterType};
+use super::registration::{CounterFamily, Families};
 use super::resolve::{HandleCache, PerValue};
+use super::store::{CounterId, CounterStore, Counters};
 
 type PerChannel<M> = PerValue<ChannelType, M, { ChannelType::COUNT }>;
 type PerError<M> = PerValue<ErrorType, M, { ErrorType::COUNT }>;

@@ -2,11 +2,12 @@
 
 use std::sync::Arc;
 
-use super::counter::{CounterBlockBuilder, CounterId, Counters};
-use super::families::Families;
+use super::counter::CounterBlockBuilder;
 use super::gauge::Gauge;
 use super::labels::CacheOperation;
+use super::registration::Families;
 use super::resolve::PerValue;
+use super::store::{CounterId, Counters};
 
 type PerOperation<M> = PerValue<CacheOperation, M, { CacheOperation::COUNT }>;
 

@@ -1,11 +1,11 @@
-//! A family: the series of one catalogue metric, in our own storage, readable two ways.
+//! One family: the series of one catalogue metric, in our own storage, readable two ways.
 //!
 //! The series of a family live here, not in a `prometheus::*Vec`: each is a pre-rendered
 //! `name{labels}` (`app_id="a",channel_type="public"`, names sorted and values escaped as the text
 //! format wants them), kept back to back with the family's other series in one string, and a value
-//! [`Source`] (a counter's index, a gauge, a histogram: one file each). The fast encoder
-//! ([`super::encode`]) writes those strings and values straight out; the
-//! [`FamilyCollector`] registered in the `prometheus::Registry` turns them into the protobuf
+//! [`SeriesValue`] (a counter's index, a gauge, a histogram: one file each). The exposition
+//! ([`super::exposition`]) writes those strings and values straight out; the
+//! [`FamilyCollector`](super::collector::FamilyCollector) registered in the `prometheus::Registry` turns them into the protobuf
 //! model on `gather()`, so hosts that gather the registry themselves still see every series.
 //!
 //! Series are appended when handles are resolved, never removed. The exposition orders series by
@@ -14,13 +14,13 @@
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
-use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
+use std::sync::{PoisonError, RwLock, RwLockReadGuard};
 
-use prometheus::core::{Collector, Desc};
+use prometheus::core::Desc;
 use prometheus::proto;
 
-use super::counter::{CounterStore, Totals};
-use super::encode::{self, label_pairs, FamilyText};
+use super::store::Totals;
+use super::text::{escape_label_value, label_pairs, FamilyText};
 use crate::catalogue::{Kind, MetricDef};
 
 /// What a series reads its value from; one implementation per metric kind.
@@ -29,7 +29,7 @@ use crate::catalogue::{Kind, MetricDef};
 /// loads the numbers (so the CPU overlaps the cache misses of many gauges and histograms, which
 /// sit in different handles' memory; counters read the scrape's [`Totals`]), then
 /// [`write`](Self::write) formats them.
-pub(crate) trait Source: Send + Sync + 'static {
+pub(crate) trait SeriesValue: Send + Sync + 'static {
     /// How many numbers [`read`](Self::read) appends per series of `def`.
     fn width(def: &MetricDef) -> usize;
     /// Appends the series' numbers to `numbers`; counters find theirs in `totals`.
@@ -104,7 +104,7 @@ impl<S> SeriesList<S> {
     }
 }
 
-impl<S: Source> Family<S> {
+impl<S: SeriesValue> Family<S> {
     /// The family of `def`, named `prefix + name`; fails when that is not a valid metric name.
     pub(crate) fn new(def: &'static MetricDef, prefix: &str) -> prometheus::Result<Family<S>> {
         let name = def.full_name(prefix);
@@ -134,7 +134,7 @@ impl<S: Source> Family<S> {
             out.push(if n == 0 { '{' } else { ',' });
             out.push_str(self.def.labels[i].name);
             out.push_str("=\"");
-            encode::escape_label_value(values[i], &mut out);
+            escape_label_value(values[i], &mut out);
             out.push('"');
         }
         if !self.order.is_empty() {
@@ -213,7 +213,7 @@ pub(crate) trait AnyFamily: Send + Sync {
     fn series_count(&self) -> usize;
 }
 
-impl<S: Source> AnyFamily for Family<S> {
+impl<S: SeriesValue> AnyFamily for Family<S> {
     fn name(&self) -> &str {
         self.text.name()
     }
@@ -279,29 +279,5 @@ impl<S: Source> AnyFamily for Family<S> {
 
     fn series_count(&self) -> usize {
         self.series.read().unwrap_or_else(PoisonError::into_inner).len()
-    }
-}
-
-/// Registers a family in a `prometheus::Registry`: `gather()` collects it like any other metric,
-/// except while its owner's fast encoder gathers the *other* collectors (see
-/// [`encode::gather_others`]), when it stays silent because the encoder writes it directly.
-pub(crate) struct FamilyCollector {
-    pub(crate) family: Arc<dyn AnyFamily>,
-    /// The [`encode::Owner`] of the `Metrics` the family belongs to.
-    pub(crate) owner: encode::Owner,
-    /// Where its counters (if it has any) read their values.
-    pub(crate) counters: Arc<CounterStore>,
-}
-
-impl Collector for FamilyCollector {
-    fn desc(&self) -> Vec<&Desc> {
-        vec![self.family.desc()]
-    }
-
-    fn collect(&self) -> Vec<proto::MetricFamily> {
-        if encode::is_muted(self.owner) {
-            return Vec::new();
-        }
-        self.family.collect(&self.counters.live()).into_iter().collect()
     }
 }

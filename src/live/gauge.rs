@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use prometheus::proto;
 
-use super::counter::Totals;
-use super::encode::{write_i64, FamilyText};
-use super::family::{Family, Source};
+use super::family::{Family, SeriesValue};
+use super::store::Totals;
+use super::text::{write_i64, FamilyText};
 use crate::catalogue::MetricDef;
 
 /// A gauge series. Cloning is an `Arc` clone.
@@ -44,7 +44,7 @@ impl Gauge {
     }
 }
 
-impl Source for Gauge {
+impl SeriesValue for Gauge {
     fn width(_: &MetricDef) -> usize {
         1
     }

@@ -12,9 +12,9 @@ use std::sync::Arc;
 
 use prometheus::proto;
 
-use super::counter::Totals;
-use super::encode::{write_f64, write_u64, FamilyText};
-use super::family::{Family, Source};
+use super::family::{Family, SeriesValue};
+use super::store::Totals;
+use super::text::{write_f64, write_u64, FamilyText};
 use crate::catalogue::MetricDef;
 
 /// A histogram series. Cloning is an `Arc` clone.
@@ -75,7 +75,7 @@ impl Histogram {
     }
 }
 
-impl Source for Histogram {
+impl SeriesValue for Histogram {
     /// One count per bucket (`+Inf` included), then the sum's bits.
     fn width(def: &MetricDef) -> usize {
         def.buckets.len() + 2

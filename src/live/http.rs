@@ -3,11 +3,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::counter::{Counter, CounterStore};
-use super::families::{CounterFamily, Families};
+use super::counter::Counter;
 use super::histogram::Histogram;
 use super::labels::HttpMethod;
+use super::registration::{CounterFamily, Families};
 use super::resolve::HandleCache;
+use super::store::CounterStore;
 
 /// Recording handles for one route, resolved once by
 /// [`Metrics::http_route`](super::Metrics::http_route). The duration and size histograms exist

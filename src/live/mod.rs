@@ -57,10 +57,10 @@
 mod adapter;
 mod app;
 mod cache;
+mod collector;
 mod counter;
-mod encode;
 pub mod exporter;
-mod families;
+mod exposition;
 mod family;
 mod gauge;
 mod histogram;
@@ -70,8 +70,11 @@ mod http_layer;
 mod labels;
 mod limits;
 mod queue;
+mod registration;
 mod resolve;
 pub mod sockudo;
+mod store;
+mod text;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -79,9 +82,9 @@ use std::sync::Arc;
 use prometheus::Registry;
 
 use crate::config::MetricsConfig;
+use collector::Owner;
 use counter::Counter;
-use encode::Owner;
-use families::Families;
+use registration::Families;
 use resolve::{HandleCache, PerValue};
 
 pub use adapter::AdapterMetrics;
@@ -112,7 +115,7 @@ struct Shared {
     /// private registry instead (recording stays branch-free and goes nowhere), and nothing is
     /// served.
     registry: Registry,
-    /// Tells our collectors in `registry` apart from the host's (see [`encode`]).
+    /// Tells our collectors in `registry` apart from the host's (see [`collector`]).
     owner: Owner,
     families: Families,
     limits: Limits,
@@ -156,7 +159,7 @@ impl MetricsBuilder<'_> {
             limits,
         } = self;
         let registry = registry.unwrap_or_default();
-        let owner = encode::new_owner();
+        let owner = collector::new_owner();
         let shards = limits.shard_count();
         let families = if config.enabled {
             Families::register(&registry, &config.prefix, owner, shards)?
@@ -348,7 +351,7 @@ impl Metrics {
         let shared = &*self.0;
         let families = &shared.families;
         let totals = families.counters.totals();
-        encode::encode(&families.all, &totals, &shared.registry, shared.owner, out, drain)
+        exposition::encode(&families.all, &totals, &shared.registry, shared.owner, out, drain)
     }
 
     /// The Prometheus text exposition as a string (empty when metrics are disabled).

@@ -3,10 +3,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::counter::{CounterBlockBuilder, CounterId, Counters};
-use super::families::Families;
+use super::counter::CounterBlockBuilder;
 use super::gauge::Gauge;
 use super::histogram::Histogram;
+use super::registration::Families;
+use super::store::{CounterId, Counters};
 
 /// Recording handles for one queue, resolved once by [`Metrics::queue`](super::Metrics::queue);
 /// all four series exist, at 0, from then on.

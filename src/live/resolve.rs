@@ -161,12 +161,12 @@ impl<K: Hash + Eq, V: Clone> HandleCache<K, V> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::live::families::Families;
+    use crate::live::registration::Families;
 
     #[test]
     fn a_bounded_cache_folds_new_keys_into_the_overflow_key_and_counts_them() {
         let registry = prometheus::Registry::new();
-        let families = Families::register(&registry, "t_", crate::live::encode::new_owner(), 1).unwrap();
+        let families = Families::register(&registry, "t_", crate::live::collector::new_owner(), 1).unwrap();
         let folded = Counter::register(&families.label_overflow, &["app_id"], &families.counters);
         let cache: HandleCache<String, String> = HandleCache::names(2, folded);
         let resolve = |k: &str| format!("handle:{k}");

@@ -1,88 +1,12 @@
-//! The text exposition (format 0.0.4), written straight from our own storage.
+//! Text format 0.0.4 primitives: a family's fixed bytes, number formatting, label escaping.
 //!
-//! `Registry::gather` builds a protobuf-model struct per series (strings, label pairs, vectors)
-//! and `TextEncoder` then formats it: about 80% of the `prometheus` crate's scrape time is the
-//! gather. We skip it for our families: each writes pre-rendered bytes (HELP/TYPE header, name,
-//! label set, histogram `le` fragments) and formats only the numbers.
-//!
-//! Metrics the host registered in the same registry still go through `gather()` and
-//! `TextEncoder`, but only theirs: while we gather, a thread-local names the `Metrics` whose
-//! families must stay silent ([`gather_others`]), so the gather costs what the host's own
-//! metrics cost. Both lists are sorted by name and merged, so the output is byte for byte what
-//! `TextEncoder::encode(&registry.gather())` produces (a test holds us to that).
+//! Everything here prints exactly as the `prometheus` crate's `TextEncoder` does, so the
+//! exposition written from our own storage is byte for byte its output.
 
 use std::borrow::Cow;
-use std::cell::Cell;
 use std::io::Write as _;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 
-use prometheus::{Encoder, Registry, TextEncoder};
-
-use super::counter::Totals;
-use super::family::AnyFamily;
 use crate::catalogue::{Kind, MetricDef};
-
-/// The identity of one `Metrics`, so its collectors know when to stay silent.
-pub(crate) type Owner = usize;
-
-static NEXT_OWNER: AtomicUsize = AtomicUsize::new(1);
-
-/// A fresh owner identity (never 0, which means "nobody is muted").
-pub(crate) fn new_owner() -> Owner {
-    NEXT_OWNER.fetch_add(1, Ordering::Relaxed)
-}
-
-thread_local! {
-    /// The owner whose collectors are muted on this thread, during [`gather_others`].
-    static MUTED: Cell<Owner> = const { Cell::new(0) };
-}
-
-pub(crate) fn is_muted(owner: Owner) -> bool {
-    MUTED.with(Cell::get) == owner
-}
-
-/// `registry.gather()` without `owner`'s families. `gather` collects on the calling thread, so
-/// a thread-local flag reaches exactly the collectors it calls.
-pub(crate) fn gather_others(registry: &Registry, owner: Owner) -> Vec<prometheus::proto::MetricFamily> {
-    /// Restores the flag even if a host collector panics.
-    struct Unmute(Owner);
-    impl Drop for Unmute {
-        fn drop(&mut self) {
-            MUTED.with(|m| m.set(self.0));
-        }
-    }
-    let _unmute = Unmute(MUTED.with(|m| m.replace(owner)));
-    registry.gather()
-}
-
-/// Writes `ours` (sorted by name, their counters' values in `totals`) and every other family of
-/// `registry`, merged by name. After each family `drain` may take what `out` holds so far (the
-/// gzip path compresses it and clears `out`, so the whole text is never held at once).
-pub(crate) fn encode(
-    ours: &[Arc<dyn AnyFamily>],
-    totals: &Totals,
-    registry: &Registry,
-    owner: Owner,
-    out: &mut Vec<u8>,
-    drain: &mut dyn FnMut(&mut Vec<u8>),
-) -> prometheus::Result<()> {
-    let others = gather_others(registry, owner);
-    let mut others = others.iter().peekable();
-    for family in ours {
-        while let Some(other) = others.next_if(|o| o.name() < family.name()) {
-            TextEncoder::new().encode(std::slice::from_ref(other), out)?;
-            drain(out);
-        }
-        family.encode(totals, out);
-        drain(out);
-    }
-    for other in others {
-        TextEncoder::new().encode(std::slice::from_ref(other), out)?;
-        drain(out);
-    }
-    Ok(())
-}
 
 /// The bytes of a family that never change: name, HELP/TYPE header, histogram `le` fragments.
 pub(crate) struct FamilyText {

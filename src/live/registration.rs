@@ -14,11 +14,12 @@ use std::sync::Arc;
 use anyhow::{bail, Context};
 use prometheus::Registry;
 
-use super::counter::{CounterCell, CounterStore};
-use super::encode::Owner;
-use super::family::{AnyFamily, Family, FamilyCollector};
+use super::collector::{FamilyCollector, Owner};
+use super::counter::CounterCell;
+use super::family::{AnyFamily, Family};
 use super::gauge::Gauge;
 use super::histogram::Histogram;
+use super::store::CounterStore;
 use crate::catalogue::{
     Kind, Label, MetricDef, ADAPTER, ADAPTER_OPERATION, APP_ID, CACHE, CACHE_OPERATION, CAPPED_LABEL,
     CATALOGUE, CHANNEL_TYPE, ENDPOINT, ERROR_TYPE, EVENT, LIMITER_TYPE, METHOD, QUEUE, STATUS,
@@ -267,7 +268,7 @@ mod tests {
     use super::*;
 
     fn register(registry: &Registry, prefix: &str) -> anyhow::Result<Families> {
-        Families::register(registry, prefix, super::super::encode::new_owner(), 2)
+        Families::register(registry, prefix, super::super::collector::new_owner(), 2)
     }
 
     #[test]

@@ -1,0 +1,310 @@
+//! Counter storage: sharded, cache-line padded cells in shared slabs, summed at scrape time.
+//!
+//! A handle (one app, one queue, ...) owns one [`Counters`] block holding every counter it records.
+//! The block has one slice of cells per shard, each slice padded to whole 128-byte lines (two
+//! cache lines: the adjacent-line prefetcher pairs them), and a thread always adds to its own
+//! shard. Two threads recording for the same app therefore never write the same cache line, so
+//! the second thread costs nothing extra, where a single shared atomic would bounce its line
+//! between cores on every add (about 8× slower on two threads). Scrapes read every shard and add
+//! them up; a counter only ever grows, so a sum that misses an add in flight is still a valid
+//! reading.
+//!
+//! Every block is also listed, in creation order, in the [`CounterStore`] of its `Metrics`, which
+//! gives each cell a place in one index space; a family's series is just that index. A scrape
+//! first sums every block's shards in one pass ([`CounterStore::totals`]), block after block
+//! through contiguous memory, and the families then read their values from that one array. Read
+//! family by family instead, each series would touch a line per shard in a different handle's
+//! block, and at 100k series those scattered misses were most of the scrape.
+//!
+//! Threads get a shard index round-robin on their first add. With at least as many shards as
+//! threads recording at once, each gets a shard of its own; past that, some share (still
+//! correct, only slower). See [`Limits::shards`](super::Limits::shards).
+
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+
+/// Cells per line: 16 × 8 bytes = 128 bytes.
+pub(crate) const CELLS_PER_LINE: usize = 16;
+
+// `C`: the cells sit at offset 0 and lines are exactly 128 bytes, so a block is one flat run of
+// cells (`Counters::add` relies on it).
+#[repr(C, align(128))]
+#[derive(Default)]
+struct Line([AtomicU64; CELLS_PER_LINE]);
+
+/// The index of a counter inside its block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct CounterId(pub(crate) u32);
+
+/// A block of counters, one padded slice per shard, in a slab shared with the blocks created
+/// before and after it. Cloning is an `Arc` clone.
+#[derive(Clone)]
+pub(crate) struct Counters {
+    slab: Arc<[Line]>,
+    /// The block's first line in `slab`.
+    first: u32,
+    lines_per_shard: u32,
+    /// `shards - 1`; shard counts are powers of two.
+    mask: u32,
+    /// The block's first cell (`&slab[first].0[0]`). Lines are 16 cells, 128 bytes, back to
+    /// back, so the block is one flat run of cells and an add is `base + shard * slots + id`:
+    /// one multiply and one add after the thread-local load, with no slab pointer, `first`
+    /// or bounds check on the path to the `lock add` (see BENCHMARKS.md, recording).
+    base: *const AtomicU64,
+}
+
+// SAFETY: `base` points into `slab`, which the block keeps alive; it is only read through as
+// `&AtomicU64`, which is `Send + Sync`.
+unsafe impl Send for Counters {}
+unsafe impl Sync for Counters {}
+
+/// Adds of at least this much take the saturating path; smaller ones are one `fetch_add`.
+const LARGE_ADD: u64 = 1 << 32;
+/// Where a saturating add stops: the 2^63 left above it take centuries of small adds to use up,
+/// so a cell never wraps, and shard sums saturate at `u64::MAX`.
+pub(crate) const SATURATED: u64 = 1 << 63;
+
+impl Counters {
+    /// Adds `n` to counter `id` in this thread's shard.
+    #[inline(always)]
+    pub(crate) fn add(&self, id: CounterId, n: u64) {
+        let shard = thread_shard() & self.mask as usize;
+        let id = id.0 as usize;
+        let slots = self.lines_per_shard as usize * CELLS_PER_LINE;
+        // A predicted branch, off the address's dependency chain: it keeps an id from another
+        // block from writing outside this one.
+        if id >= slots {
+            outside_block(id, slots);
+        }
+        // SAFETY: `shard <= mask` and `id < slots`, so the cell is inside the block's
+        // `(mask + 1) * lines_per_shard` lines, which `allocate` carved out of `slab`.
+        let cell = unsafe { &*self.base.add(shard * slots + id) };
+        if n < LARGE_ADD {
+            cell.fetch_add(n, Ordering::Relaxed);
+        } else {
+            // A huge count (a caller passing u64::MAX) saturates rather than wrapping the
+            // counter to a small value, which Prometheus would take for a restart.
+            let _ = cell.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| {
+                Some(v.saturating_add(n).min(SATURATED).max(v))
+            });
+        }
+    }
+
+    /// The block's lines, shard after shard.
+    fn lines(&self) -> &[Line] {
+        let first = self.first as usize;
+        &self.slab[first..first + self.lines_per_shard as usize * (self.mask as usize + 1)]
+    }
+
+    /// The counter's value: the sum over every shard.
+    pub(crate) fn get(&self, id: CounterId) -> u64 {
+        let id = id.0 as usize;
+        self.lines()
+            .chunks_exact(self.lines_per_shard as usize)
+            .map(|shard| shard[id / CELLS_PER_LINE].0[id % CELLS_PER_LINE].load(Ordering::Relaxed))
+            .fold(0u64, u64::saturating_add)
+    }
+
+    /// Cells per shard: the block's share of the [`CounterStore`] index space.
+    fn slots(&self) -> usize {
+        self.lines_per_shard as usize * CELLS_PER_LINE
+    }
+
+    /// Appends every cell's sum over the shards to `totals`, reading the block front to back.
+    fn sum_into(&self, totals: &mut Vec<u64>) {
+        let start = totals.len();
+        totals.resize(start + self.slots(), 0);
+        let totals = &mut totals[start..];
+        for shard in self.lines().chunks_exact(self.lines_per_shard as usize) {
+            let cells = shard.iter().flat_map(|line| &line.0);
+            for (total, cell) in totals.iter_mut().zip(cells) {
+                *total = total.saturating_add(cell.load(Ordering::Relaxed));
+            }
+        }
+    }
+
+    /// Bytes of cells this block holds.
+    #[cfg(test)]
+    pub(crate) fn heap_bytes(&self) -> usize {
+        std::mem::size_of_val(self.lines())
+    }
+}
+
+/// Every counter block of one `Metrics`, in creation order, and where each starts in the index
+/// space the families' series refer to.
+pub(crate) struct CounterStore {
+    /// Shards per block (a power of two).
+    shards: usize,
+    blocks: RwLock<Blocks>,
+    /// The last scrape's totals, kept for their memory: a fresh buffer of that size would be
+    /// paged in (and zeroed by the kernel) on every scrape.
+    spare: Mutex<Vec<u64>>,
+}
+
+/// Lines of the first slab; each next slab is twice as large, up to [`MAX_SLAB_LINES`], so a
+/// `Metrics` with a handful of handles stays small.
+const MIN_SLAB_LINES: usize = 16;
+/// 64 KiB: large enough that the scrape's pass over the blocks is mostly sequential reads.
+const MAX_SLAB_LINES: usize = 512;
+
+struct Blocks {
+    list: Vec<Counters>,
+    /// The index of each block's first cell; the next block starts where this one's slots end.
+    starts: Vec<u32>,
+    /// Cells (per shard) of all blocks together.
+    slots: usize,
+    /// Where new blocks take their lines, front to back: blocks created one after the other sit
+    /// next to each other, so summing them reads memory in order, and a block costs no
+    /// allocation of its own.
+    slab: Arc<[Line]>,
+    /// Lines of `slab` already taken.
+    taken: usize,
+}
+
+impl Blocks {
+    /// A zeroed block of `lines_per_shard` lines per shard, listed; returns it and the index of
+    /// its first cell.
+    fn allocate(&mut self, lines_per_shard: usize, shards: usize) -> (Counters, u32) {
+        let lines = lines_per_shard * shards;
+        if self.taken + lines > self.slab.len() {
+            let size = (self.slab.len() * 2)
+                .clamp(MIN_SLAB_LINES, MAX_SLAB_LINES)
+                .max(lines);
+            self.slab = (0..size).map(|_| Line::default()).collect();
+            self.taken = 0;
+        }
+        let counters = Counters {
+            slab: self.slab.clone(),
+            first: u32::try_from(self.taken).expect("slabs are small"),
+            lines_per_shard: u32::try_from(lines_per_shard).expect("a handle has few counters"),
+            mask: (shards - 1) as u32,
+            // A pointer into the whole slab (its provenance covers every line), not a reborrow
+            // of one line; `wrapping_add` because a block of no counters may start at the end.
+            base: self.slab.as_ptr().wrapping_add(self.taken).cast::<AtomicU64>(),
+        };
+        self.taken += lines;
+        let start = u32::try_from(self.slots).expect("fewer than 4 billion counters");
+        self.slots += counters.slots();
+        self.list.push(counters.clone());
+        self.starts.push(start);
+        (counters, start)
+    }
+}
+
+impl CounterStore {
+    /// `shards` is a power of two (see [`Limits::shards`](super::Limits::shards)).
+    pub(crate) fn new(shards: usize) -> CounterStore {
+        debug_assert!(shards.is_power_of_two());
+        CounterStore {
+            shards,
+            blocks: RwLock::new(Blocks {
+                list: Vec::new(),
+                starts: Vec::new(),
+                slots: 0,
+                slab: Arc::new([]),
+                taken: 0,
+            }),
+            spare: Mutex::default(),
+        }
+    }
+
+    /// A new block of at least `counters` counters, listed; returns it and the index of its
+    /// first cell.
+    pub(crate) fn allocate(&self, counters: usize) -> (Counters, u32) {
+        let lines_per_shard = counters.div_ceil(CELLS_PER_LINE).max(1);
+        let mut blocks = self.blocks.write().unwrap_or_else(PoisonError::into_inner);
+        blocks.allocate(lines_per_shard, self.shards)
+    }
+
+    /// The value of the counter at `index`, read from its block.
+    fn get(&self, index: u32) -> u64 {
+        let blocks = self.blocks.read().unwrap_or_else(PoisonError::into_inner);
+        let block = blocks.starts.partition_point(|&start| start <= index) - 1;
+        blocks.list[block].get(CounterId(index - blocks.starts[block]))
+    }
+
+    /// Every counter's value, summed over the shards, for one scrape.
+    pub(crate) fn totals(&self) -> Totals<'_> {
+        let mut totals = std::mem::take(&mut *self.spare.lock().unwrap_or_else(PoisonError::into_inner));
+        totals.clear();
+        let blocks = self.blocks.read().unwrap_or_else(PoisonError::into_inner);
+        totals.reserve(blocks.slots);
+        for block in &blocks.list {
+            block.sum_into(&mut totals);
+        }
+        Totals { store: self, totals }
+    }
+
+    /// No totals: each counter is read from its block when asked for (a gather, which reads
+    /// one family at a time).
+    pub(crate) fn live(&self) -> Totals<'_> {
+        Totals {
+            store: self,
+            totals: Vec::new(),
+        }
+    }
+}
+
+/// The counters' values for one scrape.
+pub(crate) struct Totals<'s> {
+    store: &'s CounterStore,
+    /// By index; a counter created after they were summed reads its block instead.
+    totals: Vec<u64>,
+}
+
+impl Drop for Totals<'_> {
+    fn drop(&mut self) {
+        let mut spare = self.store.spare.lock().unwrap_or_else(PoisonError::into_inner);
+        if spare.capacity() < self.totals.capacity() {
+            *spare = std::mem::take(&mut self.totals);
+        }
+    }
+}
+
+impl Totals<'_> {
+    #[inline]
+    pub(crate) fn get(&self, index: u32) -> u64 {
+        match self.totals.get(index as usize) {
+            Some(&total) => total,
+            None => self.store.get(index),
+        }
+    }
+}
+
+/// An id from another block: a bug, stopped before it writes outside this block. Cold and out
+/// of line, so the add keeps its arguments in registers instead of spilling them for a message.
+#[cold]
+#[inline(never)]
+fn outside_block(id: usize, slots: usize) -> ! {
+    panic!("counter id {id} outside its block of {slots}")
+}
+
+/// Where the next thread's shard index comes from.
+static NEXT_SHARD: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// This thread's shard index (unmasked), `usize::MAX` until its first add. A `const`
+    /// initialiser without `Drop` makes the access a plain TLS load.
+    static SHARD: Cell<usize> = const { Cell::new(usize::MAX) };
+}
+
+/// This thread's shard index, assigned round-robin on first use.
+#[inline(always)]
+fn thread_shard() -> usize {
+    SHARD.with(|shard| {
+        let index = shard.get();
+        if index != usize::MAX {
+            index
+        } else {
+            assign_shard(shard)
+        }
+    })
+}
+
+#[cold]
+fn assign_shard(shard: &Cell<usize>) -> usize {
+    let index = NEXT_SHARD.fetch_add(1, Ordering::Relaxed) % (1 << 16);
+    shard.set(index);
+    index
+}
