@@ -347,7 +347,10 @@ fn resolving(timing: &Timing, report: &mut Report) {
     let mut series_per_app = 0;
     let first = (0..timing.reps())
         .map(|_| {
-            let metrics = Metrics::with_limits(&MetricsConfig::default(), limits).unwrap();
+            let metrics = Metrics::builder(&MetricsConfig::default())
+                .limits(limits)
+                .build()
+                .unwrap();
             let before = metrics.series_count();
             let start = Instant::now();
             names.iter().for_each(|n| drop(black_box(metrics.app(n))));
@@ -362,7 +365,10 @@ fn resolving(timing: &Timing, report: &mut Report) {
 
     // The same series created through the prometheus crate's vecs.
     let snapshot = {
-        let metrics = Metrics::with_limits(&MetricsConfig::default(), limits).unwrap();
+        let metrics = Metrics::builder(&MetricsConfig::default())
+            .limits(limits)
+            .build()
+            .unwrap();
         names.iter().for_each(|n| drop(metrics.app(n)));
         metrics.registry().gather()
     };
@@ -442,7 +448,10 @@ fn cardinality_and_memory(report: &mut Report) {
         apps: usize::MAX,
         ..Limits::default()
     };
-    let metrics = Metrics::with_limits(&MetricsConfig::default(), limits).unwrap();
+    let metrics = Metrics::builder(&MetricsConfig::default())
+        .limits(limits)
+        .build()
+        .unwrap();
     let names: Vec<String> = (0..apps).map(|i| format!("app-{i:05}")).collect();
     let before = metrics.series_count();
     let (handles, ours_bytes) = retained_bytes(|| names.iter().map(|n| metrics.app(n)).collect::<Vec<_>>());
@@ -477,7 +486,10 @@ fn dataset(series: usize) -> Metrics {
         adapters: usize::MAX,
         ..Limits::default()
     };
-    let metrics = Metrics::with_limits(&MetricsConfig::default(), limits).unwrap();
+    let metrics = Metrics::builder(&MetricsConfig::default())
+        .limits(limits)
+        .build()
+        .unwrap();
     for i in 0..units {
         let app = metrics.app(&format!("app-{i:06}"));
         app.connection_opened();

@@ -85,9 +85,15 @@ impl MetricsConfig {
         Ok(config)
     }
 
-    /// The address to bind, `host:port`, with IPv6 hosts bracketed (`[::1]:9601`).
+    /// The address to bind, `host:port`, with an IPv6 host bracketed (`[::1]:9601`), scoped ones
+    /// (`fe80::1%eth0`) included; a host given in brackets already is kept as it is. The exporter
+    /// binds this address.
     pub fn listen_addr(&self) -> String {
-        if self.host.parse::<Ipv6Addr>().is_ok() {
+        let address = self
+            .host
+            .split_once('%')
+            .map_or(&*self.host, |(address, _scope)| address);
+        if address.parse::<Ipv6Addr>().is_ok() {
             format!("[{}]:{}", self.host, self.port)
         } else {
             format!("{}:{}", self.host, self.port)

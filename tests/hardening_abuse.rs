@@ -18,8 +18,8 @@ use hardening_common::{
     assert_scrape_ok, demo_metrics, exchange, free_port, parse_response, preview, ServeProcess, ServerThread,
     SCRAPE,
 };
-use sockudo_obs::live::exporter::{DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_CONNECTIONS};
 use sockudo_obs::live::ControlRoute;
+use sockudo_obs::live::{DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_CONNECTIONS};
 use sockudo_obs::{Metrics, MetricsConfig};
 
 /// How long a scrape may take while the exporter is being abused: far below the default header

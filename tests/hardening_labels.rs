@@ -203,13 +203,19 @@ fn a_thousand_hostile_8_kb_app_ids_keep_the_scrape_bounded_and_real_apps_their_s
     };
     let real = |i: usize| format!("{i:0>width$}", width = MAX_LABEL_VALUE_LEN);
     // The bound: 20 real apps and the one overflow app, each with one error recorded.
-    let reference = Metrics::with_limits(&MetricsConfig::default(), limits).unwrap();
+    let reference = Metrics::builder(&MetricsConfig::default())
+        .limits(limits)
+        .build()
+        .unwrap();
     for id in (0..20).map(real).chain([OVERFLOW_LABEL.to_string()]) {
         reference.app(&id).connection_error(ErrorType::ALL[0]);
     }
     let bound = reference.encode().len() + 16; // the overflow counts have more digits
 
-    let metrics = Metrics::with_limits(&MetricsConfig::default(), limits).unwrap();
+    let metrics = Metrics::builder(&MetricsConfig::default())
+        .limits(limits)
+        .build()
+        .unwrap();
     for i in 0..10 {
         metrics.app(&real(i)).connection_error(ErrorType::ALL[0]);
     }

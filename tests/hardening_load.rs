@@ -12,7 +12,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use hardening_common::{exchange, free_port, parse_response, run_to_exit, tool, ServeProcess, SCRAPE};
-use sockudo_obs::live::exporter::DEFAULT_MAX_CONNECTIONS;
+use sockudo_obs::live::DEFAULT_MAX_CONNECTIONS;
 
 /// The figures read from `wrk --latency` output.
 #[derive(Debug)]

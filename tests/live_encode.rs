@@ -92,7 +92,10 @@ fn assert_same_as_text_encoder(metrics: &Metrics) {
 
 #[test]
 fn the_fast_encoder_matches_text_encoder_byte_for_byte() {
-    let metrics = Metrics::with_registry(&MetricsConfig::default(), host_registry()).unwrap();
+    let metrics = Metrics::builder(&MetricsConfig::default())
+        .registry(host_registry())
+        .build()
+        .unwrap();
     assert_same_as_text_encoder(&metrics);
     record_everything(&metrics);
     assert_same_as_text_encoder(&metrics);
@@ -136,7 +139,10 @@ fn caps_come_from_limits_and_folds_are_counted() {
         webhook_events_per_app: 1,
         ..Limits::default()
     };
-    let metrics = Metrics::with_limits(&MetricsConfig::default(), limits).unwrap();
+    let metrics = Metrics::builder(&MetricsConfig::default())
+        .limits(limits)
+        .build()
+        .unwrap();
     let text = metrics.encode();
     for label in ["app_id", "endpoint", "queue", "cache", "adapter", "event"] {
         assert!(

@@ -165,7 +165,10 @@ async fn host_registered_metrics_are_served_too() {
     let restarts = IntCounter::new("process_restarts_total", "Restarts of the host process").unwrap();
     registry.register(Box::new(restarts.clone())).unwrap();
     restarts.inc();
-    let metrics = Metrics::with_registry(&MetricsConfig::default(), registry).unwrap();
+    let metrics = Metrics::builder(&MetricsConfig::default())
+        .registry(registry)
+        .build()
+        .unwrap();
     metrics.app("a");
     let bound = Exporter::new(metrics.clone()).bind("127.0.0.1:0").await.unwrap();
     let server = start(bound, metrics);

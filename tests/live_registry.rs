@@ -11,7 +11,7 @@ use live_common::{samples, sum, types};
 use sockudo_obs::catalogue::{Domain, CATALOGUE};
 use sockudo_obs::live::{
     AdapterOperation, CacheOperation, CappedLabel, ChannelType, ErrorType, HttpMethod, LabelValue,
-    LimiterType, Metrics, FIRST_USE_FAMILIES, MAX_APPS, OVERFLOW_LABEL,
+    LimiterType, Limits, Metrics, FIRST_USE_FAMILIES, OVERFLOW_LABEL,
 };
 use sockudo_obs::MetricsConfig;
 
@@ -303,7 +303,7 @@ fn handles_are_shared_and_app_ids_are_capped() {
         2.0
     );
 
-    for i in 1..MAX_APPS {
+    for i in 1..Limits::default().apps {
         metrics.app(&format!("app-{i}"));
     }
     let late = metrics.app("one-too-many");
@@ -315,7 +315,7 @@ fn handles_are_shared_and_app_ids_are_capped() {
         .filter(|s| s.name == "sockudo_total_connections")
         .map(|s| s.labels["app_id"].clone())
         .collect();
-    assert_eq!(apps.len(), MAX_APPS + 1);
+    assert_eq!(apps.len(), Limits::default().apps + 1);
 }
 
 #[test]

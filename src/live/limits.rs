@@ -1,19 +1,9 @@
 //! [`Limits`]: how many distinct values each free-form label may take, and how many shards the
 //! counters keep.
 
-/// Distinct `app_id` values given their own series by default.
-pub const MAX_APPS: usize = 1000;
-/// Distinct queue, cache and adapter names each, by default.
-pub const MAX_NAMES: usize = 64;
-/// Distinct (method, route template) pairs, by default.
-pub const MAX_ROUTES: usize = 256;
-/// Distinct webhook event names per app, by default; Pusher defines about six, so this only
-/// stops abuse.
-pub const MAX_WEBHOOK_EVENTS_PER_APP: usize = 64;
-
 /// The most shards a counter keeps, whatever [`Limits::shards`] asks for: far more threads than
 /// any server records from at once, and 8 KiB per counter series.
-pub const MAX_SHARDS: usize = 1024;
+pub(crate) const MAX_SHARDS: usize = 1024;
 
 /// Caps on the free-form labels, past which new values share the [`OVERFLOW_LABEL`] series and
 /// are counted in `label_overflow_total{label="..."}`; and the counters' shard count.
@@ -55,7 +45,7 @@ impl Limits {
         (2 * cores).next_power_of_two().min(64)
     }
 
-    /// `shards` as used: a power of two from 1 to [`MAX_SHARDS`] (so no value can overflow).
+    /// `shards` as used: a power of two from 1 to 1024 (so no value can overflow).
     pub fn shard_count(&self) -> usize {
         self.shards.clamp(1, MAX_SHARDS).next_power_of_two()
     }
@@ -64,12 +54,13 @@ impl Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            apps: MAX_APPS,
-            routes: MAX_ROUTES,
-            queues: MAX_NAMES,
-            caches: MAX_NAMES,
-            adapters: MAX_NAMES,
-            webhook_events_per_app: MAX_WEBHOOK_EVENTS_PER_APP,
+            apps: 1000,
+            routes: 256,
+            queues: 64,
+            caches: 64,
+            adapters: 64,
+            // Pusher defines about six webhook events, so this only stops abuse.
+            webhook_events_per_app: 64,
             shards: Limits::default_shards(),
         }
     }

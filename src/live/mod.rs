@@ -59,7 +59,7 @@ mod app;
 mod cache;
 mod collector;
 mod counter;
-pub mod exporter;
+mod exporter;
 mod exposition;
 mod family;
 mod gauge;
@@ -90,7 +90,10 @@ use resolve::{HandleCache, PerValue};
 pub use adapter::AdapterMetrics;
 pub use app::AppMetrics;
 pub use cache::CacheMetrics;
-pub use exporter::{BoundExporter, ControlRoute, Exporter};
+pub use exporter::{
+    BoundExporter, ControlHandler, ControlRoute, Exporter, DEFAULT_HEADER_READ_TIMEOUT,
+    DEFAULT_MAX_CONNECTIONS, METRICS_PATH,
+};
 pub use http::RouteMetrics;
 #[cfg(feature = "axum")]
 pub use http_layer::{HttpMetrics, HttpMetricsLayer, UNMATCHED_ENDPOINT};
@@ -98,7 +101,7 @@ pub use labels::{
     AdapterOperation, CacheOperation, CappedLabel, ChannelType, ErrorType, HttpMethod, LabelValue,
     LimiterType, UnknownLabelValue,
 };
-pub use limits::{Limits, MAX_APPS, MAX_NAMES, MAX_ROUTES, MAX_WEBHOOK_EVENTS_PER_APP};
+pub use limits::Limits;
 pub use queue::QueueMetrics;
 pub use resolve::{MAX_LABEL_VALUE_LEN, OVERFLOW_LABEL};
 
@@ -194,24 +197,15 @@ impl MetricsBuilder<'_> {
 }
 
 impl Metrics {
-    /// Registers the catalogue, under `config.prefix`, in a new registry of its own.
+    /// Registers the catalogue, under `config.prefix`, in a new registry of its own, with the
+    /// default [`Limits`]: `Metrics::builder(config).build()`. Fails when the prefix makes names
+    /// invalid.
     pub fn new(config: &MetricsConfig) -> anyhow::Result<Metrics> {
         Metrics::builder(config).build()
     }
 
-    /// Registers the catalogue in `registry`, which the host may also use for metrics of its own
-    /// (process metrics, ...): `/metrics` serves everything in it. Fails when a name is taken or
-    /// the prefix makes names invalid.
-    pub fn with_registry(config: &MetricsConfig, registry: Registry) -> anyhow::Result<Metrics> {
-        Metrics::builder(config).registry(registry).build()
-    }
-
-    /// Like [`new`](Self::new), with other caps on the free-form labels.
-    pub fn with_limits(config: &MetricsConfig, limits: Limits) -> anyhow::Result<Metrics> {
-        Metrics::builder(config).limits(limits).build()
-    }
-
-    /// All the options: registry, limits.
+    /// [`new`](Self::new) with options: the host's registry ([`MetricsBuilder::registry`]) and
+    /// other caps ([`MetricsBuilder::limits`]).
     pub fn builder(config: &MetricsConfig) -> MetricsBuilder<'_> {
         MetricsBuilder {
             config,

@@ -1,0 +1,232 @@
+//! The `/metrics` exporter: bind, then the accept loop that hands each connection to hyper.
+//!
+//! hyper 1 (HTTP/1.1) on tokio, bound before it runs so a taken port is an error the caller sees,
+//! with cheap hardening against slow or greedy clients. [`admission`] decides which connections
+//! are served (the cap), [`routes`] answers their requests.
+//!
+//! # Hardening
+//! - **Request heads are bounded** in size (`MAX_HEADER_BYTES`, 8 KiB; more is answered 431) and in
+//!   time ([`DEFAULT_HEADER_READ_TIMEOUT`], see [`Exporter::header_read_timeout`]). hyper starts
+//!   that timer whenever it waits for a request head, so it is also the idle keep-alive timeout.
+//! - **Connections are capped** ([`DEFAULT_MAX_CONNECTIONS`]) without letting idle clients starve
+//!   real scrapes. A connection is *idle* while no request of its own is being handled: before its
+//!   first request head is complete (a slow-loris client stays here), or between keep-alive
+//!   requests. At the cap, a new connection takes the place of the connection idle the longest,
+//!   which is closed gracefully (a request that has just started on it still gets its answer,
+//!   within `EVICTION_GRACE` (1 s)). A connection evicted before its first request head is parsed is
+//!   given the same grace to start that request, so a scraper whose request is on its way gets
+//!   its answer rather than a close with no reply (which Prometheus records as `up=0`); a
+//!   slow-loris client never finishes its head and is closed when the grace ends. Only when every connection is in the middle of a request is the
+//!   new one refused, at once, with `503` and `Retry-After: 1`, rather than queued in the kernel
+//!   where it would wait unseen. So clients that open sockets and hold them cannot keep a scrape
+//!   out; at worst they make each other reconnect.
+
+mod admission;
+mod routes;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use super::Metrics;
+use admission::{refuse, Connections};
+use routes::{handle, State};
+
+pub use routes::{ControlHandler, ControlRoute, METRICS_PATH};
+
+/// Connections served at once; see the module docs for what happens at the cap.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 64;
+/// How long a client may take to send a request head, and how long a keep-alive connection may
+/// sit idle. Scrapers send their request in one write, so this only ever cuts off stalled clients;
+/// it is short because each stalled client holds a connection until it runs out.
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a connection closed to make room for a new one may take to finish a request that
+/// started on it just before.
+const EVICTION_GRACE: Duration = Duration::from_secs(1);
+/// The read buffer cap, which bounds request headers (hyper's minimum).
+const MAX_HEADER_BYTES: usize = 8 * 1024;
+/// How long shutdown waits for in-flight requests before dropping them.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// The exporter's settings, before it binds.
+pub struct Exporter {
+    metrics: Metrics,
+    control: Option<ControlRoute>,
+    max_connections: usize,
+    header_read_timeout: Duration,
+}
+
+impl Exporter {
+    pub fn new(metrics: Metrics) -> Exporter {
+        Exporter {
+            metrics,
+            control: None,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+        }
+    }
+
+    /// Also serve `route` (only one control route is supported; a later call replaces it).
+    pub fn with_control(mut self, route: ControlRoute) -> Exporter {
+        self.control = Some(route);
+        self
+    }
+
+    /// Serve at most `max` connections at once (default [`DEFAULT_MAX_CONNECTIONS`]).
+    pub fn max_connections(mut self, max: usize) -> Exporter {
+        self.max_connections = max.max(1);
+        self
+    }
+
+    /// Close connections that take longer than `timeout` to send a request head, or that sit idle
+    /// between keep-alive requests for longer (default [`DEFAULT_HEADER_READ_TIMEOUT`]; at least
+    /// 1 ms).
+    pub fn header_read_timeout(mut self, timeout: Duration) -> Exporter {
+        self.header_read_timeout = timeout.max(Duration::from_millis(1));
+        self
+    }
+
+    /// Listens on `addr` (`host:port`, see [`MetricsConfig::listen_addr`](crate::MetricsConfig::listen_addr)); fails, naming the address, when it
+    /// cannot (port in use, address not local, ...).
+    pub async fn bind(self, addr: &str) -> anyhow::Result<BoundExporter> {
+        let listener = TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen for /metrics on {addr}"))?;
+        let local_addr = listener.local_addr()?;
+        Ok(BoundExporter {
+            listener,
+            local_addr,
+            state: Arc::new(State {
+                metrics: self.metrics,
+                control: self.control,
+            }),
+            connections: Arc::new(Connections::new(self.max_connections)),
+            header_read_timeout: self.header_read_timeout,
+        })
+    }
+
+    /// Binds on the configured address when the metrics are enabled; `None` (and no listener) when
+    /// they are not.
+    pub async fn bind_configured(
+        self,
+        config: &crate::MetricsConfig,
+    ) -> anyhow::Result<Option<BoundExporter>> {
+        if !config.enabled || !self.metrics.is_enabled() {
+            return Ok(None);
+        }
+        self.bind(&config.listen_addr()).await.map(Some)
+    }
+}
+
+/// A listening exporter; [`run`](Self::run) serves until shutdown.
+pub struct BoundExporter {
+    listener: TcpListener,
+    local_addr: SocketAddr,
+    state: Arc<State>,
+    connections: Arc<Connections>,
+    header_read_timeout: Duration,
+}
+
+impl BoundExporter {
+    /// The address actually bound (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Serves until `shutdown` completes, then stops accepting, lets in-flight requests finish
+    /// (up to 5 s) and returns.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+        let mut http = http1::Builder::new();
+        http.timer(TokioTimer::new())
+            .header_read_timeout(self.header_read_timeout)
+            .max_buf_size(MAX_HEADER_BYTES)
+            .keep_alive(true);
+        let (stop, stopped) = watch::channel(());
+        let mut tasks = JoinSet::new();
+        tokio::pin!(shutdown);
+        loop {
+            let stream = tokio::select! {
+                biased;
+                () = &mut shutdown => break,
+                accepted = self.listener.accept() => match accepted {
+                    Ok((stream, _)) => stream,
+                    // Typically out of file descriptors: back off instead of spinning.
+                    Err(_) => {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+            };
+            let Some(slot) = self.connections.admit() else {
+                if let Some(refusal) = self.connections.refusal() {
+                    tasks.spawn(refuse(stream, refusal));
+                }
+                // Else too many refusals are lingering already: drop (reset) this one outright.
+                continue;
+            };
+            let state = self.state.clone();
+            let tracker = slot.tracker.clone();
+            let service = service_fn(move |req| {
+                let busy = tracker.request_started();
+                let state = state.clone();
+                async move {
+                    let _busy = busy;
+                    handle(req, state).await
+                }
+            });
+            let connection = http.serve_connection(TokioIo::new(stream), service);
+            let mut stopped = stopped.clone();
+            tasks.spawn(async move {
+                tokio::pin!(connection);
+                // Errors are the client's (timeouts, resets, bad requests); nothing to report.
+                let grace = tokio::select! {
+                    _ = connection.as_mut() => return,
+                    _ = stopped.changed() => SHUTDOWN_GRACE,
+                    () = slot.tracker.evict.notified() => EVICTION_GRACE,
+                };
+                // Evicted before its first request was parsed: it may be a scraper whose request
+                // is already on the way, which a close now would answer with nothing. Let it
+                // start that request within the grace (a slow-loris client never does).
+                if grace == EVICTION_GRACE && slot.tracker.requests_seen.load(Ordering::Acquire) == 0 {
+                    if let Some(_lingering) = slot.connections.linger() {
+                        let started = tokio::time::timeout(EVICTION_GRACE, async {
+                            tokio::select! {
+                                _ = connection.as_mut() => false,
+                                () = slot.tracker.started.notified() => true,
+                            }
+                        })
+                        .await;
+                        if started == Ok(false) {
+                            return;
+                        }
+                    }
+                }
+                // Closes an idle connection now; one in a request closes after answering it.
+                connection.as_mut().graceful_shutdown();
+                let _ = tokio::time::timeout(grace, connection).await;
+                drop(slot);
+            });
+            while tasks.try_join_next().is_some() {}
+        }
+        drop(self.listener);
+        let _ = stop.send(());
+        let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
+            while tasks.join_next().await.is_some() {}
+        })
+        .await;
+        if drained.is_err() {
+            tasks.abort_all();
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,169 @@
+//! Routes: `/metrics` (identity or gzip), the optional control route, and the error answers.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{HeaderValue, ALLOW, CONTENT_ENCODING, CONTENT_TYPE, VARY};
+use hyper::{Method, Request, Response, StatusCode};
+
+use crate::live::Metrics;
+
+/// The path Prometheus scrapes.
+pub const METRICS_PATH: &str = "/metrics";
+/// The largest control request body accepted.
+const MAX_CONTROL_BODY: usize = 1024;
+
+type Body = Full<Bytes>;
+
+/// An extra `POST` route served next to `/metrics`, such as the demo's scenario switch. The handler
+/// gets the request body and answers 200 with its `Ok` text or 400 with its `Err` text.
+#[derive(Clone)]
+pub struct ControlRoute {
+    pub path: &'static str,
+    pub handler: ControlHandler,
+}
+
+/// A control route's handler: request body in, response text out (`Err` answers 400). It runs on
+/// the blocking pool, so it may block.
+pub type ControlHandler = Arc<dyn Fn(&[u8]) -> Result<String, String> + Send + Sync>;
+
+/// What every request handler shares.
+pub(super) struct State {
+    pub(super) metrics: Metrics,
+    pub(super) control: Option<ControlRoute>,
+}
+
+pub(super) async fn handle(req: Request<Incoming>, state: Arc<State>) -> Result<Response<Body>, Infallible> {
+    let path = req.uri().path();
+    if path == METRICS_PATH {
+        return Ok(match *req.method() {
+            Method::GET | Method::HEAD => scrape(&state.metrics, accepts_gzip(req.headers())).await,
+            _ => method_not_allowed("GET, HEAD"),
+        });
+    }
+    if let Some(route) = state.control.as_ref().filter(|route| route.path == path) {
+        if req.method() != Method::POST {
+            return Ok(method_not_allowed("POST"));
+        }
+        let body = match Limited::new(req.into_body(), MAX_CONTROL_BODY).collect().await {
+            Ok(body) => body.to_bytes(),
+            Err(_) => return Ok(text(StatusCode::PAYLOAD_TOO_LARGE, "request body too large\n")),
+        };
+        // On the blocking pool: a host's handler may block (take a lock, write a file), and must
+        // not stall the async workers that accept and serve the scrapes meanwhile.
+        let handler = route.handler.clone();
+        return Ok(match tokio::task::spawn_blocking(move || handler(&body)).await {
+            Ok(Ok(message)) => text(StatusCode::OK, message),
+            Ok(Err(message)) => text(StatusCode::BAD_REQUEST, message),
+            Err(err) => text(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("control handler failed: {err}\n"),
+            ),
+        });
+    }
+    Ok(text(StatusCode::NOT_FOUND, "not found\n"))
+}
+
+/// Encodes on the blocking pool: gathering walks every series, and a big registry must not stall
+/// the async workers that also run the server. HEAD gets the same headers; hyper drops the body.
+/// With `gzip` the text is compressed as it is written ([`Metrics::encode_gzip_to`]).
+async fn scrape(metrics: &Metrics, gzip: bool) -> Response<Body> {
+    let metrics = metrics.clone();
+    let encoded = tokio::task::spawn_blocking(move || {
+        let mut out = Vec::new();
+        if gzip {
+            metrics.encode_gzip_to(&mut out).map(|()| out)
+        } else {
+            metrics
+                .encode_to(&mut out)
+                .map(|()| out)
+                .map_err(std::io::Error::other)
+        }
+    })
+    .await;
+    match encoded {
+        Ok(Ok(body)) => {
+            let mut response = Response::new(Full::from(body));
+            let headers = response.headers_mut();
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static(crate::live::CONTENT_TYPE));
+            headers.insert(VARY, HeaderValue::from_static("accept-encoding"));
+            if gzip {
+                headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            }
+            response
+        }
+        Ok(Err(err)) => text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("cannot encode metrics: {err}\n"),
+        ),
+        Err(err) => text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("encoding failed: {err}\n"),
+        ),
+    }
+}
+
+/// Whether `Accept-Encoding` lists `gzip` (or `*`) with a non-zero quality. Prometheus sends
+/// `Accept-Encoding: gzip`; without the header, or with `gzip;q=0`, the scrape is identity.
+fn accepts_gzip(headers: &hyper::HeaderMap) -> bool {
+    headers
+        .get_all(hyper::header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|item| {
+            let mut parts = item.split(';').map(str::trim);
+            let coding = parts.next().unwrap_or("");
+            let refused = parts.any(|p| {
+                p.strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !refused
+        })
+}
+
+fn method_not_allowed(allow: &'static str) -> Response<Body> {
+    let mut response = text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
+    response
+        .headers_mut()
+        .insert(ALLOW, HeaderValue::from_static(allow));
+    response
+}
+
+fn text(status: StatusCode, body: impl Into<String>) -> Response<Body> {
+    let mut response = Response::new(Full::from(body.into()));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{accepts_gzip, HeaderValue};
+
+    #[test]
+    fn gzip_is_negotiated_from_accept_encoding() {
+        let accepts = |value: &str| {
+            let mut headers = hyper::HeaderMap::new();
+            headers.insert(
+                hyper::header::ACCEPT_ENCODING,
+                HeaderValue::from_str(value).unwrap(),
+            );
+            accepts_gzip(&headers)
+        };
+        assert!(accepts("gzip"));
+        assert!(accepts("deflate, GZIP;q=0.5"));
+        assert!(accepts("*"));
+        assert!(!accepts("identity"));
+        assert!(!accepts("gzip;q=0"));
+        assert!(!accepts("br, x-gzip-ish"));
+        assert!(!accepts_gzip(&hyper::HeaderMap::new()));
+    }
+}
