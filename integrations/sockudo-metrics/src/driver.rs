@@ -88,7 +88,10 @@ impl PrometheusMetricsDriver {
             .map_err(|e| e.to_string())?;
         let registry = ::prometheus::Registry::new();
         process_metrics::register(&registry).map_err(|e| format!("process metrics: {e}"))?;
-        let metrics = Metrics::builder(&config).registry(registry).build().map_err(|e| e.to_string())?;
+        let metrics = Metrics::builder(&config)
+            .registry(registry)
+            .build()
+            .map_err(|e| e.to_string())?;
         bridge::install(&metrics);
         Ok(PrometheusMetricsDriver { metrics })
     }
