@@ -1,6 +1,8 @@
-//! The demo traffic simulator behind `sockudo-obs serve --demo`: it drives every recording call
-//! with plausible Pusher traffic, in a [`Scenario`] that can trip one seed alert at a time, so the
-//! rules and dashboards can be tried without a real server.
+//! The demo traffic simulator behind `sockudo-obs serve --demo`.
+//!
+//! It drives every recording call with plausible Pusher traffic, in a [`Scenario`] that can trip
+//! one seed alert at a time, so the rules and dashboards can be tried without a real server. It
+//! uses only the library's public `live` API.
 
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;

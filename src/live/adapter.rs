@@ -1,5 +1,6 @@
-//! [`AdapterMetrics`]: the recording handle for the horizontal adapter (local, Redis, NATS, ...)
-//! that carries events between server nodes.
+//! [`AdapterMetrics`]: the recording handle for one horizontal adapter.
+//!
+//! The adapter (local, Redis, NATS, ...) carries events between server nodes.
 
 use std::sync::Arc;
 use std::time::Duration;

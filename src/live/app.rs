@@ -1,5 +1,6 @@
-//! [`AppMetrics`]: the per-app recording handle a connection keeps, covering connections,
-//! messages, channels, presence, rate limits and webhooks for one `app_id`.
+//! [`AppMetrics`]: the recording handle of one `app_id`, kept in each connection's state.
+//!
+//! It covers connections, messages, channels, presence, rate limits and webhooks.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,4 +1,4 @@
-//! The `prometheus::Collector` of each family, and the thread-local that mutes one `Metrics`'s.
+//! Each family's `prometheus::Collector`, and the thread-local that mutes one `Metrics`'s.
 //!
 //! Every family is registered in the `prometheus::Registry` as a [`FamilyCollector`], so
 //! `registry.gather()` returns our series for hosts that encode the registry themselves. Our own

@@ -4,8 +4,8 @@
 //! `name{labels}` (`app_id="a",channel_type="public"`, names sorted and values escaped as the text
 //! format wants them), kept back to back with the family's other series in one string, and a value
 //! [`SeriesValue`] (a counter's index, a gauge, a histogram: one file each). The exposition
-//! ([`super::exposition`]) writes those strings and values straight out; the
-//! [`FamilyCollector`](super::collector::FamilyCollector) registered in the `prometheus::Registry` turns them into the protobuf
+//! (`exposition`, a layer above) writes those strings and values straight out; the
+//! `FamilyCollector` (`collector`) registered in the `prometheus::Registry` turns them into the protobuf
 //! model on `gather()`, so hosts that gather the registry themselves still see every series.
 //!
 //! Series are appended when handles are resolved, never removed. The exposition orders series by

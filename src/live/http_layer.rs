@@ -1,6 +1,8 @@
-//! [`HttpMetricsLayer`]: a tower `Layer` for axum routers that records `http_requests_total`,
-//! `http_request_duration_seconds` and `http_response_size_bytes` for every request, labelled with
-//! the matched route template (axum's `MatchedPath`, never the raw path) and the status.
+//! [`HttpMetricsLayer`]: the tower `Layer` that records an axum router's HTTP metrics.
+//!
+//! It records `http_requests_total`, `http_request_duration_seconds` and
+//! `http_response_size_bytes` for every request, labelled with the matched route template (axum's
+//! `MatchedPath`, never the raw path) and the status.
 //!
 //! ```
 //! use axum::{routing::get, Router};

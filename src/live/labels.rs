@@ -1,5 +1,6 @@
-//! The closed label domains as Rust enums, so a caller cannot record a value the catalogue does
-//! not list. Each enum's `as_str()` values are the catalogue's `Domain::Enum` list, in order.
+//! The closed label domains as Rust enums, so a caller cannot record an unlisted value.
+//!
+//! Each enum's `as_str()` values are the catalogue's `Domain::Enum` list, in order.
 
 use std::fmt;
 use std::str::FromStr;

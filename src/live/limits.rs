@@ -1,5 +1,4 @@
-//! [`Limits`]: how many distinct values each free-form label may take, and how many shards the
-//! counters keep.
+//! [`Limits`]: the caps on each free-form label's distinct values, and the counters' shard count.
 
 /// The most shards a counter keeps, whatever [`Limits::shards`] asks for: far more threads than
 /// any server records from at once, and 8 KiB per counter series.

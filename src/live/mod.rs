@@ -1,29 +1,20 @@
-//! The live side, linked into the server: [`Metrics`] holds every catalogue metric, hands out
-//! pre-resolved recording handles, and the [`exporter`] serves them on `/metrics`.
+//! The live side, linked into the server: [`Metrics`] registers every catalogue metric, hands out
+//! pre-resolved recording handles, and the [`Exporter`] serves them on `/metrics`.
 //!
-//! # Design (see `BENCHMARKS.md` for the figures)
-//! - **Own storage.** Series live in our own `family` storage, not in `prometheus::*Vec`s: a
-//!   pre-rendered `name{labels}` string plus a value source, one file per kind (`counter`:
-//!   sharded cells; `gauge`, `histogram`).
-//! - **Sharded counters.** A handle's counters sit in one block with a cache-line-padded slice
-//!   per shard; a thread adds to its own shard, so threads recording for the same app never
-//!   share a cache line. Blocks are carved one after the other out of shared slabs, so a scrape
-//!   sums every block's shards in one pass through memory, and families read those totals.
-//! - **Direct encoder.** `encode` writes our families straight from that storage; each family
-//!   is also registered in the `prometheus::Registry` as a `Collector`, so `registry.gather()`
-//!   still returns everything for hosts that encode it themselves, and the host's own metrics in
-//!   the same registry are gathered (ours muted) and merged in name order. Output is byte for
-//!   byte `TextEncoder`'s.
-//! - **Caps.** Free-form labels are capped by [`Limits`]; past a cap new values share the
-//!   [`OVERFLOW_LABEL`] series and are counted in `label_overflow_total`.
+//! # Usage
+//! [`Metrics::new`] (or [`Metrics::builder`], for the host's registry and other [`Limits`]) is the
+//! one way in; resolve a handle once per app, route, queue, cache or adapter and record through
+//! it; serve with an [`Exporter`], or mount [`Metrics::encode_to`] on a router of your own (with
+//! the `axum` feature, `HttpMetricsLayer` records that router's requests).
 //!
 //! ```
 //! use std::time::Duration;
-//! use sockudo_obs::live::{ChannelType, HttpMethod, Metrics};
+//! use sockudo_obs::live::{ChannelType, Exporter, HttpMethod, Limits, Metrics};
 //! use sockudo_obs::MetricsConfig;
 //!
 //! # fn main() -> anyhow::Result<()> {
-//! let metrics = Metrics::new(&MetricsConfig::default())?;
+//! let config = MetricsConfig::default();
+//! let metrics = Metrics::new(&config)?;
 //!
 //! // Resolve once per app (a read-locked lookup after the first time) and keep it in the
 //! // connection's state; each recording call is then one atomic add.
@@ -39,9 +30,58 @@
 //! let text = metrics.encode();
 //! assert!(text.contains(r#"sockudo_messages_sent_total{app_id="app-1",channel_type="public"} 1"#));
 //! assert!(text.contains(r#"sockudo_messages_sent_total{app_id="app-1",channel_type="private"} 25"#));
+//!
+//! // Options: the host's own registry (its metrics are served too) and other caps.
+//! let registry = prometheus::Registry::new();
+//! let capped = Metrics::builder(&config)
+//!     .registry(registry)
+//!     .limits(Limits { apps: 10, ..Limits::default() })
+//!     .build()?;
+//!
+//! // Serve /metrics: bind first (a taken port is an error here), then run until shutdown.
+//! let runtime = tokio::runtime::Runtime::new()?;
+//! runtime.block_on(async {
+//!     let bound = Exporter::new(capped).bind("127.0.0.1:0").await?;
+//!     println!("serving http://{}/metrics", bound.local_addr());
+//!     // A real server passes its shutdown signal; this one stops at once.
+//!     bound.run(async {}).await
+//! })?;
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # Layers
+//! Each module has one job and imports only from the rows above its own (checked by listing each
+//! file's `use super::` imports); the handles and `Metrics` sit on top, serving on top of those.
+//!
+//! | layer | modules | job | uses |
+//! |---|---|---|---|
+//! | text | `text` | text format 0.0.4 primitives: fixed family bytes, numbers, escaping | — |
+//! | store | `store` | counter storage: sharded cells in slabs, the scrape's totals | — |
+//! | family | `family` | one metric's series and the `SeriesValue` trait | text, store |
+//! | kinds | `counter`, `gauge`, `histogram` | one series value per metric kind | text, store, family |
+//! | collector | `collector` | each family's `prometheus::Collector`; muting while we gather | store, family |
+//! | registration | `registration` | the catalogue as typed, registered families | the rows above |
+//! | exposition | `exposition` | our families merged by name with the host's metrics | store, family, collector |
+//! | handles | `labels`, `limits`, `resolve`, `app`, `http`, `queue`, `cache`, `adapter`, `sockudo` | label domains, caps, the recording handles, Sockudo's spellings | kinds, store, registration |
+//! | `Metrics` | this module | construction, handle caches, `encode*` | everything above |
+//! | serving | `exporter` (`mod`: accept loop, `admission`: connection cap, `routes`), `http_layer` | `/metrics` over HTTP, the axum layer | `Metrics` |
+//!
+//! # Design (see `BENCHMARKS.md` for the figures)
+//! - **Own storage.** Series live in our own `family` storage, not in `prometheus::*Vec`s: a
+//!   pre-rendered `name{labels}` string plus a series value, one file per kind (`counter`,
+//!   `gauge`, `histogram`).
+//! - **Sharded counters.** A handle's counters sit in one block with a cache-line-padded slice
+//!   per shard (`store`); a thread adds to its own shard, so threads recording for the same app
+//!   never share a cache line. Blocks are carved one after the other out of shared slabs, so a
+//!   scrape sums every block's shards in one pass through memory, and families read those totals.
+//! - **Direct encoder.** `exposition` writes our families straight from that storage; each family
+//!   is also registered in the `prometheus::Registry` as a `Collector` (`collector`), so
+//!   `registry.gather()` still returns everything for hosts that encode it themselves, and the
+//!   host's own metrics in the same registry are gathered (ours muted) and merged in name order.
+//!   Output is byte for byte `TextEncoder`'s.
+//! - **Caps.** Free-form labels are capped by [`Limits`]; past a cap new values share the
+//!   [`OVERFLOW_LABEL`] series and are counted in `label_overflow_total`.
 //!
 //! # What each call counts
 //! Failure counters are subsets of their attempt counters (`webhooks_failed` ⊆ `webhooks_sent`,
@@ -81,7 +121,7 @@ use std::sync::Arc;
 
 use prometheus::Registry;
 
-use crate::config::MetricsConfig;
+pub use crate::config::MetricsConfig;
 use collector::Owner;
 use counter::Counter;
 use registration::Families;

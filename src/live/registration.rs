@@ -1,6 +1,7 @@
-//! Registering the catalogue: one [`Family`] per [`CATALOGUE`] entry, under the configured
-//! prefix, registered in the `prometheus::Registry` and bound to the typed field the recording
-//! handles use.
+//! Registration: one [`Family`] per [`CATALOGUE`] entry, registered and bound to a typed field.
+//!
+//! Each family is named under the configured prefix, registered in the `prometheus::Registry` and
+//! bound to the field of [`Families`] the recording handles use.
 //!
 //! Registration iterates the catalogue, so names, help, labels and buckets are spelled once, there.
 //! Binding a family to a field checks its kind and label list against the catalogue, because the

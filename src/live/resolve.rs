@@ -1,5 +1,6 @@
-//! Turning label values into metric handles once, so recording never hashes labels: a fixed array
-//! per closed label ([`PerValue`]) and a bounded, read-mostly map per free-form name
+//! Resolving label values into handles once, so recording never hashes labels.
+//!
+//! A fixed array per closed label ([`PerValue`]) and a bounded, read-mostly map per free-form name
 //! ([`HandleCache`]).
 
 use std::borrow::Borrow;

@@ -1,5 +1,7 @@
-//! Sockudo 5.2's label spellings, mapped onto the catalogue's closed domains: one table per
-//! label, read by the drop-in driver (`integrations/sockudo-metrics`) for every trait call.
+//! Sockudo 5.2's label spellings, mapped onto the catalogue's closed domains.
+//!
+//! One table per label, read by the drop-in driver (`integrations/sockudo-metrics`) for every
+//! trait call.
 //!
 //! The server's own strings are not the catalogue's (`private_encrypted`, `authentication_failed`,
 //! limiter names that are config names), so every value it can send is listed here, and a value
