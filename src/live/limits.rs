@@ -21,18 +21,23 @@ pub(crate) const MAX_SHARDS: usize = 1024;
 /// [`OVERFLOW_LABEL`]: super::OVERFLOW_LABEL
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Distinct `app_id` values.
+    /// Distinct `app_id` values (default 1000).
     pub apps: usize,
-    /// Distinct (method, route template) pairs; later routes share the `GET` overflow endpoint.
+    /// Distinct (method, route template) pairs; later routes share the `GET` overflow endpoint
+    /// (default 256).
     pub routes: usize,
+    /// Distinct queue names (default 64).
     pub queues: usize,
+    /// Distinct cache names (default 64).
     pub caches: usize,
+    /// Distinct adapter names (default 64).
     pub adapters: usize,
-    /// Distinct webhook `event` names per app.
+    /// Distinct webhook `event` names per app (default 64; Pusher defines about six).
     pub webhook_events_per_app: usize,
     /// Shards per counter, rounded up to a power of two: each recording thread adds to its own
     /// shard, so threads never contend on a cache line as long as there are at least as many
-    /// shards as threads recording at once. Each shard costs 8 bytes per counter series.
+    /// shards as threads recording at once. Each shard costs 8 bytes per counter series
+    /// (default [`Limits::default_shards`]).
     pub shards: usize,
 }
 
