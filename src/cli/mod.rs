@@ -1,4 +1,6 @@
-//! One module per subcommand; each turns parsed arguments into library calls and an exit code.
+//! The subcommands, one module each, and the demo traffic simulator that `serve --demo` runs.
+//!
+//! Each subcommand turns parsed arguments into library calls and an exit code.
 
 pub mod catalogue;
 pub mod demo;
