@@ -51,21 +51,24 @@
 //! ```
 //!
 //! # Layers
-//! Each module has one job and imports only from the rows above its own (checked by listing each
-//! file's `use super::` imports); the handles and `Metrics` sit on top, serving on top of those.
+//! Each module has one job, and its imports point only up this table: a module uses rows above
+//! its own, never its own row or one below (`layering_tests` reads every file and holds it to
+//! that, so there is no import circle).
 //!
 //! | layer | modules | job | uses |
 //! |---|---|---|---|
+//! | domains | `labels`, `limits`, `sockudo` | closed label domains, caps, Sockudo 5.2's spellings | (`sockudo`: labels) |
 //! | text | `text` | text format 0.0.4 primitives: fixed family bytes, numbers, escaping | — |
 //! | store | `store` | counter storage: sharded cells in slabs, the scrape's totals | — |
 //! | family | `family` | one metric's series and the `SeriesValue` trait | text, store |
 //! | kinds | `counter`, `gauge`, `histogram` | one series value per metric kind | text, store, family |
 //! | collector | `collector` | each family's `prometheus::Collector`; muting while we gather | store, family |
-//! | registration | `registration` | the catalogue as typed, registered families | the rows above |
+//! | registration | `registration` | the catalogue as typed, registered families | store, family, kinds, collector |
 //! | exposition | `exposition` | our families merged by name with the host's metrics | store, family, collector |
-//! | handles | `labels`, `limits`, `resolve`, `app`, `http`, `queue`, `cache`, `adapter`, `sockudo` | label domains, caps, the recording handles, Sockudo's spellings | kinds, store, registration |
+//! | resolve | `resolve` | label values turned into handles once, capped | domains, kinds |
+//! | handles | `app`, `http`, `queue`, `cache`, `adapter` | the recording handles | domains, store, kinds, registration, resolve |
 //! | `Metrics` | this module | construction, handle caches, `encode*` | everything above |
-//! | serving | `exporter` (`mod`: accept loop, `admission`: connection cap, `routes`), `http_layer` | `/metrics` over HTTP, the axum layer | `Metrics` |
+//! | serving | `exporter` (`mod`: bind and accept loop, `admission`: connection cap, `routes`), `http_layer` | `/metrics` over HTTP, the axum layer | `Metrics`, domains, resolve |
 //!
 //! # Design (see `BENCHMARKS.md` for the figures)
 //! - **Own storage.** Series live in our own `family` storage, not in `prometheus::*Vec`s: a
@@ -406,3 +409,65 @@ pub const GZIP_CHUNK: usize = 64 * 1024;
 /// The content type of [`Metrics::encode`]'s output: the text format 0.0.4, in UTF-8 (the
 /// `prometheus` crate's own constant leaves the charset out).
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+#[cfg(test)]
+mod layering_tests {
+    /// Each module's layer, as in the table of the module docs; `(file, layer)`.
+    const LAYERS: &[(&str, usize)] = &[
+        ("text", 0),
+        ("store", 0),
+        ("labels", 0),
+        ("limits", 0),
+        ("family", 1),
+        ("sockudo", 1),
+        ("counter", 2),
+        ("gauge", 2),
+        ("histogram", 2),
+        ("collector", 2),
+        ("registration", 3),
+        ("exposition", 3),
+        ("resolve", 3),
+        ("app", 4),
+        ("http", 4),
+        ("queue", 4),
+        ("cache", 4),
+        ("adapter", 4),
+        ("mod", 5),
+        ("http_layer", 6),
+        ("exporter/mod", 6),
+        ("exporter/admission", 6),
+        ("exporter/routes", 6),
+    ];
+
+    fn layer(module: &str) -> Option<usize> {
+        LAYERS
+            .iter()
+            .find(|(name, _)| *name == module)
+            .map(|&(_, layer)| layer)
+    }
+
+    /// No module imports a sibling of its own layer or above (outside its tests), so the
+    /// imports form no circle.
+    #[test]
+    fn modules_import_only_from_lower_layers() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/live");
+        for &(file, own) in LAYERS {
+            let source = std::fs::read_to_string(dir.join(format!("{file}.rs"))).unwrap();
+            let code = source.split("#[cfg(test)]\nmod ").next().unwrap();
+            for line in code.lines().filter(|l| !l.trim_start().starts_with("//")) {
+                for prefix in ["super::", "crate::live::"] {
+                    for (at, _) in line.match_indices(prefix) {
+                        let rest = &line[at + prefix.len()..];
+                        let name: String = rest
+                            .chars()
+                            .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                            .collect();
+                        if let Some(used) = layer(&name) {
+                            assert!(used < own, "{file} (layer {own}) imports {name} (layer {used})");
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
