@@ -20,6 +20,7 @@ pub mod rules;
 pub mod source;
 pub mod templates;
 pub mod topology;
+pub mod validate;
 
 use anyhow::Result;
 

@@ -9,6 +9,7 @@ use super::profile::Profile;
 use super::rules::RuleSet;
 use super::source::{Folder, Source, SourceFile};
 use super::topology::Topology;
+use super::validate;
 
 /// Values that take precedence over the profile's `metrics` section: from `--config` and the
 /// `METRICS_*` / `PROMETHEUS_METRICS_PREFIX` environment variables, exactly as the server reads
@@ -39,6 +40,7 @@ pub struct Model {
 impl Model {
     pub fn load(source: &Source, env: &str, overrides: &Overrides) -> Result<Model> {
         let mut profile = Profile::parse(&source.environment(env)?)?;
+        validate::profile(&profile)?;
         if let Some(host) = &overrides.host {
             profile.metrics.host = host.clone();
         }
@@ -54,6 +56,7 @@ impl Model {
         dashboards.note_unfed(&unfed);
         let templates = source.files(Folder::Templates, &[""])?;
         let topology = Topology::derive(&profile);
+        validate::artifacts(&profile, &topology)?;
         Ok(Model {
             topology,
             env: env.to_string(),

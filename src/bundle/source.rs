@@ -160,14 +160,7 @@ impl Source {
     }
 }
 
-/// An environment name: lowercase ASCII letters, digits and `-`, as file and folder names,
-/// Kubernetes labels and URLs all take it.
-pub fn is_environment_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-}
+pub use crate::names::is_environment_name;
 
 fn embedded_files(folder: Folder, wanted: &dyn Fn(&str) -> bool) -> Result<Vec<SourceFile>> {
     folder

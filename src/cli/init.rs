@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use sockudo_obs::bundle::profile::Profile;
 use sockudo_obs::bundle::source::{Folder, Source, SourceFile};
+use sockudo_obs::bundle::validate;
 use sockudo_obs::UsageError;
 
 #[derive(Debug, clap::Args)]
@@ -88,7 +88,7 @@ pub fn profile_text(env: &str, template: &SourceFile) -> Result<String> {
     }
     let text = format!("{}\n{}", header.join("\n"), template.text);
     // What init writes must be a profile generate accepts.
-    Profile::parse(&SourceFile {
+    validate::parsed_profile(&SourceFile {
         path: format!("environments/{env}.yaml"),
         text: text.clone(),
     })?;

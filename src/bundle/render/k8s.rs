@@ -4,8 +4,8 @@
 //! with the Prometheus Operator a ServiceMonitor, a PrometheusRule and (as a kustomize component)
 //! a PodMonitor; plus the `kustomization.yaml` that lists them.
 //!
-//! Profile values become names, labels and selectors, so each is checked against Kubernetes'
-//! syntax first and an invalid one is reported with its profile key.
+//! Profile values become names, labels and selectors; the validate stage has checked each against
+//! Kubernetes' syntax, reporting an invalid one with its profile key.
 
 use std::collections::BTreeMap;
 
@@ -240,7 +240,6 @@ struct DeletePatch {
 }
 
 pub fn render(model: &Model, out: &mut Output) -> Result<()> {
-    validate(&model.profile)?;
     let profile = &model.profile;
     let mut resources = Resources {
         out,
@@ -955,166 +954,4 @@ fn prometheus_rule(model: &Model) -> Result<Object<SpecBody<PrometheusRuleSpec>>
             },
         },
     })
-}
-
-/// Checks every profile value that becomes a Kubernetes name, label or selector.
-fn validate(profile: &Profile) -> Result<()> {
-    let k = &profile.kubernetes;
-    let mut checks: Vec<(String, &str, Syntax)> = vec![
-        ("kubernetes.namespace".into(), &k.namespace, Syntax::DnsLabel),
-        ("kubernetes.app_label".into(), &k.app_label, Syntax::LabelValue),
-        (
-            "kubernetes.grafana_sidecar.label".into(),
-            &k.grafana_sidecar.label,
-            Syntax::LabelKey,
-        ),
-        (
-            "kubernetes.grafana_sidecar.value".into(),
-            &k.grafana_sidecar.value,
-            Syntax::LabelValue,
-        ),
-    ];
-    let labels = |key: String, map: &'_ BTreeMap<String, String>| -> Vec<(String, String, String)> {
-        map.iter()
-            .map(|(k, v)| (format!("{key}.{k}"), k.clone(), v.clone()))
-            .collect()
-    };
-    let mut label_maps = labels(
-        "kubernetes.operator.selector_labels".into(),
-        &k.operator.selector_labels,
-    );
-    for (i, peer) in k.network_policy.peers.iter().enumerate() {
-        let at = format!("kubernetes.network_policy.peers[{i}]");
-        if peer.namespace_selector.is_empty() && peer.pod_selector.is_empty() {
-            return Err(UsageError(format!(
-                "profile key {at}: give a namespace_selector, a pod_selector or both; an empty peer admits everyone"
-            ))
-            .into());
-        }
-        label_maps.extend(labels(
-            format!("{at}.namespace_selector"),
-            &peer.namespace_selector,
-        ));
-        label_maps.extend(labels(format!("{at}.pod_selector"), &peer.pod_selector));
-    }
-    for (key, label, value) in &label_maps {
-        checks.push((format!("{key} (key)"), label, Syntax::LabelKey));
-        checks.push((key.clone(), value, Syntax::LabelValue));
-    }
-    if let Some(secret) = &k.operator.basic_auth_secret {
-        checks.push((
-            "kubernetes.operator.basic_auth_secret.name".into(),
-            &secret.name,
-            Syntax::DnsSubdomain,
-        ));
-        checks.push((
-            "kubernetes.operator.basic_auth_secret.username_key".into(),
-            &secret.username_key,
-            Syntax::DataKey,
-        ));
-        checks.push((
-            "kubernetes.operator.basic_auth_secret.password_key".into(),
-            &secret.password_key,
-            Syntax::DataKey,
-        ));
-    }
-    for (key, value, syntax) in checks {
-        if !syntax.accepts(value) {
-            return Err(UsageError(format!(
-                "profile key {key}: {value:?} is not a valid {}",
-                syntax.describe()
-            ))
-            .into());
-        }
-    }
-    Ok(())
-}
-
-/// The Kubernetes name syntaxes profile values must follow.
-#[derive(Debug, Clone, Copy)]
-enum Syntax {
-    /// RFC 1123 label: namespaces.
-    DnsLabel,
-    /// RFC 1123 subdomain: object names.
-    DnsSubdomain,
-    /// A label key: an optional DNS-subdomain prefix and `/`, then a name.
-    LabelKey,
-    LabelValue,
-    /// A ConfigMap or Secret data key.
-    DataKey,
-}
-
-impl Syntax {
-    fn describe(self) -> &'static str {
-        match self {
-            Syntax::DnsLabel => "RFC 1123 label (lower-case letters, digits and '-', at most 63)",
-            Syntax::DnsSubdomain => {
-                "RFC 1123 subdomain (lower-case letters, digits, '-' and '.', at most 253)"
-            }
-            Syntax::LabelKey => {
-                "label key ([prefix/]name, name of letters, digits, '-', '_', '.', at most 63)"
-            }
-            Syntax::LabelValue => {
-                "label value (letters, digits, '-', '_', '.', at most 63, alphanumeric at both ends)"
-            }
-            Syntax::DataKey => "data key (letters, digits, '-', '_', '.')",
-        }
-    }
-
-    fn accepts(self, value: &str) -> bool {
-        match self {
-            Syntax::DnsLabel => is_dns_label(value),
-            Syntax::DnsSubdomain => value.len() <= 253 && value.split('.').all(is_dns_label),
-            Syntax::LabelKey => match value.split_once('/') {
-                Some((prefix, name)) => Syntax::DnsSubdomain.accepts(prefix) && is_label_name(name),
-                None => is_label_name(value),
-            },
-            Syntax::LabelValue => value.is_empty() || is_label_name(value),
-            Syntax::DataKey => {
-                !value.is_empty()
-                    && value
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-            }
-        }
-    }
-}
-
-fn is_dns_label(value: &str) -> bool {
-    let edge_ok = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
-    value.len() <= 63
-        && edge_ok(value.chars().next())
-        && edge_ok(value.chars().last())
-        && value
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-}
-
-/// The name part of a label key, and the syntax of a non-empty label value.
-fn is_label_name(value: &str) -> bool {
-    let edge_ok = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
-    value.len() <= 63
-        && edge_ok(value.chars().next())
-        && edge_ok(value.chars().last())
-        && value
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn kubernetes_syntaxes() {
-        assert!(Syntax::DnsLabel.accepts("sockudo-prod"));
-        for bad in ["Sockudo", "a\"b", "a:b", "a#b", "a;b", "a{b", "-a", ""] {
-            assert!(!Syntax::DnsLabel.accepts(bad), "{bad}");
-        }
-        assert!(Syntax::LabelKey.accepts("kubernetes.io/metadata.name"));
-        assert!(!Syntax::LabelKey.accepts("a:b"));
-        assert!(Syntax::LabelValue.accepts("kube-prometheus-stack"));
-        assert!(Syntax::LabelValue.accepts(""));
-        assert!(!Syntax::LabelValue.accepts("a b"));
-    }
 }
