@@ -12,6 +12,7 @@ pub mod check;
 pub mod coverage;
 pub mod dashboards;
 pub mod expr;
+pub mod layout;
 pub mod model;
 pub mod output;
 pub mod profile;

@@ -355,7 +355,7 @@ pub struct NetworkPolicySection {
 }
 
 fn default_app_ports() -> Vec<u16> {
-    vec![crate::bundle::topology::DEFAULT_APP_PORT]
+    vec![crate::bundle::layout::DEFAULT_APP_PORT]
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

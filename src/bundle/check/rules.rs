@@ -8,17 +8,13 @@ use promql_parser::parser::{self, token::T_DIV, Expr};
 
 use super::promql::{check_expr, check_selector, Scope};
 use super::Problem;
+use crate::bundle::layout::{ALERT_NAME_PREFIX, SEVERITIES};
 use crate::bundle::model::Model;
 use crate::bundle::rules::{
     parse_template, render_template, template_labels, AlertRule, RuleFile, TemplateAction,
     MIN_TRAFFIC_PLACEHOLDER,
 };
 use crate::catalogue::{MetricDef, CATALOGUE};
-
-/// The severities Alertmanager routes on.
-pub const SEVERITIES: [&str; 3] = ["critical", "warning", "info"];
-/// Every alert's name starts with this, followed by a capital letter.
-pub const ALERT_NAME_PREFIX: &str = "Sockudo";
 
 /// Checks the rules of `model` against the real catalogue.
 pub fn check(model: &Model) -> Vec<Problem> {

@@ -8,16 +8,14 @@ use std::collections::BTreeMap;
 use anyhow::Result;
 use serde::Serialize;
 
-use super::grafana::{COMPOSE_DATASOURCES_PATH, DASHBOARDS_MOUNT};
-use super::nginx::CONF_PATH as NGINX_CONF_PATH;
-use super::prometheus::COMPOSE_CONFIG_PATH;
+use crate::bundle::layout::{
+    COMPOSE_ALERTMANAGER, COMPOSE_CONFIG_PATH, COMPOSE_DATASOURCES_PATH, COMPOSE_GRAFANA, COMPOSE_NGINX,
+    COMPOSE_PROMETHEUS, COMPOSE_SOCKUDO, CONF_PATH as NGINX_CONF_PATH, DASHBOARDS_MOUNT, NGINX_PREFIX,
+};
 use crate::bundle::model::Model;
 use crate::bundle::output::Output;
 use crate::bundle::profile::Profile;
-use crate::bundle::topology::{
-    in_container, COMPOSE_ALERTMANAGER, COMPOSE_GRAFANA, COMPOSE_NGINX, COMPOSE_PROMETHEUS, COMPOSE_SOCKUDO,
-    NGINX_PREFIX,
-};
+use crate::bundle::topology::in_container;
 
 /// Sockudo's WebSocket and HTTP API port.
 const SOCKUDO_APP_PORT: u16 = 6001;

@@ -8,13 +8,10 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::bundle::dashboards::{Dashboard, PanelKind, PanelSpec, PanelUnit};
+use crate::bundle::layout::{COMPOSE_DATASOURCES_PATH, DASHBOARDS_MOUNT, DATASOURCE_UID};
 use crate::bundle::model::Model;
 use crate::bundle::output::Output;
 
-/// Where provisioned Grafana looks for the dashboard files (the compose stack mounts them here).
-pub const DASHBOARDS_MOUNT: &str = "/var/lib/grafana/dashboards/sockudo";
-/// The provisioned datasource's uid; fixed so links from other dashboards keep working.
-pub const DATASOURCE_UID: &str = "sockudo-prometheus";
 /// Grafana's dashboard grid is 24 columns wide.
 const GRID_COLUMNS: u32 = 24;
 const DEFAULT_PANEL_HEIGHT: u32 = 8;
@@ -442,9 +439,6 @@ struct ProvisionedDatasource {
     editable: bool,
     json_data: BTreeMap<&'static str, String>,
 }
-
-/// The compose stack's datasource provisioning, beside its `docker-compose.yml`.
-pub const COMPOSE_DATASOURCES_PATH: &str = "compose/grafana/datasources/prometheus.yml";
 
 fn datasources(model: &Model, url: &str) -> DatasourceProvisioning {
     DatasourceProvisioning {

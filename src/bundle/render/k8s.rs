@@ -15,13 +15,14 @@ use serde_json::Value;
 
 use super::{grafana, prometheus, rules};
 use crate::bundle::dashboards::Dashboard;
+use crate::bundle::layout::{
+    DISCOVERY_LABEL, K8S_NAME, NGINX_CONF_DIR, NGINX_PREFIX, OPERATOR_COMPONENT, POD_MONITOR_COMPONENT,
+    SIDECAR_CONF_FILE, WORKLOAD_COMPONENT,
+};
 use crate::bundle::model::Model;
 use crate::bundle::output::Output;
 use crate::bundle::profile::{NetworkPeer, Profile};
-use crate::bundle::topology::{
-    in_container, PathKind, PolicyPorts, Topology, DISCOVERY_LABEL, K8S_NAME, NGINX_CONF_DIR, NGINX_PREFIX,
-    OPERATOR_COMPONENT, POD_MONITOR_COMPONENT, SIDECAR_CONF_FILE, WORKLOAD_COMPONENT,
-};
+use crate::bundle::topology::{in_container, PathKind, PolicyPorts, Topology};
 use crate::error::UsageError;
 
 const MONITORING_API: &str = "monitoring.coreos.com/v1";

@@ -9,12 +9,11 @@
 use anyhow::Result;
 use serde::Serialize;
 
+use crate::bundle::layout::{CONF_PATH, SIDECAR_CONF_FILE, WORKLOAD_COMPONENT};
 use crate::bundle::model::Model;
 use crate::bundle::output::Output;
 use crate::bundle::templates;
-use crate::bundle::topology::{bracketed, SIDECAR_CONF_FILE, WORKLOAD_COMPONENT};
-
-pub const CONF_PATH: &str = "nginx/sockudo-metrics.conf";
+use crate::bundle::topology::bracketed;
 
 /// Requests per second and burst one client address may send to the auth location: a scrape
 /// every few seconds is far below it, a password guesser is slowed to it.

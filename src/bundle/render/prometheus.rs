@@ -7,14 +7,13 @@ use std::collections::BTreeMap;
 use anyhow::Result;
 use serde::Serialize;
 
+use crate::bundle::layout::{
+    COMPOSE_CONFIG_PATH, DISCOVERY_LABEL, KUBERNETES_LABELS, PROMETHEUS_CONFIG_PATH, RULE_FILES,
+};
 use crate::bundle::model::Model;
 use crate::bundle::output::Output;
 use crate::bundle::profile::{BasicAuth, PromDuration};
-use crate::bundle::topology::{PathKind, DISCOVERY_LABEL};
-
-/// Labels the Kubernetes job adds to every series (namespace and pod name); the check allows them
-/// when that job is on.
-pub const KUBERNETES_LABELS: [&str; 2] = ["namespace", "pod"];
+use crate::bundle::topology::PathKind;
 
 /// Rewrites `__address__` to the annotated port, keeping the host: `[v6]` hosts keep their
 /// brackets, and an existing `:port` is dropped.
@@ -172,14 +171,8 @@ struct RemoteWrite {
     url: String,
 }
 
-/// Where `prometheus.yml` finds the rule files, relative to itself.
-pub const RULE_FILES: &str = "rules/*.yml";
-
-/// The compose stack's own `prometheus.yml`, beside its `docker-compose.yml`.
-pub const COMPOSE_CONFIG_PATH: &str = "compose/prometheus/prometheus.yml";
-
 pub fn render(model: &Model, out: &mut Output) -> Result<()> {
-    out.add_yaml("prometheus/prometheus.yml", &config(model, RULE_FILES))?;
+    out.add_yaml(PROMETHEUS_CONFIG_PATH, &config(model, RULE_FILES))?;
     out.add_yaml(COMPOSE_CONFIG_PATH, &compose_config(model))
 }
 

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use anyhow::Result;
 use serde::Serialize;
 
+use crate::bundle::layout::rule_file_path;
 use crate::bundle::model::Model;
 use crate::bundle::output::Output;
 use crate::bundle::profile::PromDuration;
@@ -39,14 +40,9 @@ pub struct Rule {
     annotations: BTreeMap<String, String>,
 }
 
-/// Where the rule file of `file` goes, relative to the bundle root.
-pub fn rule_file_path(file: &RuleFile) -> String {
-    format!("prometheus/rules/{}.yml", file.stem)
-}
-
 pub fn render(model: &Model, out: &mut Output) -> Result<()> {
     for file in &model.rules.files {
-        out.add_yaml(&rule_file_path(file), &rule_groups(file))?;
+        out.add_yaml(&rule_file_path(&file.stem), &rule_groups(file))?;
     }
     Ok(())
 }
