@@ -11,6 +11,7 @@
 pub mod check;
 pub mod coverage;
 pub mod dashboards;
+pub mod documents;
 pub mod expr;
 pub mod layout;
 pub mod model;

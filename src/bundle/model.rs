@@ -5,6 +5,8 @@ use anyhow::Result;
 
 use super::coverage::Unfed;
 use super::dashboards::Dashboards;
+use super::documents::scrape_config::Deployment;
+use super::documents::Documents;
 use super::profile::Profile;
 use super::rules::RuleSet;
 use super::source::{Folder, Source, SourceFile};
@@ -35,6 +37,8 @@ pub struct Model {
     pub topology: Topology,
     /// The text templates (`templates/`), for the renderers of text artifacts.
     pub templates: Vec<SourceFile>,
+    /// The structured documents (Prometheus configs, rule groups, dashboards), built once.
+    pub documents: Documents,
 }
 
 impl Model {
@@ -57,6 +61,12 @@ impl Model {
         let templates = source.files(Folder::Templates, &[""])?;
         let topology = Topology::derive(&profile);
         validate::artifacts(&profile, &topology)?;
+        let deployment = Deployment {
+            env,
+            profile: &profile,
+            topology: &topology,
+        };
+        let documents = Documents::build(deployment, &rules, &dashboards)?;
         Ok(Model {
             topology,
             env: env.to_string(),
@@ -65,6 +75,7 @@ impl Model {
             dashboards,
             unfed,
             templates,
+            documents,
         })
     }
 

@@ -13,8 +13,7 @@ use anyhow::Result;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{grafana, prometheus, rules};
-use crate::bundle::dashboards::Dashboard;
+use crate::bundle::documents::kube::{metadata, ConfigMapBody, Metadata, Object};
 use crate::bundle::layout::{
     DISCOVERY_LABEL, K8S_NAME, NGINX_CONF_DIR, NGINX_PREFIX, OPERATOR_COMPONENT, POD_MONITOR_COMPONENT,
     SIDECAR_CONF_FILE, WORKLOAD_COMPONENT,
@@ -31,35 +30,6 @@ const COMPONENT_API: &str = "kustomize.config.k8s.io/v1alpha1";
 const RBAC_API: &str = "rbac.authorization.k8s.io/v1";
 /// The name shared by the Service, the monitors and the rules.
 const NAME: &str = K8S_NAME;
-const COMPONENT_LABEL: &str = "app.kubernetes.io/component";
-
-/// A Kubernetes object: the common header and a kind-specific body.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Object<B> {
-    pub api_version: &'static str,
-    pub kind: &'static str,
-    pub metadata: Metadata,
-    #[serde(flatten)]
-    pub body: B,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Metadata {
-    pub name: String,
-    /// Empty for cluster-scoped objects.
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub namespace: String,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub labels: BTreeMap<String, String>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub annotations: BTreeMap<String, String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ConfigMapBody {
-    pub data: BTreeMap<String, String>,
-}
 
 #[derive(Debug, Clone, Serialize)]
 struct SpecBody<S> {
@@ -254,9 +224,9 @@ pub fn render(model: &Model, out: &mut Output) -> Result<()> {
         resources.add("prometheus-role.yaml", &role)?;
         resources.add("prometheus-rolebinding.yaml", &binding)?;
     }
-    for dashboard in &model.dashboards.items {
-        let file = format!("grafana-dashboard-{}.yaml", dashboard.spec.uid);
-        resources.add(&file, &dashboard_configmap(model, dashboard)?)?;
+    for dashboard in &model.documents.dashboards {
+        let file = format!("grafana-dashboard-{}.yaml", dashboard.uid);
+        resources.add(&file, &dashboard.configmap)?;
     }
     if let Some(ports) = &topology.policy {
         resources.add("networkpolicy.yaml", &network_policy(profile, ports))?;
@@ -664,18 +634,6 @@ impl Resources<'_> {
     }
 }
 
-fn metadata(profile: &Profile, name: &str) -> Metadata {
-    Metadata {
-        name: name.to_string(),
-        namespace: profile.kubernetes.namespace.clone(),
-        labels: BTreeMap::from([
-            ("app".to_string(), profile.kubernetes.app_label.clone()),
-            (COMPONENT_LABEL.to_string(), "metrics".to_string()),
-        ]),
-        annotations: BTreeMap::new(),
-    }
-}
-
 fn app_selector(profile: &Profile) -> LabelSelector {
     LabelSelector {
         match_labels: BTreeMap::from([("app".to_string(), profile.kubernetes.app_label.clone())]),
@@ -706,15 +664,20 @@ fn service(profile: &Profile, topology: &Topology) -> Object<SpecBody<ServiceSpe
 
 /// `prometheus.yml` and the rule files, keyed by file name, for a Prometheus that runs in the
 /// cluster without the Operator. ConfigMap keys cannot hold `/`, so the rule files sit beside
-/// `prometheus.yml` as `<stem>.rules.yml`. Serialized from the same typed values the Prometheus
+/// `prometheus.yml` as `<stem>.rules.yml`. Serialized from the same documents the Prometheus
 /// renderers write, never read back from their files.
 fn prometheus_files(model: &Model) -> Result<BTreeMap<String, String>> {
+    let documents = &model.documents;
     let mut files = BTreeMap::new();
-    let config = prometheus::config(model, "*.rules.yml");
-    files.insert("prometheus.yml".to_string(), serde_norway::to_string(&config)?);
-    for file in &model.rules.files {
-        let groups = serde_norway::to_string(&rules::rule_groups(file))?;
-        files.insert(format!("{}.rules.yml", file.stem), groups);
+    files.insert(
+        "prometheus.yml".to_string(),
+        serde_norway::to_string(&documents.cluster_prometheus)?,
+    );
+    for file in &documents.rule_files {
+        files.insert(
+            format!("{}.rules.yml", file.stem),
+            serde_norway::to_string(&file.groups)?,
+        );
     }
     Ok(files)
 }
@@ -722,8 +685,8 @@ fn prometheus_files(model: &Model) -> Result<BTreeMap<String, String>> {
 /// The rule groups of the PrometheusRule: every group the rule files hold.
 fn prometheus_rule_groups(model: &Model) -> Result<Vec<Value>> {
     let mut groups = Vec::new();
-    for file in &model.rules.files {
-        for group in rules::rule_groups(file).groups {
+    for file in &model.documents.rule_files {
+        for group in &file.groups.groups {
             groups.push(serde_json::to_value(group)?);
         }
     }
@@ -737,35 +700,6 @@ fn prometheus_configmap(model: &Model) -> Result<Object<ConfigMapBody>> {
         metadata: metadata(&model.profile, "sockudo-prometheus"),
         body: ConfigMapBody {
             data: prometheus_files(model)?,
-        },
-    })
-}
-
-/// The ConfigMap the Grafana sidecar loads one dashboard from. Also used by the dashboard check,
-/// which keeps it under `kubectl apply`'s annotation limit.
-pub fn dashboard_configmap(model: &Model, dashboard: &Dashboard) -> Result<Object<ConfigMapBody>> {
-    let profile = &model.profile;
-    let sidecar = &profile.kubernetes.grafana_sidecar;
-    let uid = &dashboard.spec.uid;
-    let mut metadata = metadata(
-        profile,
-        &format!("sockudo-dashboard-{}", uid.to_ascii_lowercase().replace('_', "-")),
-    );
-    metadata
-        .labels
-        .insert(sidecar.label.clone(), sidecar.value.clone());
-    metadata
-        .annotations
-        .insert("grafana_folder".to_string(), sidecar.folder.clone());
-    // Pretty, so the manifest diffs line by line and stays lintable; the size check in
-    // `check::dashboards` measures this very text against the `kubectl apply` annotation limit.
-    let json = serde_json::to_string_pretty(&grafana::dashboard_json(model, dashboard))? + "\n";
-    Ok(Object {
-        api_version: "v1",
-        kind: "ConfigMap",
-        metadata,
-        body: ConfigMapBody {
-            data: BTreeMap::from([(format!("{uid}.json"), json)]),
         },
     })
 }

@@ -7,9 +7,9 @@ pub mod docs;
 pub mod grafana;
 pub mod k8s;
 pub mod nginx;
-pub mod prometheus;
 pub mod promtool_tests;
 pub mod rules;
+pub mod scrape_config;
 
 use anyhow::Result;
 
@@ -21,7 +21,7 @@ pub type Renderer = fn(&Model, &mut Output) -> Result<()>;
 
 /// Every renderer, with the artifact it produces (for error messages).
 pub const RENDERERS: &[(&str, Renderer)] = &[
-    ("prometheus config", prometheus::render),
+    ("prometheus config", scrape_config::render),
     ("prometheus rules", rules::render),
     ("promtool tests", promtool_tests::render),
     ("alertmanager config", alertmanager::render),
