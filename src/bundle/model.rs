@@ -1,5 +1,7 @@
-//! The model every renderer reads: the environment's profile (with any config overrides applied),
-//! its rule groups and its dashboards, all resolved for the active prefix.
+//! The model every renderer and check reads: the environment's profile (with any config overrides
+//! applied), its rules and dashboards resolved for the active prefix, the derived topology and
+//! the documents built from them. [`Model::load`] runs the first three stages of the pipeline:
+//! load, validate, build documents.
 
 use anyhow::Result;
 
@@ -9,7 +11,7 @@ use super::documents::scrape_config::Deployment;
 use super::documents::Documents;
 use super::profile::Profile;
 use super::rules::RuleSet;
-use super::source::{Folder, Source, SourceFile};
+use super::source::{Folder, SourceFile, SpecSource};
 use super::topology::Topology;
 use super::validate;
 
@@ -41,19 +43,27 @@ pub struct Model {
     pub documents: Documents,
 }
 
-impl Model {
-    pub fn load(source: &Source, env: &str, overrides: &Overrides) -> Result<Model> {
-        let mut profile = Profile::parse(&source.environment(env)?)?;
-        validate::profile(&profile)?;
-        if let Some(host) = &overrides.host {
+impl Overrides {
+    fn apply(&self, profile: &mut Profile) {
+        if let Some(host) = &self.host {
             profile.metrics.host = host.clone();
         }
-        if let Some(port) = overrides.port {
+        if let Some(port) = self.port {
             profile.metrics.port = port;
         }
-        if let Some(prefix) = &overrides.prefix {
+        if let Some(prefix) = &self.prefix {
             profile.metrics.prefix = prefix.clone();
         }
+    }
+}
+
+impl Model {
+    pub fn load(source: &SpecSource, env: &str, overrides: &Overrides) -> Result<Model> {
+        // Load and validate the profile first: the specs read its thresholds.
+        let mut profile = Profile::parse(&source.environment(env)?)?;
+        validate::profile(&profile)?;
+        overrides.apply(&mut profile);
+        // Load the specs, then validate what the artifacts will copy from the profile.
         let rules = RuleSet::load(source, &profile)?;
         let mut dashboards = Dashboards::load(source, &profile)?;
         let unfed = Unfed::of(profile.server, &profile.metrics.prefix, &rules, &dashboards);
@@ -61,6 +71,7 @@ impl Model {
         let templates = source.files(Folder::Templates, &[""])?;
         let topology = Topology::derive(&profile);
         validate::artifacts(&profile, &topology)?;
+        // Build the documents, once.
         let deployment = Deployment {
             env,
             profile: &profile,

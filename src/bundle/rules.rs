@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use super::profile::{Profile, PromDuration};
-use super::source::{Folder, Source, SourceFile};
+use super::source::{Folder, SourceFile, SpecSource};
 use crate::catalogue::respell_prefix;
 use crate::error::UsageError;
 
@@ -168,7 +168,7 @@ pub struct ExpectedAlert {
 impl RuleSet {
     /// Reads every spec, applies the profile's overrides and resolves the result for the
     /// profile's prefix and job.
-    pub fn load(source: &Source, profile: &Profile) -> Result<RuleSet> {
+    pub fn load(source: &SpecSource, profile: &Profile) -> Result<RuleSet> {
         let files = source
             .files(Folder::Alerts, &[".yaml", ".yml"])?
             .iter()
