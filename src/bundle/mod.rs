@@ -40,9 +40,9 @@
 //! | layer | modules | may import |
 //! |---|---|---|
 //! | leaf | `layout` (paths, shared constants), `output` (the file tree), `expr` (PromQL helpers), [`crate::names`] | crate root only |
-//! | load | `source`, `profile`, `rules`, `dashboards`, `topology` (derived from the profile) | leaf |
+//! | load | `source`, `profile`, `rules`, `dashboards`; derived from them: `topology` (scrape paths and ports), `coverage` (what the server does not feed) | leaf |
 //! | validate | `validate` | load, leaf |
-//! | model | `coverage`, `documents`, `model` | validate, load, leaf |
+//! | model | `documents`, `model` | validate, load, leaf |
 //! | render | `render/*`, `templates` | model, load, leaf; never a sibling renderer |
 //! | verify | `verify/*` | model, load, leaf; never a renderer |
 //! | pipeline | this module's [`build`] | everything |

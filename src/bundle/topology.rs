@@ -3,12 +3,16 @@
 //! federation) with the `job` it yields and the port and hosts it reaches, the proxy's upstream
 //! and the ports the NetworkPolicy opens.
 //!
-//! The renderers serialize these values (the job relabelings, the monitors' relabelings, the
-//! proxy's `proxy_pass`, the policy's ports) and the cross-artifact check
-//! (the verify stage) compares them with what rules, dashboards and the exporter expect,
-//! so a disagreement is found before anything is written.
+//! The documents and renderers serialize these values (the job relabelings, the monitors'
+//! relabelings, the proxy's `proxy_pass`, the policy's ports) and the verify stage's
+//! cross-artifact check compares them with what rules, dashboards and the exporter expect, so a
+//! disagreement is found before anything is written. The names and ports themselves live in
+//! `layout`.
 
-use super::layout::*;
+use super::layout::{
+    ALERTMANAGER_PORT, COMPOSE_ALERTMANAGER, COMPOSE_PROMETHEUS, COMPOSE_SOCKUDO, K8S_NAME,
+    METRICS_PORT_NAME, OPERATOR_COMPONENT, POD_MONITOR_COMPONENT, PROMETHEUS_PORT, PROXY_PORT_NAME,
+};
 use super::profile::Profile;
 
 /// How a scrape path finds its targets.

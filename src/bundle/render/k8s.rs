@@ -482,8 +482,8 @@ const PROXY_CONF_VOLUME: &str = "sockudo-metrics-proxy-conf";
 const HTPASSWD_VOLUME: &str = "sockudo-metrics-htpasswd";
 /// The ConfigMap the workload component generates from the sidecar's nginx config (after a
 /// change, `kubectl rollout restart` the Deployment: the name carries no content hash).
-pub const PROXY_CONFIGMAP: &str = "sockudo-metrics-proxy";
-pub const SIDECAR_CONTAINER: &str = "sockudo-metrics-proxy";
+const PROXY_CONFIGMAP: &str = "sockudo-metrics-proxy";
+const SIDECAR_CONTAINER: &str = "sockudo-metrics-proxy";
 
 /// The pod patch as a kustomize component: the `prometheus.io/*` annotations pod discovery
 /// reads, the exporter's `METRICS_*` environment on the Sockudo container, and with the proxy

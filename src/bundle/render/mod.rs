@@ -1,5 +1,6 @@
-//! One renderer per artifact. Each reads only the [`Model`] and adds its own files to the
-//! [`Output`]; none reads another's output.
+//! The render stage: one renderer per artifact. Each reads only the [`Model`] (with its
+//! documents, which it serializes and packages) and the shared `layout`, and adds its own files
+//! to the [`Output`]; none calls another renderer or reads another's output.
 
 pub mod alertmanager;
 pub mod compose;
