@@ -13,7 +13,7 @@ pub const COMPOSE_CONFIG_PATH: &str = "compose/prometheus/prometheus.yml";
 /// The compose stack's datasource provisioning, beside its `docker-compose.yml`.
 pub const COMPOSE_DATASOURCES_PATH: &str = "compose/grafana/datasources/prometheus.yml";
 /// The host's nginx proxy config.
-pub const CONF_PATH: &str = "nginx/sockudo-metrics.conf";
+pub const NGINX_CONF_PATH: &str = "nginx/sockudo-metrics.conf";
 
 /// Where the rule file of the spec with file stem `stem` goes, relative to the bundle root.
 pub fn rule_file_path(stem: &str) -> String {

@@ -66,7 +66,7 @@ mod verify;
 use anyhow::Result;
 
 pub use coverage::unfed_families;
-pub use layout::CONF_PATH as NGINX_CONF_PATH;
+pub use layout::NGINX_CONF_PATH;
 pub use model::{Model, Overrides};
 pub use output::{Change, Output};
 pub use profile::Profile;

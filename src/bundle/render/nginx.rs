@@ -9,7 +9,7 @@
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::bundle::layout::{CONF_PATH, SIDECAR_CONF_FILE, WORKLOAD_COMPONENT};
+use crate::bundle::layout::{NGINX_CONF_PATH, SIDECAR_CONF_FILE, WORKLOAD_COMPONENT};
 use crate::bundle::model::Model;
 use crate::bundle::output::Output;
 use crate::bundle::templates;
@@ -68,7 +68,7 @@ pub fn render(model: &Model, out: &mut Output) -> Result<()> {
         limit_burst: LIMIT_BURST,
     };
     let body = templates::render(model, "nginx-sockudo-metrics.conf.j2", &host_context)?;
-    out.add_hash_commented(CONF_PATH, &body);
+    out.add_hash_commented(NGINX_CONF_PATH, &body);
     let pod_context = ProxyContext {
         listens: listens("0.0.0.0", proxy.listen_port),
         tls: None,
