@@ -15,12 +15,13 @@
 
 use std::ffi::OsString;
 use std::fmt;
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::Ipv6Addr;
 use std::path::Path;
 
 use serde_json::{Map, Value};
 
-use crate::catalogue::{is_valid_metric_name, CATALOGUE, DEFAULT_PREFIX};
+use crate::catalogue::DEFAULT_PREFIX;
+use crate::names;
 
 /// The resolved `metrics` section.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -521,41 +522,13 @@ fn parse_port(s: &str) -> Option<u16> {
 }
 
 fn parse_host(s: &str) -> Option<String> {
-    is_host(s).then(|| s.to_string())
+    names::is_host(s).then(|| s.to_string())
 }
 
-/// An IP address (v4 or v6) or an RFC 1123 host name: what `metrics.host` may hold.
-pub fn is_host(s: &str) -> bool {
-    s.parse::<IpAddr>().is_ok() || is_hostname(s)
-}
-
-/// RFC 1123 host name: dot-separated labels of 1-63 letters, digits and inner hyphens, 253
-/// characters at most. An all-numeric last label is refused so `256.1.1.1` is not taken for a name.
-fn is_hostname(s: &str) -> bool {
-    let label_ok = |l: &str| {
-        (1..=63).contains(&l.len())
-            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-            && !l.starts_with('-')
-            && !l.ends_with('-')
-    };
-    let numeric_tld = s
-        .rsplit('.')
-        .next()
-        .is_some_and(|l| l.bytes().all(|b| b.is_ascii_digit()));
-    s.len() <= 253 && s.split('.').all(label_ok) && !numeric_tld
-}
-
+/// The prefix rule is [`names::is_metric_prefix`]: every catalogue name stays a valid metric
+/// name, and no colon (Prometheus reserves those for recording rules).
 fn parse_prefix(s: &str) -> Option<String> {
-    is_valid_prefix(s).then(|| s.to_string())
-}
-
-/// The prefix must make every catalogue name a valid metric name. Colons are also refused:
-/// Prometheus reserves them for recording rules (`level:metric:operations`).
-pub fn is_valid_prefix(s: &str) -> bool {
-    !s.contains(':')
-        && CATALOGUE
-            .iter()
-            .all(|metric| is_valid_metric_name(&metric.full_name(s)))
+    names::is_metric_prefix(s).then(|| s.to_string())
 }
 
 /// A value quoted for a one-line message: escaped, and cut short if long.

@@ -16,6 +16,7 @@ pub mod catalogue;
 pub mod config;
 pub mod error;
 pub mod live;
+pub mod names;
 
 pub use config::MetricsConfig;
 pub use error::UsageError;

@@ -5,9 +5,9 @@
 mod common;
 
 use serde_norway::Value as Yaml;
-use sockudo_obs::bundle::output::Output;
-use sockudo_obs::bundle::render::{compose, grafana, k8s, nginx, Renderer};
 use sockudo_obs::bundle::Model;
+use sockudo_obs::bundle::Output;
+use sockudo_obs::bundle::{renderer, Renderer};
 
 const HOSTILE: &str = "so\"ck: #u;d{o}\n- x";
 
@@ -38,17 +38,17 @@ fn names_and_labels_kubernetes_would_refuse_are_rejected_by_key() {
     rejected_naming(
         "kubernetes.namespace",
         |p| common::set(p, "kubernetes.namespace", HOSTILE),
-        k8s::render,
+        renderer::k8s,
     );
     rejected_naming(
         "kubernetes.app_label",
         |p| common::set(p, "kubernetes.app_label", HOSTILE),
-        k8s::render,
+        renderer::k8s,
     );
     rejected_naming(
         "kubernetes.operator.selector_labels.release",
         |p| common::set(p, "kubernetes.operator.selector_labels.release", HOSTILE),
-        k8s::render,
+        renderer::k8s,
     );
     rejected_naming(
         "kubernetes.network_policy.peers[0].pod_selector",
@@ -56,12 +56,12 @@ fn names_and_labels_kubernetes_would_refuse_are_rejected_by_key() {
             p["kubernetes"]["network_policy"]["peers"][0]["pod_selector"]["app.kubernetes.io/name"] =
                 HOSTILE.into()
         },
-        k8s::render,
+        renderer::k8s,
     );
     rejected_naming(
         "kubernetes.grafana_sidecar.label",
         |p| common::set(p, "kubernetes.grafana_sidecar.label", "a:b"),
-        k8s::render,
+        renderer::k8s,
     );
 }
 
@@ -70,7 +70,7 @@ fn a_metrics_host_that_is_no_host_is_rejected_by_key() {
     rejected_naming(
         "metrics.host",
         |p| common::set(p, "metrics.host", HOSTILE),
-        compose::render,
+        renderer::compose,
     );
 }
 
@@ -79,7 +79,7 @@ fn an_empty_network_peer_is_rejected_because_it_would_admit_everyone() {
     rejected_naming(
         "kubernetes.network_policy.peers[0]",
         |p| p["kubernetes"]["network_policy"]["peers"][0] = serde_norway::from_str("{}").unwrap(),
-        k8s::render,
+        renderer::k8s,
     );
 }
 
@@ -87,7 +87,7 @@ fn an_empty_network_peer_is_rejected_because_it_would_admit_everyone() {
 fn free_text_survives_the_yaml_round_trip_unchanged() {
     let out = render_with(
         |p| common::set(p, "kubernetes.grafana_sidecar.folder", HOSTILE),
-        k8s::render,
+        renderer::k8s,
     )
     .unwrap();
     let configmap = yaml(&out, "k8s/grafana-dashboard-sockudo-overview.yaml");
@@ -102,7 +102,7 @@ fn free_text_survives_the_yaml_round_trip_unchanged() {
             common::set(p, "grafana.datasource_url", format!("http://x/{HOSTILE}"));
             common::set(p, "kubernetes.grafana_sidecar.folder", HOSTILE);
         },
-        grafana::render,
+        renderer::grafana,
     )
     .unwrap();
     let datasources = yaml(&out, "grafana/provisioning/datasources/prometheus.yml");
@@ -116,7 +116,7 @@ fn free_text_survives_the_yaml_round_trip_unchanged() {
 
     let out = render_with(
         |p| common::set(p, "compose.sockudo_image", HOSTILE),
-        compose::render,
+        renderer::compose,
     )
     .unwrap();
     let stack = yaml(&out, "compose/docker-compose.yml");
@@ -138,6 +138,6 @@ fn nginx_values_that_could_inject_directives_are_rejected_by_key() {
         ("proxy.htpasswd_file", "\"/etc/nginx/x\""),
         ("proxy.htpasswd_file", "/etc/$host"),
     ] {
-        rejected_naming(key, |p| common::set(p, key, value), nginx::render);
+        rejected_naming(key, |p| common::set(p, key, value), renderer::nginx);
     }
 }

@@ -18,9 +18,9 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use sockudo_obs::bundle::output::Output;
-use sockudo_obs::bundle::render::nginx;
-use sockudo_obs::bundle::{Model, Overrides, Source};
+use sockudo_obs::bundle::Output;
+use sockudo_obs::bundle::{renderer, NGINX_CONF_PATH};
+use sockudo_obs::bundle::{Model, Overrides, SpecSource as Source};
 
 const UPSTREAM_BODY: &str =
     "# TYPE sockudo_active_connections gauge\nsockudo_active_connections{app_id=\"demo\"} 42\n";
@@ -65,8 +65,8 @@ fn readable_tempdir() -> tempfile::TempDir {
 fn render_proxy(specs: &Path, env: &str) -> String {
     let model = common::load(specs, env).unwrap();
     let mut out = Output::new();
-    nginx::render(&model, &mut out).unwrap();
-    common::text(&out, nginx::CONF_PATH)
+    renderer::nginx(&model, &mut out).unwrap();
+    common::text(&out, NGINX_CONF_PATH)
 }
 
 #[test]
@@ -287,8 +287,8 @@ fn launch_proxy(edit: impl FnOnce(&Path, &mut serde_norway::Value)) -> LiveProxy
     };
     let model = Model::load(&Source::Dir(specs.path().to_path_buf()), "local", &from_config).unwrap();
     let mut out = Output::new();
-    nginx::render(&model, &mut out).unwrap();
-    let rendered = common::text(&out, nginx::CONF_PATH);
+    renderer::nginx(&model, &mut out).unwrap();
+    let rendered = common::text(&out, NGINX_CONF_PATH);
     fs::write(&conf, &rendered).unwrap();
     fs::write(
         dir.path().join("nginx.conf"),

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value as Json;
 use serde_norway::Value as Yaml;
-use sockudo_obs::bundle::{self, Output, Overrides, Source};
+use sockudo_obs::bundle::{self, Output, Overrides, SpecSource as Source};
 use sockudo_obs::catalogue::{CATALOGUE, DEFAULT_PREFIX};
 
 fn build(env: &str) -> Output {

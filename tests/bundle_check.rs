@@ -7,7 +7,7 @@ use common::{assert_problem, environments, Specs};
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_norway::Value;
-use sockudo_obs::bundle::check::rules::check_with_catalogue;
+use sockudo_obs::bundle::check::check_with_catalogue;
 use sockudo_obs::catalogue::CATALOGUE;
 
 #[test]
@@ -676,8 +676,8 @@ fn shipped_profiles_keep_the_seed_thresholds_unless_a_comment_says_why() {
             "the spec of {name} must carry the seed's threshold"
         );
     }
-    let profiles = sockudo_obs::bundle::Source::Embedded
-        .files(sockudo_obs::bundle::source::Folder::Environments, &[".yaml"])
+    let profiles = sockudo_obs::bundle::SpecSource::Embedded
+        .files(sockudo_obs::bundle::Folder::Environments, &[".yaml"])
         .unwrap();
     for profile in &profiles {
         assert_eq!(

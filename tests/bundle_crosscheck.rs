@@ -5,14 +5,14 @@ mod common;
 
 use common::{assert_problem, Specs};
 use sockudo_obs::bundle::check::{self, Problem};
-use sockudo_obs::bundle::source::Source;
-use sockudo_obs::bundle::topology::PathKind;
+use sockudo_obs::bundle::PathKind;
+use sockudo_obs::bundle::SpecSource as Source;
 use sockudo_obs::bundle::{Model, Overrides};
 
 const AVAILABILITY: &str = "alerts/availability.yaml";
 
 fn cross_problems(model: &Model) -> Vec<Problem> {
-    check::topology::check(model)
+    check::cross_artifact(model)
 }
 
 fn production() -> Model {

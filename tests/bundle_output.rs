@@ -8,7 +8,7 @@ use std::path::Path;
 
 use common::environments;
 use serde_json::Value;
-use sockudo_obs::bundle::{self, Output, Overrides, Source};
+use sockudo_obs::bundle::{self, Output, Overrides, SpecSource as Source};
 
 fn render(env: &str, overrides: &Overrides) -> Output {
     bundle::build(&Source::Embedded, env, overrides).unwrap_or_else(|e| panic!("{env}: {e:#}"))

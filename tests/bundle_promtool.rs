@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::Command;
 
 use common::environments;
-use sockudo_obs::bundle::{self, Overrides, Source};
+use sockudo_obs::bundle::{self, Overrides, SpecSource as Source};
 
 const INSTALL_HINT: &str = "run scripts/install-tools.sh and put .tools/bin on PATH \
      (promtool must be 2.5x, as in Debian trixie: bookworm's 2.42 has no kubernetes_sd_configs)";

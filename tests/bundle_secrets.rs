@@ -5,7 +5,7 @@
 
 mod common;
 
-use sockudo_obs::bundle::{self, Overrides, Source};
+use sockudo_obs::bundle::{self, Overrides, SpecSource as Source};
 
 /// One credential shape and why it would be a leak.
 struct Pattern {

@@ -8,7 +8,7 @@ mod common;
 use std::collections::BTreeMap;
 
 use serde_json::Value;
-use sockudo_obs::bundle::{self, Output, Overrides, Source};
+use sockudo_obs::bundle::{self, Output, Overrides, SpecSource as Source};
 
 /// The operator's secrets, which the bundle never holds.
 const SECRETS: [&str; 2] = ["./htpasswd", "./metrics-password"];
@@ -37,7 +37,7 @@ fn url_host(url: &str) -> &str {
 fn served_ports(
     services: &BTreeMap<String, Value>,
     host: &str,
-    profile: &sockudo_obs::bundle::profile::Profile,
+    profile: &sockudo_obs::bundle::Profile,
 ) -> Vec<u16> {
     let mut ports = Vec::new();
     let own = &services[host];

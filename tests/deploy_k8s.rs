@@ -3,7 +3,7 @@
 mod common;
 
 use serde_json::Value;
-use sockudo_obs::bundle::{self, Overrides, Source};
+use sockudo_obs::bundle::{self, Overrides, SpecSource as Source};
 
 fn k8s_yaml(env: &str, overrides: &Overrides, file: &str) -> Value {
     let out = bundle::build(&Source::Embedded, env, overrides).unwrap();

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::Command;
 
 use serde_json::{json, Value};
-use sockudo_obs::bundle::{self, Overrides, Source};
+use sockudo_obs::bundle::{self, Overrides, SpecSource as Source};
 
 /// The rendered bundle of `env`, written to a temporary directory.
 fn bundle_dir(env: &str) -> tempfile::TempDir {

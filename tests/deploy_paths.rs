@@ -10,7 +10,7 @@ use std::process::Command;
 
 use regex::Regex;
 use serde_json::Value;
-use sockudo_obs::bundle::{self, Overrides, Source};
+use sockudo_obs::bundle::{self, Overrides, SpecSource as Source};
 
 /// One target's labels.
 type Labels = BTreeMap<String, String>;

@@ -168,7 +168,7 @@ fn a_backup_beside_a_profile_never_replaces_it_and_odd_names_are_refused() {
         String::from_utf8_lossy(&generate.stderr)
     );
     let embedded = sockudo_obs::bundle::build(
-        &sockudo_obs::bundle::Source::Embedded,
+        &sockudo_obs::bundle::SpecSource::Embedded,
         "local",
         &Default::default(),
     )

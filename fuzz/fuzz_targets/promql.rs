@@ -5,8 +5,8 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use sockudo_obs::bundle::check::promql::{check_expr, check_selector, Scope};
-use sockudo_obs::bundle::{Model, Overrides, Source};
+use sockudo_obs::bundle::check::{check_expr, check_selector, Scope};
+use sockudo_obs::bundle::{Model, Overrides, SpecSource as Source};
 
 /// The production bundle's scope (catalogue, recording rules, labels), built once.
 fn scope() -> &'static Scope<'static> {

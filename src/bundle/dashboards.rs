@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::coverage::Unfed;
 use super::profile::{parse_yaml, Profile};
-use super::source::{Folder, Source};
+use super::source::{Folder, SpecSource};
 use crate::catalogue::respell_prefix;
 
 /// Every dashboard of the bundle, in file-name order.
@@ -138,7 +138,7 @@ const JOB_MATCHER: &str = r#"job=~"$job""#;
 const CLUSTER_AND_JOB_MATCHERS: &str = r#"cluster=~"$cluster", job=~"$job""#;
 
 impl Dashboards {
-    pub fn load(source: &Source, profile: &Profile) -> Result<Dashboards> {
+    pub fn load(source: &SpecSource, profile: &Profile) -> Result<Dashboards> {
         let mut items = Vec::new();
         for file in source.files(Folder::Dashboards, &[".yaml", ".yml"])? {
             let mut spec: DashboardSpec = parse_yaml(&file)?;

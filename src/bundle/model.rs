@@ -1,14 +1,19 @@
-//! The model every renderer reads: the environment's profile (with any config overrides applied),
-//! its rule groups and its dashboards, all resolved for the active prefix.
+//! The model every renderer and check reads: the environment's profile (with any config overrides
+//! applied), its rules and dashboards resolved for the active prefix, the derived topology and
+//! the documents built from them. [`Model::load`] runs the first three stages of the pipeline:
+//! load, validate, build documents.
 
 use anyhow::Result;
 
 use super::coverage::Unfed;
 use super::dashboards::Dashboards;
+use super::documents::scrape_config::Deployment;
+use super::documents::Documents;
 use super::profile::Profile;
 use super::rules::RuleSet;
-use super::source::{Folder, Source, SourceFile};
+use super::source::{Folder, SourceFile, SpecSource};
 use super::topology::Topology;
+use super::validate;
 
 /// Values that take precedence over the profile's `metrics` section: from `--config` and the
 /// `METRICS_*` / `PROMETHEUS_METRICS_PREFIX` environment variables, exactly as the server reads
@@ -34,26 +39,45 @@ pub struct Model {
     pub topology: Topology,
     /// The text templates (`templates/`), for the renderers of text artifacts.
     pub templates: Vec<SourceFile>,
+    /// The structured documents (Prometheus configs, rule groups, dashboards), built once.
+    pub documents: Documents,
+}
+
+impl Overrides {
+    fn apply(&self, profile: &mut Profile) {
+        if let Some(host) = &self.host {
+            profile.metrics.host = host.clone();
+        }
+        if let Some(port) = self.port {
+            profile.metrics.port = port;
+        }
+        if let Some(prefix) = &self.prefix {
+            profile.metrics.prefix = prefix.clone();
+        }
+    }
 }
 
 impl Model {
-    pub fn load(source: &Source, env: &str, overrides: &Overrides) -> Result<Model> {
+    pub fn load(source: &SpecSource, env: &str, overrides: &Overrides) -> Result<Model> {
+        // Load and validate the profile first: the specs read its thresholds.
         let mut profile = Profile::parse(&source.environment(env)?)?;
-        if let Some(host) = &overrides.host {
-            profile.metrics.host = host.clone();
-        }
-        if let Some(port) = overrides.port {
-            profile.metrics.port = port;
-        }
-        if let Some(prefix) = &overrides.prefix {
-            profile.metrics.prefix = prefix.clone();
-        }
+        validate::profile(&profile)?;
+        overrides.apply(&mut profile);
+        // Load the specs, then validate what the artifacts will copy from the profile.
         let rules = RuleSet::load(source, &profile)?;
         let mut dashboards = Dashboards::load(source, &profile)?;
         let unfed = Unfed::of(profile.server, &profile.metrics.prefix, &rules, &dashboards);
         dashboards.note_unfed(&unfed);
         let templates = source.files(Folder::Templates, &[""])?;
         let topology = Topology::derive(&profile);
+        validate::artifacts(&profile, &topology)?;
+        // Build the documents, once.
+        let deployment = Deployment {
+            env,
+            profile: &profile,
+            topology: &topology,
+        };
+        let documents = Documents::build(deployment, &rules, &dashboards)?;
         Ok(Model {
             topology,
             env: env.to_string(),
@@ -62,6 +86,7 @@ impl Model {
             dashboards,
             unfed,
             templates,
+            documents,
         })
     }
 

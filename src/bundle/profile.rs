@@ -355,7 +355,7 @@ pub struct NetworkPolicySection {
 }
 
 fn default_app_ports() -> Vec<u16> {
-    vec![crate::bundle::topology::DEFAULT_APP_PORT]
+    vec![crate::bundle::layout::DEFAULT_APP_PORT]
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -501,169 +501,12 @@ impl<'de> Deserialize<'de> for PromDuration {
 
 impl Profile {
     /// Parses a profile file; every error names the file and, where serde knows it, the key.
+    /// The values are checked by the `validate` stage.
     pub fn parse(file: &SourceFile) -> Result<Profile> {
         let mut profile: Profile = parse_yaml(file)?;
         profile.path = file.path.clone();
-        profile
-            .validate()
-            .map_err(|msg| UsageError(format!("{}: {msg}", file.path)))?;
         Ok(profile)
     }
-
-    /// Checks what the types cannot: values that must be valid names or addresses.
-    fn validate(&self) -> Result<(), String> {
-        use crate::catalogue::{is_valid_label_name, is_valid_metric_name, CATALOGUE};
-        if let Some(bad) = CATALOGUE
-            .iter()
-            .find(|m| !is_valid_metric_name(&m.full_name(&self.metrics.prefix)))
-        {
-            return Err(format!(
-                "metrics.prefix: {:?} + {:?} is not a valid Prometheus metric name",
-                self.metrics.prefix, bad.name
-            ));
-        }
-        if self.metrics.prefix.contains(':') {
-            return Err("metrics.prefix: a colon is reserved for recording rule names".into());
-        }
-        if self.metrics.port == 0 {
-            return Err("metrics.port: must be 1-65535".into());
-        }
-        self.validate_values()?;
-        if let Some(bad) = self
-            .prometheus
-            .external_labels
-            .keys()
-            .find(|k| !is_valid_label_name(k))
-        {
-            return Err(format!(
-                "prometheus.external_labels: {bad:?} is not a valid label name"
-            ));
-        }
-        Ok(())
-    }
-}
-
-impl Profile {
-    /// Checks each value against what the tool that reads it accepts (Prometheus, Alertmanager,
-    /// nginx), so a bad profile fails here, naming its key, rather than in the bundle's
-    /// validators. URLs must not carry credentials: those belong in a `*_file` or a Secret.
-    fn validate_values(&self) -> Result<(), String> {
-        let named = |key: &str, result: Result<(), String>| result.map_err(|msg| format!("{key}: {msg}"));
-        if !crate::config::is_host(&self.metrics.host) {
-            return named(
-                "metrics.host",
-                Err(format!(
-                    "{:?} is not an IP address or an RFC 1123 host name",
-                    self.metrics.host
-                )),
-            );
-        }
-        let prometheus = &self.prometheus;
-        named("prometheus.job_name", non_empty(&prometheus.job_name))?;
-        for (key, duration) in [
-            ("prometheus.scrape_interval", &prometheus.scrape_interval),
-            ("prometheus.scrape_timeout", &prometheus.scrape_timeout),
-            ("prometheus.evaluation_interval", &prometheus.evaluation_interval),
-            ("alertmanager.group_interval", &self.alertmanager.group_interval),
-            ("alertmanager.repeat_interval", &self.alertmanager.repeat_interval),
-        ] {
-            if duration.millis() == 0 {
-                return named(key, Err("must be longer than 0s".into()));
-            }
-        }
-        if prometheus.scrape_timeout.millis() > prometheus.scrape_interval.millis() {
-            return named(
-                "prometheus.scrape_timeout",
-                Err(format!(
-                    "{} is longer than prometheus.scrape_interval {} (Prometheus refuses that)",
-                    prometheus.scrape_timeout, prometheus.scrape_interval
-                )),
-            );
-        }
-        for (i, target) in prometheus.static_targets.iter().enumerate() {
-            named(
-                &format!("prometheus.static_targets[{i}].target"),
-                host_port(&target.target),
-            )?;
-        }
-        for (i, address) in prometheus.alertmanagers.iter().enumerate() {
-            named(&format!("prometheus.alertmanagers[{i}]"), host_port(address))?;
-        }
-        for (i, remote) in prometheus.remote_write.iter().enumerate() {
-            named(
-                &format!("prometheus.remote_write[{i}].name"),
-                non_empty(&remote.name),
-            )?;
-            named(
-                &format!("prometheus.remote_write[{i}].url"),
-                http_url(&remote.url),
-            )?;
-        }
-        if let Some(federation) = &prometheus.federation {
-            named("prometheus.federation.job_name", non_empty(&federation.job_name))?;
-            for (i, target) in federation.targets.iter().enumerate() {
-                named(&format!("prometheus.federation.targets[{i}]"), host_port(target))?;
-            }
-        }
-        let receivers = &self.alertmanager.receivers;
-        for (severity, url) in [
-            ("critical", &receivers.critical),
-            ("warning", &receivers.warning),
-            ("info", &receivers.info),
-        ] {
-            named(&format!("alertmanager.receivers.{severity}"), http_url(url))?;
-        }
-        named("grafana.datasource_url", http_url(&self.grafana.datasource_url))?;
-        if self.proxy.listen_port == 0 {
-            return named("proxy.listen_port", Err("must be 1-65535".into()));
-        }
-        match &self.proxy.upstream {
-            Some(upstream) => named("proxy.upstream", host_port(upstream)),
-            None => Ok(()),
-        }
-    }
-}
-
-fn non_empty(value: &str) -> Result<(), String> {
-    if value.trim().is_empty() {
-        Err("must not be empty".into())
-    } else {
-        Ok(())
-    }
-}
-
-/// `host:port`, the host an IP address (IPv6 in brackets) or a host name, the port 1-65535.
-fn host_port(value: &str) -> Result<(), String> {
-    let bad = || format!("{value:?} is not host:port (e.g. sockudo-1:9601 or [::1]:9601)");
-    let (host, port) = value.rsplit_once(':').ok_or_else(bad)?;
-    let host = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
-        Some(v6) if v6.parse::<std::net::Ipv6Addr>().is_ok() => v6,
-        Some(_) => return Err(bad()),
-        None if host.contains(':') => return Err(bad()),
-        None => host,
-    };
-    let port_ok = port.parse::<u16>().is_ok_and(|p| p != 0);
-    if crate::config::is_host(host) && port_ok {
-        Ok(())
-    } else {
-        Err(bad())
-    }
-}
-
-/// An absolute `http` or `https` URL with a host and no user name or password in it.
-fn http_url(value: &str) -> Result<(), String> {
-    let url = url::Url::parse(value).map_err(|e| format!("{value:?} is not a URL ({e})"))?;
-    if !matches!(url.scheme(), "http" | "https") || !url.host_str().is_some_and(|h| !h.is_empty()) {
-        return Err(format!("{value:?} is not an http:// or https:// URL with a host"));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(
-            "the URL holds credentials, which would be copied into the bundle; put them in a \
-             *_file setting or a Kubernetes Secret instead"
-                .into(),
-        );
-    }
-    Ok(())
 }
 
 /// Deserializes a YAML source file into `T`, turning serde's message into a usage error that

@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use super::profile::{Profile, PromDuration};
-use super::source::{Folder, Source, SourceFile};
+use super::source::{Folder, SourceFile, SpecSource};
 use crate::catalogue::respell_prefix;
 use crate::error::UsageError;
 
@@ -168,7 +168,7 @@ pub struct ExpectedAlert {
 impl RuleSet {
     /// Reads every spec, applies the profile's overrides and resolves the result for the
     /// profile's prefix and job.
-    pub fn load(source: &Source, profile: &Profile) -> Result<RuleSet> {
+    pub fn load(source: &SpecSource, profile: &Profile) -> Result<RuleSet> {
         let files = source
             .files(Folder::Alerts, &[".yaml", ".yml"])?
             .iter()
@@ -458,19 +458,26 @@ pub enum TemplateAction {
     ValueAsPercentage,
 }
 
+/// One piece of an annotation template: literal text or a `{{ ... }}` action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TemplatePart {
+    Text(String),
+    Action(TemplateAction),
+}
+
 /// Splits an annotation into literal text and actions; an action outside [`TemplateAction`] is an
 /// error.
-pub fn parse_template(template: &str) -> Result<Vec<Result<String, TemplateAction>>, String> {
+pub fn parse_template(template: &str) -> Result<Vec<TemplatePart>, String> {
     let mut parts = Vec::new();
     let mut rest = template;
     while let Some(open) = rest.find("{{") {
-        parts.push(Ok(rest[..open].to_string()));
+        parts.push(TemplatePart::Text(rest[..open].to_string()));
         let close = rest[open..]
             .find("}}")
             .ok_or_else(|| format!("unclosed {{{{ in {template:?}"))?;
         let action = rest[open + 2..open + close].trim();
         let words: Vec<&str> = action.split_whitespace().collect();
-        parts.push(Err(match words.as_slice() {
+        parts.push(TemplatePart::Action(match words.as_slice() {
             ["$value"] => TemplateAction::Value,
             ["$value", "|", "humanizePercentage"] => TemplateAction::ValueAsPercentage,
             [label] if label.starts_with("$labels.") => {
@@ -484,7 +491,7 @@ pub fn parse_template(template: &str) -> Result<Vec<Result<String, TemplateActio
         }));
         rest = &rest[open + close + 2..];
     }
-    parts.push(Ok(rest.to_string()));
+    parts.push(TemplatePart::Text(rest.to_string()));
     Ok(parts)
 }
 
@@ -497,13 +504,13 @@ pub fn render_template(
     let mut out = String::new();
     for part in parse_template(template)? {
         match part {
-            Ok(text) => out.push_str(&text),
-            Err(TemplateAction::Label(name)) => out.push_str(
+            TemplatePart::Text(text) => out.push_str(&text),
+            TemplatePart::Action(TemplateAction::Label(name)) => out.push_str(
                 labels
                     .get(&name)
                     .ok_or_else(|| format!("the fixture's alert has no label {name:?}"))?,
             ),
-            Err(action) => {
+            TemplatePart::Action(action) => {
                 let value = value.ok_or("the description shows $value: give the fixture's alert a value")?;
                 out.push_str(&match action {
                     TemplateAction::Value => format_go_value(value),
@@ -520,7 +527,7 @@ pub fn template_labels(template: &str) -> Result<BTreeSet<String>, String> {
     Ok(parse_template(template)?
         .into_iter()
         .filter_map(|part| match part {
-            Err(TemplateAction::Label(name)) => Some(name),
+            TemplatePart::Action(TemplateAction::Label(name)) => Some(name),
             _ => None,
         })
         .collect())

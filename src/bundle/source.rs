@@ -63,17 +63,17 @@ impl SourceFile {
 
 /// The generator's inputs: embedded in the binary, or read from a directory.
 #[derive(Debug, Clone)]
-pub enum Source {
+pub enum SpecSource {
     Embedded,
     Dir(PathBuf),
 }
 
-impl Source {
+impl SpecSource {
     /// `--specs DIR` when given, else the embedded copies.
-    pub fn new(dir: Option<&Path>) -> Result<Source> {
+    pub fn new(dir: Option<&Path>) -> Result<SpecSource> {
         match dir {
-            None => Ok(Source::Embedded),
-            Some(dir) if dir.is_dir() => Ok(Source::Dir(dir.to_path_buf())),
+            None => Ok(SpecSource::Embedded),
+            Some(dir) if dir.is_dir() => Ok(SpecSource::Dir(dir.to_path_buf())),
             Some(dir) => Err(UsageError(format!(
                 "--specs {}: not a directory (expected one holding environments/, alerts/, dashboards/, templates/)",
                 dir.display()
@@ -88,7 +88,7 @@ impl Source {
     pub fn files(&self, folder: Folder, extensions: &[&str]) -> Result<Vec<SourceFile>> {
         let wanted = |name: &str| extensions.iter().any(|ext| name.ends_with(ext));
         let mut files = match self {
-            Source::Dir(root) if root.join(folder.name()).is_dir() => {
+            SpecSource::Dir(root) if root.join(folder.name()).is_dir() => {
                 read_dir_files(&root.join(folder.name()), folder.name(), &wanted)?
             }
             _ => embedded_files(folder, &wanted)?,
@@ -160,14 +160,7 @@ impl Source {
     }
 }
 
-/// An environment name: lowercase ASCII letters, digits and `-`, as file and folder names,
-/// Kubernetes labels and URLs all take it.
-pub fn is_environment_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-}
+pub use crate::names::is_environment_name;
 
 fn embedded_files(folder: Folder, wanted: &dyn Fn(&str) -> bool) -> Result<Vec<SourceFile>> {
     folder
@@ -218,14 +211,14 @@ fn read_dir_files(dir: &Path, display: &str, wanted: &dyn Fn(&str) -> bool) -> R
 mod tests {
     use super::*;
 
-    fn specs_with(names: &[&str]) -> (tempfile::TempDir, Source) {
+    fn specs_with(names: &[&str]) -> (tempfile::TempDir, SpecSource) {
         let dir = tempfile::tempdir().unwrap();
         let envs = dir.path().join("environments");
         std::fs::create_dir(&envs).unwrap();
         for name in names {
             std::fs::write(envs.join(name), format!("# {name}\n")).unwrap();
         }
-        let source = Source::Dir(dir.path().to_path_buf());
+        let source = SpecSource::Dir(dir.path().to_path_buf());
         (dir, source)
     }
 

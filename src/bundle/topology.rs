@@ -3,35 +3,17 @@
 //! federation) with the `job` it yields and the port and hosts it reaches, the proxy's upstream
 //! and the ports the NetworkPolicy opens.
 //!
-//! The renderers serialize these values (the job relabelings, the monitors' relabelings, the
-//! proxy's `proxy_pass`, the policy's ports) and the cross-artifact check
-//! ([`super::check::topology`]) compares them with what rules, dashboards and the exporter expect,
-//! so a disagreement is found before anything is written.
+//! The documents and renderers serialize these values (the job relabelings, the monitors'
+//! relabelings, the proxy's `proxy_pass`, the policy's ports) and the verify stage's
+//! cross-artifact check compares them with what rules, dashboards and the exporter expect, so a
+//! disagreement is found before anything is written. The names and ports themselves live in
+//! `layout`.
 
+use super::layout::{
+    ALERTMANAGER_PORT, COMPOSE_ALERTMANAGER, COMPOSE_PROMETHEUS, COMPOSE_SOCKUDO, K8S_NAME,
+    METRICS_PORT_NAME, OPERATOR_COMPONENT, POD_MONITOR_COMPONENT, PROMETHEUS_PORT, PROXY_PORT_NAME,
+};
 use super::profile::Profile;
-
-/// The name shared by the metrics Service, the monitors and the rules in Kubernetes.
-pub const K8S_NAME: &str = "sockudo-metrics";
-/// The container port name of the nginx sidecar, and of the metrics port without the proxy.
-pub const PROXY_PORT_NAME: &str = "proxy";
-pub const METRICS_PORT_NAME: &str = "metrics";
-/// Sockudo's WebSocket and HTTP API port (its default `port`).
-pub const DEFAULT_APP_PORT: u16 = 6001;
-/// The kustomize components under `k8s/`: the Operator's objects (which need its CRDs), the
-/// PodMonitor swap, and the pod patch (annotations and the nginx sidecar).
-pub const OPERATOR_COMPONENT: &str = "operator";
-pub const POD_MONITOR_COMPONENT: &str = "pod-monitor";
-pub const WORKLOAD_COMPONENT: &str = "workload";
-/// The sidecar's nginx config inside the workload component, and where nginx reads it.
-pub const SIDECAR_CONF_FILE: &str = "sockudo-metrics.conf";
-pub const NGINX_CONF_DIR: &str = "/etc/nginx/conf.d";
-/// nginx resolves relative paths (`auth_basic_user_file`) against its prefix.
-pub const NGINX_PREFIX: &str = "/etc/nginx";
-
-/// The target label naming the scrape path a series came through (`static`, `kubernetes-pods`,
-/// `servicemonitor`, `podmonitor`): the paths share one `job`, so this is what tells a lost
-/// Kubernetes discovery apart from VMs that still answer.
-pub const DISCOVERY_LABEL: &str = "discovery";
 
 /// How a scrape path finds its targets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -170,14 +152,6 @@ pub struct ComposePlan {
     /// The stack's Prometheus, as Grafana reaches it.
     pub prometheus_url: String,
 }
-
-pub const COMPOSE_SOCKUDO: &str = "sockudo";
-pub const COMPOSE_PROMETHEUS: &str = "prometheus";
-pub const COMPOSE_ALERTMANAGER: &str = "alertmanager";
-pub const COMPOSE_GRAFANA: &str = "grafana";
-pub const COMPOSE_NGINX: &str = "nginx";
-pub const PROMETHEUS_PORT: u16 = 9090;
-pub const ALERTMANAGER_PORT: u16 = 9093;
 
 /// Every scrape path of one environment, its proxy and its NetworkPolicy ports.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,7 +11,7 @@ use crate::CatalogueFormat;
 
 pub fn run(format: CatalogueFormat, prefix: Option<String>) -> anyhow::Result<ExitCode> {
     let prefix = match prefix {
-        Some(prefix) if !sockudo_obs::config::is_valid_prefix(&prefix) => {
+        Some(prefix) if !sockudo_obs::names::is_metric_prefix(&prefix) => {
             return Err(sockudo_obs::UsageError(format!(
                 "--prefix {prefix:?}: not a metric name prefix (ASCII letters, digits and \"_\", not starting with a digit)"
             ))

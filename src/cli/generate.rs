@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
-use sockudo_obs::bundle::{self, check, Model, Overrides, Source};
+use sockudo_obs::bundle::{self, check, Model, Overrides, SpecSource};
 use sockudo_obs::config::{MetricsConfig, PREFIX_VARIABLES};
 
 /// Inputs shared by `generate` and `check`.
@@ -45,8 +45,8 @@ impl Inputs {
         })
     }
 
-    fn source(&self) -> Result<Source> {
-        Source::new(self.specs.as_deref())
+    fn source(&self) -> Result<SpecSource> {
+        SpecSource::new(self.specs.as_deref())
     }
 }
 

@@ -7,8 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use sockudo_obs::bundle::profile::Profile;
-use sockudo_obs::bundle::source::{Folder, Source, SourceFile};
+use sockudo_obs::bundle::{parsed_profile, Folder, SourceFile, SpecSource};
 use sockudo_obs::UsageError;
 
 #[derive(Debug, clap::Args)]
@@ -40,7 +39,7 @@ pub fn run(args: &InitArgs) -> Result<ExitCode> {
         ))
         .into());
     }
-    let template = Source::Embedded
+    let template = SpecSource::Embedded
         .environment(&args.from)
         .map_err(|e| e.context("--from"))?;
     let target = args
@@ -88,7 +87,7 @@ pub fn profile_text(env: &str, template: &SourceFile) -> Result<String> {
     }
     let text = format!("{}\n{}", header.join("\n"), template.text);
     // What init writes must be a profile generate accepts.
-    Profile::parse(&SourceFile {
+    parsed_profile(&SourceFile {
         path: format!("environments/{env}.yaml"),
         text: text.clone(),
     })?;

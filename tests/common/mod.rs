@@ -7,7 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use sockudo_obs::bundle::check::{self, Problem};
-use sockudo_obs::bundle::source::{Folder, Source};
+use sockudo_obs::bundle::{Folder, SpecSource as Source};
 use sockudo_obs::bundle::{Model, Overrides};
 
 const FOLDERS: [Folder; 4] = [

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use serde_json::Value;
-use sockudo_obs::bundle::coverage::unfed_families;
+use sockudo_obs::bundle::unfed_families;
 use sockudo_obs::catalogue::{coverage, Domain, Kind, Source, CATALOGUE};
 
 use super::bundle::{substitute_variables, PanelQuery, DASHBOARD_VARIABLES};

@@ -5,7 +5,7 @@
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::bundle::check::rules::SEVERITIES;
+use crate::bundle::layout::SEVERITIES;
 use crate::bundle::model::Model;
 use crate::bundle::output::Output;
 use crate::bundle::profile::PromDuration;

@@ -8,17 +8,14 @@ use std::collections::BTreeMap;
 use anyhow::Result;
 use serde::Serialize;
 
-use super::grafana::{COMPOSE_DATASOURCES_PATH, DASHBOARDS_MOUNT};
-use super::nginx::CONF_PATH as NGINX_CONF_PATH;
-use super::prometheus::COMPOSE_CONFIG_PATH;
+use crate::bundle::layout::{
+    COMPOSE_ALERTMANAGER, COMPOSE_CONFIG_PATH, COMPOSE_DATASOURCES_PATH, COMPOSE_GRAFANA, COMPOSE_NGINX,
+    COMPOSE_PROMETHEUS, COMPOSE_SOCKUDO, DASHBOARDS_MOUNT, NGINX_CONF_PATH, NGINX_PREFIX,
+};
 use crate::bundle::model::Model;
 use crate::bundle::output::Output;
 use crate::bundle::profile::Profile;
-use crate::bundle::topology::{
-    in_container, COMPOSE_ALERTMANAGER, COMPOSE_GRAFANA, COMPOSE_NGINX, COMPOSE_PROMETHEUS, COMPOSE_SOCKUDO,
-    NGINX_PREFIX,
-};
-use crate::error::UsageError;
+use crate::bundle::topology::in_container;
 
 /// Sockudo's WebSocket and HTTP API port.
 const SOCKUDO_APP_PORT: u16 = 6001;
@@ -54,7 +51,6 @@ struct Service {
 
 pub fn render(model: &Model, out: &mut Output) -> Result<()> {
     let profile = &model.profile;
-    validate_images(profile)?;
     let mut services = BTreeMap::from([
         (COMPOSE_SOCKUDO, sockudo(profile)),
         (COMPOSE_PROMETHEUS, prometheus(profile)),
@@ -65,31 +61,6 @@ pub fn render(model: &Model, out: &mut Output) -> Result<()> {
         services.insert(COMPOSE_NGINX, nginx(profile));
     }
     out.add_yaml("compose/docker-compose.yml", &ComposeFile { services })
-}
-
-/// Every image pinned by a version tag, so `docker compose up` is the same stack tomorrow.
-fn validate_images(profile: &Profile) -> Result<()> {
-    let images = &profile.compose;
-    for (key, image) in [
-        ("compose.sockudo_image", &images.sockudo_image),
-        ("compose.prometheus_image", &images.prometheus_image),
-        ("compose.alertmanager_image", &images.alertmanager_image),
-        ("compose.grafana_image", &images.grafana_image),
-        ("compose.nginx_image", &images.nginx_image),
-    ] {
-        let name = image.rsplit('/').next().unwrap_or(image);
-        let tag = name.split_once('@').map_or_else(
-            || name.split_once(':').map(|(_, tag)| tag),
-            |(_, digest)| Some(digest),
-        );
-        if !tag.is_some_and(|t| !t.is_empty() && t != "latest") {
-            return Err(UsageError(format!(
-                "profile key {key}: {image:?} is not pinned; give a version tag (name:1.2.3) or a digest, not latest"
-            ))
-            .into());
-        }
-    }
-    Ok(())
 }
 
 /// The folder of a bundle path, relative to `compose/`.

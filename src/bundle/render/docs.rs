@@ -5,11 +5,12 @@
 use anyhow::Result;
 use serde::Serialize;
 
+use crate::bundle::layout::{OPERATOR_COMPONENT, POD_MONITOR_COMPONENT, WORKLOAD_COMPONENT};
 use crate::bundle::model::Model;
 use crate::bundle::output::Output;
 use crate::bundle::rules::Runbook;
 use crate::bundle::templates;
-use crate::bundle::topology::{PathKind, OPERATOR_COMPONENT, POD_MONITOR_COMPONENT, WORKLOAD_COMPONENT};
+use crate::bundle::topology::PathKind;
 use crate::catalogue::{coverage, Domain, Feed, Group, CATALOGUE, COVERED_SERVER, FIRST_USE_FAMILIES};
 use crate::config::MetricsConfig;
 

@@ -4,8 +4,8 @@
 //! with the Prometheus Operator a ServiceMonitor, a PrometheusRule and (as a kustomize component)
 //! a PodMonitor; plus the `kustomization.yaml` that lists them.
 //!
-//! Profile values become names, labels and selectors, so each is checked against Kubernetes'
-//! syntax first and an invalid one is reported with its profile key.
+//! Profile values become names, labels and selectors; the validate stage has checked each against
+//! Kubernetes' syntax, reporting an invalid one with its profile key.
 
 use std::collections::BTreeMap;
 
@@ -13,15 +13,15 @@ use anyhow::Result;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{grafana, prometheus, rules};
-use crate::bundle::dashboards::Dashboard;
+use crate::bundle::documents::kube::{metadata, ConfigMapBody, Metadata, Object};
+use crate::bundle::layout::{
+    DISCOVERY_LABEL, K8S_NAME, NGINX_CONF_DIR, NGINX_PREFIX, OPERATOR_COMPONENT, POD_MONITOR_COMPONENT,
+    SIDECAR_CONF_FILE, WORKLOAD_COMPONENT,
+};
 use crate::bundle::model::Model;
 use crate::bundle::output::Output;
 use crate::bundle::profile::{NetworkPeer, Profile};
-use crate::bundle::topology::{
-    in_container, PathKind, PolicyPorts, Topology, DISCOVERY_LABEL, K8S_NAME, NGINX_CONF_DIR, NGINX_PREFIX,
-    OPERATOR_COMPONENT, POD_MONITOR_COMPONENT, SIDECAR_CONF_FILE, WORKLOAD_COMPONENT,
-};
+use crate::bundle::topology::{in_container, PathKind, PolicyPorts, Topology};
 use crate::error::UsageError;
 
 const MONITORING_API: &str = "monitoring.coreos.com/v1";
@@ -30,35 +30,6 @@ const COMPONENT_API: &str = "kustomize.config.k8s.io/v1alpha1";
 const RBAC_API: &str = "rbac.authorization.k8s.io/v1";
 /// The name shared by the Service, the monitors and the rules.
 const NAME: &str = K8S_NAME;
-const COMPONENT_LABEL: &str = "app.kubernetes.io/component";
-
-/// A Kubernetes object: the common header and a kind-specific body.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Object<B> {
-    pub api_version: &'static str,
-    pub kind: &'static str,
-    pub metadata: Metadata,
-    #[serde(flatten)]
-    pub body: B,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Metadata {
-    pub name: String,
-    /// Empty for cluster-scoped objects.
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub namespace: String,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub labels: BTreeMap<String, String>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub annotations: BTreeMap<String, String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ConfigMapBody {
-    pub data: BTreeMap<String, String>,
-}
 
 #[derive(Debug, Clone, Serialize)]
 struct SpecBody<S> {
@@ -240,7 +211,6 @@ struct DeletePatch {
 }
 
 pub fn render(model: &Model, out: &mut Output) -> Result<()> {
-    validate(&model.profile)?;
     let profile = &model.profile;
     let mut resources = Resources {
         out,
@@ -254,9 +224,9 @@ pub fn render(model: &Model, out: &mut Output) -> Result<()> {
         resources.add("prometheus-role.yaml", &role)?;
         resources.add("prometheus-rolebinding.yaml", &binding)?;
     }
-    for dashboard in &model.dashboards.items {
-        let file = format!("grafana-dashboard-{}.yaml", dashboard.spec.uid);
-        resources.add(&file, &dashboard_configmap(model, dashboard)?)?;
+    for dashboard in &model.documents.dashboards {
+        let file = format!("grafana-dashboard-{}.yaml", dashboard.uid);
+        resources.add(&file, &dashboard.configmap)?;
     }
     if let Some(ports) = &topology.policy {
         resources.add("networkpolicy.yaml", &network_policy(profile, ports))?;
@@ -512,8 +482,8 @@ const PROXY_CONF_VOLUME: &str = "sockudo-metrics-proxy-conf";
 const HTPASSWD_VOLUME: &str = "sockudo-metrics-htpasswd";
 /// The ConfigMap the workload component generates from the sidecar's nginx config (after a
 /// change, `kubectl rollout restart` the Deployment: the name carries no content hash).
-pub const PROXY_CONFIGMAP: &str = "sockudo-metrics-proxy";
-pub const SIDECAR_CONTAINER: &str = "sockudo-metrics-proxy";
+const PROXY_CONFIGMAP: &str = "sockudo-metrics-proxy";
+const SIDECAR_CONTAINER: &str = "sockudo-metrics-proxy";
 
 /// The pod patch as a kustomize component: the `prometheus.io/*` annotations pod discovery
 /// reads, the exporter's `METRICS_*` environment on the Sockudo container, and with the proxy
@@ -664,18 +634,6 @@ impl Resources<'_> {
     }
 }
 
-fn metadata(profile: &Profile, name: &str) -> Metadata {
-    Metadata {
-        name: name.to_string(),
-        namespace: profile.kubernetes.namespace.clone(),
-        labels: BTreeMap::from([
-            ("app".to_string(), profile.kubernetes.app_label.clone()),
-            (COMPONENT_LABEL.to_string(), "metrics".to_string()),
-        ]),
-        annotations: BTreeMap::new(),
-    }
-}
-
 fn app_selector(profile: &Profile) -> LabelSelector {
     LabelSelector {
         match_labels: BTreeMap::from([("app".to_string(), profile.kubernetes.app_label.clone())]),
@@ -706,15 +664,20 @@ fn service(profile: &Profile, topology: &Topology) -> Object<SpecBody<ServiceSpe
 
 /// `prometheus.yml` and the rule files, keyed by file name, for a Prometheus that runs in the
 /// cluster without the Operator. ConfigMap keys cannot hold `/`, so the rule files sit beside
-/// `prometheus.yml` as `<stem>.rules.yml`. Serialized from the same typed values the Prometheus
+/// `prometheus.yml` as `<stem>.rules.yml`. Serialized from the same documents the Prometheus
 /// renderers write, never read back from their files.
 fn prometheus_files(model: &Model) -> Result<BTreeMap<String, String>> {
+    let documents = &model.documents;
     let mut files = BTreeMap::new();
-    let config = prometheus::config(model, "*.rules.yml");
-    files.insert("prometheus.yml".to_string(), serde_norway::to_string(&config)?);
-    for file in &model.rules.files {
-        let groups = serde_norway::to_string(&rules::rule_groups(file))?;
-        files.insert(format!("{}.rules.yml", file.stem), groups);
+    files.insert(
+        "prometheus.yml".to_string(),
+        serde_norway::to_string(&documents.cluster_prometheus)?,
+    );
+    for file in &documents.rule_files {
+        files.insert(
+            format!("{}.rules.yml", file.stem),
+            serde_norway::to_string(&file.groups)?,
+        );
     }
     Ok(files)
 }
@@ -722,8 +685,8 @@ fn prometheus_files(model: &Model) -> Result<BTreeMap<String, String>> {
 /// The rule groups of the PrometheusRule: every group the rule files hold.
 fn prometheus_rule_groups(model: &Model) -> Result<Vec<Value>> {
     let mut groups = Vec::new();
-    for file in &model.rules.files {
-        for group in rules::rule_groups(file).groups {
+    for file in &model.documents.rule_files {
+        for group in &file.groups.groups {
             groups.push(serde_json::to_value(group)?);
         }
     }
@@ -737,35 +700,6 @@ fn prometheus_configmap(model: &Model) -> Result<Object<ConfigMapBody>> {
         metadata: metadata(&model.profile, "sockudo-prometheus"),
         body: ConfigMapBody {
             data: prometheus_files(model)?,
-        },
-    })
-}
-
-/// The ConfigMap the Grafana sidecar loads one dashboard from. Also used by the dashboard check,
-/// which keeps it under `kubectl apply`'s annotation limit.
-pub fn dashboard_configmap(model: &Model, dashboard: &Dashboard) -> Result<Object<ConfigMapBody>> {
-    let profile = &model.profile;
-    let sidecar = &profile.kubernetes.grafana_sidecar;
-    let uid = &dashboard.spec.uid;
-    let mut metadata = metadata(
-        profile,
-        &format!("sockudo-dashboard-{}", uid.to_ascii_lowercase().replace('_', "-")),
-    );
-    metadata
-        .labels
-        .insert(sidecar.label.clone(), sidecar.value.clone());
-    metadata
-        .annotations
-        .insert("grafana_folder".to_string(), sidecar.folder.clone());
-    // Pretty, so the manifest diffs line by line and stays lintable; the size check in
-    // `check::dashboards` measures this very text against the `kubectl apply` annotation limit.
-    let json = serde_json::to_string_pretty(&grafana::dashboard_json(model, dashboard))? + "\n";
-    Ok(Object {
-        api_version: "v1",
-        kind: "ConfigMap",
-        metadata,
-        body: ConfigMapBody {
-            data: BTreeMap::from([(format!("{uid}.json"), json)]),
         },
     })
 }
@@ -955,166 +889,4 @@ fn prometheus_rule(model: &Model) -> Result<Object<SpecBody<PrometheusRuleSpec>>
             },
         },
     })
-}
-
-/// Checks every profile value that becomes a Kubernetes name, label or selector.
-fn validate(profile: &Profile) -> Result<()> {
-    let k = &profile.kubernetes;
-    let mut checks: Vec<(String, &str, Syntax)> = vec![
-        ("kubernetes.namespace".into(), &k.namespace, Syntax::DnsLabel),
-        ("kubernetes.app_label".into(), &k.app_label, Syntax::LabelValue),
-        (
-            "kubernetes.grafana_sidecar.label".into(),
-            &k.grafana_sidecar.label,
-            Syntax::LabelKey,
-        ),
-        (
-            "kubernetes.grafana_sidecar.value".into(),
-            &k.grafana_sidecar.value,
-            Syntax::LabelValue,
-        ),
-    ];
-    let labels = |key: String, map: &'_ BTreeMap<String, String>| -> Vec<(String, String, String)> {
-        map.iter()
-            .map(|(k, v)| (format!("{key}.{k}"), k.clone(), v.clone()))
-            .collect()
-    };
-    let mut label_maps = labels(
-        "kubernetes.operator.selector_labels".into(),
-        &k.operator.selector_labels,
-    );
-    for (i, peer) in k.network_policy.peers.iter().enumerate() {
-        let at = format!("kubernetes.network_policy.peers[{i}]");
-        if peer.namespace_selector.is_empty() && peer.pod_selector.is_empty() {
-            return Err(UsageError(format!(
-                "profile key {at}: give a namespace_selector, a pod_selector or both; an empty peer admits everyone"
-            ))
-            .into());
-        }
-        label_maps.extend(labels(
-            format!("{at}.namespace_selector"),
-            &peer.namespace_selector,
-        ));
-        label_maps.extend(labels(format!("{at}.pod_selector"), &peer.pod_selector));
-    }
-    for (key, label, value) in &label_maps {
-        checks.push((format!("{key} (key)"), label, Syntax::LabelKey));
-        checks.push((key.clone(), value, Syntax::LabelValue));
-    }
-    if let Some(secret) = &k.operator.basic_auth_secret {
-        checks.push((
-            "kubernetes.operator.basic_auth_secret.name".into(),
-            &secret.name,
-            Syntax::DnsSubdomain,
-        ));
-        checks.push((
-            "kubernetes.operator.basic_auth_secret.username_key".into(),
-            &secret.username_key,
-            Syntax::DataKey,
-        ));
-        checks.push((
-            "kubernetes.operator.basic_auth_secret.password_key".into(),
-            &secret.password_key,
-            Syntax::DataKey,
-        ));
-    }
-    for (key, value, syntax) in checks {
-        if !syntax.accepts(value) {
-            return Err(UsageError(format!(
-                "profile key {key}: {value:?} is not a valid {}",
-                syntax.describe()
-            ))
-            .into());
-        }
-    }
-    Ok(())
-}
-
-/// The Kubernetes name syntaxes profile values must follow.
-#[derive(Debug, Clone, Copy)]
-enum Syntax {
-    /// RFC 1123 label: namespaces.
-    DnsLabel,
-    /// RFC 1123 subdomain: object names.
-    DnsSubdomain,
-    /// A label key: an optional DNS-subdomain prefix and `/`, then a name.
-    LabelKey,
-    LabelValue,
-    /// A ConfigMap or Secret data key.
-    DataKey,
-}
-
-impl Syntax {
-    fn describe(self) -> &'static str {
-        match self {
-            Syntax::DnsLabel => "RFC 1123 label (lower-case letters, digits and '-', at most 63)",
-            Syntax::DnsSubdomain => {
-                "RFC 1123 subdomain (lower-case letters, digits, '-' and '.', at most 253)"
-            }
-            Syntax::LabelKey => {
-                "label key ([prefix/]name, name of letters, digits, '-', '_', '.', at most 63)"
-            }
-            Syntax::LabelValue => {
-                "label value (letters, digits, '-', '_', '.', at most 63, alphanumeric at both ends)"
-            }
-            Syntax::DataKey => "data key (letters, digits, '-', '_', '.')",
-        }
-    }
-
-    fn accepts(self, value: &str) -> bool {
-        match self {
-            Syntax::DnsLabel => is_dns_label(value),
-            Syntax::DnsSubdomain => value.len() <= 253 && value.split('.').all(is_dns_label),
-            Syntax::LabelKey => match value.split_once('/') {
-                Some((prefix, name)) => Syntax::DnsSubdomain.accepts(prefix) && is_label_name(name),
-                None => is_label_name(value),
-            },
-            Syntax::LabelValue => value.is_empty() || is_label_name(value),
-            Syntax::DataKey => {
-                !value.is_empty()
-                    && value
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-            }
-        }
-    }
-}
-
-fn is_dns_label(value: &str) -> bool {
-    let edge_ok = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
-    value.len() <= 63
-        && edge_ok(value.chars().next())
-        && edge_ok(value.chars().last())
-        && value
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-}
-
-/// The name part of a label key, and the syntax of a non-empty label value.
-fn is_label_name(value: &str) -> bool {
-    let edge_ok = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
-    value.len() <= 63
-        && edge_ok(value.chars().next())
-        && edge_ok(value.chars().last())
-        && value
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn kubernetes_syntaxes() {
-        assert!(Syntax::DnsLabel.accepts("sockudo-prod"));
-        for bad in ["Sockudo", "a\"b", "a:b", "a#b", "a;b", "a{b", "-a", ""] {
-            assert!(!Syntax::DnsLabel.accepts(bad), "{bad}");
-        }
-        assert!(Syntax::LabelKey.accepts("kubernetes.io/metadata.name"));
-        assert!(!Syntax::LabelKey.accepts("a:b"));
-        assert!(Syntax::LabelValue.accepts("kube-prometheus-stack"));
-        assert!(Syntax::LabelValue.accepts(""));
-        assert!(!Syntax::LabelValue.accepts("a b"));
-    }
 }

@@ -1,5 +1,6 @@
-//! One renderer per artifact. Each reads only the [`Model`] and adds its own files to the
-//! [`Output`]; none reads another's output.
+//! The render stage: one renderer per artifact. Each reads only the [`Model`] (with its
+//! documents, which it serializes and packages) and the shared `layout`, and adds its own files
+//! to the [`Output`]; none calls another renderer or reads another's output.
 
 pub mod alertmanager;
 pub mod compose;
@@ -7,9 +8,9 @@ pub mod docs;
 pub mod grafana;
 pub mod k8s;
 pub mod nginx;
-pub mod prometheus;
 pub mod promtool_tests;
 pub mod rules;
+pub mod scrape_config;
 
 use anyhow::Result;
 
@@ -21,7 +22,7 @@ pub type Renderer = fn(&Model, &mut Output) -> Result<()>;
 
 /// Every renderer, with the artifact it produces (for error messages).
 pub const RENDERERS: &[(&str, Renderer)] = &[
-    ("prometheus config", prometheus::render),
+    ("prometheus config", scrape_config::render),
     ("prometheus rules", rules::render),
     ("promtool tests", promtool_tests::render),
     ("alertmanager config", alertmanager::render),

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use anyhow::{anyhow, Result};
 use serde::Serialize;
 
-use super::rules::rule_file_path;
+use crate::bundle::layout::rule_file_path;
 use crate::bundle::model::Model;
 use crate::bundle::output::Output;
 use crate::bundle::profile::PromDuration;
@@ -59,7 +59,7 @@ pub fn render(model: &Model, out: &mut Output) -> Result<()> {
         let test_file = TestFile {
             rule_files: rule_files_for(&model.rules.files, file)
                 .iter()
-                .map(|f| format!("../{}", rule_file_path(f).trim_start_matches("prometheus/")))
+                .map(|f| format!("../{}", rule_file_path(&f.stem).trim_start_matches("prometheus/")))
                 .collect(),
             evaluation_interval: model.profile.prometheus.evaluation_interval.clone(),
             tests,

@@ -1,78 +1,15 @@
-//! Renders `prometheus/rules/<stem>.yml`: one rule group per spec file, recording rules first so
-//! the alerts of the group read values computed in the same evaluation.
-
-use std::collections::BTreeMap;
+//! Writes one Prometheus rule file per rule spec (`prometheus/rules/<stem>.yml`) from the
+//! documents stage's rule groups.
 
 use anyhow::Result;
-use serde::Serialize;
 
+use crate::bundle::layout::rule_file_path;
 use crate::bundle::model::Model;
 use crate::bundle::output::Output;
-use crate::bundle::profile::PromDuration;
-use crate::bundle::rules::RuleFile;
-
-/// A rule file as Prometheus reads it.
-#[derive(Serialize)]
-pub struct RuleGroups {
-    pub groups: Vec<RuleGroup>,
-}
-
-#[derive(Serialize)]
-pub struct RuleGroup {
-    name: String,
-    rules: Vec<Rule>,
-}
-
-/// A recording or an alerting rule, as Prometheus reads it.
-#[derive(Serialize)]
-pub struct Rule {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    record: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    alert: Option<String>,
-    expr: String,
-    #[serde(rename = "for", skip_serializing_if = "Option::is_none")]
-    for_: Option<PromDuration>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    labels: BTreeMap<String, String>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    annotations: BTreeMap<String, String>,
-}
-
-/// Where the rule file of `file` goes, relative to the bundle root.
-pub fn rule_file_path(file: &RuleFile) -> String {
-    format!("prometheus/rules/{}.yml", file.stem)
-}
 
 pub fn render(model: &Model, out: &mut Output) -> Result<()> {
-    for file in &model.rules.files {
-        out.add_yaml(&rule_file_path(file), &rule_groups(file))?;
+    for file in &model.documents.rule_files {
+        out.add_yaml(&rule_file_path(&file.stem), &file.groups)?;
     }
     Ok(())
-}
-
-/// The typed rule groups of one spec file; the Kubernetes renderer serializes the same values.
-pub fn rule_groups(file: &RuleFile) -> RuleGroups {
-    let records = file.recording.iter().map(|r| Rule {
-        record: Some(r.record.clone()),
-        alert: None,
-        expr: r.expr.clone(),
-        for_: None,
-        labels: BTreeMap::new(),
-        annotations: BTreeMap::new(),
-    });
-    let alerts = file.alerts.iter().map(|a| Rule {
-        record: None,
-        alert: Some(a.name.clone()),
-        expr: a.expr.clone(),
-        for_: a.for_.clone(),
-        labels: a.labels(),
-        annotations: a.annotations(),
-    });
-    RuleGroups {
-        groups: vec![RuleGroup {
-            name: file.group(),
-            rules: records.chain(alerts).collect(),
-        }],
-    }
 }

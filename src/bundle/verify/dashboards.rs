@@ -12,9 +12,9 @@ use promql_parser::parser::{self, Expr, VectorSelector};
 
 use super::{promql, Problem};
 use crate::bundle::dashboards::{Dashboard, PanelSpec};
+use crate::bundle::documents::DashboardDocument;
 use crate::bundle::expr::{panel_query, RATE_INTERVAL_STAND_IN_SECS};
 use crate::bundle::model::Model;
-use crate::bundle::render::{grafana, k8s};
 use crate::catalogue::{self, SeriesSuffix};
 
 /// `kubectl apply` keeps the whole object in an annotation capped at 256 KiB; stay well below.
@@ -26,7 +26,7 @@ const COUNTER_FUNCTIONS: [&str; 3] = ["rate", "irate", "increase"];
 pub fn check(model: &Model) -> Vec<Problem> {
     let mut problems = Vec::new();
     let mut uids = BTreeSet::new();
-    for dashboard in &model.dashboards.items {
+    for (dashboard, document) in model.dashboards.items.iter().zip(&model.documents.dashboards) {
         let mut report = |item: &str, message: String| {
             problems.push(Problem {
                 file: dashboard.file.clone(),
@@ -34,7 +34,7 @@ pub fn check(model: &Model) -> Vec<Problem> {
                 message,
             })
         };
-        check_dashboard(model, dashboard, &mut uids, &mut report);
+        check_dashboard(model, dashboard, document, &mut uids, &mut report);
         for panel in dashboard.spec.panels() {
             let item = format!("panel {:?}", panel.title);
             for message in panel_problems(panel) {
@@ -60,10 +60,12 @@ fn catalogue_problems(model: &Model, file: &str, expr: &str) -> Vec<Problem> {
     promql::check_expr(&promql::Scope::new(model), file, "", &parseable)
 }
 
-/// Rules about the dashboard as a whole, checked on the JSON the renderer would write.
+/// Rules about the dashboard as a whole, checked on the JSON and ConfigMap the documents stage
+/// built (what the renderers write).
 fn check_dashboard(
     model: &Model,
     dashboard: &Dashboard,
+    document: &DashboardDocument,
     uids: &mut BTreeSet<String>,
     report: &mut impl FnMut(&str, String),
 ) {
@@ -85,8 +87,7 @@ fn check_dashboard(
         Some((def, SeriesSuffix::None)) if def.has_label("app_id") => {}
         _ => report(&item, format!("variable_metric {:?} must be a catalogue metric with an app_id label (it fills the job, instance and app_id variables)", spec.variable_metric)),
     }
-    let built =
-        serde_json::to_value(grafana::dashboard_json(model, dashboard)).expect("a dashboard serializes");
+    let built = serde_json::to_value(&document.json).expect("a dashboard serializes");
     if built.get("__inputs").is_some() {
         report(&item, "has __inputs; provisioned dashboards must pick their datasource through the `datasource` variable".into());
     }
@@ -97,16 +98,11 @@ fn check_dashboard(
     if !has_datasource_variable {
         report(&item, "has no `datasource` variable".into());
     }
-    match k8s::dashboard_configmap(model, dashboard) {
-        Ok(configmap) => {
-            let size = serde_json::to_vec(&configmap)
-                .expect("a ConfigMap serializes")
-                .len();
-            if size > CONFIGMAP_BUDGET_BYTES {
-                report(&item, format!("its ConfigMap is {} KiB, over the {} KiB budget that keeps it below kubectl apply's 256 KiB last-applied annotation; split the dashboard", size / 1024, CONFIGMAP_BUDGET_BYTES / 1024));
-            }
-        }
-        Err(err) => report(&item, format!("cannot build its ConfigMap: {err:#}")),
+    let size = serde_json::to_vec(&document.configmap)
+        .expect("a ConfigMap serializes")
+        .len();
+    if size > CONFIGMAP_BUDGET_BYTES {
+        report(&item, format!("its ConfigMap is {} KiB, over the {} KiB budget that keeps it below kubectl apply's 256 KiB last-applied annotation; split the dashboard", size / 1024, CONFIGMAP_BUDGET_BYTES / 1024));
     }
 }
 

@@ -1,6 +1,9 @@
-//! The checks that keep names from drifting: every PromQL expression of the bundle is parsed and
-//! checked against the catalogue, and rules and dashboards against the conventions in DESIGN.md.
-//! A problem names the file, the item (rule or panel) and what is wrong.
+//! The verify stage, the checks that keep names from drifting: every PromQL expression of the
+//! bundle is parsed and checked against the catalogue (`promql`), rules and dashboards against the
+//! conventions in DESIGN.md (`rules`, `dashboards`, which also keeps each dashboard ConfigMap
+//! under `kubectl apply`'s limit), and the scrape topology against the job and port every
+//! artifact selects (`topology`). Every check reads the model and its documents, never a
+//! renderer. A problem names the file, the item (rule or panel) and what is wrong.
 
 pub mod dashboards;
 pub mod promql;

@@ -72,9 +72,9 @@ impl<'a> Scope<'a> {
         let prometheus = &model.profile.prometheus;
         let mut extra_labels: Vec<String> = prometheus.external_labels.keys().cloned().collect();
         // Every scrape path labels its targets with the path they came through.
-        extra_labels.push(crate::bundle::topology::DISCOVERY_LABEL.to_string());
+        extra_labels.push(crate::bundle::layout::DISCOVERY_LABEL.to_string());
         if prometheus.kubernetes_sd.enabled {
-            extra_labels.extend(crate::bundle::render::prometheus::KUBERNETES_LABELS.map(String::from));
+            extra_labels.extend(crate::bundle::layout::KUBERNETES_LABELS.map(String::from));
         }
         let mut scope = Scope {
             prefix: model.prefix().to_string(),

@@ -1,20 +1,15 @@
-//! Renders `prometheus/prometheus.yml`: global settings, the static scrape job, the Kubernetes
+//! The typed `prometheus.yml`: global settings, the static scrape job, the Kubernetes
 //! pod-annotation job, basic auth through the proxy, rule files, Alertmanagers, remote write and
 //! federation, all from the profile.
 
 use std::collections::BTreeMap;
 
-use anyhow::Result;
 use serde::Serialize;
 
-use crate::bundle::model::Model;
-use crate::bundle::output::Output;
-use crate::bundle::profile::{BasicAuth, PromDuration};
-use crate::bundle::topology::{PathKind, DISCOVERY_LABEL};
-
-/// Labels the Kubernetes job adds to every series (namespace and pod name); the check allows them
-/// when that job is on.
-pub const KUBERNETES_LABELS: [&str; 2] = ["namespace", "pod"];
+use crate::bundle::layout::{DISCOVERY_LABEL, KUBERNETES_LABELS, RULE_FILES};
+use crate::bundle::profile::{BasicAuth, Profile, PromDuration};
+use crate::bundle::topology::PathKind;
+use crate::bundle::topology::Topology;
 
 /// Rewrites `__address__` to the annotated port, keeping the host: `[v6]` hosts keep their
 /// brackets, and an existing `:port` is dropped.
@@ -33,8 +28,16 @@ pub const BARE_IPV6_REGEX: &str = r"([0-9A-Fa-f]*:[0-9A-Fa-f.:]*:[0-9A-Fa-f.]*);
 
 const METRICS_PATH: &str = "/metrics";
 
+/// What a `prometheus.yml` is built from: the environment's name, profile and scrape topology.
+#[derive(Debug, Clone, Copy)]
+pub struct Deployment<'a> {
+    pub env: &'a str,
+    pub profile: &'a Profile,
+    pub topology: &'a Topology,
+}
+
 /// `prometheus.yml`, as Prometheus reads it.
-#[derive(Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct PrometheusConfig {
     global: Global,
     rule_files: Vec<String>,
@@ -45,7 +48,7 @@ pub struct PrometheusConfig {
     remote_write: Vec<RemoteWrite>,
 }
 
-#[derive(Serialize)]
+#[derive(Debug, Clone, Serialize)]
 struct Global {
     scrape_interval: PromDuration,
     scrape_timeout: PromDuration,
@@ -54,17 +57,17 @@ struct Global {
     external_labels: BTreeMap<String, String>,
 }
 
-#[derive(Serialize)]
+#[derive(Debug, Clone, Serialize)]
 struct Alerting {
     alertmanagers: Vec<AlertmanagerTargets>,
 }
 
-#[derive(Serialize)]
+#[derive(Debug, Clone, Serialize)]
 struct AlertmanagerTargets {
     static_configs: Vec<StaticConfig>,
 }
 
-#[derive(Serialize)]
+#[derive(Debug, Clone, Serialize)]
 struct ScrapeConfig {
     job_name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -102,32 +105,32 @@ impl ScrapeConfig {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Debug, Clone, Serialize)]
 struct TlsConfig {
     #[serde(skip_serializing_if = "Option::is_none")]
     ca_file: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Debug, Clone, Serialize)]
 struct StaticConfig {
     targets: Vec<String>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     labels: BTreeMap<String, String>,
 }
 
-#[derive(Serialize)]
+#[derive(Debug, Clone, Serialize)]
 struct KubernetesSdConfig {
     role: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     namespaces: Option<Namespaces>,
 }
 
-#[derive(Serialize)]
+#[derive(Debug, Clone, Serialize)]
 struct Namespaces {
     names: Vec<String>,
 }
 
-#[derive(Serialize, Default)]
+#[derive(Debug, Clone, Serialize, Default)]
 struct RelabelConfig {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     source_labels: Vec<String>,
@@ -166,27 +169,16 @@ impl RelabelConfig {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Debug, Clone, Serialize)]
 struct RemoteWrite {
     name: String,
     url: String,
 }
 
-/// Where `prometheus.yml` finds the rule files, relative to itself.
-pub const RULE_FILES: &str = "rules/*.yml";
-
-/// The compose stack's own `prometheus.yml`, beside its `docker-compose.yml`.
-pub const COMPOSE_CONFIG_PATH: &str = "compose/prometheus/prometheus.yml";
-
-pub fn render(model: &Model, out: &mut Output) -> Result<()> {
-    out.add_yaml("prometheus/prometheus.yml", &config(model, RULE_FILES))?;
-    out.add_yaml(COMPOSE_CONFIG_PATH, &compose_config(model))
-}
-
 /// `prometheus.yml` for the compose stack: the deployment's globals and rules, but scraping the
 /// stack's Sockudo and alerting the stack's Alertmanager, with no discovery or remote write that
 /// would reach outside it.
-pub fn compose_config(model: &Model) -> PrometheusConfig {
+pub fn compose_config(model: &Deployment<'_>) -> PrometheusConfig {
     let plan = &model.topology.compose;
     let mut config = config(model, RULE_FILES);
     let mut job = static_job(model);
@@ -216,9 +208,9 @@ pub fn compose_config(model: &Model) -> PrometheusConfig {
     config
 }
 
-/// The typed `prometheus.yml`, its rules found at `rule_files`; the Kubernetes renderer serializes
-/// the same value with the rule files where its ConfigMap mounts them.
-pub fn config(model: &Model, rule_files: &str) -> PrometheusConfig {
+/// The typed `prometheus.yml`, its rules found at `rule_files` (the deployment's `rules/*.yml`, or
+/// the cluster ConfigMap's `*.rules.yml`).
+pub fn config(model: &Deployment<'_>, rule_files: &str) -> PrometheusConfig {
     let prometheus = &model.profile.prometheus;
     let mut scrape_configs = vec![static_job(model)];
     if prometheus.kubernetes_sd.enabled {
@@ -266,17 +258,17 @@ pub fn config(model: &Model, rule_files: &str) -> PrometheusConfig {
 }
 
 /// The environment label of static targets: the external label when set, else the env name.
-fn environment(model: &Model) -> String {
+fn environment(model: &Deployment<'_>) -> String {
     model
         .profile
         .prometheus
         .external_labels
         .get("environment")
         .cloned()
-        .unwrap_or_else(|| model.env.clone())
+        .unwrap_or_else(|| model.env.to_string())
 }
 
-fn static_job(model: &Model) -> ScrapeConfig {
+fn static_job(model: &Deployment<'_>) -> ScrapeConfig {
     let prometheus = &model.profile.prometheus;
     let mut job = ScrapeConfig::new(&prometheus.job_name, prometheus.basic_auth.clone());
     // The instances outside the cluster are reached through their own proxy, over TLS when the
@@ -314,7 +306,7 @@ fn static_job(model: &Model) -> ScrapeConfig {
 /// Pods that carry the app label and `prometheus.io/scrape: "true"`, scraped on their
 /// `prometheus.io/port` (and `prometheus.io/path`). The `job` label is set to the profile's job
 /// name so that rules and dashboards see one job, however targets are found.
-fn kubernetes_job(model: &Model) -> ScrapeConfig {
+fn kubernetes_job(model: &Deployment<'_>) -> ScrapeConfig {
     let prometheus = &model.profile.prometheus;
     let sd = &prometheus.kubernetes_sd;
     let path = model.topology.path(PathKind::PodDiscovery);

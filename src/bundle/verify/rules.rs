@@ -8,17 +8,13 @@ use promql_parser::parser::{self, token::T_DIV, Expr};
 
 use super::promql::{check_expr, check_selector, Scope};
 use super::Problem;
+use crate::bundle::layout::{ALERT_NAME_PREFIX, SEVERITIES};
 use crate::bundle::model::Model;
 use crate::bundle::rules::{
-    parse_template, render_template, template_labels, AlertRule, RuleFile, TemplateAction,
+    parse_template, render_template, template_labels, AlertRule, RuleFile, TemplateAction, TemplatePart,
     MIN_TRAFFIC_PLACEHOLDER,
 };
 use crate::catalogue::{MetricDef, CATALOGUE};
-
-/// The severities Alertmanager routes on.
-pub const SEVERITIES: [&str; 3] = ["critical", "warning", "info"];
-/// Every alert's name starts with this, followed by a capital letter.
-pub const ALERT_NAME_PREFIX: &str = "Sockudo";
 
 /// Checks the rules of `model` against the real catalogue.
 pub fn check(model: &Model) -> Vec<Problem> {
@@ -173,7 +169,7 @@ fn mixin_style(alert: &AlertRule, report: &mut impl FnMut(String)) {
         None | Some("") => report("missing description (templated with $labels or $value)".into()),
         Some(description) => match parse_template(description) {
             Err(message) => report(format!("description: {message}")),
-            Ok(parts) if parts.iter().all(Result::is_ok) => {
+            Ok(parts) if parts.iter().all(|p| matches!(p, TemplatePart::Text(_))) => {
                 report("the description must be templated: use {{ $labels.<name> }} or {{ $value }}".into())
             }
             Ok(_) => {}
@@ -261,9 +257,12 @@ fn fixtures(alert: &AlertRule, report: &mut impl FnMut(String)) {
         return;
     };
     let shows_value = parse_template(description).is_ok_and(|parts| {
-        parts
-            .iter()
-            .any(|p| matches!(p, Err(TemplateAction::Value | TemplateAction::ValueAsPercentage)))
+        parts.iter().any(|p| {
+            matches!(
+                p,
+                TemplatePart::Action(TemplateAction::Value | TemplateAction::ValueAsPercentage)
+            )
+        })
     });
     for test in &alert.tests {
         for expected in &test.fires {

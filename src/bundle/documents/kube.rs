@@ -1,0 +1,86 @@
+//! The Kubernetes object header every manifest shares, and the dashboard ConfigMaps, which the
+//! verify stage measures and the Kubernetes renderer writes.
+
+use std::collections::BTreeMap;
+
+use anyhow::Result;
+use serde::Serialize;
+
+use super::dashboard::GrafanaDashboard;
+use crate::bundle::dashboards::Dashboard;
+use crate::bundle::profile::Profile;
+
+const COMPONENT_LABEL: &str = "app.kubernetes.io/component";
+
+/// A Kubernetes object: the common header and a kind-specific body.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Object<B> {
+    pub api_version: &'static str,
+    pub kind: &'static str,
+    pub metadata: Metadata,
+    #[serde(flatten)]
+    pub body: B,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Metadata {
+    pub name: String,
+    /// Empty for cluster-scoped objects.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub namespace: String,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ConfigMapBody {
+    pub data: BTreeMap<String, String>,
+}
+
+/// The header of an object of the profile's namespace, with the app and component labels.
+pub fn metadata(profile: &Profile, name: &str) -> Metadata {
+    Metadata {
+        name: name.to_string(),
+        namespace: profile.kubernetes.namespace.clone(),
+        labels: BTreeMap::from([
+            ("app".to_string(), profile.kubernetes.app_label.clone()),
+            (COMPONENT_LABEL.to_string(), "metrics".to_string()),
+        ]),
+        annotations: BTreeMap::new(),
+    }
+}
+
+/// The ConfigMap the Grafana sidecar loads one dashboard from; the verify stage keeps it under
+/// `kubectl apply`'s annotation limit.
+pub fn dashboard_configmap(
+    profile: &Profile,
+    dashboard: &Dashboard,
+    json: &GrafanaDashboard,
+) -> Result<Object<ConfigMapBody>> {
+    let sidecar = &profile.kubernetes.grafana_sidecar;
+    let uid = &dashboard.spec.uid;
+    let mut metadata = metadata(
+        profile,
+        &format!("sockudo-dashboard-{}", uid.to_ascii_lowercase().replace('_', "-")),
+    );
+    metadata
+        .labels
+        .insert(sidecar.label.clone(), sidecar.value.clone());
+    metadata
+        .annotations
+        .insert("grafana_folder".to_string(), sidecar.folder.clone());
+    // Pretty, so the manifest diffs line by line and stays lintable; the size check in
+    // the verify stage measures this very text against the `kubectl apply` annotation limit.
+    let json = serde_json::to_string_pretty(json)? + "\n";
+    Ok(Object {
+        api_version: "v1",
+        kind: "ConfigMap",
+        metadata,
+        body: ConfigMapBody {
+            data: BTreeMap::from([(format!("{uid}.json"), json)]),
+        },
+    })
+}

@@ -1,0 +1,87 @@
+//! The documents stage: the structured values more than one artifact or check needs, built once
+//! from the model. The renderers serialize and package them (the Kubernetes renderer puts the
+//! same `prometheus.yml`, rule groups and dashboards into ConfigMaps and a PrometheusRule) and
+//! the verify stage measures them; neither rebuilds them or asks another renderer for them.
+
+pub mod dashboard;
+pub mod kube;
+pub mod rule_groups;
+pub mod scrape_config;
+
+use anyhow::Result;
+
+use self::dashboard::GrafanaDashboard;
+use self::kube::{ConfigMapBody, Object};
+use self::rule_groups::RuleGroups;
+use self::scrape_config::{Deployment, PrometheusConfig};
+use super::dashboards::Dashboards;
+use super::layout::RULE_FILES;
+use super::rules::RuleSet;
+
+/// The ConfigMap key pattern of the rule files beside the cluster's `prometheus.yml` (keys cannot
+/// hold `/`).
+const CLUSTER_RULE_FILES: &str = "*.rules.yml";
+
+/// Every document of one environment.
+#[derive(Debug, Clone)]
+pub struct Documents {
+    /// `prometheus/prometheus.yml`.
+    pub prometheus: PrometheusConfig,
+    /// The compose stack's `prometheus.yml`: its own Sockudo and Alertmanager, nothing outside.
+    pub compose_prometheus: PrometheusConfig,
+    /// The in-cluster `prometheus.yml` of the Prometheus ConfigMap.
+    pub cluster_prometheus: PrometheusConfig,
+    /// One per rule spec file, in the model's order.
+    pub rule_files: Vec<RuleFileDocument>,
+    /// One per dashboard spec, in the model's order.
+    pub dashboards: Vec<DashboardDocument>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RuleFileDocument {
+    /// The spec's file stem, which names the rule file.
+    pub stem: String,
+    pub groups: RuleGroups,
+}
+
+#[derive(Debug, Clone)]
+pub struct DashboardDocument {
+    pub uid: String,
+    pub json: GrafanaDashboard,
+    /// The Grafana sidecar's ConfigMap holding `json`, pretty-printed.
+    pub configmap: Object<ConfigMapBody>,
+}
+
+impl Documents {
+    /// Builds every document from the environment's profile, topology, rules and dashboards.
+    pub fn build(deployment: Deployment<'_>, rules: &RuleSet, dashboards: &Dashboards) -> Result<Documents> {
+        let rule_files = rules
+            .files
+            .iter()
+            .map(|file| RuleFileDocument {
+                stem: file.stem.clone(),
+                groups: rule_groups::rule_groups(file),
+            })
+            .collect();
+        let dashboards = dashboards
+            .items
+            .iter()
+            .map(|dashboard| {
+                let json = dashboard::dashboard_json(deployment.profile, dashboard);
+                let configmap = kube::dashboard_configmap(deployment.profile, dashboard, &json)?;
+                Ok(DashboardDocument {
+                    uid: dashboard.spec.uid.clone(),
+                    json,
+                    configmap,
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok(Documents {
+            prometheus: scrape_config::config(&deployment, RULE_FILES),
+            compose_prometheus: scrape_config::compose_config(&deployment),
+            cluster_prometheus: scrape_config::config(&deployment, CLUSTER_RULE_FILES),
+            rule_files,
+            dashboards,
+        })
+    }
+}

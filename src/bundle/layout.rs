@@ -1,0 +1,76 @@
+//! The bundle's layout: every path an artifact is written to or refers to, and the names and
+//! constants more than one stage shares (Kubernetes object names, kustomize components, compose
+//! services, the labels the scrape jobs add, the alert severities). A leaf: it imports nothing
+//! from the bundle, so any stage may read it and no renderer needs to read another's constants.
+
+// ---- Paths inside the bundle ----
+
+/// `prometheus.yml` for the deployment, and where it finds the rule files, relative to itself.
+pub const PROMETHEUS_CONFIG_PATH: &str = "prometheus/prometheus.yml";
+pub const RULE_FILES: &str = "rules/*.yml";
+/// The compose stack's own `prometheus.yml`, beside its `docker-compose.yml`.
+pub const COMPOSE_CONFIG_PATH: &str = "compose/prometheus/prometheus.yml";
+/// The compose stack's datasource provisioning, beside its `docker-compose.yml`.
+pub const COMPOSE_DATASOURCES_PATH: &str = "compose/grafana/datasources/prometheus.yml";
+/// The host's nginx proxy config.
+pub const NGINX_CONF_PATH: &str = "nginx/sockudo-metrics.conf";
+
+/// Where the rule file of the spec with file stem `stem` goes, relative to the bundle root.
+pub fn rule_file_path(stem: &str) -> String {
+    format!("prometheus/rules/{stem}.yml")
+}
+
+// ---- Grafana ----
+
+/// Where provisioned Grafana looks for the dashboard files (the compose stack mounts them here).
+pub const DASHBOARDS_MOUNT: &str = "/var/lib/grafana/dashboards/sockudo";
+/// The provisioned datasource's uid; fixed so links from other dashboards keep working.
+pub const DATASOURCE_UID: &str = "sockudo-prometheus";
+
+// ---- Prometheus ----
+
+/// Labels the Kubernetes job adds to every series (namespace and pod name); the check allows them
+/// when that job is on.
+pub const KUBERNETES_LABELS: [&str; 2] = ["namespace", "pod"];
+
+// ---- Alerts ----
+
+/// The severities an alert may carry, each routed to its own Alertmanager receiver.
+pub const SEVERITIES: [&str; 3] = ["critical", "warning", "info"];
+/// Every alert name starts with this.
+pub const ALERT_NAME_PREFIX: &str = "Sockudo";
+
+// ---- Kubernetes and nginx ----
+
+/// The name shared by the metrics Service, the monitors and the rules in Kubernetes.
+pub const K8S_NAME: &str = "sockudo-metrics";
+/// The container port name of the nginx sidecar, and of the metrics port without the proxy.
+pub const PROXY_PORT_NAME: &str = "proxy";
+pub const METRICS_PORT_NAME: &str = "metrics";
+/// Sockudo's WebSocket and HTTP API port (its default `port`).
+pub const DEFAULT_APP_PORT: u16 = 6001;
+/// The kustomize components under `k8s/`: the Operator's objects (which need its CRDs), the
+/// PodMonitor swap, and the pod patch (annotations and the nginx sidecar).
+pub const OPERATOR_COMPONENT: &str = "operator";
+pub const POD_MONITOR_COMPONENT: &str = "pod-monitor";
+pub const WORKLOAD_COMPONENT: &str = "workload";
+/// The sidecar's nginx config inside the workload component, and where nginx reads it.
+pub const SIDECAR_CONF_FILE: &str = "sockudo-metrics.conf";
+pub const NGINX_CONF_DIR: &str = "/etc/nginx/conf.d";
+/// nginx resolves relative paths (`auth_basic_user_file`) against its prefix.
+pub const NGINX_PREFIX: &str = "/etc/nginx";
+
+/// The target label naming the scrape path a series came through (`static`, `kubernetes-pods`,
+/// `servicemonitor`, `podmonitor`): the paths share one `job`, so this is what tells a lost
+/// Kubernetes discovery apart from VMs that still answer.
+pub const DISCOVERY_LABEL: &str = "discovery";
+
+// ---- The compose stack ----
+
+pub const COMPOSE_SOCKUDO: &str = "sockudo";
+pub const COMPOSE_PROMETHEUS: &str = "prometheus";
+pub const COMPOSE_ALERTMANAGER: &str = "alertmanager";
+pub const COMPOSE_GRAFANA: &str = "grafana";
+pub const COMPOSE_NGINX: &str = "nginx";
+pub const PROMETHEUS_PORT: u16 = 9090;
+pub const ALERTMANAGER_PORT: u16 = 9093;

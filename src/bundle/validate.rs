@@ -1,0 +1,360 @@
+//! The validate stage: every check of a profile value that the types cannot express, in one
+//! place, each error naming the profile key. Syntax rules (host names, RFC 1123 labels, label
+//! keys, the metric prefix, nginx-safe characters) come from [`crate::names`]; this module only
+//! says which key must follow which rule.
+//!
+//! [`profile`] runs on the parsed profile, before the specs are loaded (the specs read its
+//! thresholds); [`artifacts`] runs once the topology is derived, on the values that become
+//! Kubernetes names, nginx directives and compose images.
+
+use std::collections::BTreeMap;
+
+use anyhow::Result;
+
+use super::profile::Profile;
+use super::source::SourceFile;
+use super::topology::Topology;
+use crate::error::UsageError;
+use crate::names::{is_nginx_address_char, is_nginx_path_char, KubeSyntax};
+
+/// Parses and checks a profile, as `generate` would: what `init` writes must pass this.
+pub fn parsed_profile(file: &SourceFile) -> Result<Profile> {
+    let parsed = Profile::parse(file)?;
+    profile(&parsed)?;
+    Ok(parsed)
+}
+
+/// Checks the profile's own values: names, addresses, URLs, durations.
+pub fn profile(profile: &Profile) -> Result<()> {
+    profile_values(profile).map_err(|msg| UsageError(format!("{}: {msg}", profile.path)).into())
+}
+
+/// Checks the profile values the renderers copy into artifacts whose syntax is stricter than
+/// YAML's: Kubernetes names and labels, nginx directives and compose image references.
+pub fn artifacts(profile: &Profile, topology: &Topology) -> Result<()> {
+    if let Some(route) = &topology.proxy {
+        let proxy = &profile.proxy;
+        checked("proxy.listen_host", &proxy.listen_host, is_nginx_address_char)?;
+        let upstream = proxy
+            .upstream
+            .clone()
+            .unwrap_or_else(|| route.upstream.to_string());
+        checked(route.upstream_key, &upstream, is_nginx_address_char)?;
+        checked("proxy.htpasswd_file", &proxy.htpasswd_file, is_nginx_path_char)?;
+        if let Some(tls) = &proxy.tls {
+            checked("proxy.tls.certificate", &tls.certificate, is_nginx_path_char)?;
+            checked(
+                "proxy.tls.certificate_key",
+                &tls.certificate_key,
+                is_nginx_path_char,
+            )?;
+        }
+    }
+    kubernetes_names(profile)?;
+    let operator = &profile.kubernetes.operator;
+    if operator.enabled && profile.proxy.enabled && operator.basic_auth_secret.is_none() {
+        return Err(UsageError(
+            "profile key kubernetes.operator.basic_auth_secret: required when proxy.enabled, \
+             or the monitors could not get past the proxy"
+                .into(),
+        )
+        .into());
+    }
+    validate_images(profile)
+}
+
+/// Checks what the types cannot: values that must be valid names or addresses.
+fn profile_values(profile: &Profile) -> Result<(), String> {
+    use crate::catalogue::CATALOGUE;
+    use crate::names::{is_label_name, is_metric_prefix};
+    let prefix = &profile.metrics.prefix;
+    if !is_metric_prefix(prefix) {
+        // The server's rule (`names::is_metric_prefix`); a prefix that is wrong only by its
+        // colons gets the reason Prometheus has for refusing them.
+        if is_metric_prefix(&prefix.replace(':', "_")) {
+            return Err("metrics.prefix: a colon is reserved for recording rule names".into());
+        }
+        return Err(format!(
+            "metrics.prefix: {prefix:?} + {:?} is not a valid Prometheus metric name",
+            CATALOGUE[0].name
+        ));
+    }
+    if profile.metrics.port == 0 {
+        return Err("metrics.port: must be 1-65535".into());
+    }
+    addresses_and_urls(profile)?;
+    if let Some(bad) = profile
+        .prometheus
+        .external_labels
+        .keys()
+        .find(|k| !is_label_name(k))
+    {
+        return Err(format!(
+            "prometheus.external_labels: {bad:?} is not a valid label name"
+        ));
+    }
+    Ok(())
+}
+
+/// Checks each value against what the tool that reads it accepts (Prometheus, Alertmanager,
+/// nginx), so a bad profile fails here, naming its key, rather than in the bundle's
+/// validators. URLs must not carry credentials: those belong in a `*_file` or a Secret.
+fn addresses_and_urls(profile: &Profile) -> Result<(), String> {
+    let named = |key: &str, result: Result<(), String>| result.map_err(|msg| format!("{key}: {msg}"));
+    if !crate::names::is_host(&profile.metrics.host) {
+        return named(
+            "metrics.host",
+            Err(format!(
+                "{:?} is not an IP address or an RFC 1123 host name",
+                profile.metrics.host
+            )),
+        );
+    }
+    let prometheus = &profile.prometheus;
+    named("prometheus.job_name", non_empty(&prometheus.job_name))?;
+    for (key, duration) in [
+        ("prometheus.scrape_interval", &prometheus.scrape_interval),
+        ("prometheus.scrape_timeout", &prometheus.scrape_timeout),
+        ("prometheus.evaluation_interval", &prometheus.evaluation_interval),
+        (
+            "alertmanager.group_interval",
+            &profile.alertmanager.group_interval,
+        ),
+        (
+            "alertmanager.repeat_interval",
+            &profile.alertmanager.repeat_interval,
+        ),
+    ] {
+        if duration.millis() == 0 {
+            return named(key, Err("must be longer than 0s".into()));
+        }
+    }
+    if prometheus.scrape_timeout.millis() > prometheus.scrape_interval.millis() {
+        return named(
+            "prometheus.scrape_timeout",
+            Err(format!(
+                "{} is longer than prometheus.scrape_interval {} (Prometheus refuses that)",
+                prometheus.scrape_timeout, prometheus.scrape_interval
+            )),
+        );
+    }
+    for (i, target) in prometheus.static_targets.iter().enumerate() {
+        named(
+            &format!("prometheus.static_targets[{i}].target"),
+            host_port(&target.target),
+        )?;
+    }
+    for (i, address) in prometheus.alertmanagers.iter().enumerate() {
+        named(&format!("prometheus.alertmanagers[{i}]"), host_port(address))?;
+    }
+    for (i, remote) in prometheus.remote_write.iter().enumerate() {
+        named(
+            &format!("prometheus.remote_write[{i}].name"),
+            non_empty(&remote.name),
+        )?;
+        named(
+            &format!("prometheus.remote_write[{i}].url"),
+            http_url(&remote.url),
+        )?;
+    }
+    if let Some(federation) = &prometheus.federation {
+        named("prometheus.federation.job_name", non_empty(&federation.job_name))?;
+        for (i, target) in federation.targets.iter().enumerate() {
+            named(&format!("prometheus.federation.targets[{i}]"), host_port(target))?;
+        }
+    }
+    let receivers = &profile.alertmanager.receivers;
+    for (severity, url) in [
+        ("critical", &receivers.critical),
+        ("warning", &receivers.warning),
+        ("info", &receivers.info),
+    ] {
+        named(&format!("alertmanager.receivers.{severity}"), http_url(url))?;
+    }
+    named(
+        "grafana.datasource_url",
+        http_url(&profile.grafana.datasource_url),
+    )?;
+    if profile.proxy.listen_port == 0 {
+        return named("proxy.listen_port", Err("must be 1-65535".into()));
+    }
+    match &profile.proxy.upstream {
+        Some(upstream) => named("proxy.upstream", host_port(upstream)),
+        None => Ok(()),
+    }
+}
+
+fn non_empty(value: &str) -> Result<(), String> {
+    if value.trim().is_empty() {
+        Err("must not be empty".into())
+    } else {
+        Ok(())
+    }
+}
+
+/// `host:port`, the host an IP address (IPv6 in brackets) or a host name, the port 1-65535.
+fn host_port(value: &str) -> Result<(), String> {
+    let bad = || format!("{value:?} is not host:port (e.g. sockudo-1:9601 or [::1]:9601)");
+    let (host, port) = value.rsplit_once(':').ok_or_else(bad)?;
+    let host = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        Some(v6) if v6.parse::<std::net::Ipv6Addr>().is_ok() => v6,
+        Some(_) => return Err(bad()),
+        None if host.contains(':') => return Err(bad()),
+        None => host,
+    };
+    let port_ok = port.parse::<u16>().is_ok_and(|p| p != 0);
+    if crate::names::is_host(host) && port_ok {
+        Ok(())
+    } else {
+        Err(bad())
+    }
+}
+
+/// An absolute `http` or `https` URL with a host and no user name or password in it.
+fn http_url(value: &str) -> Result<(), String> {
+    let url = url::Url::parse(value).map_err(|e| format!("{value:?} is not a URL ({e})"))?;
+    if !matches!(url.scheme(), "http" | "https") || !url.host_str().is_some_and(|h| !h.is_empty()) {
+        return Err(format!("{value:?} is not an http:// or https:// URL with a host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(
+            "the URL holds credentials, which would be copied into the bundle; put them in a \
+             *_file setting or a Kubernetes Secret instead"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+/// Checks every profile value that becomes a Kubernetes name, label or selector.
+fn kubernetes_names(profile: &Profile) -> Result<()> {
+    let k = &profile.kubernetes;
+    let mut checks: Vec<(String, &str, KubeSyntax)> = vec![
+        ("kubernetes.namespace".into(), &k.namespace, KubeSyntax::DnsLabel),
+        (
+            "kubernetes.app_label".into(),
+            &k.app_label,
+            KubeSyntax::LabelValue,
+        ),
+        (
+            "kubernetes.grafana_sidecar.label".into(),
+            &k.grafana_sidecar.label,
+            KubeSyntax::LabelKey,
+        ),
+        (
+            "kubernetes.grafana_sidecar.value".into(),
+            &k.grafana_sidecar.value,
+            KubeSyntax::LabelValue,
+        ),
+    ];
+    let labels = |key: String, map: &'_ BTreeMap<String, String>| -> Vec<(String, String, String)> {
+        map.iter()
+            .map(|(k, v)| (format!("{key}.{k}"), k.clone(), v.clone()))
+            .collect()
+    };
+    let mut label_maps = labels(
+        "kubernetes.operator.selector_labels".into(),
+        &k.operator.selector_labels,
+    );
+    for (i, peer) in k.network_policy.peers.iter().enumerate() {
+        let at = format!("kubernetes.network_policy.peers[{i}]");
+        if peer.namespace_selector.is_empty() && peer.pod_selector.is_empty() {
+            return Err(UsageError(format!(
+                "profile key {at}: give a namespace_selector, a pod_selector or both; an empty peer admits everyone"
+            ))
+            .into());
+        }
+        label_maps.extend(labels(
+            format!("{at}.namespace_selector"),
+            &peer.namespace_selector,
+        ));
+        label_maps.extend(labels(format!("{at}.pod_selector"), &peer.pod_selector));
+    }
+    for (key, label, value) in &label_maps {
+        checks.push((format!("{key} (key)"), label, KubeSyntax::LabelKey));
+        checks.push((key.clone(), value, KubeSyntax::LabelValue));
+    }
+    if let Some(secret) = &k.operator.basic_auth_secret {
+        checks.push((
+            "kubernetes.operator.basic_auth_secret.name".into(),
+            &secret.name,
+            KubeSyntax::DnsSubdomain,
+        ));
+        checks.push((
+            "kubernetes.operator.basic_auth_secret.username_key".into(),
+            &secret.username_key,
+            KubeSyntax::DataKey,
+        ));
+        checks.push((
+            "kubernetes.operator.basic_auth_secret.password_key".into(),
+            &secret.password_key,
+            KubeSyntax::DataKey,
+        ));
+    }
+    for (key, value, syntax) in checks {
+        if !syntax.accepts(value) {
+            return Err(UsageError(format!(
+                "profile key {key}: {value:?} is not a valid {}",
+                syntax.describe()
+            ))
+            .into());
+        }
+    }
+    Ok(())
+}
+
+/// Every image pinned by a version tag, so `docker compose up` is the same stack tomorrow.
+fn validate_images(profile: &Profile) -> Result<()> {
+    let images = &profile.compose;
+    for (key, image) in [
+        ("compose.sockudo_image", &images.sockudo_image),
+        ("compose.prometheus_image", &images.prometheus_image),
+        ("compose.alertmanager_image", &images.alertmanager_image),
+        ("compose.grafana_image", &images.grafana_image),
+        ("compose.nginx_image", &images.nginx_image),
+    ] {
+        let name = image.rsplit('/').next().unwrap_or(image);
+        let tag = name.split_once('@').map_or_else(
+            || name.split_once(':').map(|(_, tag)| tag),
+            |(_, digest)| Some(digest),
+        );
+        if !tag.is_some_and(|t| !t.is_empty() && t != "latest") {
+            return Err(UsageError(format!(
+                "profile key {key}: {image:?} is not pinned; give a version tag (name:1.2.3) or a digest, not latest"
+            ))
+            .into());
+        }
+    }
+    Ok(())
+}
+
+/// `value` when every character is allowed, else an error naming the profile key.
+fn checked<'a>(key: &str, value: &'a str, allowed: fn(char) -> bool) -> Result<&'a str> {
+    match value.chars().find(|c| !allowed(*c)) {
+        None if !value.is_empty() => Ok(value),
+        None => Err(UsageError(format!("profile key {key}: must not be empty")).into()),
+        Some(bad) => Err(UsageError(format!(
+            "profile key {key}: {value:?} contains {bad:?}, which nginx would read as syntax \
+             (no whitespace, quotes, ';', '{{', '}}', '#' or '$')"
+        ))
+        .into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn injection_characters_are_rejected_with_the_key() {
+        for bad in ["a;b", "a b", "a{", "a}", "\"a\"", "a#b", "$host", "a\nb", "a'b"] {
+            let err = checked("proxy.upstream", bad, is_nginx_address_char).unwrap_err();
+            assert!(err.to_string().contains("proxy.upstream"), "{err}");
+        }
+        assert_eq!(
+            checked("proxy.upstream", "[::1]:9601", is_nginx_address_char).unwrap(),
+            "[::1]:9601"
+        );
+        assert!(checked("proxy.htpasswd_file", "", is_nginx_path_char).is_err());
+    }
+}
