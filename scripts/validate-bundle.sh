@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# validate-bundle.sh BUNDLE_DIR [K8S_OVERLAY_DIR]: run every real validator
-# (promtool, amtool, nginx -t, kubectl kustomize + kubernetes-validate +
-# prometheus-operator CRD schemas, tsc against @grafana/schema,
-# docker-compose config, yamllint) on one generated bundle.
+# validate-bundle.sh [--only NAME,...] BUNDLE_DIR [K8S_OVERLAY_DIR]: run every
+# real validator (promtool, amtool, nginx -t, kubectl kustomize +
+# kubernetes-validate + prometheus-operator CRD schemas, tsc against
+# @grafana/schema, docker-compose config, yamllint) on one generated bundle.
+# This is the one implementation of the validators: scripts/test.sh runs it on
+# every shipped environment, and the Rust tests (tests/support/validate.rs) run
+# single validators of it with --only, naming them from VALIDATORS below.
 #
 # An absent artifact is skipped with an "absent: ..." line; a present one must
 # pass. Stops at the first failure, naming the file and the tool, exit 1.
@@ -23,6 +26,9 @@ REQUIRED_TOOLS=(promtool amtool promtool3 amtool3 nginx kubectl kubernetes-valid
 # (sid), named as install-tools.sh links them.
 PROMTOOLS=(promtool promtool3)
 AMTOOLS=(amtool amtool3)
+
+# The validators, in the order they run; --only picks some of them.
+VALIDATORS=(yaml prometheus alertmanager nginx grafana k8s compose)
 
 ORIG=""   # the bundle as given
 COPY=""   # the bundle copy the checks run on
@@ -248,8 +254,20 @@ check_yaml() {
   done
 }
 
+usage() { say "usage: $0 [--only NAME,...] BUNDLE_DIR [K8S_OVERLAY_DIR] (NAME: ${VALIDATORS[*]})" >&2; exit 2; }
+
 main() {
-  [[ $# -ge 1 && $# -le 2 && -d $1 ]] || { say "usage: $0 BUNDLE_DIR [K8S_OVERLAY_DIR]" >&2; exit 2; }
+  local only=all name picked
+  if [[ ${1:-} == --only ]]; then
+    [[ $# -ge 2 ]] || usage
+    only=,$2, picked=$2
+    shift 2
+    for name in ${picked//,/ }; do
+      [[ " ${VALIDATORS[*]} " == *" $name "* ]] || { say "validate-bundle: no validator '$name' (${VALIDATORS[*]})" >&2; exit 2; }
+    done
+  fi
+  wanted() { [[ $only == all || $only == *",$1,"* ]]; }
+  [[ $# -ge 1 && $# -le 2 && -d $1 ]] || usage
   [[ $# -lt 2 || -d $2 ]] || { say "validate-bundle: $2 is not a directory" >&2; exit 2; }
   require_tools
   ORIG=$(cd "$1" && pwd)
@@ -258,14 +276,16 @@ main() {
   COPY="$WORK/bundle"
   cp -a "$ORIG" "$COPY"
   say "validating $ORIG"
-  check_yaml
-  check_prometheus
-  check_alertmanager
-  check_nginx
-  check_nginx k8s/workload/sockudo-metrics.conf
-  check_grafana
-  check_k8s "${2:+$(cd "$2" && pwd)}"
-  check_compose
+  if wanted yaml; then check_yaml; fi
+  if wanted prometheus; then check_prometheus; fi
+  if wanted alertmanager; then check_alertmanager; fi
+  if wanted nginx; then
+    check_nginx
+    check_nginx k8s/workload/sockudo-metrics.conf
+  fi
+  if wanted grafana; then check_grafana; fi
+  if wanted k8s; then check_k8s "${2:+$(cd "$2" && pwd)}"; fi
+  if wanted compose; then check_compose; fi
   say "validate-bundle: all present artifacts passed"
 }
 

@@ -1,0 +1,128 @@
+//! Prometheus 3 negotiates the scrape format (`scrape_protocols`) and refuses an answer without a
+//! valid `Content-Type`. The exporter answers Prometheus 3's own `Accept` header with the
+//! classic text format, named by a media type Prometheus 3 accepts, and a real Prometheus 3.5
+//! (`prometheus3`, from Debian's unstable suite) scrapes it without error.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::Command;
+use std::time::Duration;
+
+use crate::support::http::PromApi;
+use crate::support::ports::free_port;
+use crate::support::process::{wait_until, ProcessGuard};
+use crate::support::tools::find as require_tool;
+
+/// What Prometheus 3.5 sends with its default `scrape_protocols`.
+const PROMETHEUS_3_ACCEPT: &str = "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,\
+application/openmetrics-text;version=0.0.1;q=0.5,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,\
+text/plain;version=0.0.4;q=0.3,*/*;q=0.2";
+
+/// The exporter, started as a server would run it, on a free loopback port.
+fn start_exporter(logs: &std::path::Path) -> (ProcessGuard, u16) {
+    let port = free_port();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sockudo-obs"));
+    command
+        .env_clear()
+        .args(["serve", "--demo"])
+        .env("METRICS_HOST", "127.0.0.1")
+        .env("METRICS_PORT", port.to_string());
+    let guard = ProcessGuard::spawn("exporter", command, logs).unwrap();
+    wait_until(Duration::from_secs(20), "the exporter to listen", || {
+        Ok(TcpStream::connect(("127.0.0.1", port)).ok().map(|_| ()))
+    })
+    .unwrap();
+    (guard, port)
+}
+
+/// The media type and its parameters, lower-cased, as a parser of `Content-Type` reads them.
+fn media_type(header: &str) -> (String, Vec<(String, String)>) {
+    let mut parts = header.split(';').map(str::trim);
+    let kind = parts.next().unwrap_or_default().to_ascii_lowercase();
+    let params = parts
+        .filter_map(|p| p.split_once('='))
+        .map(|(k, v)| {
+            (
+                k.trim().to_ascii_lowercase(),
+                v.trim().trim_matches('"').to_string(),
+            )
+        })
+        .collect();
+    (kind, params)
+}
+
+#[test]
+fn the_exporter_answers_prometheus_3s_accept_header_with_a_valid_content_type() {
+    let logs = tempfile::tempdir().unwrap();
+    let (_exporter, port) = start_exporter(logs.path());
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        stream,
+        "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: {PROMETHEUS_3_ACCEPT}\r\n\
+         User-Agent: Prometheus/3.5.3\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let content_type = head
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+        .map(|(_, value)| value.trim())
+        .expect("a Content-Type header");
+    let (kind, params) = media_type(content_type);
+    // One of the types Prometheus 3 parses: the classic text format, version 0.0.4.
+    assert_eq!(kind, "text/plain", "{content_type}");
+    assert!(
+        params.contains(&("version".into(), "0.0.4".into())),
+        "{content_type}"
+    );
+    assert!(body.contains("# TYPE "), "a text exposition body");
+}
+
+#[test]
+fn prometheus_3_scrapes_the_exporter_without_error() {
+    let prometheus = require_tool("prometheus3").unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().unwrap();
+    let (_exporter, exporter_port) = start_exporter(dir.path());
+    let config = serde_json::json!({
+        "global": {"scrape_interval": "1s", "scrape_timeout": "1s"},
+        "scrape_configs": [{
+            "job_name": "sockudo",
+            "static_configs": [{"targets": [format!("127.0.0.1:{exporter_port}")]}],
+        }],
+    });
+    let config_file = dir.path().join("prometheus.yml");
+    std::fs::write(&config_file, serde_norway::to_string(&config).unwrap()).unwrap();
+    let prometheus_port = free_port();
+    let mut command = Command::new(prometheus);
+    command
+        .arg(format!("--config.file={}", config_file.display()))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.path().join("data").display()
+        ))
+        .arg(format!("--web.listen-address=127.0.0.1:{prometheus_port}"));
+    let mut server = ProcessGuard::spawn("prometheus3", command, dir.path()).unwrap();
+    let api = PromApi::new("prometheus3", prometheus_port);
+    let target = wait_until(Duration::from_secs(60), "a Prometheus 3 scrape", || {
+        server.check_running()?;
+        let data = match api.get_data("/api/v1/targets", &[]) {
+            Ok(data) => data,
+            Err(_) => return Ok(None),
+        };
+        let target = data["activeTargets"][0].clone();
+        let scraped = target["health"].as_str().is_some_and(|h| h != "unknown");
+        Ok(scraped.then_some(target))
+    })
+    .unwrap_or_else(|e| panic!("{e}\n{}", server.log_tail(20)));
+    assert_eq!(target["health"], "up", "{target}");
+    assert_eq!(target["lastError"], "", "{target}");
+    let series = api
+        .query("sockudo_label_overflow_total", None)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!series.is_empty(), "catalogue series arrive through Prometheus 3");
+}
