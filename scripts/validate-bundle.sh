@@ -51,6 +51,21 @@ run_check() {
   shift 2
   if output=$("$@" 2>&1); then pass "$tool: $file"; else fail "$tool" "$file" "$output"; fi
 }
+# run_checks TOOL DIR "CMD ARGS" FILE...: CMD on every FILE (relative to DIR) in one run, and
+# only when that fails once per FILE, so that the failure names the file (one run per file is
+# slow: promtool starts in about a second).
+run_checks() {
+  local tool=$1 dir=$2 f output
+  local -a cmd
+  read -ra cmd <<<"$3"
+  shift 3
+  if output=$(in_dir "$dir" "${cmd[@]}" "$@" 2>&1); then
+    for f in "$@"; do pass "$tool: $(rel "$dir/$f")"; done
+    return 0
+  fi
+  for f in "$@"; do run_check "$tool" "$(rel "$dir/$f")" in_dir "$dir" "${cmd[@]}" "$f"; done
+  fail "$tool" "$(rel "$dir")" "$output"   # each file passes alone, not all together
+}
 rel() { say "${1#"$COPY"/}"; }   # path inside the bundle, for messages
 in_dir() { (cd "$1" && "${@:2}"); }   # in_dir DIR CMD...: run CMD inside DIR
 kustomize_to() { kubectl kustomize "$1" > "$2"; }   # kustomize_to DIR OUT
@@ -90,7 +105,7 @@ stub_missing_file_refs() {
 # check_prometheus_with PROMTOOL: every Prometheus check with one generation's promtool.
 check_prometheus_with() {
   local promtool=$1
-  local dir="$COPY/prometheus" f found
+  local dir="$COPY/prometheus" f
   if [[ -f $dir/prometheus.yml ]]; then
     stub_missing_file_refs "$dir/prometheus.yml"
     run_check "$promtool check config" prometheus/prometheus.yml \
@@ -105,21 +120,17 @@ check_prometheus_with() {
     run_check "$promtool check config" compose/prometheus/prometheus.yml \
       in_dir "$COPY/compose/prometheus" "$promtool" check config prometheus.yml
   fi
-  found=false
-  for f in "$dir"/rules/*.yml "$dir"/rules/*.yaml; do
-    [[ -f $f ]] || continue
-    found=true
-    run_check "$promtool check rules" "$(rel "$f")" "$promtool" check rules --lint-fatal "$f"
+  local sub files
+  for sub in rules tests; do
+    files=()
+    for f in "$dir/$sub"/*.yml "$dir/$sub"/*.yaml; do [[ -f $f ]] && files+=("$(basename "$f")"); done
+    if [[ ${#files[@]} -eq 0 ]]; then absent "prometheus/$sub/*.yml"; continue; fi
+    if [[ $sub == rules ]]; then
+      run_checks "$promtool check rules" "$dir/rules" "$promtool check rules --lint-fatal" "${files[@]}"
+    else
+      run_checks "$promtool test rules" "$dir/tests" "$promtool test rules" "${files[@]}"
+    fi
   done
-  $found || absent prometheus/rules/*.yml
-  found=false
-  for f in "$dir"/tests/*.yml "$dir"/tests/*.yaml; do
-    [[ -f $f ]] || continue
-    found=true
-    run_check "$promtool test rules" "$(rel "$f")" \
-      in_dir "$(dirname "$f")" "$promtool" test rules "$(basename "$f")"
-  done
-  $found || absent prometheus/tests/*.yml
 }
 
 check_prometheus() {

@@ -5,12 +5,11 @@
 //! HTTP API hands back exactly the app ids that were recorded.
 
 use std::collections::BTreeSet;
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::support::http::parse_response;
+use crate::support::http::get;
 use crate::support::ports::free_port;
 use crate::support::process::ProcessGuard;
 use crate::support::serve::ServerThread;
@@ -116,16 +115,10 @@ const ROUND_TRIP_APP_IDS: [&str; 10] = [
     "emoji 🙂 and\ttab",
 ];
 
-/// `GET path` over HTTP/1.0 (so the answer is not chunked and ends with the connection); `None`
-/// while nothing listens yet.
+/// The body of `GET path` when it answers 200; `None` while nothing listens yet.
 fn http_get(addr: SocketAddr, path: &str) -> Option<String> {
-    let mut stream = TcpStream::connect(addr).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").ok()?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).ok()?;
-    let response = parse_response(&raw)?;
-    (response.status == 200).then(|| String::from_utf8_lossy(response.body).into_owned())
+    let reply = get(&format!("http://{addr}{path}"), &[], None).ok()?;
+    (reply.status == 200).then_some(reply.body)
 }
 
 /// The `app_id` values a Prometheus server holds, from `/api/v1/label/app_id/values`.

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::support::http::exchange;
 use crate::support::live::{request, serve_demo, start, types};
 use prometheus::{IntCounter, Registry};
 use sockudo_obs::catalogue::CATALOGUE;
@@ -186,20 +187,10 @@ async fn oversized_request_headers_are_refused() {
     let (server, _demo) = serve_demo(&config("sockudo_")).await;
     let addr = server.addr;
     let reply = tokio::task::spawn_blocking(move || {
-        use std::io::{Read, Write};
-        let mut stream = std::net::TcpStream::connect(addr).unwrap();
-        stream
-            .set_read_timeout(Some(std::time::Duration::from_secs(5)))
-            .unwrap();
         let padding = "x".repeat(32 * 1024);
         // The server may close before reading everything; only its answer matters.
-        let _ = write!(
-            stream,
-            "GET /metrics HTTP/1.1\r\nHost: t\r\nX-Padding: {padding}\r\n\r\n"
-        );
-        let mut reply = String::new();
-        let _ = stream.read_to_string(&mut reply);
-        reply
+        let request = format!("GET /metrics HTTP/1.1\r\nHost: t\r\nX-Padding: {padding}\r\n\r\n");
+        String::from_utf8_lossy(&exchange(addr, request.as_bytes())).into_owned()
     })
     .await
     .unwrap();

@@ -2,10 +2,10 @@
 //! route template (never the raw path) with its status, duration and response size; unmatched
 //! requests share one endpoint; methods outside the catalogue's are not recorded.
 
-use std::time::Duration;
-
 use axum::routing::{get, post};
 use axum::Router;
+
+use crate::support::http::send;
 use sockudo_obs::live::{HttpMetricsLayer, UNMATCHED_ENDPOINT};
 use sockudo_obs::{Metrics, MetricsConfig};
 
@@ -23,11 +23,9 @@ async fn serve(router: Router) -> std::net::SocketAddr {
 }
 
 fn request(method: &str, url: &str) -> u16 {
-    match ureq::request(method, url).timeout(Duration::from_secs(5)).call() {
-        Ok(reply) => reply.status(),
-        Err(ureq::Error::Status(status, _)) => status,
-        Err(e) => panic!("{method} {url}: {e}"),
-    }
+    send(method, url, "")
+        .unwrap_or_else(|e| panic!("{method} {url}: {e}"))
+        .status
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

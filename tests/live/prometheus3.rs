@@ -3,12 +3,11 @@
 //! classic text format, named by a media type Prometheus 3 accepts, and a real Prometheus 3.5
 //! (`prometheus3`, from Debian's unstable suite) scrapes it without error.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::net::{SocketAddr, TcpStream};
 use std::process::Command;
 use std::time::Duration;
 
-use crate::support::http::PromApi;
+use crate::support::http::{self, PromApi};
 use crate::support::ports::free_port;
 use crate::support::process::{wait_until, ProcessGuard};
 use crate::support::tools::find as require_tool;
@@ -55,23 +54,22 @@ fn media_type(header: &str) -> (String, Vec<(String, String)>) {
 fn the_exporter_answers_prometheus_3s_accept_header_with_a_valid_content_type() {
     let logs = tempfile::tempdir().unwrap();
     let (_exporter, port) = start_exporter(logs.path());
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(
-        stream,
-        "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: {PROMETHEUS_3_ACCEPT}\r\n\
-         User-Agent: Prometheus/3.5.3\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let (head, body) = response.split_once("\r\n\r\n").unwrap();
-    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-    let content_type = head
-        .lines()
-        .filter_map(|l| l.split_once(':'))
-        .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
-        .map(|(_, value)| value.trim())
+    let (status, headers, body) = http::request(
+        SocketAddr::from(([127, 0, 0, 1], port)),
+        "GET",
+        "/metrics",
+        &[
+            ("Accept", PROMETHEUS_3_ACCEPT),
+            ("User-Agent", "Prometheus/3.5.3"),
+        ],
+        "",
+    );
+    let body = String::from_utf8(body).expect("UTF-8 exposition");
+    assert_eq!(status, 200, "{headers:?}");
+    let content_type = headers
+        .iter()
+        .find(|(name, _)| name == "content-type")
+        .map(|(_, value)| value.as_str())
         .expect("a Content-Type header");
     let (kind, params) = media_type(content_type);
     // One of the types Prometheus 3 parses: the classic text format, version 0.0.4.

@@ -48,7 +48,12 @@ pub fn get(url: &str, params: &[(&str, &str)], credentials: Option<(&str, &str)>
 
 /// `POST url` with a plain-text body.
 pub fn post(url: &str, body: &str) -> Result<Reply, String> {
-    finish(url, agent().post(url).send_string(body))
+    send("POST", url, body)
+}
+
+/// Any `method` on `url`, with a plain-text body.
+pub fn send(method: &str, url: &str, body: &str) -> Result<Reply, String> {
+    finish(url, agent().request(method, url).send_string(body))
 }
 
 /// The value of an `Authorization` header for HTTP basic auth.
