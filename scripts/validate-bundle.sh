@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# validate-bundle.sh BUNDLE_DIR [K8S_OVERLAY_DIR]: run every real validator
-# (promtool, amtool, nginx -t, kubectl kustomize + kubernetes-validate +
-# prometheus-operator CRD schemas, tsc against @grafana/schema,
-# docker-compose config, yamllint) on one generated bundle.
+# validate-bundle.sh [--only NAME,...] BUNDLE_DIR [K8S_OVERLAY_DIR]: run every
+# real validator (promtool, amtool, nginx -t, kubectl kustomize +
+# kubernetes-validate + prometheus-operator CRD schemas, tsc against
+# @grafana/schema, docker-compose config, yamllint) on one generated bundle.
+# This is the one implementation of the validators: scripts/test.sh runs it on
+# every shipped environment, and the Rust tests (tests/support/validate.rs) run
+# single validators of it with --only, naming them from VALIDATORS below.
 #
 # An absent artifact is skipped with an "absent: ..." line; a present one must
 # pass. Stops at the first failure, naming the file and the tool, exit 1.
@@ -24,6 +27,9 @@ REQUIRED_TOOLS=(promtool amtool promtool3 amtool3 nginx kubectl kubernetes-valid
 PROMTOOLS=(promtool promtool3)
 AMTOOLS=(amtool amtool3)
 
+# The validators, in the order they run; --only picks some of them.
+VALIDATORS=(yaml prometheus alertmanager nginx grafana k8s compose)
+
 ORIG=""   # the bundle as given
 COPY=""   # the bundle copy the checks run on
 WORK=""
@@ -44,6 +50,21 @@ run_check() {
   local tool=$1 file=$2 output
   shift 2
   if output=$("$@" 2>&1); then pass "$tool: $file"; else fail "$tool" "$file" "$output"; fi
+}
+# run_checks TOOL DIR "CMD ARGS" FILE...: CMD on every FILE (relative to DIR) in one run, and
+# only when that fails once per FILE, so that the failure names the file (one run per file is
+# slow: promtool starts in about a second).
+run_checks() {
+  local tool=$1 dir=$2 f output
+  local -a cmd
+  read -ra cmd <<<"$3"
+  shift 3
+  if output=$(in_dir "$dir" "${cmd[@]}" "$@" 2>&1); then
+    for f in "$@"; do pass "$tool: $(rel "$dir/$f")"; done
+    return 0
+  fi
+  for f in "$@"; do run_check "$tool" "$(rel "$dir/$f")" in_dir "$dir" "${cmd[@]}" "$f"; done
+  fail "$tool" "$(rel "$dir")" "$output"   # each file passes alone, not all together
 }
 rel() { say "${1#"$COPY"/}"; }   # path inside the bundle, for messages
 in_dir() { (cd "$1" && "${@:2}"); }   # in_dir DIR CMD...: run CMD inside DIR
@@ -84,7 +105,7 @@ stub_missing_file_refs() {
 # check_prometheus_with PROMTOOL: every Prometheus check with one generation's promtool.
 check_prometheus_with() {
   local promtool=$1
-  local dir="$COPY/prometheus" f found
+  local dir="$COPY/prometheus" f
   if [[ -f $dir/prometheus.yml ]]; then
     stub_missing_file_refs "$dir/prometheus.yml"
     run_check "$promtool check config" prometheus/prometheus.yml \
@@ -99,21 +120,17 @@ check_prometheus_with() {
     run_check "$promtool check config" compose/prometheus/prometheus.yml \
       in_dir "$COPY/compose/prometheus" "$promtool" check config prometheus.yml
   fi
-  found=false
-  for f in "$dir"/rules/*.yml "$dir"/rules/*.yaml; do
-    [[ -f $f ]] || continue
-    found=true
-    run_check "$promtool check rules" "$(rel "$f")" "$promtool" check rules --lint-fatal "$f"
+  local sub files
+  for sub in rules tests; do
+    files=()
+    for f in "$dir/$sub"/*.yml "$dir/$sub"/*.yaml; do [[ -f $f ]] && files+=("$(basename "$f")"); done
+    if [[ ${#files[@]} -eq 0 ]]; then absent "prometheus/$sub/*.yml"; continue; fi
+    if [[ $sub == rules ]]; then
+      run_checks "$promtool check rules" "$dir/rules" "$promtool check rules --lint-fatal" "${files[@]}"
+    else
+      run_checks "$promtool test rules" "$dir/tests" "$promtool test rules" "${files[@]}"
+    fi
   done
-  $found || absent prometheus/rules/*.yml
-  found=false
-  for f in "$dir"/tests/*.yml "$dir"/tests/*.yaml; do
-    [[ -f $f ]] || continue
-    found=true
-    run_check "$promtool test rules" "$(rel "$f")" \
-      in_dir "$(dirname "$f")" "$promtool" test rules "$(basename "$f")"
-  done
-  $found || absent prometheus/tests/*.yml
 }
 
 check_prometheus() {
@@ -248,8 +265,20 @@ check_yaml() {
   done
 }
 
+usage() { say "usage: $0 [--only NAME,...] BUNDLE_DIR [K8S_OVERLAY_DIR] (NAME: ${VALIDATORS[*]})" >&2; exit 2; }
+
 main() {
-  [[ $# -ge 1 && $# -le 2 && -d $1 ]] || { say "usage: $0 BUNDLE_DIR [K8S_OVERLAY_DIR]" >&2; exit 2; }
+  local only=all name picked
+  if [[ ${1:-} == --only ]]; then
+    [[ $# -ge 2 ]] || usage
+    only=,$2, picked=$2
+    shift 2
+    for name in ${picked//,/ }; do
+      [[ " ${VALIDATORS[*]} " == *" $name "* ]] || { say "validate-bundle: no validator '$name' (${VALIDATORS[*]})" >&2; exit 2; }
+    done
+  fi
+  wanted() { [[ $only == all || $only == *",$1,"* ]]; }
+  [[ $# -ge 1 && $# -le 2 && -d $1 ]] || usage
   [[ $# -lt 2 || -d $2 ]] || { say "validate-bundle: $2 is not a directory" >&2; exit 2; }
   require_tools
   ORIG=$(cd "$1" && pwd)
@@ -258,14 +287,16 @@ main() {
   COPY="$WORK/bundle"
   cp -a "$ORIG" "$COPY"
   say "validating $ORIG"
-  check_yaml
-  check_prometheus
-  check_alertmanager
-  check_nginx
-  check_nginx k8s/workload/sockudo-metrics.conf
-  check_grafana
-  check_k8s "${2:+$(cd "$2" && pwd)}"
-  check_compose
+  if wanted yaml; then check_yaml; fi
+  if wanted prometheus; then check_prometheus; fi
+  if wanted alertmanager; then check_alertmanager; fi
+  if wanted nginx; then
+    check_nginx
+    check_nginx k8s/workload/sockudo-metrics.conf
+  fi
+  if wanted grafana; then check_grafana; fi
+  if wanted k8s; then check_k8s "${2:+$(cd "$2" && pwd)}"; fi
+  if wanted compose; then check_compose; fi
   say "validate-bundle: all present artifacts passed"
 }
 

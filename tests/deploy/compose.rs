@@ -1,0 +1,188 @@
+//! The compose stack runs as it is: every address its Prometheus, Grafana and nginx use is a
+//! service of the stack (parsed from the rendered files, never matched as text), the scrape
+//! port is one the target service serves, every image is pinned, and every file it mounts is
+//! rendered beside it (or is one of the two secrets the operator creates).
+
+use crate::support::specs;
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+use sockudo_obs::bundle::{self, Output, Overrides, SpecSource};
+
+/// The operator's secrets, which the bundle never holds.
+const SECRETS: [&str; 2] = ["./htpasswd", "./metrics-password"];
+
+fn yaml(out: &Output, path: &str) -> Value {
+    serde_norway::from_str(&specs::text(out, path)).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// `host:port` split on the last colon.
+fn host_port(address: &str) -> (&str, u16) {
+    let (host, port) = address
+        .rsplit_once(':')
+        .unwrap_or_else(|| panic!("{address}: no port"));
+    (host, port.parse().unwrap_or_else(|_| panic!("{address}: port")))
+}
+
+/// The host of an `http://host:port/...` URL.
+fn url_host(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split('/').next().unwrap();
+    authority.rsplit_once(':').map_or(authority, |(host, _)| host)
+}
+
+/// The ports a service answers on: its own metrics and app ports, and those of every service
+/// sharing its network namespace (nginx with `network_mode: service:sockudo`).
+fn served_ports(
+    services: &BTreeMap<String, Value>,
+    host: &str,
+    profile: &sockudo_obs::bundle::Profile,
+) -> Vec<u16> {
+    let mut ports = Vec::new();
+    let own = &services[host];
+    if let Some(port) = own["environment"]["METRICS_PORT"].as_str() {
+        ports.push(port.parse().unwrap());
+    }
+    for (name, service) in services {
+        if service["network_mode"].as_str() == Some(&format!("service:{host}")) && name == "nginx" {
+            ports.push(profile.proxy.listen_port);
+        }
+    }
+    ports
+}
+
+#[test]
+fn every_address_in_the_stack_is_a_service_of_the_stack() {
+    for env in specs::environments() {
+        let out = bundle::build(&SpecSource::Embedded, &env, &Overrides::default()).unwrap();
+        let model =
+            sockudo_obs::bundle::Model::load(&SpecSource::Embedded, &env, &Overrides::default()).unwrap();
+        let compose = yaml(&out, "compose/docker-compose.yml");
+        let services: BTreeMap<String, Value> = compose["services"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+
+        let prometheus = yaml(&out, "compose/prometheus/prometheus.yml");
+        assert!(
+            prometheus.get("remote_write").is_none(),
+            "{env}: remote_write leaves the stack"
+        );
+        let jobs = prometheus["scrape_configs"].as_array().unwrap();
+        assert!(!jobs.is_empty(), "{env}");
+        for job in jobs {
+            assert!(
+                job.get("kubernetes_sd_configs").is_none(),
+                "{env}: no Kubernetes in compose"
+            );
+            for group in job["static_configs"].as_array().unwrap() {
+                for target in group["targets"].as_array().unwrap() {
+                    let (host, port) = host_port(target.as_str().unwrap());
+                    assert!(
+                        services.contains_key(host),
+                        "{env}: scrape target {host} is no service"
+                    );
+                    let served = served_ports(&services, host, &model.profile);
+                    assert!(
+                        served.contains(&port),
+                        "{env}: {host} serves {served:?}, not {port}"
+                    );
+                }
+            }
+        }
+        for manager in prometheus["alerting"]["alertmanagers"].as_array().unwrap() {
+            for group in manager["static_configs"].as_array().unwrap() {
+                for target in group["targets"].as_array().unwrap() {
+                    let (host, _) = host_port(target.as_str().unwrap());
+                    assert!(
+                        services.contains_key(host),
+                        "{env}: Alertmanager {host} is no service"
+                    );
+                }
+            }
+        }
+
+        // Grafana's provisioned datasource is the one the compose file mounts, and it points at
+        // the stack's Prometheus.
+        let grafana = &services["grafana"];
+        let datasources = grafana["volumes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .find(|v| v.split(':').nth(1) == Some("/etc/grafana/provisioning/datasources"))
+            .unwrap_or_else(|| panic!("{env}: Grafana mounts no datasources"));
+        let folder = datasources.split(':').next().unwrap().trim_start_matches("./");
+        let file = format!("compose/{folder}/prometheus.yml");
+        for datasource in yaml(&out, &file)["datasources"].as_array().unwrap() {
+            let host = url_host(datasource["url"].as_str().unwrap());
+            assert!(
+                services.contains_key(host),
+                "{env}: Grafana's datasource {host} is no service"
+            );
+        }
+
+        // nginx, in Sockudo's network namespace, forwards to loopback: Sockudo itself.
+        if let Some(nginx) = services.get("nginx") {
+            let joined = nginx["network_mode"]
+                .as_str()
+                .unwrap()
+                .strip_prefix("service:")
+                .unwrap();
+            assert!(services.contains_key(joined), "{env}");
+            let route = model.topology.proxy.as_ref().unwrap();
+            assert!(
+                route.upstream.is_loopback(),
+                "{env}: {} is outside the shared namespace",
+                route.upstream
+            );
+            assert_eq!(
+                route.upstream.port.map(|p| p.to_string()).as_deref(),
+                services[joined]["environment"]["METRICS_PORT"].as_str(),
+                "{env}: nginx forwards to Sockudo's metrics port"
+            );
+        }
+
+        // Every mounted file is rendered beside the compose file, or is an operator secret.
+        for (name, service) in &services {
+            for volume in service["volumes"].as_array().into_iter().flatten() {
+                let source = volume.as_str().unwrap().split(':').next().unwrap();
+                if SECRETS.contains(&source) {
+                    continue;
+                }
+                let path = match source.strip_prefix("../") {
+                    Some(bundle_path) => bundle_path.to_string(),
+                    None => format!("compose/{}", source.trim_start_matches("./")),
+                };
+                let rendered =
+                    out.get(&path).is_some() || out.paths().any(|p| p.starts_with(&format!("{path}/")));
+                assert!(rendered, "{env}: {name} mounts {source}, which the bundle lacks");
+            }
+        }
+
+        // Pinned images; the Sockudo one is built locally, never pulled.
+        for (name, service) in &services {
+            let image = service["image"].as_str().unwrap();
+            let tag = image.rsplit('/').next().unwrap().split_once(':').map(|(_, t)| t);
+            assert!(
+                tag.is_some_and(|t| t != "latest"),
+                "{env}: {name} image {image} is not pinned"
+            );
+        }
+        assert_eq!(services["sockudo"]["pull_policy"], "never", "{env}");
+    }
+}
+
+#[test]
+fn an_unpinned_image_is_a_usage_error_naming_the_key() {
+    let specs = specs::Specs::copy();
+    specs.edit_yaml("environments/development.yaml", |profile| {
+        specs::set(profile, "compose.sockudo_image", "sockudo/sockudo:latest");
+    });
+    let err = bundle::build(&specs.source(), "development", &Overrides::default()).unwrap_err();
+    assert!(sockudo_obs::error::is_usage(&err), "{err:#}");
+    assert!(format!("{err:#}").contains("compose.sockudo_image"), "{err:#}");
+}

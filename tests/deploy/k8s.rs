@@ -1,0 +1,194 @@
+//! The Kubernetes path as an operator applies it: the rendered manifests, parsed back.
+
+use crate::support::specs;
+
+use serde_json::Value;
+use sockudo_obs::bundle::{self, Overrides, SpecSource};
+
+fn k8s_yaml(env: &str, overrides: &Overrides, file: &str) -> Value {
+    let out = bundle::build(&SpecSource::Embedded, env, overrides).unwrap();
+    serde_norway::from_str(&specs::text(&out, &format!("k8s/{file}"))).unwrap()
+}
+
+/// (from peers?, port) of every port the policy names; fails on an `endPort` range.
+fn policy_ports(policy: &Value) -> Vec<(bool, u64)> {
+    let mut ports = Vec::new();
+    for rule in policy["spec"]["ingress"].as_array().unwrap() {
+        for port in rule["ports"].as_array().unwrap() {
+            assert!(port.get("endPort").is_none(), "a port range: {port}");
+            ports.push((rule.get("from").is_some(), port["port"].as_u64().unwrap()));
+        }
+    }
+    ports
+}
+
+#[test]
+fn the_network_policy_names_real_ports_only() {
+    let policy = k8s_yaml("production", &Overrides::default(), "networkpolicy.yaml");
+    assert_eq!(policy_ports(&policy), [(true, 9601), (true, 9602), (false, 6001)]);
+    // A metrics port from `--config` moves the guarded port, never the app's.
+    let moved = Overrides {
+        port: Some(9700),
+        ..Overrides::default()
+    };
+    let policy = k8s_yaml("production", &moved, "networkpolicy.yaml");
+    assert_eq!(policy_ports(&policy), [(true, 9602), (true, 9700), (false, 6001)]);
+}
+
+/// The object of `kind` (and `name`) in kustomize's output.
+fn find<'a>(docs: &'a [Value], kind: &str, name: &str) -> &'a Value {
+    docs.iter()
+        .find(|d| d["kind"] == kind && d["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("no {kind} {name} in the overlay"))
+}
+
+/// Every overlay yields the Sockudo Deployment patched for scraping: the pod annotations that
+/// pod discovery reads name a container port, the monitors scrape a port of that name, and with
+/// the proxy the nginx sidecar mounts the ConfigMap the overlay holds and the htpasswd Secret at
+/// the path its config reads.
+#[test]
+fn every_overlay_yields_the_deployment_with_its_scrape_port_and_sidecar() {
+    let root = tempfile::tempdir().unwrap();
+    for env in specs::environments() {
+        let overlay = specs::overlay_on_fresh_bundle(root.path(), &env);
+        let docs = specs::kustomize(&overlay);
+        let profile = sockudo_obs::bundle::Model::load(&SpecSource::Embedded, &env, &Overrides::default())
+            .unwrap()
+            .profile;
+        let deployment = find(&docs, "Deployment", &profile.kubernetes.workload.deployment);
+        let pod = &deployment["spec"]["template"];
+        let annotations = &pod["metadata"]["annotations"];
+        assert_eq!(annotations["prometheus.io/scrape"], "true", "{env}");
+        let port: u64 = annotations["prometheus.io/port"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let containers = pod["spec"]["containers"].as_array().unwrap();
+        let (port_name, container) = containers
+            .iter()
+            .flat_map(|c| c["ports"].as_array().into_iter().flatten().map(move |p| (p, c)))
+            .find(|(p, _)| p["containerPort"] == port)
+            .map(|(p, c)| (p["name"].as_str().unwrap().to_string(), c))
+            .unwrap_or_else(|| panic!("{env}: no container exposes the annotated port {port}"));
+        let service = find(&docs, "Service", "sockudo-metrics");
+        assert_eq!(service["spec"]["ports"][0]["name"], port_name.as_str(), "{env}");
+        assert_eq!(service["spec"]["ports"][0]["targetPort"], port, "{env}");
+        for monitor in docs.iter().filter(|d| d["kind"] == "ServiceMonitor") {
+            assert_eq!(
+                monitor["spec"]["endpoints"][0]["port"],
+                port_name.as_str(),
+                "{env}"
+            );
+        }
+        let server = find_container(containers, &profile.kubernetes.workload.container);
+        let env_var = |name: &str| {
+            server["env"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|e| e["name"] == name)
+                .unwrap()["value"]
+                .clone()
+        };
+        assert_eq!(env_var("METRICS_PORT"), profile.metrics.port.to_string(), "{env}");
+        assert!(
+            server["image"].is_string(),
+            "{env}: the overlay's Deployment supplies the image"
+        );
+        if !profile.proxy.enabled {
+            assert_eq!(container["name"], server["name"], "{env}: scraped directly");
+            continue;
+        }
+        assert_eq!(
+            container["name"], "sockudo-metrics-proxy",
+            "{env}: the sidecar serves the port"
+        );
+        let volumes = pod["spec"]["volumes"].as_array().unwrap();
+        let volume = |name: &str| volumes.iter().find(|v| v["name"] == name).unwrap();
+        let mounts = container["volumeMounts"].as_array().unwrap();
+        for mount in mounts {
+            let source = volume(mount["name"].as_str().unwrap());
+            if let Some(map) = source.get("configMap") {
+                let config = find(&docs, "ConfigMap", map["name"].as_str().unwrap());
+                assert!(config["data"]["sockudo-metrics.conf"].is_string(), "{env}");
+                assert_eq!(mount["mountPath"], "/etc/nginx/conf.d", "{env}");
+            } else {
+                let secret = &source["secret"];
+                assert_eq!(
+                    secret["secretName"],
+                    profile.kubernetes.proxy_sidecar.htpasswd_secret.as_str()
+                );
+                let expected = if profile.proxy.htpasswd_file.starts_with('/') {
+                    profile.proxy.htpasswd_file.clone()
+                } else {
+                    format!("/etc/nginx/{}", profile.proxy.htpasswd_file)
+                };
+                assert_eq!(
+                    mount["mountPath"],
+                    expected.as_str(),
+                    "{env}: where auth_basic_user_file points"
+                );
+            }
+        }
+        assert_eq!(mounts.len(), 2, "{env}: config and htpasswd");
+    }
+}
+
+fn find_container<'a>(containers: &'a [Value], name: &str) -> &'a Value {
+    containers
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no container {name}"))
+}
+
+/// Without the Operator's component the overlay holds no monitoring.coreos.com object, so a
+/// cluster without its CRDs takes the plain path; pod discovery gets its RBAC there.
+#[test]
+fn the_plain_path_needs_no_operator_crds() {
+    let root = tempfile::tempdir().unwrap();
+    let plain = specs::overlay_on_fresh_bundle(root.path(), "production");
+    // As the README says: remove the operator component from the overlay.
+    let file = plain.join("kustomization.yaml");
+    let mut kustomization: Value = serde_norway::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let components = kustomization["components"].as_array_mut().unwrap();
+    let before = components.len();
+    components.retain(|c| !c.as_str().unwrap().ends_with("/operator"));
+    assert_eq!(
+        components.len(),
+        before - 1,
+        "the overlay lists the operator component"
+    );
+    std::fs::write(&file, serde_norway::to_string(&kustomization).unwrap()).unwrap();
+    let docs = specs::kustomize(&plain);
+    assert!(docs.iter().all(|d| !d["apiVersion"]
+        .as_str()
+        .unwrap()
+        .starts_with("monitoring.coreos.com")));
+    let role = find(&docs, "Role", "sockudo-prometheus-pod-discovery");
+    assert_eq!(role["rules"][0]["resources"][0], "pods");
+    let verbs: Vec<&str> = role["rules"][0]["verbs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(verbs.contains(&"list") && verbs.contains(&"watch"), "{verbs:?}");
+    let binding = find(&docs, "RoleBinding", "sockudo-prometheus-pod-discovery");
+    assert_eq!(binding["roleRef"]["name"], "sockudo-prometheus-pod-discovery");
+    assert_eq!(binding["subjects"][0]["kind"], "ServiceAccount");
+    // The plain Prometheus's config discovers the namespace the Role is in.
+    let config = find(&docs, "ConfigMap", "sockudo-prometheus");
+    let prometheus: Value =
+        serde_norway::from_str(config["data"]["prometheus.yml"].as_str().unwrap()).unwrap();
+    let pod_job = prometheus["scrape_configs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j.get("kubernetes_sd_configs").is_some())
+        .unwrap();
+    assert_eq!(
+        pod_job["kubernetes_sd_configs"][0]["namespaces"]["names"][0],
+        role["metadata"]["namespace"]
+    );
+}

@@ -1,0 +1,190 @@
+//! The Prometheus Operator's path: the `job` the Operator gives the ServiceMonitor's and the
+//! PodMonitor's targets is the one the PrometheusRule selects. The Operator's rule is applied to
+//! the rendered manifests (job from the Service name, or `namespace/name` for a PodMonitor; then
+//! `jobLabel`; then the endpoint's `relabelings`), and promtool evaluates the PrometheusRule's
+//! own groups on `up` series carrying that job: SockudoInstanceDown fires for a dead target and
+//! SockudoJobAbsent stays quiet while the targets answer.
+
+use crate::support::specs;
+use crate::support::tools;
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::{json, Value};
+use sockudo_obs::bundle::{self, Overrides, SpecSource};
+
+/// The rendered bundle of `env`, written to a temporary directory.
+fn bundle_dir(env: &str) -> tempfile::TempDir {
+    let out = bundle::build(&SpecSource::Embedded, env, &Overrides::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    out.write_atomically(&dir.path().join("b")).unwrap();
+    dir
+}
+
+fn yaml(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_norway::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// What the Operator sets `job` to for one endpoint: its default, replaced by the value of the
+/// `jobLabel` label of the Service (or pod) when that label is present, then rewritten by each
+/// `replace` relabeling that targets `job` without source labels.
+fn operator_job(default: String, job_label: Option<&str>, labels: &Value, endpoint: &Value) -> String {
+    let mut job = default;
+    if let Some(value) = job_label.and_then(|key| labels[key].as_str()) {
+        job = value.to_string();
+    }
+    for relabeling in endpoint["relabelings"].as_array().into_iter().flatten() {
+        let action = relabeling["action"]
+            .as_str()
+            .unwrap_or("replace")
+            .to_ascii_lowercase();
+        let no_sources = !relabeling["sourceLabels"]
+            .as_array()
+            .is_some_and(|s| !s.is_empty());
+        if action == "replace" && no_sources && relabeling["targetLabel"] == "job" {
+            job = relabeling["replacement"].as_str().unwrap().to_string();
+        }
+    }
+    job
+}
+
+/// The jobs the ServiceMonitor and the PodMonitor produce, from the rendered manifests.
+fn operator_jobs(k8s: &Path) -> Vec<(String, String)> {
+    let service = yaml(&k8s.join("service.yaml"));
+    let monitor = yaml(&k8s.join("operator/servicemonitor.yaml"));
+    let pod_monitor = yaml(&k8s.join("pod-monitor/podmonitor.yaml"));
+    let service_name = service["metadata"]["name"].as_str().unwrap().to_string();
+    let mut jobs = Vec::new();
+    for endpoint in monitor["spec"]["endpoints"].as_array().unwrap() {
+        let job_label = monitor["spec"]["jobLabel"].as_str();
+        let job = operator_job(
+            service_name.clone(),
+            job_label,
+            &service["metadata"]["labels"],
+            endpoint,
+        );
+        jobs.push(("ServiceMonitor".to_string(), job));
+    }
+    let meta = &pod_monitor["metadata"];
+    let default = format!(
+        "{}/{}",
+        meta["namespace"].as_str().unwrap(),
+        meta["name"].as_str().unwrap()
+    );
+    for endpoint in pod_monitor["spec"]["podMetricsEndpoints"].as_array().unwrap() {
+        // A PodMonitor's jobLabel reads the pod's labels; the bundle's selector labels stand in.
+        let job_label = pod_monitor["spec"]["jobLabel"].as_str();
+        let labels = &pod_monitor["spec"]["selector"]["matchLabels"];
+        jobs.push((
+            "PodMonitor".to_string(),
+            operator_job(default.clone(), job_label, labels, endpoint),
+        ));
+    }
+    jobs
+}
+
+/// A promtool test file over the PrometheusRule's groups (written beside it as a rules file).
+fn promtool_test(job: &str) -> Value {
+    let instance = "10.0.0.7:9602";
+    json!({
+        "rule_files": ["prometheusrule-groups.yml"],
+        "evaluation_interval": "1m",
+        "tests": [
+            {
+                "interval": "1m",
+                "input_series": [{"series": format!("up{{job=\"{job}\", instance=\"{instance}\"}}"), "values": "0x20"}],
+                // The ALERTS series holds labels only, so the annotations need not be repeated.
+                "promql_expr_test": [{
+                    "expr": r#"ALERTS{alertname="SockudoInstanceDown", alertstate="firing"}"#,
+                    "eval_time": "10m",
+                    "exp_samples": [{
+                        "labels": format!(
+                            "ALERTS{{alertname=\"SockudoInstanceDown\", alertstate=\"firing\", \
+                             instance=\"{instance}\", job=\"{job}\", severity=\"critical\"}}"
+                        ),
+                        "value": 1,
+                    }],
+                }],
+            },
+            {
+                "interval": "1m",
+                "input_series": [{"series": format!("up{{job=\"{job}\", instance=\"{instance}\"}}"), "values": "1x20"}],
+                "alert_rule_test": [
+                    {"eval_time": "10m", "alertname": "SockudoJobAbsent", "exp_alerts": []},
+                    {"eval_time": "10m", "alertname": "SockudoInstanceDown", "exp_alerts": []},
+                ],
+            },
+        ],
+    })
+}
+
+/// Runs promtool's unit test for `job` on the PrometheusRule of `k8s`; the error is its output.
+fn run_promtool(k8s: &Path, job: &str) -> Result<(), String> {
+    let rule = yaml(&k8s.join("operator/prometheusrule.yaml"));
+    let dir = tempfile::tempdir().unwrap();
+    let groups = json!({"groups": rule["spec"]["groups"]});
+    std::fs::write(
+        dir.path().join("prometheusrule-groups.yml"),
+        serde_norway::to_string(&groups).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("operator_test.yml"),
+        serde_norway::to_string(&promtool_test(job)).unwrap(),
+    )
+    .unwrap();
+    let output = Command::new(tools::require("promtool"))
+        .args(["test", "rules", "operator_test.yml"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr))
+    }
+}
+
+/// The environments that render the Operator's manifests.
+fn operator_environments() -> Vec<String> {
+    let envs: Vec<String> = specs::environments()
+        .into_iter()
+        .filter(|env| {
+            let dir = bundle_dir(env);
+            dir.path().join("b/k8s/operator/servicemonitor.yaml").is_file()
+        })
+        .collect();
+    assert!(!envs.is_empty(), "no environment renders a ServiceMonitor");
+    envs
+}
+
+#[test]
+fn the_operators_jobs_fire_and_quiet_the_availability_alerts() {
+    for env in operator_environments() {
+        let dir = bundle_dir(&env);
+        let k8s = dir.path().join("b/k8s");
+        for (monitor, job) in operator_jobs(&k8s) {
+            run_promtool(&k8s, &job)
+                .unwrap_or_else(|out| panic!("{env}: {monitor} yields job={job:?}:\n{out}"));
+        }
+    }
+}
+
+/// Without the relabeling, the Operator's default job (the Service name) is not the rules' job:
+/// the same promtool test fails, so the test above can.
+#[test]
+fn the_operators_default_job_misses_the_rules() {
+    let dir = bundle_dir("production");
+    let k8s = dir.path().join("b/k8s");
+    let service = yaml(&k8s.join("service.yaml"));
+    let monitor = yaml(&k8s.join("operator/servicemonitor.yaml"));
+    let mut endpoint = monitor["spec"]["endpoints"][0].clone();
+    endpoint.as_object_mut().unwrap().remove("relabelings");
+    let name = service["metadata"]["name"].as_str().unwrap().to_string();
+    let job = operator_job(name, None, &service["metadata"]["labels"], &endpoint);
+    assert_eq!(job, "sockudo-metrics");
+    let err = run_promtool(&k8s, &job).expect_err("the Service name is not the rules' job");
+    assert!(err.contains("SockudoInstanceDown"), "{err}");
+}

@@ -1,0 +1,249 @@
+//! Abusive clients against the exporter over real loopback TCP. After every abuse step a real
+//! scrape must still get a complete 200 exposition, quickly: the exporter stays available to
+//! Prometheus whatever other clients do. The last test runs the abuse in rounds against the real
+//! `sockudo-obs serve --demo` binary and checks its memory stays flat.
+
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::support::abuse::{
+    disconnect_mid_response, http10_scrape, pipelined_requests, send_garbage, send_oversized_headers,
+    IdleKeepAlive, SlowLoris,
+};
+use crate::support::http::{exchange, parse_response, preview, SCRAPE};
+use crate::support::ports::free_port;
+use crate::support::serve::{assert_scrape_ok, demo_metrics, ServeProcess, ServerThread};
+use sockudo_obs::live::ControlRoute;
+use sockudo_obs::live::{DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_CONNECTIONS};
+use sockudo_obs::{Metrics, MetricsConfig};
+
+/// How long a scrape may take while the exporter is being abused: far below the default header
+/// read timeout, so a passing scrape was not merely let in by stalled clients timing out.
+const SCRAPE_LIMIT: Duration = Duration::from_secs(2);
+
+fn demo_server() -> ServerThread {
+    ServerThread::start(demo_metrics(), |exporter| exporter)
+}
+
+/// Polls `condition` every 20 ms for up to `limit`; true as soon as it holds.
+fn eventually(limit: Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    loop {
+        if condition() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// 100 slow-loris clients, more than the 64-connection cap, hold their sockets with a partial
+/// request head; a real scrape still gets in at once (not after the header read timeout), because
+/// a new connection at the cap takes the place of the connection idle the longest. The server
+/// never holds more than the cap: at least 100 - 64 of the slow sockets get closed.
+#[test]
+fn slow_loris_beyond_the_cap_cannot_keep_a_scrape_out() {
+    assert!(SCRAPE_LIMIT < DEFAULT_HEADER_READ_TIMEOUT);
+    let server = demo_server();
+    let mut slow = SlowLoris::open(server.addr, 100);
+    assert!(slow.len() > DEFAULT_MAX_CONNECTIONS);
+    for _ in 0..3 {
+        slow.trickle();
+        assert_scrape_ok(server.addr, SCRAPE_LIMIT);
+        thread::sleep(Duration::from_millis(100));
+    }
+    // The server holds at most the cap, so every slow client past it was displaced.
+    let displaced = slow.len() - DEFAULT_MAX_CONNECTIONS;
+    let closed = eventually(Duration::from_secs(2), || slow.closed_by_server() >= displaced);
+    println!(
+        "slow-loris: {} of {} slow sockets closed by the server while 3 scrapes got in",
+        slow.closed_by_server(),
+        slow.len()
+    );
+    assert!(
+        closed,
+        "the server held more than {DEFAULT_MAX_CONNECTIONS} connections"
+    );
+}
+
+/// A client that stalls in its request head, and a keep-alive connection left idle, are both
+/// closed once the header read timeout (set to 1 s here) runs out, and not before.
+#[test]
+fn stalled_heads_and_idle_keep_alive_connections_time_out() {
+    let timeout = Duration::from_secs(1);
+    let server = ServerThread::start(demo_metrics(), move |exporter| {
+        exporter.header_read_timeout(timeout)
+    });
+    let started = Instant::now();
+    let mut slow = SlowLoris::open(server.addr, 5);
+    let idle = IdleKeepAlive::open(server.addr);
+
+    thread::sleep(timeout / 2);
+    slow.trickle();
+    assert_eq!(slow.closed_by_server(), 0, "closed before the timeout");
+    assert!(eventually(Duration::from_secs(4), || slow.closed_by_server() == 5));
+    idle.wait_for_close();
+    let took = started.elapsed();
+    println!("stalled and idle connections closed after {took:?} (timeout {timeout:?})");
+    assert!(took >= timeout, "{took:?}");
+    assert_scrape_ok(server.addr, SCRAPE_LIMIT);
+}
+
+/// With the cap at 1, a keep-alive connection sitting idle is closed to let a new scrape in.
+#[test]
+fn at_the_cap_a_new_connection_replaces_the_idle_one() {
+    let server = ServerThread::start(demo_metrics(), |exporter| exporter.max_connections(1));
+    let idle = IdleKeepAlive::open(server.addr);
+    assert_scrape_ok(server.addr, SCRAPE_LIMIT);
+    idle.wait_for_close();
+}
+
+/// With the cap at 1 and that connection in the middle of a request, a new connection is refused
+/// at once with 503 and `Retry-After` (not queued), and the held request still completes. The
+/// hold is a control handler that blocks, which also shows a blocking handler does not stall the
+/// exporter's async workers.
+#[test]
+fn when_every_connection_is_mid_request_a_new_one_gets_503() {
+    let (entered_tx, entered) = mpsc::channel::<()>();
+    let (release, released) = mpsc::channel::<()>();
+    let (entered_tx, released) = (Mutex::new(entered_tx), Mutex::new(released));
+    // A control route that holds its request until the test releases it.
+    let hold = ControlRoute {
+        path: "/hold",
+        handler: Arc::new(move |_| {
+            entered_tx.lock().unwrap().send(()).unwrap();
+            let _ = released.lock().unwrap().recv_timeout(Duration::from_secs(10));
+            Ok("released\n".to_string())
+        }),
+    };
+    let server = ServerThread::start(demo_metrics(), move |exporter| {
+        exporter.max_connections(1).with_control(hold)
+    });
+    let addr = server.addr;
+    let held = thread::spawn(move || {
+        exchange(
+            addr,
+            b"POST /hold HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        )
+    });
+    entered
+        .recv_timeout(Duration::from_secs(5))
+        .expect("the held request reached its handler");
+
+    let started = Instant::now();
+    let refused = exchange(addr, SCRAPE);
+    let response = parse_response(&refused).unwrap_or_else(|| panic!("{:?}", preview(&refused)));
+    assert_eq!(response.status, 503, "{}", response.status_line);
+    assert_eq!(response.header("retry-after"), Some("1"));
+    assert!(
+        started.elapsed() < SCRAPE_LIMIT,
+        "refused only after {:?}",
+        started.elapsed()
+    );
+
+    release.send(()).unwrap();
+    let held = held.join().unwrap();
+    assert!(held.starts_with(b"HTTP/1.1 200"), "{:?}", preview(&held));
+    assert!(held.ends_with(b"released\n"));
+    assert_scrape_ok(addr, SCRAPE_LIMIT);
+}
+
+/// 100 KB of request headers get 431 (or a close), and the server stays healthy.
+#[test]
+fn oversized_headers_are_refused_and_the_server_stays_healthy() {
+    let server = demo_server();
+    for _ in 0..3 {
+        send_oversized_headers(server.addr);
+        assert_scrape_ok(server.addr, SCRAPE_LIMIT);
+    }
+}
+
+/// Random binary, not HTTP, gets 400 (or a close), and the server stays healthy.
+#[test]
+fn garbage_bytes_are_refused_and_the_server_stays_healthy() {
+    let server = demo_server();
+    for seed in 1..=8 {
+        send_garbage(server.addr, seed);
+        assert_scrape_ok(server.addr, SCRAPE_LIMIT);
+    }
+}
+
+/// An HTTP/1.0 request without Host gets a 200 exposition and a closed connection.
+#[test]
+fn an_http_1_0_request_is_answered_and_closed() {
+    let server = demo_server();
+    http10_scrape(server.addr);
+    assert_scrape_ok(server.addr, SCRAPE_LIMIT);
+}
+
+/// Three requests in one write get three responses, in order.
+#[test]
+fn pipelined_requests_are_answered_in_order() {
+    let server = demo_server();
+    pipelined_requests(server.addr);
+    assert_scrape_ok(server.addr, SCRAPE_LIMIT);
+}
+
+/// Clients that hang up after a few bytes of a large exposition (2,000 app ids: 1,000 series
+/// sets and the overflow) leave the server healthy, and the next scrape is complete.
+#[test]
+fn clients_hanging_up_mid_response_leave_the_server_healthy() {
+    let metrics = Metrics::new(&MetricsConfig::default()).unwrap();
+    for i in 0..2000 {
+        metrics.app(&format!("app-{i}")).connection_opened();
+    }
+    let server = ServerThread::start(metrics, |exporter| exporter);
+    for _ in 0..10 {
+        disconnect_mid_response(server.addr);
+    }
+    let body = assert_scrape_ok(server.addr, Duration::from_secs(10));
+    println!("large exposition: {} KiB", body.len() / 1024);
+    assert!(body.len() > 1024 * 1024, "{} bytes", body.len());
+    assert!(body.contains("sockudo_active_connections{app_id=\"app-999\"} 1"));
+    assert_eq!(body, server.metrics.encode());
+}
+
+/// The real binary's resident memory stays flat through rounds of every abuse above: growth
+/// under 20 MiB from a warmed-up start.
+#[test]
+fn memory_stays_flat_through_rounds_of_abuse() {
+    const ROUNDS: u64 = 5;
+    const GROWTH_LIMIT_KIB: u64 = 20 * 1024;
+    let server = ServeProcess::start(free_port(), true);
+    let addr = server.addr;
+    // Warm up the allocator and the blocking pool with ordinary scrapes first.
+    for _ in 0..20 {
+        assert_scrape_ok(addr, Duration::from_secs(5));
+    }
+    let before = server.rss_kib();
+    for round in 0..ROUNDS {
+        let mut slow = SlowLoris::open(addr, 100);
+        slow.trickle();
+        assert_scrape_ok(addr, SCRAPE_LIMIT);
+        drop(slow);
+        send_oversized_headers(addr);
+        for seed in 0..10 {
+            send_garbage(addr, round * 100 + seed + 1);
+        }
+        http10_scrape(addr);
+        pipelined_requests(addr);
+        for _ in 0..5 {
+            disconnect_mid_response(addr);
+        }
+        assert_scrape_ok(addr, SCRAPE_LIMIT);
+    }
+    let after = server.rss_kib();
+    println!(
+        "serve --demo RSS: {before} KiB before, {after} KiB after {ROUNDS} abuse rounds \
+         (growth {} KiB)",
+        after.saturating_sub(before)
+    );
+    assert!(
+        after < before + GROWTH_LIMIT_KIB,
+        "RSS grew from {before} KiB to {after} KiB"
+    );
+}

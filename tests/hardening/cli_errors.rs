@@ -1,0 +1,341 @@
+//! Usage and config errors through the real `sockudo-obs` binary, with an environment holding
+//! nothing but PATH and the variables under test. Each bad config value must stop `serve` before
+//! it binds, with exit code 2 and exactly one stderr line that names the key, where the value came
+//! from (the file path or the variable) and what is allowed. `generate` must name what exists when
+//! asked for an environment that does not, and must create nothing when it cannot write.
+
+use std::path::Path;
+use std::process::Output;
+use std::time::Duration;
+
+use crate::support::process::run_to_exit;
+use crate::support::serve::{assert_one_line_usage_error, sockudo_obs};
+
+/// Every run must end by itself well within this; a binary still running was serving.
+const EXIT_LIMIT: Duration = Duration::from_secs(10);
+
+/// `serve --config F`, with F holding `contents`.
+fn serve_with_file(dir: &Path, contents: &[u8]) -> (Output, String) {
+    let file = dir.join("config.json");
+    std::fs::write(&file, contents).unwrap();
+    let output = run_to_exit(sockudo_obs().arg("serve").arg("--config").arg(&file), EXIT_LIMIT);
+    (output, file.display().to_string())
+}
+
+#[test]
+fn unusable_config_files_are_one_line_errors_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&str, &[u8], &str); 4] = [
+        ("malformed", b"{\"metrics\": {\"port\": 9601,}}", "not valid JSON"),
+        ("truncated", b"{\"metrics\": {\"port\": 96", "not valid JSON: EOF"),
+        (
+            "not UTF-8",
+            b"{\"metrics\": {\"host\": \"\xff\xfe\"}}",
+            "not UTF-8",
+        ),
+        ("not an object", b"[1, 2]", "expected a JSON object"),
+    ];
+    for (what, contents, problem) in cases {
+        let (output, file) = serve_with_file(dir.path(), contents);
+        let line = assert_one_line_usage_error(&output, &[&file, problem]);
+        println!("{what}: {line}");
+    }
+    // A syntax error also says where it is.
+    let (output, _) = serve_with_file(dir.path(), cases[0].1);
+    assert_one_line_usage_error(&output, &["line 1 column"]);
+}
+
+#[test]
+fn a_wrong_type_at_each_config_key_is_a_one_line_error_naming_key_file_and_allowed_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            r#"{"metrics": {"enabled": "yes"}}"#,
+            "metrics.enabled",
+            "a boolean (true or false)",
+        ),
+        (
+            r#"{"metrics": {"driver": 1}}"#,
+            "metrics.driver",
+            "allowed: \"prometheus\"",
+        ),
+        (
+            r#"{"metrics": {"driver": "statsd"}}"#,
+            "metrics.driver",
+            "allowed: \"prometheus\"",
+        ),
+        (
+            r#"{"metrics": {"host": 127}}"#,
+            "metrics.host",
+            "an IP address (v4 or v6) or an RFC 1123 hostname",
+        ),
+        (
+            r#"{"metrics": {"port": "9601"}}"#,
+            "metrics.port",
+            "an integer from 1 to 65535",
+        ),
+        (
+            r#"{"metrics": {"port": 65536}}"#,
+            "metrics.port",
+            "an integer from 1 to 65535",
+        ),
+        (
+            r#"{"metrics": {"prometheus": []}}"#,
+            "metrics.prometheus",
+            "expected an object",
+        ),
+        (
+            r#"{"metrics": {"prometheus": {"prefix": 5}}}"#,
+            "metrics.prometheus.prefix",
+            "ASCII letters, digits and \"_\"",
+        ),
+        (
+            r#"{"metrics": {"prometheus": {"prefix": "my-company"}}}"#,
+            "metrics.prometheus.prefix",
+            "not starting with a digit",
+        ),
+        (
+            r#"{"metrics": {"prometheus": {"prefix": "9abc"}}}"#,
+            "metrics.prometheus.prefix",
+            "not starting with a digit",
+        ),
+        (
+            r#"{"metrics": {"prot": 9601}}"#,
+            "metrics.prot",
+            "allowed: enabled, driver, host, port, prometheus",
+        ),
+    ];
+    for (json, key, allowed) in cases {
+        let (output, file) = serve_with_file(dir.path(), json.as_bytes());
+        let line = assert_one_line_usage_error(&output, &[&file, key, allowed]);
+        println!("{line}");
+    }
+}
+
+#[test]
+fn bad_environment_values_are_one_line_errors_naming_the_variable_key_and_allowed_values() {
+    let cases = [
+        ("METRICS_PORT", "-1", "metrics.port", "a port number (1-65535)"),
+        ("METRICS_PORT", "0", "metrics.port", "a port number (1-65535)"),
+        ("METRICS_PORT", "65536", "metrics.port", "a port number (1-65535)"),
+        ("METRICS_PORT", "abc", "metrics.port", "a port number (1-65535)"),
+        (
+            "METRICS_ENABLED",
+            "maybe",
+            "metrics.enabled",
+            "a boolean (true, false, 1, 0)",
+        ),
+        (
+            "METRICS_DRIVER",
+            "statsd",
+            "metrics.driver",
+            "allowed: prometheus",
+        ),
+        (
+            "PROMETHEUS_METRICS_PREFIX",
+            "my-company",
+            "metrics.prometheus.prefix",
+            "ASCII letters, digits and \"_\"",
+        ),
+        (
+            "PROMETHEUS_METRICS_PREFIX",
+            "9abc",
+            "metrics.prometheus.prefix",
+            "not starting with a digit",
+        ),
+        (
+            "METRICS_PROMETHEUS_PREFIX",
+            "my-company",
+            "metrics.prometheus.prefix",
+            "ASCII letters, digits and \"_\"",
+        ),
+    ];
+    for (var, value, key, allowed) in cases {
+        let output = run_to_exit(sockudo_obs().arg("serve").env(var, value), EXIT_LIMIT);
+        let setting = format!("{var}=\"{value}\"");
+        let line = assert_one_line_usage_error(&output, &[&setting, key, allowed]);
+        println!("{line}");
+    }
+}
+
+#[test]
+fn an_environment_value_overrides_a_good_file_and_is_still_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("config.json");
+    std::fs::write(&file, r#"{"metrics": {"port": 9700}}"#).unwrap();
+    let output = run_to_exit(
+        sockudo_obs()
+            .arg("serve")
+            .arg("--config")
+            .arg(&file)
+            .env("METRICS_PORT", "abc"),
+        EXIT_LIMIT,
+    );
+    assert_one_line_usage_error(&output, &["METRICS_PORT=\"abc\""]);
+}
+
+/// The environments that exist, from the repository's `environments/` folder (the binary embeds
+/// the same files).
+fn shipped_environments() -> Vec<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("environments");
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|entry| {
+            let name = entry.unwrap().file_name().into_string().unwrap();
+            name.strip_suffix(".yaml").map(str::to_string)
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn an_unknown_environment_exits_2_listing_the_environments_that_exist() {
+    let output = run_to_exit(sockudo_obs().args(["generate", "--env", "nope"]), EXIT_LIMIT);
+    let environments = shipped_environments();
+    assert!(environments.len() >= 3, "{environments:?}");
+    let mut mentions: Vec<&str> = environments.iter().map(String::as_str).collect();
+    mentions.push("\"nope\"");
+    assert_one_line_usage_error(&output, &mentions);
+}
+
+#[test]
+fn generate_into_an_unwritable_folder_fails_naming_it_and_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    // A regular file where a folder would have to be: no user, not even root, can write there.
+    let blocker = dir.path().join("not-a-folder");
+    std::fs::write(&blocker, "keep me\n").unwrap();
+    let out = blocker.join("bundle");
+    let output = run_to_exit(
+        sockudo_obs()
+            .args(["generate", "--env", "production", "--out"])
+            .arg(&out)
+            .current_dir(dir.path()),
+        EXIT_LIMIT,
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "generate succeeded: {stderr}");
+    assert!(
+        stderr.contains(&blocker.display().to_string()),
+        "the error does not name the folder: {stderr}"
+    );
+    // Nothing created: the blocker is untouched and is still the only entry.
+    assert_eq!(std::fs::read_to_string(&blocker).unwrap(), "keep me\n");
+    let entries: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(entries, ["not-a-folder"]);
+}
+
+#[test]
+fn duplicate_keys_devices_fifos_and_bad_prefixes_are_one_line_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let (output, file) = serve_with_file(dir.path(), br#"{"metrics": {"port": 9601, "port": 9700}}"#);
+    assert_one_line_usage_error(&output, &[&file, "metrics.port", "appears twice"]);
+
+    let fifo = dir.path().join("fifo");
+    let path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o600) }, 0);
+    for config in [fifo.as_path(), Path::new("/dev/zero")] {
+        let output = run_to_exit(sockudo_obs().arg("serve").arg("--config").arg(config), EXIT_LIMIT);
+        let shown = config.display().to_string();
+        assert_one_line_usage_error(&output, &[&shown, "not a regular file"]);
+    }
+
+    for prefix in ["a-b", "9abc", "a:b"] {
+        let output = run_to_exit(sockudo_obs().args(["catalogue", "--prefix", prefix]), EXIT_LIMIT);
+        assert_one_line_usage_error(&output, &["--prefix", prefix]);
+    }
+}
+
+/// `init` writes the template for editing; `generate --specs` takes it as it is. The written
+/// profile holds the template's values (comments aside) under a header listing the keys that
+/// still hold example values.
+#[test]
+fn init_writes_an_editable_profile_that_generate_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run_to_exit(
+        sockudo_obs()
+            .args(["init", "--env", "eu-1", "--from", "production", "--dir", "specs"])
+            .current_dir(dir.path()),
+        EXIT_LIMIT,
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let written = std::fs::read_to_string(dir.path().join("specs/environments/eu-1.yaml")).unwrap();
+    let template = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("environments/production.yaml"),
+    )
+    .unwrap();
+    let as_value = |text: &str| serde_norway::from_str::<serde_norway::Value>(text).unwrap();
+    assert_eq!(as_value(&written), as_value(&template));
+    let listed: Vec<&str> = written
+        .lines()
+        .take_while(|l| l.starts_with('#'))
+        .filter_map(|l| l.strip_prefix("#   - "))
+        .map(|l| l.split(' ').next().unwrap())
+        .collect();
+    assert!(listed.contains(&"docs.runbook_url"), "{listed:?}");
+    assert!(
+        listed.contains(&"prometheus.static_targets[0].target"),
+        "{listed:?}"
+    );
+
+    let generated = run_to_exit(
+        sockudo_obs()
+            .args(["generate", "--env", "eu-1", "--specs", "specs"])
+            .current_dir(dir.path()),
+        EXIT_LIMIT,
+    );
+    assert!(
+        generated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&generated.stderr)
+    );
+    assert!(dir
+        .path()
+        .join("generated/eu-1/prometheus/prometheus.yml")
+        .is_file());
+
+    // A second init never overwrites the operator's edits.
+    let again = run_to_exit(
+        sockudo_obs()
+            .args(["init", "--env", "eu-1", "--dir", "specs"])
+            .current_dir(dir.path()),
+        EXIT_LIMIT,
+    );
+    assert_one_line_usage_error(&again, &["--env eu-1", "exists"]);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("specs/environments/eu-1.yaml")).unwrap(),
+        written
+    );
+}
+
+#[test]
+fn init_rejects_a_bad_name_or_template_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad_name = run_to_exit(
+        sockudo_obs()
+            .args(["init", "--env", "../eu"])
+            .current_dir(dir.path()),
+        EXIT_LIMIT,
+    );
+    assert_one_line_usage_error(&bad_name, &["--env", "\"../eu\""]);
+    let bad_from = run_to_exit(
+        sockudo_obs()
+            .args(["init", "--env", "eu", "--from", "nope"])
+            .current_dir(dir.path()),
+        EXIT_LIMIT,
+    );
+    assert_one_line_usage_error(&bad_from, &["--from", "\"nope\"", "production"]);
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "nothing written"
+    );
+}

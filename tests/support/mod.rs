@@ -1,0 +1,40 @@
+//! What every test binary shares (each `tests/<area>/main.rs` includes this module): loopback
+//! ports, one child-process guard, one HTTP client, one way to find a real tool, one nginx
+//! wrapper, one way to run the bundle validators; the specs the tests change; the exporter as the
+//! live and hardening tests run it; and the end-to-end harness, a generated `local` bundle run by
+//! the real servers on loopback ([`stack`]) with the real Sockudo server and its Pusher traffic
+//! ([`sockudo`]), the test's view of that bundle ([`bundle`]), a webhook sink ([`sink`]) and the
+//! assertions ([`steps`]), each a function returning `Result<(), String>`.
+
+// Each area's binary uses part of this module.
+#![allow(dead_code, unused_imports)]
+
+pub mod abuse;
+pub mod bundle;
+/// The demo simulator is the CLI's (`serve --demo`), not the library's: the tests that drive it
+/// in process compile the same file.
+#[path = "../../src/cli/demo.rs"]
+pub mod demo;
+pub mod http;
+pub mod live;
+pub mod nginx;
+pub mod ports;
+pub mod process;
+pub mod serve;
+pub mod sink;
+pub mod sockudo;
+pub mod specs;
+pub mod stack;
+pub mod steps;
+pub mod tools;
+pub mod validate;
+
+use std::sync::{Mutex, MutexGuard};
+
+/// Held by a test that must not share the machine with another of its kind in the same binary
+/// (the end-to-end stacks: each starts a whole monitoring stack, and its timings assume it has
+/// the machine). A test that panicked while holding it does not stop the next one.
+pub fn one_at_a_time() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}

@@ -1,0 +1,218 @@
+//! The real Sockudo 5.2.0 server with the sockudo-obs drop-in driver (built into
+//! `.tools/bin/sockudo` by `scripts/sockudo-server.sh`), and the Pusher traffic real clients send
+//! it (`tests/real_server/traffic.cjs`: `pusher-js` and `pusher` from npm, in `.tools/node`).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use super::http::get;
+use super::ports::free_port;
+use super::process::{wait_until, ProcessGuard};
+use super::tools::find as require_tool;
+
+/// One app of the server's memory app manager.
+pub struct TestApp {
+    pub id: &'static str,
+    pub key: &'static str,
+    pub secret: &'static str,
+}
+
+/// Two apps, so per-app series are told apart; the first has webhooks and a low client-event
+/// limit the traffic floods.
+pub const APPS: [TestApp; 2] = [
+    TestApp {
+        id: "app-one",
+        key: "key-one",
+        secret: "secret-one",
+    },
+    TestApp {
+        id: "app-two",
+        key: "key-two",
+        secret: "secret-two",
+    },
+];
+
+/// An app key the server does not know: connecting with it is a connection error.
+pub const UNKNOWN_KEY: &str = "no-such-key";
+
+/// The HTTP API limit per second, and how many requests the traffic's flood sends.
+const API_LIMIT: u32 = 40;
+const API_FLOOD: u32 = 120;
+/// The first app's client events per second, and the flood of them.
+const CLIENT_EVENT_LIMIT: u32 = 5;
+const CLIENT_EVENT_FLOOD: u32 = 40;
+
+/// 32 bytes, base64: the master key of end-to-end encrypted channels (test only).
+const ENCRYPTION_MASTER_KEY: &str = "c29ja3Vkby1vYnMtZTJlLXRlc3Qta2V5LTMyLWJ5dGU=";
+
+/// The server binary, or an error saying how to build it.
+pub fn binary() -> Result<PathBuf, String> {
+    require_tool("sockudo").map_err(|_| {
+        "the real Sockudo server is not built: run ./scripts/sockudo-server.sh (it writes \
+         .tools/bin/sockudo; scripts/test.sh runs it); this test never passes without it"
+            .to_string()
+    })
+}
+
+/// Sockudo's `config.json` for a server on `port` with metrics on `metrics_port` (both on
+/// loopback), posting webhooks to `webhook_port`.
+pub fn config(port: u16, metrics_port: u16, webhook_port: u16) -> Value {
+    let webhook_url = format!("http://127.0.0.1:{webhook_port}/sockudo-webhooks");
+    let app = |app: &TestApp, webhooks: Value, client_events: u32| {
+        json!({
+            "id": app.id,
+            "key": app.key,
+            "secret": app.secret,
+            "enabled": true,
+            "max_connections": 100,
+            "enable_client_messages": true,
+            "max_client_events_per_second": client_events,
+            "webhooks": webhooks,
+        })
+    };
+    json!({
+        "debug": false,
+        "host": "127.0.0.1",
+        "port": port,
+        "adapter": { "driver": "local" },
+        "app_manager": {
+            "driver": "memory",
+            "array": { "apps": [
+                app(&APPS[0], json!([{ "url": webhook_url, "event_types": ["channel_occupied", "member_added", "client_event"] }]), CLIENT_EVENT_LIMIT),
+                app(&APPS[1], json!([]), 1000),
+            ] }
+        },
+        "cache": { "driver": "memory" },
+        "queue": { "driver": "memory" },
+        "metrics": {
+            "enabled": true,
+            "driver": "prometheus",
+            "host": "127.0.0.1",
+            "port": metrics_port,
+            "prometheus": { "prefix": "sockudo_" }
+        },
+        "rate_limiter": {
+            "enabled": true,
+            "driver": "memory",
+            "api_rate_limit": { "max_requests": API_LIMIT, "window_seconds": 1 },
+            "websocket_rate_limit": { "max_requests": 1000, "window_seconds": 1 }
+        }
+    })
+}
+
+/// A running server. Dropping it stops the process.
+pub struct Server {
+    pub port: u16,
+    pub metrics_port: u16,
+    pub guard: ProcessGuard,
+}
+
+/// Writes the config into `dir` and returns the command that starts the server with it, with
+/// only the given environment `variables` of the metrics config set.
+pub fn command(dir: &Path, config: &Value, variables: &[(&str, &str)]) -> Result<Command, String> {
+    fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let path = dir.join("config.json");
+    let text = serde_json::to_string_pretty(config).map_err(|e| e.to_string())?;
+    fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut command = Command::new(binary()?);
+    for variable in sockudo_obs::config::ENVIRONMENT_VARIABLES {
+        command.env_remove(variable);
+    }
+    command
+        .current_dir(dir)
+        .arg("--config")
+        .arg(&path)
+        .env("RUST_LOG", "warn")
+        .envs(variables.iter().copied());
+    Ok(command)
+}
+
+impl Server {
+    /// Starts a server of its own (no stack around it) and waits until `/metrics` answers.
+    pub fn start(dir: &Path, variables: &[(&str, &str)]) -> Result<Server, String> {
+        let (port, metrics_port) = (free_port(), free_port());
+        let command = command(dir, &config(port, metrics_port, free_port()), variables)?;
+        let mut guard = ProcessGuard::spawn("sockudo", command, dir)?;
+        let url = format!("http://127.0.0.1:{metrics_port}/metrics");
+        wait_until(Duration::from_secs(30), &format!("sockudo at {url}"), || {
+            guard
+                .check_running()
+                .map_err(|e| format!("{e}: {}", guard.log_tail(20)))?;
+            Ok(get(&url, &[], None).ok().filter(|r| r.status == 200).map(|_| ()))
+        })?;
+        Ok(Server {
+            port,
+            metrics_port,
+            guard,
+        })
+    }
+
+    /// The server's `/metrics`, as a scraper gets it.
+    pub fn scrape(&self) -> Result<String, String> {
+        let url = format!("http://127.0.0.1:{}/metrics", self.metrics_port);
+        let reply = get(&url, &[], None)?;
+        if reply.status != 200 {
+            return Err(format!("GET {url}: HTTP {}: {}", reply.status, reply.body));
+        }
+        Ok(reply.body)
+    }
+}
+
+/// The traffic of `tests/real_server/traffic.cjs`, holding its connections open while it lives.
+pub struct Traffic {
+    /// What the script reports it did (connections, subscriptions, events received, ...).
+    pub summary: Value,
+    _guard: ProcessGuard,
+}
+
+impl Traffic {
+    /// Runs the traffic against the server on `port` and waits until it reports `READY`.
+    pub fn start(port: u16, logs: &Path) -> Result<Traffic, String> {
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let modules = repo.join(".tools/node/node_modules");
+        if !modules.join("pusher-js").is_dir() || !modules.join("pusher").is_dir() {
+            return Err(format!(
+                "pusher-js and pusher are not installed in {}: run scripts/install-tools.sh",
+                modules.display()
+            ));
+        }
+        let plan = json!({
+            "host": "127.0.0.1",
+            "port": port,
+            "apps": APPS.iter().map(|a| json!({"id": a.id, "key": a.key, "secret": a.secret})).collect::<Vec<_>>(),
+            "unknownKey": UNKNOWN_KEY,
+            "masterKey": ENCRYPTION_MASTER_KEY,
+            "clientEventFlood": CLIENT_EVENT_FLOOD,
+            "apiFlood": API_FLOOD,
+        });
+        let mut node = Command::new(require_tool("node")?);
+        node.arg(repo.join("tests/real_server/traffic.cjs"))
+            .env("NODE_PATH", &modules)
+            .env("TRAFFIC", plan.to_string());
+        let mut guard = ProcessGuard::spawn("traffic", node, logs)?;
+        let summary = wait_until(Duration::from_secs(90), "the Pusher traffic to be READY", || {
+            let log = fs::read_to_string(&guard.log).unwrap_or_default();
+            if let Some(line) = log.lines().find(|l| l.starts_with("FAILED")) {
+                return Err(format!(
+                    "the traffic script failed: {line}\n{}",
+                    guard.log_tail(30)
+                ));
+            }
+            if let Some(summary) = log.lines().find_map(|l| l.strip_prefix("READY ")) {
+                return serde_json::from_str(summary).map(Some).map_err(|e| e.to_string());
+            }
+            guard
+                .check_running()
+                .map_err(|e| format!("{e}: {}", guard.log_tail(30)))?;
+            Ok(None)
+        })?;
+        Ok(Traffic {
+            summary,
+            _guard: guard,
+        })
+    }
+}
