@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use super::{dataset, ratio, Report, Timing};
+use crate::encode::dataset;
+use crate::harness::{ratio, Report, Timing};
 
 pub fn gzip(timing: &Timing, report: &mut Report) {
     println!("\n## 3b. Scrape on the wire: gzip (level 1) vs identity (bytes; ms per scrape)");

@@ -1,0 +1,169 @@
+// The real-server benchmark's fixed Pusher workload (goal 7 of `cargo bench --bench goals`), from
+// the real client libraries: `pusher-js` (WebSocket clients) and `pusher` (the HTTP API publisher
+// and channel authoriser), both from npm in .tools/node. Client construction follows
+// tests/real_server/traffic.cjs.
+//
+// Plan in the LOAD environment variable (JSON: host, port, apps [{id, key, secret}],
+// clientsPerApp, warmRounds, rounds). Every client of an app subscribes to one public, one private
+// and one presence channel. A round, per app: one HTTP API publish to each of the three channels
+// (fanning out to every client) and one client event from the first client on the private and
+// the presence channel (fanning out to every other client). The round's publishes are awaited
+// before the next round starts, so the workload is the same every run.
+//
+// Protocol on stdout/stdin: after the warm-up rounds are all delivered it prints `WARM {json}` and
+// waits for a line on stdin; it then runs the measured rounds, waits until every client received
+// every message and prints `DONE {json}` (delivered, expected, published, clientEvents), then
+// holds its connections until stdin closes. Any failure prints `FAILED ...` and exits 1.
+"use strict";
+
+const Pusher = require("pusher-js");
+const PusherServer = require("pusher");
+
+const plan = JSON.parse(process.env.LOAD);
+const CHANNELS = ["public-bench", "private-bench", "presence-bench"];
+const CLIENT_EVENT_CHANNELS = ["private-bench", "presence-bench"];
+const TIMEOUT_MS = 300000;
+
+function fail(message) {
+  console.log(`FAILED ${message}`);
+  process.exit(1);
+}
+
+function within(promise, what) {
+  return Promise.race([
+    promise,
+    new Promise((_, reject) => setTimeout(() => reject(new Error(`timed out: ${what}`)), TIMEOUT_MS)),
+  ]);
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+let delivered = 0;
+let userCounter = 0;
+
+function api(app) {
+  return new PusherServer({
+    appId: app.id,
+    key: app.key,
+    secret: app.secret,
+    host: plan.host,
+    port: String(plan.port),
+    useTLS: false,
+  });
+}
+
+function client(app, server) {
+  const user = `user-${++userCounter}`;
+  return new Pusher(app.key, {
+    cluster: "local",
+    wsHost: plan.host,
+    wsPort: plan.port,
+    forceTLS: false,
+    enabledTransports: ["ws"],
+    disableStats: true,
+    channelAuthorization: {
+      customHandler: ({ socketId, channelName }, callback) => {
+        const presence = channelName.startsWith("presence-") ? { user_id: user, user_info: { name: user } } : undefined;
+        callback(null, server.authorizeChannel(socketId, channelName, presence));
+      },
+    },
+  });
+}
+
+function connected(pusher) {
+  return new Promise((resolve, reject) => {
+    pusher.connection.bind("connected", resolve);
+    pusher.connection.bind("failed", () => reject(new Error("connection failed")));
+  });
+}
+
+function subscribed(pusher, name) {
+  return new Promise((resolve, reject) => {
+    const channel = pusher.subscribe(name);
+    channel.bind("pusher:subscription_succeeded", () => resolve(channel));
+    channel.bind("pusher:subscription_error", (e) => reject(new Error(`${name}: ${JSON.stringify(e)}`)));
+  });
+}
+
+async function allDelivered(expected, what) {
+  await within(
+    (async () => {
+      while (delivered < expected) await sleep(20);
+    })(),
+    `${what}: ${expected} deliveries (have ${delivered})`,
+  );
+}
+
+async function setUp() {
+  const apps = [];
+  for (const app of plan.apps) {
+    const server = api(app);
+    const clients = Array.from({ length: plan.clientsPerApp }, () => client(app, server));
+    await within(Promise.all(clients.map(connected)), `${app.id} clients to connect`);
+    for (const c of clients) {
+      for (const name of CHANNELS) {
+        const channel = await within(subscribed(c, name), `subscribing to ${name}`);
+        channel.bind_global((event) => {
+          if (!event.startsWith("pusher")) delivered += 1;
+        });
+      }
+    }
+    apps.push({ server, clients });
+  }
+  return apps;
+}
+
+// One round; returns the deliveries it causes.
+async function round(apps, n) {
+  const publishes = [];
+  let expected = 0;
+  for (const { server, clients } of apps) {
+    for (const name of CLIENT_EVENT_CHANNELS) {
+      clients[0].channel(name).trigger("client-tick", { n });
+      expected += clients.length - 1;
+    }
+    for (const name of CHANNELS) {
+      publishes.push(server.trigger(name, "tick", { n, channel: name }));
+      expected += clients.length;
+    }
+  }
+  await within(Promise.all(publishes), `round ${n} publishes`);
+  return expected;
+}
+
+async function rounds(apps, count, expected) {
+  for (let n = 0; n < count; n += 1) expected += await round(apps, n);
+  await allDelivered(expected, `${count} rounds`);
+  return expected;
+}
+
+async function main() {
+  const apps = await setUp();
+  const connections = apps.reduce((sum, a) => sum + a.clients.length, 0);
+  const warm = await rounds(apps, plan.warmRounds, 0);
+  await sleep(200);
+  if (delivered !== warm) fail(`warm-up: ${delivered} deliveries, expected ${warm}`);
+  console.log(`WARM ${JSON.stringify({ connections, delivered })}`);
+
+  const stdin = process.stdin;
+  stdin.setEncoding("utf8");
+  await new Promise((resolve) => stdin.once("data", resolve));
+  const start = delivered;
+  const perRound = apps.reduce((sum, a) => sum + CHANNELS.length * a.clients.length + CLIENT_EVENT_CHANNELS.length * (a.clients.length - 1), 0);
+  const expected = (await rounds(apps, plan.rounds, warm)) - warm;
+  // Anything beyond the expected count (a duplicate) would show here.
+  await sleep(200);
+  const summary = {
+    delivered: delivered - start,
+    expected,
+    perRound,
+    published: plan.rounds * apps.length * CHANNELS.length,
+    clientEvents: plan.rounds * apps.length * CLIENT_EVENT_CHANNELS.length,
+  };
+  if (summary.delivered !== expected) fail(`measured: ${summary.delivered} deliveries, expected ${expected}`);
+  console.log(`DONE ${JSON.stringify(summary)}`);
+  stdin.on("end", () => process.exit(0));
+  stdin.resume();
+}
+
+main().catch((error) => fail(error && error.stack ? error.stack : String(error)));
