@@ -25,7 +25,7 @@ const APPS: usize = 4;
 const CLIENTS_PER_APP: usize = 8;
 const WARM_ROUNDS: usize = 5;
 /// Measured rounds per run, and runs per server, of a full run.
-const ROUNDS: usize = 100;
+const ROUNDS: usize = 40;
 const REPS: usize = 3;
 /// Quick mode: one short run of each server there is, without callgrind, to prove the workload.
 const QUICK_ROUNDS: usize = 5;

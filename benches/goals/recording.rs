@@ -49,7 +49,7 @@ pub fn recording(timing: &Timing, report: &mut Report) {
         })
     };
 
-    let rows: [(&str, [f64; 2]); 5] = [
+    let rows: [(&str, ([f64; 2], f64)); 5] = [
         ("raw AtomicU64::fetch_add (baseline)", timing.both(ops, raw_batch)),
         (
             "sockudo-obs AppMetrics::message_sent",
@@ -68,27 +68,40 @@ pub fn recording(timing: &Timing, report: &mut Report) {
             timing.both(ops, current_batch),
         ),
     ];
-    let [raw1, raw2] = rows[0].1;
-    println!("| path | 1 thread | ×raw | 2 threads | ×raw |\n|---|---|---|---|---|");
-    for (name, [one, two]) in &rows {
+    let ([raw1, raw2], raw_overlap) = rows[0].1;
+    println!("| path | 1 thread | ×raw | 2 threads | ×raw | 2 threads on CPU |\n|---|---|---|---|---|---|");
+    for (name, ([one, two], overlap)) in &rows {
         println!(
-            "| {name} | {one:.1} | {} | {two:.1} | {} |",
+            "| {name} | {one:.1} | {} | {two:.1} | {} | {:.0}% |",
             ratio(one / raw1),
-            ratio(two / raw2)
+            ratio(two / raw2),
+            overlap * 100.0
         );
     }
-    let [ours1, ours2] = rows[1].1;
+    let ([ours1, ours2], ours_overlap) = rows[1].1;
+    // Below ~90% the two threads took turns on a core and the shared atomic never contended:
+    // the 2-thread figure then measures nothing the goal is about, and says so.
+    let contended = raw_overlap.min(ours_overlap) >= 0.9;
     report.goal(
         "recording_1_thread",
         ratio(ours1 / raw1),
         "<= 1.20x raw atomic",
         ours1 / raw1 <= 1.2,
     );
+    let overlap = if contended {
+        String::new()
+    } else {
+        format!(
+            " (the 2 threads were on a CPU only {:.0}%/{:.0}% of the time: not contended, not a measurement)",
+            raw_overlap * 100.0,
+            ours_overlap * 100.0
+        )
+    };
     report.goal(
         "recording_2_threads",
-        ratio(ours2 / raw2),
+        format!("{}{overlap}", ratio(ours2 / raw2)),
         "<= 1.00x the shared-atomic baseline",
-        ours2 / raw2 <= 1.0,
+        ours2 / raw2 <= 1.0 && contended,
     );
     report.stretch(
         "recording_2_vs_1_thread",
