@@ -37,8 +37,10 @@ use std::time::Instant;
 
 use harness::{Report, Timing};
 
+type Section = fn(&Timing, &mut Report);
+
 /// Every section, in the order a run prints them.
-const SECTIONS: [(&str, fn(&Timing, &mut Report)); 8] = [
+const SECTIONS: [(&str, Section); 8] = [
     ("recording", recording::recording),
     ("resolve", resolve::resolving),
     ("memory", memory::cardinality_and_memory),

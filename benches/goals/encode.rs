@@ -9,7 +9,7 @@ use prometheus::Encoder;
 use sockudo_obs::live::{AdapterOperation, ChannelType, Metrics};
 use sockudo_obs::MetricsConfig;
 
-use crate::harness::{ratio, uncapped, Report, Timing};
+use crate::harness::{ms, ratio, uncapped, Report, Timing, SIZES};
 use crate::mirrors::{ClientMirror, ExporterMirror, PromMirror};
 
 /// A data set of about `series` series across the catalogue: per unit one app (54 scalar series
@@ -34,7 +34,7 @@ pub fn encoding(timing: &Timing, report: &mut Report) {
     println!("\n## 3. Scrape encoding (ms per scrape; ratio to the hand-written writer)");
     println!("| series | sockudo-obs | hand-written | prometheus gather+TextEncoder | prometheus-client | metrics-exporter-prometheus | ours ÷ hand-written |");
     println!("|---|---|---|---|---|---|---|");
-    for (label, n) in [("1k", 1_000), ("10k", 10_000), ("100k", 100_000)] {
+    for (label, n) in SIZES {
         let metrics = dataset(n);
         let snapshot = metrics.registry().gather();
         let series = metrics.series_count();
@@ -42,21 +42,12 @@ pub fn encoding(timing: &Timing, report: &mut Report) {
         let prom = PromMirror::new(&snapshot);
         let client = ClientMirror::new(&snapshot);
         let exporter = ExporterMirror::new(&snapshot);
-        let reps = if timing.quick { 2 } else { timing.reps() };
+        let reps = timing.scrape_reps();
         let slow_reps = if timing.quick && n >= 100_000 { 1 } else { reps };
-        let ms = |d: Duration| d.as_secs_f64() * 1e3;
         let mut out = Vec::new();
-        let ours = timing.best_of(reps, || {
-            out.clear();
-            metrics.encode_to(&mut out).unwrap();
-            out.len()
-        });
+        let ours = timing.best_into(reps, &mut out, |out| metrics.encode_to(out).unwrap());
         let mut hand_out = Vec::new();
-        let handwritten = timing.best_of(reps, || {
-            hand_out.clear();
-            hand.encode(&mut hand_out);
-            hand_out.len()
-        });
+        let handwritten = timing.best_into(reps, &mut hand_out, |out| hand.encode(out));
         let prometheus = timing.best_of(slow_reps, || {
             let mut buf = Vec::new();
             prometheus::TextEncoder::new()

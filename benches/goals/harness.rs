@@ -110,6 +110,24 @@ impl Timing {
         ([one, two], overlap)
     }
 
+    /// Repetitions of one scrape-sized call (a scrape of 100k series takes a while).
+    pub fn scrape_reps(&self) -> usize {
+        if self.quick {
+            2
+        } else {
+            self.reps()
+        }
+    }
+
+    /// Best-of wall time of `write` filling `out` (cleared before each call).
+    pub fn best_into(&self, reps: usize, out: &mut Vec<u8>, mut write: impl FnMut(&mut Vec<u8>)) -> Duration {
+        self.best_of(reps, || {
+            out.clear();
+            write(out);
+            out.len()
+        })
+    }
+
     /// Best-of wall time of `f`, after one warm-up call.
     pub fn best_of(&self, reps: usize, mut f: impl FnMut() -> usize) -> Duration {
         black_box(f());
@@ -174,6 +192,14 @@ impl Report {
 pub fn ratio(x: f64) -> String {
     format!("{x:.2}x")
 }
+
+/// Milliseconds, for the tables.
+pub fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// The scrape sizes goals 3 and 3b measure: label and about how many series.
+pub const SIZES: [(&str, usize); 3] = [("1k", 1_000), ("10k", 10_000), ("100k", 100_000)];
 
 /// This thread's CPU time so far.
 fn thread_cpu() -> Duration {

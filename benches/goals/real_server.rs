@@ -276,35 +276,24 @@ fn app(i: usize) -> (String, String, String) {
     )
 }
 
-/// Sockudo's config: `APPS` apps with client events on and no limits in the way.
+/// Sockudo's config (benches/real_server/sockudo.json) on `port`, metrics on `metrics_port` or
+/// off, with `APPS` apps that allow client events and no rate limits in the way.
 fn config(port: u16, metrics_port: u16, metrics: bool) -> Value {
-    let apps: Vec<Value> = (0..APPS)
+    let mut config: Value = serde_json::from_str(include_str!("../real_server/sockudo.json")).unwrap();
+    config["port"] = port.into();
+    config["metrics"]["port"] = metrics_port.into();
+    config["metrics"]["enabled"] = metrics.into();
+    config["app_manager"]["array"]["apps"] = (0..APPS)
         .map(|i| {
             let (id, key, secret) = app(i);
-            json!({
-                "id": id, "key": key, "secret": secret, "enabled": true,
-                "max_connections": 10000, "enable_client_messages": true,
-                "max_client_events_per_second": 100000, "webhooks": [],
-            })
+            let mut app = json!({ "id": id, "key": key, "secret": secret, "enabled": true, "webhooks": [] });
+            app["max_connections"] = 10_000.into();
+            app["enable_client_messages"] = true.into();
+            app["max_client_events_per_second"] = 100_000.into();
+            app
         })
         .collect();
-    json!({
-        "debug": false,
-        "host": "127.0.0.1",
-        "port": port,
-        "adapter": { "driver": "local" },
-        "app_manager": { "driver": "memory", "array": { "apps": apps } },
-        "cache": { "driver": "memory" },
-        "queue": { "driver": "memory" },
-        "metrics": {
-            "enabled": metrics,
-            "driver": "prometheus",
-            "host": "127.0.0.1",
-            "port": metrics_port,
-            "prometheus": { "prefix": "sockudo_" }
-        },
-        "rate_limiter": { "enabled": false, "driver": "memory" }
-    })
+    config
 }
 
 fn wait_for(

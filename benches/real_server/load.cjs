@@ -22,71 +22,43 @@ const PusherServer = require("pusher");
 const plan = JSON.parse(process.env.LOAD);
 const CHANNELS = ["public-bench", "private-bench", "presence-bench"];
 const CLIENT_EVENT_CHANNELS = ["private-bench", "presence-bench"];
-const TIMEOUT_MS = 300000;
+const LIMIT_MS = 300000;
 
-function fail(message) {
-  console.log(`FAILED ${message}`);
-  process.exit(1);
-}
-
-function within(promise, what) {
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => setTimeout(() => reject(new Error(`timed out: ${what}`)), TIMEOUT_MS)),
-  ]);
+// `promise`, or a rejection naming `what` once LIMIT_MS have passed.
+function bounded(promise, what) {
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out: ${what}`)), LIMIT_MS);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let delivered = 0;
-let userCounter = 0;
+let users = 0;
 
-function api(app) {
-  return new PusherServer({
-    appId: app.id,
-    key: app.key,
-    secret: app.secret,
-    host: plan.host,
-    port: String(plan.port),
-    useTLS: false,
-  });
-}
-
-function client(app, server) {
-  const user = `user-${++userCounter}`;
-  return new Pusher(app.key, {
-    cluster: "local",
-    wsHost: plan.host,
-    wsPort: plan.port,
-    forceTLS: false,
-    enabledTransports: ["ws"],
-    disableStats: true,
-    channelAuthorization: {
-      customHandler: ({ socketId, channelName }, callback) => {
-        const presence = channelName.startsWith("presence-") ? { user_id: user, user_info: { name: user } } : undefined;
-        callback(null, server.authorizeChannel(socketId, channelName, presence));
-      },
-    },
-  });
-}
-
-function connected(pusher) {
+// Resolves with `value` on the event `ok` of `source`, rejects on `bad`.
+function settle(source, ok, bad, value) {
   return new Promise((resolve, reject) => {
-    pusher.connection.bind("connected", resolve);
-    pusher.connection.bind("failed", () => reject(new Error("connection failed")));
+    source.bind(ok, () => resolve(value));
+    source.bind(bad, (e) => reject(new Error(`${bad}: ${JSON.stringify(e)}`)));
   });
 }
 
-function subscribed(pusher, name) {
-  return new Promise((resolve, reject) => {
-    const channel = pusher.subscribe(name);
-    channel.bind("pusher:subscription_succeeded", () => resolve(channel));
-    channel.bind("pusher:subscription_error", (e) => reject(new Error(`${name}: ${JSON.stringify(e)}`)));
-  });
+function appClient(app) {
+  const server = new PusherServer({ appId: app.id, key: app.key, secret: app.secret, host: plan.host, port: String(plan.port), useTLS: false });
+  users += 1;
+  const user = `user-${users}`;
+  // The server library signs each subscription, as the app's auth endpoint would.
+  const sign = ({ socketId, channelName }, callback) =>
+    callback(null, server.authorizeChannel(socketId, channelName, channelName.startsWith("presence-") ? { user_id: user } : undefined));
+  const transport = { wsHost: plan.host, wsPort: plan.port, forceTLS: false, enabledTransports: ["ws"] };
+  return { server, pusher: new Pusher(app.key, { cluster: "local", disableStats: true, ...transport, channelAuthorization: { customHandler: sign } }) };
 }
 
 async function allDelivered(expected, what) {
-  await within(
+  await bounded(
     (async () => {
       while (delivered < expected) await sleep(20);
     })(),
@@ -97,18 +69,19 @@ async function allDelivered(expected, what) {
 async function setUp() {
   const apps = [];
   for (const app of plan.apps) {
-    const server = api(app);
-    const clients = Array.from({ length: plan.clientsPerApp }, () => client(app, server));
-    await within(Promise.all(clients.map(connected)), `${app.id} clients to connect`);
+    const made = Array.from({ length: plan.clientsPerApp }, () => appClient(app));
+    const clients = made.map((m) => m.pusher);
+    await bounded(Promise.all(clients.map((c) => settle(c.connection, "connected", "failed"))), `${app.id} clients to connect`);
     for (const c of clients) {
       for (const name of CHANNELS) {
-        const channel = await within(subscribed(c, name), `subscribing to ${name}`);
+        const channel = c.subscribe(name);
+        await bounded(settle(channel, "pusher:subscription_succeeded", "pusher:subscription_error"), `subscribing to ${name}`);
         channel.bind_global((event) => {
           if (!event.startsWith("pusher")) delivered += 1;
         });
       }
     }
-    apps.push({ server, clients });
+    apps.push({ server: made[0].server, clients });
   }
   return apps;
 }
@@ -127,7 +100,7 @@ async function round(apps, n) {
       expected += clients.length;
     }
   }
-  await within(Promise.all(publishes), `round ${n} publishes`);
+  await bounded(Promise.all(publishes), `round ${n} publishes`);
   return expected;
 }
 
@@ -142,7 +115,7 @@ async function main() {
   const connections = apps.reduce((sum, a) => sum + a.clients.length, 0);
   const warm = await rounds(apps, plan.warmRounds, 0);
   await sleep(200);
-  if (delivered !== warm) fail(`warm-up: ${delivered} deliveries, expected ${warm}`);
+  if (delivered !== warm) throw new Error(`warm-up: ${delivered} deliveries, expected ${warm}`);
   console.log(`WARM ${JSON.stringify({ connections, delivered })}`);
 
   const stdin = process.stdin;
@@ -160,10 +133,13 @@ async function main() {
     published: plan.rounds * apps.length * CHANNELS.length,
     clientEvents: plan.rounds * apps.length * CLIENT_EVENT_CHANNELS.length,
   };
-  if (summary.delivered !== expected) fail(`measured: ${summary.delivered} deliveries, expected ${expected}`);
+  if (summary.delivered !== expected) throw new Error(`measured: ${summary.delivered} deliveries, expected ${expected}`);
   console.log(`DONE ${JSON.stringify(summary)}`);
   stdin.on("end", () => process.exit(0));
   stdin.resume();
 }
 
-main().catch((error) => fail(error && error.stack ? error.stack : String(error)));
+main().catch((error) => {
+  console.log(`FAILED ${error && error.stack ? error.stack : String(error)}`);
+  process.exit(1);
+});
