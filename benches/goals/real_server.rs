@@ -236,6 +236,10 @@ fn measured(runs: &[Vec<Run>], report: &mut Report) {
     );
     let on_off = |on: f64, off: f64| 100.0 * (on - off) / off;
     let overhead = on_off(dropin[0], off[0]);
+    // Met only when the whole range is under the bar and so is the driver's own share, which
+    // callgrind counts directly: the runs' spread (scheduling moves a multi-threaded server's
+    // instruction count by up to ~1%) can put the on-vs-off median below a cost that is there.
+    let own = 100.0 * driver[0][0] / off[0];
     report.goal(
         ON_VS_OFF.0,
         format!(
@@ -244,10 +248,10 @@ fn measured(runs: &[Vec<Run>], report: &mut Report) {
             on_off(dropin[2], off[1]),
             dropin[0],
             off[0],
-            100.0 * driver[0][0] / off[0]
+            own
         ),
         ON_VS_OFF.1,
-        overhead < 0.1,
+        on_off(dropin[2], off[1]) < 0.1 && own < 0.1,
     );
 }
 
@@ -477,7 +481,12 @@ fn dumped(dir: &Path) -> Result<(u64, u64), String> {
         .map_err(|e| format!("callgrind_annotate: {e}"))?;
     let driver = String::from_utf8_lossy(&annotated.stdout)
         .lines()
-        .filter(|l| l.contains(" as sockudo_core::metrics::MetricsInterface>::"))
+        // The drop-in's methods demangle as `<Driver as MetricsInterface>::m`, the stock
+        // driver's as `...::<impl MetricsInterface for Driver>::m`.
+        .filter(|l| {
+            l.contains(" as sockudo_core::metrics::MetricsInterface>::")
+                || l.contains("<impl sockudo_core::metrics::MetricsInterface for ")
+        })
         .filter_map(|l| l.split_whitespace().next()?.replace(',', "").parse::<u64>().ok())
         .sum();
     Ok((total, driver))
