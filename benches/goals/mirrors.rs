@@ -1,7 +1,8 @@
 //! The catalogue's series rebuilt in the `prometheus`, `prometheus-client` and
 //! `metrics-exporter-prometheus` crates, from a gathered snapshot of ours.
 
-use prometheus::proto::{MetricFamily, MetricType};
+use prometheus::core::{MetricVec, MetricVecBuilder};
+use prometheus::proto::{Metric, MetricFamily, MetricType};
 use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry};
 
 /// Label names and per-series label values of a gathered family.
@@ -47,35 +48,44 @@ impl PromMirror {
             let names: Vec<&str> = names.iter().map(String::as_str).collect();
             let opts = Opts::new(mf.name(), mf.help());
             series += values.len();
+            let metrics = mf.get_metric();
             match mf.get_field_type() {
                 MetricType::COUNTER => {
                     let vec = IntCounterVec::new(opts, &names).unwrap();
-                    for (v, m) in values.iter().zip(mf.get_metric()) {
-                        vec.with_label_values(&str_refs(v))
-                            .inc_by(m.get_counter().get_value() as u64);
-                    }
-                    registry.register(Box::new(vec)).unwrap();
+                    mirror(&registry, vec, &values, metrics, |c, m| {
+                        c.inc_by(m.get_counter().get_value() as u64)
+                    });
                 }
                 MetricType::GAUGE => {
                     let vec = IntGaugeVec::new(opts, &names).unwrap();
-                    for (v, m) in values.iter().zip(mf.get_metric()) {
-                        vec.with_label_values(&str_refs(v))
-                            .set(m.get_gauge().get_value() as i64);
-                    }
-                    registry.register(Box::new(vec)).unwrap();
+                    mirror(&registry, vec, &values, metrics, |g, m| {
+                        g.set(m.get_gauge().get_value() as i64)
+                    });
                 }
                 _ => {
                     let opts = HistogramOpts::new(mf.name(), mf.help()).buckets(buckets_of(mf));
                     let vec = HistogramVec::new(opts, &names).unwrap();
-                    for v in &values {
-                        vec.with_label_values(&str_refs(v)).observe(0.003);
-                    }
-                    registry.register(Box::new(vec)).unwrap();
+                    mirror(&registry, vec, &values, metrics, |h, _| h.observe(0.003));
                 }
             }
         }
         PromMirror { registry, series }
     }
+}
+
+/// One series of `vec` per label set in `values`, each given its value from the gathered
+/// metric by `set`; then `vec` is registered.
+fn mirror<B: MetricVecBuilder + 'static>(
+    registry: &Registry,
+    vec: MetricVec<B>,
+    values: &[Vec<String>],
+    metrics: &[Metric],
+    set: impl Fn(&B::M, &Metric),
+) {
+    for (v, m) in values.iter().zip(metrics) {
+        set(&vec.with_label_values(&str_refs(v)), m);
+    }
+    registry.register(Box::new(vec)).unwrap();
 }
 
 type ClientLabels = Vec<(String, String)>;
@@ -97,25 +107,22 @@ impl ClientMirror {
             let (names, values) = label_table(mf);
             let set =
                 |v: &Vec<String>| -> ClientLabels { names.iter().cloned().zip(v.iter().cloned()).collect() };
+            let metrics = mf.get_metric();
             match mf.get_field_type() {
                 MetricType::COUNTER => {
                     let family = Family::<ClientLabels, Counter>::default();
-                    for (v, m) in values.iter().zip(mf.get_metric()) {
-                        family
-                            .get_or_create(&set(v))
-                            .inc_by(m.get_counter().get_value() as u64);
-                    }
+                    fill(&family, set, &values, metrics, |c, m| {
+                        c.inc_by(m.get_counter().get_value() as u64);
+                    });
                     // prometheus-client appends `_total` itself.
                     let name = mf.name().strip_suffix("_total").unwrap_or(mf.name());
                     registry.register(name, mf.help(), family);
                 }
                 MetricType::GAUGE => {
                     let family = Family::<ClientLabels, Gauge>::default();
-                    for (v, m) in values.iter().zip(mf.get_metric()) {
-                        family
-                            .get_or_create(&set(v))
-                            .set(m.get_gauge().get_value() as i64);
-                    }
+                    fill(&family, set, &values, metrics, |g, m| {
+                        g.set(m.get_gauge().get_value() as i64);
+                    });
                     registry.register(mf.name(), mf.help(), family);
                 }
                 _ => {
@@ -123,14 +130,26 @@ impl ClientMirror {
                     let family = Family::<ClientLabels, Histogram, fn() -> Histogram>::new_with_constructor(
                         constructor,
                     );
-                    for v in &values {
-                        family.get_or_create(&set(v)).observe(0.003);
-                    }
+                    fill(&family, set, &values, metrics, |h, _| h.observe(0.003));
                     registry.register(mf.name(), mf.help(), family);
                 }
             }
         }
         ClientMirror { registry }
+    }
+}
+
+/// One series of `family` per label set in `values` (labelled by `labels`), each given its
+/// value from the gathered metric by `set`.
+fn fill<M, C: prometheus_client::metrics::family::MetricConstructor<M>>(
+    family: &prometheus_client::metrics::family::Family<ClientLabels, M, C>,
+    labels: impl Fn(&Vec<String>) -> ClientLabels,
+    values: &[Vec<String>],
+    metrics: &[Metric],
+    set: impl Fn(&M, &Metric),
+) {
+    for (v, m) in values.iter().zip(metrics) {
+        set(&family.get_or_create(&labels(v)), m);
     }
 }
 
