@@ -39,7 +39,7 @@ declare -A SID_PINS=(
 # Debian bookworm packages through apt (pinned to the suite, so bookworm
 # security updates still apply; the exact versions land in versions.txt).
 APT_SUITE=bookworm
-APT_PACKAGES=(nginx apache2-utils wrk victoria-metrics strace)
+APT_PACKAGES=(nginx apache2-utils wrk victoria-metrics strace valgrind)  # valgrind: callgrind, for `cargo bench --bench goals`
 # Python and Node validators: exact versions live in these lock files.
 PYTHON_REQUIREMENTS=tools/requirements.txt   # yamllint, kubernetes-validate, check-jsonschema
 NODE_MANIFEST=tools/package.json             # typescript, @grafana/schema, @kubernetes-models/*, yaml
@@ -62,6 +62,9 @@ declare -A BIN_LINKS=(
   [htpasswd]=/usr/bin/htpasswd
   [wrk]=/usr/bin/wrk
   [strace]=/usr/bin/strace
+  [valgrind]=/usr/bin/valgrind
+  [callgrind_control]=/usr/bin/callgrind_control
+  [callgrind_annotate]=/usr/bin/callgrind_annotate
   [victoria-metrics]=/usr/bin/victoria-metrics
   [yamllint]=venv/bin/yamllint
   [kubernetes-validate]=venv/bin/kubernetes-validate
@@ -327,6 +330,7 @@ write_versions() {
     tool_version yamllint --version
     tool_version kubernetes-validate --version
     tool_version check-jsonschema --version
+    tool_version valgrind --version
     tool_version tsc --version
   } > "$out"
   mv "$out" "$TOOLS/versions.txt"

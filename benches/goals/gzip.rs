@@ -1,31 +1,21 @@
 //! Goal 3b: the scrape on the wire. What Prometheus gets when it sends `Accept-Encoding: gzip`
 //! (it always does): bytes and encode+compress time against the identity scrape, same data.
 
-use std::time::Duration;
-
-use super::{dataset, ratio, Report, Timing};
+use crate::encode::dataset;
+use crate::harness::{ms, ratio, Report, Timing, SIZES};
 
 pub fn gzip(timing: &Timing, report: &mut Report) {
     println!("\n## 3b. Scrape on the wire: gzip (level 1) vs identity (bytes; ms per scrape)");
     println!("| series | identity bytes | gzip bytes | gzip ÷ identity | identity ms | encode+gzip ms | time ÷ identity |");
     println!("|---|---|---|---|---|---|---|");
     let mut diagnostics: Vec<String> = Vec::new();
-    for (label, n) in [("1k", 1_000), ("10k", 10_000), ("100k", 100_000)] {
+    for (label, n) in SIZES {
         let metrics = dataset(n);
-        let reps = if timing.quick { 2 } else { timing.reps() };
-        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        let reps = timing.scrape_reps();
         let mut text = Vec::new();
-        let identity = timing.best_of(reps, || {
-            text.clear();
-            metrics.encode_to(&mut text).unwrap();
-            text.len()
-        });
+        let identity = timing.best_into(reps, &mut text, |out| metrics.encode_to(out).unwrap());
         let mut gz = Vec::new();
-        let compressed = timing.best_of(reps, || {
-            gz.clear();
-            metrics.encode_gzip_to(&mut gz).unwrap();
-            gz.len()
-        });
+        let compressed = timing.best_into(reps, &mut gz, |out| metrics.encode_gzip_to(out).unwrap());
         let bytes = gz.len() as f64 / text.len() as f64;
         let time = compressed.as_secs_f64() / identity.as_secs_f64();
         println!(

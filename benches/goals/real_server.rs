@@ -1,37 +1,493 @@
 //! Goal 7: the real Sockudo 5.2.0 server's CPU per delivered message, drop-in driver vs stock
-//! driver vs metrics off, under one fixed Pusher workload (issue 14). Not built yet: until it is,
-//! its goal lines print as missed and say why, so a run never reads as if they were met.
+//! driver vs metrics off, under one fixed Pusher workload (issue 14).
+//!
+//! Each server runs under callgrind. The load (benches/real_server/load.cjs: pusher-js clients of
+//! several apps on public, private and presence channels, HTTP API publishes fanning out, client
+//! events) connects, subscribes and warms up; the server's counters are then zeroed
+//! (`callgrind_control -z`), the measured rounds run until every client has every message, and
+//! the counters are dumped (`callgrind_control -d`). The figure is the server's instructions in
+//! that window per message the clients received. The three servers run interleaved, several
+//! times; each figure is the median, with the runs' range. The drop-in's and stock driver's own
+//! share is the inclusive cost of their `MetricsInterface` methods (callgrind_annotate).
 
-use std::path::Path;
+use std::fs;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::time::{Duration, Instant};
 
-use super::Report;
+use serde_json::{json, Value};
 
-pub fn real_server(report: &mut Report) {
+use crate::harness::{http_get, ratio, Report, Timing};
+
+const APPS: usize = 4;
+const CLIENTS_PER_APP: usize = 8;
+const WARM_ROUNDS: usize = 5;
+/// Measured rounds per run, and runs per server, of a full run.
+const ROUNDS: usize = 40;
+const REPS: usize = 3;
+/// Quick mode: one short run of each server there is, without callgrind, to prove the workload.
+const QUICK_ROUNDS: usize = 5;
+
+const DROPIN_VS_STOCK: (&str, &str) = (
+    "real_server_dropin_vs_stock",
+    "<= 1.00x the stock driver's CPU per message",
+);
+const ON_VS_OFF: (&str, &str) = ("real_server_on_vs_off", "< 0.1% of the server's CPU per message");
+
+#[derive(Clone, Copy)]
+struct Mode {
+    name: &'static str,
+    binary: &'static str,
+    metrics: bool,
+}
+
+const MODES: [Mode; 3] = [
+    Mode {
+        name: "drop-in",
+        binary: "sockudo",
+        metrics: true,
+    },
+    Mode {
+        name: "stock",
+        binary: "sockudo-stock",
+        metrics: true,
+    },
+    Mode {
+        name: "metrics off",
+        binary: "sockudo",
+        metrics: false,
+    },
+];
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// What one run measured.
+struct Run {
+    /// Server instructions in the measured window (0 without callgrind).
+    instructions: u64,
+    /// The driver's own (`MetricsInterface` methods, inclusive) in that window.
+    driver: u64,
+    /// Messages the clients received in the window.
+    delivered: u64,
+    /// Messages the server counted as sent in the window (metrics on only).
+    server_counted: Option<u64>,
+}
+
+impl Run {
+    fn per_message(&self) -> f64 {
+        self.instructions as f64 / self.delivered as f64
+    }
+}
+
+pub fn real_server(timing: &Timing, report: &mut Report) {
+    let quick = timing.quick;
     println!("\n## 7. Real Sockudo server: CPU per delivered message (drop-in, stock, metrics off)");
-    let tools = concat!(env!("CARGO_MANIFEST_DIR"), "/.tools/bin");
-    let missing: Vec<&str> = ["sockudo", "sockudo-stock"]
-        .into_iter()
-        .filter(|name| !Path::new(tools).join(name).is_file())
-        .collect();
-    let why = if missing.is_empty() {
-        "not measured: the server load benchmark is not written yet".to_string()
-    } else {
-        format!(
-            "not measured: .tools/bin/{} missing (scripts/sockudo-server.sh [--stock] builds it)",
-            missing.join(", .tools/bin/")
-        )
+    println!(
+        "workload: {APPS} apps x {CLIENTS_PER_APP} pusher-js clients, each on a public, a private and a presence channel; a round per app: 3 HTTP API publishes + 2 client events ({} deliveries per round)",
+        APPS * (3 * CLIENTS_PER_APP + 2 * (CLIENTS_PER_APP - 1))
+    );
+    let why = match missing_tools(quick) {
+        Some(why) => why,
+        None if quick => quick_smoke(),
+        None => match measure() {
+            Ok(runs) => return measured(&runs, report),
+            Err(err) => format!("not measured: {err}"),
+        },
     };
     println!("{why}");
+    report.goal(DROPIN_VS_STOCK.0, why.clone(), DROPIN_VS_STOCK.1, false);
+    report.goal(ON_VS_OFF.0, why, ON_VS_OFF.1, false);
+}
+
+/// Why the benchmark cannot run, if something it needs is missing.
+fn missing_tools(quick: bool) -> Option<String> {
+    let bin = repo().join(".tools/bin");
+    let servers: Vec<&str> = ["sockudo", "sockudo-stock"]
+        .into_iter()
+        .filter(|name| !bin.join(name).is_file())
+        // CI has only the drop-in; the quick run smoke-tests whatever is built.
+        .filter(|name| !quick || *name == "sockudo")
+        .collect();
+    if !servers.is_empty() {
+        return Some(format!(
+            "not measured: .tools/bin/{} missing (./scripts/sockudo-server.sh builds the drop-in, ./scripts/sockudo-server.sh --stock the stock server)",
+            servers.join(", .tools/bin/")
+        ));
+    }
+    let modules = repo().join(".tools/node/node_modules");
+    if !modules.join("pusher-js").is_dir() || !modules.join("pusher").is_dir() {
+        return Some(format!(
+            "not measured: pusher-js and pusher missing from {} (scripts/install-tools.sh installs them)",
+            modules.display()
+        ));
+    }
+    let tools: &[&str] = if quick {
+        &["node"]
+    } else {
+        &["node", "valgrind", "callgrind_control", "callgrind_annotate"]
+    };
+    let absent: Vec<&&str> = tools.iter().filter(|t| which(t).is_none()).collect();
+    (!absent.is_empty()).then(|| {
+        format!(
+            "not measured: {absent:?} not on PATH (valgrind: apt-get install valgrind, or scripts/install-tools.sh)"
+        )
+    })
+}
+
+fn which(tool: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .chain([repo().join(".tools/bin")])
+        .map(|dir| dir.join(tool))
+        .find(|path| path.is_file())
+}
+
+/// Quick mode: each built server once, natively, through a few rounds; the goal is not measured.
+fn quick_smoke() -> String {
+    let modes = MODES
+        .iter()
+        .filter(|m| repo().join(".tools/bin").join(m.binary).is_file());
+    for mode in modes {
+        match run_once(*mode, QUICK_ROUNDS, false) {
+            Ok(run) => println!(
+                "smoke {}: {} messages delivered{}",
+                mode.name,
+                run.delivered,
+                agreement(&run)
+            ),
+            Err(err) => println!("smoke {}: FAILED: {err}", mode.name),
+        }
+    }
+    "not measured in quick mode (a full run measures it under callgrind, a few minutes)".to_string()
+}
+
+fn agreement(run: &Run) -> String {
+    match run.server_counted {
+        Some(n) if n == run.delivered => ", the server counted the same".to_string(),
+        Some(n) => format!(", the server counted {n} (DISAGREES)"),
+        None => String::new(),
+    }
+}
+
+/// The full measurement: every mode `REPS` times, interleaved; per mode, its runs.
+fn measure() -> Result<Vec<Vec<Run>>, String> {
+    let mut runs: Vec<Vec<Run>> = MODES.iter().map(|_| Vec::new()).collect();
+    for rep in 0..REPS {
+        for (i, mode) in MODES.iter().enumerate() {
+            let started = Instant::now();
+            let run = run_once(*mode, ROUNDS, true).map_err(|e| format!("{} run {rep}: {e}", mode.name))?;
+            println!(
+                "run {rep} {}: {:.0} instr/msg over {} messages{}, driver {:.0} instr/msg ({:.1} s)",
+                mode.name,
+                run.per_message(),
+                run.delivered,
+                agreement(&run),
+                run.driver as f64 / run.delivered as f64,
+                started.elapsed().as_secs_f64()
+            );
+            runs[i].push(run);
+        }
+    }
+    Ok(runs)
+}
+
+/// Median, min and max.
+fn spread(mut values: Vec<f64>) -> [f64; 3] {
+    values.sort_by(f64::total_cmp);
+    [values[values.len() / 2], values[0], values[values.len() - 1]]
+}
+
+fn measured(runs: &[Vec<Run>], report: &mut Report) {
+    let per_message: Vec<[f64; 3]> = runs
+        .iter()
+        .map(|r| spread(r.iter().map(Run::per_message).collect()))
+        .collect();
+    let driver: Vec<[f64; 3]> = runs
+        .iter()
+        .map(|r| spread(r.iter().map(|r| r.driver as f64 / r.delivered as f64).collect()))
+        .collect();
+    println!("| server | instr per delivered message (median, range of {REPS}) | driver's own instr/msg | driver share |\n|---|---|---|---|");
+    for ((mode, [median, low, high]), [d, _, _]) in MODES.iter().zip(&per_message).zip(&driver) {
+        println!(
+            "| {} | {median:.0} ({low:.0}..{high:.0}) | {d:.0} | {:.2}% |",
+            mode.name,
+            100.0 * d / median
+        );
+    }
+    let [dropin, stock, off] = [per_message[0], per_message[1], per_message[2]];
+    let vs_stock = dropin[0] / stock[0];
     report.goal(
-        "real_server_dropin_vs_stock",
-        why.clone(),
-        "<= 1.00x the stock driver's CPU per message",
-        false,
+        DROPIN_VS_STOCK.0,
+        format!(
+            "{} (range {:.3}x..{:.3}x; {:.0} vs {:.0} instr/msg)",
+            ratio(vs_stock),
+            dropin[1] / stock[2],
+            dropin[2] / stock[1],
+            dropin[0],
+            stock[0]
+        ),
+        DROPIN_VS_STOCK.1,
+        vs_stock <= 1.0,
     );
+    let on_off = |on: f64, off: f64| 100.0 * (on - off) / off;
+    let overhead = on_off(dropin[0], off[0]);
+    // Met only when the whole range is under the bar and so is the driver's own share, which
+    // callgrind counts directly: the runs' spread (scheduling moves a multi-threaded server's
+    // instruction count by up to ~1%) can put the on-vs-off median below a cost that is there.
+    let own = 100.0 * driver[0][0] / off[0];
     report.goal(
-        "real_server_on_vs_off",
-        why,
-        "< 0.1% of the server's CPU per message",
-        false,
+        ON_VS_OFF.0,
+        format!(
+            "{overhead:.2}% (range {:.2}%..{:.2}%; {:.0} vs {:.0} instr/msg; driver's own {:.2}%)",
+            on_off(dropin[1], off[2]),
+            on_off(dropin[2], off[1]),
+            dropin[0],
+            off[0],
+            own
+        ),
+        ON_VS_OFF.1,
+        on_off(dropin[2], off[1]) < 0.1 && own < 0.1,
     );
+}
+
+/// Kills and reaps its process when dropped.
+struct Reaped(Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+fn app(i: usize) -> (String, String, String) {
+    (
+        format!("bench-app-{i}"),
+        format!("bench-key-{i}"),
+        format!("bench-secret-{i}"),
+    )
+}
+
+/// Sockudo's config (benches/real_server/sockudo.json) on `port`, metrics on `metrics_port` or
+/// off, with `APPS` apps that allow client events and no rate limits in the way.
+fn config(port: u16, metrics_port: u16, metrics: bool) -> Value {
+    let mut config: Value = serde_json::from_str(include_str!("../real_server/sockudo.json")).unwrap();
+    config["port"] = port.into();
+    config["metrics"]["port"] = metrics_port.into();
+    config["metrics"]["enabled"] = metrics.into();
+    config["app_manager"]["array"]["apps"] = (0..APPS)
+        .map(|i| {
+            let (id, key, secret) = app(i);
+            let mut app = json!({ "id": id, "key": key, "secret": secret, "enabled": true, "webhooks": [] });
+            app["max_connections"] = 10_000.into();
+            app["enable_client_messages"] = true.into();
+            app["max_client_events_per_second"] = 100_000.into();
+            app
+        })
+        .collect();
+    config
+}
+
+fn wait_for(
+    what: &str,
+    limit: Duration,
+    mut ready: impl FnMut() -> Result<bool, String>,
+) -> Result<(), String> {
+    let start = Instant::now();
+    while !ready()? {
+        if start.elapsed() > limit {
+            return Err(format!("timed out waiting for {what}"));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    Ok(())
+}
+
+/// Messages the server counts as sent (drop-in: `sockudo_messages_sent_total`, stock:
+/// `sockudo_ws_messages_sent_total`), summed over its series.
+fn server_sent(metrics: SocketAddr) -> Result<u64, String> {
+    let reply = http_get(metrics, "/metrics").map_err(|e| format!("scraping {metrics}: {e}"))?;
+    Ok(reply
+        .lines()
+        .filter(|l| {
+            l.starts_with("sockudo_messages_sent_total") || l.starts_with("sockudo_ws_messages_sent_total")
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum::<f64>() as u64)
+}
+
+/// The load script's next line starting with `prefix`, parsed.
+fn expect_line(out: &mut BufReader<ChildStdout>, prefix: &str, log: &Path) -> Result<Value, String> {
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if out.read_line(&mut line).map_err(|e| e.to_string())? == 0 {
+            let tail = fs::read_to_string(log).unwrap_or_default();
+            return Err(format!("load.cjs ended before {prefix}: {}", tail.trim()));
+        }
+        if let Some(rest) = line.strip_prefix(prefix) {
+            return serde_json::from_str(rest).map_err(|e| format!("{prefix}{rest}: {e}"));
+        }
+        if line.starts_with("FAILED") {
+            return Err(format!("load.cjs: {}", line.trim()));
+        }
+    }
+}
+
+fn callgrind_control(option: &str, pid: u32) -> Result<(), String> {
+    let out = Command::new("callgrind_control")
+        .args([option, &pid.to_string()])
+        .output()
+        .map_err(|e| format!("callgrind_control: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "callgrind_control {option} {pid}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+/// One server, one load: the measured window's figures.
+fn run_once(mode: Mode, rounds: usize, callgrind: bool) -> Result<Run, String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let (port, metrics_port) = (free_port(), free_port());
+    let config_path = dir.path().join("config.json");
+    fs::write(&config_path, config(port, metrics_port, mode.metrics).to_string())
+        .map_err(|e| e.to_string())?;
+    let binary = repo().join(".tools/bin").join(mode.binary);
+    let dump = dir.path().join("callgrind.out");
+    let mut server = if callgrind {
+        let mut c = Command::new("valgrind");
+        c.arg("--tool=callgrind")
+            .arg(format!("--callgrind-out-file={}", dump.display()))
+            .arg(&binary);
+        c
+    } else {
+        Command::new(&binary)
+    };
+    for variable in sockudo_obs::config::ENVIRONMENT_VARIABLES {
+        server.env_remove(variable);
+    }
+    let server_log = fs::File::create(dir.path().join("server.log")).map_err(|e| e.to_string())?;
+    server
+        .arg("--config")
+        .arg(&config_path)
+        .current_dir(dir.path())
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(server_log.try_clone().map_err(|e| e.to_string())?)
+        .stderr(server_log);
+    let mut server = Reaped(server.spawn().map_err(|e| format!("{}: {e}", binary.display()))?);
+    let pid = server.0.id();
+    let ws = SocketAddr::from(([127, 0, 0, 1], port));
+    let metrics = SocketAddr::from(([127, 0, 0, 1], metrics_port));
+    wait_for("the server to listen", Duration::from_secs(180), || {
+        if let Some(status) = server.0.try_wait().map_err(|e| e.to_string())? {
+            let log = fs::read_to_string(dir.path().join("server.log")).unwrap_or_default();
+            return Err(format!("the server exited ({status}): {}", log.trim()));
+        }
+        let up = TcpStream::connect(ws).is_ok();
+        Ok(up && (!mode.metrics || http_get(metrics, "/metrics").is_ok_and(|r| r.contains(" 200 "))))
+    })?;
+
+    let plan = json!({
+        "host": "127.0.0.1",
+        "port": port,
+        "apps": (0..APPS).map(|i| { let (id, key, secret) = app(i); json!({"id": id, "key": key, "secret": secret}) }).collect::<Vec<_>>(),
+        "clientsPerApp": CLIENTS_PER_APP,
+        "warmRounds": WARM_ROUNDS,
+        "rounds": rounds,
+    });
+    let load_log = dir.path().join("load.log");
+    let mut load = Command::new(which("node").ok_or("node is not on PATH")?);
+    load.arg(repo().join("benches/real_server/load.cjs"))
+        .env("NODE_PATH", repo().join(".tools/node/node_modules"))
+        .env("LOAD", plan.to_string())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(fs::File::create(&load_log).map_err(|e| e.to_string())?);
+    let mut load = Reaped(load.spawn().map_err(|e| format!("node: {e}"))?);
+    let mut out = BufReader::new(load.0.stdout.take().unwrap());
+    let mut go: ChildStdin = load.0.stdin.take().unwrap();
+    expect_line(&mut out, "WARM ", &load_log)?;
+
+    let before = if mode.metrics {
+        Some(server_sent(metrics)?)
+    } else {
+        None
+    };
+    if callgrind {
+        callgrind_control("-z", pid)?;
+    }
+    writeln!(go, "GO").map_err(|e| e.to_string())?;
+    let done = expect_line(&mut out, "DONE ", &load_log)?;
+    if callgrind {
+        callgrind_control("-d", pid)?;
+    }
+    let server_counted = match before {
+        Some(before) => Some(server_sent(metrics)? - before),
+        None => None,
+    };
+    drop(go);
+    let delivered = done["delivered"].as_u64().ok_or("DONE without delivered")?;
+    let (instructions, driver) = if callgrind { dumped(dir.path())? } else { (0, 0) };
+    drop(load);
+    drop(server);
+    Ok(Run {
+        instructions,
+        driver,
+        delivered,
+        server_counted,
+    })
+}
+
+/// The dump's total instructions and the inclusive cost of the metrics driver's
+/// `MetricsInterface` methods (and the futures they return).
+fn dumped(dir: &Path) -> Result<(u64, u64), String> {
+    let file = fs::read_dir(dir)
+        .map_err(|e| e.to_string())?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("callgrind.out."))
+                && p.metadata().is_ok_and(|m| m.len() > 0)
+        })
+        .ok_or("callgrind wrote no dump")?;
+    let text = fs::read_to_string(&file).map_err(|e| e.to_string())?;
+    let total = text
+        .lines()
+        .find_map(|l| l.strip_prefix("summary: "))
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or("the dump has no summary line")?;
+    let annotated = Command::new("callgrind_annotate")
+        .args(["--inclusive=yes", "--threshold=100"])
+        .arg(&file)
+        .output()
+        .map_err(|e| format!("callgrind_annotate: {e}"))?;
+    let driver = String::from_utf8_lossy(&annotated.stdout)
+        .lines()
+        // The drop-in's methods demangle as `<Driver as MetricsInterface>::m`, the stock
+        // driver's as `...::<impl MetricsInterface for Driver>::m`.
+        .filter(|l| {
+            l.contains(" as sockudo_core::metrics::MetricsInterface>::")
+                || l.contains("<impl sockudo_core::metrics::MetricsInterface for ")
+        })
+        .filter_map(|l| l.split_whitespace().next()?.replace(',', "").parse::<u64>().ok())
+        .sum();
+    Ok((total, driver))
 }
