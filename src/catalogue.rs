@@ -630,7 +630,7 @@ pub const SOCKUDO_5_2_COVERAGE: &[Coverage] = &[
     partly(
         "messages_sent_total",
         "`track_broadcast_latency` (deliveries of a publish)",
-        "direct sends (subscription replies, pongs, errors) carry no channel",
+        "direct sends (subscription replies, pongs, errors) and relayed client events carry no channel: Sockudo reports them through `mark_ws_message_sent` and `mark_ws_messages_sent_batch`",
     ),
     not_fed("messages_received_total", NEEDS_NO_CHANNEL),
     not_fed(
