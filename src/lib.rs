@@ -3,23 +3,47 @@
 //! One canonical metric catalogue ([`catalogue::CATALOGUE`]) is used twice:
 //!
 //! * **live**, linked into the server: [`Metrics`] registers every catalogue metric in its own
-//!   `prometheus::Registry`, hands out allocation-free recording handles and serves `/metrics`;
-//! * **generated**, by `sockudo-obs generate --env <env>` ([`bundle`]): Prometheus config, rules and
-//!   their tests, Alertmanager, nginx, Grafana, Kubernetes, compose and docs, every PromQL
-//!   expression checked against the same catalogue.
+//!   `prometheus::Registry`, hands out allocation-free recording handles and serves `/metrics`
+//!   ([`live`]);
+//! * **generated**, by `sockudo-obs generate --env <env>` (`bundle`, feature `generator`):
+//!   Prometheus config, rules and their tests, Alertmanager, nginx, Grafana, Kubernetes, compose
+//!   and docs, every PromQL expression checked against the same catalogue.
 //!
 //! Because both read one table, metric names cannot drift between the server and its monitoring.
+//!
+//! ```
+//! use sockudo_obs::live::ChannelType;
+//! use sockudo_obs::{Metrics, MetricsConfig};
+//!
+//! # fn main() -> anyhow::Result<()> {
+//! let metrics = Metrics::new(&MetricsConfig::load(None)?)?; // defaults, then METRICS_*
+//! let app = metrics.app("app-1"); // resolve once, keep it in the connection's state
+//! app.message_sent(ChannelType::Public); // one atomic add
+//! assert!(metrics.encode().contains("sockudo_messages_sent_total"));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! | module | what a user finds there |
+//! |---|---|
+//! | [`live`] | [`Metrics`], the recording handles, the `/metrics` exporter, the axum layer (feature `axum`) |
+//! | [`config`] | [`MetricsConfig`]: the `metrics` section of a Sockudo config and its `METRICS_*` overrides |
+//! | [`catalogue`] | the metric table itself, and which families Sockudo 5.2.0 feeds |
+//! | [`names`] | the syntax rules (prefix, RFC 1123 names) both halves enforce |
+//! | `bundle` | the generator (feature `generator`): `bundle::build` makes one environment's bundle, in memory |
+//!
+//! A server takes the live side alone with `default-features = false`.
 
 #[cfg(feature = "generator")]
 pub mod bundle;
 pub mod catalogue;
 pub mod config;
-pub mod error;
+mod error;
 pub mod live;
 pub mod names;
 
 pub use config::MetricsConfig;
-pub use error::UsageError;
+pub use error::{is_usage, UsageError};
 pub use live::Metrics;
 
 /// The README's examples compile and run as doctests, so the front door cannot rot.

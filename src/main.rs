@@ -100,7 +100,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) => {
             eprintln!("sockudo-obs: error: {err:#}");
-            if sockudo_obs::error::is_usage(&err) {
+            if sockudo_obs::is_usage(&err) {
                 ExitCode::from(2)
             } else {
                 ExitCode::from(1)

@@ -94,6 +94,6 @@ fn missing_file_is_a_config_error_with_exit_code_2() {
         .to_string()
         .starts_with(&format!("{}: cannot read: ", missing.display())));
     let chained = anyhow::Error::new(err).context("loading the metrics config");
-    assert!(sockudo_obs::error::is_usage(&chained));
+    assert!(sockudo_obs::is_usage(&chained));
     assert!(chained.chain().any(|e| e.is::<ConfigError>()));
 }

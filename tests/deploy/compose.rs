@@ -183,6 +183,6 @@ fn an_unpinned_image_is_a_usage_error_naming_the_key() {
         specs::set(profile, "compose.sockudo_image", "sockudo/sockudo:latest");
     });
     let err = bundle::build(&specs.source(), "development", &Overrides::default()).unwrap_err();
-    assert!(sockudo_obs::error::is_usage(&err), "{err:#}");
+    assert!(sockudo_obs::is_usage(&err), "{err:#}");
     assert!(format!("{err:#}").contains("compose.sockudo_image"), "{err:#}");
 }
