@@ -39,6 +39,8 @@ pub mod bundle;
 pub mod catalogue;
 pub mod config;
 mod error;
+#[cfg(test)]
+mod layering;
 pub mod live;
 pub mod names;
 

@@ -5,7 +5,6 @@
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
-use super::coverage::Unfed;
 use super::profile::{parse_yaml, Profile};
 use super::source::{Folder, SpecSource};
 use crate::catalogue::respell_prefix;
@@ -153,14 +152,14 @@ impl Dashboards {
 }
 
 impl Dashboards {
-    /// Appends to each panel that reads an unfed family the note saying so (a panel without a
-    /// description keeps none, so the dashboard check still reports it).
-    pub fn note_unfed(&mut self, unfed: &Unfed) {
+    /// Appends to each panel's description the note `note_for(dashboard, panel)` gives, if any
+    /// (a panel without a description keeps none, so the dashboard check still reports it).
+    pub fn append_notes(&mut self, note_for: impl Fn(&str, &str) -> Option<String>) {
         for dashboard in &mut self.items {
             let title = dashboard.spec.title.clone();
             for panel in dashboard.spec.rows.iter_mut().flat_map(|r| r.panels.iter_mut()) {
                 if let (Some(description), Some(note)) =
-                    (panel.description.as_mut(), unfed.panel_note(&title, &panel.title))
+                    (panel.description.as_mut(), note_for(&title, &panel.title))
                 {
                     description.push(' ');
                     description.push_str(&note);

@@ -35,7 +35,8 @@
 //! # Layers
 //!
 //! Each module imports only from its own row or the rows above it; nothing imports against the
-//! arrow. `catalogue`, `config`, `names` and `error` (crate root) are below everything here.
+//! arrow (`layering_tests` reads every file and holds it to this table). `catalogue`, `config`,
+//! `names` and `error` (crate root) are below everything here.
 //!
 //! | layer | modules | may import |
 //! |---|---|---|
@@ -98,4 +99,144 @@ pub fn build(source: &SpecSource, env: &str, overrides: &Overrides) -> Result<Ou
     let output = render::all(&model)?;
     verify::run(&model).into_result()?;
     Ok(output)
+}
+
+#[cfg(test)]
+mod layering_tests {
+    use std::path::Path;
+
+    use crate::layering::imported_modules;
+
+    /// Each top-level module's place in the pipeline, as in the layer table; a module imports
+    /// only from lower numbers (within the load row, in the order it derives things).
+    const LAYERS: &[(&str, usize)] = &[
+        ("layout", 0),
+        ("output", 0),
+        ("expr", 0),
+        ("source", 1),
+        ("profile", 2),
+        ("rules", 3),
+        ("dashboards", 3),
+        ("topology", 4),
+        ("coverage", 4),
+        ("validate", 5),
+        ("documents", 6),
+        ("model", 7),
+        ("templates", 8),
+        ("render", 9),
+        ("verify", 9),
+        ("mod", 10),
+    ];
+
+    /// Stages whose files may share their siblings' code; a renderer never uses another.
+    const SIBLINGS_SHARE: &[&str] = &["documents", "verify"];
+
+    fn layer(module: &str) -> Option<usize> {
+        LAYERS
+            .iter()
+            .find(|(name, _)| *name == module)
+            .map(|&(_, layer)| layer)
+    }
+
+    fn check_file(path: &Path, own: usize, stage_dir: Option<&str>, problems: &mut Vec<String>) {
+        let shown = path.display().to_string();
+        let siblings: Vec<String> = match stage_dir {
+            Some(_) => std::fs::read_dir(path.parent().unwrap())
+                .unwrap()
+                .map(|e| {
+                    e.unwrap()
+                        .path()
+                        .file_stem()
+                        .unwrap()
+                        .to_string_lossy()
+                        .into_owned()
+                })
+                .filter(|name| name != "mod")
+                .collect(),
+            None => Vec::new(),
+        };
+        let in_stage_file = stage_dir.is_some() && !path.ends_with("mod.rs");
+        for name in imported_modules(path, "crate::bundle::") {
+            match layer(&name) {
+                Some(used) if used >= own && Some(name.as_str()) != stage_dir => {
+                    problems.push(format!("{shown} (layer {own}) imports {name} (layer {used})"))
+                }
+                _ => {}
+            }
+        }
+        for name in imported_modules(path, "super::") {
+            if in_stage_file && siblings.contains(&name) {
+                if !SIBLINGS_SHARE.contains(&stage_dir.unwrap()) {
+                    problems.push(format!("{shown} uses its sibling {name}"));
+                }
+                continue;
+            }
+            if in_stage_file {
+                continue; // an item of the stage's own mod.rs
+            }
+            match layer(&name) {
+                Some(used) if used >= own && Some(name.as_str()) != stage_dir => {
+                    problems.push(format!("{shown} (layer {own}) imports {name} (layer {used})"))
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn problems_in(root: &Path) -> Vec<String> {
+        let mut problems = Vec::new();
+        for &(module, own) in LAYERS {
+            let file = root.join(format!("{module}.rs"));
+            if file.is_file() {
+                check_file(&file, own, None, &mut problems);
+                continue;
+            }
+            for entry in std::fs::read_dir(root.join(module)).unwrap() {
+                check_file(&entry.unwrap().path(), own, Some(module), &mut problems);
+            }
+        }
+        problems
+    }
+
+    /// No import runs against the pipeline's direction, and no renderer uses another.
+    #[test]
+    fn imports_follow_the_pipeline() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/bundle");
+        let problems = problems_in(&root);
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+
+    /// The check fires: a renderer reaching for a sibling and the model importing a renderer.
+    #[test]
+    fn a_backward_import_is_reported() {
+        let root = tempfile::tempdir().unwrap();
+        let real = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/bundle");
+        copy_dir(&real, root.path());
+        let append = |file: &str, line: &str| {
+            let path = root.path().join(file);
+            let text = std::fs::read_to_string(&path).unwrap();
+            std::fs::write(&path, format!("{line}\n{text}")).unwrap();
+        };
+        append("render/k8s.rs", "use super::grafana::render;");
+        append("model.rs", "use crate::bundle::render::all;");
+        let problems = problems_in(root.path()).join("\n");
+        assert!(problems.contains("k8s.rs uses its sibling grafana"), "{problems}");
+        assert!(
+            problems.contains("model.rs (layer 7) imports render (layer 9)"),
+            "{problems}"
+        );
+    }
+
+    fn copy_dir(from: &Path, to: &Path) {
+        for entry in std::fs::read_dir(from).unwrap() {
+            let path = entry.unwrap().path();
+            let target = to.join(path.file_name().unwrap());
+            if path.is_dir() {
+                std::fs::create_dir_all(&target).unwrap();
+                copy_dir(&path, &target);
+            } else {
+                std::fs::copy(&path, &target).unwrap();
+            }
+        }
+    }
 }

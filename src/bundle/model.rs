@@ -67,7 +67,7 @@ impl Model {
         let rules = RuleSet::load(source, &profile)?;
         let mut dashboards = Dashboards::load(source, &profile)?;
         let unfed = Unfed::of(profile.server, &profile.metrics.prefix, &rules, &dashboards);
-        dashboards.note_unfed(&unfed);
+        dashboards.append_notes(|dashboard, panel| unfed.panel_note(dashboard, panel));
         let templates = source.files(Folder::Templates, &[""])?;
         let topology = Topology::derive(&profile);
         validate::artifacts(&profile, &topology)?;

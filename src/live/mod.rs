@@ -452,19 +452,11 @@ mod layering_tests {
     fn modules_import_only_from_lower_layers() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/live");
         for &(file, own) in LAYERS {
-            let source = std::fs::read_to_string(dir.join(format!("{file}.rs"))).unwrap();
-            let code = source.split("#[cfg(test)]\nmod ").next().unwrap();
-            for line in code.lines().filter(|l| !l.trim_start().starts_with("//")) {
-                for prefix in ["super::", "crate::live::"] {
-                    for (at, _) in line.match_indices(prefix) {
-                        let rest = &line[at + prefix.len()..];
-                        let name: String = rest
-                            .chars()
-                            .take_while(|c| c.is_ascii_lowercase() || *c == '_')
-                            .collect();
-                        if let Some(used) = layer(&name) {
-                            assert!(used < own, "{file} (layer {own}) imports {name} (layer {used})");
-                        }
+            let path = dir.join(format!("{file}.rs"));
+            for prefix in ["super::", "crate::live::"] {
+                for name in crate::layering::imported_modules(&path, prefix) {
+                    if let Some(used) = layer(&name) {
+                        assert!(used < own, "{file} (layer {own}) imports {name} (layer {used})");
                     }
                 }
             }
