@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 
 use super::http;
 
-use super::demo::{Demo, Scenario};
+use super::demo::Demo;
 use sockudo_obs::live::{BoundExporter, Exporter};
 use sockudo_obs::{Metrics, MetricsConfig};
 use tokio::sync::oneshot;
@@ -114,9 +114,7 @@ pub fn start(exporter: BoundExporter, metrics: Metrics) -> Running {
 /// recorded, so every family has series.
 pub async fn serve_demo(config: &MetricsConfig) -> (Running, Demo) {
     let metrics = Metrics::new(config).unwrap();
-    let mut demo = Demo::with_seed(&metrics, Scenario::Normal, 42);
-    demo.tick();
-    demo.tick();
+    let demo = super::seeded_demo(&metrics);
     let bound = Exporter::new(metrics.clone())
         .with_control(demo.switch().control_route())
         .bind("127.0.0.1:0")

@@ -15,6 +15,15 @@ pub mod bundle;
 /// in process compile the same file.
 #[path = "../../src/cli/demo.rs"]
 pub mod demo;
+
+/// The demo's normal traffic over `metrics`, two ticks in (every family has moved), seeded so
+/// each run records the same.
+pub fn seeded_demo(metrics: &sockudo_obs::Metrics) -> demo::Demo {
+    let mut demo = demo::Demo::with_seed(metrics, demo::Scenario::Normal, 42);
+    demo.tick();
+    demo.tick();
+    demo
+}
 pub mod http;
 pub mod live;
 pub mod nginx;

@@ -9,7 +9,6 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::demo::{Demo, Scenario};
 use sockudo_obs::live::Exporter;
 use sockudo_obs::{Metrics, MetricsConfig};
 use tokio::sync::oneshot;
@@ -97,9 +96,7 @@ impl ServeProcess {
 /// Default-config metrics with two demo ticks recorded, so every family has series.
 pub fn demo_metrics() -> Metrics {
     let metrics = Metrics::new(&MetricsConfig::default()).unwrap();
-    let mut demo = Demo::with_seed(&metrics, Scenario::Normal, 42);
-    demo.tick();
-    demo.tick();
+    super::seeded_demo(&metrics);
     metrics
 }
 
