@@ -12,6 +12,8 @@
 
 #[path = "goals/alloc.rs"]
 mod alloc;
+#[path = "goals/callgrind.rs"]
+mod callgrind;
 #[path = "goals/encode.rs"]
 mod encode;
 #[path = "goals/gzip.rs"]

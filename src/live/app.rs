@@ -10,7 +10,7 @@ use super::gauge::Gauge;
 use super::histogram::Histogram;
 use super::labels::{ChannelType, ErrorType, LimiterType};
 use super::registration::{CounterFamily, Families};
-use super::resolve::{HandleCache, PerValue};
+use super::resolve::{HandleCache, Name, PerValue};
 use super::store::{CounterId, CounterStore, Counters};
 
 type PerChannel<M> = PerValue<ChannelType, M, { ChannelType::COUNT }>;
@@ -44,7 +44,7 @@ struct AppHandles {
     active_channels: PerChannel<Gauge>,
     presence_members: Gauge,
     webhook_duration: Histogram,
-    webhook_events: HandleCache<String, WebhookEvent>,
+    webhook_events: HandleCache<Name, WebhookEvent>,
     webhooks_sent: CounterFamily,
     webhooks_failed: CounterFamily,
     /// For the webhook events' counters, resolved later.

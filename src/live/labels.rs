@@ -111,19 +111,21 @@ impl ChannelType {
     /// (`cache-`, `private-cache-`, `private-encrypted-cache-`, `presence-cache-`) count as `cache`
     /// whatever their privacy, because their behaviour (last event replay) is what sets them apart.
     pub fn of_channel(name: &str) -> ChannelType {
-        let rest = ["private-encrypted-", "private-", "presence-"]
-            .iter()
-            .find_map(|p| name.strip_prefix(p));
-        if rest.unwrap_or(name).starts_with("cache-") {
-            ChannelType::Cache
-        } else if name.starts_with("private-encrypted-") {
-            ChannelType::PrivateEncrypted
-        } else if name.starts_with("private-") {
-            ChannelType::Private
-        } else if name.starts_with("presence-") {
-            ChannelType::Presence
+        // One pass over the prefixes: the drop-in classifies every publish.
+        let (kind, rest) = if let Some(rest) = name.strip_prefix("private-") {
+            match rest.strip_prefix("encrypted-") {
+                Some(rest) => (ChannelType::PrivateEncrypted, rest),
+                None => (ChannelType::Private, rest),
+            }
+        } else if let Some(rest) = name.strip_prefix("presence-") {
+            (ChannelType::Presence, rest)
         } else {
-            ChannelType::Public
+            (ChannelType::Public, name)
+        };
+        if rest.starts_with("cache-") {
+            ChannelType::Cache
+        } else {
+            kind
         }
     }
 }
@@ -223,6 +225,13 @@ mod tests {
             ("private-encrypted-cache-x", ChannelType::Cache),
             ("presence-cache-x", ChannelType::Cache),
             ("privatestuff", ChannelType::Public),
+            ("private-encrypted", ChannelType::Private),
+            ("private-encryptedcache-x", ChannelType::Private),
+            ("private-encrypted-", ChannelType::PrivateEncrypted),
+            ("private-cache", ChannelType::Private),
+            ("presence-", ChannelType::Presence),
+            ("cache-", ChannelType::Cache),
+            ("", ChannelType::Public),
         ] {
             assert_eq!(ChannelType::of_channel(name), expected, "{name}");
         }

@@ -60,12 +60,13 @@
 //! | domains | `labels`, `limits`, `sockudo` | closed label domains, caps, Sockudo 5.2's spellings | (`sockudo`: labels) |
 //! | text | `text` | text format 0.0.4 primitives: fixed family bytes, numbers, escaping | — |
 //! | store | `store` | counter storage: sharded cells in slabs, the scrape's totals | — |
+//! | table | `table` | the handle caches' insert-only hash table | — |
 //! | family | `family` | one metric's series and the `SeriesValue` trait | text, store |
 //! | kinds | `counter`, `gauge`, `histogram` | one series value per metric kind | text, store, family |
 //! | collector | `collector` | each family's `prometheus::Collector`; muting while we gather | store, family |
 //! | registration | `registration` | the catalogue as typed, registered families | store, family, kinds, collector |
 //! | exposition | `exposition` | our families merged by name with the host's metrics | store, family, collector |
-//! | resolve | `resolve` | label values turned into handles once, capped | domains, kinds |
+//! | resolve | `resolve` | label values turned into handles once, capped | domains, kinds, table |
 //! | handles | `app`, `http`, `queue`, `cache`, `adapter` | the recording handles | domains, store, kinds, registration, resolve |
 //! | `Metrics` | this module | construction, handle caches, `encode*` | everything above |
 //! | serving | `exporter` (`mod`: bind and accept loop, `admission`: connection cap, `routes`), `http_layer` | `/metrics` over HTTP, the axum layer | `Metrics`, domains, resolve |
@@ -117,6 +118,7 @@ mod registration;
 mod resolve;
 pub mod sockudo;
 mod store;
+mod table;
 mod text;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -128,7 +130,7 @@ pub use crate::config::MetricsConfig;
 use collector::Owner;
 use counter::Counter;
 use registration::Families;
-use resolve::{HandleCache, PerValue};
+use resolve::{HandleCache, Name, PerValue};
 
 pub use adapter::AdapterMetrics;
 pub use app::AppMetrics;
@@ -167,11 +169,11 @@ struct Shared {
     limits: Limits,
     /// `label_overflow_total`, one counter per capped label.
     folded: PerValue<CappedLabel, Counter, { CappedLabel::COUNT }>,
-    apps: HandleCache<String, AppMetrics>,
+    apps: HandleCache<Name, AppMetrics>,
     routes: HandleCache<(HttpMethod, &'static str), RouteMetrics>,
-    queues: HandleCache<String, QueueMetrics>,
-    caches: HandleCache<String, CacheMetrics>,
-    adapters: HandleCache<String, AdapterMetrics>,
+    queues: HandleCache<Name, QueueMetrics>,
+    caches: HandleCache<Name, CacheMetrics>,
+    adapters: HandleCache<Name, AdapterMetrics>,
     /// The size of the last exposition, reserved up front so the next one does not regrow.
     last_len: AtomicUsize,
 }
@@ -416,6 +418,7 @@ mod layering_tests {
     const LAYERS: &[(&str, usize)] = &[
         ("text", 0),
         ("store", 0),
+        ("table", 0),
         ("labels", 0),
         ("limits", 0),
         ("family", 1),

@@ -317,6 +317,42 @@ fn handles_are_shared_and_app_ids_are_capped() {
 }
 
 #[test]
+fn registries_on_one_thread_stay_apart_and_every_lookup_of_a_folded_id_counts() {
+    // Two registries on one thread, alternating on the same app id: each records into its own.
+    let (one, two) = (metrics(), metrics());
+    for _ in 0..3 {
+        one.app("shared").connection_opened();
+        two.app("shared").connection_opened();
+        two.app("shared").connection_opened();
+    }
+    let opened = |m: &Metrics| sum(&m.encode(), "sockudo_total_connections", &[("app_id", "shared")]);
+    assert_eq!((opened(&one), opened(&two)), (3.0, 6.0));
+
+    // A folded id is counted on every lookup, however often it comes in a row.
+    let capped = Metrics::builder(&MetricsConfig::default())
+        .limits(Limits {
+            apps: 1,
+            ..Limits::default()
+        })
+        .build()
+        .unwrap();
+    capped.app("kept");
+    for _ in 0..5 {
+        assert_eq!(capped.app("folded").app_id(), OVERFLOW_LABEL);
+    }
+    let long = "x".repeat(sockudo_obs::live::MAX_LABEL_VALUE_LEN + 1);
+    capped.app(&long);
+    capped.app(&long);
+    assert_eq!(capped.app("kept").app_id(), "kept");
+    let folded = sum(
+        &capped.encode(),
+        "sockudo_label_overflow_total",
+        &[("label", "app_id")],
+    );
+    assert_eq!(folded, 7.0);
+}
+
+#[test]
 fn handles_are_send_sync_and_cheap_to_clone() {
     fn assert_handle<T: Clone + Send + Sync + 'static>() {}
     assert_handle::<Metrics>();

@@ -1,0 +1,94 @@
+//! The benchmarks' own measurement code, on inputs whose answers are worked out by hand: the
+//! callgrind reader behind the real-server goals (benches/goals/callgrind.rs).
+
+#[path = "../../benches/goals/callgrind.rs"]
+mod callgrind;
+
+use callgrind::Profile;
+
+/// `main` calls `handle` twice and `record` once; `handle` calls `record` 4 times and `memcmp`;
+/// `record` calls `memcmp`; `exporter` is a thread entry no call reaches. Name compression,
+/// relative and repeated positions as callgrind writes them.
+const DUMP: &str = "# callgrind format
+version: 1
+positions: line
+events: Ir
+summary: 1000
+
+ob=(1) /bin/server
+fl=(1) ???
+fn=(1) main
+0 100
+cfn=(2) handle
+calls=2 0
+0 500
++1 10
+cfn=(3) record
+calls=1 0
+0 40
+
+fn=(2)
+0 300
+cfn=(3)
+calls=4 0
+0 160
+cob=(2) /lib/libc.so
+cfn=(4) memcmp
+calls=4 0
+0 40
+
+fn=(3)
+0 150
+cfn=(4)
+calls=3 0
+0 50
+
+fn=(4)
+0 90
+
+fn=(5) exporter
+0 20
+* 5
+";
+
+fn parsed() -> Profile {
+    Profile::parse(DUMP).expect("a valid dump")
+}
+
+#[test]
+fn the_summary_and_every_function_are_read() {
+    let profile = parsed();
+    assert_eq!(profile.total, 1000);
+    let mut functions: Vec<&str> = profile.functions().into_iter().collect();
+    functions.sort_unstable();
+    assert_eq!(functions, ["exporter", "handle", "main", "memcmp", "record"]);
+}
+
+#[test]
+fn inside_counts_each_entry_from_outside_with_its_callees_once() {
+    let profile = parsed();
+    // `record` from `main` (40) and from `handle` (160); its own call to `memcmp` is inside
+    // those; `exporter` is entered by no call, so its own 20 + 5 count.
+    let metrics_only = |f: &str| f == "record" || f == "exporter";
+    assert_eq!(profile.inside(metrics_only), 225);
+    assert_eq!(
+        profile.largest_inside(metrics_only, 2, 5),
+        [("record".to_string(), 40.0), ("exporter".to_string(), 5.0)]
+    );
+    // A function and its caller both inside: only the entry into the caller counts.
+    assert_eq!(profile.inside(|f| f == "handle" || f == "record"), 540);
+    assert_eq!(profile.inside(|f| f == "nothing"), 0);
+}
+
+#[test]
+fn a_broken_dump_is_an_error_naming_the_line() {
+    let no_summary = DUMP.replace("summary: 1000\n", "");
+    assert!(Profile::parse(&no_summary).unwrap_err().contains("no summary"));
+    let bad_cost = DUMP.replace("0 300", "0 lots");
+    let err = Profile::parse(&bad_cost).unwrap_err();
+    assert!(err.contains("line 20") && err.contains("0 lots"), "{err}");
+    let orphan_call = "summary: 1\nfn=(1) main\ncalls=1 0\n0 5\n";
+    assert!(Profile::parse(orphan_call)
+        .unwrap_err()
+        .contains("calls= without cfn="));
+}
