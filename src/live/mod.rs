@@ -285,8 +285,11 @@ impl Metrics {
         self.0.families.series_count()
     }
 
-    /// The handles of one app; resolved (and zero-initialised) on the first call, a read-locked
+    /// The handles of one app; resolved (and zero-initialised) on the first call, a lock-free
     /// lookup afterwards. Keep the result rather than calling this per message.
+    // Inlined into the caller (a driver method per message): the hit path is a few dozen
+    // instructions, and a call would add its own prologue.
+    #[inline]
     pub fn app(&self, app_id: &str) -> AppMetrics {
         let shared = &*self.0;
         shared.apps.name(app_id, |app_id| {

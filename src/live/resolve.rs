@@ -6,7 +6,6 @@
 use std::borrow::Borrow;
 use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
-use std::sync::{PoisonError, RwLock};
 
 use super::counter::Counter;
 use super::labels::LabelValue;
@@ -54,16 +53,15 @@ impl<E: LabelValue, M, const N: usize> PerValue<E, M, N> {
 }
 
 /// Handles resolved on first use and kept, keyed by a free-form name (an app id, a queue name, a
-/// route, a status code). Lookups of known keys take a read lock only, and hash with foldhash:
+/// route, a status code). Lookups of known keys take no lock ([`Table`]) and hash with foldhash:
 /// SipHash of a short app id was most of a lookup's cost in the real server (about 190 of 300
-/// instructions), and the cap below already bounds what a client choosing keys can do. The
-/// table is [`Table`], whose probe inlines.
+/// instructions), and the cap below already bounds what a client choosing keys can do.
 ///
 /// A bounded cache caps the label's cardinality: past `cap` distinct keys, new keys all share the
 /// handle of the overflow key, and each such fold is counted (in `label_overflow_total`), so a
 /// tenant minting app ids cannot blow up the series count unnoticed.
 pub(crate) struct HandleCache<K, V> {
-    map: RwLock<Table<K, V>>,
+    map: Table<K, V>,
     limit: Option<Limit<K>>,
 }
 
@@ -165,11 +163,18 @@ impl<V: Clone> HandleCache<Name, V> {
 
     /// The handle for the name `name`; one longer than [`MAX_LABEL_VALUE_LEN`] is folded into
     /// the overflow key (and counted) without taking a place under the cap.
+    #[inline]
     pub(crate) fn name(&self, name: &str, resolve: impl FnOnce(&str) -> V) -> V {
         if name.len() <= MAX_LABEL_VALUE_LEN {
             return self.get_or_resolve(NameStr::new(name), |name| resolve(name.as_str()));
         }
-        let mut map = self.map.write().unwrap_or_else(PoisonError::into_inner);
+        self.fold_long_name(resolve)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn fold_long_name(&self, resolve: impl FnOnce(&str) -> V) -> V {
+        let mut map = self.map.lock();
         let overflow: &NameStr = match &self.limit {
             Some(limit) => {
                 limit.folded.inc();
@@ -186,11 +191,11 @@ impl<V: Clone> HandleCache<Name, V> {
     }
 }
 
-impl<K: Hash + Eq, V: Clone> HandleCache<K, V> {
+impl<K: Hash + Eq + Clone, V: Clone> HandleCache<K, V> {
     /// A cache that holds at most `cap` keys plus `overflow`; `folded` counts the keys refused.
     pub(crate) fn bounded(cap: usize, overflow: K, folded: Counter) -> Self {
         HandleCache {
-            map: RwLock::default(),
+            map: Table::default(),
             limit: Some(Limit {
                 cap,
                 overflow,
@@ -202,22 +207,34 @@ impl<K: Hash + Eq, V: Clone> HandleCache<K, V> {
     /// A cache for keys whose domain is already small (status codes).
     pub(crate) fn unbounded() -> Self {
         HandleCache {
-            map: RwLock::default(),
+            map: Table::default(),
             limit: None,
         }
     }
 
     /// The handle for `key`, calling `resolve` the first time a key (or the overflow key) is seen.
+    #[inline]
     pub(crate) fn get_or_resolve<Q>(&self, key: &Q, resolve: impl FnOnce(&Q) -> V) -> V
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
     {
-        // A panic while resolving cannot leave the map half-updated, so poisoning is ignorable.
-        if let Some(v) = self.map.read().unwrap_or_else(PoisonError::into_inner).get(key) {
+        if let Some(v) = self.map.get(key) {
             return v.clone();
         }
-        let mut map = self.map.write().unwrap_or_else(PoisonError::into_inner);
+        self.resolve_new(key, resolve)
+    }
+
+    /// The first lookup of `key` (or of a key past the cap): out of line, so that the lookup
+    /// above inlines into its caller with no registers to save.
+    #[cold]
+    #[inline(never)]
+    fn resolve_new<Q>(&self, key: &Q, resolve: impl FnOnce(&Q) -> V) -> V
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
+    {
+        let mut map = self.map.lock();
         if let Some(v) = map.get(key) {
             return v.clone();
         }
@@ -242,7 +259,7 @@ impl<K: Hash + Eq, V: Clone> HandleCache<K, V> {
     /// How many keys have handles (the overflow key included).
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
-        self.map.read().unwrap_or_else(PoisonError::into_inner).len()
+        self.map.lock().len()
     }
 }
 

@@ -4,7 +4,7 @@
 #[path = "../../benches/goals/callgrind.rs"]
 mod callgrind;
 
-use callgrind::Profile;
+use callgrind::{extra_calls, ExtraCalls, Profile};
 
 /// `main` calls `handle` twice and `record` once; `handle` calls `record` 4 times and `memcmp`;
 /// `record` calls `memcmp`; `exporter` is a thread entry no call reaches. Name compression,
@@ -91,4 +91,44 @@ fn a_broken_dump_is_an_error_naming_the_line() {
     assert!(Profile::parse(orphan_call)
         .unwrap_err()
         .contains("calls= without cfn="));
+}
+
+/// A server run: `main` calls `now` `now_calls` times (10 instructions each) and `handle`
+/// `handle_calls` times (50 each, of which its own call to `now`), and `alloc` `noise` times.
+fn run(now_calls: u64, handle_calls: u64, noise: u64) -> Profile {
+    let dump = format!(
+        "summary: 100000\nfn=(1) main\n0 1\ncfn=(2) now\ncalls={now_calls} 0\n0 {}\ncfn=(3) handle\ncalls={handle_calls} 0\n0 {}\ncfn=(4) alloc\ncalls={noise} 0\n0 {}\nfn=(3)\n0 {}\ncfn=(2)\ncalls={handle_calls} 0\n0 {}\nfn=(2)\n0 {}\nfn=(4)\n0 {}\n",
+        10 * now_calls,
+        50 * handle_calls,
+        5 * noise,
+        40 * handle_calls,
+        10 * handle_calls,
+        10 * (now_calls + handle_calls),
+        5 * noise
+    );
+    Profile::parse(&dump).expect("a valid dump")
+}
+
+#[test]
+fn extra_calls_are_the_consistent_ones_from_callers_called_as_often() {
+    let on = [run(100, 40, 7), run(101, 40, 9)];
+    let off = [run(50, 20, 6), run(52, 20, 8)];
+    let found = extra_calls(&on.iter().collect::<Vec<_>>(), &off.iter().collect::<Vec<_>>());
+    // `handle` 20 more times at 50 each; `now` from `main` 48 more (100 - 52) at the 10 a call
+    // costs with metrics off. `handle`'s own extra calls to `now` are inside its 1000, and
+    // `alloc` moves within the runs' noise.
+    let expected = [("main", "handle", 20, 1000), ("main", "now", 48, 480)].map(
+        |(caller, callee, extra, instructions)| ExtraCalls {
+            caller: caller.to_string(),
+            callee: callee.to_string(),
+            extra,
+            instructions,
+        },
+    );
+    assert_eq!(found, expected);
+    // The same runs on both sides: nothing is made more often.
+    assert_eq!(
+        extra_calls(&off.iter().collect::<Vec<_>>(), &off.iter().collect::<Vec<_>>()),
+        []
+    );
 }
