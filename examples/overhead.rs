@@ -48,7 +48,7 @@ fn main() {
 
     let metrics = Metrics::new(&MetricsConfig::default()).expect("metrics");
     let apps: Vec<Option<AppMetrics>> = (0..APPS)
-        .map(|i| resolve.then(|| metrics.app(&format!("app-{i}"))))
+        .map(|i| resolve.then(|| metrics.app(&format!("app-{i}")).clone()))
         .collect();
     let channels = [
         "chat",

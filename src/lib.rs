@@ -17,7 +17,7 @@
 //!
 //! # fn main() -> anyhow::Result<()> {
 //! let metrics = Metrics::new(&MetricsConfig::load(None)?)?; // defaults, then METRICS_*
-//! let app = metrics.app("app-1"); // resolve once, keep it in the connection's state
+//! let app = metrics.app("app-1").clone(); // resolve once, keep it in the connection's state
 //! app.message_sent(ChannelType::Public); // one atomic add
 //! assert!(metrics.encode().contains("sockudo_messages_sent_total"));
 //! # Ok(())

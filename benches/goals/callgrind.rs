@@ -144,15 +144,17 @@ pub struct ExtraCalls {
     pub callee: String,
     /// The fewest extra calls: the least in `more` minus the most in `fewer`.
     pub extra: u64,
-    /// What they cost, at `fewer`'s instructions per call.
+    /// What they cost, at `fewer`'s instructions per call (at most what the calls' inclusive
+    /// cost consistently grew by).
     pub instructions: u64,
 }
 
 /// The calls between functions that `fewer` runs too which every `more` profile makes more often
 /// than every `fewer` profile, by more than either set's own spread (run-to-run noise), costliest
-/// first; each extra call costs what a call of that function costs in `fewer` on average. A call
-/// from a function that is itself called more often is left out: it is part of that function's
-/// extra cost.
+/// first; each extra call costs what a call of that function costs in `fewer` on average, at most
+/// the least the calls' inclusive cost grew by. Calls whose inclusive cost does not grow as
+/// consistently are left out: more polls of the same future do the same work. So is a call from a
+/// function that is itself called more often: it is part of that function's extra cost.
 pub fn extra_calls(more: &[&Profile], fewer: &[&Profile]) -> Vec<ExtraCalls> {
     let called = |set: &[&Profile]| -> Vec<HashMap<String, u64>> {
         set.iter()
@@ -192,6 +194,11 @@ pub fn extra_calls(more: &[&Profile], fewer: &[&Profile]) -> Vec<ExtraCalls> {
         let Some(extra) = consistently_more(&on_counts, &off_counts) else {
             continue;
         };
+        let on_cost: Vec<u64> = on.iter().map(|c| c.inclusive).collect();
+        let off_cost: Vec<u64> = off.iter().map(|c| c.inclusive).collect();
+        let Some(grown) = consistently_more(&on_cost, &off_cost) else {
+            continue;
+        };
         if consistently_more(&times(&called_more, caller), &times(&called_fewer, caller)).is_some() {
             continue;
         }
@@ -200,7 +207,7 @@ pub fn extra_calls(more: &[&Profile], fewer: &[&Profile]) -> Vec<ExtraCalls> {
             caller: caller.to_string(),
             callee: callee.to_string(),
             extra,
-            instructions: extra * inclusive / calls.max(1),
+            instructions: (extra * inclusive / calls.max(1)).min(grown),
         });
     }
     found.sort_by(|a, b| b.instructions.cmp(&a.instructions).then(a.callee.cmp(&b.callee)));

@@ -103,11 +103,21 @@ impl Timing {
         )
     }
 
-    /// `[one thread, two threads]` nanoseconds per op, and the two threads' overlap.
-    pub fn both(&self, ops: u64, batch: impl Fn() + Sync) -> ([f64; 2], f64) {
-        let one = self.one_thread(ops, &batch);
-        let (two, overlap) = self.two_threads(ops, &batch);
-        ([one, two], overlap)
+    /// Nanoseconds per op of each of `batches` (each doing `ops` ops) on one thread, as
+    /// [`one_thread`](Self::one_thread) does, with the repetitions interleaved: each round times
+    /// every batch once, so a slow spell of the machine (these VMs drift by a third between
+    /// seconds) hits all of them rather than whichever ran then.
+    pub fn one_thread_interleaved(&self, ops: u64, batches: &[&dyn Fn()]) -> Vec<f64> {
+        let calls: Vec<u64> = batches.iter().map(|batch| self.calibrate(batch)).collect();
+        let mut best = vec![f64::INFINITY; batches.len()];
+        for _ in 0..self.reps() {
+            for ((batch, &n), best) in batches.iter().zip(&calls).zip(&mut best) {
+                let start = thread_cpu();
+                (0..n).for_each(|_| batch());
+                *best = best.min((thread_cpu() - start).as_nanos() as f64 / (n * ops) as f64);
+            }
+        }
+        best
     }
 
     /// Repetitions of one scrape-sized call (a scrape of 100k series takes a while).

@@ -16,7 +16,7 @@ pub fn recording(timing: &Timing, report: &mut Report) {
     let ids: Vec<String> = (0..HOT_APPS).map(|i| format!("app-{i:03}")).collect();
     let raw: Vec<AtomicU64> = (0..HOT_APPS).map(|_| AtomicU64::new(0)).collect();
     let metrics = Metrics::new(&MetricsConfig::default()).unwrap();
-    let ours: Vec<AppMetrics> = ids.iter().map(|id| metrics.app(id)).collect();
+    let ours: Vec<AppMetrics> = ids.iter().map(|id| metrics.app(id).clone()).collect();
     let naive = IntCounterVec::new(Opts::new("naive_total", "h"), &["app_id", "channel_type"]).unwrap();
     let cached: Vec<_> = ids
         .iter()
@@ -49,25 +49,23 @@ pub fn recording(timing: &Timing, report: &mut Report) {
         })
     };
 
-    let rows: [(&str, ([f64; 2], f64)); 5] = [
-        ("raw AtomicU64::fetch_add (baseline)", timing.both(ops, raw_batch)),
-        (
-            "sockudo-obs AppMetrics::message_sent",
-            timing.both(ops, ours_batch),
-        ),
-        (
-            "prometheus IntCounter cached per app",
-            timing.both(ops, cached_batch),
-        ),
-        (
-            "prometheus with_label_values per message",
-            timing.both(ops, naive_batch),
-        ),
-        (
-            "Sockudo today: String labels, f64 CounterVec",
-            timing.both(ops, current_batch),
-        ),
+    let paths: [(&str, &(dyn Fn() + Sync)); 5] = [
+        ("raw AtomicU64::fetch_add (baseline)", &raw_batch),
+        ("sockudo-obs AppMetrics::message_sent", &ours_batch),
+        ("prometheus IntCounter cached per app", &cached_batch),
+        ("prometheus with_label_values per message", &naive_batch),
+        ("Sockudo today: String labels, f64 CounterVec", &current_batch),
     ];
+    let batches: Vec<&dyn Fn()> = paths.iter().map(|&(_, batch)| batch as &dyn Fn()).collect();
+    let one_thread = timing.one_thread_interleaved(ops, &batches);
+    let rows: Vec<(&str, ([f64; 2], f64))> = paths
+        .iter()
+        .zip(one_thread)
+        .map(|(&(name, batch), one)| {
+            let (two, overlap) = timing.two_threads(ops, batch);
+            (name, ([one, two], overlap))
+        })
+        .collect();
     let ([raw1, raw2], raw_overlap) = rows[0].1;
     println!("| path | 1 thread | ×raw | 2 threads | ×raw | 2 threads on CPU |\n|---|---|---|---|---|---|");
     for (name, ([one, two], overlap)) in &rows {

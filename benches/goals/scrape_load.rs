@@ -16,7 +16,9 @@ pub fn scrape_under_load(timing: &Timing, report: &mut Report) {
         interval.as_millis()
     );
     let metrics = Metrics::new(&MetricsConfig::default()).unwrap();
-    let apps: Vec<AppMetrics> = (0..1000).map(|i| metrics.app(&format!("app-{i:04}"))).collect();
+    let apps: Vec<AppMetrics> = (0..1000)
+        .map(|i| metrics.app(&format!("app-{i:04}")).clone())
+        .collect();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()

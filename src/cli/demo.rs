@@ -166,29 +166,32 @@ impl Demo {
     /// Like [`Demo::new`] with a fixed random seed, for reproducible runs.
     pub fn with_seed(metrics: &Metrics, scenario: Scenario, seed: u64) -> Demo {
         let app = |id: &str, is_busy| SimApp {
-            metrics: metrics.app(id),
+            metrics: metrics.app(id).clone(),
             is_busy,
             connections: 0,
             channels: [0; ChannelType::COUNT],
             presence: 0,
         };
         let queue = |name: &str, is_busy| SimQueue {
-            metrics: metrics.queue(name),
+            metrics: metrics.queue(name).clone(),
             is_busy,
             depth: 0,
         };
         let cache = |name: &str| SimCache {
-            metrics: metrics.cache(name),
+            metrics: metrics.cache(name).clone(),
             bytes: 1 << 20,
         };
         Demo {
             switch: ScenarioSwitch::new(scenario),
             rng: Rng(seed | 1),
             apps: vec![app("demo-app", true), app("chat-app", false)],
-            routes: ROUTES.iter().map(|&(m, e)| metrics.http_route(m, e)).collect(),
+            routes: ROUTES
+                .iter()
+                .map(|&(m, e)| metrics.http_route(m, e).clone())
+                .collect(),
             queues: vec![queue("webhooks", true), queue("broadcasts", false)],
             caches: vec![cache("apps"), cache("channels")],
-            adapter: metrics.adapter("redis"),
+            adapter: metrics.adapter("redis").clone(),
         }
     }
 

@@ -144,7 +144,7 @@ where
             None => UNMATCHED_ENDPOINT,
         };
         // Methods outside the catalogue's domain are not recorded: the label is closed.
-        let route = method.map(|method| self.layer.metrics.http_route(method, endpoint));
+        let route = method.map(|method| self.layer.metrics.http_route(method, endpoint).clone());
         let started = Instant::now();
         let response = self.inner.call(request);
         Box::pin(async move {

@@ -115,12 +115,12 @@ impl Hash for NameStr {
     fn hash<H: Hasher>(&self, state: &mut H) {
         let bytes = self.0.as_bytes();
         match bytes.len() {
-            // The length and the two words `eq` compares determine the name.
+            // The two words `eq` compares, the last with the length folded in, as one 128-bit
+            // write: foldhash makes that a single multiply. At most 9 names (one per length)
+            // share these 128 bits, so no client can collide more of them than that.
             len @ 8..=16 => {
                 let word = |at: usize| u64::from_ne_bytes(bytes[at..at + 8].try_into().unwrap());
-                state.write_usize(len);
-                state.write_u64(word(0));
-                state.write_u64(word(len - 8));
+                state.write_u128(u128::from(word(0)) | u128::from(word(len - 8) ^ len as u64) << 64);
             }
             _ => self.0.hash(state),
         }
@@ -163,17 +163,29 @@ impl<V: Clone> HandleCache<Name, V> {
 
     /// The handle for the name `name`; one longer than [`MAX_LABEL_VALUE_LEN`] is folded into
     /// the overflow key (and counted) without taking a place under the cap.
-    #[inline]
-    pub(crate) fn name(&self, name: &str, resolve: impl FnOnce(&str) -> V) -> V {
+    #[inline(always)]
+    pub(crate) fn name(&self, name: &str, resolve: impl FnOnce(&str) -> V) -> &V {
         if name.len() <= MAX_LABEL_VALUE_LEN {
             return self.get_or_resolve(NameStr::new(name), |name| resolve(name.as_str()));
         }
         self.fold_long_name(resolve)
     }
 
+    /// The handle of `name` if it is 8 to 16 bytes long, the usual app id, and was resolved
+    /// before; `None` otherwise (the caller then takes [`name`](Self::name)). For those lengths
+    /// the hash and the comparison are a few instructions with no call, so an inlined lookup
+    /// leaves its caller a leaf function.
+    #[inline(always)]
+    pub(crate) fn quick_name(&self, name: &str) -> Option<&V> {
+        if !(8..=16).contains(&name.len()) {
+            return None;
+        }
+        self.map.get(NameStr::new(name))
+    }
+
     #[cold]
     #[inline(never)]
-    fn fold_long_name(&self, resolve: impl FnOnce(&str) -> V) -> V {
+    fn fold_long_name(&self, resolve: impl FnOnce(&str) -> V) -> &V {
         let mut map = self.map.lock();
         let overflow: &NameStr = match &self.limit {
             Some(limit) => {
@@ -183,11 +195,10 @@ impl<V: Clone> HandleCache<Name, V> {
             None => NameStr::new(OVERFLOW_LABEL),
         };
         if let Some(v) = map.get(overflow) {
-            return v.clone();
+            return v;
         }
         let value = resolve(overflow.as_str());
-        map.insert(overflow.to_owned(), value.clone());
-        value
+        map.insert(overflow.to_owned(), value)
     }
 }
 
@@ -213,14 +224,16 @@ impl<K: Hash + Eq + Clone, V: Clone> HandleCache<K, V> {
     }
 
     /// The handle for `key`, calling `resolve` the first time a key (or the overflow key) is seen.
-    #[inline]
-    pub(crate) fn get_or_resolve<Q>(&self, key: &Q, resolve: impl FnOnce(&Q) -> V) -> V
+    /// Handles are never replaced, so the reference lives as long as the cache; clone it (an
+    /// `Arc` clone) to keep it apart from the cache.
+    #[inline(always)]
+    pub(crate) fn get_or_resolve<Q>(&self, key: &Q, resolve: impl FnOnce(&Q) -> V) -> &V
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
     {
         if let Some(v) = self.map.get(key) {
-            return v.clone();
+            return v;
         }
         self.resolve_new(key, resolve)
     }
@@ -229,14 +242,14 @@ impl<K: Hash + Eq + Clone, V: Clone> HandleCache<K, V> {
     /// above inlines into its caller with no registers to save.
     #[cold]
     #[inline(never)]
-    fn resolve_new<Q>(&self, key: &Q, resolve: impl FnOnce(&Q) -> V) -> V
+    fn resolve_new<Q>(&self, key: &Q, resolve: impl FnOnce(&Q) -> V) -> &V
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
     {
         let mut map = self.map.lock();
         if let Some(v) = map.get(key) {
-            return v.clone();
+            return v;
         }
         let key = match &self.limit {
             // The overflow key, when present, takes no place under the cap.
@@ -245,15 +258,14 @@ impl<K: Hash + Eq + Clone, V: Clone> HandleCache<K, V> {
             {
                 limit.folded.inc();
                 if let Some(v) = map.get(limit.overflow.borrow()) {
-                    return v.clone();
+                    return v;
                 }
                 limit.overflow.borrow()
             }
             _ => key,
         };
         let value = resolve(key);
-        map.insert(key.to_owned(), value.clone());
-        value
+        map.insert(key.to_owned(), value)
     }
 
     /// How many keys have handles (the overflow key included).

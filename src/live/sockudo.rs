@@ -60,27 +60,32 @@ pub const UNLISTED_LIMITER: LimiterType = LimiterType::Api;
 /// and WebSocket-upgrade middleware).
 pub const GLOBAL_APP_ID: &str = "global";
 
+#[inline]
 fn look_up<T: Copy>(table: &[(&str, T)], value: &str) -> Option<T> {
     table.iter().find(|(name, _)| *name == value).map(|&(_, v)| v)
 }
 
 /// The channel type of a Sockudo `channel_type` string, or of the channel name when the string
 /// is unknown.
+#[inline]
 pub fn channel_type(sockudo_value: &str) -> Option<ChannelType> {
     look_up(CHANNEL_TYPES, sockudo_value)
 }
 
 /// The error type of a Sockudo `error_type`.
+#[inline]
 pub fn error_type(sockudo_value: &str) -> ErrorType {
     look_up(ERROR_TYPES, sockudo_value).unwrap_or(UNLISTED_ERROR_TYPE)
 }
 
 /// The limiter of a per-connection limiter decision.
+#[inline]
 pub fn connection_limiter(limiter_type: &str) -> LimiterType {
     look_up(CONNECTION_LIMITERS, limiter_type).unwrap_or(UNLISTED_LIMITER)
 }
 
 /// The limiter of an HTTP-middleware decision, from its request context.
+#[inline]
 pub fn request_limiter(request_context: &str) -> LimiterType {
     look_up(REQUEST_CONTEXTS, request_context).unwrap_or(UNLISTED_LIMITER)
 }

@@ -21,6 +21,7 @@
 //! correct, only slower). See [`Limits::shards`](super::Limits::shards).
 
 use std::cell::Cell;
+use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
@@ -39,25 +40,60 @@ pub(crate) struct CounterId(pub(crate) u32);
 
 /// A block of counters, one padded slice per shard, in a slab shared with the blocks created
 /// before and after it. Cloning is an `Arc` clone.
+// `C`, the fields an add reads first: 16 bytes that a handle holding the block first (also `C`)
+// keeps in one cache line, wherever the allocator puts it.
 #[derive(Clone)]
+#[repr(C)]
 pub(crate) struct Counters {
-    slab: Arc<[Line]>,
-    /// The block's first line in `slab`.
-    first: u32,
-    lines_per_shard: u32,
-    /// `shards - 1`; shard counts are powers of two.
-    mask: u32,
     /// The block's first cell (`&slab[first].0[0]`). Lines are 16 cells, 128 bytes, back to
     /// back, so the block is one flat run of cells and an add is `base + shard * slots + id`:
     /// one multiply and one add after the thread-local load, with no slab pointer, `first`
     /// or bounds check on the path to the `lock add` (see BENCHMARKS.md, recording).
     base: *const AtomicU64,
+    lines_per_shard: u32,
+    /// `shards - 1`; shard counts are powers of two.
+    mask: u32,
+    /// The block's first line in `slab`.
+    first: u32,
+    slab: Arc<[Line]>,
 }
 
 // SAFETY: `base` points into `slab`, which the block keeps alive; it is only read through as
 // `&AtomicU64`, which is `Send + Sync`.
 unsafe impl Send for Counters {}
 unsafe impl Sync for Counters {}
+
+/// One shard's cells of a [`Counters`] block (see [`Counters::this_shard`]).
+pub(crate) struct ShardCells<'b> {
+    first: *const AtomicU64,
+    slots: usize,
+    block: PhantomData<&'b Counters>,
+}
+
+impl ShardCells<'_> {
+    /// Adds `n` to counter `id`.
+    #[inline(always)]
+    pub(crate) fn add(&self, id: CounterId, n: u64) {
+        let id = id.0 as usize;
+        // A predicted branch, off the address's dependency chain: it keeps an id from another
+        // block from writing outside this one.
+        if id >= self.slots {
+            outside_block(id, self.slots);
+        }
+        // SAFETY: `id < slots`, and the shard's `slots` cells are inside the block, which
+        // outlives `'b`.
+        let cell = unsafe { &*self.first.add(id) };
+        if n < LARGE_ADD {
+            cell.fetch_add(n, Ordering::Relaxed);
+        } else {
+            // A huge count (a caller passing u64::MAX) saturates rather than wrapping the
+            // counter to a small value, which Prometheus would take for a restart.
+            let _ = cell.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| {
+                Some(v.saturating_add(n).min(SATURATED).max(v))
+            });
+        }
+    }
+}
 
 /// Adds of at least this much take the saturating path; smaller ones are one `fetch_add`.
 const LARGE_ADD: u64 = 1 << 32;
@@ -69,25 +105,21 @@ impl Counters {
     /// Adds `n` to counter `id` in this thread's shard.
     #[inline(always)]
     pub(crate) fn add(&self, id: CounterId, n: u64) {
+        self.this_shard().add(id, n);
+    }
+
+    /// This thread's cells of the block, for adds in a row that look the shard up once (a
+    /// broadcast counts two counters).
+    #[inline(always)]
+    pub(crate) fn this_shard(&self) -> ShardCells<'_> {
         let shard = thread_shard() & self.mask as usize;
-        let id = id.0 as usize;
         let slots = self.lines_per_shard as usize * CELLS_PER_LINE;
-        // A predicted branch, off the address's dependency chain: it keeps an id from another
-        // block from writing outside this one.
-        if id >= slots {
-            outside_block(id, slots);
-        }
-        // SAFETY: `shard <= mask` and `id < slots`, so the cell is inside the block's
-        // `(mask + 1) * lines_per_shard` lines, which `allocate` carved out of `slab`.
-        let cell = unsafe { &*self.base.add(shard * slots + id) };
-        if n < LARGE_ADD {
-            cell.fetch_add(n, Ordering::Relaxed);
-        } else {
-            // A huge count (a caller passing u64::MAX) saturates rather than wrapping the
-            // counter to a small value, which Prometheus would take for a restart.
-            let _ = cell.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| {
-                Some(v.saturating_add(n).min(SATURATED).max(v))
-            });
+        ShardCells {
+            // SAFETY: `shard <= mask`, so the shard's `slots` cells are among the block's
+            // `(mask + 1) * lines_per_shard` lines, which `allocate` carved out of `slab`.
+            first: unsafe { self.base.add(shard * slots) },
+            slots,
+            block: PhantomData,
         }
     }
 

@@ -67,8 +67,9 @@ impl<K, V> Drop for Table<K, V> {
 }
 
 impl<K: Hash + Eq + Clone, V: Clone> Table<K, V> {
-    /// The value of `key`, without locking.
-    #[inline]
+    /// The value of `key`, without locking. The reference lives as long as the table: a slot,
+    /// once written, never changes and its array is freed only with the table.
+    #[inline(always)]
     pub(crate) fn get<Q>(&self, key: &Q) -> Option<&V>
     where
         K: Borrow<Q>,
@@ -89,7 +90,7 @@ impl<K: Hash + Eq + Clone, V: Clone> Table<K, V> {
 }
 
 impl<K: Hash + Eq, V> Slots<K, V> {
-    #[inline]
+    #[inline(always)]
     fn get<Q>(&self, hash: u64, key: &Q) -> Option<&V>
     where
         K: Borrow<Q>,
@@ -106,9 +107,9 @@ impl<K: Hash + Eq, V> Slots<K, V> {
         }
     }
 
-    /// Writes `slot` into the first empty slot of its probe sequence; only the lock holder calls
-    /// this, so the slot is still empty when it is set.
-    fn place(&self, slot: Slot<K, V>) {
+    /// Writes `slot` into the first empty slot of its probe sequence and returns its value; only
+    /// the lock holder calls this, so the slot is still empty when it is set.
+    fn place(&self, slot: Slot<K, V>) -> &V {
         let mask = self.0.len() - 1;
         let mut at = slot.hash as usize & mask;
         while self.0[at].get().is_some() {
@@ -117,6 +118,7 @@ impl<K: Hash + Eq, V> Slots<K, V> {
         if self.0[at].set(slot).is_err() {
             unreachable!("only the lock holder writes slots");
         }
+        &self.0[at].get().expect("set just above").value
     }
 }
 
@@ -126,17 +128,18 @@ pub(crate) struct Writer<'t, K, V> {
     arrays: MutexGuard<'t, Arrays<K, V>>,
 }
 
-impl<K: Hash + Eq + Clone, V: Clone> Writer<'_, K, V> {
+impl<'t, K: Hash + Eq + Clone, V: Clone> Writer<'t, K, V> {
     pub(crate) fn len(&self) -> usize {
         self.arrays.len
     }
 
-    fn current(&self) -> Option<&Slots<K, V>> {
+    /// The current array, for as long as the table: arrays are freed only when it drops.
+    fn current(&self) -> Option<&'t Slots<K, V>> {
         // SAFETY: as in `Table::get`; the lock holder only ever takes shared references.
         self.arrays.all.last().map(|slots| unsafe { &**slots })
     }
 
-    pub(crate) fn get<Q>(&self, key: &Q) -> Option<&V>
+    pub(crate) fn get<Q>(&self, key: &Q) -> Option<&'t V>
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
@@ -152,8 +155,9 @@ impl<K: Hash + Eq + Clone, V: Clone> Writer<'_, K, V> {
         self.get(key).is_some()
     }
 
-    /// Adds `key`, which the caller has looked up under this lock and not found.
-    pub(crate) fn insert(&mut self, key: K, value: V) {
+    /// Adds `key`, which the caller has looked up under this lock and not found, and returns
+    /// its value as readers will see it.
+    pub(crate) fn insert(&mut self, key: K, value: V) -> &'t V {
         debug_assert!(!self.contains_key(&key), "insert of a present key");
         let full = self
             .current()
@@ -162,10 +166,12 @@ impl<K: Hash + Eq + Clone, V: Clone> Writer<'_, K, V> {
             self.grow();
         }
         let hash = self.table.hasher.hash_one(&key);
-        self.current()
+        let placed = self
+            .current()
             .expect("grown above")
             .place(Slot { hash, key, value });
         self.arrays.len += 1;
+        placed
     }
 
     /// Publishes a copy of the entries in twice the slots.

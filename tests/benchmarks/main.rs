@@ -94,10 +94,11 @@ fn a_broken_dump_is_an_error_naming_the_line() {
 }
 
 /// A server run: `main` calls `now` `now_calls` times (10 instructions each) and `handle`
-/// `handle_calls` times (50 each, of which its own call to `now`), and `alloc` `noise` times.
-fn run(now_calls: u64, handle_calls: u64, noise: u64) -> Profile {
+/// `handle_calls` times (50 each, of which its own call to `now`), `alloc` `noise` times, and
+/// `poll` `polls` times for `poll_work` instructions in all, however often it is polled.
+fn run(now_calls: u64, handle_calls: u64, noise: u64, (polls, poll_work): (u64, u64)) -> Profile {
     let dump = format!(
-        "summary: 100000\nfn=(1) main\n0 1\ncfn=(2) now\ncalls={now_calls} 0\n0 {}\ncfn=(3) handle\ncalls={handle_calls} 0\n0 {}\ncfn=(4) alloc\ncalls={noise} 0\n0 {}\nfn=(3)\n0 {}\ncfn=(2)\ncalls={handle_calls} 0\n0 {}\nfn=(2)\n0 {}\nfn=(4)\n0 {}\n",
+        "summary: 100000\nfn=(1) main\n0 1\ncfn=(2) now\ncalls={now_calls} 0\n0 {}\ncfn=(3) handle\ncalls={handle_calls} 0\n0 {}\ncfn=(4) alloc\ncalls={noise} 0\n0 {}\ncfn=(5) poll\ncalls={polls} 0\n0 {poll_work}\nfn=(3)\n0 {}\ncfn=(2)\ncalls={handle_calls} 0\n0 {}\nfn=(2)\n0 {}\nfn=(4)\n0 {}\nfn=(5)\n0 {poll_work}\n",
         10 * now_calls,
         50 * handle_calls,
         5 * noise,
@@ -111,12 +112,13 @@ fn run(now_calls: u64, handle_calls: u64, noise: u64) -> Profile {
 
 #[test]
 fn extra_calls_are_the_consistent_ones_from_callers_called_as_often() {
-    let on = [run(100, 40, 7), run(101, 40, 9)];
-    let off = [run(50, 20, 6), run(52, 20, 8)];
+    let on = [run(100, 40, 7, (30, 3000)), run(101, 40, 9, (31, 3000))];
+    let off = [run(50, 20, 6, (20, 3000)), run(52, 20, 8, (21, 3000))];
     let found = extra_calls(&on.iter().collect::<Vec<_>>(), &off.iter().collect::<Vec<_>>());
     // `handle` 20 more times at 50 each; `now` from `main` 48 more (100 - 52) at the 10 a call
-    // costs with metrics off. `handle`'s own extra calls to `now` are inside its 1000, and
-    // `alloc` moves within the runs' noise.
+    // costs with metrics off. `handle`'s own extra calls to `now` are inside its 1000, `alloc`
+    // moves within the runs' noise, and the extra polls of `poll` add no instructions (at its
+    // 150 a call with metrics off, they would seem to add 1350).
     let expected = [("main", "handle", 20, 1000), ("main", "now", 48, 480)].map(
         |(caller, callee, extra, instructions)| ExtraCalls {
             caller: caller.to_string(),
@@ -130,5 +132,20 @@ fn extra_calls_are_the_consistent_ones_from_callers_called_as_often() {
     assert_eq!(
         extra_calls(&off.iter().collect::<Vec<_>>(), &off.iter().collect::<Vec<_>>()),
         []
+    );
+    // Polls that do a little more work count for that work, not for 150 a poll.
+    let busier = [run(50, 20, 6, (30, 3100)), run(50, 20, 6, (31, 3100))];
+    let found = extra_calls(
+        &busier.iter().collect::<Vec<_>>(),
+        &off.iter().collect::<Vec<_>>(),
+    );
+    assert_eq!(
+        found,
+        [ExtraCalls {
+            caller: "main".to_string(),
+            callee: "poll".to_string(),
+            extra: 9,
+            instructions: 100,
+        }]
     );
 }

@@ -17,6 +17,17 @@ fn metrics() -> Metrics {
     Metrics::new(&MetricsConfig::default()).unwrap()
 }
 
+/// Default metrics with room for `apps` app ids.
+fn capped_at(apps: usize) -> Metrics {
+    Metrics::builder(&MetricsConfig::default())
+        .limits(Limits {
+            apps,
+            ..Limits::default()
+        })
+        .build()
+        .unwrap()
+}
+
 /// The enum's values, as strings, in variant order; and the catalogue domain it claims to spell.
 fn domain_of<E: LabelValue>() -> (Vec<&'static str>, &'static [&'static str]) {
     let Domain::Enum(values) = E::LABEL.domain else {
@@ -329,13 +340,7 @@ fn registries_on_one_thread_stay_apart_and_every_lookup_of_a_folded_id_counts() 
     assert_eq!((opened(&one), opened(&two)), (3.0, 6.0));
 
     // A folded id is counted on every lookup, however often it comes in a row.
-    let capped = Metrics::builder(&MetricsConfig::default())
-        .limits(Limits {
-            apps: 1,
-            ..Limits::default()
-        })
-        .build()
-        .unwrap();
+    let capped = capped_at(1);
     capped.app("kept");
     for _ in 0..5 {
         assert_eq!(capped.app("folded").app_id(), OVERFLOW_LABEL);
@@ -350,6 +355,42 @@ fn registries_on_one_thread_stay_apart_and_every_lookup_of_a_folded_id_counts() 
         &[("label", "app_id")],
     );
     assert_eq!(folded, 7.0);
+}
+
+#[test]
+fn with_app_records_into_the_handles_app_returns_and_folds_the_same() {
+    let metrics = capped_at(2);
+    // First sight of an app through `with_app`, then through both; an id of 8 to 16 bytes takes
+    // the inlined lookup, any other the general one.
+    for id in ["app-0001", "a"] {
+        metrics.with_app(id, |app| app.broadcast(ChannelType::Private, 3));
+        metrics.app(id).broadcast(ChannelType::Private, 4);
+        metrics.with_app(id, |app| {
+            assert!(std::ptr::eq(app, metrics.app(id)));
+            app.broadcast(ChannelType::Private, 5);
+        });
+    }
+    // Past the cap and past the length limit: the overflow handles, each call counted.
+    let long = "y".repeat(sockudo_obs::live::MAX_LABEL_VALUE_LEN + 1);
+    for id in ["folded-app-1", "b", long.as_str(), "folded-app-1"] {
+        metrics.with_app(id, |app| {
+            assert_eq!(app.app_id(), OVERFLOW_LABEL);
+            app.connection_opened();
+        });
+    }
+    let text = metrics.encode();
+    let sent = |app_id: &str| {
+        sum(
+            &text,
+            "sockudo_messages_sent_total",
+            &[("app_id", app_id), ("channel_type", "private")],
+        )
+    };
+    assert_eq!((sent("app-0001"), sent("a")), (12.0, 12.0));
+    let opened = sum(&text, "sockudo_total_connections", &[("app_id", OVERFLOW_LABEL)]);
+    assert_eq!(opened, 4.0);
+    let folded = sum(&text, "sockudo_label_overflow_total", &[("label", "app_id")]);
+    assert_eq!(folded, 4.0);
 }
 
 #[test]

@@ -49,7 +49,7 @@ fn label<'k>(key: &'k Key, name: &str) -> Option<&'k str> {
 
 impl Bridge {
     fn queue(&self, key: &Key) -> Option<QueueMetrics> {
-        label(key, "queue").map(|name| self.metrics.queue(name))
+        label(key, "queue").map(|name| self.metrics.queue(name).clone())
     }
 }
 

@@ -119,37 +119,37 @@ impl MetricsInterface for PrometheusMetricsDriver {
     }
 
     fn mark_new_connection(&self, app_id: &str, _socket_id: &SocketId) {
-        self.metrics.app(app_id).connection_opened();
+        self.metrics.with_app(app_id, move |app| app.connection_opened());
     }
 
     fn mark_disconnection(&self, app_id: &str, _socket_id: &SocketId) {
-        self.metrics.app(app_id).connection_closed();
+        self.metrics.with_app(app_id, move |app| app.connection_closed());
     }
 
     /// Sockudo passes the app *key* for a connection to an unknown app, so clients choose these
     /// ids; the catalogue's app cap folds them into the overflow series.
     fn mark_connection_error(&self, app_id: &str, error_type: &str) {
+        let error = map::error_type(error_type);
         self.metrics
-            .app(app_id)
-            .connection_error(map::error_type(error_type));
+            .with_app(app_id, move |app| app.connection_error(error));
     }
 
     fn mark_rate_limit_check(&self, app_id: &str, limiter_type: &str) {
+        let limiter = map::connection_limiter(limiter_type);
         self.metrics
-            .app(app_id)
-            .rate_limit_checked(map::connection_limiter(limiter_type));
+            .with_app(app_id, move |app| app.rate_limit_checked(limiter));
     }
 
     fn mark_rate_limit_check_with_context(&self, app_id: &str, _limiter_type: &str, request_context: &str) {
+        let limiter = map::request_limiter(request_context);
         self.metrics
-            .app(app_id)
-            .rate_limit_checked(map::request_limiter(request_context));
+            .with_app(app_id, move |app| app.rate_limit_checked(limiter));
     }
 
     fn mark_rate_limit_triggered(&self, app_id: &str, limiter_type: &str) {
+        let limiter = map::connection_limiter(limiter_type);
         self.metrics
-            .app(app_id)
-            .rate_limit_triggered(map::connection_limiter(limiter_type));
+            .with_app(app_id, move |app| app.rate_limit_triggered(limiter));
     }
 
     fn mark_rate_limit_triggered_with_context(
@@ -158,32 +158,36 @@ impl MetricsInterface for PrometheusMetricsDriver {
         _limiter_type: &str,
         request_context: &str,
     ) {
+        let limiter = map::request_limiter(request_context);
         self.metrics
-            .app(app_id)
-            .rate_limit_triggered(map::request_limiter(request_context));
+            .with_app(app_id, move |app| app.rate_limit_triggered(limiter));
     }
 
     fn mark_channel_subscription(&self, app_id: &str, channel_type: &str) {
         if let Some(channel) = map::channel_type(channel_type) {
-            self.metrics.app(app_id).channel_subscribed(channel);
+            self.metrics
+                .with_app(app_id, move |app| app.channel_subscribed(channel));
         }
     }
 
     fn mark_channel_unsubscription(&self, app_id: &str, channel_type: &str) {
         if let Some(channel) = map::channel_type(channel_type) {
-            self.metrics.app(app_id).channel_unsubscribed(channel);
+            self.metrics
+                .with_app(app_id, move |app| app.channel_unsubscribed(channel));
         }
     }
 
     fn mark_channel_activated(&self, app_id: &str, channel_type: &str) {
         if let Some(channel) = map::channel_type(channel_type) {
-            self.metrics.app(app_id).channel_occupied(channel);
+            self.metrics
+                .with_app(app_id, move |app| app.channel_occupied(channel));
         }
     }
 
     fn mark_channel_deactivated(&self, app_id: &str, channel_type: &str) {
         if let Some(channel) = map::channel_type(channel_type) {
-            self.metrics.app(app_id).channel_vacated(channel);
+            self.metrics
+                .with_app(app_id, move |app| app.channel_vacated(channel));
         }
     }
 
@@ -219,9 +223,9 @@ impl MetricsInterface for PrometheusMetricsDriver {
         recipient_count: usize,
         _latency_ms: f64,
     ) {
+        let channel = ChannelType::of_channel(channel_name);
         self.metrics
-            .app(app_id)
-            .broadcast(ChannelType::of_channel(channel_name), recipient_count as u64);
+            .with_app(app_id, move |app| app.broadcast(channel, recipient_count as u64));
     }
 
     fn track_horizontal_delta_compression(&self, _app_id: &str, _channel: &str, _enabled: bool) {}
