@@ -74,19 +74,59 @@ impl AppCounter {
         AppCounter::ConnectionErrors,
     ];
 
-    /// How many counters the group has: one per value of its closed label, or one.
-    const fn len(self) -> u32 {
-        (match self {
+    /// The group's closed label, `None` for a group of one counter.
+    const fn label(self) -> Option<GroupLabel> {
+        match self {
             AppCounter::MessagesSent
             | AppCounter::MessagesReceived
             | AppCounter::ClientEvents
             | AppCounter::BroadcastMessages
             | AppCounter::ChannelSubscriptions
-            | AppCounter::ChannelUnsubscriptions => ChannelType::COUNT,
-            AppCounter::RateLimitChecks | AppCounter::RateLimitTriggered => LimiterType::COUNT,
-            AppCounter::TotalConnections => 1,
-            AppCounter::ConnectionErrors => ErrorType::COUNT,
+            | AppCounter::ChannelUnsubscriptions => Some(GroupLabel::Channel),
+            AppCounter::RateLimitChecks | AppCounter::RateLimitTriggered => Some(GroupLabel::Limiter),
+            AppCounter::TotalConnections => None,
+            AppCounter::ConnectionErrors => Some(GroupLabel::Error),
+        }
+    }
+
+    /// How many counters the group has: one per value of its closed label, or one.
+    const fn len(self) -> u32 {
+        (match self.label() {
+            Some(GroupLabel::Channel) => ChannelType::COUNT,
+            Some(GroupLabel::Limiter) => LimiterType::COUNT,
+            Some(GroupLabel::Error) => ErrorType::COUNT,
+            None => 1,
         }) as u32
+    }
+
+    /// The group's family.
+    fn family(self, f: &Families) -> &CounterFamily {
+        match self {
+            AppCounter::MessagesSent => &f.messages_sent,
+            AppCounter::MessagesReceived => &f.messages_received,
+            AppCounter::ClientEvents => &f.client_events,
+            AppCounter::BroadcastMessages => &f.broadcast_messages,
+            AppCounter::ChannelSubscriptions => &f.channel_subscriptions,
+            AppCounter::ChannelUnsubscriptions => &f.channel_unsubscriptions,
+            AppCounter::RateLimitChecks => &f.rate_limit_checks,
+            AppCounter::RateLimitTriggered => &f.rate_limit_triggered,
+            AppCounter::TotalConnections => &f.total_connections,
+            AppCounter::ConnectionErrors => &f.connection_errors,
+        }
+    }
+
+    /// The label values of each of the group's series, in block order: `app_id`, then the
+    /// closed label's value if the group has one.
+    fn series(self, app_id: &str) -> Vec<Vec<&str>> {
+        fn with<E: LabelValue>(app_id: &str) -> Vec<Vec<&str>> {
+            E::ALL.iter().map(|v| vec![app_id, v.as_str()]).collect()
+        }
+        match self.label() {
+            Some(GroupLabel::Channel) => with::<ChannelType>(app_id),
+            Some(GroupLabel::Limiter) => with::<LimiterType>(app_id),
+            Some(GroupLabel::Error) => with::<ErrorType>(app_id),
+            None => vec![vec![app_id]],
+        }
     }
 
     /// The group's first index in the block: the lengths of the groups before it.
@@ -113,9 +153,12 @@ impl AppCounter {
     }
 }
 
-/// Every value of the closed label `E`, in index order.
-fn label_values<E: LabelValue>() -> Vec<&'static str> {
-    E::ALL.iter().map(|v| v.as_str()).collect()
+/// The closed labels an app's counter groups are split by.
+#[derive(Clone, Copy)]
+enum GroupLabel {
+    Channel,
+    Limiter,
+    Error,
 }
 
 /// The two counters of one webhook event, resolved together so the failure ratio has both sides
@@ -138,25 +181,8 @@ impl AppMetrics {
         let app = &[app_id][..];
         let mut c = CounterBlockBuilder::new(&f.counters);
         for group in AppCounter::IN_BLOCK_ORDER {
-            let (family, values) = match group {
-                AppCounter::MessagesSent => (&f.messages_sent, label_values::<ChannelType>()),
-                AppCounter::MessagesReceived => (&f.messages_received, label_values::<ChannelType>()),
-                AppCounter::ClientEvents => (&f.client_events, label_values::<ChannelType>()),
-                AppCounter::BroadcastMessages => (&f.broadcast_messages, label_values::<ChannelType>()),
-                AppCounter::ChannelSubscriptions => (&f.channel_subscriptions, label_values::<ChannelType>()),
-                AppCounter::ChannelUnsubscriptions => {
-                    (&f.channel_unsubscriptions, label_values::<ChannelType>())
-                }
-                AppCounter::RateLimitChecks => (&f.rate_limit_checks, label_values::<LimiterType>()),
-                AppCounter::RateLimitTriggered => (&f.rate_limit_triggered, label_values::<LimiterType>()),
-                AppCounter::TotalConnections => (&f.total_connections, Vec::new()),
-                AppCounter::ConnectionErrors => (&f.connection_errors, label_values::<ErrorType>()),
-            };
-            let ids: Vec<CounterId> = if values.is_empty() {
-                vec![c.add(family, app)]
-            } else {
-                values.iter().map(|v| c.add(family, &[app_id, v])).collect()
-            };
+            let family = group.family(f);
+            let ids: Vec<CounterId> = group.series(app_id).iter().map(|v| c.add(family, v)).collect();
             let expected: Vec<CounterId> = (0..group.len()).map(|i| CounterId(group.first() + i)).collect();
             assert_eq!(ids, expected, "an app's counters are where AppCounter says");
         }
