@@ -40,7 +40,7 @@ step "fuzzing the config parser and the PromQL check briefly (cargo fuzz on stab
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --version 0.13.2 --locked
 # The instrumented build is cached outside the clone, like the server's.
 fuzz_target_dir="${SOCKUDO_OBS_CACHE:-$HOME/.cache/sockudo-obs}/fuzz-target"
-for target in config promql; do
+for target in config promql output_folder; do
   (cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run --target-dir "$fuzz_target_dir" "$target" -- -max_total_time=20)
 done
 

@@ -69,7 +69,7 @@ use anyhow::Result;
 pub use coverage::unfed_families;
 pub use layout::NGINX_CONF_PATH;
 pub use model::{Model, Overrides};
-pub use output::{Change, Output};
+pub use output::{Change, Output, HEADER, MARKER};
 pub use profile::Profile;
 pub use render::Renderer;
 pub use source::{Folder, SourceFile, SpecSource};

@@ -5,3 +5,4 @@
 mod support;
 
 mod failures;
+mod hostile_folder;

@@ -1,11 +1,16 @@
 //! The rendered bundle as an in-memory tree of files, and the only code that touches the output
 //! folder: an atomic write (into a fsynced sibling temporary folder, swapped in with one
 //! exchange) that replaces only a folder this tool wrote, and a comparison with what is on disk
-//! for `generate --check`.
+//! for `generate --check`. Whatever lies in that folder is read through [`disk`]: bounded, never
+//! through a link, never from anything but a regular file.
+
+mod disk;
 
 use std::collections::BTreeMap;
+use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use serde::Serialize;
@@ -86,19 +91,18 @@ impl Output {
     /// failure or a kill at any point leaves either the previous bundle or the new one in `dir`.
     /// Where the exchange is unsupported (not Linux, or a filesystem without it) two renames are
     /// used instead, and a kill between them is repaired by the next run.
+    ///
+    /// Runs writing beside one another take turns (a lock on the parent folder), so two
+    /// concurrent `generate`s both succeed. What cannot be removed afterwards (the previous
+    /// bundle, a killed run's leftover) is named in a note, never an error: the new bundle is in
+    /// place either way.
     pub fn write_to(&self, dir: &Path, force: bool) -> Result<Vec<String>> {
         let dir = resolve(dir)?;
         let parent = parent_of(&dir);
-        let name = dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .ok_or_else(|| {
-                UsageError(format!(
-                    "cannot write a bundle to {}: it has no folder name",
-                    dir.display()
-                ))
-            })?;
-        let notes = clean_leftovers(&parent, &name, &dir)?;
+        let name = folder_name(&dir)?;
+        let mut notes = Vec::new();
+        let _turn = take_turn(&parent, &dir, &mut notes)?;
+        clean_leftovers(&parent, &name, &dir, &mut notes)?;
         match fs::symlink_metadata(&dir) {
             Ok(meta) if !meta.is_dir() => {
                 return Err(UsageError(format!(
@@ -110,7 +114,7 @@ impl Output {
             Ok(_) if !force => ensure_ours(&dir)?,
             _ => {}
         }
-        let staging = tempfile_dir(&parent, &format!(".{name}.new-"))?;
+        let staging = tempfile_dir(&parent, &name, "new")?;
         // The marker goes first: a staging folder killed mid-write is then recognisably ours.
         write_synced(&staging.path().join(MARKER), marker_text().as_bytes())?;
         let mut folders = vec![staging.path().to_path_buf()];
@@ -130,23 +134,49 @@ impl Output {
         for folder in folders.iter().chain([&parent]) {
             sync_dir(folder)?;
         }
-        swap_in(staging, &dir)?;
+        swap_in(staging, &dir, &name, &mut notes)?;
         Ok(notes)
     }
 
     /// Compares with the files under `dir`: what a fresh write would add, change or remove.
+    /// Nothing on disk is read beyond the length of the file rendered at its path, no link is
+    /// followed and no special file opened, so a link to `/dev/zero` or a FIFO in the folder is
+    /// reported, not read.
     pub fn diff(&self, dir: &Path) -> Result<Vec<Change>> {
-        let on_disk = read_tree(dir)?;
+        let on_disk = disk::walk(dir)?;
+        let by_path: BTreeMap<&str, disk::Kind> = on_disk
+            .iter()
+            .filter_map(|e| Some((e.path.as_deref()?, e.kind)))
+            .collect();
         let mut changes = Vec::new();
         for (path, bytes) in &self.files {
-            match on_disk.get(path) {
+            match by_path.get(path.as_str()) {
                 None => changes.push(Change::Missing(path.clone())),
-                Some(old) if old != bytes => changes.push(Change::Differs(path.clone())),
-                Some(_) => {}
+                Some(disk::Kind::File(len)) => {
+                    let same = *len == bytes.len() as u64
+                        && disk::read_regular(&dir.join(path), *len)
+                            .with_context(|| format!("cannot read {}", dir.join(path).display()))?
+                            .is_some_and(|old| old == *bytes);
+                    if !same {
+                        changes.push(Change::Differs(path.clone()));
+                    }
+                }
+                Some(disk::Kind::Folder) => changes.push(Change::NotAFile(path.clone(), "a folder")),
+                Some(disk::Kind::Other(kind)) => changes.push(Change::NotAFile(path.clone(), kind)),
             }
         }
-        for path in on_disk.keys().filter(|p| !self.files.contains_key(*p)) {
-            changes.push(Change::Extra(path.clone()));
+        for entry in &on_disk {
+            let rendered = |p: &str| self.files.contains_key(p);
+            let holds_rendered = |p: &str| self.files.keys().any(|f| f.starts_with(&format!("{p}/")));
+            match (&entry.path, entry.kind) {
+                (Some(p), _) if rendered(p) => {}
+                (Some(p), disk::Kind::Folder) if holds_rendered(p) => {}
+                // Written by every run, not rendered: `--check` does not compare it.
+                (Some(p), disk::Kind::File(_)) if p == MARKER => {}
+                (_, disk::Kind::Folder) => {}
+                (_, disk::Kind::File(_)) => changes.push(Change::Extra(entry.shown.clone())),
+                (_, disk::Kind::Other(kind)) => changes.push(Change::NotAFile(entry.shown.clone(), kind)),
+            }
         }
         Ok(changes)
     }
@@ -161,6 +191,9 @@ pub enum Change {
     Differs(String),
     /// On disk, but no longer rendered.
     Extra(String),
+    /// On disk as something no bundle holds (a link, a FIFO, a device, or a folder where a file
+    /// is rendered); never followed or opened.
+    NotAFile(String, &'static str),
 }
 
 impl std::fmt::Display for Change {
@@ -169,6 +202,7 @@ impl std::fmt::Display for Change {
             Change::Missing(p) => write!(f, "missing: {p}"),
             Change::Differs(p) => write!(f, "differs: {p}"),
             Change::Extra(p) => write!(f, "not generated any more: {p}"),
+            Change::NotAFile(p, kind) => write!(f, "not a regular file ({kind}; not read): {p}"),
         }
     }
 }
@@ -177,6 +211,69 @@ fn parent_of(dir: &Path) -> PathBuf {
     match dir.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
+    }
+}
+
+/// The longest output folder name: its temporary siblings (`.NAME.new-PID-N`, with a 10-digit
+/// PID and up to 2 digits of N) must still fit a file name's 255 bytes.
+const MAX_FOLDER_NAME: usize = 255 - ".".len() - ".new-".len() - 10 - "-".len() - 2;
+
+fn folder_name(dir: &Path) -> Result<OsString> {
+    let name = dir.file_name().ok_or_else(|| {
+        UsageError(format!(
+            "cannot write a bundle to {}: it has no folder name",
+            dir.display()
+        ))
+    })?;
+    if name.len() > MAX_FOLDER_NAME {
+        let shown: String = disk::shown_name(name).chars().take(40).collect();
+        return Err(UsageError(format!(
+            "output folder name {shown}... is {} bytes; at most {MAX_FOLDER_NAME} fit beside its temporary sibling .NAME.new-PID-N (255 bytes a name): choose a shorter --out",
+            name.len()
+        ))
+        .into());
+    }
+    Ok(name.to_owned())
+}
+
+/// `.NAME.KIND-` (KIND `new` or `old`): the stem of a run's temporary folders beside `NAME`.
+fn temp_stem(name: &OsStr, kind: &str) -> OsString {
+    let mut stem = OsString::from(".");
+    stem.push(name);
+    stem.push(format!(".{kind}-"));
+    stem
+}
+
+/// How long a run waits for another one writing beside it before giving up.
+const TURN_WAIT: Duration = Duration::from_secs(120);
+
+/// Waits for the other runs writing into `parent` (an `flock` on it, released however its
+/// holder exits), so two concurrent `generate`s never race over leftovers or the swap.
+fn take_turn(parent: &Path, dir: &Path, notes: &mut Vec<String>) -> Result<fs::File> {
+    let started = Instant::now();
+    loop {
+        if let Some(turn) =
+            try_lock(parent).with_context(|| format!("cannot lock {} for the write", parent.display()))?
+        {
+            if started.elapsed() >= Duration::from_millis(100) {
+                notes.push(format!(
+                    "waited {:.1} s for another sockudo-obs generate writing in {}",
+                    started.elapsed().as_secs_f64(),
+                    parent.display()
+                ));
+            }
+            return Ok(turn);
+        }
+        if started.elapsed() >= TURN_WAIT {
+            return Err(anyhow::anyhow!(
+                "another sockudo-obs generate has been writing in {} for {} s (it holds the lock on that folder); \
+                 wait for it to finish or stop it, then write {} again",
+                parent.display(),
+                TURN_WAIT.as_secs(),
+                dir.display()
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
@@ -202,9 +299,11 @@ impl Drop for Staging {
     }
 }
 
-fn tempfile_dir(parent: &Path, stem: &str) -> Result<Staging> {
+fn tempfile_dir(parent: &Path, name: &OsStr, kind: &str) -> Result<Staging> {
     for attempt in 0..100u32 {
-        let path = parent.join(format!("{stem}{}-{attempt}", std::process::id()));
+        let mut leaf = temp_stem(name, kind);
+        leaf.push(format!("{}-{attempt}", std::process::id()));
+        let path = parent.join(leaf);
         match fs::create_dir(&path) {
             Ok(()) => {
                 let lock = try_lock(&path).ok().flatten();
@@ -225,8 +324,9 @@ fn tempfile_dir(parent: &Path, stem: &str) -> Result<Staging> {
     anyhow::bail!("cannot create a temporary folder in {}", parent.display())
 }
 
-/// Moves `staging` to `dir` in one atomic step, and removes the previous bundle after.
-fn swap_in(mut staging: Staging, dir: &Path) -> Result<()> {
+/// Moves `staging` to `dir` in one atomic step, then removes the previous bundle; what of it
+/// cannot be removed is named in a note (it stays marked, so a later run retries).
+fn swap_in(mut staging: Staging, dir: &Path, name: &OsStr, notes: &mut Vec<String>) -> Result<()> {
     let parent = parent_of(dir);
     if !dir.exists() {
         fs::rename(staging.path(), dir).with_context(|| format!("cannot create {}", dir.display()))?;
@@ -234,8 +334,13 @@ fn swap_in(mut staging: Staging, dir: &Path) -> Result<()> {
         return sync_dir(&parent);
     }
     match exchange(staging.path(), dir) {
-        // `staging` now holds the previous bundle; dropping it removes it.
-        Ok(()) => return sync_dir(&parent),
+        // `staging` now holds the previous bundle.
+        Ok(()) => {
+            sync_dir(&parent)?;
+            staging.keep = true;
+            remove_previous(&staging.path, notes);
+            return Ok(());
+        }
         Err(e) if !exchange_unsupported(&e) => {
             return Err(e).with_context(|| format!("cannot swap the new bundle into {}", dir.display()))
         }
@@ -243,8 +348,7 @@ fn swap_in(mut staging: Staging, dir: &Path) -> Result<()> {
     }
     // The fallback: move the old bundle aside, then the new one in. A kill between the two
     // leaves `.NAME.old-*` and no `dir`, which the next run's clean_leftovers moves back.
-    let name = dir.file_name().unwrap_or_default().to_string_lossy().into_owned();
-    let old = tempfile_dir(&parent, &format!(".{name}.old-"))?;
+    let mut old = tempfile_dir(&parent, name, "old")?;
     fs::remove_dir(old.path())?;
     fs::rename(dir, old.path()).with_context(|| format!("cannot move {} aside", dir.display()))?;
     if let Err(e) = fs::rename(staging.path(), dir) {
@@ -253,10 +357,19 @@ fn swap_in(mut staging: Staging, dir: &Path) -> Result<()> {
     }
     staging.keep = true;
     sync_dir(&parent)?;
-    drop(old); // removes the previous bundle
+    old.keep = true;
+    remove_previous(&old.path, notes);
     Ok(())
 }
 
+fn remove_previous(path: &Path, notes: &mut Vec<String>) {
+    if let Err(e) = remove_bundle(path) {
+        notes.push(format!(
+            "the new bundle is in place, but the previous one, now at {}, could not be removed ({e}); remove it by hand",
+            path.display()
+        ));
+    }
+}
 /// Swaps two paths atomically (Linux `renameat2(RENAME_EXCHANGE)`).
 #[cfg(target_os = "linux")]
 fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
@@ -341,13 +454,33 @@ fn marker_text() -> String {
     format!("sockudo-obs {}\n# {HEADER}\n", env!("CARGO_PKG_VERSION"))
 }
 
-/// True when `dir` holds the marker of a bundle this tool wrote.
+/// True when `text` is a marker this tool writes: `sockudo-obs VERSION` and the header, nothing
+/// else (any version: a bundle of an older release is ours too).
+fn is_marker_text(text: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(text) else {
+        return false;
+    };
+    let header = format!("# {HEADER}\n");
+    text.strip_prefix("sockudo-obs ")
+        .and_then(|rest| rest.split_once('\n'))
+        .is_some_and(|(version, after)| {
+            !version.is_empty()
+                && version
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b".-+".contains(&b))
+                && after == header
+        })
+}
+
+/// True when `dir` holds the marker of a bundle this tool wrote: a regular file (not a link,
+/// not a folder) with exactly the marker's content.
 fn has_marker(dir: &Path) -> bool {
-    fs::read(dir.join(MARKER)).is_ok_and(|text| text.starts_with(b"sockudo-obs "))
+    let bound = marker_text().len() as u64 + 64;
+    disk::read_regular(&dir.join(MARKER), bound).is_ok_and(|text| text.is_some_and(|t| is_marker_text(&t)))
 }
 
 /// Removes a folder the tool wrote, its marker last, so a kill part way through leaves a folder
-/// the next run still recognises (and removes).
+/// the next run still recognises (and removes). Links inside are removed, never followed.
 fn remove_bundle(dir: &Path) -> std::io::Result<()> {
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
@@ -381,39 +514,48 @@ fn ensure_ours(dir: &Path) -> Result<()> {
     .into())
 }
 
+/// Which temporary folder of a run `entry` is, by its exact name: `.NAME.new-PID-N` (false) or
+/// `.NAME.old-PID-N` (true), compared byte for byte (a name that is not UTF-8 never matches
+/// another one that only looks alike).
+fn leftover_kind(entry: &OsStr, name: &OsStr) -> Option<bool> {
+    let digits = |s: &[u8]| !s.is_empty() && s.len() <= 10 && s.iter().all(u8::is_ascii_digit);
+    for (kind, old) in [("new", false), ("old", true)] {
+        let stem = temp_stem(name, kind);
+        let Some(suffix) = entry.as_encoded_bytes().strip_prefix(stem.as_encoded_bytes()) else {
+            continue;
+        };
+        let mut parts = suffix.splitn(2, |&b| b == b'-');
+        if let (Some(pid), Some(n)) = (parts.next(), parts.next()) {
+            if digits(pid) && digits(n) {
+                return Some(old);
+            }
+        }
+    }
+    None
+}
+
 /// Removes the temporary folders (`.NAME.new-PID-N`, `.NAME.old-PID-N`) that a killed run left
-/// beside `dir`, once their process is gone and they are ours (empty or marked); restores the
-/// previous bundle if a kill came between the fallback's two renames. Returns a note for each one
-/// left alone.
-fn clean_leftovers(parent: &Path, name: &str, dir: &Path) -> Result<Vec<String>> {
-    let mut notes = Vec::new();
+/// beside `dir`, once their process is gone and they are ours: a real folder (not a link) that
+/// is empty or holds our marker. Restores the previous bundle if a kill came between the
+/// fallback's two renames. Adds a note for each one left alone, or that could not be removed.
+fn clean_leftovers(parent: &Path, name: &OsStr, dir: &Path, notes: &mut Vec<String>) -> Result<()> {
     let Ok(entries) = fs::read_dir(parent) else {
-        return Ok(notes);
+        return Ok(());
     };
     let mut leftovers: Vec<(PathBuf, bool)> = Vec::new();
     for entry in entries.flatten() {
-        let file_name = entry.file_name().to_string_lossy().into_owned();
-        let Some(rest) = file_name.strip_prefix(&format!(".{name}.")) else {
+        let Some(old) = leftover_kind(&entry.file_name(), name) else {
             continue;
         };
-        let (old, suffix) = match (rest.strip_prefix("new-"), rest.strip_prefix("old-")) {
-            (Some(s), _) => (false, s),
-            (_, Some(s)) => (true, s),
-            _ => continue,
-        };
-        let numbered = suffix
-            .split_once('-')
-            .is_some_and(|(pid, n)| pid.parse::<u32>().is_ok() && n.parse::<u32>().is_ok());
-        if !numbered {
-            continue;
-        }
         let path = entry.path();
-        if matches!(try_lock(&path), Ok(None)) {
+        if !disk::is_real_folder(&path) {
+            notes.push(format!("left {} alone: it is not a folder", path.display()));
+        } else if matches!(try_lock(&path), Ok(None)) {
             notes.push(format!(
                 "left {} alone: a running generate holds it",
                 path.display()
             ));
-        } else if fs::read_dir(&path).is_ok_and(|mut e| e.next().is_none()) || path.join(MARKER).exists() {
+        } else if has_marker(&path) || fs::read_dir(&path).is_ok_and(|mut e| e.next().is_none()) {
             leftovers.push((path, old));
         } else {
             notes.push(format!("left {} alone: it holds no {MARKER}", path.display()));
@@ -428,11 +570,14 @@ fn clean_leftovers(parent: &Path, name: &str, dir: &Path) -> Result<Vec<String>>
                 dir.display(),
                 path.display()
             ));
-        } else {
-            remove_bundle(&path).with_context(|| format!("cannot remove the leftover {}", path.display()))?;
+        } else if let Err(e) = remove_bundle(&path) {
+            notes.push(format!(
+                "could not remove the leftover {} of an earlier run ({e}); remove it by hand",
+                path.display()
+            ));
         }
     }
-    Ok(notes)
+    Ok(())
 }
 
 /// An exclusive lock on a folder, `None` when another process holds it (`flock`, released when
@@ -453,37 +598,6 @@ fn try_lock(dir: &Path) -> std::io::Result<Option<fs::File>> {
         }
     }
     Ok(Some(folder))
-}
-
-fn read_tree(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>> {
-    let mut files = BTreeMap::new();
-    if !dir.exists() {
-        return Ok(files);
-    }
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(folder) = pending.pop() {
-        for entry in fs::read_dir(&folder).with_context(|| format!("reading {}", folder.display()))? {
-            let entry = entry?;
-            let path = entry.path();
-            if entry.file_type()?.is_dir() {
-                pending.push(path);
-            } else if folder == dir && entry.file_name() == MARKER {
-                // Written by every run, not rendered: `--check` does not compare it.
-            } else {
-                let rel = path.strip_prefix(dir).expect("below dir");
-                let key = rel
-                    .components()
-                    .map(|c| c.as_os_str().to_string_lossy())
-                    .collect::<Vec<_>>()
-                    .join("/");
-                files.insert(
-                    key,
-                    fs::read(&path).with_context(|| format!("reading {}", path.display()))?,
-                );
-            }
-        }
-    }
-    Ok(files)
 }
 
 #[cfg(test)]
