@@ -106,24 +106,67 @@ async fn scrape(metrics: &Metrics, gzip: bool) -> Response<Body> {
     }
 }
 
-/// Whether `Accept-Encoding` lists `gzip` (or `*`) with a non-zero quality. Prometheus sends
-/// `Accept-Encoding: gzip`; without the header, or with `gzip;q=0`, the scrape is identity.
+/// Whether `Accept-Encoding` accepts `gzip` (RFC 9110, section 12.5.3). Prometheus sends
+/// `Accept-Encoding: gzip`; without the header the scrape is identity. Codings and the `q`
+/// parameter are case-insensitive, `x-gzip` is `gzip`, and a quality of 0 refuses. `*` stands for
+/// every coding the header does not name, so `gzip;q=0, *` refuses gzip; where `gzip` is named
+/// more than once, a refusal wins. A malformed element (a bad quality) is ignored.
 fn accepts_gzip(headers: &hyper::HeaderMap) -> bool {
-    headers
+    let mut named: Option<bool> = None;
+    let mut any: Option<bool> = None;
+    let elements = headers
         .get_all(hyper::header::ACCEPT_ENCODING)
         .iter()
         .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .any(|item| {
-            let mut parts = item.split(';').map(str::trim);
-            let coding = parts.next().unwrap_or("");
-            let refused = parts.any(|p| {
-                p.strip_prefix("q=")
-                    .and_then(|q| q.parse::<f32>().ok())
-                    .is_some_and(|q| q <= 0.0)
-            });
-            (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !refused
-        })
+        .flat_map(|value| value.split(','));
+    for element in elements {
+        let mut parts = element.split(';').map(str::trim);
+        let coding = parts.next().unwrap_or("");
+        let Some(quality) = quality(parts) else {
+            continue;
+        };
+        let slot = if coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip") {
+            &mut named
+        } else if coding == "*" {
+            &mut any
+        } else {
+            continue;
+        };
+        let accepted = quality > 0;
+        *slot = Some(slot.map_or(accepted, |before| before && accepted));
+    }
+    named.or(any).unwrap_or(false)
+}
+
+/// The quality of one `Accept-Encoding` element in thousandths, from its parameters: 1000 without
+/// a `q`, `None` when the `q` is not a qvalue (`0`, `1`, `0.` or `1.` with up to three decimals,
+/// at most `1.000`). Parameters other than `q` are not defined for codings and are skipped.
+fn quality<'a>(params: impl Iterator<Item = &'a str>) -> Option<u16> {
+    let mut quality = 1000;
+    for param in params {
+        let Some((name, value)) = param.split_once('=') else {
+            return None;
+        };
+        if !name.trim_end().eq_ignore_ascii_case("q") {
+            continue;
+        }
+        let value = value.trim_start();
+        let (whole, fraction) = value.split_once('.').unwrap_or((value, ""));
+        if fraction.len() > 3 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let thousandths = fraction
+            .bytes()
+            .chain(std::iter::repeat(b'0'))
+            .take(3)
+            .fold(0, |n, digit| n * 10 + u16::from(digit - b'0'));
+        quality = match (whole, thousandths) {
+            ("0", q) => q,
+            ("1", 0) => 1000,
+            _ => return None,
+        };
+    }
+    Some(quality)
 }
 
 fn method_not_allowed(allow: &'static str) -> Response<Body> {
@@ -165,5 +208,52 @@ mod tests {
         assert!(!accepts("gzip;q=0"));
         assert!(!accepts("br, x-gzip-ish"));
         assert!(!accepts_gzip(&hyper::HeaderMap::new()));
+        // Case-insensitive tokens and parameter names; a quality of 0 in any spelling refuses.
+        for refused in [
+            "GZIP;Q=0",
+            "gzip; q=0.000",
+            "Gzip;q=0.0",
+            "gzip ; Q = 0",
+            "x-gzip;q=0",
+            "identity, gzip;q=0",
+        ] {
+            assert!(!accepts(refused), "{refused}");
+        }
+        // `*` covers only the codings not named: `gzip;q=0, *` refuses gzip, in either order.
+        for refused in [
+            "gzip;q=0, *",
+            "*, gzip;q=0",
+            "*;q=1, GZIP;Q=0",
+            "*;q=0",
+            "*;q=0, br",
+        ] {
+            assert!(!accepts(refused), "{refused}");
+        }
+        for accepted in [
+            "gzip;q=0.001",
+            "GZIP;Q=1",
+            "gzip;q=1.000",
+            "*;q=0, gzip",
+            "x-gzip",
+            "br;q=0, *",
+        ] {
+            assert!(accepts(accepted), "{accepted}");
+        }
+        // Named twice, the refusal wins.
+        assert!(!accepts("gzip, gzip;q=0"));
+        // Malformed qualities are ignored: the element neither accepts nor refuses.
+        for malformed in [
+            "gzip;q=2",
+            "gzip;q=1.5",
+            "gzip;q=-1",
+            "gzip;q=0.0001",
+            "gzip;q=",
+            "gzip;q=abc",
+            "gzip;q",
+        ] {
+            assert!(!accepts(malformed), "{malformed}");
+        }
+        assert!(accepts("gzip;q=abc, *"));
+        assert!(!accepts("gzip;q=0, *;q=abc"));
     }
 }
