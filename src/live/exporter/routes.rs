@@ -2,11 +2,12 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, ALLOW, CONTENT_ENCODING, CONTENT_TYPE, VARY};
+use hyper::header::{HeaderValue, ALLOW, CONNECTION, CONTENT_ENCODING, CONTENT_TYPE, VARY};
 use hyper::{Method, Request, Response, StatusCode};
 
 use crate::live::Metrics;
@@ -34,37 +35,78 @@ pub type ControlHandler = Arc<dyn Fn(&[u8]) -> Result<String, String> + Send + S
 pub(super) struct State {
     pub(super) metrics: Metrics,
     pub(super) control: Option<ControlRoute>,
+    /// The budget for a whole request body, from the end of its head.
+    pub(super) body_read_timeout: Duration,
 }
 
-pub(super) async fn handle(req: Request<Incoming>, state: Arc<State>) -> Result<Response<Body>, Infallible> {
+/// Answers one request. `busy` marks the connection as in the middle of a request (what the
+/// connection cap may not evict) until the caller has the answer: from the head for the requests
+/// without a body, and only once the body is in for the control route, so that a client holding
+/// its body back holds an idle connection, which a new one may take the place of.
+pub(super) async fn handle(
+    req: Request<Incoming>,
+    state: Arc<State>,
+    busy: impl FnOnce(),
+) -> Result<Response<Body>, Infallible> {
     let path = req.uri().path();
-    if path == METRICS_PATH {
-        return Ok(match *req.method() {
+    let control = state.control.as_ref().filter(|route| route.path == path);
+    if let Some(route) = control.filter(|_| req.method() == Method::POST) {
+        let handler = route.handler.clone();
+        return Ok(run_control(req.into_body(), handler, state.body_read_timeout, busy).await);
+    }
+    busy();
+    Ok(if path == METRICS_PATH {
+        match *req.method() {
             Method::GET | Method::HEAD => scrape(&state.metrics, accepts_gzip(req.headers())).await,
             _ => method_not_allowed("GET, HEAD"),
-        });
-    }
-    if let Some(route) = state.control.as_ref().filter(|route| route.path == path) {
-        if req.method() != Method::POST {
-            return Ok(method_not_allowed("POST"));
         }
-        let body = match Limited::new(req.into_body(), MAX_CONTROL_BODY).collect().await {
-            Ok(body) => body.to_bytes(),
-            Err(_) => return Ok(text(StatusCode::PAYLOAD_TOO_LARGE, "request body too large\n")),
-        };
-        // On the blocking pool: a host's handler may block (take a lock, write a file), and must
-        // not stall the async workers that accept and serve the scrapes meanwhile.
-        let handler = route.handler.clone();
-        return Ok(match tokio::task::spawn_blocking(move || handler(&body)).await {
-            Ok(Ok(message)) => text(StatusCode::OK, message),
-            Ok(Err(message)) => text(StatusCode::BAD_REQUEST, message),
-            Err(err) => text(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                format!("control handler failed: {err}\n"),
-            ),
-        });
+    } else if control.is_some() {
+        method_not_allowed("POST")
+    } else {
+        text(StatusCode::NOT_FOUND, "not found\n")
+    })
+}
+
+/// The control route: the whole body within `timeout` of the head (else `408`), then the handler.
+async fn run_control(
+    body: Incoming,
+    handler: ControlHandler,
+    timeout: Duration,
+    busy: impl FnOnce(),
+) -> Response<Body> {
+    let body = Limited::new(body, MAX_CONTROL_BODY).collect();
+    let body = match tokio::time::timeout(timeout, body).await {
+        Ok(Ok(body)) => body.to_bytes(),
+        Ok(Err(err)) if err.is::<LengthLimitError>() => {
+            return closing(text(StatusCode::PAYLOAD_TOO_LARGE, "request body too large\n"));
+        }
+        // The client closed or reset the connection mid-body; nobody may read this answer.
+        Ok(Err(_)) => return closing(text(StatusCode::BAD_REQUEST, "incomplete request body\n")),
+        Err(_) => {
+            let message = "request body not received in time\n";
+            return closing(text(StatusCode::REQUEST_TIMEOUT, message));
+        }
+    };
+    busy();
+    // On the blocking pool: a host's handler may block (take a lock, write a file), and must not
+    // stall the async workers that accept and serve the scrapes meanwhile.
+    match tokio::task::spawn_blocking(move || handler(&body)).await {
+        Ok(Ok(message)) => text(StatusCode::OK, message),
+        Ok(Err(message)) => text(StatusCode::BAD_REQUEST, message),
+        Err(err) => text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("control handler failed: {err}\n"),
+        ),
     }
-    Ok(text(StatusCode::NOT_FOUND, "not found\n"))
+}
+
+/// `response` with `Connection: close`: the request body was not read whole, so the connection
+/// cannot carry another request (and the client learns it will not).
+fn closing(mut response: Response<Body>) -> Response<Body> {
+    response
+        .headers_mut()
+        .insert(CONNECTION, HeaderValue::from_static("close"));
+    response
 }
 
 /// Encodes on the blocking pool: gathering walks every series, and a big registry must not stall
@@ -144,9 +186,7 @@ fn accepts_gzip(headers: &hyper::HeaderMap) -> bool {
 fn quality<'a>(params: impl Iterator<Item = &'a str>) -> Option<u16> {
     let mut quality = 1000;
     for param in params {
-        let Some((name, value)) = param.split_once('=') else {
-            return None;
-        };
+        let (name, value) = param.split_once('=')?;
         if !name.trim_end().eq_ignore_ascii_case("q") {
             continue;
         }
