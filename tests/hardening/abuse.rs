@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 
 use crate::support::abuse::{
     disconnect_mid_response, half_closed_exchange, held_body_head, hold_body, http10_scrape,
-    pipelined_requests, send_garbage, send_oversized_headers, IdleKeepAlive, SlowLoris,
+    keep_alive_exchange, pipelined_requests, send_garbage, send_oversized_headers, IdleKeepAlive, SlowLoris,
 };
-use crate::support::http::{exchange, parse_response, preview, SCRAPE};
+use crate::support::http::{connect, exchange, parse_response, preview, SCRAPE};
 use crate::support::ports::free_port;
 use crate::support::serve::{
     assert_scrape_ok, demo_metrics, demo_server_with_control, ServeProcess, ServerThread,
@@ -221,6 +221,28 @@ fn at_the_cap_a_new_connection_replaces_the_idle_one() {
     let idle = IdleKeepAlive::open(server.addr);
     assert_scrape_ok(server.addr, SCRAPE_LIMIT);
     idle.wait_for_close();
+}
+
+/// With the cap at 1, a keep-alive connection loses its place to a new one (a slow-loris head)
+/// between two scrapes, and then sends its next scrape, as a client does that has not seen the
+/// close yet. That scrape is answered whole, with `Connection: close`, rather than met with a
+/// close and no reply (before the fix: nothing, which Prometheus records as `up=0`).
+#[test]
+fn an_evicted_keep_alive_connection_answers_the_request_on_its_way() {
+    let server = ServerThread::start(demo_metrics(), |exporter| exporter.max_connections(1));
+    let mut scraper = connect(server.addr, Duration::from_secs(10));
+    let first = keep_alive_exchange(&mut scraper, "/metrics");
+    let first = parse_response(&first).expect("the first scrape is answered");
+    assert_eq!((first.status, first.header("connection")), (200, None));
+    // Takes the scraper's place, then gives the accept loop time to hand it over.
+    let _newcomer = SlowLoris::open(server.addr, 1);
+    thread::sleep(Duration::from_millis(200));
+    let second = keep_alive_exchange(&mut scraper, "/metrics");
+    let response = parse_response(&second).unwrap_or_else(|| panic!("no answer: {:?}", preview(&second)));
+    assert_eq!(response.status, 200, "{}", response.status_line);
+    assert_eq!(response.header("connection"), Some("close"));
+    let length: usize = response.header("content-length").unwrap().parse().unwrap();
+    assert_eq!(response.body.len(), length);
 }
 
 /// With the cap at 1 and that connection in the middle of a request, a new connection is refused

@@ -191,10 +191,12 @@ fn at_three_times_the_cap_a_well_behaved_scraper_gets_200_or_503_never_an_empty_
     );
     assert!(ok + busy >= 10, "too few scrapes to tell: {ok} + {busy}");
     // wrk's own connections, evicted to make room for each other, get an answer (200 with
-    // `Connection: close`, or 503) to every request they sent: none closed with no reply.
+    // `Connection: close`, or 503) to every request they sent: none closed with no reply. (A
+    // wrk timeout is only a response slower than 5 s, which a loaded machine may see; not
+    // asserted.)
     assert_eq!(
-        [connect, read, write, timeout],
-        [0; 4],
+        [connect, read, write],
+        [0; 3],
         "wrk saw connections closed without an answer:\n{text}"
     );
 }

@@ -224,3 +224,26 @@ pub fn hold_body(
     }
     (reply, None)
 }
+
+/// Sends a keep-alive `GET path` on `stream` and reads exactly one response (by its
+/// Content-Length), leaving the connection open; the bytes read, whole or not (a close or a read
+/// error ends the read early).
+pub fn keep_alive_exchange(stream: &mut TcpStream, path: &str) -> Vec<u8> {
+    let _ = write!(stream, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    let mut reply = Vec::new();
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        if let Some(response) = parse_response(&reply) {
+            let announced = response
+                .header("content-length")
+                .and_then(|l| l.parse::<usize>().ok());
+            if announced.is_some_and(|length| response.body.len() >= length) {
+                return reply;
+            }
+        }
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => return reply,
+            Ok(n) => reply.extend_from_slice(&buf[..n]),
+        }
+    }
+}
