@@ -2,8 +2,10 @@
 //! [`MetricsConfig`]: seed defaults, then the file, then the `METRICS_*` environment overrides.
 //!
 //! The file may be a whole Sockudo `config.json` (only its `metrics` key is read; every other
-//! top-level section is ignored) or the bare `metrics` object. Inside `metrics`, unknown keys are
-//! errors, so a typo never silently falls back to a default.
+//! top-level section is ignored) or the bare `metrics` object, told apart by what the document
+//! holds (see `metrics_section`): a bare object names at least one of `enabled`, `driver` or
+//! `prometheus`, and a document holding only `host`/`port` is refused as ambiguous. Inside
+//! `metrics`, unknown keys are errors, so a typo never silently falls back to a default.
 //!
 //! Environment variables win over the file. `METRICS_PROMETHEUS_PREFIX` (what the real Sockudo
 //! server reads) is accepted as an alias of the documented `PROMETHEUS_METRICS_PREFIX`; if both are
@@ -15,7 +17,7 @@
 
 use std::ffi::OsString;
 use std::fmt;
-use std::net::Ipv6Addr;
+use std::net::{IpAddr, Ipv6Addr};
 use std::path::Path;
 
 use serde_json::{Map, Value};
@@ -221,8 +223,9 @@ const HOST: Setting<String> = Setting {
     name: "host",
     key: "metrics.host",
     vars: &["METRICS_HOST"],
-    env_allowed: "an IP address (v4 or v6) or an RFC 1123 hostname",
-    file_allowed: "a string holding an IP address (v4 or v6) or an RFC 1123 hostname",
+    env_allowed: "an IP address (v4 or v6) or an RFC 1123 hostname, not multicast or broadcast",
+    file_allowed: "a string holding an IP address (v4 or v6) or an RFC 1123 hostname, not \
+                   multicast or broadcast",
     parse: parse_host,
     decode: |v| v.as_str().and_then(parse_host),
 };
@@ -265,13 +268,21 @@ pub const ENVIRONMENT_VARIABLES: [&str; 6] = [
 /// The keys of the `metrics` object.
 const METRICS_KEYS: &[&str] = &["enabled", "driver", "host", "port", "prometheus"];
 
-/// Keys that only a `metrics` object has: a whole config.json has top-level `host` and `port`
-/// of its own (the WebSocket server's), so those two alone do not make a document bare.
+/// Keys that only a `metrics` object has, the positive evidence that a document without a
+/// `metrics` key is a bare `metrics` object. A whole config.json has top-level `host` and `port`
+/// of its own (the WebSocket server's), so those two say nothing either way.
 const METRICS_ONLY_KEYS: &[&str] = &["enabled", "driver", "prometheus"];
 
-/// Picks the `metrics` object out of the document: its `metrics` key if it has one; the document
-/// itself if it looks like a bare `metrics` object; nothing (all defaults) for a whole config.json
-/// without a `metrics` section.
+/// Picks the `metrics` object out of the document, by what the document holds:
+/// - a `metrics` key: a whole config.json, and that key is the section;
+/// - one of [`METRICS_ONLY_KEYS`]: a bare `metrics` object (its other keys are checked like the
+///   section's, so a typo is an error);
+/// - a key a `metrics` object cannot hold (`debug`, `adapter`, ...): a whole config.json without a
+///   `metrics` section, which means the defaults, as for the Sockudo server reading it;
+/// - nothing at all (`{}`): the defaults, whichever it was meant to be;
+/// - only `host` and/or `port`: an error, since those are the WebSocket server's address in a whole
+///   config.json and the exporter's in a bare section, and either guess silently binds or scrapes
+///   the wrong port.
 fn metrics_section<'a>(origin: &str, doc: &'a Value) -> Result<Option<&'a Map<String, Value>>, ConfigError> {
     let top = doc.as_object().ok_or_else(|| {
         ConfigError::whole_file(
@@ -285,9 +296,24 @@ fn metrics_section<'a>(origin: &str, doc: &'a Value) -> Result<Option<&'a Map<St
     if let Some(metrics) = top.get("metrics") {
         return expect_object(origin, "metrics", metrics).map(Some);
     }
-    let bare = top.keys().any(|k| METRICS_ONLY_KEYS.contains(&k.as_str()))
-        || top.keys().all(|k| METRICS_KEYS.contains(&k.as_str()));
-    Ok(bare.then_some(top))
+    if top.keys().any(|k| METRICS_ONLY_KEYS.contains(&k.as_str())) {
+        return Ok(Some(top));
+    }
+    if top.is_empty() || top.keys().any(|k| !METRICS_KEYS.contains(&k.as_str())) {
+        return Ok(None);
+    }
+    let held: Vec<String> = top.keys().map(|k| format!("{k:?}")).collect();
+    Err(ConfigError::whole_file(
+        origin,
+        format!(
+            "holds only {}, which is the WebSocket server's address in a whole Sockudo \
+             config.json and the exporter's in a bare metrics section; for a whole config.json \
+             give the exporter's under \"metrics\" (\"metrics\": {{}} for the defaults), for a \
+             bare section add one of {}",
+            held.join(" and "),
+            METRICS_ONLY_KEYS.join(", ")
+        ),
+    ))
 }
 
 fn expect_object<'a>(
@@ -521,8 +547,18 @@ fn parse_port(s: &str) -> Option<u16> {
     s.parse().ok().filter(|&p| p != 0)
 }
 
+/// [`names::is_host`], less the addresses no socket can listen on: a multicast group (`224.0.0.1`,
+/// `ff02::1`, or one mapped into IPv6) and the IPv4 broadcast address `255.255.255.255`.
 fn parse_host(s: &str) -> Option<String> {
-    names::is_host(s).then(|| s.to_string())
+    let listenable = match s.parse::<IpAddr>() {
+        Ok(IpAddr::V4(v4)) => !v4.is_multicast() && !v4.is_broadcast(),
+        Ok(IpAddr::V6(v6)) => {
+            let mapped = v6.to_ipv4_mapped();
+            !v6.is_multicast() && !mapped.is_some_and(|v4| v4.is_multicast() || v4.is_broadcast())
+        }
+        Err(_) => true,
+    };
+    (listenable && names::is_host(s)).then(|| s.to_string())
 }
 
 /// The prefix rule is [`names::is_metric_prefix`]: every catalogue name stays a valid metric
@@ -650,6 +686,34 @@ mod tests {
         );
     }
 
+    /// A Sockudo config.json holding only its WebSocket server's `host`/`port` is not taken for the
+    /// exporter's: the decision needs a `metrics` key, a key only the metrics section has, or a
+    /// key only a whole config has.
+    #[test]
+    fn host_and_port_alone_are_refused_as_ambiguous() {
+        for json in [
+            r#"{"host": "0.0.0.0", "port": 6001}"#,
+            r#"{"port": 6001}"#,
+            r#"{"host": "127.0.0.1"}"#,
+        ] {
+            let err = file_error(json);
+            assert_eq!((err.source.as_str(), err.key.as_str()), (FILE, ""), "{json}");
+            let message = err.to_string();
+            assert!(message.starts_with("config.json: holds only "), "{message}");
+            assert!(
+                message.contains("\"metrics\"") && message.contains("enabled, driver, prometheus"),
+                "{message}"
+            );
+            assert!(!message.contains('\n'));
+        }
+        // With a key only a whole config has, the server's host and port are left alone.
+        let whole = from_file(r#"{"host": "0.0.0.0", "port": 6001, "debug": true}"#).unwrap();
+        assert_eq!(whole, MetricsConfig::default());
+        // With a key only a metrics section has, they are the exporter's.
+        let bare = from_file(r#"{"host": "127.0.0.1", "port": 9700, "enabled": true}"#).unwrap();
+        assert_eq!((bare.host.as_str(), bare.port), ("127.0.0.1", 9700));
+    }
+
     #[test]
     fn env_overrides_file() {
         let json = r#"{"metrics": {"enabled": true, "host": "10.0.0.1", "port": 9100,
@@ -765,7 +829,7 @@ mod tests {
             (
                 "METRICS_HOST",
                 "not a host",
-                "METRICS_HOST=\"not a host\" (metrics.host) is not an IP address (v4 or v6) or an RFC 1123 hostname",
+                "METRICS_HOST=\"not a host\" (metrics.host) is not an IP address (v4 or v6) or an RFC 1123 hostname, not multicast or broadcast",
             ),
         ];
         for (var, value, message) in cases {
@@ -787,7 +851,7 @@ mod tests {
 
     #[test]
     fn bad_env_value_is_reported_even_when_the_file_is_fine() {
-        let err = from_both(Some(r#"{"port": 9100}"#), &[("METRICS_PORT", "abc")]).unwrap_err();
+        let err = from_both(Some(r#"{"metrics": {"port": 9100}}"#), &[("METRICS_PORT", "abc")]).unwrap_err();
         assert_eq!(err.source, "METRICS_PORT");
     }
 
@@ -827,12 +891,12 @@ mod tests {
             (
                 r#"{"metrics": {"host": 127}}"#,
                 "metrics.host",
-                "expected a string holding an IP address (v4 or v6) or an RFC 1123 hostname, found 127",
+                "expected a string holding an IP address (v4 or v6) or an RFC 1123 hostname, not multicast or broadcast, found 127",
             ),
             (
                 r#"{"metrics": {"host": "-bad-"}}"#,
                 "metrics.host",
-                "expected a string holding an IP address (v4 or v6) or an RFC 1123 hostname, found \"-bad-\"",
+                "expected a string holding an IP address (v4 or v6) or an RFC 1123 hostname, not multicast or broadcast, found \"-bad-\"",
             ),
             (
                 r#"{"metrics": {"port": "abc"}}"#,
@@ -989,7 +1053,10 @@ mod tests {
 
     #[test]
     fn byte_order_mark_is_tolerated() {
-        assert_eq!(from_file("\u{feff}{\"port\": 9700}").unwrap().port, 9700);
+        assert_eq!(
+            from_file("\u{feff}{\"metrics\": {\"port\": 9700}}").unwrap().port,
+            9700
+        );
     }
 
     #[test]
@@ -1003,6 +1070,11 @@ mod tests {
             "metrics-1.internal",
             "a.b.c9",
             "1abc",
+            "223.255.255.255",
+            "240.0.0.1",
+            "255.255.255.254",
+            "fe02::1",
+            "::ffff:10.0.0.1",
         ] {
             assert_eq!(parse_host(good).as_deref(), Some(good));
         }
@@ -1018,6 +1090,14 @@ mod tests {
             "a b",
             "a_b",
             "h\u{e9}",
+            // No socket listens on a multicast group or the broadcast address.
+            "224.0.0.1",
+            "239.255.255.250",
+            "255.255.255.255",
+            "ff02::1",
+            "FF05::1:3",
+            "::ffff:224.0.0.1",
+            "::ffff:255.255.255.255",
         ] {
             assert_eq!(parse_host(bad), None, "{bad}");
         }

@@ -136,8 +136,8 @@ pub use adapter::AdapterMetrics;
 pub use app::AppMetrics;
 pub use cache::CacheMetrics;
 pub use exporter::{
-    BoundExporter, ControlHandler, ControlRoute, Exporter, DEFAULT_HEADER_READ_TIMEOUT,
-    DEFAULT_MAX_CONNECTIONS, METRICS_PATH,
+    BoundExporter, ControlHandler, ControlRoute, Exporter, DEFAULT_BODY_READ_TIMEOUT,
+    DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_CONNECTIONS, METRICS_PATH,
 };
 pub use http::RouteMetrics;
 #[cfg(feature = "axum")]

@@ -44,7 +44,7 @@ fn load_reads_a_whole_sockudo_config() {
 
 #[test]
 fn load_reads_a_bare_metrics_object_from_a_temp_file() {
-    let file = temp_file(br#"{"host": "::", "port": 9700}"#);
+    let file = temp_file(br#"{"enabled": true, "host": "::", "port": 9700}"#);
     let config = MetricsConfig::load(Some(file.path())).unwrap();
     if env_is_clean() {
         assert_eq!(config.listen_addr(), "[::]:9700");

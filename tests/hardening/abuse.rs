@@ -9,14 +9,16 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::support::abuse::{
-    disconnect_mid_response, http10_scrape, pipelined_requests, send_garbage, send_oversized_headers,
-    IdleKeepAlive, SlowLoris,
+    disconnect_mid_response, half_closed_exchange, held_body_head, hold_body, http10_scrape,
+    keep_alive_exchange, pipelined_requests, send_garbage, send_oversized_headers, IdleKeepAlive, SlowLoris,
 };
-use crate::support::http::{exchange, parse_response, preview, SCRAPE};
+use crate::support::http::{connect, exchange, parse_response, preview, SCRAPE};
 use crate::support::ports::free_port;
-use crate::support::serve::{assert_scrape_ok, demo_metrics, ServeProcess, ServerThread};
+use crate::support::serve::{
+    assert_scrape_ok, demo_metrics, demo_server_with_control, ServeProcess, ServerThread,
+};
 use sockudo_obs::live::ControlRoute;
-use sockudo_obs::live::{DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_CONNECTIONS};
+use sockudo_obs::live::{DEFAULT_BODY_READ_TIMEOUT, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_CONNECTIONS};
 use sockudo_obs::{Metrics, MetricsConfig};
 
 /// How long a scrape may take while the exporter is being abused: far below the default header
@@ -70,6 +72,125 @@ fn slow_loris_beyond_the_cap_cannot_keep_a_scrape_out() {
     );
 }
 
+/// The demo's control route (`POST /demo/scenario`, as `serve --demo` mounts it).
+const CONTROL_PATH: &str = "/demo/scenario";
+
+/// Rounds of 100 clients, more than the cap, announce a control request body
+/// (`Content-Length: 100`) and never send it, sending a body byte now and then. Once the server
+/// holds only the cap again (the displaced sockets closed, which also means the held heads were
+/// read), a real scrape must still get in at once: a connection waiting for its body is idle, not
+/// in a request. Before the fix every scrape got 503 for as long as the bodies were held.
+#[test]
+fn held_request_bodies_beyond_the_cap_cannot_keep_a_scrape_out() {
+    assert!(SCRAPE_LIMIT < DEFAULT_BODY_READ_TIMEOUT);
+    let server = demo_server_with_control(|exporter| exporter);
+    let mut rounds: Vec<SlowLoris> = Vec::new();
+    for _ in 0..3 {
+        rounds.push(SlowLoris::open_with(
+            server.addr,
+            100,
+            &held_body_head(CONTROL_PATH),
+        ));
+        let opened: usize = rounds.iter().map(SlowLoris::len).sum();
+        let closed = || rounds.iter().map(SlowLoris::closed_by_server).sum::<usize>();
+        let settled = eventually(Duration::from_secs(4), || {
+            closed() + DEFAULT_MAX_CONNECTIONS >= opened
+        });
+        println!(
+            "held bodies: {} of {opened} sockets closed by the server",
+            closed()
+        );
+        assert!(
+            settled,
+            "the server held more than {DEFAULT_MAX_CONNECTIONS} connections"
+        );
+        for held in &mut rounds {
+            held.trickle();
+        }
+        assert_scrape_ok(server.addr, SCRAPE_LIMIT);
+    }
+    // The route itself still works.
+    let reply = crate::support::http::request(server.addr, "POST", CONTROL_PATH, &[], "errors\n");
+    assert_eq!(reply.0, 200, "{}", String::from_utf8_lossy(&reply.2));
+}
+
+/// With the body read timeout set to 1 s, a held body and a body trickled a byte every 200 ms
+/// (each read well inside the timeout) are both answered `408` and closed: the timeout is a
+/// budget for the whole body, counted from the head, not per read. Not before the timeout, and
+/// well before the 20 s the trickle would need.
+#[test]
+fn a_body_not_sent_within_the_body_read_timeout_is_answered_408_and_closed() {
+    let timeout = Duration::from_secs(1);
+    let server = demo_server_with_control(move |exporter| exporter.body_read_timeout(timeout));
+    let head = held_body_head(CONTROL_PATH);
+    let addr = server.addr;
+    let clients: Vec<_> = [false, true, false, true]
+        .into_iter()
+        .map(|trickle| {
+            let head = head.clone();
+            thread::spawn(move || {
+                let every = Duration::from_millis(200);
+                (
+                    trickle,
+                    hold_body(addr, &head, trickle, every, Duration::from_secs(10)),
+                )
+            })
+        })
+        .collect();
+    for client in clients {
+        let (trickle, (reply, closed)) = client.join().unwrap();
+        let closed = closed.unwrap_or_else(|| panic!("trickle {trickle}: still open after 10 s"));
+        println!(
+            "trickle {trickle}: closed after {closed:?} with {:?}",
+            preview(&reply)
+        );
+        let response = parse_response(&reply).unwrap_or_else(|| panic!("no answer: {:?}", preview(&reply)));
+        assert_eq!(response.status, 408, "{}", response.status_line);
+        assert_eq!(response.header("connection"), Some("close"));
+        assert!(closed >= timeout, "closed after {closed:?}, before the timeout");
+    }
+    assert_scrape_ok(server.addr, SCRAPE_LIMIT);
+}
+
+/// A client that sends its request and then shuts down its write half (SHUT_WR) still gets the
+/// whole answer: a scrape with and without keep-alive, HTTP/1.0, and a control request with its
+/// body, 20 times each. Before the fix 19 of 20 got nothing.
+#[test]
+fn a_client_that_half_closes_after_its_request_gets_the_whole_answer() {
+    let server = demo_server_with_control(|exporter| exporter);
+    let requests: [&[u8]; 4] = [
+        b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+        SCRAPE,
+        b"GET /metrics HTTP/1.0\r\n\r\n",
+        b"POST /demo/scenario HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 7\r\n\r\nnormal\n",
+    ];
+    let mut unanswered = Vec::new();
+    let mut answered = 0;
+    for round in 0..20 {
+        for (which, request) in requests.iter().enumerate() {
+            let reply = half_closed_exchange(server.addr, request);
+            match parse_response(&reply) {
+                Some(response)
+                    if response.status == 200
+                        && response.header("content-length").and_then(|l| l.parse().ok())
+                            == Some(response.body.len()) =>
+                {
+                    answered += 1
+                }
+                _ => unanswered.push((round, which, preview(&reply))),
+            }
+        }
+    }
+    println!(
+        "half-closed clients: {answered} of {} answered whole",
+        20 * requests.len()
+    );
+    assert!(
+        unanswered.is_empty(),
+        "unanswered (round, request, reply): {unanswered:?}"
+    );
+}
+
 /// A client that stalls in its request head, and a keep-alive connection left idle, are both
 /// closed once the header read timeout (set to 1 s here) runs out, and not before.
 #[test]
@@ -100,6 +221,28 @@ fn at_the_cap_a_new_connection_replaces_the_idle_one() {
     let idle = IdleKeepAlive::open(server.addr);
     assert_scrape_ok(server.addr, SCRAPE_LIMIT);
     idle.wait_for_close();
+}
+
+/// With the cap at 1, a keep-alive connection loses its place to a new one (a slow-loris head)
+/// between two scrapes, and then sends its next scrape, as a client does that has not seen the
+/// close yet. That scrape is answered whole, with `Connection: close`, rather than met with a
+/// close and no reply (before the fix: nothing, which Prometheus records as `up=0`).
+#[test]
+fn an_evicted_keep_alive_connection_answers_the_request_on_its_way() {
+    let server = ServerThread::start(demo_metrics(), |exporter| exporter.max_connections(1));
+    let mut scraper = connect(server.addr, Duration::from_secs(10));
+    let first = keep_alive_exchange(&mut scraper, "/metrics");
+    let first = parse_response(&first).expect("the first scrape is answered");
+    assert_eq!((first.status, first.header("connection")), (200, None));
+    // Takes the scraper's place, then gives the accept loop time to hand it over.
+    let _newcomer = SlowLoris::open(server.addr, 1);
+    thread::sleep(Duration::from_millis(200));
+    let second = keep_alive_exchange(&mut scraper, "/metrics");
+    let response = parse_response(&second).unwrap_or_else(|| panic!("no answer: {:?}", preview(&second)));
+    assert_eq!(response.status, 200, "{}", response.status_line);
+    assert_eq!(response.header("connection"), Some("close"));
+    let length: usize = response.header("content-length").unwrap().parse().unwrap();
+    assert_eq!(response.body.len(), length);
 }
 
 /// With the cap at 1 and that connection in the middle of a request, a new connection is refused

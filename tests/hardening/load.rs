@@ -69,6 +69,30 @@ fn parse_wrk(output: &str) -> WrkReport {
     }
 }
 
+/// wrk's "Socket errors: connect C, read R, write W, timeout T" as `[C, R, W, T]`; all 0 when the
+/// line is absent (wrk prints it only when one is not 0). A read error is a connection closed
+/// with a request on it and no answer: a scrape that Prometheus would record as `up=0`.
+fn socket_errors(output: &str) -> [u64; 4] {
+    let Some(line) = output
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Socket errors:"))
+    else {
+        return [0; 4];
+    };
+    let mut counts = [0; 4];
+    for (count, (name, field)) in counts.iter_mut().zip(
+        ["connect", "read", "write", "timeout"]
+            .into_iter()
+            .zip(line.split(',')),
+    ) {
+        let value = field.trim().strip_prefix(name).map(str::trim);
+        *count = value
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("unreadable wrk line: {line}"));
+    }
+    counts
+}
+
 #[test]
 fn wrk_output_is_parsed() {
     let sample = "Running 5s test @ http://127.0.0.1:1/metrics
@@ -92,6 +116,12 @@ Transfer/sec:     12.00MB
     assert_eq!(report.p99, Duration::from_millis(1200));
     assert_eq!(report.errors.len(), 2);
     assert_eq!(parse_wrk_duration("850.00us"), Some(Duration::from_micros(850)));
+    assert_eq!(socket_errors(sample), [0, 0, 0, 3]);
+    assert_eq!(
+        socket_errors("  Socket errors: connect 1, read 5010, write 2, timeout 0\n"),
+        [1, 5010, 2, 0]
+    );
+    assert_eq!(socket_errors("Requests/sec: 1.0\n"), [0; 4]);
 }
 
 #[test]
@@ -146,13 +176,27 @@ fn at_three_times_the_cap_a_well_behaved_scraper_gets_200_or_503_never_an_empty_
     }
     let output = flood.join().unwrap();
     assert!(output.status.success(), "wrk failed");
+    let text = String::from_utf8_lossy(&output.stdout);
+    let report = parse_wrk(&text);
+    let [connect, read, write, timeout] = socket_errors(&text);
     println!(
-        "under wrk -c200: {ok} scrapes got 200, {busy} got 503, {} got neither",
-        empty.len()
+        "under wrk -c200: {ok} scrapes got 200, {busy} got 503, {} got neither; wrk: {} \
+         requests, socket errors connect {connect}, read {read}, write {write}, timeout {timeout}",
+        empty.len(),
+        report.requests
     );
     assert!(
         empty.is_empty(),
         "replies without a status (status, bytes): {empty:?}"
     );
     assert!(ok + busy >= 10, "too few scrapes to tell: {ok} + {busy}");
+    // wrk's own connections, evicted to make room for each other, get an answer (200 with
+    // `Connection: close`, or 503) to every request they sent: none closed with no reply. (A
+    // wrk timeout is only a response slower than 5 s, which a loaded machine may see; not
+    // asserted.)
+    assert_eq!(
+        [connect, read, write],
+        [0; 3],
+        "wrk saw connections closed without an answer:\n{text}"
+    );
 }

@@ -55,16 +55,38 @@ async fn gzip_only_when_accepted_and_it_decodes_to_the_identity_scrape() {
         text.len()
     );
 
-    let refused = request_with(
-        server.addr,
-        "GET",
-        "/metrics",
-        &[("Accept-Encoding", "gzip;q=0")],
-        "",
-    )
-    .await;
-    assert!(!refused.headers.contains_key("content-encoding"));
-    assert_eq!(refused.body, text.as_bytes());
+    // A quality of 0 refuses gzip in any case, and `*` does not cover a coding named with q=0.
+    for refusal in ["gzip;q=0", "GZIP;Q=0", "gzip;q=0, *", "*, gzip;q=0.000", "*;q=0"] {
+        let refused = request_with(
+            server.addr,
+            "GET",
+            "/metrics",
+            &[("Accept-Encoding", refusal)],
+            "",
+        )
+        .await;
+        assert_eq!(
+            refused.headers.get("content-encoding"),
+            None,
+            "Accept-Encoding: {refusal}"
+        );
+        assert_eq!(refused.body, text.as_bytes(), "Accept-Encoding: {refusal}");
+    }
+    for acceptance in ["GZIP", "*", "deflate, Gzip;Q=0.5", "br;q=0, *"] {
+        let gzip = request_with(
+            server.addr,
+            "GET",
+            "/metrics",
+            &[("Accept-Encoding", acceptance)],
+            "",
+        )
+        .await;
+        assert_eq!(
+            gzip.headers.get("content-encoding").map(String::as_str),
+            Some("gzip"),
+            "Accept-Encoding: {acceptance}"
+        );
+    }
 
     let gzip = request_with(server.addr, "GET", "/metrics", &[("Accept-Encoding", "gzip")], "").await;
     assert_eq!(gzip.status, 200);

@@ -17,12 +17,18 @@ pub struct SlowLoris(Vec<TcpStream>);
 
 impl SlowLoris {
     pub fn open(addr: SocketAddr, clients: usize) -> SlowLoris {
+        SlowLoris::open_with(addr, clients, PARTIAL_HEAD)
+    }
+
+    /// Clients that each send `start` (a partial head, or a whole head announcing a body that
+    /// never comes, [`held_body_head`]) and then hold their sockets.
+    pub fn open_with(addr: SocketAddr, clients: usize, start: &[u8]) -> SlowLoris {
         SlowLoris(
             (0..clients)
                 .map(|_| {
                     let mut stream = connect(addr, Duration::from_millis(1));
                     // The server may already have closed a socket to make room; that is its right.
-                    let _ = stream.write_all(PARTIAL_HEAD);
+                    let _ = stream.write_all(start);
                     stream
                 })
                 .collect(),
@@ -169,4 +175,75 @@ fn keep_alive_get(addr: SocketAddr, path: &str, status: u16) -> TcpStream {
         preview(&first[..n])
     );
     stream
+}
+
+/// A whole `POST path` head announcing a body of `Content-Length: 100` (more than any test sends):
+/// sent alone, the server waits for a body that never comes.
+pub fn held_body_head(path: &str) -> Vec<u8> {
+    format!("POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n").into_bytes()
+}
+
+/// Sends `request`, shuts down the write half (SHUT_WR, as some clients do once their request is
+/// out) and reads the answer until the server closes, or 10 s pass.
+pub fn half_closed_exchange(addr: SocketAddr, request: &[u8]) -> Vec<u8> {
+    let mut stream = connect(addr, Duration::from_secs(10));
+    let _ = stream.write_all(request);
+    let _ = stream.shutdown(std::net::Shutdown::Write);
+    let mut reply = Vec::new();
+    let _ = stream.read_to_end(&mut reply);
+    reply
+}
+
+/// Sends `head` (announcing a body) and then, every `every` when `trickle`, one more body byte,
+/// until the server answers or closes, or `limit` passes. Returns what the server sent and when
+/// it closed (`None`: still open at `limit`).
+pub fn hold_body(
+    addr: SocketAddr,
+    head: &[u8],
+    trickle: bool,
+    every: Duration,
+    limit: Duration,
+) -> (Vec<u8>, Option<Duration>) {
+    let started = std::time::Instant::now();
+    let mut stream = connect(addr, every);
+    let _ = stream.write_all(head);
+    let mut reply = Vec::new();
+    let mut buf = [0u8; 4096];
+    while started.elapsed() < limit {
+        match stream.read(&mut buf) {
+            Ok(0) => return (reply, Some(started.elapsed())),
+            Ok(n) => reply.extend_from_slice(&buf[..n]),
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                if trickle {
+                    let _ = stream.write_all(b"x");
+                }
+            }
+            // A reset also ends the connection.
+            Err(_) => return (reply, Some(started.elapsed())),
+        }
+    }
+    (reply, None)
+}
+
+/// Sends a keep-alive `GET path` on `stream` and reads exactly one response (by its
+/// Content-Length), leaving the connection open; the bytes read, whole or not (a close or a read
+/// error ends the read early).
+pub fn keep_alive_exchange(stream: &mut TcpStream, path: &str) -> Vec<u8> {
+    let _ = write!(stream, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    let mut reply = Vec::new();
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        if let Some(response) = parse_response(&reply) {
+            let announced = response
+                .header("content-length")
+                .and_then(|l| l.parse::<usize>().ok());
+            if announced.is_some_and(|length| response.body.len() >= length) {
+                return reply;
+            }
+        }
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => return reply,
+            Ok(n) => reply.extend_from_slice(&buf[..n]),
+        }
+    }
 }

@@ -100,6 +100,16 @@ pub fn demo_metrics() -> Metrics {
     metrics
 }
 
+/// [`demo_metrics`] served with the demo's own control route (`POST /demo/scenario`, the route
+/// `serve --demo` mounts), configured further by `configure`.
+pub fn demo_server_with_control(
+    configure: impl FnOnce(Exporter) -> Exporter + Send + 'static,
+) -> ServerThread {
+    let metrics = Metrics::new(&MetricsConfig::default()).unwrap();
+    let route = super::seeded_demo(&metrics).switch().control_route();
+    ServerThread::start(metrics, move |exporter| configure(exporter.with_control(route)))
+}
+
 /// An exporter running in this process on its own tokio runtime thread, on 127.0.0.1:0; dropping
 /// it shuts the server down and joins the thread. Lets the tests be plain blocking code.
 pub struct ServerThread {

@@ -4,6 +4,7 @@
 //! a place per connection and answers the ones without a place with [`refuse`].
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -16,6 +17,12 @@ use tokio::sync::Notify;
 const BUSY_RESPONSE: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\n\
 Content-Type: text/plain; charset=utf-8\r\nContent-Length: 25\r\nConnection: close\r\n\r\n\
 every connection is busy\n";
+/// How many evicted connections may linger to answer the request on their way, per place under
+/// the cap. Each lingers at most the eviction grace, or while its last request is handled, so
+/// this bounds sockets, not time. Four times the cap: clients that reconnect at once after each
+/// close (as `wrk -c200` does at three times the cap) all find a place, so none is closed with
+/// its request unanswered.
+const LINGER_PLACES_PER_CONNECTION: usize = 4;
 /// How long a refused connection is given to read [`BUSY_RESPONSE`] before it is dropped.
 const REFUSAL_LINGER: Duration = Duration::from_secs(1);
 
@@ -26,7 +33,7 @@ pub(super) struct Connections {
     next_id: AtomicU64,
     /// Refused connections still being answered; bounded too, so a flood costs nothing extra.
     refusing: Arc<AtomicUsize>,
-    /// Evicted connections given the grace to start their first request; bounded likewise.
+    /// Evicted connections given the grace to answer the request on its way; bounded likewise.
     lingering: Arc<AtomicUsize>,
     /// Where the idle clock ([`Tracker::idle_since`]) starts.
     epoch: Instant,
@@ -34,8 +41,11 @@ pub(super) struct Connections {
 
 /// What the accept loop knows about one connection.
 pub(super) struct Tracker {
-    /// Requests being handled on the connection (hyper handles one at a time).
-    requests: AtomicUsize,
+    /// Requests being handled on the connection (hyper handles one at a time), and [`EVICTED`].
+    /// One word, so that eviction (only of a connection with no request being handled) and the
+    /// end of a request (which must learn whether its answer is the connection's last) cannot
+    /// pass each other.
+    state: AtomicUsize,
     /// When the connection last became idle (opened, or finished a request), in microseconds
     /// since `epoch`.
     idle_since: AtomicU64,
@@ -43,10 +53,8 @@ pub(super) struct Tracker {
     epoch: Instant,
     /// Wakes the connection's task to close it, making room for a new one.
     pub(super) evict: Notify,
-    /// Requests started on the connection so far; 0 while its first head is still arriving.
-    pub(super) requests_seen: AtomicU64,
-    /// Wakes an evicted connection's task when its first request starts.
-    pub(super) started: Notify,
+    /// Wakes the waiters (an evicted connection's task) whenever a request starts being handled.
+    started: Notify,
 }
 
 /// A connection's place in [`Connections`]; dropping it frees the place.
@@ -56,8 +64,11 @@ pub(super) struct Slot {
     pub(super) connections: Arc<Connections>,
 }
 
-/// Marks a connection busy while one of its requests is being handled.
-pub(super) struct Busy(Arc<Tracker>);
+/// Marks a connection busy while one of its requests is being handled; [`Busy::finish`] ends it.
+pub(super) struct Busy(Option<Arc<Tracker>>);
+
+/// The bit of [`Tracker::state`] set when the connection's place was given to a new one.
+const EVICTED: usize = 1 << (usize::BITS - 1);
 
 /// A place among the lingering refusals (or evictions); dropping it frees the place.
 pub(super) struct Refusal(Arc<AtomicUsize>);
@@ -78,21 +89,27 @@ impl Connections {
     /// (told to close). `None` when every connection is in the middle of a request.
     pub(super) fn admit(self: &Arc<Self>) -> Option<Slot> {
         let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
-        if open.len() >= self.max {
-            let (&victim, _) = open
+        while open.len() >= self.max {
+            let (&victim, tracker) = open
                 .iter()
-                .filter(|(_, tracker)| tracker.requests.load(Ordering::Acquire) == 0)
+                .filter(|(_, tracker)| tracker.state.load(Ordering::Acquire) == 0)
                 .min_by_key(|(_, tracker)| tracker.idle_since.load(Ordering::Relaxed))?;
-            // `notify_one` keeps the wake-up if the task is not waiting yet.
-            open.remove(&victim)?.evict.notify_one();
+            // Fails when a request started on it meanwhile; then look again without it.
+            if tracker
+                .state
+                .compare_exchange(0, EVICTED, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+            {
+                // `notify_one` keeps the wake-up if the task is not waiting yet.
+                open.remove(&victim)?.evict.notify_one();
+            }
         }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let tracker = Arc::new(Tracker {
-            requests: AtomicUsize::new(0),
+            state: AtomicUsize::new(0),
             idle_since: AtomicU64::new(micros_since(self.epoch, Instant::now())),
             epoch: self.epoch,
             evict: Notify::new(),
-            requests_seen: AtomicU64::new(0),
             started: Notify::new(),
         });
         open.insert(id, tracker.clone());
@@ -108,10 +125,14 @@ impl Connections {
         take_place(&self.refusing, self.max)
     }
 
-    /// A place among the evicted connections waiting for their first request (as many as
-    /// connections); without one, the evicted connection closes at once.
+    /// A place among the evicted connections answering their last request
+    /// ([`LINGER_PLACES_PER_CONNECTION`] per connection); without one, the evicted connection
+    /// closes at once.
     pub(super) fn linger(&self) -> Option<Refusal> {
-        take_place(&self.lingering, self.max)
+        take_place(
+            &self.lingering,
+            self.max.saturating_mul(LINGER_PLACES_PER_CONNECTION),
+        )
     }
 }
 
@@ -136,23 +157,57 @@ fn take_place(count: &Arc<AtomicUsize>, max: usize) -> Option<Refusal> {
 }
 
 impl Tracker {
+    /// Marks the connection in the middle of a request until the returned guard finishes.
     pub(super) fn request_started(self: &Arc<Self>) -> Busy {
-        self.requests.fetch_add(1, Ordering::AcqRel);
-        if self.requests_seen.fetch_add(1, Ordering::AcqRel) == 0 {
-            // `notify_one` keeps the wake-up if the task is not waiting yet.
-            self.started.notify_one();
+        self.state.fetch_add(1, Ordering::AcqRel);
+        self.started.notify_waiters();
+        Busy(Some(self.clone()))
+    }
+
+    /// Whether a request is being handled on the connection now, or starts within `grace`.
+    /// `closed` is polled meanwhile (it is what drives the connection, so the request can start
+    /// at all); `false` as soon as it completes.
+    pub(super) async fn request_within(&self, grace: Duration, closed: impl Future<Output = ()>) -> bool {
+        let started = self.started.notified();
+        tokio::pin!(started);
+        // Registered before the check, so a request starting in between still wakes it.
+        started.as_mut().enable();
+        if self.state.load(Ordering::Acquire) & !EVICTED > 0 {
+            return true;
         }
-        Busy(self.clone())
+        let waited = tokio::time::timeout(grace, async {
+            tokio::select! {
+                biased;
+                () = started => true,
+                () = closed => false,
+            }
+        });
+        waited.await == Ok(true)
+    }
+}
+
+impl Busy {
+    /// Ends the request; `true` when the connection was evicted, so its answer must be its last
+    /// (`Connection: close`): the connection is closed once it is written.
+    pub(super) fn finish(mut self) -> bool {
+        self.end()
+    }
+
+    fn end(&mut self) -> bool {
+        let Some(tracker) = self.0.take() else {
+            return false;
+        };
+        tracker
+            .idle_since
+            .store(micros_since(tracker.epoch, Instant::now()), Ordering::Relaxed);
+        tracker.state.fetch_sub(1, Ordering::AcqRel) & EVICTED != 0
     }
 }
 
 impl Drop for Busy {
+    /// A request dropped unfinished (its connection closed) ends too.
     fn drop(&mut self) {
-        let tracker = &self.0;
-        tracker
-            .idle_since
-            .store(micros_since(tracker.epoch, Instant::now()), Ordering::Relaxed);
-        tracker.requests.fetch_sub(1, Ordering::AcqRel);
+        self.end();
     }
 }
 

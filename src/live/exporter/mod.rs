@@ -8,29 +8,37 @@
 //! - **Request heads are bounded** in size (`MAX_HEADER_BYTES`, 8 KiB; more is answered 431) and in
 //!   time ([`DEFAULT_HEADER_READ_TIMEOUT`], see [`Exporter::header_read_timeout`]). hyper starts
 //!   that timer whenever it waits for a request head, so it is also the idle keep-alive timeout.
+//! - **Request bodies are bounded** in size (1 KiB; more is answered 413) and in time
+//!   ([`DEFAULT_BODY_READ_TIMEOUT`], see [`Exporter::body_read_timeout`]): the whole body, from the
+//!   end of its head, not each read, so a body trickled a byte at a time runs out too. A body not in
+//!   by then is answered `408` and its connection closed. Only the control route reads bodies.
 //! - **Connections are capped** ([`DEFAULT_MAX_CONNECTIONS`]) without letting idle clients starve
 //!   real scrapes. A connection is *idle* while no request of its own is being handled: before its
-//!   first request head is complete (a slow-loris client stays here), or between keep-alive
-//!   requests. At the cap, a new connection takes the place of the connection idle the longest,
-//!   which is closed gracefully (a request that has just started on it still gets its answer,
-//!   within `EVICTION_GRACE` (1 s)). A connection evicted before its first request head is parsed is
-//!   given the same grace to start that request, so a scraper whose request is on its way gets
-//!   its answer rather than a close with no reply (which Prometheus records as `up=0`); a
-//!   slow-loris client never finishes its head and is closed when the grace ends. Only when every connection is in the middle of a request is the
-//!   new one refused, at once, with `503` and `Retry-After: 1`, rather than queued in the kernel
-//!   where it would wait unseen. So clients that open sockets and hold them cannot keep a scrape
-//!   out; at worst they make each other reconnect.
+//!   first request head is complete (a slow-loris client stays here), while it holds back a
+//!   request body, or between keep-alive requests. At the cap, a new connection takes the place of
+//!   the connection idle the longest. The evicted connection is given `EVICTION_GRACE` (1 s) to
+//!   have the request on its way handled (a scraper's first, or a keep-alive client's next, often
+//!   already sent): that request is answered, with `Connection: close`, rather than met with a
+//!   close and no reply (which Prometheus records as `up=0` and `wrk` as a read error). A
+//!   slow-loris head, a held-back body or an idle keep-alive connection is closed when the grace
+//!   ends. At most four times the cap evicted connections linger like this at once; beyond that,
+//!   an evicted connection is closed at once. Only when every connection is in the middle of a
+//!   request is the new one refused, at once, with `503` and `Retry-After: 1`, rather than queued
+//!   in the kernel where it would wait unseen. So clients that open sockets and hold them, or hold
+//!   back their bodies, cannot keep a scrape out; at worst they make each other reconnect.
+//! - **Half-closed clients are answered**: a client may shut down its write half once its request
+//!   is out (SHUT_WR) and still read the whole answer.
 
 mod admission;
 mod routes;
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use hyper::header::{HeaderValue, CONNECTION};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -39,7 +47,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use super::Metrics;
-use admission::{refuse, Connections};
+use admission::{refuse, Busy, Connections};
 use routes::{handle, State};
 
 pub use routes::{ControlHandler, ControlRoute, METRICS_PATH};
@@ -50,13 +58,20 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 64;
 /// sit idle. Scrapers send their request in one write, so this only ever cuts off stalled clients;
 /// it is short because each stalled client holds a connection until it runs out.
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(5);
-/// How long a connection closed to make room for a new one may take to finish a request that
-/// started on it just before.
+/// How long a client may take to send a request body, counted from the end of its head, for the
+/// whole body (a body trickled a byte at a time runs out too). Only the control route reads
+/// bodies; one not in by then is answered `408` and its connection closed.
+pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a connection closed to make room for a new one is given to start the request on its
+/// way (its first, or a keep-alive client's next) before it is closed.
 const EVICTION_GRACE: Duration = Duration::from_secs(1);
+/// How long a request being handled when its connection is closed (to make room, or at shutdown)
+/// may take to finish.
+const FINISH_GRACE: Duration = Duration::from_secs(5);
 /// The read buffer cap, which bounds request headers (hyper's minimum).
 const MAX_HEADER_BYTES: usize = 8 * 1024;
 /// How long shutdown waits for in-flight requests before dropping them.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+const SHUTDOWN_GRACE: Duration = FINISH_GRACE;
 
 /// The exporter's settings, before it binds.
 pub struct Exporter {
@@ -64,6 +79,7 @@ pub struct Exporter {
     control: Option<ControlRoute>,
     max_connections: usize,
     header_read_timeout: Duration,
+    body_read_timeout: Duration,
 }
 
 impl Exporter {
@@ -73,6 +89,7 @@ impl Exporter {
             control: None,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
         }
     }
 
@@ -96,6 +113,13 @@ impl Exporter {
         self
     }
 
+    /// Answer `408` and close a connection whose request body is not complete within `timeout`
+    /// of its head (default [`DEFAULT_BODY_READ_TIMEOUT`]; at least 1 ms).
+    pub fn body_read_timeout(mut self, timeout: Duration) -> Exporter {
+        self.body_read_timeout = timeout.max(Duration::from_millis(1));
+        self
+    }
+
     /// Listens on `addr` (`host:port`, see [`MetricsConfig::listen_addr`](crate::MetricsConfig::listen_addr)); fails, naming the address, when it
     /// cannot (port in use, address not local, ...).
     pub async fn bind(self, addr: &str) -> anyhow::Result<BoundExporter> {
@@ -109,6 +133,7 @@ impl Exporter {
             state: Arc::new(State {
                 metrics: self.metrics,
                 control: self.control,
+                body_read_timeout: self.body_read_timeout,
             }),
             connections: Arc::new(Connections::new(self.max_connections)),
             header_read_timeout: self.header_read_timeout,
@@ -150,7 +175,10 @@ impl BoundExporter {
         http.timer(TokioTimer::new())
             .header_read_timeout(self.header_read_timeout)
             .max_buf_size(MAX_HEADER_BYTES)
-            .keep_alive(true);
+            .keep_alive(true)
+            // A client may shut down its write half once its request is out (SHUT_WR) and still
+            // read the answer; without this, hyper takes the EOF for a hang-up and answers nothing.
+            .half_close(true);
         let (stop, stopped) = watch::channel(());
         let mut tasks = JoinSet::new();
         tokio::pin!(shutdown);
@@ -177,11 +205,20 @@ impl BoundExporter {
             let state = self.state.clone();
             let tracker = slot.tracker.clone();
             let service = service_fn(move |req| {
-                let busy = tracker.request_started();
-                let state = state.clone();
+                let (tracker, state) = (tracker.clone(), state.clone());
                 async move {
-                    let _busy = busy;
-                    handle(req, state).await
+                    let mut busy = None;
+                    let mut response = handle(req, state, || busy = Some(tracker.request_started())).await;
+                    // Evicted while this request was handled: its answer is the connection's
+                    // last, and says so, so the client does not send another on it.
+                    if busy.is_some_and(Busy::finish) {
+                        if let Ok(response) = &mut response {
+                            response
+                                .headers_mut()
+                                .insert(CONNECTION, HeaderValue::from_static("close"));
+                        }
+                    }
+                    response
                 }
             });
             let connection = http.serve_connection(TokioIo::new(stream), service);
@@ -189,32 +226,34 @@ impl BoundExporter {
             tasks.spawn(async move {
                 tokio::pin!(connection);
                 // Errors are the client's (timeouts, resets, bad requests); nothing to report.
-                let grace = tokio::select! {
+                let evicted = tokio::select! {
                     _ = connection.as_mut() => return,
-                    _ = stopped.changed() => SHUTDOWN_GRACE,
-                    () = slot.tracker.evict.notified() => EVICTION_GRACE,
+                    _ = stopped.changed() => false,
+                    () = slot.tracker.evict.notified() => true,
                 };
-                // Evicted before its first request was parsed: it may be a scraper whose request
-                // is already on the way, which a close now would answer with nothing. Let it
-                // start that request within the grace (a slow-loris client never does).
-                if grace == EVICTION_GRACE && slot.tracker.requests_seen.load(Ordering::Acquire) == 0 {
-                    if let Some(_lingering) = slot.connections.linger() {
-                        let started = tokio::time::timeout(EVICTION_GRACE, async {
-                            tokio::select! {
-                                _ = connection.as_mut() => false,
-                                () = slot.tracker.started.notified() => true,
-                            }
-                        })
-                        .await;
-                        if started == Ok(false) {
-                            return;
-                        }
+                // Its place was given to a new connection. A request on its way (a scraper's
+                // first, or a keep-alive client's next, often already sent) is answered, with
+                // `Connection: close`, rather than closed with no reply; a connection that has
+                // no request handled within the grace (idle, a slow-loris head, a body held
+                // back) is closed when it ends. Bounded: without a place among the lingering,
+                // it closes at once.
+                let mut lingering = None;
+                if evicted {
+                    lingering = slot.connections.linger();
+                    if lingering.is_none() {
+                        return;
+                    }
+                    let closed = async {
+                        let _ = connection.as_mut().await;
+                    };
+                    if !slot.tracker.request_within(EVICTION_GRACE, closed).await {
+                        return;
                     }
                 }
-                // Closes an idle connection now; one in a request closes after answering it.
+                // No more requests; the one being handled is answered first.
                 connection.as_mut().graceful_shutdown();
-                let _ = tokio::time::timeout(grace, connection).await;
-                drop(slot);
+                let _ = tokio::time::timeout(FINISH_GRACE, connection).await;
+                drop((slot, lingering));
             });
             while tasks.try_join_next().is_some() {}
         }

@@ -2,11 +2,12 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, ALLOW, CONTENT_ENCODING, CONTENT_TYPE, VARY};
+use hyper::header::{HeaderValue, ALLOW, CONNECTION, CONTENT_ENCODING, CONTENT_TYPE, VARY};
 use hyper::{Method, Request, Response, StatusCode};
 
 use crate::live::Metrics;
@@ -34,37 +35,78 @@ pub type ControlHandler = Arc<dyn Fn(&[u8]) -> Result<String, String> + Send + S
 pub(super) struct State {
     pub(super) metrics: Metrics,
     pub(super) control: Option<ControlRoute>,
+    /// The budget for a whole request body, from the end of its head.
+    pub(super) body_read_timeout: Duration,
 }
 
-pub(super) async fn handle(req: Request<Incoming>, state: Arc<State>) -> Result<Response<Body>, Infallible> {
+/// Answers one request. `busy` marks the connection as in the middle of a request (what the
+/// connection cap may not evict) until the caller has the answer: from the head for the requests
+/// without a body, and only once the body is in for the control route, so that a client holding
+/// its body back holds an idle connection, which a new one may take the place of.
+pub(super) async fn handle(
+    req: Request<Incoming>,
+    state: Arc<State>,
+    busy: impl FnOnce(),
+) -> Result<Response<Body>, Infallible> {
     let path = req.uri().path();
-    if path == METRICS_PATH {
-        return Ok(match *req.method() {
+    let control = state.control.as_ref().filter(|route| route.path == path);
+    if let Some(route) = control.filter(|_| req.method() == Method::POST) {
+        let handler = route.handler.clone();
+        return Ok(run_control(req.into_body(), handler, state.body_read_timeout, busy).await);
+    }
+    busy();
+    Ok(if path == METRICS_PATH {
+        match *req.method() {
             Method::GET | Method::HEAD => scrape(&state.metrics, accepts_gzip(req.headers())).await,
             _ => method_not_allowed("GET, HEAD"),
-        });
-    }
-    if let Some(route) = state.control.as_ref().filter(|route| route.path == path) {
-        if req.method() != Method::POST {
-            return Ok(method_not_allowed("POST"));
         }
-        let body = match Limited::new(req.into_body(), MAX_CONTROL_BODY).collect().await {
-            Ok(body) => body.to_bytes(),
-            Err(_) => return Ok(text(StatusCode::PAYLOAD_TOO_LARGE, "request body too large\n")),
-        };
-        // On the blocking pool: a host's handler may block (take a lock, write a file), and must
-        // not stall the async workers that accept and serve the scrapes meanwhile.
-        let handler = route.handler.clone();
-        return Ok(match tokio::task::spawn_blocking(move || handler(&body)).await {
-            Ok(Ok(message)) => text(StatusCode::OK, message),
-            Ok(Err(message)) => text(StatusCode::BAD_REQUEST, message),
-            Err(err) => text(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                format!("control handler failed: {err}\n"),
-            ),
-        });
+    } else if control.is_some() {
+        method_not_allowed("POST")
+    } else {
+        text(StatusCode::NOT_FOUND, "not found\n")
+    })
+}
+
+/// The control route: the whole body within `timeout` of the head (else `408`), then the handler.
+async fn run_control(
+    body: Incoming,
+    handler: ControlHandler,
+    timeout: Duration,
+    busy: impl FnOnce(),
+) -> Response<Body> {
+    let body = Limited::new(body, MAX_CONTROL_BODY).collect();
+    let body = match tokio::time::timeout(timeout, body).await {
+        Ok(Ok(body)) => body.to_bytes(),
+        Ok(Err(err)) if err.is::<LengthLimitError>() => {
+            return closing(text(StatusCode::PAYLOAD_TOO_LARGE, "request body too large\n"));
+        }
+        // The client closed or reset the connection mid-body; nobody may read this answer.
+        Ok(Err(_)) => return closing(text(StatusCode::BAD_REQUEST, "incomplete request body\n")),
+        Err(_) => {
+            let message = "request body not received in time\n";
+            return closing(text(StatusCode::REQUEST_TIMEOUT, message));
+        }
+    };
+    busy();
+    // On the blocking pool: a host's handler may block (take a lock, write a file), and must not
+    // stall the async workers that accept and serve the scrapes meanwhile.
+    match tokio::task::spawn_blocking(move || handler(&body)).await {
+        Ok(Ok(message)) => text(StatusCode::OK, message),
+        Ok(Err(message)) => text(StatusCode::BAD_REQUEST, message),
+        Err(err) => text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("control handler failed: {err}\n"),
+        ),
     }
-    Ok(text(StatusCode::NOT_FOUND, "not found\n"))
+}
+
+/// `response` with `Connection: close`: the request body was not read whole, so the connection
+/// cannot carry another request (and the client learns it will not).
+fn closing(mut response: Response<Body>) -> Response<Body> {
+    response
+        .headers_mut()
+        .insert(CONNECTION, HeaderValue::from_static("close"));
+    response
 }
 
 /// Encodes on the blocking pool: gathering walks every series, and a big registry must not stall
@@ -106,24 +148,65 @@ async fn scrape(metrics: &Metrics, gzip: bool) -> Response<Body> {
     }
 }
 
-/// Whether `Accept-Encoding` lists `gzip` (or `*`) with a non-zero quality. Prometheus sends
-/// `Accept-Encoding: gzip`; without the header, or with `gzip;q=0`, the scrape is identity.
+/// Whether `Accept-Encoding` accepts `gzip` (RFC 9110, section 12.5.3). Prometheus sends
+/// `Accept-Encoding: gzip`; without the header the scrape is identity. Codings and the `q`
+/// parameter are case-insensitive, `x-gzip` is `gzip`, and a quality of 0 refuses. `*` stands for
+/// every coding the header does not name, so `gzip;q=0, *` refuses gzip; where `gzip` is named
+/// more than once, a refusal wins. A malformed element (a bad quality) is ignored.
 fn accepts_gzip(headers: &hyper::HeaderMap) -> bool {
-    headers
+    let mut named: Option<bool> = None;
+    let mut any: Option<bool> = None;
+    let elements = headers
         .get_all(hyper::header::ACCEPT_ENCODING)
         .iter()
         .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .any(|item| {
-            let mut parts = item.split(';').map(str::trim);
-            let coding = parts.next().unwrap_or("");
-            let refused = parts.any(|p| {
-                p.strip_prefix("q=")
-                    .and_then(|q| q.parse::<f32>().ok())
-                    .is_some_and(|q| q <= 0.0)
-            });
-            (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !refused
-        })
+        .flat_map(|value| value.split(','));
+    for element in elements {
+        let mut parts = element.split(';').map(str::trim);
+        let coding = parts.next().unwrap_or("");
+        let Some(quality) = quality(parts) else {
+            continue;
+        };
+        let slot = if coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip") {
+            &mut named
+        } else if coding == "*" {
+            &mut any
+        } else {
+            continue;
+        };
+        let accepted = quality > 0;
+        *slot = Some(slot.map_or(accepted, |before| before && accepted));
+    }
+    named.or(any).unwrap_or(false)
+}
+
+/// The quality of one `Accept-Encoding` element in thousandths, from its parameters: 1000 without
+/// a `q`, `None` when the `q` is not a qvalue (`0`, `1`, `0.` or `1.` with up to three decimals,
+/// at most `1.000`). Parameters other than `q` are not defined for codings and are skipped.
+fn quality<'a>(params: impl Iterator<Item = &'a str>) -> Option<u16> {
+    let mut quality = 1000;
+    for param in params {
+        let (name, value) = param.split_once('=')?;
+        if !name.trim_end().eq_ignore_ascii_case("q") {
+            continue;
+        }
+        let value = value.trim_start();
+        let (whole, fraction) = value.split_once('.').unwrap_or((value, ""));
+        if fraction.len() > 3 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let thousandths = fraction
+            .bytes()
+            .chain(std::iter::repeat(b'0'))
+            .take(3)
+            .fold(0, |n, digit| n * 10 + u16::from(digit - b'0'));
+        quality = match (whole, thousandths) {
+            ("0", q) => q,
+            ("1", 0) => 1000,
+            _ => return None,
+        };
+    }
+    Some(quality)
 }
 
 fn method_not_allowed(allow: &'static str) -> Response<Body> {
@@ -165,5 +248,52 @@ mod tests {
         assert!(!accepts("gzip;q=0"));
         assert!(!accepts("br, x-gzip-ish"));
         assert!(!accepts_gzip(&hyper::HeaderMap::new()));
+        // Case-insensitive tokens and parameter names; a quality of 0 in any spelling refuses.
+        for refused in [
+            "GZIP;Q=0",
+            "gzip; q=0.000",
+            "Gzip;q=0.0",
+            "gzip ; Q = 0",
+            "x-gzip;q=0",
+            "identity, gzip;q=0",
+        ] {
+            assert!(!accepts(refused), "{refused}");
+        }
+        // `*` covers only the codings not named: `gzip;q=0, *` refuses gzip, in either order.
+        for refused in [
+            "gzip;q=0, *",
+            "*, gzip;q=0",
+            "*;q=1, GZIP;Q=0",
+            "*;q=0",
+            "*;q=0, br",
+        ] {
+            assert!(!accepts(refused), "{refused}");
+        }
+        for accepted in [
+            "gzip;q=0.001",
+            "GZIP;Q=1",
+            "gzip;q=1.000",
+            "*;q=0, gzip",
+            "x-gzip",
+            "br;q=0, *",
+        ] {
+            assert!(accepts(accepted), "{accepted}");
+        }
+        // Named twice, the refusal wins.
+        assert!(!accepts("gzip, gzip;q=0"));
+        // Malformed qualities are ignored: the element neither accepts nor refuses.
+        for malformed in [
+            "gzip;q=2",
+            "gzip;q=1.5",
+            "gzip;q=-1",
+            "gzip;q=0.0001",
+            "gzip;q=",
+            "gzip;q=abc",
+            "gzip;q",
+        ] {
+            assert!(!accepts(malformed), "{malformed}");
+        }
+        assert!(accepts("gzip;q=abc, *"));
+        assert!(!accepts("gzip;q=0, *;q=abc"));
     }
 }
