@@ -101,6 +101,7 @@ sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
 # (deb822 .sources stanzas first, then one-line sources.list entries).
 debian_mirror() {
   local codename
+  # shellcheck source=/dev/null # the machine's own file
   codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
   [[ -n $codename ]] || die "cannot read VERSION_CODENAME from /etc/os-release"
   local uri
@@ -180,7 +181,7 @@ fetch_suite_deb() {
   read -r version filename sha < <(suite_package_fields "$suite" "$pkg") || true
   [[ -n ${version:-} ]] || die "package '$pkg' not found in $suite"
   [[ $version == "$pin" ]] \
-    || die "$suite now has $pkg $version, pinned $pin: update $pins_name[$pkg] in scripts/install-tools.sh"
+    || die "$suite now has $pkg $version, pinned $pin: update ${pins_name}[$pkg] in scripts/install-tools.sh"
   local deb="$CACHE/debs/$suite/${filename##*/}"
   mkdir -p "$CACHE/debs/$suite"
   if [[ ! -f $deb || $(sha256_of "$deb") != "$sha" ]]; then
@@ -215,6 +216,7 @@ install_apt_packages() {
   [[ ${#missing[@]} -eq 0 ]] && return 0
   CURRENT_TOOL="apt: ${missing[*]}"
   local codename
+  # shellcheck source=/dev/null # the machine's own file
   codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
   [[ $codename == "$APT_SUITE" ]] || die "this machine is '$codename', apt pins expect '$APT_SUITE'"
   log "apt-get install ${missing[*]}"
