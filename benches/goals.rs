@@ -14,6 +14,8 @@
 mod alloc;
 #[path = "goals/callgrind.rs"]
 mod callgrind;
+#[path = "goals/callgrind_run.rs"]
+mod callgrind_run;
 #[path = "goals/encode.rs"]
 mod encode;
 #[path = "goals/gzip.rs"]

@@ -62,7 +62,12 @@ declare -A BIN_LINKS=(
   [htpasswd]=/usr/bin/htpasswd
   [wrk]=/usr/bin/wrk
   [strace]=/usr/bin/strace
-  [valgrind]=/usr/bin/valgrind.bin   # Debian's /usr/bin/valgrind is a wrapper that runs "$0.bin"
+  # Debian's /usr/bin/valgrind is a wrapper that runs "$0.bin", so valgrind.bin sits beside it;
+  # Debian's callgrind_control finds only the runs whose command line names valgrind.bin, and
+  # looks for vgdb beside itself (check_callgrind_control proves they find each other).
+  [valgrind]=/usr/bin/valgrind
+  [valgrind.bin]=/usr/bin/valgrind.bin
+  [vgdb]=/usr/bin/vgdb
   [callgrind_control]=/usr/bin/callgrind_control
   [callgrind_annotate]=/usr/bin/callgrind_annotate
   [victoria-metrics]=/usr/bin/victoria-metrics
@@ -96,6 +101,7 @@ sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
 # (deb822 .sources stanzas first, then one-line sources.list entries).
 debian_mirror() {
   local codename
+  # shellcheck source=/dev/null # the machine's own file
   codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
   [[ -n $codename ]] || die "cannot read VERSION_CODENAME from /etc/os-release"
   local uri
@@ -175,7 +181,7 @@ fetch_suite_deb() {
   read -r version filename sha < <(suite_package_fields "$suite" "$pkg") || true
   [[ -n ${version:-} ]] || die "package '$pkg' not found in $suite"
   [[ $version == "$pin" ]] \
-    || die "$suite now has $pkg $version, pinned $pin: update $pins_name[$pkg] in scripts/install-tools.sh"
+    || die "$suite now has $pkg $version, pinned $pin: update ${pins_name}[$pkg] in scripts/install-tools.sh"
   local deb="$CACHE/debs/$suite/${filename##*/}"
   mkdir -p "$CACHE/debs/$suite"
   if [[ ! -f $deb || $(sha256_of "$deb") != "$sha" ]]; then
@@ -210,6 +216,7 @@ install_apt_packages() {
   [[ ${#missing[@]} -eq 0 ]] && return 0
   CURRENT_TOOL="apt: ${missing[*]}"
   local codename
+  # shellcheck source=/dev/null # the machine's own file
   codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
   [[ $codename == "$APT_SUITE" ]] || die "this machine is '$codename', apt pins expect '$APT_SUITE'"
   log "apt-get install ${missing[*]}"
@@ -276,6 +283,25 @@ link_binaries() {
     [[ -x $TOOLS/bin/$target || -x $target ]] || die "expected executable $target is missing"
     ln -sfn "$target" "$TOOLS/bin/$name"
   done
+}
+
+# The real-server goal (benches/goals/callgrind_run.rs) starts the server through
+# .tools/bin/valgrind and asks .tools/bin/callgrind_control for dumps by PID: prove that
+# callgrind_control sees a run started that way (tests/benchmarks proves a dump end to end).
+check_callgrind_control() {
+  CURRENT_TOOL=callgrind_control
+  local pid out="" _
+  "$TOOLS/bin/valgrind" --tool=callgrind --callgrind-out-file=/dev/null sleep 60 >/dev/null 2>&1 &
+  pid=$!
+  for _ in $(seq 50); do
+    out=$("$TOOLS/bin/callgrind_control" "$pid" 2>&1) || true
+    [[ $out == *"PID $pid:"* ]] && break
+    sleep 0.2
+  done
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  [[ $out == *"PID $pid:"* ]] \
+    || die "does not see a run started by .tools/bin/valgrind within 10 s (it finds only runs whose command line names valgrind.bin): ${out:-no output}"
 }
 
 # Print the first line of "NAME ARGS..." run from .tools/bin; fail if it does
@@ -361,6 +387,7 @@ main() {
   install_python_tools
   install_node_tools
   link_binaries
+  check_callgrind_control
   install_alertmanager_templates
   write_versions
   CURRENT_TOOL="done"

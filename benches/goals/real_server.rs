@@ -30,6 +30,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use crate::callgrind::{extra_calls, Profile};
+use crate::callgrind_run::{self, tool};
 use crate::harness::{http_get, ratio, Report, Timing};
 
 const APPS: usize = 4;
@@ -143,21 +144,12 @@ fn missing_tools(quick: bool) -> Option<String> {
     } else {
         &["node", "valgrind", "callgrind_control"]
     };
-    let absent: Vec<&&str> = tools.iter().filter(|t| which(t).is_none()).collect();
+    let absent: Vec<&&str> = tools.iter().filter(|t| tool(t).is_none()).collect();
     (!absent.is_empty()).then(|| {
         format!(
-            "not measured: {absent:?} not on PATH (valgrind: apt-get install valgrind, or scripts/install-tools.sh)"
+            "not measured: {absent:?} in neither .tools/bin nor PATH (scripts/install-tools.sh installs them)"
         )
     })
-}
-
-fn which(tool: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH")
-        .iter()
-        .flat_map(std::env::split_paths)
-        .chain([repo().join(".tools/bin")])
-        .map(|dir| dir.join(tool))
-        .find(|path| path.is_file())
 }
 
 /// Quick mode: each built server once, natively, through a few rounds; the goal is not measured.
@@ -432,21 +424,6 @@ fn expect_line(out: &mut BufReader<ChildStdout>, prefix: &str, log: &Path) -> Re
     }
 }
 
-fn callgrind_control(option: &str, pid: u32) -> Result<(), String> {
-    let out = Command::new("callgrind_control")
-        .args([option, &pid.to_string()])
-        .output()
-        .map_err(|e| format!("callgrind_control: {e}"))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "callgrind_control {option} {pid}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        ))
-    }
-}
-
 /// One server, one load: the measured window's figures.
 fn run_once(mode: Mode, rounds: usize, callgrind: bool) -> Result<Run, String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
@@ -457,11 +434,7 @@ fn run_once(mode: Mode, rounds: usize, callgrind: bool) -> Result<Run, String> {
     let binary = repo().join(".tools/bin").join(mode.binary);
     let dump = dir.path().join("callgrind.out");
     let mut server = if callgrind {
-        let mut c = Command::new("valgrind");
-        c.arg("--tool=callgrind")
-            .arg(format!("--callgrind-out-file={}", dump.display()))
-            .arg(&binary);
-        c
+        callgrind_run::command(&binary, &dump)?
     } else {
         Command::new(&binary)
     };
@@ -499,7 +472,7 @@ fn run_once(mode: Mode, rounds: usize, callgrind: bool) -> Result<Run, String> {
         "rounds": rounds,
     });
     let load_log = dir.path().join("load.log");
-    let mut load = Command::new(which("node").ok_or("node is not on PATH")?);
+    let mut load = Command::new(tool("node").ok_or("node is not on PATH")?);
     load.arg(repo().join("benches/real_server/load.cjs"))
         .env("NODE_PATH", repo().join(".tools/node/node_modules"))
         .env("LOAD", plan.to_string())
@@ -517,12 +490,12 @@ fn run_once(mode: Mode, rounds: usize, callgrind: bool) -> Result<Run, String> {
         None
     };
     if callgrind {
-        callgrind_control("-z", pid)?;
+        callgrind_run::control("-z", pid)?;
     }
     writeln!(go, "GO").map_err(|e| e.to_string())?;
     let done = expect_line(&mut out, "DONE ", &load_log)?;
     if callgrind {
-        callgrind_control("-d", pid)?;
+        callgrind_run::control("-d", pid)?;
     }
     let server_counted = match before {
         Some(before) => Some(server_sent(metrics)? - before),
@@ -531,7 +504,7 @@ fn run_once(mode: Mode, rounds: usize, callgrind: bool) -> Result<Run, String> {
     drop(go);
     let delivered = done["delivered"].as_u64().ok_or("DONE without delivered")?;
     let profile = if callgrind {
-        Some(dumped(dir.path(), mode)?)
+        Some(dumped(&dump, mode)?)
     } else {
         None
     };
@@ -550,17 +523,8 @@ fn run_once(mode: Mode, rounds: usize, callgrind: bool) -> Result<Run, String> {
 
 /// The run's callgrind dump, parsed. With `REAL_SERVER_DUMPS=<dir>` it is also copied there (as
 /// `<mode>-<n>.callgrind`) for `callgrind_annotate`.
-fn dumped(dir: &Path, mode: Mode) -> Result<Profile, String> {
-    let file = fs::read_dir(dir)
-        .map_err(|e| e.to_string())?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .find(|p| {
-            p.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with("callgrind.out."))
-                && p.metadata().is_ok_and(|m| m.len() > 0)
-        })
-        .ok_or("callgrind wrote no dump")?;
+fn dumped(out: &Path, mode: Mode) -> Result<Profile, String> {
+    let file = callgrind_run::latest_dump(out)?;
     if let Some(keep) = std::env::var_os("REAL_SERVER_DUMPS").map(PathBuf::from) {
         fs::create_dir_all(&keep).map_err(|e| format!("{}: {e}", keep.display()))?;
         let name = mode.name.replace(' ', "-");

@@ -45,6 +45,18 @@ pub(crate) struct CounterId(pub(crate) u32);
 #[derive(Clone)]
 #[repr(C)]
 pub(crate) struct Counters {
+    cells: Cells,
+    /// The block's first line in `slab`.
+    first: u32,
+    slab: Arc<[Line]>,
+}
+
+/// What an add reads of a block: 16 bytes, `Copy`, so a handle can keep them inline (an
+/// [`AppMetrics`](super::AppMetrics) does: recording then reads no line of its own per app).
+/// Valid only while the [`Counters`] it came from lives.
+#[derive(Clone, Copy)]
+#[repr(C)]
+pub(crate) struct Cells {
     /// The block's first cell (`&slab[first].0[0]`). Lines are 16 cells, 128 bytes, back to
     /// back, so the block is one flat run of cells and an add is `base + shard * slots + id`:
     /// one multiply and one add after the thread-local load, with no slab pointer, `first`
@@ -53,21 +65,20 @@ pub(crate) struct Counters {
     lines_per_shard: u32,
     /// `shards - 1`; shard counts are powers of two.
     mask: u32,
-    /// The block's first line in `slab`.
-    first: u32,
-    slab: Arc<[Line]>,
 }
 
-// SAFETY: `base` points into `slab`, which the block keeps alive; it is only read through as
-// `&AtomicU64`, which is `Send + Sync`.
+// SAFETY: `base` points into a slab that the block (or, for `Cells`, the block its holder keeps
+// beside them) keeps alive; it is only read through as `&AtomicU64`, which is `Send + Sync`.
 unsafe impl Send for Counters {}
 unsafe impl Sync for Counters {}
+unsafe impl Send for Cells {}
+unsafe impl Sync for Cells {}
 
 /// One shard's cells of a [`Counters`] block (see [`Counters::this_shard`]).
 pub(crate) struct ShardCells<'b> {
     first: *const AtomicU64,
     slots: usize,
-    block: PhantomData<&'b Counters>,
+    block: PhantomData<&'b AtomicU64>,
 }
 
 impl ShardCells<'_> {
@@ -101,6 +112,26 @@ const LARGE_ADD: u64 = 1 << 32;
 /// so a cell never wraps, and shard sums saturate at `u64::MAX`.
 pub(crate) const SATURATED: u64 = 1 << 63;
 
+impl Cells {
+    /// This thread's cells of the block.
+    ///
+    /// # Safety
+    /// The [`Counters`] these came from is alive for `'b`.
+    #[inline(always)]
+    pub(crate) unsafe fn this_shard<'b>(&self) -> ShardCells<'b> {
+        let shard = thread_shard() & self.mask as usize;
+        let slots = self.lines_per_shard as usize * CELLS_PER_LINE;
+        ShardCells {
+            // SAFETY: `shard <= mask`, so the shard's `slots` cells are among the block's
+            // `(mask + 1) * lines_per_shard` lines, which `allocate` carved out of the slab the
+            // caller keeps alive.
+            first: unsafe { self.base.add(shard * slots) },
+            slots,
+            block: PhantomData,
+        }
+    }
+}
+
 impl Counters {
     /// Adds `n` to counter `id` in this thread's shard.
     #[inline(always)]
@@ -112,35 +143,34 @@ impl Counters {
     /// broadcast counts two counters).
     #[inline(always)]
     pub(crate) fn this_shard(&self) -> ShardCells<'_> {
-        let shard = thread_shard() & self.mask as usize;
-        let slots = self.lines_per_shard as usize * CELLS_PER_LINE;
-        ShardCells {
-            // SAFETY: `shard <= mask`, so the shard's `slots` cells are among the block's
-            // `(mask + 1) * lines_per_shard` lines, which `allocate` carved out of `slab`.
-            first: unsafe { self.base.add(shard * slots) },
-            slots,
-            block: PhantomData,
-        }
+        // SAFETY: the block is alive for as long as the cells are borrowed.
+        unsafe { self.cells.this_shard() }
+    }
+
+    /// What an add reads, to keep inline beside the block.
+    pub(crate) fn cells(&self) -> Cells {
+        self.cells
     }
 
     /// The block's lines, shard after shard.
     fn lines(&self) -> &[Line] {
         let first = self.first as usize;
-        &self.slab[first..first + self.lines_per_shard as usize * (self.mask as usize + 1)]
+        let cells = self.cells;
+        &self.slab[first..first + cells.lines_per_shard as usize * (cells.mask as usize + 1)]
     }
 
     /// The counter's value: the sum over every shard.
     pub(crate) fn get(&self, id: CounterId) -> u64 {
         let id = id.0 as usize;
         self.lines()
-            .chunks_exact(self.lines_per_shard as usize)
+            .chunks_exact(self.cells.lines_per_shard as usize)
             .map(|shard| shard[id / CELLS_PER_LINE].0[id % CELLS_PER_LINE].load(Ordering::Relaxed))
             .fold(0u64, u64::saturating_add)
     }
 
     /// Cells per shard: the block's share of the [`CounterStore`] index space.
     fn slots(&self) -> usize {
-        self.lines_per_shard as usize * CELLS_PER_LINE
+        self.cells.lines_per_shard as usize * CELLS_PER_LINE
     }
 
     /// Appends every cell's sum over the shards to `totals`, reading the block front to back.
@@ -148,7 +178,7 @@ impl Counters {
         let start = totals.len();
         totals.resize(start + self.slots(), 0);
         let totals = &mut totals[start..];
-        for shard in self.lines().chunks_exact(self.lines_per_shard as usize) {
+        for shard in self.lines().chunks_exact(self.cells.lines_per_shard as usize) {
             let cells = shard.iter().flat_map(|line| &line.0);
             for (total, cell) in totals.iter_mut().zip(cells) {
                 *total = total.saturating_add(cell.load(Ordering::Relaxed));
@@ -209,11 +239,14 @@ impl Blocks {
         let counters = Counters {
             slab: self.slab.clone(),
             first: u32::try_from(self.taken).expect("slabs are small"),
-            lines_per_shard: u32::try_from(lines_per_shard).expect("a handle has few counters"),
-            mask: (shards - 1) as u32,
-            // A pointer into the whole slab (its provenance covers every line), not a reborrow
-            // of one line; `wrapping_add` because a block of no counters may start at the end.
-            base: self.slab.as_ptr().wrapping_add(self.taken).cast::<AtomicU64>(),
+            cells: Cells {
+                lines_per_shard: u32::try_from(lines_per_shard).expect("a handle has few counters"),
+                mask: (shards - 1) as u32,
+                // A pointer into the whole slab (its provenance covers every line), not a
+                // reborrow of one line; `wrapping_add` because a block of no counters may start
+                // at the end.
+                base: self.slab.as_ptr().wrapping_add(self.taken).cast::<AtomicU64>(),
+            },
         };
         self.taken += lines;
         let start = u32::try_from(self.slots).expect("fewer than 4 billion counters");

@@ -1,8 +1,15 @@
-//! The benchmarks' own measurement code, on inputs whose answers are worked out by hand: the
-//! callgrind reader behind the real-server goals (benches/goals/callgrind.rs).
+//! The benchmarks' own measurement code: the callgrind reader behind the real-server goals
+//! (benches/goals/callgrind.rs), on inputs whose answers are worked out by hand, and one dump
+//! request to a run started as the real-server goal starts the server (dump_request.rs).
 
 #[path = "../../benches/goals/callgrind.rs"]
 mod callgrind;
+#[path = "../../benches/goals/callgrind_run.rs"]
+mod callgrind_run;
+mod dump_request;
+#[path = "../support/process.rs"]
+#[allow(dead_code)]
+mod process;
 
 use callgrind::{extra_calls, ExtraCalls, Profile};
 
