@@ -8,6 +8,8 @@ use anyhow::Result;
 use sockudo_obs::bundle::{self, check, Model, Overrides, SpecSource};
 use sockudo_obs::config::{MetricsConfig, PREFIX_VARIABLES};
 
+use super::stdio::{errln, outln};
+
 /// Inputs shared by `generate` and `check`.
 #[derive(Debug, clap::Args)]
 pub struct Inputs {
@@ -59,30 +61,30 @@ pub fn generate(inputs: &Inputs, out: Option<PathBuf>, check_only: bool, force: 
     let output = bundle::build(&source, env, &inputs.overrides()?)?;
     let dir = out.unwrap_or_else(|| Path::new("generated").join(env));
     if check_only {
-        return Ok(report_drift(&dir, &output.diff(&dir)?));
+        return report_drift(&dir, &output.diff(&dir)?);
     }
     for note in output.write_to(&dir, force)? {
-        eprintln!("sockudo-obs: note: {note}");
+        errln!("sockudo-obs: note: {note}")?;
     }
-    println!("wrote {} files to {}", output.paths().count(), dir.display());
+    outln!("wrote {} files to {}", output.paths().count(), dir.display())?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn report_drift(dir: &Path, changes: &[bundle::Change]) -> ExitCode {
+fn report_drift(dir: &Path, changes: &[bundle::Change]) -> Result<ExitCode> {
     if changes.is_empty() {
-        println!("{} is up to date", dir.display());
-        return ExitCode::SUCCESS;
+        outln!("{} is up to date", dir.display())?;
+        return Ok(ExitCode::SUCCESS);
     }
-    eprintln!(
+    errln!(
         "{} is stale: {} file(s) differ from a fresh render",
         dir.display(),
         changes.len()
-    );
+    )?;
     for change in changes {
-        eprintln!("  {change}");
+        errln!("  {change}")?;
     }
-    eprintln!("run `sockudo-obs generate --env <env>` and commit the result");
-    ExitCode::FAILURE
+    errln!("run `sockudo-obs generate --env <env>` and commit the result")?;
+    Ok(ExitCode::FAILURE)
 }
 
 pub fn check(inputs: &Inputs) -> Result<ExitCode> {
@@ -97,12 +99,12 @@ pub fn check(inputs: &Inputs) -> Result<ExitCode> {
         let model = Model::load(&source, env, &overrides)?;
         let report = check::run(&model);
         if report.is_clean() {
-            println!("{env}: ok");
+            outln!("{env}: ok")?;
         } else {
             failed = true;
-            eprintln!("{env}: {} problem(s)", report.problems.len());
+            errln!("{env}: {} problem(s)", report.problems.len())?;
             for problem in &report.problems {
-                eprintln!("  {problem}");
+                errln!("  {problem}")?;
             }
         }
     }

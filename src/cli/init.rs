@@ -10,6 +10,8 @@ use anyhow::{Context, Result};
 use sockudo_obs::bundle::{parsed_profile, Folder, SourceFile, SpecSource};
 use sockudo_obs::UsageError;
 
+use super::stdio::outln;
+
 #[derive(Debug, clap::Args)]
 pub struct InitArgs {
     /// The new environment's name: the profile becomes environments/<NAME>.yaml.
@@ -56,12 +58,12 @@ pub fn run(args: &InitArgs) -> Result<ExitCode> {
     }
     let text = profile_text(&args.env, &template)?;
     write_new(&target, &text)?;
-    println!("wrote {}", target.display());
-    println!(
+    outln!("wrote {}", target.display())?;
+    outln!(
         "edit it, then: sockudo-obs generate --env {} --specs {}",
         args.env,
         args.dir.display()
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -8,8 +8,10 @@ use std::path::Path;
 use std::process::Output;
 use std::time::Duration;
 
-use crate::support::process::run_to_exit;
-use crate::support::serve::{assert_one_line_usage_error, sockudo_obs};
+use crate::support::ports::free_port;
+use crate::support::process::{run_to_exit, wait_until, ProcessGuard};
+use crate::support::serve::{assert_one_line_usage_error, assert_scrape_ok, sockudo_obs};
+use crate::support::streams::{run_with_dead_end, sockudo_obs_with, DeadEnd};
 
 /// Every run must end by itself well within this; a binary still running was serving.
 const EXIT_LIMIT: Duration = Duration::from_secs(10);
@@ -338,4 +340,124 @@ fn init_rejects_a_bad_name_or_template_in_one_line() {
         0,
         "nothing written"
     );
+}
+
+/// What a failed write says: the stream and the system's reason.
+fn stream_error(stream: &str, dead_end: DeadEnd) -> String {
+    let reason = match dead_end {
+        DeadEnd::BrokenPipe => "Broken pipe (os error 32)",
+        DeadEnd::Full => "No space left on device (os error 28)",
+        DeadEnd::Closed => unreachable!("a closed stream is /dev/null"),
+    };
+    format!("sockudo-obs: error: cannot write to {stream}: {reason}")
+}
+
+/// `generate`, `generate --check`, `check`, `catalogue` and `init` with stdout a pipe nobody reads
+/// (`| head -c0`) or a full device: exit 1 with one stderr line naming stdout, never a panic
+/// (exit 101). With stdout closed (`>&-`, which Rust's runtime reopens on /dev/null) they
+/// succeed. Either way the bundle and the profile they wrote are whole: no byte meant for stdout
+/// lands in a file.
+#[test]
+fn a_broken_or_full_stdout_is_exit_1_naming_it_never_a_panic() {
+    let embedded = sockudo_obs::bundle::build(
+        &sockudo_obs::bundle::SpecSource::Embedded,
+        "local",
+        &Default::default(),
+    )
+    .unwrap();
+    for dead_end in DeadEnd::ALL {
+        let dir = tempfile::tempdir().unwrap();
+        let bundle = dir.path().join("bundle");
+        let specs = dir.path().join("specs");
+        let (bundle_arg, specs_arg) = (bundle.to_str().unwrap(), specs.to_str().unwrap());
+        let runs: [&[&str]; 5] = [
+            &["generate", "--env", "local", "--out", bundle_arg],
+            &["generate", "--env", "local", "--out", bundle_arg, "--check"],
+            &["check", "--env", "local"],
+            &["catalogue", "--format", "json"],
+            &["init", "--env", "eu-1", "--dir", specs_arg],
+        ];
+        for args in runs {
+            let run = run_with_dead_end(sockudo_obs_with(1, dead_end, args), 1, EXIT_LIMIT);
+            let shown = format!("stdout {dead_end:?}, {args:?}: {} {:?}", run.status, run.other);
+            if dead_end == DeadEnd::Closed {
+                assert_eq!(run.status.code(), Some(0), "{shown}");
+                assert!(run.other.is_empty(), "{shown}");
+            } else {
+                assert_eq!(run.status.code(), Some(1), "{shown}");
+                assert_eq!(run.other.trim_end(), stream_error("stdout", dead_end), "{shown}");
+            }
+        }
+        let changes = embedded.diff(&bundle).unwrap();
+        assert!(changes.is_empty(), "stdout {dead_end:?}: {changes:?}");
+        let profile = std::fs::read_to_string(specs.join("environments/eu-1.yaml")).unwrap();
+        assert!(profile.starts_with("# The eu-1 environment"), "{profile}");
+        assert!(!profile.contains("wrote "), "{profile}");
+    }
+}
+
+/// With stderr a dead end, a failing run still exits with its code (2 for a usage error, 1 for a
+/// stale bundle), never 101, and writes nothing to stdout.
+#[test]
+fn a_broken_full_or_closed_stderr_keeps_the_exit_code_never_a_panic() {
+    let empty = tempfile::tempdir().unwrap();
+    let stale = empty.path().to_str().unwrap();
+    for dead_end in DeadEnd::ALL {
+        for (args, code) in [
+            (&["generate", "--env", "nope"][..], 2),
+            (&["generate", "--env", "local", "--out", stale, "--check"][..], 1),
+        ] {
+            let run = run_with_dead_end(sockudo_obs_with(2, dead_end, args), 2, EXIT_LIMIT);
+            let shown = format!("stderr {dead_end:?}, {args:?}: {} {:?}", run.status, run.other);
+            assert_eq!(run.status.code(), Some(code), "{shown}");
+            assert!(run.other.is_empty(), "{shown}");
+        }
+    }
+}
+
+/// `serve` with stdout a pipe nobody reads, a full device or closed: it warns on stderr (when
+/// its banner cannot be written) and goes on serving `/metrics` until SIGTERM, then exits 0.
+/// Before, the banner's `println!` panicked right after binding.
+#[test]
+fn serve_keeps_serving_when_its_stdout_is_broken_full_or_closed() {
+    for dead_end in DeadEnd::ALL {
+        let port = free_port();
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        let mut command = sockudo_obs_with(1, dead_end, &["serve", "--demo"]);
+        command
+            .env("METRICS_HOST", "127.0.0.1")
+            .env("METRICS_PORT", port.to_string())
+            .stdin(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped());
+        let mut server = ProcessGuard::start(&mut command);
+        let stderr = server.child.stderr.take().unwrap();
+        let stderr = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
+        wait_until(EXIT_LIMIT, "the exporter to listen", || {
+            server.check_running()?;
+            Ok(std::net::TcpStream::connect(addr).ok())
+        })
+        .unwrap_or_else(|e| panic!("stdout {dead_end:?}: {e}"));
+        // The banner is written right after binding: give a failing write time to take effect.
+        std::thread::sleep(Duration::from_millis(500));
+        for _ in 0..3 {
+            assert_scrape_ok(addr, Duration::from_secs(5));
+        }
+        server
+            .check_running()
+            .unwrap_or_else(|e| panic!("stdout {dead_end:?}: {e}"));
+        server.terminate();
+        let status = server.wait_for_exit(EXIT_LIMIT).expect("exits on SIGTERM");
+        let stderr = stderr.join().unwrap();
+        assert_eq!(status.code(), Some(0), "stdout {dead_end:?}: {stderr}");
+        let mut expected = vec!["sockudo-obs: stopped".to_string()];
+        if dead_end != DeadEnd::Closed {
+            let warning = stream_error("stdout", dead_end).replace("error:", "warning:");
+            expected.insert(0, format!("{warning}; serving on http://{addr}/metrics anyway"));
+        }
+        assert_eq!(
+            stderr.lines().collect::<Vec<_>>(),
+            expected,
+            "stdout {dead_end:?}"
+        );
+    }
 }
