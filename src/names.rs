@@ -69,8 +69,11 @@ pub fn is_metric_prefix(value: &str) -> bool {
     }
 }
 
+/// What [`is_environment_name`] accepts, for the errors of every command that takes one.
+pub const ENVIRONMENT_NAME_RULE: &str = "lowercase letters, digits and \"-\"";
+
 /// An environment name: lowercase ASCII letters, digits and `-`, as file and folder names,
-/// Kubernetes labels and URLs all take it.
+/// Kubernetes labels and URLs all take it. `init`, `generate` and `check` read this one rule.
 pub fn is_environment_name(name: &str) -> bool {
     !name.is_empty()
         && name

@@ -89,10 +89,24 @@ fn report_drift(dir: &Path, changes: &[bundle::Change]) -> Result<ExitCode> {
 
 pub fn check(inputs: &Inputs) -> Result<ExitCode> {
     let source = inputs.source()?;
-    let envs = match &inputs.env {
-        Some(env) => vec![env.clone()],
-        None => source.environments()?,
+    // Checking every environment: a profile file no environment reads is a failure, not a
+    // silent skip, or `check` could pass having checked nothing.
+    let (envs, skipped) = match &inputs.env {
+        Some(env) => (vec![env.clone()], Vec::new()),
+        None => (source.environments()?, source.skipped_profiles()?),
     };
+    if envs.is_empty() && skipped.is_empty() {
+        return Err(sockudo_obs::UsageError(format!(
+            "{}: no environment profile to check",
+            inputs
+                .specs
+                .as_deref()
+                .unwrap_or(Path::new("."))
+                .join("environments")
+                .display()
+        ))
+        .into());
+    }
     let overrides = inputs.overrides()?;
     let mut failed = false;
     for env in &envs {
@@ -107,6 +121,10 @@ pub fn check(inputs: &Inputs) -> Result<ExitCode> {
                 errln!("  {problem}")?;
             }
         }
+    }
+    for (path, reason) in &skipped {
+        failed = true;
+        errln!("{path}: not checked: {reason}; rename it, or move it out of environments/")?;
     }
     Ok(if failed {
         ExitCode::FAILURE

@@ -15,6 +15,8 @@ use crate::support::streams::{run_with_dead_end, sockudo_obs_with, DeadEnd};
 
 /// Every run must end by itself well within this; a binary still running was serving.
 const EXIT_LIMIT: Duration = Duration::from_secs(10);
+/// For runs that check every environment of a debug build.
+const LONG_LIMIT: Duration = Duration::from_secs(60);
 
 /// `serve --config F`, with F holding `contents`.
 fn serve_with_file(dir: &Path, contents: &[u8]) -> (Output, String) {
@@ -459,5 +461,118 @@ fn serve_keeps_serving_when_its_stdout_is_broken_full_or_closed() {
             expected,
             "stdout {dead_end:?}"
         );
+    }
+}
+
+/// `init` holds `--env` to the name rule `generate` and `check` read: a name `generate` would
+/// refuse (upper case, `_`, a space) is refused by `init` too, before anything is written.
+#[test]
+fn init_refuses_every_name_generate_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["Prod_1", "PROD", "a_b", "a b", "", "x.y"] {
+        let output = run_to_exit(
+            sockudo_obs()
+                .args(["init", "--env", name])
+                .current_dir(dir.path()),
+            EXIT_LIMIT,
+        );
+        let quoted = format!("{name:?}");
+        assert_one_line_usage_error(&output, &["--env", &quoted, "not an environment name"]);
+        let generate = run_to_exit(sockudo_obs().args(["generate", "--env", name]), EXIT_LIMIT);
+        assert_one_line_usage_error(&generate, &["--env", &quoted, "not an environment name"]);
+    }
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "nothing written"
+    );
+}
+
+/// `check` over every environment of `--specs` fails, naming the file, when `environments/`
+/// holds a profile no environment reads (a name outside the rule, a link), and when it holds no
+/// profile at all; it never passes having checked nothing.
+#[test]
+fn check_fails_naming_each_profile_it_does_not_read() {
+    let specs = crate::support::specs::Specs::copy();
+    let envs = specs.path("environments");
+    let production = std::fs::read_to_string(envs.join("production.yaml")).unwrap();
+    std::fs::write(envs.join("Prod_1.yaml"), &production).unwrap();
+    std::os::unix::fs::symlink("production.yaml", envs.join("linked.yaml")).unwrap();
+    let check = |specs: &Path| run_to_exit(sockudo_obs().arg("check").arg("--specs").arg(specs), LONG_LIMIT);
+    let output = check(&specs.path(""));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    for needle in [
+        "environments/Prod_1.yaml: not checked: \"Prod_1\" is not an environment name",
+        "environments/linked.yaml: not checked: not a regular file",
+    ] {
+        assert!(stderr.contains(needle), "no {needle:?} in {stderr}");
+    }
+    // The others were checked.
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("production: ok"), "{stdout}");
+
+    // Only misnamed profiles: nothing to check is a failure too.
+    let only = tempfile::tempdir().unwrap();
+    std::fs::create_dir(only.path().join("environments")).unwrap();
+    std::fs::write(only.path().join("environments/Prod_1.yaml"), &production).unwrap();
+    let output = check(only.path());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("environments/Prod_1.yaml"), "{stderr}");
+    std::fs::remove_file(only.path().join("environments/Prod_1.yaml")).unwrap();
+    let output = check(only.path());
+    assert_one_line_usage_error(&output, &["environments", "no environment profile to check"]);
+}
+
+/// `init` never writes through a symbolic link: a dangling link at the profile's path, pointing
+/// out of the folder, and an `environments/` that is a link are refused, naming the path, and the
+/// link's target is never created.
+#[test]
+fn init_refuses_to_write_through_a_symlink() {
+    let dir = tempfile::tempdir().unwrap();
+    let elsewhere = dir.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    let specs = dir.path().join("specs");
+    std::fs::create_dir_all(specs.join("environments")).unwrap();
+    let link = specs.join("environments/eu-1.yaml");
+    std::os::unix::fs::symlink(elsewhere.join("x.yaml"), &link).unwrap();
+    let init = |env: &str, specs: &Path| {
+        run_to_exit(
+            sockudo_obs().args(["init", "--env", env, "--dir"]).arg(specs),
+            EXIT_LIMIT,
+        )
+    };
+    let shown = link.display().to_string();
+    assert_one_line_usage_error(&init("eu-1", &specs), &[&shown, "symbolic link"]);
+
+    let linked_specs = dir.path().join("linked-specs");
+    std::fs::create_dir(&linked_specs).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, linked_specs.join("environments")).unwrap();
+    let shown = linked_specs.join("environments").display().to_string();
+    assert_one_line_usage_error(&init("eu-2", &linked_specs), &[&shown, "symbolic link"]);
+
+    assert_eq!(
+        std::fs::read_dir(&elsewhere).unwrap().count(),
+        0,
+        "init wrote through a link"
+    );
+}
+
+/// A 5,000-character `--env` is echoed cut to 64 characters with its length, by `generate` (an
+/// unknown environment) and `init` (a name outside the rule), never whole.
+#[test]
+fn a_long_environment_name_is_echoed_cut_with_its_length() {
+    let dir = tempfile::tempdir().unwrap();
+    for (command, name) in [("generate", "a".repeat(5000)), ("init", "A".repeat(5000))] {
+        let output = run_to_exit(
+            sockudo_obs()
+                .args([command, "--env", &name])
+                .current_dir(dir.path()),
+            EXIT_LIMIT,
+        );
+        let cut = format!("{:?}... (5000 characters)", &name[..64]);
+        let line = assert_one_line_usage_error(&output, &["--env", &cut]);
+        assert!(line.len() < 400, "{command}: {} bytes: {line}", line.len());
     }
 }
