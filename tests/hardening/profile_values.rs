@@ -202,3 +202,43 @@ fn a_backup_beside_a_profile_never_replaces_it_and_odd_names_are_refused() {
     let line = assert_one_line_usage_error(&listed, &["development, local, production, staging"]);
     assert!(!line.contains("local, local"), "{line}");
 }
+
+/// Loops inside loops, as a template of `--specs` could hold them: a hundred million steps.
+const NESTED_LOOPS: &str =
+    "{% for a in range(10000) %}{% for b in range(10000) %}{{ a }}{{ b }}{% endfor %}{% endfor %}";
+
+/// A template (`templates/*.j2`) or an alert fixture value of `--specs` with nested loops, or one
+/// writing gigabytes, stops within seconds with a one-line error naming the file, and writes no
+/// bundle. Before, evaluation had no fuel and no output limit: minutes and gigabytes.
+#[test]
+fn templates_with_nested_loops_or_huge_output_stop_naming_the_file() {
+    let huge = "{% for a in range(10000) %}{{ 'x' * 1000000 }}{% endfor %}";
+    for (body, problem) in [(NESTED_LOOPS, "steps"), (huge, "bytes")] {
+        let specs = specs::Specs::copy();
+        std::fs::write(specs.path("templates/README.md.j2"), body).unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let bundle = out.path().join("bundle");
+        let started = std::time::Instant::now();
+        let generate = run_to_exit(
+            sockudo_obs()
+                .args(["generate", "--env", "production", "--specs"])
+                .arg(specs.path(""))
+                .arg("--out")
+                .arg(&bundle),
+            LIMIT,
+        );
+        let line = assert_one_line_usage_error(&generate, &["templates/README.md.j2", problem]);
+        println!("{:?}: {line}", started.elapsed());
+        assert!(!bundle.exists(), "{line}: generate wrote a bundle");
+    }
+    let specs = specs::Specs::copy();
+    specs.replace(
+        "alerts/adapter.yaml",
+        "values: \"0+{{ threshold * 200 }}x40\"",
+        &format!("values: \"{NESTED_LOOPS}\""),
+    );
+    println!(
+        "{}",
+        both_refuse(&specs, &["alerts/adapter.yaml", "fixture template", "steps"])
+    );
+}
