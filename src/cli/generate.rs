@@ -60,6 +60,9 @@ pub fn generate(inputs: &Inputs, out: Option<PathBuf>, check_only: bool, force: 
     let source = inputs.source()?;
     let output = bundle::build(&source, env, &inputs.overrides()?)?;
     let dir = out.unwrap_or_else(|| Path::new("generated").join(env));
+    if let Some(specs) = &inputs.specs {
+        refuse_out_holding_specs(&dir, specs)?;
+    }
     if check_only {
         return report_drift(&dir, &output.diff(&dir)?);
     }
@@ -68,6 +71,37 @@ pub fn generate(inputs: &Inputs, out: Option<PathBuf>, check_only: bool, force: 
     }
     outln!("wrote {} files to {}", output.paths().count(), dir.display())?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writing the bundle into `--specs` or a folder holding it would replace the profile and specs
+/// it was just rendered from (with `--force`, or when they were once a bundle): refused, naming
+/// both, whatever links lead there.
+fn refuse_out_holding_specs(out: &Path, specs: &Path) -> Result<()> {
+    let (Some(out_real), Ok(specs_real)) = (resolved(out), specs.canonicalize()) else {
+        return Ok(());
+    };
+    if specs_real.starts_with(&out_real) {
+        return Err(sockudo_obs::UsageError(format!(
+            "--out {} holds --specs {}: writing the bundle there would replace the specs it is \
+             rendered from; choose another --out",
+            out.display(),
+            specs.display()
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+/// `path` with every link resolved, also when its last components do not exist yet.
+fn resolved(path: &Path) -> Option<PathBuf> {
+    if let Ok(real) = path.canonicalize() {
+        return Some(real);
+    }
+    let parent = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    Some(resolved(parent)?.join(path.file_name()?))
 }
 
 fn report_drift(dir: &Path, changes: &[bundle::Change]) -> Result<ExitCode> {
