@@ -284,7 +284,9 @@ pub fn http_url_problem(value: &str) -> Option<String> {
             || matches!(c, '"' | '<' | '>' | '`' | '{' | '}' | '|' | '\\' | '^')
     };
     if let Some(bad) = value.chars().find(|&c| unsafe_char(c)) {
-        return Some(format!("a URL holds no {bad:?} unescaped; percent-encode it"));
+        return Some(format!(
+            "not a URL: it holds {bad:?}, which a URL holds only percent-encoded"
+        ));
     }
     let url = match url::Url::parse(value) {
         Ok(url) => url,

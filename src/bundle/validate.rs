@@ -240,6 +240,7 @@ fn http_url(value: &str) -> Result<(), String> {
 
 /// A job name the bundle can put inside PromQL matchers ([`crate::names::is_job_name`]).
 fn job_name(value: &str) -> Result<(), String> {
+    non_empty(value)?;
     if crate::names::is_job_name(value) {
         Ok(())
     } else {
