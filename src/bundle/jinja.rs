@@ -9,8 +9,8 @@ use std::io;
 use minijinja::{AutoEscape, Environment, ErrorKind, Template, UndefinedBehavior};
 use serde::Serialize;
 
-/// Instructions one render may execute. The largest shipped template (the runbook) needs a few
-/// tens of thousands.
+/// Instructions one render may execute: a hundred times what the shipped templates need (each
+/// renders within 20,000), and about a second of a debug build.
 pub const FUEL: u64 = 2_000_000;
 
 /// The most one render may write. The largest shipped output is about 20 KiB.
