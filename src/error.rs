@@ -23,3 +23,30 @@ pub fn is_usage(err: &anyhow::Error) -> bool {
     err.chain()
         .any(|e| e.is::<UsageError>() || e.is::<crate::config::ConfigError>())
 }
+
+/// The longest piece of user input an error repeats; longer input is cut, saying how long it was.
+pub const MAX_ECHOED_CHARS: usize = 64;
+
+/// `input` quoted for an error message, cut to [`MAX_ECHOED_CHARS`] characters with an ellipsis
+/// and its length, so a 5,000-character argument does not flood the terminal.
+pub fn echoed(input: &str) -> String {
+    let length = input.chars().count();
+    if length <= MAX_ECHOED_CHARS {
+        return format!("{input:?}");
+    }
+    let cut: String = input.chars().take(MAX_ECHOED_CHARS).collect();
+    format!("{cut:?}... ({length} characters)")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_input_is_cut_with_its_length() {
+        assert_eq!(echoed("nope"), "\"nope\"");
+        let long = "\u{e9}".repeat(5000);
+        let shown = echoed(&long);
+        assert_eq!(shown, format!("{:?}... (5000 characters)", "\u{e9}".repeat(64)));
+    }
+}

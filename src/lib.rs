@@ -45,7 +45,7 @@ pub mod live;
 pub mod names;
 
 pub use config::MetricsConfig;
-pub use error::{is_usage, UsageError};
+pub use error::{echoed, is_usage, UsageError};
 pub use live::Metrics;
 
 /// The README's examples compile and run as doctests, so the front door cannot rot.

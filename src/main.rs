@@ -99,7 +99,8 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("sockudo-obs: error: {err:#}");
+            // A stderr that cannot take the message leaves the exit code to say it.
+            let _ = cli::stdio::errln!("sockudo-obs: error: {err:#}");
             if sockudo_obs::is_usage(&err) {
                 ExitCode::from(2)
             } else {

@@ -69,8 +69,11 @@ pub fn is_metric_prefix(value: &str) -> bool {
     }
 }
 
+/// What [`is_environment_name`] accepts, for the errors of every command that takes one.
+pub const ENVIRONMENT_NAME_RULE: &str = "lowercase letters, digits and \"-\"";
+
 /// An environment name: lowercase ASCII letters, digits and `-`, as file and folder names,
-/// Kubernetes labels and URLs all take it.
+/// Kubernetes labels and URLs all take it. `init`, `generate` and `check` read this one rule.
 pub fn is_environment_name(name: &str) -> bool {
     !name.is_empty()
         && name
@@ -150,6 +153,162 @@ pub fn is_nginx_path_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/')
 }
 
+/// What [`is_job_name`] accepts.
+pub const JOB_NAME_RULE: &str = "letters, digits, '_', '-', '.', ':' and '/', at most 128";
+
+/// A Prometheus job name as this tool takes it: the bundle puts it inside PromQL matchers
+/// (`job="..."`), relabel replacements and dashboard queries, so it holds no quote, backslash,
+/// `$`, brace, whitespace or control character, though Prometheus itself would take them.
+pub fn is_job_name(value: &str) -> bool {
+    (1..=128).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':' | b'/'))
+}
+
+/// A user name for basic auth as it lands in `htpasswd` and `kubectl` command lines of the
+/// generated README: letters, digits, `.`, `_`, `@` and `-`, not starting with `-`, at most 64.
+pub fn is_user_name(value: &str) -> bool {
+    (1..=64).contains(&value.len())
+        && !value.starts_with('-')
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'@' | b'-'))
+}
+
+/// One line of text: no control character (a newline in a description would end the README's
+/// line and could open a code block of its own).
+pub fn is_one_line(value: &str) -> bool {
+    !value.chars().any(char::is_control)
+}
+
+/// A container image reference as Docker and Kubernetes parse it:
+/// `[registry[:port]/]path[:tag][@algorithm:hex]`, path components of lower-case letters and
+/// digits joined by `.`, `_`, `__` or dashes, a tag of up to 128 word characters, `.` and `-`
+/// (not starting with `.` or `-`), at most 255 characters before the digest.
+pub fn is_image_reference(value: &str) -> bool {
+    let (name_tag, digest) = match value.split_once('@') {
+        Some((name_tag, digest)) => (name_tag, Some(digest)),
+        None => (value, None),
+    };
+    let digest_ok = digest.map_or(true, |d| {
+        d.split_once(':').is_some_and(|(algorithm, hex)| {
+            !algorithm.is_empty()
+                && algorithm.bytes().all(|b| {
+                    b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'+' | b'.' | b'_' | b'-')
+                })
+                && hex.len() >= 32
+                && hex.bytes().all(|b| b.is_ascii_hexdigit())
+        })
+    });
+    // The tag follows the last ':' after the last '/' (a ':' before it is the registry's port).
+    let last_slash = name_tag.rfind('/').map_or(0, |i| i + 1);
+    let (name, tag) = match name_tag[last_slash..].rfind(':') {
+        Some(i) => (&name_tag[..last_slash + i], Some(&name_tag[last_slash + i + 1..])),
+        None => (name_tag, None),
+    };
+    let tag_ok = tag.map_or(true, |t| {
+        (1..=128).contains(&t.len())
+            && !t.starts_with(['.', '-'])
+            && t.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+    });
+    let mut components: Vec<&str> = name.split('/').collect();
+    // A first component with a '.' or ':', or `localhost`, is a registry host.
+    if components.len() > 1 && (components[0].contains(['.', ':']) || components[0] == "localhost") {
+        let registry = components.remove(0);
+        let (host, port) = registry
+            .split_once(':')
+            .map_or((registry, None), |(h, p)| (h, Some(p)));
+        if !is_host_name(host) || port.is_some_and(|p| p.parse::<u16>().is_err()) {
+            return false;
+        }
+    }
+    let component_ok = |c: &str| {
+        let alnum = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+        let bytes = c.as_bytes();
+        !bytes.is_empty()
+            && alnum(bytes[0])
+            && alnum(bytes[bytes.len() - 1])
+            && bytes.iter().all(|&b| alnum(b) || matches!(b, b'.' | b'_' | b'-'))
+            && !c.contains("..")
+            && !c.contains("___")
+            && !c.contains("._")
+            && !c.contains("_.")
+    };
+    name_tag.len() <= 255 && digest_ok && tag_ok && components.iter().all(|c| component_ok(c))
+}
+
+/// Query parameter names that carry a credential in a URL (`?token=`, `?api_key=`, a signed
+/// URL's `X-Amz-Signature`), compared lower-case with `-` read as `_`.
+#[cfg(feature = "generator")]
+const CREDENTIAL_PARAMETERS: [&str; 10] = [
+    "token",
+    "secret",
+    "password",
+    "passwd",
+    "api_key",
+    "apikey",
+    "credential",
+    "signature",
+    "auth",
+    "session",
+];
+
+/// Why `value` is neither a relative reference (`RUNBOOK.md`, `/docs/RUNBOOK.md`: no scheme) nor
+/// an absolute URL that [`http_url_problem`] takes: a runbook link may be either, but never
+/// `javascript:` or `data:`.
+#[cfg(feature = "generator")]
+pub fn http_or_relative_url_problem(value: &str) -> Option<String> {
+    match url::Url::parse(value) {
+        Err(url::ParseError::RelativeUrlWithoutBase) if !value.is_empty() => {
+            let base = url::Url::parse("http://relative.invalid/").ok()?;
+            match base.join(value) {
+                Ok(_) => http_url_problem(&format!("http://relative.invalid/{value}")),
+                Err(e) => Some(format!("{value:?} is not a URL ({e})")),
+            }
+        }
+        _ => http_url_problem(value),
+    }
+}
+
+/// Why `value` is not an absolute `http`/`https` URL with a host that may be copied into the
+/// bundle: another scheme (`javascript:`, `file:`), characters no URL holds unescaped (spaces,
+/// quotes, `<>`, backticks, braces, `|`, `\`, `^`, control characters), or a credential: a user
+/// name or password, or a token-like query parameter. The reason never repeats a credential.
+#[cfg(feature = "generator")]
+pub fn http_url_problem(value: &str) -> Option<String> {
+    let unsafe_char = |c: char| {
+        c.is_control()
+            || c.is_whitespace()
+            || matches!(c, '"' | '<' | '>' | '`' | '{' | '}' | '|' | '\\' | '^')
+    };
+    if let Some(bad) = value.chars().find(|&c| unsafe_char(c)) {
+        return Some(format!(
+            "not a URL: it holds {bad:?}, which a URL holds only percent-encoded"
+        ));
+    }
+    let url = match url::Url::parse(value) {
+        Ok(url) => url,
+        Err(e) => return Some(format!("{value:?} is not a URL ({e})")),
+    };
+    if !matches!(url.scheme(), "http" | "https") || !url.host_str().is_some_and(|h| !h.is_empty()) {
+        return Some(format!("{value:?} is not an http:// or https:// URL with a host"));
+    }
+    let moved = "which would be copied into the bundle; put it in a *_file setting or a Kubernetes \
+                 Secret instead";
+    if !url.username().is_empty() || url.password().is_some() {
+        return Some(format!("the URL holds credentials, {moved}"));
+    }
+    let credential = url.query_pairs().find(|(name, _)| {
+        let name = name.to_ascii_lowercase().replace('-', "_");
+        CREDENTIAL_PARAMETERS.iter().any(|c| name.contains(c)) || name == "key" || name == "sig"
+    });
+    credential.map(|(name, _)| {
+        format!("the URL's query parameter {name:?} looks like a credential (a token or key), {moved}")
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,6 +354,84 @@ mod tests {
         assert!(is_environment_name("production") && is_environment_name("eu-1"));
         for bad in ["", "Prod", "a_b", "../x", "a b"] {
             assert!(!is_environment_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn job_and_user_names_and_one_line_text() {
+        assert!(is_job_name("sockudo") && is_job_name("monitoring/sockudo-pods:9601"));
+        for bad in ["", "a\"b", "a\\b", "a b", "$1", "a{b}", "a\nb", &"a".repeat(129)] {
+            assert!(!is_job_name(bad), "{bad}");
+        }
+        assert!(is_user_name("prometheus") && is_user_name("ops@example.com"));
+        for bad in ["", "-rf", "a b", "a;b", "$(id)", "a:b"] {
+            assert!(!is_user_name(bad), "{bad}");
+        }
+        assert!(is_one_line("Production cluster") && !is_one_line("a\n```sh"));
+    }
+
+    #[test]
+    fn image_references() {
+        for good in [
+            "nginx:1.27.3-alpine",
+            "prom/prometheus:v2.53.3",
+            "sockudo-obs/sockudo:5.2.0",
+            "registry.example.com:5000/team/app:1.0",
+            "localhost/app:1",
+            "ghcr.io/a/b@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+            "nginx",
+        ] {
+            assert!(is_image_reference(good), "{good}");
+        }
+        for bad in [
+            "",
+            "Nginx:1",
+            "nginx:1; curl x | sh",
+            "nginx:$(id)",
+            "nginx:-1",
+            "a//b:1",
+            "nginx:1 -f - .",
+            "nginx@sha256:xyz",
+            "registry:99999/a:1",
+            "-nginx:1",
+        ] {
+            assert!(!is_image_reference(bad), "{bad}");
+        }
+    }
+
+    #[cfg(feature = "generator")]
+    #[test]
+    fn http_urls_without_other_schemes_odd_characters_or_credentials() {
+        assert_eq!(http_url_problem("https://runbooks.example.com/x#a"), None);
+        assert_eq!(http_url_problem("http://h:8080/p?team=a&page=2"), None);
+        for (bad, needle) in [
+            ("javascript:alert(1)", "http://"),
+            ("file:///etc/passwd", "http://"),
+            ("http://h/a b", "' '"),
+            ("http://h/`id`", "'`'"),
+            ("http://u:p@h/", "credentials"),
+            ("http://h/?token=abc", "\"token\""),
+            ("http://h/?X-Amz-Signature=abc", "credential"),
+            ("http://h/?api-key=abc", "credential"),
+        ] {
+            let problem = http_url_problem(bad).unwrap_or_else(|| panic!("{bad} accepted"));
+            assert!(problem.contains(needle), "{bad}: {problem}");
+            assert!(!problem.contains("abc"), "{bad}: echoes the secret: {problem}");
+        }
+    }
+
+    #[cfg(feature = "generator")]
+    #[test]
+    fn runbook_links_may_be_relative_but_never_another_scheme() {
+        assert_eq!(http_or_relative_url_problem("RUNBOOK.md"), None);
+        assert_eq!(http_or_relative_url_problem("https://x.example/RUNBOOK.md"), None);
+        for bad in [
+            "javascript:alert(1)",
+            "data:text/html,x",
+            "RUNBOOK.md; curl x | sh",
+            "",
+        ] {
+            assert!(http_or_relative_url_problem(bad).is_some(), "{bad}");
         }
     }
 

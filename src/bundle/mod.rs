@@ -40,7 +40,7 @@
 //!
 //! | layer | modules | may import |
 //! |---|---|---|
-//! | leaf | `layout` (paths, shared constants), `output` (the file tree), `expr` (PromQL helpers), [`crate::names`] | crate root only |
+//! | leaf | `layout` (paths, shared constants), `output` (the file tree), `expr` (PromQL helpers), `jinja` (bounded minijinja), [`crate::names`] | crate root only |
 //! | load | `source`, `profile`, `rules`, `dashboards`; derived from them: `topology` (scrape paths and ports), `coverage` (what the server does not feed) | leaf |
 //! | validate | `validate` | load, leaf |
 //! | model | `documents`, `model` | validate, load, leaf |
@@ -52,6 +52,7 @@ mod coverage;
 mod dashboards;
 mod documents;
 mod expr;
+mod jinja;
 mod layout;
 mod model;
 mod output;
@@ -113,6 +114,7 @@ mod layering_tests {
         ("layout", 0),
         ("output", 0),
         ("expr", 0),
+        ("jinja", 0),
         ("source", 1),
         ("profile", 2),
         ("rules", 3),

@@ -369,8 +369,7 @@ struct FixtureTemplates {
 
 impl FixtureTemplates {
     fn new(threshold: Option<f64>, min_traffic: Option<f64>) -> FixtureTemplates {
-        let mut env = minijinja::Environment::new();
-        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        let env = super::jinja::environment();
         // Integral numbers stay integers so `{{ threshold * 2 }}` renders `2000`, not `2000.0`.
         let number = |n: f64| {
             if n.fract() == 0.0 && n.abs() < 1e15 {
@@ -390,8 +389,10 @@ impl FixtureTemplates {
 
     fn render(&self, template: &str) -> Result<String, String> {
         self.env
-            .render_str(template, &self.context)
-            .map_err(|err| format!("fixture template {template:?}: {err}"))
+            .template_from_str(template)
+            .map_err(|err| format!("{err:#}"))
+            .and_then(|compiled| super::jinja::render(&compiled, &self.context))
+            .map_err(|err| format!("fixture template {}: {err}", crate::error::echoed(template)))
     }
 }
 

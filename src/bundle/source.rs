@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use include_dir::{include_dir, Dir};
 
-use crate::error::UsageError;
+use crate::error::{echoed, UsageError};
 
 static ENVIRONMENTS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/environments");
 static ALERTS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/alerts");
@@ -122,7 +122,8 @@ impl SpecSource {
     pub fn environment(&self, env: &str) -> Result<SourceFile> {
         if !is_environment_name(env) {
             return Err(UsageError(format!(
-                "--env {env:?}: not an environment name (lowercase letters, digits and \"-\")"
+                "--env {}: not an environment name ({ENVIRONMENT_NAME_RULE})",
+                echoed(env)
             ))
             .into());
         }
@@ -130,7 +131,8 @@ impl SpecSource {
         let known: Vec<_> = files.iter().map(|(name, _)| name.as_str()).collect();
         let unknown = || {
             UsageError(format!(
-                "unknown environment {env:?} (known: {})",
+                "--env {}: unknown environment (known: {})",
+                echoed(env),
                 known.join(", ")
             ))
         };
@@ -138,12 +140,47 @@ impl SpecSource {
         Ok(found.1.clone())
     }
 
+    /// The entries of a `--specs` folder's `environments/` named like a profile (`*.yaml`,
+    /// `*.yml`) that are no environment, each with the reason: a name outside the environment
+    /// name rule (`Prod_1.yaml`, `local.bak.yaml`), or an entry that is not a regular file.
+    /// `generate` never reads them; `check` fails naming them rather than check nothing.
+    pub fn skipped_profiles(&self) -> Result<Vec<(String, String)>> {
+        let SpecSource::Dir(root) = self else {
+            return Ok(Vec::new());
+        };
+        let folder = Folder::Environments.name();
+        let dir = root.join(folder);
+        if !dir.is_dir() {
+            return Ok(Vec::new());
+        }
+        let mut skipped = Vec::new();
+        for entry in std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
+            let entry = entry.with_context(|| format!("reading {}", dir.display()))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some(stem) = profile_stem(&name) else {
+                continue;
+            };
+            let reason = if !entry.file_type()?.is_file() {
+                "not a regular file".to_string()
+            } else if !is_environment_name(stem) {
+                format!(
+                    "{} is not an environment name ({ENVIRONMENT_NAME_RULE})",
+                    echoed(stem)
+                )
+            } else {
+                continue;
+            };
+            skipped.push((format!("{folder}/{name}"), reason));
+        }
+        skipped.sort();
+        Ok(skipped)
+    }
+
     fn environment_files(&self) -> Result<Vec<(String, SourceFile)>> {
         let mut named: Vec<(String, SourceFile)> = Vec::new();
-        for file in self.files(Folder::Environments, &[".yaml", ".yml"])? {
+        for file in self.files(Folder::Environments, &PROFILE_EXTENSIONS)? {
             let base = file.path.rsplit('/').next().unwrap_or(&file.path);
-            let name = base.strip_suffix(".yaml").or_else(|| base.strip_suffix(".yml"));
-            let Some(name) = name.filter(|n| is_environment_name(n)) else {
+            let Some(name) = profile_stem(base).filter(|n| is_environment_name(n)) else {
                 continue;
             };
             if let Some((_, other)) = named.iter().find(|(n, _)| n == name) {
@@ -161,6 +198,15 @@ impl SpecSource {
 }
 
 pub use crate::names::is_environment_name;
+use crate::names::ENVIRONMENT_NAME_RULE;
+
+/// The extensions a profile file may have.
+const PROFILE_EXTENSIONS: [&str; 2] = [".yaml", ".yml"];
+
+/// `name` without its profile extension; `None` when it has neither.
+fn profile_stem(name: &str) -> Option<&str> {
+    PROFILE_EXTENSIONS.iter().find_map(|ext| name.strip_suffix(ext))
+}
 
 fn embedded_files(folder: Folder, wanted: &dyn Fn(&str) -> bool) -> Result<Vec<SourceFile>> {
     folder

@@ -1,14 +1,16 @@
-//! Renders the text templates (`templates/*.j2`) with minijinja: strict about undefined values,
-//! so a misspelt variable fails the build instead of leaving a blank in a config file, and never
-//! auto-escaping, since none of the outputs is HTML.
+//! Renders the text templates (`templates/*.j2`) with minijinja through [`super::jinja`]: strict
+//! about undefined values, so a misspelt variable fails the build instead of leaving a blank in a
+//! config file, never auto-escaping, since none of the outputs is HTML, and bounded in steps and
+//! output, so a template from `--specs` cannot run for minutes or fill memory.
 
 use anyhow::{Context, Result};
-use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde::Serialize;
 
+use super::jinja;
 use super::model::Model;
 
-/// Renders `templates/<name>` from the model's template set with `context`.
+/// Renders `templates/<name>` from the model's template set with `context`; an error names the
+/// template.
 pub fn render(model: &Model, name: &str, context: impl Serialize) -> Result<String> {
     let path = format!("templates/{name}");
     let source = model
@@ -16,15 +18,14 @@ pub fn render(model: &Model, name: &str, context: impl Serialize) -> Result<Stri
         .iter()
         .find(|t| t.path == path)
         .with_context(|| format!("{path} is missing from the templates"))?;
-    let mut env = Environment::new();
-    env.set_undefined_behavior(UndefinedBehavior::Strict);
-    env.set_auto_escape_callback(|_| AutoEscape::None);
+    let mut env = jinja::environment();
     env.set_keep_trailing_newline(true);
     env.set_trim_blocks(true);
     env.set_lstrip_blocks(true);
     env.add_template(name, &source.text)
         .with_context(|| format!("{path} does not parse"))?;
-    env.get_template(name)
-        .and_then(|t| t.render(context))
-        .map_err(|err| anyhow::anyhow!("{path}: {err:#}"))
+    let template = env
+        .get_template(name)
+        .map_err(|err| anyhow::anyhow!("{path}: {err:#}"))?;
+    jinja::render(&template, context).map_err(|err| crate::error::UsageError(format!("{path}: {err}")).into())
 }

@@ -14,7 +14,7 @@ use anyhow::Result;
 use super::profile::Profile;
 use super::source::SourceFile;
 use super::topology::Topology;
-use crate::error::UsageError;
+use crate::error::{echoed, UsageError};
 use crate::names::{is_nginx_address_char, is_nginx_path_char, KubeSyntax};
 
 /// Parses and checks a profile, as `generate` would: what `init` writes must pass this.
@@ -32,6 +32,10 @@ pub fn profile(profile: &Profile) -> Result<()> {
 /// Checks the profile values the renderers copy into artifacts whose syntax is stricter than
 /// YAML's: Kubernetes names and labels, nginx directives and compose image references.
 pub fn artifacts(profile: &Profile, topology: &Topology) -> Result<()> {
+    artifact_values(profile, topology).map_err(|err| UsageError(format!("{}: {err:#}", profile.path)).into())
+}
+
+fn artifact_values(profile: &Profile, topology: &Topology) -> Result<()> {
     if let Some(route) = &topology.proxy {
         let proxy = &profile.proxy;
         checked("proxy.listen_host", &proxy.listen_host, is_nginx_address_char)?;
@@ -66,7 +70,10 @@ pub fn artifacts(profile: &Profile, topology: &Topology) -> Result<()> {
 /// Checks what the types cannot: values that must be valid names or addresses.
 fn profile_values(profile: &Profile) -> Result<(), String> {
     use crate::catalogue::CATALOGUE;
-    use crate::names::{is_label_name, is_metric_prefix};
+    use crate::names::{is_label_name, is_metric_prefix, is_one_line};
+    if !is_one_line(&profile.description) {
+        return Err("description: must be one line without control characters (it heads the README)".into());
+    }
     let prefix = &profile.metrics.prefix;
     if !is_metric_prefix(prefix) {
         // The server's rule (`names::is_metric_prefix`); a prefix that is wrong only by its
@@ -111,7 +118,18 @@ fn addresses_and_urls(profile: &Profile) -> Result<(), String> {
         );
     }
     let prometheus = &profile.prometheus;
-    named("prometheus.job_name", non_empty(&prometheus.job_name))?;
+    named("prometheus.job_name", job_name(&prometheus.job_name))?;
+    if let Some(auth) = &prometheus.basic_auth {
+        if !crate::names::is_user_name(&auth.username) {
+            return named(
+                "prometheus.basic_auth.username",
+                Err(format!(
+                    "{} is not a user name (letters, digits, '.', '_', '@' and '-', not starting with '-', at most 64); it lands in the README's htpasswd and kubectl commands",
+                    echoed(&auth.username)
+                )),
+            );
+        }
+    }
     for (key, duration) in [
         ("prometheus.scrape_interval", &prometheus.scrape_interval),
         ("prometheus.scrape_timeout", &prometheus.scrape_timeout),
@@ -158,7 +176,7 @@ fn addresses_and_urls(profile: &Profile) -> Result<(), String> {
         )?;
     }
     if let Some(federation) = &prometheus.federation {
-        named("prometheus.federation.job_name", non_empty(&federation.job_name))?;
+        named("prometheus.federation.job_name", job_name(&federation.job_name))?;
         for (i, target) in federation.targets.iter().enumerate() {
             named(&format!("prometheus.federation.targets[{i}]"), host_port(target))?;
         }
@@ -174,6 +192,10 @@ fn addresses_and_urls(profile: &Profile) -> Result<(), String> {
     named(
         "grafana.datasource_url",
         http_url(&profile.grafana.datasource_url),
+    )?;
+    named(
+        "docs.runbook_url",
+        crate::names::http_or_relative_url_problem(&profile.docs.runbook_url).map_or(Ok(()), Err),
     )?;
     if profile.proxy.listen_port == 0 {
         return named("proxy.listen_port", Err("must be 1-65535".into()));
@@ -210,27 +232,67 @@ fn host_port(value: &str) -> Result<(), String> {
     }
 }
 
-/// An absolute `http` or `https` URL with a host and no user name or password in it.
+/// An absolute `http` or `https` URL with a host and no credential in it
+/// ([`crate::names::http_url_problem`]).
 fn http_url(value: &str) -> Result<(), String> {
-    let url = url::Url::parse(value).map_err(|e| format!("{value:?} is not a URL ({e})"))?;
-    if !matches!(url.scheme(), "http" | "https") || !url.host_str().is_some_and(|h| !h.is_empty()) {
-        return Err(format!("{value:?} is not an http:// or https:// URL with a host"));
+    crate::names::http_url_problem(value).map_or(Ok(()), Err)
+}
+
+/// A job name the bundle can put inside PromQL matchers ([`crate::names::is_job_name`]).
+fn job_name(value: &str) -> Result<(), String> {
+    non_empty(value)?;
+    if crate::names::is_job_name(value) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} is not a job name this bundle can put in a PromQL matcher ({})",
+            echoed(value),
+            crate::names::JOB_NAME_RULE
+        ))
     }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(
-            "the URL holds credentials, which would be copied into the bundle; put them in a \
-             *_file setting or a Kubernetes Secret instead"
-                .into(),
-        );
-    }
-    Ok(())
 }
 
 /// Checks every profile value that becomes a Kubernetes name, label or selector.
 fn kubernetes_names(profile: &Profile) -> Result<()> {
     let k = &profile.kubernetes;
+    let account = &k.prometheus_service_account;
     let mut checks: Vec<(String, &str, KubeSyntax)> = vec![
         ("kubernetes.namespace".into(), &k.namespace, KubeSyntax::DnsLabel),
+        (
+            "kubernetes.workload.deployment".into(),
+            &k.workload.deployment,
+            KubeSyntax::DnsSubdomain,
+        ),
+        (
+            "kubernetes.workload.container".into(),
+            &k.workload.container,
+            KubeSyntax::DnsLabel,
+        ),
+        (
+            "kubernetes.proxy_sidecar.htpasswd_secret".into(),
+            &k.proxy_sidecar.htpasswd_secret,
+            KubeSyntax::DnsSubdomain,
+        ),
+        (
+            "kubernetes.proxy_sidecar.htpasswd_key".into(),
+            &k.proxy_sidecar.htpasswd_key,
+            KubeSyntax::DataKey,
+        ),
+        (
+            "kubernetes.prometheus_service_account.namespace".into(),
+            &account.namespace,
+            KubeSyntax::DnsLabel,
+        ),
+        (
+            "kubernetes.prometheus_service_account.name".into(),
+            &account.name,
+            KubeSyntax::DnsSubdomain,
+        ),
+        (
+            "prometheus.kubernetes_sd.app_label".into(),
+            &profile.prometheus.kubernetes_sd.app_label,
+            KubeSyntax::LabelValue,
+        ),
         (
             "kubernetes.app_label".into(),
             &k.app_label,
@@ -270,6 +332,13 @@ fn kubernetes_names(profile: &Profile) -> Result<()> {
         ));
         label_maps.extend(labels(format!("{at}.pod_selector"), &peer.pod_selector));
     }
+    for (i, namespace) in profile.prometheus.kubernetes_sd.namespaces.iter().enumerate() {
+        checks.push((
+            format!("prometheus.kubernetes_sd.namespaces[{i}]"),
+            namespace,
+            KubeSyntax::DnsLabel,
+        ));
+    }
     for (key, label, value) in &label_maps {
         checks.push((format!("{key} (key)"), label, KubeSyntax::LabelKey));
         checks.push((key.clone(), value, KubeSyntax::LabelValue));
@@ -294,7 +363,8 @@ fn kubernetes_names(profile: &Profile) -> Result<()> {
     for (key, value, syntax) in checks {
         if !syntax.accepts(value) {
             return Err(UsageError(format!(
-                "profile key {key}: {value:?} is not a valid {}",
+                "profile key {key}: {} is not a valid {}",
+                echoed(value),
                 syntax.describe()
             ))
             .into());
@@ -303,7 +373,9 @@ fn kubernetes_names(profile: &Profile) -> Result<()> {
     Ok(())
 }
 
-/// Every image pinned by a version tag, so `docker compose up` is the same stack tomorrow.
+/// Every image a valid reference ([`crate::names::is_image_reference`]: the README's
+/// `docker build -t` line holds one) pinned by a version tag, so `docker compose up` is the same
+/// stack tomorrow.
 fn validate_images(profile: &Profile) -> Result<()> {
     let images = &profile.compose;
     for (key, image) in [
@@ -312,7 +384,18 @@ fn validate_images(profile: &Profile) -> Result<()> {
         ("compose.alertmanager_image", &images.alertmanager_image),
         ("compose.grafana_image", &images.grafana_image),
         ("compose.nginx_image", &images.nginx_image),
+        (
+            "kubernetes.proxy_sidecar.image",
+            &profile.kubernetes.proxy_sidecar.image,
+        ),
     ] {
+        if !crate::names::is_image_reference(image) {
+            return Err(UsageError(format!(
+                "profile key {key}: {} is not a container image reference ([registry/]name[:tag][@digest], lower-case name)",
+                echoed(image)
+            ))
+            .into());
+        }
         let name = image.rsplit('/').next().unwrap_or(image);
         let tag = name.split_once('@').map_or_else(
             || name.split_once(':').map(|(_, tag)| tag),
@@ -331,6 +414,11 @@ fn validate_images(profile: &Profile) -> Result<()> {
 /// `value` when every character is allowed, else an error naming the profile key.
 fn checked<'a>(key: &str, value: &'a str, allowed: fn(char) -> bool) -> Result<&'a str> {
     match value.chars().find(|c| !allowed(*c)) {
+        None if value.starts_with('-') => Err(UsageError(format!(
+            "profile key {key}: {} starts with '-', which a command line would read as an option",
+            echoed(value)
+        ))
+        .into()),
         None if !value.is_empty() => Ok(value),
         None => Err(UsageError(format!("profile key {key}: must not be empty")).into()),
         Some(bad) => Err(UsageError(format!(

@@ -25,7 +25,7 @@ pub fn run(format: CatalogueFormat, prefix: Option<String>) -> anyhow::Result<Ex
         CatalogueFormat::Json => json(&prefix)?,
         CatalogueFormat::Markdown => markdown(&prefix),
     };
-    print!("{out}");
+    super::stdio::write(super::stdio::Stream::Stdout, format_args!("{out}"))?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -8,6 +8,8 @@ use anyhow::Result;
 use sockudo_obs::bundle::{self, check, Model, Overrides, SpecSource};
 use sockudo_obs::config::{MetricsConfig, PREFIX_VARIABLES};
 
+use super::stdio::{errln, outln};
+
 /// Inputs shared by `generate` and `check`.
 #[derive(Debug, clap::Args)]
 pub struct Inputs {
@@ -58,53 +60,105 @@ pub fn generate(inputs: &Inputs, out: Option<PathBuf>, check_only: bool, force: 
     let source = inputs.source()?;
     let output = bundle::build(&source, env, &inputs.overrides()?)?;
     let dir = out.unwrap_or_else(|| Path::new("generated").join(env));
+    if let Some(specs) = &inputs.specs {
+        refuse_out_holding_specs(&dir, specs)?;
+    }
     if check_only {
-        return Ok(report_drift(&dir, &output.diff(&dir)?));
+        return report_drift(&dir, &output.diff(&dir)?);
     }
     for note in output.write_to(&dir, force)? {
-        eprintln!("sockudo-obs: note: {note}");
+        errln!("sockudo-obs: note: {note}")?;
     }
-    println!("wrote {} files to {}", output.paths().count(), dir.display());
+    outln!("wrote {} files to {}", output.paths().count(), dir.display())?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn report_drift(dir: &Path, changes: &[bundle::Change]) -> ExitCode {
-    if changes.is_empty() {
-        println!("{} is up to date", dir.display());
-        return ExitCode::SUCCESS;
+/// Writing the bundle into `--specs` or a folder holding it would replace the profile and specs
+/// it was just rendered from (with `--force`, or when they were once a bundle): refused, naming
+/// both, whatever links lead there.
+fn refuse_out_holding_specs(out: &Path, specs: &Path) -> Result<()> {
+    let (Some(out_real), Ok(specs_real)) = (resolved(out), specs.canonicalize()) else {
+        return Ok(());
+    };
+    if specs_real.starts_with(&out_real) {
+        return Err(sockudo_obs::UsageError(format!(
+            "--out {} holds --specs {}: writing the bundle there would replace the specs it is \
+             rendered from; choose another --out",
+            out.display(),
+            specs.display()
+        ))
+        .into());
     }
-    eprintln!(
+    Ok(())
+}
+
+/// `path` with every link resolved, also when its last components do not exist yet.
+fn resolved(path: &Path) -> Option<PathBuf> {
+    if let Ok(real) = path.canonicalize() {
+        return Some(real);
+    }
+    let parent = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    Some(resolved(parent)?.join(path.file_name()?))
+}
+
+fn report_drift(dir: &Path, changes: &[bundle::Change]) -> Result<ExitCode> {
+    if changes.is_empty() {
+        outln!("{} is up to date", dir.display())?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    errln!(
         "{} is stale: {} file(s) differ from a fresh render",
         dir.display(),
         changes.len()
-    );
+    )?;
     for change in changes {
-        eprintln!("  {change}");
+        errln!("  {change}")?;
     }
-    eprintln!("run `sockudo-obs generate --env <env>` and commit the result");
-    ExitCode::FAILURE
+    errln!("run `sockudo-obs generate --env <env>` and commit the result")?;
+    Ok(ExitCode::FAILURE)
 }
 
 pub fn check(inputs: &Inputs) -> Result<ExitCode> {
     let source = inputs.source()?;
-    let envs = match &inputs.env {
-        Some(env) => vec![env.clone()],
-        None => source.environments()?,
+    // Checking every environment: a profile file no environment reads is a failure, not a
+    // silent skip, or `check` could pass having checked nothing.
+    let (envs, skipped) = match &inputs.env {
+        Some(env) => (vec![env.clone()], Vec::new()),
+        None => (source.environments()?, source.skipped_profiles()?),
     };
+    if envs.is_empty() && skipped.is_empty() {
+        return Err(sockudo_obs::UsageError(format!(
+            "{}: no environment profile to check",
+            inputs
+                .specs
+                .as_deref()
+                .unwrap_or(Path::new("."))
+                .join("environments")
+                .display()
+        ))
+        .into());
+    }
     let overrides = inputs.overrides()?;
     let mut failed = false;
     for env in &envs {
         let model = Model::load(&source, env, &overrides)?;
         let report = check::run(&model);
         if report.is_clean() {
-            println!("{env}: ok");
+            outln!("{env}: ok")?;
         } else {
             failed = true;
-            eprintln!("{env}: {} problem(s)", report.problems.len());
+            errln!("{env}: {} problem(s)", report.problems.len())?;
             for problem in &report.problems {
-                eprintln!("  {problem}");
+                errln!("  {problem}")?;
             }
         }
+    }
+    for (path, reason) in &skipped {
+        failed = true;
+        errln!("{path}: not checked: {reason}; rename it, or move it out of environments/")?;
     }
     Ok(if failed {
         ExitCode::FAILURE

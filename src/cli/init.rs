@@ -3,12 +3,16 @@
 //! hold the template's example values. `generate --env NAME --specs DIR` then reads it (the
 //! specs and templates it does not override come from the binary).
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use sockudo_obs::bundle::{parsed_profile, Folder, SourceFile, SpecSource};
-use sockudo_obs::UsageError;
+use sockudo_obs::names::{is_environment_name, ENVIRONMENT_NAME_RULE};
+use sockudo_obs::{echoed, UsageError};
+
+use super::stdio::outln;
 
 #[derive(Debug, clap::Args)]
 pub struct InitArgs {
@@ -27,41 +31,43 @@ pub struct InitArgs {
 const EXAMPLE_MARKS: [&str; 2] = ["example.", ".example"];
 
 pub fn run(args: &InitArgs) -> Result<ExitCode> {
-    let name_ok = !args.env.is_empty()
-        && args
-            .env
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if !name_ok {
+    // The one name rule `generate` and `check` read: a profile init writes is one they take.
+    if !is_environment_name(&args.env) {
         return Err(UsageError(format!(
-            "--env {:?}: use letters, digits, '-' and '_' (it becomes a file name)",
-            args.env
+            "--env {}: not an environment name ({ENVIRONMENT_NAME_RULE}); it becomes a file name",
+            echoed(&args.env)
         ))
         .into());
     }
-    let template = SpecSource::Embedded
-        .environment(&args.from)
-        .map_err(|e| e.context("--from"))?;
+    let embedded = SpecSource::Embedded;
+    let template = embedded.environment(&args.from).map_err(|_| {
+        let known = embedded.environments().unwrap_or_default().join(", ");
+        UsageError(format!(
+            "--from {}: no such embedded profile (have: {known})",
+            echoed(&args.from)
+        ))
+    })?;
     let target = args
         .dir
         .join(Folder::Environments.name())
         .join(format!("{}.yaml", args.env));
-    if target.exists() {
-        return Err(UsageError(format!(
-            "--env {}: {} exists; edit it, or remove it to start over",
-            args.env,
-            target.display()
-        ))
-        .into());
+    // Anything at the path, a dangling link too, is the operator's: never overwritten or followed.
+    if let Ok(meta) = std::fs::symlink_metadata(&target) {
+        let what = if meta.file_type().is_symlink() {
+            "is a symbolic link; init never writes through one"
+        } else {
+            "exists; edit it, or remove it to start over"
+        };
+        return Err(UsageError(format!("--env {}: {} {what}", args.env, target.display())).into());
     }
     let text = profile_text(&args.env, &template)?;
     write_new(&target, &text)?;
-    println!("wrote {}", target.display());
-    println!(
+    outln!("wrote {}", target.display())?;
+    outln!(
         "edit it, then: sockudo-obs generate --env {} --specs {}",
         args.env,
         args.dir.display()
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -119,10 +125,33 @@ fn example_keys(value: &serde_norway::Value, at: &str, found: &mut Vec<String>) 
     }
 }
 
+/// Creates `target` holding `text`, never through a symbolic link: `environments/` must be a real
+/// folder (created when missing), and the file is created new (`O_CREAT | O_EXCL`, and
+/// `O_NOFOLLOW`), so a file or a link, dangling or not, that appeared there since `run` looked is
+/// refused naming it.
 fn write_new(target: &Path, text: &str) -> Result<()> {
     let dir = target.parent().expect("a file in environments/");
-    std::fs::create_dir_all(dir)
-        .map_err(|e| UsageError(format!("--dir: cannot create {}: {e}", dir.display())))?;
-    std::fs::write(target, text)
-        .map_err(|e| UsageError(format!("--dir: cannot write {}: {e}", target.display())).into())
+    let refused = |what: String| -> anyhow::Error { UsageError(format!("--dir: {what}")).into() };
+    if let Ok(meta) = std::fs::symlink_metadata(dir) {
+        if meta.file_type().is_symlink() {
+            return Err(refused(format!(
+                "{} is a symbolic link; init writes only into a real folder",
+                dir.display()
+            )));
+        }
+    }
+    std::fs::create_dir_all(dir).map_err(|e| refused(format!("cannot create {}: {e}", dir.display())))?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW);
+    }
+    let mut file = options
+        .open(target)
+        .map_err(|e| refused(format!("cannot create {}: {e}", target.display())))?;
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| refused(format!("cannot write {}: {e}", target.display())))
 }

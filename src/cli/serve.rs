@@ -9,11 +9,12 @@ use sockudo_obs::{Metrics, MetricsConfig};
 
 pub use super::demo::Scenario;
 use super::demo::{Demo, SCENARIO_PATH, TICK};
+use super::stdio::{errln, outln};
 
 pub fn run(config: Option<PathBuf>, demo: Option<Scenario>) -> anyhow::Result<ExitCode> {
     let config = MetricsConfig::load(config.as_deref())?;
     if !config.enabled {
-        eprintln!("sockudo-obs: metrics are disabled (metrics.enabled is false); nothing to serve");
+        errln!("sockudo-obs: metrics are disabled (metrics.enabled is false); nothing to serve")?;
         return Ok(ExitCode::SUCCESS);
     }
     let metrics = Metrics::new(&config)?;
@@ -28,17 +29,24 @@ pub fn run(config: Option<PathBuf>, demo: Option<Scenario>) -> anyhow::Result<Ex
             return Ok(ExitCode::SUCCESS);
         };
         let addr = bound.local_addr();
-        println!("serving metrics on http://{addr}/metrics");
+        let mut banner = outln!("serving metrics on http://{addr}/metrics");
         if let Some(demo) = demo {
-            println!(
-                "demo traffic: scenario {}; switch with: curl -d errors http://{addr}{SCENARIO_PATH} \
-                 (normal, errors, slow, connections, backlog)",
-                demo.switch().get().as_str()
-            );
+            banner = banner.and_then(|()| {
+                outln!(
+                    "demo traffic: scenario {}; switch with: curl -d errors http://{addr}{SCENARIO_PATH} \
+                     (normal, errors, slow, connections, backlog)",
+                    demo.switch().get().as_str()
+                )
+            });
             demo.spawn(TICK);
         }
+        // The banner is for a person watching; a server whose stdout is gone keeps serving.
+        if let Err(err) = banner {
+            let _ = errln!("sockudo-obs: warning: {err}; serving on http://{addr}/metrics anyway");
+        }
         bound.run(shutdown_signal()).await?;
-        eprintln!("sockudo-obs: stopped");
+        // Nothing is left to do: a stderr that cannot take the word changes nothing.
+        let _ = errln!("sockudo-obs: stopped");
         Ok(ExitCode::SUCCESS)
     })
 }

@@ -308,3 +308,53 @@ fn a_kill_inside_the_swap_leaves_a_whole_bundle_and_the_next_run_cleans_up() {
         "the next run removes every leftover"
     );
 }
+
+/// `--out` at `--specs` itself, at a folder holding it, or at a link to it is refused, with
+/// `--force` too, naming both, and the specs stay byte for byte: before, `--force` replaced the
+/// folder holding the profile it had just read.
+#[test]
+fn an_out_folder_holding_the_specs_is_refused_even_with_force() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("root");
+    let specs = root.join("specs");
+    crate::support::process::copy_dir(&specs::Specs::copy().path(""), &specs).unwrap();
+    let link = tmp.path().join("link");
+    std::os::unix::fs::symlink(&specs, &link).unwrap();
+    let before = snapshot(&root);
+    for out in [&specs, &root, &link, &specs.join("environments/..")] {
+        let output = sockudo_obs(&[
+            "generate",
+            "--env",
+            "production",
+            "--specs",
+            specs.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--force",
+        ]);
+        let stderr = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "--out {}: {stderr}", out.display());
+        for named in [out, &specs] {
+            assert!(
+                stderr.contains(&named.display().to_string()),
+                "--out {}: does not name {}: {stderr}",
+                out.display(),
+                named.display()
+            );
+        }
+        assert_eq!(snapshot(&root), before, "--out {}", out.display());
+    }
+    // A bundle beside the specs, or inside them, is fine.
+    for out in [root.join("generated"), specs.join("generated")] {
+        let output = sockudo_obs(&[
+            "generate",
+            "--env",
+            "production",
+            "--specs",
+            specs.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(output.status.success(), "{}", stderr(&output));
+    }
+}

@@ -8,11 +8,15 @@ use std::path::Path;
 use std::process::Output;
 use std::time::Duration;
 
-use crate::support::process::run_to_exit;
-use crate::support::serve::{assert_one_line_usage_error, sockudo_obs};
+use crate::support::ports::free_port;
+use crate::support::process::{run_to_exit, wait_until, ProcessGuard};
+use crate::support::serve::{assert_one_line_usage_error, assert_scrape_ok, sockudo_obs};
+use crate::support::streams::{run_with_dead_end, sockudo_obs_with, DeadEnd};
 
 /// Every run must end by itself well within this; a binary still running was serving.
 const EXIT_LIMIT: Duration = Duration::from_secs(10);
+/// For runs that check every environment of a debug build.
+const LONG_LIMIT: Duration = Duration::from_secs(60);
 
 /// `serve --config F`, with F holding `contents`.
 fn serve_with_file(dir: &Path, contents: &[u8]) -> (Output, String) {
@@ -338,4 +342,237 @@ fn init_rejects_a_bad_name_or_template_in_one_line() {
         0,
         "nothing written"
     );
+}
+
+/// What a failed write says: the stream and the system's reason.
+fn stream_error(stream: &str, dead_end: DeadEnd) -> String {
+    let reason = match dead_end {
+        DeadEnd::BrokenPipe => "Broken pipe (os error 32)",
+        DeadEnd::Full => "No space left on device (os error 28)",
+        DeadEnd::Closed => unreachable!("a closed stream is /dev/null"),
+    };
+    format!("sockudo-obs: error: cannot write to {stream}: {reason}")
+}
+
+/// `generate`, `generate --check`, `check`, `catalogue` and `init` with stdout a pipe nobody reads
+/// (`| head -c0`) or a full device: exit 1 with one stderr line naming stdout, never a panic
+/// (exit 101). With stdout closed (`>&-`, which Rust's runtime reopens on /dev/null) they
+/// succeed. Either way the bundle and the profile they wrote are whole: no byte meant for stdout
+/// lands in a file.
+#[test]
+fn a_broken_or_full_stdout_is_exit_1_naming_it_never_a_panic() {
+    let embedded = sockudo_obs::bundle::build(
+        &sockudo_obs::bundle::SpecSource::Embedded,
+        "local",
+        &Default::default(),
+    )
+    .unwrap();
+    for dead_end in DeadEnd::ALL {
+        let dir = tempfile::tempdir().unwrap();
+        let bundle = dir.path().join("bundle");
+        let specs = dir.path().join("specs");
+        let (bundle_arg, specs_arg) = (bundle.to_str().unwrap(), specs.to_str().unwrap());
+        let runs: [&[&str]; 5] = [
+            &["generate", "--env", "local", "--out", bundle_arg],
+            &["generate", "--env", "local", "--out", bundle_arg, "--check"],
+            &["check", "--env", "local"],
+            &["catalogue", "--format", "json"],
+            &["init", "--env", "eu-1", "--dir", specs_arg],
+        ];
+        for args in runs {
+            let run = run_with_dead_end(sockudo_obs_with(1, dead_end, args), 1, EXIT_LIMIT);
+            let shown = format!("stdout {dead_end:?}, {args:?}: {} {:?}", run.status, run.other);
+            if dead_end == DeadEnd::Closed {
+                assert_eq!(run.status.code(), Some(0), "{shown}");
+                assert!(run.other.is_empty(), "{shown}");
+            } else {
+                assert_eq!(run.status.code(), Some(1), "{shown}");
+                assert_eq!(run.other.trim_end(), stream_error("stdout", dead_end), "{shown}");
+            }
+        }
+        let changes = embedded.diff(&bundle).unwrap();
+        assert!(changes.is_empty(), "stdout {dead_end:?}: {changes:?}");
+        let profile = std::fs::read_to_string(specs.join("environments/eu-1.yaml")).unwrap();
+        assert!(profile.starts_with("# The eu-1 environment"), "{profile}");
+        assert!(!profile.contains("wrote "), "{profile}");
+    }
+}
+
+/// With stderr a dead end, a failing run still exits with its code (2 for a usage error, 1 for a
+/// stale bundle), never 101, and writes nothing to stdout.
+#[test]
+fn a_broken_full_or_closed_stderr_keeps_the_exit_code_never_a_panic() {
+    let empty = tempfile::tempdir().unwrap();
+    let stale = empty.path().to_str().unwrap();
+    for dead_end in DeadEnd::ALL {
+        for (args, code) in [
+            (&["generate", "--env", "nope"][..], 2),
+            (&["generate", "--env", "local", "--out", stale, "--check"][..], 1),
+        ] {
+            let run = run_with_dead_end(sockudo_obs_with(2, dead_end, args), 2, EXIT_LIMIT);
+            let shown = format!("stderr {dead_end:?}, {args:?}: {} {:?}", run.status, run.other);
+            assert_eq!(run.status.code(), Some(code), "{shown}");
+            assert!(run.other.is_empty(), "{shown}");
+        }
+    }
+}
+
+/// `serve` with stdout a pipe nobody reads, a full device or closed: it warns on stderr (when
+/// its banner cannot be written) and goes on serving `/metrics` until SIGTERM, then exits 0.
+/// Before, the banner's `println!` panicked right after binding.
+#[test]
+fn serve_keeps_serving_when_its_stdout_is_broken_full_or_closed() {
+    for dead_end in DeadEnd::ALL {
+        let port = free_port();
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        let mut command = sockudo_obs_with(1, dead_end, &["serve", "--demo"]);
+        command
+            .env("METRICS_HOST", "127.0.0.1")
+            .env("METRICS_PORT", port.to_string())
+            .stdin(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped());
+        let mut server = ProcessGuard::start(&mut command);
+        let stderr = server.child.stderr.take().unwrap();
+        let stderr = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
+        wait_until(EXIT_LIMIT, "the exporter to listen", || {
+            server.check_running()?;
+            Ok(std::net::TcpStream::connect(addr).ok())
+        })
+        .unwrap_or_else(|e| panic!("stdout {dead_end:?}: {e}"));
+        // The banner is written right after binding: give a failing write time to take effect.
+        std::thread::sleep(Duration::from_millis(500));
+        for _ in 0..3 {
+            assert_scrape_ok(addr, Duration::from_secs(5));
+        }
+        server
+            .check_running()
+            .unwrap_or_else(|e| panic!("stdout {dead_end:?}: {e}"));
+        server.terminate();
+        let status = server.wait_for_exit(EXIT_LIMIT).expect("exits on SIGTERM");
+        let stderr = stderr.join().unwrap();
+        assert_eq!(status.code(), Some(0), "stdout {dead_end:?}: {stderr}");
+        let mut expected = vec!["sockudo-obs: stopped".to_string()];
+        if dead_end != DeadEnd::Closed {
+            let warning = stream_error("stdout", dead_end).replace("error:", "warning:");
+            expected.insert(0, format!("{warning}; serving on http://{addr}/metrics anyway"));
+        }
+        assert_eq!(
+            stderr.lines().collect::<Vec<_>>(),
+            expected,
+            "stdout {dead_end:?}"
+        );
+    }
+}
+
+/// `init` holds `--env` to the name rule `generate` and `check` read: a name `generate` would
+/// refuse (upper case, `_`, a space) is refused by `init` too, before anything is written.
+#[test]
+fn init_refuses_every_name_generate_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["Prod_1", "PROD", "a_b", "a b", "", "x.y"] {
+        let output = run_to_exit(
+            sockudo_obs()
+                .args(["init", "--env", name])
+                .current_dir(dir.path()),
+            EXIT_LIMIT,
+        );
+        let quoted = format!("{name:?}");
+        assert_one_line_usage_error(&output, &["--env", &quoted, "not an environment name"]);
+        let generate = run_to_exit(sockudo_obs().args(["generate", "--env", name]), EXIT_LIMIT);
+        assert_one_line_usage_error(&generate, &["--env", &quoted, "not an environment name"]);
+    }
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "nothing written"
+    );
+}
+
+/// `check` over every environment of `--specs` fails, naming the file, when `environments/`
+/// holds a profile no environment reads (a name outside the rule, a link), and when it holds no
+/// profile at all; it never passes having checked nothing.
+#[test]
+fn check_fails_naming_each_profile_it_does_not_read() {
+    let specs = crate::support::specs::Specs::copy();
+    let envs = specs.path("environments");
+    let production = std::fs::read_to_string(envs.join("production.yaml")).unwrap();
+    std::fs::write(envs.join("Prod_1.yaml"), &production).unwrap();
+    std::os::unix::fs::symlink("production.yaml", envs.join("linked.yaml")).unwrap();
+    let check = |specs: &Path| run_to_exit(sockudo_obs().arg("check").arg("--specs").arg(specs), LONG_LIMIT);
+    let output = check(&specs.path(""));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    for needle in [
+        "environments/Prod_1.yaml: not checked: \"Prod_1\" is not an environment name",
+        "environments/linked.yaml: not checked: not a regular file",
+    ] {
+        assert!(stderr.contains(needle), "no {needle:?} in {stderr}");
+    }
+    // The others were checked.
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("production: ok"), "{stdout}");
+
+    // Only misnamed profiles: nothing to check is a failure too.
+    let only = tempfile::tempdir().unwrap();
+    std::fs::create_dir(only.path().join("environments")).unwrap();
+    std::fs::write(only.path().join("environments/Prod_1.yaml"), &production).unwrap();
+    let output = check(only.path());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("environments/Prod_1.yaml"), "{stderr}");
+    std::fs::remove_file(only.path().join("environments/Prod_1.yaml")).unwrap();
+    let output = check(only.path());
+    assert_one_line_usage_error(&output, &["environments", "no environment profile to check"]);
+}
+
+/// `init` never writes through a symbolic link: a dangling link at the profile's path, pointing
+/// out of the folder, and an `environments/` that is a link are refused, naming the path, and the
+/// link's target is never created.
+#[test]
+fn init_refuses_to_write_through_a_symlink() {
+    let dir = tempfile::tempdir().unwrap();
+    let elsewhere = dir.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    let specs = dir.path().join("specs");
+    std::fs::create_dir_all(specs.join("environments")).unwrap();
+    let link = specs.join("environments/eu-1.yaml");
+    std::os::unix::fs::symlink(elsewhere.join("x.yaml"), &link).unwrap();
+    let init = |env: &str, specs: &Path| {
+        run_to_exit(
+            sockudo_obs().args(["init", "--env", env, "--dir"]).arg(specs),
+            EXIT_LIMIT,
+        )
+    };
+    let shown = link.display().to_string();
+    assert_one_line_usage_error(&init("eu-1", &specs), &[&shown, "symbolic link"]);
+
+    let linked_specs = dir.path().join("linked-specs");
+    std::fs::create_dir(&linked_specs).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, linked_specs.join("environments")).unwrap();
+    let shown = linked_specs.join("environments").display().to_string();
+    assert_one_line_usage_error(&init("eu-2", &linked_specs), &[&shown, "symbolic link"]);
+
+    assert_eq!(
+        std::fs::read_dir(&elsewhere).unwrap().count(),
+        0,
+        "init wrote through a link"
+    );
+}
+
+/// A 5,000-character `--env` is echoed cut to 64 characters with its length, by `generate` (an
+/// unknown environment) and `init` (a name outside the rule), never whole.
+#[test]
+fn a_long_environment_name_is_echoed_cut_with_its_length() {
+    let dir = tempfile::tempdir().unwrap();
+    for (command, name) in [("generate", "a".repeat(5000)), ("init", "A".repeat(5000))] {
+        let output = run_to_exit(
+            sockudo_obs()
+                .args([command, "--env", &name])
+                .current_dir(dir.path()),
+            EXIT_LIMIT,
+        );
+        let cut = format!("{:?}... (5000 characters)", &name[..64]);
+        let line = assert_one_line_usage_error(&output, &["--env", &cut]);
+        assert!(line.len() < 400, "{command}: {} bytes: {line}", line.len());
+    }
 }

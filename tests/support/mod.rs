@@ -35,6 +35,7 @@ pub mod sockudo;
 pub mod specs;
 pub mod stack;
 pub mod steps;
+pub mod streams;
 pub mod tools;
 pub mod validate;
 
