@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use include_dir::{include_dir, Dir};
 
+use super::output::read_regular;
 use crate::error::{echoed, UsageError};
 
 static ENVIRONMENTS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/environments");
@@ -241,8 +242,16 @@ fn read_dir_files(dir: &Path, display: &str, wanted: &dyn Fn(&str) -> bool) -> R
             ))
             .into());
         }
-        let bytes =
-            std::fs::read(entry.path()).with_context(|| format!("reading {}", entry.path().display()))?;
+        // Read as the output folder is: no link followed, nothing but a regular file opened, at
+        // most the bound (the entry may have changed since it was listed).
+        let bytes = read_regular(&entry.path(), MAX_SPEC_BYTES)
+            .with_context(|| format!("reading {}", entry.path().display()))?
+            .ok_or_else(|| {
+                UsageError(format!(
+                    "{}: changed while it was read (no longer a regular file of at most {MAX_SPEC_BYTES} bytes)",
+                    entry.path().display()
+                ))
+            })?;
         let text = String::from_utf8(bytes)
             .map_err(|_| UsageError(format!("{}: not UTF-8", entry.path().display())))?;
         files.push(SourceFile {

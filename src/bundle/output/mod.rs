@@ -6,6 +6,8 @@
 
 mod disk;
 
+pub(super) use disk::read_regular;
+
 use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
 use std::fs;
