@@ -321,17 +321,18 @@ fn an_out_folder_holding_the_specs_is_refused_even_with_force() {
     let link = tmp.path().join("link");
     std::os::unix::fs::symlink(&specs, &link).unwrap();
     let before = snapshot(&root);
-    for out in [&specs, &root, &link, &specs.join("environments/..")] {
-        let output = sockudo_obs(&[
+    let generate = |out: &Path, extra: &[&str]| {
+        let args = [
             "generate",
             "--env",
             "production",
             "--specs",
             specs.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--force",
-        ]);
+        ];
+        sockudo_obs(&[&args[..], &["--out", out.to_str().unwrap()], extra].concat())
+    };
+    for out in [&specs, &root, &link, &specs.join("environments/..")] {
+        let output = generate(out, &["--force"]);
         let stderr = stderr(&output);
         assert_eq!(output.status.code(), Some(2), "--out {}: {stderr}", out.display());
         for named in [out, &specs] {
@@ -346,15 +347,7 @@ fn an_out_folder_holding_the_specs_is_refused_even_with_force() {
     }
     // A bundle beside the specs, or inside them, is fine.
     for out in [root.join("generated"), specs.join("generated")] {
-        let output = sockudo_obs(&[
-            "generate",
-            "--env",
-            "production",
-            "--specs",
-            specs.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ]);
+        let output = generate(&out, &[]);
         assert!(output.status.success(), "{}", stderr(&output));
     }
 }
