@@ -1,8 +1,14 @@
 //! The Kubernetes path as an operator applies it: the rendered manifests, parsed back.
 
+use crate::support::kube;
 use crate::support::specs;
 
 use serde_json::Value;
+
+/// The generated components, by the folder names an overlay lists.
+const WORKLOAD_COMPONENT: &str = "workload";
+const OPERATOR_COMPONENT: &str = "operator";
+const POD_MONITOR_COMPONENT: &str = "pod-monitor";
 use sockudo_obs::bundle::{self, Overrides, SpecSource};
 
 fn k8s_yaml(env: &str, overrides: &Overrides, file: &str) -> Value {
@@ -191,4 +197,174 @@ fn the_plain_path_needs_no_operator_crds() {
         pod_job["kubernetes_sd_configs"][0]["namespaces"]["names"][0],
         role["metadata"]["namespace"]
     );
+}
+
+/// Rewrites one YAML file in place.
+fn edit_yaml(file: &std::path::Path, edit: impl FnOnce(&mut Value)) {
+    let mut doc: Value = serde_norway::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    edit(&mut doc);
+    std::fs::write(file, serde_norway::to_string(&doc).unwrap()).unwrap();
+}
+
+/// The overlay's `components`, replaced by the generated components named in `components`.
+fn with_components(overlay: &std::path::Path, env: &str, components: &[&str]) {
+    edit_yaml(&overlay.join("kustomization.yaml"), |k| {
+        k["components"] = components
+            .iter()
+            .map(|c| Value::from(format!("../../generated/{env}/k8s/{c}")))
+            .collect();
+    });
+}
+
+/// The Secrets the README tells the operator to create, in the namespace it names: the only
+/// references the bundle leaves to the outside.
+fn operator_secrets(profile: &sockudo_obs::bundle::Profile) -> Vec<(&'static str, String, String)> {
+    vec![(
+        "Secret",
+        profile.kubernetes.namespace.clone(),
+        profile.kubernetes.proxy_sidecar.htpasswd_secret.clone(),
+    )]
+}
+
+/// The namespace and reference rules over one kustomize output; empty when it holds.
+fn namespace_problems(docs: &[Value], profile: &sockudo_obs::bundle::Profile) -> Vec<String> {
+    let secrets = operator_secrets(profile);
+    let provided: Vec<(&str, &str, &str)> = secrets
+        .iter()
+        .map(|(k, ns, n)| (*k, ns.as_str(), n.as_str()))
+        .collect();
+    let mut problems = kube::missing_namespaces(docs);
+    problems.extend(kube::unresolved_references(docs, &provided));
+    problems
+}
+
+fn profile_of(env: &str) -> sockudo_obs::bundle::Profile {
+    sockudo_obs::bundle::Model::load(&SpecSource::Embedded, env, &Overrides::default())
+        .unwrap()
+        .profile
+}
+
+/// Every way an overlay can combine the generated base and components (as shipped, the base
+/// alone, each component added in turn) gives objects that all name their namespace, pods whose
+/// ConfigMaps, Secrets and ServiceAccounts are in the pods' namespace, and the plain
+/// Prometheus's ConfigMap where that Prometheus runs.
+#[test]
+fn every_overlay_and_component_puts_each_object_in_its_namespace() {
+    let root = tempfile::tempdir().unwrap();
+    for env in specs::environments() {
+        let profile = profile_of(&env);
+        let overlay = specs::overlay_on_fresh_bundle(root.path(), &env);
+        let mut variants: Vec<Vec<&str>> = vec![vec![], vec![WORKLOAD_COMPONENT]];
+        if profile.kubernetes.operator.enabled {
+            variants.push(vec![WORKLOAD_COMPONENT, OPERATOR_COMPONENT]);
+            variants.push(vec![
+                WORKLOAD_COMPONENT,
+                OPERATOR_COMPONENT,
+                POD_MONITOR_COMPONENT,
+            ]);
+        }
+        // The overlay as shipped first, then each combination.
+        let shipped = specs::kustomize(&overlay);
+        let problems = namespace_problems(&shipped, &profile);
+        assert!(problems.is_empty(), "k8s/{env}:\n{}", problems.join("\n"));
+        for components in variants {
+            with_components(&overlay, &env, &components);
+            let docs = specs::kustomize(&overlay);
+            let problems = namespace_problems(&docs, &profile);
+            assert!(
+                problems.is_empty(),
+                "k8s/{env} with {components:?}:\n{}",
+                problems.join("\n")
+            );
+            let config = find(&docs, "ConfigMap", "sockudo-prometheus");
+            assert_eq!(
+                config["metadata"]["namespace"],
+                profile.kubernetes.prometheus_service_account.namespace.as_str(),
+                "{env}: the plain Prometheus's config is where that Prometheus runs"
+            );
+        }
+    }
+}
+
+/// The workload component's generator without its namespace: kustomize leaves the sidecar's
+/// ConfigMap to the current context, and both rules fire on the real output.
+#[test]
+fn a_generated_configmap_without_its_namespace_is_caught() {
+    let root = tempfile::tempdir().unwrap();
+    let profile = profile_of("production");
+    let overlay = specs::overlay_on_fresh_bundle(root.path(), "production");
+    let component = root
+        .path()
+        .join("generated/production/k8s/workload/kustomization.yaml");
+    edit_yaml(&component, |k| {
+        k["configMapGenerator"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("namespace")
+            .expect("the generator names its namespace");
+    });
+    let problems = namespace_problems(&specs::kustomize(&overlay), &profile);
+    assert!(
+        problems
+            .iter()
+            .any(|p| p == "ConfigMap /sockudo-metrics-proxy has no metadata.namespace"),
+        "{problems:#?}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.starts_with("Deployment sockudo/sockudo references ConfigMap sockudo-metrics-proxy")),
+        "{problems:#?}"
+    );
+}
+
+/// A pod whose ConfigMap, Secret or ServiceAccount is in another namespace (or nowhere) cannot
+/// start: each is named; the same objects in the pod's namespace pass.
+#[test]
+fn a_pod_reference_outside_its_namespace_is_caught() {
+    let root = tempfile::tempdir().unwrap();
+    let profile = profile_of("production");
+    let overlay = specs::overlay_on_fresh_bundle(root.path(), "production");
+    let component = root
+        .path()
+        .join("generated/production/k8s/workload/kustomization.yaml");
+    edit_yaml(&component, |k| {
+        k["configMapGenerator"][0]["namespace"] = "monitoring".into();
+    });
+    edit_yaml(&overlay.join("deployment.yaml"), |d| {
+        d["spec"]["template"]["spec"]["serviceAccountName"] = "sockudo".into();
+    });
+    let docs = specs::kustomize(&overlay);
+    let problems = namespace_problems(&docs, &profile);
+    assert!(kube::missing_namespaces(&docs).is_empty(), "every object has one");
+    let expected = [
+        "Deployment sockudo/sockudo references ConfigMap sockudo-metrics-proxy, which is not in its namespace \"sockudo\"",
+        "Deployment sockudo/sockudo references ServiceAccount sockudo, which is not in its namespace \"sockudo\"",
+    ];
+    assert_eq!(problems, expected);
+    // The Secret the operator creates is the only outside reference; without it, it is named.
+    let outside = kube::unresolved_references(&docs, &[]);
+    assert!(
+        outside
+            .iter()
+            .any(|p| p.contains("references Secret sockudo-metrics-htpasswd")),
+        "{outside:#?}"
+    );
+    // In the pod's namespace, both resolve.
+    edit_yaml(&component, |k| {
+        k["configMapGenerator"][0]["namespace"] = "sockudo".into();
+    });
+    std::fs::write(
+        overlay.join("serviceaccount.yaml"),
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: sockudo\n  namespace: sockudo\n",
+    )
+    .unwrap();
+    edit_yaml(&overlay.join("kustomization.yaml"), |k| {
+        k["resources"]
+            .as_array_mut()
+            .unwrap()
+            .push("serviceaccount.yaml".into());
+    });
+    let problems = namespace_problems(&specs::kustomize(&overlay), &profile);
+    assert!(problems.is_empty(), "{problems:#?}");
 }

@@ -170,6 +170,8 @@ struct Kustomization {
 #[derive(Debug, Clone, Serialize)]
 struct ConfigMapGenerator {
     name: String,
+    /// Without it the ConfigMap lands in `kubectl`'s current namespace, not the Deployment's.
+    namespace: String,
     files: Vec<String>,
     options: GeneratorOptions,
 }
@@ -565,6 +567,7 @@ fn render_workload_component(profile: &Profile, topology: &Topology, out: &mut O
         });
         generators.push(ConfigMapGenerator {
             name: PROXY_CONFIGMAP.into(),
+            namespace: profile.kubernetes.namespace.clone(),
             files: vec![SIDECAR_CONF_FILE.into()],
             options: GeneratorOptions {
                 disable_name_suffix_hash: true,
@@ -693,11 +696,16 @@ fn prometheus_rule_groups(model: &Model) -> Result<Vec<Value>> {
     Ok(groups)
 }
 
+/// The plain Prometheus's config lives where that Prometheus runs (the namespace of the
+/// ServiceAccount its discovery RBAC binds), or it could not mount it.
 fn prometheus_configmap(model: &Model) -> Result<Object<ConfigMapBody>> {
+    let profile = &model.profile;
+    let mut metadata = metadata(profile, "sockudo-prometheus");
+    metadata.namespace = profile.kubernetes.prometheus_service_account.namespace.clone();
     Ok(Object {
         api_version: "v1",
         kind: "ConfigMap",
-        metadata: metadata(&model.profile, "sockudo-prometheus"),
+        metadata,
         body: ConfigMapBody {
             data: prometheus_files(model)?,
         },
