@@ -51,7 +51,7 @@ fn find<'a>(docs: &'a [Value], kind: &str, name: &str) -> &'a Value {
 /// Every overlay yields the Sockudo Deployment patched for scraping: the pod annotations that
 /// pod discovery reads name a container port, the monitors scrape a port of that name, and with
 /// the proxy the nginx sidecar mounts the ConfigMap the overlay holds and the htpasswd Secret at
-/// the path its config reads.
+/// the path its config reads, and an emptyDir at /tmp.
 #[test]
 fn every_overlay_yields_the_deployment_with_its_scrape_port_and_sidecar() {
     let root = tempfile::tempdir().unwrap();
@@ -119,6 +119,11 @@ fn every_overlay_yields_the_deployment_with_its_scrape_port_and_sidecar() {
                 let config = find(&docs, "ConfigMap", map["name"].as_str().unwrap());
                 assert!(config["data"]["sockudo-metrics.conf"].is_string(), "{env}");
                 assert_eq!(mount["mountPath"], "/etc/nginx/conf.d", "{env}");
+            } else if source.get("emptyDir").is_some() {
+                assert_eq!(
+                    mount["mountPath"], "/tmp",
+                    "{env}: the read-only root's one writable place"
+                );
             } else {
                 let secret = &source["secret"];
                 assert_eq!(
@@ -137,7 +142,7 @@ fn every_overlay_yields_the_deployment_with_its_scrape_port_and_sidecar() {
                 );
             }
         }
-        assert_eq!(mounts.len(), 2, "{env}: config and htpasswd");
+        assert_eq!(mounts.len(), 3, "{env}: config, htpasswd and /tmp");
     }
 }
 
@@ -367,4 +372,153 @@ fn a_pod_reference_outside_its_namespace_is_caught() {
     });
     let problems = namespace_problems(&specs::kustomize(&overlay), &profile);
     assert!(problems.is_empty(), "{problems:#?}");
+}
+
+/// The patched pod template of every overlay passes Pod Security "restricted", and so does the
+/// sidecar on its own (whatever the operator's pod sets): non-root, no escalation, every
+/// capability dropped, RuntimeDefault seccomp; its root filesystem is read-only and its one
+/// writable place, /tmp (the unprivileged image's pid and temp files), an emptyDir.
+#[test]
+fn every_patched_pod_passes_pod_security_restricted() {
+    let root = tempfile::tempdir().unwrap();
+    for env in specs::environments() {
+        let profile = profile_of(&env);
+        let overlay = specs::overlay_on_fresh_bundle(root.path(), &env);
+        let docs = specs::kustomize(&overlay);
+        let pods = kube::pod_specs(&docs);
+        assert!(!pods.is_empty(), "{env}: no pod template");
+        for (workload, spec) in pods {
+            let problems = kube::restricted_violations(spec);
+            assert!(
+                problems.is_empty(),
+                "{env}: {}:\n{}",
+                kube::describe(workload),
+                problems.join("\n")
+            );
+        }
+        if !profile.proxy.enabled {
+            continue;
+        }
+        let deployment = find(&docs, "Deployment", &profile.kubernetes.workload.deployment);
+        let spec = &deployment["spec"]["template"]["spec"];
+        let sidecar = find_container(spec["containers"].as_array().unwrap(), "sockudo-metrics-proxy");
+        let alone = serde_json::json!({
+            "containers": [sidecar],
+            "volumes": spec["volumes"],
+        });
+        let problems = kube::restricted_violations(&alone);
+        assert!(
+            problems.is_empty(),
+            "{env}: the sidecar alone:\n{}",
+            problems.join("\n")
+        );
+        assert_eq!(
+            sidecar["securityContext"]["readOnlyRootFilesystem"], true,
+            "{env}"
+        );
+        let tmp = sidecar["volumeMounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["mountPath"] == "/tmp")
+            .unwrap_or_else(|| panic!("{env}: nothing writable at /tmp"));
+        assert_ne!(tmp["readOnly"], true, "{env}");
+        let volume = spec["volumes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["name"] == tmp["name"])
+            .unwrap();
+        assert!(volume.get("emptyDir").is_some(), "{env}: {volume}");
+    }
+}
+
+/// The restricted check against pods the profile admits and rejects (the cases of the Pod
+/// Security Standards page): a compliant pod passes; each single change below is rejected.
+#[test]
+fn the_restricted_check_admits_and_rejects_as_pod_security_does() {
+    use serde_json::json;
+    let admitted = json!({
+        "securityContext": {"runAsNonRoot": true, "seccompProfile": {"type": "RuntimeDefault"}},
+        "containers": [{
+            "name": "app",
+            "ports": [{"containerPort": 8080}],
+            "securityContext": {
+                "allowPrivilegeEscalation": false,
+                "capabilities": {"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]},
+            },
+        }],
+        "volumes": [
+            {"name": "c", "configMap": {"name": "c"}},
+            {"name": "s", "secret": {"secretName": "s"}},
+            {"name": "t", "emptyDir": {}},
+        ],
+    });
+    assert_eq!(kube::restricted_violations(&admitted), Vec::<String>::new());
+    // Settings on each container instead of the pod are admitted too.
+    let mut per_container = admitted.clone();
+    per_container["securityContext"] = json!({});
+    per_container["containers"][0]["securityContext"]["runAsNonRoot"] = true.into();
+    per_container["containers"][0]["securityContext"]["seccompProfile"] =
+        json!({"type": "Localhost", "localhostProfile": "p.json"});
+    assert_eq!(kube::restricted_violations(&per_container), Vec::<String>::new());
+
+    let c = "/containers/0/securityContext";
+    let rejected: [(&str, Value); 18] = [
+        ("/hostNetwork", true.into()),
+        ("/hostPID", true.into()),
+        ("/hostIPC", true.into()),
+        (&format!("{c}/privileged"), true.into()),
+        (&format!("{c}/allowPrivilegeEscalation"), Value::Null),
+        (&format!("{c}/allowPrivilegeEscalation"), true.into()),
+        (&format!("{c}/runAsNonRoot"), false.into()),
+        ("/securityContext/runAsNonRoot", Value::Null),
+        (&format!("{c}/runAsUser"), 0.into()),
+        ("/securityContext/seccompProfile", Value::Null),
+        (&format!("{c}/seccompProfile"), json!({"type": "Unconfined"})),
+        (&format!("{c}/capabilities/drop"), json!(["NET_RAW"])),
+        (&format!("{c}/capabilities/add"), json!(["SYS_ADMIN"])),
+        ("/containers/0/ports/0/hostPort", 8080.into()),
+        ("/volumes/2", json!({"name": "h", "hostPath": {"path": "/"}})),
+        (&format!("{c}/procMount"), "Unmasked".into()),
+        (&format!("{c}/seLinuxOptions"), json!({"user": "system_u"})),
+        (
+            "/securityContext/sysctls",
+            json!([{"name": "kernel.msgmax", "value": "1"}]),
+        ),
+    ];
+    for (pointer, value) in rejected {
+        let mut pod = admitted.clone();
+        set_pointer(&mut pod, pointer, value.clone());
+        assert!(
+            !kube::restricted_violations(&pod).is_empty(),
+            "{pointer} = {value} must be rejected"
+        );
+    }
+    // An init container is held to the same rules.
+    let mut init = admitted.clone();
+    init["initContainers"] = json!([{"name": "init"}]);
+    let problems = kube::restricted_violations(&init);
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.starts_with("container init: allowPrivilegeEscalation")),
+        "{problems:#?}"
+    );
+}
+
+/// Sets (or, with null, removes) the value at a JSON pointer whose parent exists.
+fn set_pointer(doc: &mut Value, pointer: &str, value: Value) {
+    let (parent, key) = pointer.rsplit_once('/').unwrap();
+    let parent = doc.pointer_mut(parent).unwrap_or_else(|| panic!("no {parent}"));
+    match parent {
+        Value::Array(items) => items[key.parse::<usize>().unwrap()] = value,
+        Value::Object(map) if value.is_null() => {
+            map.remove(key);
+        }
+        Value::Object(map) => {
+            map.insert(key.to_string(), value);
+        }
+        other => panic!("{pointer}: {other} holds no field"),
+    }
 }

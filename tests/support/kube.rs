@@ -153,3 +153,154 @@ pub fn unresolved_references(docs: &[Value], provided: &[(&str, &str, &str)]) ->
     }
     problems
 }
+
+/// The volume types Pod Security "restricted" allows.
+const RESTRICTED_VOLUMES: [&str; 8] = [
+    "configMap",
+    "csi",
+    "downwardAPI",
+    "emptyDir",
+    "ephemeral",
+    "persistentVolumeClaim",
+    "projected",
+    "secret",
+];
+
+/// The sysctls Pod Security "baseline" (and so "restricted") allows.
+const SAFE_SYSCTLS: [&str; 8] = [
+    "kernel.shm_rmid_forced",
+    "net.ipv4.ip_local_port_range",
+    "net.ipv4.ip_unprivileged_port_start",
+    "net.ipv4.tcp_syncookies",
+    "net.ipv4.ping_group_range",
+    "net.ipv4.ip_local_reserved_ports",
+    "net.ipv4.tcp_keepalive_time",
+    "net.ipv4.tcp_fin_timeout",
+];
+
+/// Where Pod Security "restricted" (latest, Kubernetes 1.32) rejects a pod spec: the baseline
+/// rules (no host namespaces, ports or paths, no privileged container, no added capability but
+/// NET_BIND_SERVICE, no unconfined seccomp or AppArmor, default procMount, safe sysctls, no
+/// custom SELinux user or role) and the restricted ones (only the allowed volume types, no
+/// privilege escalation, non-root with a non-zero uid, RuntimeDefault or Localhost seccomp,
+/// every capability dropped), each container judged with the pod's settings it inherits.
+pub fn restricted_violations(spec: &Value) -> Vec<String> {
+    let mut problems = Vec::new();
+    let pod = &spec["securityContext"];
+    for field in ["hostNetwork", "hostPID", "hostIPC"] {
+        if spec[field] == true {
+            problems.push(format!("pod: {field} is true"));
+        }
+    }
+    for volume in items(&spec["volumes"]) {
+        let name = volume["name"].as_str().unwrap_or("?");
+        let kinds: Vec<&String> = volume
+            .as_object()
+            .into_iter()
+            .flat_map(|o| o.keys())
+            .filter(|k| k.as_str() != "name")
+            .collect();
+        for kind in kinds {
+            if !RESTRICTED_VOLUMES.contains(&kind.as_str()) {
+                problems.push(format!("volume {name}: type {kind} is not allowed"));
+            }
+        }
+    }
+    for sysctl in items(&pod["sysctls"]) {
+        let name = sysctl["name"].as_str().unwrap_or("?");
+        if !SAFE_SYSCTLS.contains(&name) {
+            problems.push(format!("pod: sysctl {name} is not allowed"));
+        }
+    }
+    problems.extend(context_violations("pod", pod));
+    if pod["runAsUser"] == 0 {
+        problems.push("pod: runAsUser is 0".to_string());
+    }
+    let pod_seccomp = seccomp_type(pod);
+    let containers = items(&spec["containers"])
+        .chain(items(&spec["initContainers"]))
+        .chain(items(&spec["ephemeralContainers"]));
+    for container in containers {
+        let name = format!("container {}", container["name"].as_str().unwrap_or("?"));
+        let context = &container["securityContext"];
+        problems.extend(context_violations(&name, context));
+        if context["privileged"] == true {
+            problems.push(format!("{name}: privileged"));
+        }
+        for port in items(&container["ports"]) {
+            if port["hostPort"].as_u64().unwrap_or(0) != 0 {
+                problems.push(format!("{name}: hostPort {}", port["hostPort"]));
+            }
+        }
+        if context["allowPrivilegeEscalation"] != false {
+            problems.push(format!("{name}: allowPrivilegeEscalation is not false"));
+        }
+        let non_root = match context["runAsNonRoot"].as_bool() {
+            Some(set) => set,
+            None => pod["runAsNonRoot"] == true,
+        };
+        if !non_root {
+            problems.push(format!("{name}: runAsNonRoot is not true (here or on the pod)"));
+        }
+        if context["runAsUser"] == 0 {
+            problems.push(format!("{name}: runAsUser is 0"));
+        }
+        match seccomp_type(context).or(pod_seccomp) {
+            Some("RuntimeDefault" | "Localhost") => {}
+            other => problems.push(format!(
+                "{name}: seccompProfile is {other:?}, not RuntimeDefault or Localhost"
+            )),
+        }
+        let capabilities = &context["capabilities"];
+        if !items(&capabilities["drop"]).any(|c| c == "ALL") {
+            problems.push(format!("{name}: capabilities.drop lacks ALL"));
+        }
+        for added in items(&capabilities["add"]) {
+            if added != "NET_BIND_SERVICE" {
+                problems.push(format!("{name}: adds capability {added}"));
+            }
+        }
+    }
+    problems
+}
+
+fn seccomp_type(context: &Value) -> Option<&str> {
+    context["seccompProfile"]["type"].as_str()
+}
+
+/// The rules a pod's and a container's security context share.
+fn context_violations(who: &str, context: &Value) -> Vec<String> {
+    let mut problems = Vec::new();
+    if seccomp_type(context) == Some("Unconfined") {
+        problems.push(format!("{who}: seccompProfile is Unconfined"));
+    }
+    if context["appArmorProfile"]["type"] == "Unconfined" {
+        problems.push(format!("{who}: appArmorProfile is Unconfined"));
+    }
+    let selinux = &context["seLinuxOptions"];
+    for field in ["user", "role"] {
+        if selinux.get(field).is_some() {
+            problems.push(format!("{who}: seLinuxOptions.{field} is set"));
+        }
+    }
+    if let Some(kind) = selinux["type"].as_str() {
+        if ![
+            "",
+            "container_t",
+            "container_init_t",
+            "container_kvm_t",
+            "container_engine_t",
+        ]
+        .contains(&kind)
+        {
+            problems.push(format!("{who}: seLinuxOptions.type {kind} is not allowed"));
+        }
+    }
+    if context["procMount"].as_str().is_some_and(|m| m != "Default") {
+        problems.push(format!("{who}: procMount is not Default"));
+    }
+    if context["windowsOptions"]["hostProcess"] == true {
+        problems.push(format!("{who}: windowsOptions.hostProcess is true"));
+    }
+    problems
+}

@@ -453,10 +453,28 @@ struct ResourceLimits {
     limits: BTreeMap<&'static str, &'static str>,
 }
 
+/// What Pod Security "restricted" asks of a container, and a read-only root besides.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct SecurityContext {
     allow_privilege_escalation: bool,
+    capabilities: Capabilities,
+    run_as_non_root: bool,
+    run_as_user: u32,
+    run_as_group: u32,
+    read_only_root_filesystem: bool,
+    seccomp_profile: SeccompProfile,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct Capabilities {
+    drop: Vec<&'static str>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct SeccompProfile {
+    #[serde(rename = "type")]
+    kind: &'static str,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -467,6 +485,14 @@ struct Volume {
     config_map: Option<ConfigMapVolume>,
     #[serde(skip_serializing_if = "Option::is_none")]
     secret: Option<SecretVolume>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    empty_dir: Option<EmptyDir>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EmptyDir {
+    size_limit: &'static str,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -482,6 +508,12 @@ struct SecretVolume {
 
 const PROXY_CONF_VOLUME: &str = "sockudo-metrics-proxy-conf";
 const HTPASSWD_VOLUME: &str = "sockudo-metrics-htpasswd";
+/// The sidecar's only writable place: the unprivileged nginx image keeps its pid file and its
+/// client-body and proxy temp files in /tmp, and the root filesystem is read-only.
+const PROXY_TMP_VOLUME: &str = "sockudo-metrics-proxy-tmp";
+const PROXY_TMP_DIR: &str = "/tmp";
+/// The user and group of the unprivileged nginx image.
+const NGINX_UID: u32 = 101;
 /// The ConfigMap the workload component generates from the sidecar's nginx config (after a
 /// change, `kubectl rollout restart` the Deployment: the name carries no content hash).
 const PROXY_CONFIGMAP: &str = "sockudo-metrics-proxy";
@@ -537,6 +569,12 @@ fn render_workload_component(profile: &Profile, topology: &Topology, out: &mut O
                     sub_path: Some(sidecar.htpasswd_key.clone()),
                     read_only: true,
                 },
+                VolumeMount {
+                    name: PROXY_TMP_VOLUME,
+                    mount_path: PROXY_TMP_DIR.into(),
+                    sub_path: None,
+                    read_only: false,
+                },
             ],
             readiness_probe: Some(Probe {
                 tcp_socket: TcpSocket { port: port_name },
@@ -548,6 +586,14 @@ fn render_workload_component(profile: &Profile, topology: &Topology, out: &mut O
             }),
             security_context: Some(SecurityContext {
                 allow_privilege_escalation: false,
+                capabilities: Capabilities { drop: vec!["ALL"] },
+                run_as_non_root: true,
+                run_as_user: NGINX_UID,
+                run_as_group: NGINX_UID,
+                read_only_root_filesystem: true,
+                seccomp_profile: SeccompProfile {
+                    kind: "RuntimeDefault",
+                },
             }),
             ..Container::default()
         });
@@ -557,6 +603,7 @@ fn render_workload_component(profile: &Profile, topology: &Topology, out: &mut O
                 name: PROXY_CONFIGMAP.into(),
             }),
             secret: None,
+            empty_dir: None,
         });
         volumes.push(Volume {
             name: HTPASSWD_VOLUME,
@@ -564,6 +611,13 @@ fn render_workload_component(profile: &Profile, topology: &Topology, out: &mut O
             secret: Some(SecretVolume {
                 secret_name: sidecar.htpasswd_secret.clone(),
             }),
+            empty_dir: None,
+        });
+        volumes.push(Volume {
+            name: PROXY_TMP_VOLUME,
+            config_map: None,
+            secret: None,
+            empty_dir: Some(EmptyDir { size_limit: "16Mi" }),
         });
         generators.push(ConfigMapGenerator {
             name: PROXY_CONFIGMAP.into(),
