@@ -279,7 +279,9 @@ impl Default for Workload {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProxySidecar {
-    /// The nginx image, pinned by version.
+    /// The nginx image, pinned by version. It must run as a non-root user (uid 101, as
+    /// nginxinc/nginx-unprivileged does) with its pid and temp files under /tmp: the sidecar runs
+    /// under Pod Security "restricted" with a read-only root.
     pub image: String,
     /// The Secret holding the htpasswd file, which the operator creates (see the README).
     pub htpasswd_secret: String,
@@ -290,7 +292,7 @@ pub struct ProxySidecar {
 impl Default for ProxySidecar {
     fn default() -> ProxySidecar {
         ProxySidecar {
-            image: "nginx:1.27.3-alpine".into(),
+            image: "nginxinc/nginx-unprivileged:1.27.3-alpine".into(),
             htpasswd_secret: "sockudo-metrics-htpasswd".into(),
             htpasswd_key: "htpasswd".into(),
         }

@@ -1,8 +1,14 @@
 //! The Kubernetes path as an operator applies it: the rendered manifests, parsed back.
 
+use crate::support::kube;
 use crate::support::specs;
 
 use serde_json::Value;
+
+/// The generated components, by the folder names an overlay lists.
+const WORKLOAD_COMPONENT: &str = "workload";
+const OPERATOR_COMPONENT: &str = "operator";
+const POD_MONITOR_COMPONENT: &str = "pod-monitor";
 use sockudo_obs::bundle::{self, Overrides, SpecSource};
 
 fn k8s_yaml(env: &str, overrides: &Overrides, file: &str) -> Value {
@@ -45,7 +51,7 @@ fn find<'a>(docs: &'a [Value], kind: &str, name: &str) -> &'a Value {
 /// Every overlay yields the Sockudo Deployment patched for scraping: the pod annotations that
 /// pod discovery reads name a container port, the monitors scrape a port of that name, and with
 /// the proxy the nginx sidecar mounts the ConfigMap the overlay holds and the htpasswd Secret at
-/// the path its config reads.
+/// the path its config reads, and an emptyDir at /tmp.
 #[test]
 fn every_overlay_yields_the_deployment_with_its_scrape_port_and_sidecar() {
     let root = tempfile::tempdir().unwrap();
@@ -113,6 +119,11 @@ fn every_overlay_yields_the_deployment_with_its_scrape_port_and_sidecar() {
                 let config = find(&docs, "ConfigMap", map["name"].as_str().unwrap());
                 assert!(config["data"]["sockudo-metrics.conf"].is_string(), "{env}");
                 assert_eq!(mount["mountPath"], "/etc/nginx/conf.d", "{env}");
+            } else if source.get("emptyDir").is_some() {
+                assert_eq!(
+                    mount["mountPath"], "/tmp",
+                    "{env}: the read-only root's one writable place"
+                );
             } else {
                 let secret = &source["secret"];
                 assert_eq!(
@@ -131,7 +142,7 @@ fn every_overlay_yields_the_deployment_with_its_scrape_port_and_sidecar() {
                 );
             }
         }
-        assert_eq!(mounts.len(), 2, "{env}: config and htpasswd");
+        assert_eq!(mounts.len(), 3, "{env}: config, htpasswd and /tmp");
     }
 }
 
@@ -191,4 +202,323 @@ fn the_plain_path_needs_no_operator_crds() {
         pod_job["kubernetes_sd_configs"][0]["namespaces"]["names"][0],
         role["metadata"]["namespace"]
     );
+}
+
+/// Rewrites one YAML file in place.
+fn edit_yaml(file: &std::path::Path, edit: impl FnOnce(&mut Value)) {
+    let mut doc: Value = serde_norway::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    edit(&mut doc);
+    std::fs::write(file, serde_norway::to_string(&doc).unwrap()).unwrap();
+}
+
+/// The overlay's `components`, replaced by the generated components named in `components`.
+fn with_components(overlay: &std::path::Path, env: &str, components: &[&str]) {
+    edit_yaml(&overlay.join("kustomization.yaml"), |k| {
+        k["components"] = components
+            .iter()
+            .map(|c| Value::from(format!("../../generated/{env}/k8s/{c}")))
+            .collect();
+    });
+}
+
+/// The Secrets the README tells the operator to create, in the namespace it names: the only
+/// references the bundle leaves to the outside.
+fn operator_secrets(profile: &sockudo_obs::bundle::Profile) -> Vec<(&'static str, String, String)> {
+    vec![(
+        "Secret",
+        profile.kubernetes.namespace.clone(),
+        profile.kubernetes.proxy_sidecar.htpasswd_secret.clone(),
+    )]
+}
+
+/// The namespace and reference rules over one kustomize output; empty when it holds.
+fn namespace_problems(docs: &[Value], profile: &sockudo_obs::bundle::Profile) -> Vec<String> {
+    let secrets = operator_secrets(profile);
+    let provided: Vec<(&str, &str, &str)> = secrets
+        .iter()
+        .map(|(k, ns, n)| (*k, ns.as_str(), n.as_str()))
+        .collect();
+    let mut problems = kube::missing_namespaces(docs);
+    problems.extend(kube::unresolved_references(docs, &provided));
+    problems
+}
+
+fn profile_of(env: &str) -> sockudo_obs::bundle::Profile {
+    sockudo_obs::bundle::Model::load(&SpecSource::Embedded, env, &Overrides::default())
+        .unwrap()
+        .profile
+}
+
+/// Every way an overlay can combine the generated base and components (as shipped, the base
+/// alone, each component added in turn) gives objects that all name their namespace, pods whose
+/// ConfigMaps, Secrets and ServiceAccounts are in the pods' namespace, and the plain
+/// Prometheus's ConfigMap where that Prometheus runs.
+#[test]
+fn every_overlay_and_component_puts_each_object_in_its_namespace() {
+    let root = tempfile::tempdir().unwrap();
+    for env in specs::environments() {
+        let profile = profile_of(&env);
+        let overlay = specs::overlay_on_fresh_bundle(root.path(), &env);
+        let mut variants: Vec<Vec<&str>> = vec![vec![], vec![WORKLOAD_COMPONENT]];
+        if profile.kubernetes.operator.enabled {
+            variants.push(vec![WORKLOAD_COMPONENT, OPERATOR_COMPONENT]);
+            variants.push(vec![
+                WORKLOAD_COMPONENT,
+                OPERATOR_COMPONENT,
+                POD_MONITOR_COMPONENT,
+            ]);
+        }
+        // The overlay as shipped first, then each combination.
+        let shipped = specs::kustomize(&overlay);
+        let problems = namespace_problems(&shipped, &profile);
+        assert!(problems.is_empty(), "k8s/{env}:\n{}", problems.join("\n"));
+        for components in variants {
+            with_components(&overlay, &env, &components);
+            let docs = specs::kustomize(&overlay);
+            let problems = namespace_problems(&docs, &profile);
+            assert!(
+                problems.is_empty(),
+                "k8s/{env} with {components:?}:\n{}",
+                problems.join("\n")
+            );
+            let config = find(&docs, "ConfigMap", "sockudo-prometheus");
+            assert_eq!(
+                config["metadata"]["namespace"],
+                profile.kubernetes.prometheus_service_account.namespace.as_str(),
+                "{env}: the plain Prometheus's config is where that Prometheus runs"
+            );
+        }
+    }
+}
+
+/// The workload component's generator without its namespace: kustomize leaves the sidecar's
+/// ConfigMap to the current context, and both rules fire on the real output.
+#[test]
+fn a_generated_configmap_without_its_namespace_is_caught() {
+    let root = tempfile::tempdir().unwrap();
+    let profile = profile_of("production");
+    let overlay = specs::overlay_on_fresh_bundle(root.path(), "production");
+    let component = root
+        .path()
+        .join("generated/production/k8s/workload/kustomization.yaml");
+    edit_yaml(&component, |k| {
+        k["configMapGenerator"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("namespace")
+            .expect("the generator names its namespace");
+    });
+    let problems = namespace_problems(&specs::kustomize(&overlay), &profile);
+    assert!(
+        problems
+            .iter()
+            .any(|p| p == "ConfigMap /sockudo-metrics-proxy has no metadata.namespace"),
+        "{problems:#?}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.starts_with("Deployment sockudo/sockudo references ConfigMap sockudo-metrics-proxy")),
+        "{problems:#?}"
+    );
+}
+
+/// A pod whose ConfigMap, Secret or ServiceAccount is in another namespace (or nowhere) cannot
+/// start: each is named; the same objects in the pod's namespace pass.
+#[test]
+fn a_pod_reference_outside_its_namespace_is_caught() {
+    let root = tempfile::tempdir().unwrap();
+    let profile = profile_of("production");
+    let overlay = specs::overlay_on_fresh_bundle(root.path(), "production");
+    let component = root
+        .path()
+        .join("generated/production/k8s/workload/kustomization.yaml");
+    edit_yaml(&component, |k| {
+        k["configMapGenerator"][0]["namespace"] = "monitoring".into();
+    });
+    edit_yaml(&overlay.join("deployment.yaml"), |d| {
+        d["spec"]["template"]["spec"]["serviceAccountName"] = "sockudo".into();
+    });
+    let docs = specs::kustomize(&overlay);
+    let problems = namespace_problems(&docs, &profile);
+    assert!(kube::missing_namespaces(&docs).is_empty(), "every object has one");
+    let expected = [
+        "Deployment sockudo/sockudo references ConfigMap sockudo-metrics-proxy, which is not in its namespace \"sockudo\"",
+        "Deployment sockudo/sockudo references ServiceAccount sockudo, which is not in its namespace \"sockudo\"",
+    ];
+    assert_eq!(problems, expected);
+    // The Secret the operator creates is the only outside reference; without it, it is named.
+    let outside = kube::unresolved_references(&docs, &[]);
+    assert!(
+        outside
+            .iter()
+            .any(|p| p.contains("references Secret sockudo-metrics-htpasswd")),
+        "{outside:#?}"
+    );
+    // In the pod's namespace, both resolve.
+    edit_yaml(&component, |k| {
+        k["configMapGenerator"][0]["namespace"] = "sockudo".into();
+    });
+    std::fs::write(
+        overlay.join("serviceaccount.yaml"),
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: sockudo\n  namespace: sockudo\n",
+    )
+    .unwrap();
+    edit_yaml(&overlay.join("kustomization.yaml"), |k| {
+        k["resources"]
+            .as_array_mut()
+            .unwrap()
+            .push("serviceaccount.yaml".into());
+    });
+    let problems = namespace_problems(&specs::kustomize(&overlay), &profile);
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+/// The patched pod template of every overlay passes Pod Security "restricted", and so does the
+/// sidecar on its own (whatever the operator's pod sets): non-root, no escalation, every
+/// capability dropped, RuntimeDefault seccomp; its root filesystem is read-only and its one
+/// writable place, /tmp (the unprivileged image's pid and temp files), an emptyDir.
+#[test]
+fn every_patched_pod_passes_pod_security_restricted() {
+    let root = tempfile::tempdir().unwrap();
+    for env in specs::environments() {
+        let profile = profile_of(&env);
+        let overlay = specs::overlay_on_fresh_bundle(root.path(), &env);
+        let docs = specs::kustomize(&overlay);
+        let pods = kube::pod_specs(&docs);
+        assert!(!pods.is_empty(), "{env}: no pod template");
+        for (workload, spec) in pods {
+            let problems = kube::restricted_violations(spec);
+            assert!(
+                problems.is_empty(),
+                "{env}: {}:\n{}",
+                kube::describe(workload),
+                problems.join("\n")
+            );
+        }
+        if !profile.proxy.enabled {
+            continue;
+        }
+        let deployment = find(&docs, "Deployment", &profile.kubernetes.workload.deployment);
+        let spec = &deployment["spec"]["template"]["spec"];
+        let sidecar = find_container(spec["containers"].as_array().unwrap(), "sockudo-metrics-proxy");
+        let alone = serde_json::json!({
+            "containers": [sidecar],
+            "volumes": spec["volumes"],
+        });
+        let problems = kube::restricted_violations(&alone);
+        assert!(
+            problems.is_empty(),
+            "{env}: the sidecar alone:\n{}",
+            problems.join("\n")
+        );
+        assert_eq!(
+            sidecar["securityContext"]["readOnlyRootFilesystem"], true,
+            "{env}"
+        );
+        let tmp = sidecar["volumeMounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["mountPath"] == "/tmp")
+            .unwrap_or_else(|| panic!("{env}: nothing writable at /tmp"));
+        assert_ne!(tmp["readOnly"], true, "{env}");
+        let volume = spec["volumes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["name"] == tmp["name"])
+            .unwrap();
+        assert!(volume.get("emptyDir").is_some(), "{env}: {volume}");
+    }
+}
+
+/// The restricted check against pods the profile admits and rejects (the cases of the Pod
+/// Security Standards page): a compliant pod passes; each single change below is rejected.
+#[test]
+fn the_restricted_check_admits_and_rejects_as_pod_security_does() {
+    use serde_json::json;
+    let admitted = json!({
+        "securityContext": {"runAsNonRoot": true, "seccompProfile": {"type": "RuntimeDefault"}},
+        "containers": [{
+            "name": "app",
+            "ports": [{"containerPort": 8080}],
+            "securityContext": {
+                "allowPrivilegeEscalation": false,
+                "capabilities": {"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]},
+            },
+        }],
+        "volumes": [
+            {"name": "c", "configMap": {"name": "c"}},
+            {"name": "s", "secret": {"secretName": "s"}},
+            {"name": "t", "emptyDir": {}},
+        ],
+    });
+    assert_eq!(kube::restricted_violations(&admitted), Vec::<String>::new());
+    // Settings on each container instead of the pod are admitted too.
+    let mut per_container = admitted.clone();
+    per_container["securityContext"] = json!({});
+    per_container["containers"][0]["securityContext"]["runAsNonRoot"] = true.into();
+    per_container["containers"][0]["securityContext"]["seccompProfile"] =
+        json!({"type": "Localhost", "localhostProfile": "p.json"});
+    assert_eq!(kube::restricted_violations(&per_container), Vec::<String>::new());
+
+    let c = "/containers/0/securityContext";
+    let rejected: [(&str, Value); 18] = [
+        ("/hostNetwork", true.into()),
+        ("/hostPID", true.into()),
+        ("/hostIPC", true.into()),
+        (&format!("{c}/privileged"), true.into()),
+        (&format!("{c}/allowPrivilegeEscalation"), Value::Null),
+        (&format!("{c}/allowPrivilegeEscalation"), true.into()),
+        (&format!("{c}/runAsNonRoot"), false.into()),
+        ("/securityContext/runAsNonRoot", Value::Null),
+        (&format!("{c}/runAsUser"), 0.into()),
+        ("/securityContext/seccompProfile", Value::Null),
+        (&format!("{c}/seccompProfile"), json!({"type": "Unconfined"})),
+        (&format!("{c}/capabilities/drop"), json!(["NET_RAW"])),
+        (&format!("{c}/capabilities/add"), json!(["SYS_ADMIN"])),
+        ("/containers/0/ports/0/hostPort", 8080.into()),
+        ("/volumes/2", json!({"name": "h", "hostPath": {"path": "/"}})),
+        (&format!("{c}/procMount"), "Unmasked".into()),
+        (&format!("{c}/seLinuxOptions"), json!({"user": "system_u"})),
+        (
+            "/securityContext/sysctls",
+            json!([{"name": "kernel.msgmax", "value": "1"}]),
+        ),
+    ];
+    for (pointer, value) in rejected {
+        let mut pod = admitted.clone();
+        set_pointer(&mut pod, pointer, value.clone());
+        assert!(
+            !kube::restricted_violations(&pod).is_empty(),
+            "{pointer} = {value} must be rejected"
+        );
+    }
+    // An init container is held to the same rules.
+    let mut init = admitted.clone();
+    init["initContainers"] = json!([{"name": "init"}]);
+    let problems = kube::restricted_violations(&init);
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.starts_with("container init: allowPrivilegeEscalation")),
+        "{problems:#?}"
+    );
+}
+
+/// Sets (or, with null, removes) the value at a JSON pointer whose parent exists.
+fn set_pointer(doc: &mut Value, pointer: &str, value: Value) {
+    let (parent, key) = pointer.rsplit_once('/').unwrap();
+    let parent = doc.pointer_mut(parent).unwrap_or_else(|| panic!("no {parent}"));
+    match parent {
+        Value::Array(items) => items[key.parse::<usize>().unwrap()] = value,
+        Value::Object(map) if value.is_null() => {
+            map.remove(key);
+        }
+        Value::Object(map) => {
+            map.insert(key.to_string(), value);
+        }
+        other => panic!("{pointer}: {other} holds no field"),
+    }
 }

@@ -25,6 +25,7 @@ pub fn seeded_demo(metrics: &sockudo_obs::Metrics) -> demo::Demo {
     demo
 }
 pub mod http;
+pub mod kube;
 pub mod live;
 pub mod nginx;
 pub mod ports;

@@ -109,6 +109,8 @@ struct DocsContext {
     htpasswd_secret: String,
     htpasswd_key: String,
     prometheus_service_account: String,
+    /// Where the plain Prometheus runs, and its ConfigMap with it.
+    prometheus_namespace: String,
     app_ports: Vec<u16>,
     proxy_tls: bool,
     /// The hosts of the static targets (the VMs), for the firewall rules.
@@ -214,6 +216,7 @@ impl DocsContext {
             deployment: profile.kubernetes.workload.deployment.clone(),
             htpasswd_secret: profile.kubernetes.proxy_sidecar.htpasswd_secret.clone(),
             htpasswd_key: profile.kubernetes.proxy_sidecar.htpasswd_key.clone(),
+            prometheus_namespace: profile.kubernetes.prometheus_service_account.namespace.clone(),
             prometheus_service_account: {
                 let account = &profile.kubernetes.prometheus_service_account;
                 format!("{}/{}", account.namespace, account.name)

@@ -170,6 +170,8 @@ struct Kustomization {
 #[derive(Debug, Clone, Serialize)]
 struct ConfigMapGenerator {
     name: String,
+    /// Without it the ConfigMap lands in `kubectl`'s current namespace, not the Deployment's.
+    namespace: String,
     files: Vec<String>,
     options: GeneratorOptions,
 }
@@ -451,10 +453,28 @@ struct ResourceLimits {
     limits: BTreeMap<&'static str, &'static str>,
 }
 
+/// What Pod Security "restricted" asks of a container, and a read-only root besides.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct SecurityContext {
     allow_privilege_escalation: bool,
+    capabilities: Capabilities,
+    run_as_non_root: bool,
+    run_as_user: u32,
+    run_as_group: u32,
+    read_only_root_filesystem: bool,
+    seccomp_profile: SeccompProfile,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct Capabilities {
+    drop: Vec<&'static str>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct SeccompProfile {
+    #[serde(rename = "type")]
+    kind: &'static str,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -465,6 +485,14 @@ struct Volume {
     config_map: Option<ConfigMapVolume>,
     #[serde(skip_serializing_if = "Option::is_none")]
     secret: Option<SecretVolume>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    empty_dir: Option<EmptyDir>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EmptyDir {
+    size_limit: &'static str,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -480,6 +508,12 @@ struct SecretVolume {
 
 const PROXY_CONF_VOLUME: &str = "sockudo-metrics-proxy-conf";
 const HTPASSWD_VOLUME: &str = "sockudo-metrics-htpasswd";
+/// The sidecar's only writable place: the unprivileged nginx image keeps its pid file and its
+/// client-body and proxy temp files in /tmp, and the root filesystem is read-only.
+const PROXY_TMP_VOLUME: &str = "sockudo-metrics-proxy-tmp";
+const PROXY_TMP_DIR: &str = "/tmp";
+/// The user and group of the unprivileged nginx image.
+const NGINX_UID: u32 = 101;
 /// The ConfigMap the workload component generates from the sidecar's nginx config (after a
 /// change, `kubectl rollout restart` the Deployment: the name carries no content hash).
 const PROXY_CONFIGMAP: &str = "sockudo-metrics-proxy";
@@ -535,6 +569,12 @@ fn render_workload_component(profile: &Profile, topology: &Topology, out: &mut O
                     sub_path: Some(sidecar.htpasswd_key.clone()),
                     read_only: true,
                 },
+                VolumeMount {
+                    name: PROXY_TMP_VOLUME,
+                    mount_path: PROXY_TMP_DIR.into(),
+                    sub_path: None,
+                    read_only: false,
+                },
             ],
             readiness_probe: Some(Probe {
                 tcp_socket: TcpSocket { port: port_name },
@@ -546,6 +586,14 @@ fn render_workload_component(profile: &Profile, topology: &Topology, out: &mut O
             }),
             security_context: Some(SecurityContext {
                 allow_privilege_escalation: false,
+                capabilities: Capabilities { drop: vec!["ALL"] },
+                run_as_non_root: true,
+                run_as_user: NGINX_UID,
+                run_as_group: NGINX_UID,
+                read_only_root_filesystem: true,
+                seccomp_profile: SeccompProfile {
+                    kind: "RuntimeDefault",
+                },
             }),
             ..Container::default()
         });
@@ -555,6 +603,7 @@ fn render_workload_component(profile: &Profile, topology: &Topology, out: &mut O
                 name: PROXY_CONFIGMAP.into(),
             }),
             secret: None,
+            empty_dir: None,
         });
         volumes.push(Volume {
             name: HTPASSWD_VOLUME,
@@ -562,9 +611,17 @@ fn render_workload_component(profile: &Profile, topology: &Topology, out: &mut O
             secret: Some(SecretVolume {
                 secret_name: sidecar.htpasswd_secret.clone(),
             }),
+            empty_dir: None,
+        });
+        volumes.push(Volume {
+            name: PROXY_TMP_VOLUME,
+            config_map: None,
+            secret: None,
+            empty_dir: Some(EmptyDir { size_limit: "16Mi" }),
         });
         generators.push(ConfigMapGenerator {
             name: PROXY_CONFIGMAP.into(),
+            namespace: profile.kubernetes.namespace.clone(),
             files: vec![SIDECAR_CONF_FILE.into()],
             options: GeneratorOptions {
                 disable_name_suffix_hash: true,
@@ -693,11 +750,16 @@ fn prometheus_rule_groups(model: &Model) -> Result<Vec<Value>> {
     Ok(groups)
 }
 
+/// The plain Prometheus's config lives where that Prometheus runs (the namespace of the
+/// ServiceAccount its discovery RBAC binds), or it could not mount it.
 fn prometheus_configmap(model: &Model) -> Result<Object<ConfigMapBody>> {
+    let profile = &model.profile;
+    let mut metadata = metadata(profile, "sockudo-prometheus");
+    metadata.namespace = profile.kubernetes.prometheus_service_account.namespace.clone();
     Ok(Object {
         api_version: "v1",
         kind: "ConfigMap",
-        metadata: metadata(&model.profile, "sockudo-prometheus"),
+        metadata,
         body: ConfigMapBody {
             data: prometheus_files(model)?,
         },
