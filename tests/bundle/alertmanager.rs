@@ -1,8 +1,8 @@
 //! The generated `alertmanager.yml` in a real Alertmanager, driven with `amtool`: each severity
-//! is routed to its own receiver and reaches its own URL, a critical alert inhibits the warnings
+//! is routed to its own receiver and reaches its own URL, an instance down inhibits the warnings
 //! of its instance in its own cluster and nothing else, and alerts differing only in `instance`
 //! are one notification. The same scenarios against the configs the bundle used to ship (equal on
-//! `alertname`; equal on `job` and `instance` only; grouped by `instance`) fail, so each can tell
+//! `alertname`; by severity; equal on `job` and `instance` only; grouped by `instance`) fail, so each can tell
 //! the property from its absence.
 //!
 //! The tools come from PATH (`source scripts/env.sh`); a missing one fails the test.
@@ -133,15 +133,16 @@ impl TestAlert {
     }
 }
 
-/// In production, sockudo-1 serves 5xx (a critical page) and also looks flapping (a warning that
-/// the page inhibits); sockudo-2 looks flapping too; an app is rate limited. Staging has lost its
+/// In production, sockudo-1 is down (a ticket that silences its other warnings) and also looks
+/// flapping; sockudo-2 looks flapping too; sockudo-3 serves 5xx (a page) and has many
+/// connections (a warning the page must not hide); an app is rate limited. Staging has lost its
 /// whole job (critical, job-wide) while production's pod discovery is lost (warning, job-wide):
 /// the staging page must not silence production's ticket.
 fn scenario() -> (TestAlert, TestAlert, Vec<TestAlert>) {
     let alert = |name, labels| TestAlert { name, labels };
     let production = ("cluster", "production");
-    let page = alert(
-        "SockudoHighErrorRate",
+    let down = alert(
+        "SockudoInstanceDown",
         vec![production, ("job", "sockudo"), ("instance", "sockudo-1")],
     );
     let inhibited = alert(
@@ -153,7 +154,15 @@ fn scenario() -> (TestAlert, TestAlert, Vec<TestAlert>) {
             "SockudoInstanceFlapping",
             vec![production, ("job", "sockudo"), ("instance", "sockudo-2")],
         ),
-        // Job-wide (no instance): a critical about one instance does not silence it.
+        alert(
+            "SockudoHighErrorRate",
+            vec![production, ("job", "sockudo"), ("instance", "sockudo-3")],
+        ),
+        alert(
+            "SockudoHighConnections",
+            vec![production, ("job", "sockudo"), ("instance", "sockudo-3")],
+        ),
+        // Job-wide (no instance): an alert about one instance does not silence it.
         alert(
             "SockudoRateLimitTriggered",
             vec![
@@ -173,13 +182,13 @@ fn scenario() -> (TestAlert, TestAlert, Vec<TestAlert>) {
             vec![production, ("job", "sockudo"), ("discovery", "kubernetes-pods")],
         ),
     ];
-    (page, inhibited, others)
+    (down, inhibited, others)
 }
 
 /// Adds the scenario's alerts with `amtool alert add`, waits until every alert that should be
 /// notified reached its severity's URL, then shows the inhibited one was not notified, is absent
 /// from `amtool alert query` and listed by `amtool alert query --inhibited` as inhibited by the
-/// critical alert.
+/// instance-down alert.
 fn inhibition_takes_effect(edit: impl FnOnce(&mut serde_norway::Value)) -> Result<(), String> {
     let sink = WebhookSink::start()?;
     let generated = generate(&sink);
@@ -193,15 +202,15 @@ fn inhibition_takes_effect(edit: impl FnOnce(&mut serde_norway::Value)) -> Resul
     fs::write(&config, text).map_err(|e| e.to_string())?;
     let am = start_alertmanager(&config, dir.path());
     let url_flag = format!("--alertmanager.url={}", am.url);
-    let (page, inhibited, others) = scenario();
-    for alert in std::iter::once(&page).chain(&others).chain([&inhibited]) {
+    let (down, inhibited, others) = scenario();
+    for alert in std::iter::once(&down).chain(&others).chain([&inhibited]) {
         let mut args = vec![url_flag.clone(), "alert".into(), "add".into()];
         args.extend(alert.label_args(severities));
         args.push(format!("--annotation=summary={} (test)", alert.name));
         amtool(&args)?;
     }
 
-    let notified = std::iter::once(&page).chain(&others);
+    let notified = std::iter::once(&down).chain(&others);
     for alert in notified {
         let path = SEVERITY_PATHS
             .iter()
@@ -230,7 +239,7 @@ fn inhibition_takes_effect(edit: impl FnOnce(&mut serde_norway::Value)) -> Resul
         return Err(format!(
             "{} was notified although {} fires for the same job and instance: {leaked}",
             inhibited.describe(),
-            page.describe()
+            down.describe()
         ));
     }
 
@@ -247,11 +256,11 @@ fn inhibition_takes_effect(edit: impl FnOnce(&mut serde_norway::Value)) -> Resul
         serde_json::from_str::<Vec<Value>>(&text).map_err(|e| format!("amtool JSON: {e}: {text}"))
     };
     let active = query(&[])?;
-    let fingerprint_of_page = active
+    let fingerprint_of_down = active
         .iter()
-        .find(|a| page.is(a))
+        .find(|a| down.is(a))
         .and_then(|a| a["fingerprint"].as_str())
-        .ok_or_else(|| format!("amtool alert query lists no {}: {active:?}", page.describe()))?
+        .ok_or_else(|| format!("amtool alert query lists no {}: {active:?}", down.describe()))?
         .to_string();
     for alert in &others {
         if !active.iter().any(|a| alert.is(a)) {
@@ -266,18 +275,35 @@ fn inhibition_takes_effect(edit: impl FnOnce(&mut serde_norway::Value)) -> Resul
     }
     let listed = query(&["--inhibited"])?;
     match listed.as_slice() {
-        [one] if inhibited.is(one) && one["status"]["inhibitedBy"] == serde_json::json!([fingerprint_of_page]) => Ok(()),
+        [one] if inhibited.is(one) && one["status"]["inhibitedBy"] == serde_json::json!([fingerprint_of_down]) => Ok(()),
         _ => Err(format!(
-            "amtool alert query --inhibited: expected {} inhibited by {fingerprint_of_page} ({}), got {listed:?}",
+            "amtool alert query --inhibited: expected {} inhibited by {fingerprint_of_down} ({}), got {listed:?}",
             inhibited.describe(),
-            page.describe()
+            down.describe()
         )),
     }
 }
 
 #[test]
-fn a_critical_alert_inhibits_the_warnings_of_its_instance_only() {
+fn a_down_instance_inhibits_its_own_warnings_only() {
     inhibition_takes_effect(|_| {}).unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// The severity rule the bundle used to ship (critical over warning and info), once criticals
+/// are symptoms: the 5xx down of sockudo-3 hides its connection warning.
+#[test]
+fn an_inhibition_by_severity_is_caught_hiding_a_symptoms_neighbour() {
+    let error = inhibition_takes_effect(|config| {
+        config["inhibit_rules"] = serde_norway::from_str(
+            "- source_matchers: ['severity=\"critical\"']\n  target_matchers: ['severity=~\"warning|info\"']\n  equal: [cluster, namespace, job, instance]\n",
+        )
+        .unwrap();
+    })
+    .expect_err("a critical symptom must not inhibit the warnings of its instance");
+    assert!(
+        error.contains("SockudoHighConnections") && error.contains("sockudo-3"),
+        "{error}"
+    );
 }
 
 /// The rule the bundle used to ship, equal on `job` and `instance` only: staging's job-wide page
@@ -288,7 +314,7 @@ fn an_inhibition_blind_to_the_cluster_is_caught_crossing_clusters() {
         config["inhibit_rules"][0]["equal"] = serde_norway::from_str("[job, instance]").unwrap();
     })
     .expect_err("staging's SockudoJobAbsent must not inhibit production's job-wide alerts");
-    // The first production job-wide alert waited for (SockudoRateLimitTriggered) never arrives.
+    // The first production job-wide warning or info waited for never arrives.
     assert!(
         error.contains("\"production\"") && error.contains("timed out") && error.contains("at the sink"),
         "{error}"
