@@ -11,7 +11,8 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use crate::support::specs::environments;
+use crate::support::specs::{environments, read_profile, set, write_profile, Specs};
+use sockudo_obs::bundle::{self, Overrides};
 
 const INSTALL_HINT: &str = "run scripts/install-tools.sh and put .tools/bin on PATH \
      (promtool must be 2.5x, as in Debian trixie: bookworm's 2.42 has no kubernetes_sd_configs)";
@@ -170,5 +171,101 @@ fn alerts_fire_with_the_paging_policys_severity() {
         let bundle = validate::build(&env);
         let files = policy_tests(bundle.path(), &POLICY);
         promtool_test_rules(&files).unwrap_or_else(|e| panic!("{env}: {e}"));
+    }
+}
+
+/// A profile that makes SockudoHighErrorRate a ticket and turns SockudoInstanceDown off: the
+/// rendered rules carry the new severity and lack the disabled alert, as do the promtool tests
+/// (SockudoInstanceFlapping's fixture no longer expects it quiet) and the runbook, and promtool
+/// of both generations passes the bundle's own tests and sees the alert fire as a warning.
+#[test]
+fn a_profile_regrades_and_disables_alerts() {
+    let specs = Specs::copy();
+    let root = specs.path("");
+    let mut profile = read_profile(&root, "local");
+    set(&mut profile, "alerts.SockudoHighErrorRate.severity", "warning");
+    set(&mut profile, "alerts.SockudoInstanceDown.enabled", false);
+    write_profile(&root, "local", &profile);
+    let out = bundle::build(&specs.source(), "local", &Overrides::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("local");
+    out.write_atomically(&path).unwrap();
+
+    let rules = |stem: &str| -> Vec<serde_norway::Value> {
+        let file: serde_norway::Value = serde_norway::from_str(
+            &fs::read_to_string(path.join(format!("prometheus/rules/{stem}.yml"))).unwrap(),
+        )
+        .unwrap();
+        file["groups"][0]["rules"].as_sequence().unwrap().clone()
+    };
+    let http = rules("http");
+    let error_rate = http
+        .iter()
+        .find(|r| r["alert"] == "SockudoHighErrorRate")
+        .expect("SockudoHighErrorRate is rendered");
+    assert_eq!(error_rate["labels"]["severity"], "warning");
+    let availability = rules("availability");
+    assert!(availability.iter().any(|r| r["alert"] == "SockudoJobAbsent"));
+    assert!(
+        !availability.iter().any(|r| r["alert"] == "SockudoInstanceDown"),
+        "a disabled alert is rendered: {availability:?}"
+    );
+    let tests = fs::read_to_string(path.join("prometheus/tests/availability_test.yml")).unwrap();
+    let tests: serde_norway::Value = serde_norway::from_str(&tests).unwrap();
+    let alertnames: Vec<&str> = tests["tests"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .flat_map(|g| g["alert_rule_test"].as_sequence().unwrap())
+        .filter_map(|t| t["alertname"].as_str())
+        .collect();
+    assert!(
+        !alertnames.contains(&"SockudoInstanceDown") && alertnames.contains(&"SockudoInstanceFlapping"),
+        "{alertnames:?}"
+    );
+    let runbook = fs::read_to_string(path.join("RUNBOOK.md")).unwrap();
+    assert!(
+        !runbook.contains("## SockudoInstanceDown"),
+        "the runbook keeps a disabled alert's section"
+    );
+    assert!(runbook.contains("## SockudoJobAbsent"));
+
+    validate::assert_passes(&["prometheus"], &path, None);
+    let files = policy_tests(&path, &[("SockudoHighErrorRate", "warning")]);
+    promtool_test_rules(&files).unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// An unknown alert name or severity in the profile is an error naming the key and the file.
+#[test]
+fn a_profile_override_of_an_unknown_alert_or_severity_is_refused() {
+    for (alert, key, value, needle) in [
+        (
+            "SockudoNoSuchAlert",
+            "enabled",
+            serde_norway::Value::from(false),
+            "alerts.SockudoNoSuchAlert",
+        ),
+        (
+            "SockudoHighErrorRate",
+            "severity",
+            "page".into(),
+            "alerts.SockudoHighErrorRate.severity",
+        ),
+    ] {
+        let specs = Specs::copy();
+        let root = specs.path("");
+        let mut profile = read_profile(&root, "staging");
+        let mut over = serde_norway::Mapping::new();
+        over.insert(key.into(), value);
+        profile["alerts"]
+            .as_mapping_mut()
+            .expect("staging overrides alerts")
+            .insert(alert.into(), over.into());
+        write_profile(&root, "staging", &profile);
+        let error = specs.load_error("staging");
+        assert!(
+            error.contains("environments/staging.yaml") && error.contains(needle),
+            "{alert}.{key}: {error}"
+        );
     }
 }
