@@ -26,7 +26,8 @@ pub struct Profile {
     pub server: TargetServer,
     pub metrics: MetricsSection,
     pub prometheus: PrometheusSection,
-    /// Per-alert overrides of the specs' thresholds and `for` durations, by alert name.
+    /// Per-alert overrides of the specs' thresholds, `for` durations and severities, or an alert
+    /// turned off, by alert name.
     #[serde(default)]
     pub alerts: BTreeMap<String, AlertOverride>,
     pub alertmanager: AlertmanagerSection,
@@ -141,6 +142,12 @@ pub struct AlertOverride {
     pub min_traffic: Option<f64>,
     #[serde(rename = "for")]
     pub for_: Option<PromDuration>,
+    /// The alert's severity here (one of `layout::SEVERITIES`): a page in one environment may
+    /// be a ticket in another.
+    pub severity: Option<String>,
+    /// `false` leaves the alert out of this environment's bundle: no rule, no promtool test, no
+    /// runbook section.
+    pub enabled: Option<bool>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -13,6 +13,7 @@ use anyhow::Result;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
+use super::layout::SEVERITIES;
 use super::profile::{Profile, PromDuration};
 use super::source::{Folder, SourceFile, SpecSource};
 use crate::catalogue::respell_prefix;
@@ -217,8 +218,40 @@ impl RuleSet {
             if let Some(min_traffic) = over.min_traffic {
                 alert.min_traffic = Some(min_traffic);
             }
+            if let Some(severity) = &over.severity {
+                if !SEVERITIES.contains(&severity.as_str()) {
+                    return Err(UsageError(format!(
+                        "{}: alerts.{name}.severity: {} is not one of {}",
+                        profile.path,
+                        crate::error::echoed(severity),
+                        SEVERITIES.join(", ")
+                    ))
+                    .into());
+                }
+                alert.severity = Some(severity.clone());
+            }
         }
+        let disabled: BTreeSet<&str> = profile
+            .alerts
+            .iter()
+            .filter(|(_, over)| over.enabled == Some(false))
+            .map(|(name, _)| name.as_str())
+            .collect();
+        self.disable(&disabled);
         Ok(())
+    }
+
+    /// Leaves the `disabled` alerts out, with their fixtures and the `quiet` expectations other
+    /// alerts' fixtures had of them; a spec file left with no rule at all goes too.
+    fn disable(&mut self, disabled: &BTreeSet<&str>) {
+        for file in &mut self.files {
+            file.alerts.retain(|a| !disabled.contains(a.name.as_str()));
+            for test in file.alerts.iter_mut().flat_map(|a| a.tests.iter_mut()) {
+                test.quiet.retain(|other| !disabled.contains(other.as_str()));
+            }
+        }
+        self.files
+            .retain(|f| !(f.alerts.is_empty() && f.recording.is_empty()));
     }
 
     fn alert_names(&self) -> Vec<String> {

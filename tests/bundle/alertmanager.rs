@@ -1,8 +1,9 @@
 //! The generated `alertmanager.yml` in a real Alertmanager, driven with `amtool`: each severity
-//! is routed to its own receiver and reaches its own URL, and a critical alert inhibits the
-//! warnings of its instance and nothing else. The same scenario against the inhibition the bundle
-//! used to ship (critical over warning, equal on `alertname`) fails, so the scenario can tell an
-//! inhibition that matches from one that never can.
+//! is routed to its own receiver and reaches its own URL, an instance down inhibits the warnings
+//! of its instance in its own cluster and nothing else, and alerts differing only in `instance`
+//! are one notification. The same scenarios against the configs the bundle used to ship (equal on
+//! `alertname`; by severity; equal on `job` and `instance` only; grouped by `instance`) fail, so each can tell
+//! the property from its absence.
 //!
 //! The tools come from PATH (`source scripts/env.sh`); a missing one fails the test.
 
@@ -132,26 +133,53 @@ impl TestAlert {
     }
 }
 
-/// Instance sockudo-1 is down; it and sockudo-2 also look flapping; an app is rate limited.
+/// In production, sockudo-1 is down (a ticket that silences its other warnings) and also looks
+/// flapping; sockudo-2 looks flapping too; sockudo-3 serves 5xx (a page) and has many
+/// connections (a warning the page must not hide); an app is rate limited. Staging has lost its
+/// whole job (critical, job-wide) while production's pod discovery is lost (warning, job-wide):
+/// the staging page must not silence production's ticket.
 fn scenario() -> (TestAlert, TestAlert, Vec<TestAlert>) {
     let alert = |name, labels| TestAlert { name, labels };
+    let production = ("cluster", "production");
     let down = alert(
         "SockudoInstanceDown",
-        vec![("job", "sockudo"), ("instance", "sockudo-1")],
+        vec![production, ("job", "sockudo"), ("instance", "sockudo-1")],
     );
     let inhibited = alert(
         "SockudoInstanceFlapping",
-        vec![("job", "sockudo"), ("instance", "sockudo-1")],
+        vec![production, ("job", "sockudo"), ("instance", "sockudo-1")],
     );
     let others = vec![
         alert(
             "SockudoInstanceFlapping",
-            vec![("job", "sockudo"), ("instance", "sockudo-2")],
+            vec![production, ("job", "sockudo"), ("instance", "sockudo-2")],
         ),
-        // Job-wide (no instance): a critical about one instance does not silence it.
+        alert(
+            "SockudoHighErrorRate",
+            vec![production, ("job", "sockudo"), ("instance", "sockudo-3")],
+        ),
+        alert(
+            "SockudoHighConnections",
+            vec![production, ("job", "sockudo"), ("instance", "sockudo-3")],
+        ),
+        // Job-wide (no instance): an alert about one instance does not silence it.
         alert(
             "SockudoRateLimitTriggered",
-            vec![("job", "sockudo"), ("app_id", "global"), ("limiter_type", "api")],
+            vec![
+                production,
+                ("job", "sockudo"),
+                ("app_id", "global"),
+                ("limiter_type", "api"),
+            ],
+        ),
+        // Another cluster's job-wide page does not silence this cluster's job-wide ticket.
+        alert(
+            "SockudoJobAbsent",
+            vec![("cluster", "staging"), ("job", "sockudo")],
+        ),
+        alert(
+            "SockudoDiscoveryLost",
+            vec![production, ("job", "sockudo"), ("discovery", "kubernetes-pods")],
         ),
     ];
     (down, inhibited, others)
@@ -160,7 +188,7 @@ fn scenario() -> (TestAlert, TestAlert, Vec<TestAlert>) {
 /// Adds the scenario's alerts with `amtool alert add`, waits until every alert that should be
 /// notified reached its severity's URL, then shows the inhibited one was not notified, is absent
 /// from `amtool alert query` and listed by `amtool alert query --inhibited` as inhibited by the
-/// critical alert.
+/// instance-down alert.
 fn inhibition_takes_effect(edit: impl FnOnce(&mut serde_norway::Value)) -> Result<(), String> {
     let sink = WebhookSink::start()?;
     let generated = generate(&sink);
@@ -257,8 +285,154 @@ fn inhibition_takes_effect(edit: impl FnOnce(&mut serde_norway::Value)) -> Resul
 }
 
 #[test]
-fn a_critical_alert_inhibits_the_warnings_of_its_instance_only() {
+fn a_down_instance_inhibits_its_own_warnings_only() {
     inhibition_takes_effect(|_| {}).unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// The severity rule the bundle used to ship (critical over warning and info), once criticals
+/// are symptoms: the 5xx down of sockudo-3 hides its connection warning.
+#[test]
+fn an_inhibition_by_severity_is_caught_hiding_a_symptoms_neighbour() {
+    let error = inhibition_takes_effect(|config| {
+        config["inhibit_rules"] = serde_norway::from_str(
+            "- source_matchers: ['severity=\"critical\"']\n  target_matchers: ['severity=~\"warning|info\"']\n  equal: [cluster, namespace, job, instance]\n",
+        )
+        .unwrap();
+    })
+    .expect_err("a critical symptom must not inhibit the warnings of its instance");
+    assert!(
+        error.contains("SockudoHighConnections") && error.contains("sockudo-3"),
+        "{error}"
+    );
+}
+
+/// The rule the bundle used to ship, equal on `job` and `instance` only: staging's job-wide page
+/// silences production's job-wide ticket when one Alertmanager serves both.
+#[test]
+fn an_inhibition_blind_to_the_cluster_is_caught_crossing_clusters() {
+    let error = inhibition_takes_effect(|config| {
+        config["inhibit_rules"][0]["equal"] = serde_norway::from_str("[job, instance]").unwrap();
+    })
+    .expect_err("staging's SockudoJobAbsent must not inhibit production's job-wide alerts");
+    // The first production job-wide warning or info waited for never arrives.
+    assert!(
+        error.contains("\"production\"") && error.contains("timed out") && error.contains("at the sink"),
+        "{error}"
+    );
+}
+
+/// Starts the generated Alertmanager (edited by `edit`), adds SockudoInstanceDown for two
+/// instances of production and one of staging, and returns the notifications that reach the
+/// warning receiver once every alert has arrived there.
+fn instance_down_notifications(edit: impl FnOnce(&mut serde_norway::Value)) -> Result<Vec<Value>, String> {
+    let sink = WebhookSink::start()?;
+    let generated = generate(&sink);
+    let mut yml: serde_norway::Value =
+        serde_norway::from_str(&generated.alertmanager_yml).map_err(|e| e.to_string())?;
+    edit(&mut yml);
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let config = dir.path().join("alertmanager.yml");
+    let text = serde_norway::to_string(&yml).map_err(|e| e.to_string())?;
+    fs::write(&config, text).map_err(|e| e.to_string())?;
+    let am = start_alertmanager(&config, dir.path());
+    let url_flag = format!("--alertmanager.url={}", am.url);
+    let down = |cluster, instance| TestAlert {
+        name: "SockudoInstanceDown",
+        labels: vec![("cluster", cluster), ("job", "sockudo"), ("instance", instance)],
+    };
+    let alerts = [
+        down("production", "sockudo-1"),
+        down("production", "sockudo-2"),
+        down("staging", "sockudo-1"),
+    ];
+    let path = SEVERITY_PATHS
+        .iter()
+        .find(|(s, _)| *s == generated.severities["SockudoInstanceDown"])
+        .map(|(_, p)| *p)
+        .ok_or("SockudoInstanceDown has no receiver")?;
+    // A group's later notifications carry every alert of it, however far apart they arrived.
+    for alert in &alerts {
+        let mut args = vec![url_flag.clone(), "alert".into(), "add".into()];
+        args.extend(alert.label_args(&generated.severities));
+        amtool(&args)?;
+    }
+    wait_until(
+        Duration::from_secs(20),
+        "every SockudoInstanceDown at the sink",
+        || {
+            let notified: Vec<Value> = alerts_of(&sink.notifications_to(path)).collect();
+            Ok(alerts
+                .iter()
+                .all(|a| notified.iter().any(|n| a.is(n)))
+                .then_some(()))
+        },
+    )
+    .map_err(|e| format!("{e}\n{}", am.guard.log_tail(20)))?;
+    Ok(sink.notifications_to(path))
+}
+
+/// The sorted instances of each notification whose alerts are all in `cluster`.
+fn instances_per_notification(notifications: &[Value], cluster: &str) -> Vec<Vec<String>> {
+    notifications
+        .iter()
+        .filter(|n| n["groupLabels"]["cluster"] == cluster)
+        .map(|n| {
+            let mut instances: Vec<String> = n["alerts"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|a| a["labels"]["instance"].as_str().unwrap_or_default().to_string())
+                .collect();
+            instances.sort();
+            instances
+        })
+        .collect()
+}
+
+/// What is wrong with the grouping of the SockudoInstanceDown notifications: none groups by
+/// `instance`, the two production instances share one, staging's is its own.
+fn grouping_problem(notifications: &[Value]) -> Option<String> {
+    if let Some(by_instance) = notifications
+        .iter()
+        .find(|n| !n["groupLabels"]["instance"].is_null())
+    {
+        return Some(format!("grouped by instance: {by_instance}"));
+    }
+    let production = instances_per_notification(notifications, "production");
+    if !production.iter().any(|i| i == &["sockudo-1", "sockudo-2"]) {
+        return Some(format!(
+            "the two production instances were never notified together: {production:?} in {notifications:?}"
+        ));
+    }
+    let staging = instances_per_notification(notifications, "staging");
+    if staging.is_empty() || staging.iter().any(|i| i != &["sockudo-1"]) {
+        return Some(format!(
+            "staging's alert must be a notification of its own: {staging:?} in {notifications:?}"
+        ));
+    }
+    None
+}
+
+/// Two instances down in one cluster are one notification (its group is alertname, cluster,
+/// namespace and job); the same alert in another cluster is a notification of its own.
+#[test]
+fn alerts_differing_only_in_instance_are_one_notification_per_cluster() {
+    let notifications = instance_down_notifications(|_| {}).unwrap_or_else(|e| panic!("{e}"));
+    if let Some(problem) = grouping_problem(&notifications) {
+        panic!("{problem}");
+    }
+}
+
+/// The grouping the bundle used to ship (by alertname, job and instance): two pods down are two
+/// notifications, and the check says so.
+#[test]
+fn grouping_by_instance_is_caught_splitting_one_incident() {
+    let notifications = instance_down_notifications(|config| {
+        config["route"]["group_by"] = serde_norway::from_str("[alertname, job, instance]").unwrap();
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    let problem = grouping_problem(&notifications).expect("grouping by instance must be caught");
+    assert!(problem.contains("grouped by instance"), "{problem}");
 }
 
 /// The rule the bundle used to ship: no alert exists at both severities, so equal on `alertname`

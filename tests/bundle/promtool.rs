@@ -11,7 +11,8 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use crate::support::specs::environments;
+use crate::support::specs::{environments, read_profile, set, write_profile, Specs};
+use sockudo_obs::bundle::{self, Overrides};
 
 const INSTALL_HINT: &str = "run scripts/install-tools.sh and put .tools/bin on PATH \
      (promtool must be 2.5x, as in Debian trixie: bookworm's 2.42 has no kubernetes_sd_configs)";
@@ -69,5 +70,202 @@ fn check_every_environment() {
         let tests = fs::read_dir(bundle.path().join("prometheus/tests")).map_or(0, Iterator::count);
         assert!(tests > 0, "{env}: no promtool tests rendered");
         validate::assert_passes(&["prometheus", "alertmanager"], bundle.path(), None);
+    }
+}
+
+/// The paging policy: pages (critical) for what users feel and for the whole job being gone;
+/// tickets (warning) for one instance down or flapping, metrics absent and a lost discovery path.
+const POLICY: [(&str, &str); 10] = [
+    ("SockudoJobAbsent", "critical"),
+    ("SockudoHighErrorRate", "critical"),
+    ("SockudoEndpointErrors", "critical"),
+    ("SockudoHighLatency", "critical"),
+    ("SockudoConnectionErrors", "critical"),
+    ("SockudoQueueBacklog", "critical"),
+    ("SockudoInstanceDown", "warning"),
+    ("SockudoInstanceFlapping", "warning"),
+    ("SockudoMetricsAbsent", "warning"),
+    ("SockudoDiscoveryLost", "warning"),
+];
+
+/// Rewrites the bundle's promtool tests to keep only the firing fixtures of `policy`'s alerts,
+/// each expecting the policy's severity, into `<stem>_policy_test.yml` beside them; returns the
+/// files written.
+fn policy_tests(bundle: &Path, policy: &[(&str, &str)]) -> Vec<std::path::PathBuf> {
+    let dir = bundle.join("prometheus/tests");
+    let mut written = Vec::new();
+    let mut covered = std::collections::BTreeSet::new();
+    let mut entries: Vec<_> = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    entries.sort();
+    for path in entries {
+        let mut file: serde_norway::Value =
+            serde_norway::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+        let groups = file["tests"].as_sequence_mut().unwrap();
+        groups.retain_mut(|group| {
+            let name = group["name"].as_str().unwrap_or_default().to_string();
+            let Some((_, severity)) = policy
+                .iter()
+                .find(|(alert, _)| name.starts_with(&format!("{alert}: ")))
+            else {
+                return false;
+            };
+            let tests = group["alert_rule_test"].as_sequence_mut().unwrap();
+            let first = &mut tests[0];
+            let firing = first["exp_alerts"].as_sequence_mut().unwrap();
+            if firing.is_empty() {
+                return false;
+            }
+            for alert in firing {
+                alert["exp_labels"]["severity"] = (*severity).into();
+            }
+            covered.insert(name.split(": ").next().unwrap().to_string());
+            tests.truncate(1);
+            true
+        });
+        if groups.is_empty() {
+            continue;
+        }
+        let stem = path
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .trim_end_matches("_test.yml");
+        let out = dir.join(format!("{stem}_policy_test.yml"));
+        fs::write(&out, serde_norway::to_string(&file).unwrap()).unwrap();
+        written.push(out);
+    }
+    let missing: Vec<&str> = policy
+        .iter()
+        .map(|(alert, _)| *alert)
+        .filter(|alert| !covered.contains(*alert))
+        .collect();
+    assert!(missing.is_empty(), "no firing fixture for {missing:?}");
+    written
+}
+
+/// `promtool test rules` on `files` with each generation's promtool.
+fn promtool_test_rules(files: &[std::path::PathBuf]) -> Result<(), String> {
+    for (_, promtool, _) in GENERATIONS {
+        let output = Command::new(tools::require(promtool))
+            .args(["test", "rules"])
+            .args(files)
+            .output()
+            .unwrap();
+        if !output.status.success() {
+            return Err(format!(
+                "{promtool} test rules: {}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Every alert of the policy fires under promtool with the policy's severity, in every
+/// environment; rules graded otherwise fail promtool (the seed's inverted grades did).
+#[test]
+fn alerts_fire_with_the_paging_policys_severity() {
+    for env in environments() {
+        let bundle = validate::build(&env);
+        let files = policy_tests(bundle.path(), &POLICY);
+        promtool_test_rules(&files).unwrap_or_else(|e| panic!("{env}: {e}"));
+    }
+}
+
+/// A profile that makes SockudoHighErrorRate a ticket and turns SockudoInstanceDown off: the
+/// rendered rules carry the new severity and lack the disabled alert, as do the promtool tests
+/// (SockudoInstanceFlapping's fixture no longer expects it quiet) and the runbook, and promtool
+/// of both generations passes the bundle's own tests and sees the alert fire as a warning.
+#[test]
+fn a_profile_regrades_and_disables_alerts() {
+    let specs = Specs::copy();
+    let root = specs.path("");
+    let mut profile = read_profile(&root, "local");
+    set(&mut profile, "alerts.SockudoHighErrorRate.severity", "warning");
+    set(&mut profile, "alerts.SockudoInstanceDown.enabled", false);
+    write_profile(&root, "local", &profile);
+    let out = bundle::build(&specs.source(), "local", &Overrides::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("local");
+    out.write_atomically(&path).unwrap();
+
+    let rules = |stem: &str| -> Vec<serde_norway::Value> {
+        let file: serde_norway::Value = serde_norway::from_str(
+            &fs::read_to_string(path.join(format!("prometheus/rules/{stem}.yml"))).unwrap(),
+        )
+        .unwrap();
+        file["groups"][0]["rules"].as_sequence().unwrap().clone()
+    };
+    let http = rules("http");
+    let error_rate = http
+        .iter()
+        .find(|r| r["alert"] == "SockudoHighErrorRate")
+        .expect("SockudoHighErrorRate is rendered");
+    assert_eq!(error_rate["labels"]["severity"], "warning");
+    let availability = rules("availability");
+    assert!(availability.iter().any(|r| r["alert"] == "SockudoJobAbsent"));
+    assert!(
+        !availability.iter().any(|r| r["alert"] == "SockudoInstanceDown"),
+        "a disabled alert is rendered: {availability:?}"
+    );
+    let tests = fs::read_to_string(path.join("prometheus/tests/availability_test.yml")).unwrap();
+    let tests: serde_norway::Value = serde_norway::from_str(&tests).unwrap();
+    let alertnames: Vec<&str> = tests["tests"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .flat_map(|g| g["alert_rule_test"].as_sequence().unwrap())
+        .filter_map(|t| t["alertname"].as_str())
+        .collect();
+    assert!(
+        !alertnames.contains(&"SockudoInstanceDown") && alertnames.contains(&"SockudoInstanceFlapping"),
+        "{alertnames:?}"
+    );
+    let runbook = fs::read_to_string(path.join("RUNBOOK.md")).unwrap();
+    assert!(
+        !runbook.contains("## SockudoInstanceDown"),
+        "the runbook keeps a disabled alert's section"
+    );
+    assert!(runbook.contains("## SockudoJobAbsent"));
+
+    validate::assert_passes(&["prometheus"], &path, None);
+    let files = policy_tests(&path, &[("SockudoHighErrorRate", "warning")]);
+    promtool_test_rules(&files).unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// An unknown alert name or severity in the profile is an error naming the key and the file.
+#[test]
+fn a_profile_override_of_an_unknown_alert_or_severity_is_refused() {
+    for (alert, key, value, needle) in [
+        (
+            "SockudoNoSuchAlert",
+            "enabled",
+            serde_norway::Value::from(false),
+            "alerts.SockudoNoSuchAlert",
+        ),
+        (
+            "SockudoHighErrorRate",
+            "severity",
+            "page".into(),
+            "alerts.SockudoHighErrorRate.severity",
+        ),
+    ] {
+        let specs = Specs::copy();
+        let root = specs.path("");
+        let mut profile = read_profile(&root, "staging");
+        let mut over = serde_norway::Mapping::new();
+        over.insert(key.into(), value);
+        profile["alerts"]
+            .as_mapping_mut()
+            .expect("staging overrides alerts")
+            .insert(alert.into(), over.into());
+        write_profile(&root, "staging", &profile);
+        let error = specs.load_error("staging");
+        assert!(
+            error.contains("environments/staging.yaml") && error.contains(needle),
+            "{alert}.{key}: {error}"
+        );
     }
 }

@@ -1,6 +1,8 @@
 //! Renders `alertmanager/alertmanager.yml`: one route per severity, each to a webhook receiver on
 //! that severity's URL from the profile, and inhibition of an instance's warnings and infos while
-//! a critical alert fires for it.
+//! an alert says it is gone or unobservable. Grouping and inhibition are per cluster and namespace, so one
+//! Alertmanager can serve several environments without one's alerts merging with or silencing
+//! another's.
 
 use anyhow::Result;
 use serde::Serialize;
@@ -10,14 +12,19 @@ use crate::bundle::model::Model;
 use crate::bundle::output::Output;
 use crate::bundle::profile::PromDuration;
 
-/// Alerts of one alertname on one instance travel together.
-const GROUP_BY: [&str; 3] = ["alertname", "job", "instance"];
+/// The label naming the cluster an alert comes from: the profile's `prometheus.external_labels`
+/// set it on every alert leaving its Prometheus.
+const CLUSTER_LABEL: &str = "cluster";
+/// Alerts of one alertname in one cluster, namespace and job travel together: five pods down are
+/// one notification, not five (never grouped by `instance`).
+const GROUP_BY: [&str; 4] = ["alertname", CLUSTER_LABEL, "namespace", "job"];
 /// Receivers are `sockudo-<severity>`.
 const RECEIVER_PREFIX: &str = "sockudo";
 /// Where alerts without one of [`SEVERITIES`] go.
 const DEFAULT_SEVERITY: &str = "warning";
-/// The labels a critical alert and the alerts it silences share.
-const INHIBIT_EQUAL: [&str; 2] = ["job", "instance"];
+/// The labels an inhibiting alert and the alerts it silences share: the same cluster and namespace
+/// (a staging alert never silences production's), the same job and instance.
+const INHIBIT_EQUAL: [&str; 4] = [CLUSTER_LABEL, "namespace", "job", "instance"];
 
 #[derive(Serialize)]
 struct AlertmanagerConfig {
@@ -76,15 +83,24 @@ fn severity_is(severities: &[&str]) -> String {
     }
 }
 
-/// The inhibitions. Every critical alert of the bundle says an instance (or the whole job) is
-/// down or unobservable, which makes that instance's warnings and infos noise: a down target also
-/// looks flapping, a target exposing the wrong names trips no threshold at all. Alerts match on
-/// `job` and `instance`; an alert without `instance` (a job-wide one) only silences job-wide
-/// alerts, since Alertmanager compares a missing label as empty.
+/// The alerts that say an instance (or the whole job) is gone or unobservable: while one fires,
+/// the other warnings and infos of that instance are noise (a down target also looks flapping, a
+/// target exposing the wrong names trips no threshold). Named rather than found by severity: under
+/// the paging policy a critical is a symptom users feel, and a latency page must not hide the
+/// same pod's connection warning.
+const GONE_OR_BLIND: [&str; 3] = ["SockudoJobAbsent", "SockudoInstanceDown", "SockudoMetricsAbsent"];
+
+/// The inhibitions. Alerts match on `cluster`, `namespace`, `job` and `instance`; an alert
+/// without `instance` (a job-wide one, such as SockudoJobAbsent) only silences job-wide alerts,
+/// since Alertmanager compares a missing label as empty.
 fn inhibit_rules() -> Vec<InhibitRule> {
+    let names = GONE_OR_BLIND.join("|");
     vec![InhibitRule {
-        source_matchers: vec![severity_is(&["critical"])],
-        target_matchers: vec![severity_is(&["warning", "info"])],
+        source_matchers: vec![format!("alertname=~\"{names}\"")],
+        target_matchers: vec![
+            severity_is(&["warning", "info"]),
+            format!("alertname!~\"{names}\""),
+        ],
         equal: INHIBIT_EQUAL.map(String::from).to_vec(),
     }]
 }
