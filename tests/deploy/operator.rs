@@ -102,7 +102,7 @@ fn promtool_test(job: &str) -> Value {
                     "exp_samples": [{
                         "labels": format!(
                             "ALERTS{{alertname=\"SockudoInstanceDown\", alertstate=\"firing\", \
-                             instance=\"{instance}\", job=\"{job}\", severity=\"critical\"}}"
+                             instance=\"{instance}\", job=\"{job}\", severity=\"warning\"}}"
                         ),
                         "value": 1,
                     }],
