@@ -210,10 +210,18 @@ fn the_grafana_provisioning_points_at_the_profile() {
 fn kubernetes_manifests_carry_the_profile() {
     let output = build("production");
     let kustomization = yaml(&output, "k8s/kustomization.yaml");
+    // The Prometheus's own config lives where that Prometheus runs: its ServiceAccount's namespace.
+    let binding = yaml(&output, "k8s/prometheus-rolebinding.yaml");
+    let prometheus_namespace = binding["subjects"][0]["namespace"].clone();
+    assert_eq!(prometheus_namespace, "monitoring");
     for resource in kustomization["resources"].as_sequence().unwrap() {
         let file = format!("k8s/{}", resource.as_str().unwrap());
         let manifest = yaml(&output, &file);
-        assert_eq!(manifest["metadata"]["namespace"], "sockudo", "{file}");
+        if file == "k8s/prometheus-configmap.yaml" {
+            assert_eq!(manifest["metadata"]["namespace"], prometheus_namespace, "{file}");
+        } else {
+            assert_eq!(manifest["metadata"]["namespace"], "sockudo", "{file}");
+        }
     }
     let service = yaml(&output, "k8s/service.yaml");
     let annotations = &service["metadata"]["annotations"];
