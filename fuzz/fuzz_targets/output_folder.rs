@@ -42,17 +42,25 @@ fn plant(root: &Path, outside: &Path, data: &[u8]) {
         let (a, b) = (op[0], *op.get(1).unwrap_or(&0));
         let folder = folders[usize::from(a >> 4) % folders.len()].clone();
         let path = folder.join(OsStr::from_bytes(NAMES[usize::from(b >> 4) % NAMES.len()]));
+        let marker = format!("sockudo-obs 0.1.0\n# {}\n", sockudo_obs::bundle::HEADER);
         let _ = match a % 8 {
-            0 => fs::write(&path, [b; 3]),
+            0 => create_new(&path, &[b; 3]),
             1 => fs::create_dir(&path).map(|()| folders.push(path.clone())),
             2 => symlink("/dev/zero", &path),
             3 => symlink(outside, &path),
             4 => symlink(root.join("nowhere"), &path),
             5 => mkfifo(&path),
-            6 => fs::write(&path, format!("sockudo-obs 0.1.0\n# {}\n", sockudo_obs::bundle::HEADER)),
-            _ => fs::write(&path, vec![b; 300]),
+            6 => create_new(&path, marker.as_bytes()),
+            _ => create_new(&path, &[b; 300]),
         };
     }
+}
+
+/// Writes a new file only: an entry planted earlier (a FIFO, whose open for writing would wait
+/// for a reader forever, or a link) is left as it is.
+fn create_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    fs::OpenOptions::new().write(true).create_new(true).open(path)?.write_all(bytes)
 }
 
 fn mkfifo(path: &Path) -> std::io::Result<()> {
