@@ -17,7 +17,7 @@
 
 use std::ffi::OsString;
 use std::fmt;
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::Ipv6Addr;
 use std::path::Path;
 
 use serde_json::{Map, Value};
@@ -547,18 +547,9 @@ fn parse_port(s: &str) -> Option<u16> {
     s.parse().ok().filter(|&p| p != 0)
 }
 
-/// [`names::is_host`], less the addresses no socket can listen on: a multicast group (`224.0.0.1`,
-/// `ff02::1`, or one mapped into IPv6) and the IPv4 broadcast address `255.255.255.255`.
+/// The rule is [`names::is_listen_host`].
 fn parse_host(s: &str) -> Option<String> {
-    let listenable = match s.parse::<IpAddr>() {
-        Ok(IpAddr::V4(v4)) => !v4.is_multicast() && !v4.is_broadcast(),
-        Ok(IpAddr::V6(v6)) => {
-            let mapped = v6.to_ipv4_mapped();
-            !v6.is_multicast() && !mapped.is_some_and(|v4| v4.is_multicast() || v4.is_broadcast())
-        }
-        Err(_) => true,
-    };
-    (listenable && names::is_host(s)).then(|| s.to_string())
+    names::is_listen_host(s).then(|| s.to_string())
 }
 
 /// The prefix rule is [`names::is_metric_prefix`]: every catalogue name stays a valid metric

@@ -49,9 +49,24 @@ pub fn is_host_name(value: &str) -> bool {
     value.len() <= 253 && value.split('.').all(|l| is_rfc1123_label(l, false)) && !numeric_tld
 }
 
-/// An IP address (v4 or v6, no brackets) or an RFC 1123 host name: what `metrics.host` may hold.
+/// An IP address (v4 or v6, no brackets) or an RFC 1123 host name.
 pub fn is_host(value: &str) -> bool {
     value.parse::<IpAddr>().is_ok() || is_host_name(value)
+}
+
+/// [`is_host`], less the addresses no socket can listen on: a multicast group (`224.0.0.1`,
+/// `ff02::1`, or one mapped into IPv6) and the IPv4 broadcast address `255.255.255.255`. What
+/// `metrics.host` may hold, for the server and the generator alike.
+pub fn is_listen_host(value: &str) -> bool {
+    let listenable = match value.parse::<IpAddr>() {
+        Ok(IpAddr::V4(v4)) => !v4.is_multicast() && !v4.is_broadcast(),
+        Ok(IpAddr::V6(v6)) => {
+            let mapped = v6.to_ipv4_mapped();
+            !v6.is_multicast() && !mapped.is_some_and(|v4| v4.is_multicast() || v4.is_broadcast())
+        }
+        Err(_) => true,
+    };
+    listenable && is_host(value)
 }
 
 /// A metric name prefix: empty, or `[a-zA-Z_][a-zA-Z0-9_]*`, so that prefix + any catalogue

@@ -108,11 +108,11 @@ fn profile_values(profile: &Profile) -> Result<(), String> {
 /// validators. URLs must not carry credentials: those belong in a `*_file` or a Secret.
 fn addresses_and_urls(profile: &Profile) -> Result<(), String> {
     let named = |key: &str, result: Result<(), String>| result.map_err(|msg| format!("{key}: {msg}"));
-    if !crate::names::is_host(&profile.metrics.host) {
+    if !crate::names::is_listen_host(&profile.metrics.host) {
         return named(
             "metrics.host",
             Err(format!(
-                "{:?} is not an IP address or an RFC 1123 host name",
+                "{:?} is not an IP address or an RFC 1123 host name, not multicast or broadcast",
                 profile.metrics.host
             )),
         );

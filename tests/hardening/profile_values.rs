@@ -79,7 +79,7 @@ fn set_path(profile: &mut Value, path: &str, value: Value) {
 
 #[test]
 fn each_value_a_real_tool_refuses_is_a_named_error() {
-    let cases: [(&str, Value, &str); 11] = [
+    let cases: [(&str, Value, &str); 13] = [
         ("prometheus.job_name", "".into(), "empty"),
         (
             "prometheus.scrape_timeout",
@@ -94,6 +94,12 @@ fn each_value_a_real_tool_refuses_is_a_named_error() {
             "http://",
         ),
         ("metrics.host", "no host".into(), "not an IP"),
+        ("metrics.host", "224.0.0.1".into(), "not multicast or broadcast"),
+        (
+            "metrics.host",
+            "255.255.255.255".into(),
+            "not multicast or broadcast",
+        ),
         ("proxy.listen_port", 0.into(), "1-65535"),
         (
             "prometheus.static_targets.0.target",
