@@ -3,6 +3,8 @@
 use crate::support::kube;
 use crate::support::specs;
 
+use std::path::PathBuf;
+
 use serde_json::Value;
 
 /// The generated components, by the folder names an overlay lists.
@@ -291,16 +293,23 @@ fn every_overlay_and_component_puts_each_object_in_its_namespace() {
     }
 }
 
-/// The workload component's generator without its namespace: kustomize leaves the sidecar's
-/// ConfigMap to the current context, and both rules fire on the real output.
-#[test]
-fn a_generated_configmap_without_its_namespace_is_caught() {
+/// A fresh production bundle with its overlay in a temporary folder (kept alive by the returned
+/// guard), the profile, the overlay folder and the workload component's kustomization.
+fn production_overlay() -> (tempfile::TempDir, bundle::Profile, PathBuf, PathBuf) {
     let root = tempfile::tempdir().unwrap();
     let profile = profile_of("production");
     let overlay = specs::overlay_on_fresh_bundle(root.path(), "production");
     let component = root
         .path()
         .join("generated/production/k8s/workload/kustomization.yaml");
+    (root, profile, overlay, component)
+}
+
+/// The workload component's generator without its namespace: kustomize leaves the sidecar's
+/// ConfigMap to the current context, and both rules fire on the real output.
+#[test]
+fn a_generated_configmap_without_its_namespace_is_caught() {
+    let (_root, profile, overlay, component) = production_overlay();
     edit_yaml(&component, |k| {
         k["configMapGenerator"][0]
             .as_object_mut()
@@ -327,12 +336,7 @@ fn a_generated_configmap_without_its_namespace_is_caught() {
 /// start: each is named; the same objects in the pod's namespace pass.
 #[test]
 fn a_pod_reference_outside_its_namespace_is_caught() {
-    let root = tempfile::tempdir().unwrap();
-    let profile = profile_of("production");
-    let overlay = specs::overlay_on_fresh_bundle(root.path(), "production");
-    let component = root
-        .path()
-        .join("generated/production/k8s/workload/kustomization.yaml");
+    let (_root, profile, overlay, component) = production_overlay();
     edit_yaml(&component, |k| {
         k["configMapGenerator"][0]["namespace"] = "monitoring".into();
     });
