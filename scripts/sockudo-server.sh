@@ -22,7 +22,7 @@
 set -Eeuo pipefail
 
 VERSION=5.2.0
-FEATURES=local
+FEATURES=local,redis,opentelemetry
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE=${SOCKUDO_OBS_CACHE:-$HOME/.cache/sockudo-obs}
 DROPIN="$REPO_ROOT/integrations/sockudo-metrics"

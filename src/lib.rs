@@ -28,7 +28,8 @@
 //! |---|---|
 //! | [`live`] | [`Metrics`], the recording handles, the `/metrics` exporter, the axum layer (feature `axum`) |
 //! | [`config`] | [`MetricsConfig`]: the `metrics` section of a Sockudo config and its `METRICS_*` overrides |
-//! | [`catalogue`] | the metric table itself, and which families Sockudo 5.2.0 feeds |
+//! | [`catalogue`] | the metric table itself |
+//! | [`coverage`] | which families Sockudo 5.2.0 feeds, and from which of its calls |
 //! | [`names`] | the syntax rules (prefix, RFC 1123 names) both halves enforce |
 //! | `bundle` | the generator (feature `generator`): `bundle::build` makes one environment's bundle, in memory |
 //!
@@ -38,6 +39,7 @@
 pub mod bundle;
 pub mod catalogue;
 pub mod config;
+pub mod coverage;
 mod error;
 #[cfg(test)]
 mod layering;

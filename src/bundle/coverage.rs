@@ -8,7 +8,8 @@ use super::dashboards::Dashboards;
 use super::expr::{metric_names, panel_query};
 use super::profile::TargetServer;
 use super::rules::RuleSet;
-use crate::catalogue::{coverage, resolve, COVERED_SERVER};
+use crate::catalogue::resolve;
+use crate::coverage::{coverage, COVERED_SERVER};
 
 /// The alerts and panels that read unfed families, with those families (unprefixed names).
 #[derive(Debug, Clone, Default)]

@@ -35,7 +35,7 @@
 //! # Layers
 //!
 //! Each module imports only from its own row or the rows above it; nothing imports against the
-//! arrow (`layering_tests` reads every file and holds it to this table). `catalogue`, `config`,
+//! arrow (`layering_tests` reads every file and holds it to this table). `catalogue`, `coverage`, `config`,
 //! `names` and `error` (crate root) are below everything here.
 //!
 //! | layer | modules | may import |

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 use sockudo_obs::bundle::unfed_families;
-use sockudo_obs::catalogue::{coverage, Domain, Kind, Source, CATALOGUE};
+use sockudo_obs::catalogue::{Domain, Kind, Source, CATALOGUE};
+use sockudo_obs::coverage::coverage;
 
 use super::bundle::{substitute_variables, PanelQuery, DASHBOARD_VARIABLES};
 use super::http::{get, PromApi};

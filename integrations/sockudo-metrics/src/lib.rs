@@ -8,7 +8,7 @@
 //! - [`process`]: the standard `process_*` metrics the stock driver also served.
 //!
 //! What each catalogue family gets from the server is the catalogue's coverage table
-//! (`sockudo_obs::catalogue::SOCKUDO_5_2_COVERAGE`), shown in the generated METRICS.md.
+//! (`sockudo_obs::coverage::SOCKUDO_5_2_COVERAGE`), shown in the generated METRICS.md.
 
 pub mod bridge;
 pub mod driver;

@@ -11,8 +11,9 @@ use crate::bundle::output::Output;
 use crate::bundle::rules::Runbook;
 use crate::bundle::templates;
 use crate::bundle::topology::PathKind;
-use crate::catalogue::{coverage, Domain, Feed, Group, CATALOGUE, COVERED_SERVER, FIRST_USE_FAMILIES};
+use crate::catalogue::{Domain, Group, CATALOGUE, FIRST_USE_FAMILIES};
 use crate::config::MetricsConfig;
+use crate::coverage::{coverage, Feed, COVERED_SERVER};
 
 pub fn render(model: &Model, out: &mut Output) -> Result<()> {
     let context = DocsContext::new(model);
