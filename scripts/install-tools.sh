@@ -39,7 +39,8 @@ declare -A SID_PINS=(
 # Debian bookworm packages through apt (pinned to the suite, so bookworm
 # security updates still apply; the exact versions land in versions.txt).
 APT_SUITE=bookworm
-APT_PACKAGES=(nginx apache2-utils wrk victoria-metrics strace valgrind)  # valgrind: callgrind, for `cargo bench --bench goals`
+# valgrind: callgrind, for `cargo bench --bench goals`; redis-server: the real-cluster test's Redis.
+APT_PACKAGES=(nginx apache2-utils wrk victoria-metrics strace valgrind redis-server)
 # Python and Node validators: exact versions live in these lock files.
 PYTHON_REQUIREMENTS=tools/requirements.txt   # yamllint, kubernetes-validate, check-jsonschema
 NODE_MANIFEST=tools/package.json             # typescript, @grafana/schema, @kubernetes-models/*, yaml
@@ -71,6 +72,8 @@ declare -A BIN_LINKS=(
   [callgrind_control]=/usr/bin/callgrind_control
   [callgrind_annotate]=/usr/bin/callgrind_annotate
   [victoria-metrics]=/usr/bin/victoria-metrics
+  [redis-server]=/usr/bin/redis-server
+  [redis-cli]=/usr/bin/redis-cli
   [yamllint]=venv/bin/yamllint
   [kubernetes-validate]=venv/bin/kubernetes-validate
   [check-jsonschema]=venv/bin/check-jsonschema

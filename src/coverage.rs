@@ -1,15 +1,49 @@
 //! Which catalogue families the real Sockudo server feeds, and from which of its calls: the
-//! coverage table. It describes one server (Sockudo 5.2.0 with the drop-in driver), so it lives
-//! apart from the catalogue, which describes what any server may expose.
+//! coverage table, one column per [`Build`] of the server. It describes one server (Sockudo 5.2.0
+//! with the drop-in driver), so it lives apart from the catalogue, which describes what any server
+//! may expose.
 
 use serde::Serialize;
 
 /// The server the coverage table describes.
 pub const COVERED_SERVER: &str = "Sockudo 5.2.0 with the sockudo-obs drop-in driver";
 
+/// A way of running the real server that feeds a different part of the catalogue: a column of
+/// the coverage table. All three run the same features (`local,redis,opentelemetry`, built by
+/// `scripts/sockudo-server.sh`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Build {
+    /// The drop-in build (`.tools/bin/sockudo`) as one node: local adapter, memory queue and cache.
+    DropIn,
+    /// The drop-in build as a cluster on Redis: the redis adapter, queue and cache.
+    DropInCluster,
+    /// The drop-in build with the patch series of `integrations/sockudo-5.2.0-patches`
+    /// (`.tools/bin/sockudo-instrumented`), as a cluster on Redis.
+    Instrumented,
+}
+
+impl Build {
+    /// In the coverage table's column order.
+    pub const ALL: [Build; 3] = [Build::DropIn, Build::DropInCluster, Build::Instrumented];
+
+    /// The column's heading.
+    pub const fn title(self) -> &'static str {
+        match self {
+            Build::DropIn => "drop-in, one node",
+            Build::DropInCluster => "drop-in, Redis cluster",
+            Build::Instrumented => "instrumented, Redis cluster",
+        }
+    }
+
+    const fn column(self) -> usize {
+        self as usize
+    }
+}
+
 /// How much of a family the real server feeds: what the drop-in driver can record from the calls
-/// Sockudo 5.2.0 makes (`integrations/sockudo-metrics`). The real-server test proves every
-/// [`Feed::Fed`] and [`Feed::Partly`] row.
+/// Sockudo 5.2.0 makes (`integrations/sockudo-metrics`). The real-server tests prove every
+/// [`Feed::Fed`] and [`Feed::Partly`] cell, and that every [`Feed::NotFed`] one stays at zero.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "feed", content = "detail")]
 pub enum Feed {
@@ -34,135 +68,218 @@ impl Feed {
     pub const fn is_fed(self) -> bool {
         !matches!(self, Feed::NotFed(_))
     }
+
+    /// What is missing (partly fed) or what would feed it (not fed); empty when fed.
+    pub const fn detail(self) -> &'static str {
+        match self {
+            Feed::Fed => "",
+            Feed::Partly(text) | Feed::NotFed(text) => text,
+        }
+    }
 }
 
-/// One row of the coverage table: a catalogue family, what feeds it and from which server call.
+/// One cell of the coverage table: how a build feeds a family, and from which server calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Coverage {
-    /// The unprefixed catalogue name.
-    pub metric: &'static str,
+pub struct Cell {
     pub feed: Feed,
     /// The server's calls that feed it (empty when nothing does).
     pub from: &'static str,
 }
 
-const fn fed(metric: &'static str, from: &'static str) -> Coverage {
-    Coverage {
-        metric,
+/// One row of the coverage table: a catalogue family and its cell per build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Coverage {
+    /// The unprefixed catalogue name.
+    pub metric: &'static str,
+    cells: [Cell; 3],
+}
+
+impl Coverage {
+    /// The family's cell for `build`.
+    pub const fn on(&self, build: Build) -> Cell {
+        self.cells[build.column()]
+    }
+}
+
+const fn fed(from: &'static str) -> Cell {
+    Cell {
         feed: Feed::Fed,
         from,
     }
 }
 
-const fn partly(metric: &'static str, from: &'static str, missing: &'static str) -> Coverage {
-    Coverage {
-        metric,
+const fn partly(from: &'static str, missing: &'static str) -> Cell {
+    Cell {
         feed: Feed::Partly(missing),
         from,
     }
 }
 
-const fn not_fed(metric: &'static str, needs: &'static str) -> Coverage {
-    Coverage {
-        metric,
+const fn not_fed(needs: &'static str) -> Cell {
+    Cell {
         feed: Feed::NotFed(needs),
         from: "",
+    }
+}
+
+/// The same on every build.
+const fn every(metric: &'static str, cell: Cell) -> Coverage {
+    Coverage {
+        metric,
+        cells: [cell, cell, cell],
+    }
+}
+
+/// One cell per build, in [`Build::ALL`]'s order.
+const fn per_build(metric: &'static str, alone: Cell, cluster: Cell, instrumented: Cell) -> Coverage {
+    Coverage {
+        metric,
+        cells: [alone, cluster, instrumented],
     }
 }
 
 /// Sockudo 5.2.0's `ChannelType::from_name` splits `private-encrypted-x` at its first `-` and
 /// answers `private`, so these calls never say `private_encrypted`.
 const MISSING_ENCRYPTED: &str = "`private-encrypted` channels arrive as `private`: Sockudo's `ChannelType::from_name` splits the name at its first `-` (a server bug; the name-based `ChannelType::of_channel` gets it right)";
+const MISSING_DISCONNECT_UNSUBSCRIBE: &str = "unsubscriptions caused by a disconnect are never reported (`sockudo-adapter`'s disconnect path in `handler/core.rs`, and `sockudo/src/cleanup/worker.rs`), so subscriptions minus unsubscriptions drifts upward; and `private-encrypted` channels arrive as `private` (`ChannelType::from_name` splits the name at its first `-`)";
 const NEEDS_NO_CHANNEL: &str = "Sockudo's call for it (`mark_ws_message_received`/`mark_ws_message_sent`) carries no channel, and this family is per `channel_type`: the server would pass the channel type";
-const NEEDS_HTTP_LAYER: &str = "the HTTP API (axum) would need `sockudo_obs::live::HttpMetricsLayer` on its router (Sockudo records only an OpenTelemetry duration histogram, without status)";
-const NEEDS_QUEUE: &str = "the memory queue records nothing; the redis queue backend (feature `redis`, not built here) records settlements, durations and depth through the `metrics` facade, which the drop-in maps (unproven)";
+const NEEDS_CLIENT_EVENT_CALL: &str = "Sockudo makes no call for a relayed client event: it would call one with the channel type";
+const NEEDS_STATUS: &str = "Sockudo records only an OpenTelemetry duration histogram per request, without status or size: its router would need `sockudo_obs::live::HttpMetricsLayer`, or a call per answered request";
+const HTTP_DURATION: &str = "`http.server.request.duration` through the `metrics` facade (needs `opentelemetry.enabled` and `traces_enabled`; runs without a collector under `OTEL_SDK_DISABLED=true`)";
+const HTTP_DURATION_MISSING: &str = "the probe paths (`/up`, `/ready`, `/live`, `/accept-traffic`, `/metrics`) are not timed; nothing when OpenTelemetry tracing is off";
+const NEEDS_PRESENCE_CALL: &str = "Sockudo makes no call when a presence member joins or leaves: it would call one per join and leave";
+const NEEDS_QUEUE: &str = "the memory queue records nothing; the redis queue records settlements and durations through the `metrics` facade, which the drop-in maps";
+const QUEUE_SETTLED: &str = "`sockudo_queue_settled_total` through the `metrics` facade (the redis queue)";
+const QUEUE_DURATION: &str = "`sockudo_queue_processing_duration_seconds` through the `metrics` facade (the redis queue)";
+const NEEDS_FAILING_JOB: &str = "webhook deliveries are the only jobs the server queues, and a webhook job settles as `completed` even when every delivery fails (the sender retries and logs inside the job, then returns success): only a job that cannot start would settle otherwise. The drop-in maps `sockudo_queue_settled_total`'s other outcomes here; the webhook families say whether deliveries fail";
+const NEEDS_QUEUE_DEPTH: &str = "the redis queue sets its depth gauge (`sockudo_queue_depth`) only inside `stats()`, which nothing calls while the server runs; the memory queue records nothing";
 const NEEDS_WEBHOOK: &str = "the webhook sender makes no metrics call: `sockudo-webhook` would record each delivery's event, outcome and duration";
-const NEEDS_CACHE: &str = "the cache managers make no metrics call: `sockudo-cache` would record hits, misses, operations and memory";
-const NEEDS_ADAPTER: &str = "the local adapter makes no metrics call, and the horizontal adapter's calls name no operation: `sockudo-adapter` would record each operation with its latency";
+const NEEDS_CACHE: &str = "the cache managers (memory and redis) make no metrics call: `sockudo-cache` would record hits, misses, operations and memory";
+const NEEDS_LOCAL_ADAPTER: &str = "the local adapter makes no metrics call (there are no other nodes)";
+const ADAPTER_REQUEST: &str = "`track_horizontal_adapter_resolve_time` and `track_horizontal_adapter_resolved_promises` (`operation=\"request\"`, the adapter named as the server's config names it)";
+const ADAPTER_ONLY_REQUESTS: &str = "only requests to the other nodes: Sockudo makes no call for a broadcast, subscribe or presence sync over the adapter";
+const ADAPTER_ERRORS: &str = "`track_horizontal_adapter_resolved_promises` with `resolved = false` (a request that timed out)";
+const BROADCAST_ALONE: &str = "only publishes that reach at least one local connection and carry a start time (HTTP API publishes)";
+const BROADCAST_CLUSTER: &str = "only publishes that carry a start time (HTTP API publishes); each node that delivers one to at least one local connection counts it, so the cluster's sum counts a publish once per node that had recipients";
 
 /// What [`COVERED_SERVER`] feeds, one row per catalogue family, in catalogue order.
 pub const SOCKUDO_5_2_COVERAGE: &[Coverage] = &[
-    fed(
+    every(
         "active_connections",
-        "`mark_new_connection`, `mark_disconnection`",
+        fed("`mark_new_connection`, `mark_disconnection`"),
     ),
-    fed("total_connections", "`mark_new_connection`"),
-    fed(
+    every("total_connections", fed("`mark_new_connection`")),
+    every(
         "connection_errors_total",
-        "`mark_connection_error` (unknown app keys as `app_id`, capped)",
+        fed("`mark_connection_error` (unknown app keys as `app_id`, capped)"),
     ),
-    fed(
+    every(
         "connections_per_app",
-        "`mark_new_connection`, `mark_disconnection`",
+        fed("`mark_new_connection`, `mark_disconnection`"),
     ),
-    partly(
+    every(
         "messages_sent_total",
-        "`track_broadcast_latency` (deliveries of a publish)",
-        "direct sends (subscription replies, pongs, errors) and relayed client events carry no channel: Sockudo reports them through `mark_ws_message_sent` and `mark_ws_messages_sent_batch`",
+        partly(
+            "`track_broadcast_latency` (deliveries of a publish, by the node that delivers them)",
+            "direct sends (subscription replies, pongs, errors) and relayed client events carry no channel: Sockudo reports them through `mark_ws_message_sent` and `mark_ws_messages_sent_batch`",
+        ),
     ),
-    not_fed("messages_received_total", NEEDS_NO_CHANNEL),
-    not_fed(
-        "client_events_total",
-        "Sockudo makes no call for a relayed client event: it would call one with the channel type",
-    ),
-    partly(
+    every("messages_received_total", not_fed(NEEDS_NO_CHANNEL)),
+    every("client_events_total", not_fed(NEEDS_CLIENT_EVENT_CALL)),
+    per_build(
         "broadcast_messages_total",
-        "`track_broadcast_latency`",
-        "only publishes that reach at least one local connection and carry a start time (HTTP API publishes)",
+        partly("`track_broadcast_latency`", BROADCAST_ALONE),
+        partly("`track_broadcast_latency`", BROADCAST_CLUSTER),
+        partly("`track_broadcast_latency`", BROADCAST_CLUSTER),
     ),
-    not_fed("http_requests_total", NEEDS_HTTP_LAYER),
-    not_fed("http_request_duration_seconds", NEEDS_HTTP_LAYER),
-    not_fed("http_response_size_bytes", NEEDS_HTTP_LAYER),
-    partly(
+    every("http_requests_total", not_fed(NEEDS_STATUS)),
+    every(
+        "http_request_duration_seconds",
+        partly(HTTP_DURATION, HTTP_DURATION_MISSING),
+    ),
+    every("http_response_size_bytes", not_fed(NEEDS_STATUS)),
+    every(
         "active_channels",
-        "`mark_channel_activated`, `mark_channel_deactivated`",
-        MISSING_ENCRYPTED,
+        partly(
+            "`mark_channel_activated`, `mark_channel_deactivated`",
+            MISSING_ENCRYPTED,
+        ),
     ),
-    partly(
+    every(
         "channel_subscriptions_total",
-        "`mark_channel_subscription`",
-        MISSING_ENCRYPTED,
+        partly("`mark_channel_subscription`", MISSING_ENCRYPTED),
     ),
-    partly(
+    every(
         "channel_unsubscriptions_total",
-        "`mark_channel_unsubscription`",
-        MISSING_ENCRYPTED,
+        partly("`mark_channel_unsubscription`", MISSING_DISCONNECT_UNSUBSCRIBE),
     ),
-    not_fed(
-        "presence_members",
-        "Sockudo makes no call when a presence member joins or leaves: it would call one per join and leave",
-    ),
-    fed(
+    every("presence_members", not_fed(NEEDS_PRESENCE_CALL)),
+    every(
         "rate_limit_triggered_total",
-        "`mark_rate_limit_triggered[_with_context]` (HTTP limiters as `app_id=\"global\"`)",
+        fed("`mark_rate_limit_triggered[_with_context]` (HTTP limiters as `app_id=\"global\"`)"),
     ),
-    fed(
+    every(
         "rate_limit_checks_total",
-        "`mark_rate_limit_check[_with_context]` (HTTP limiters as `app_id=\"global\"`)",
+        fed("`mark_rate_limit_check[_with_context]` (HTTP limiters as `app_id=\"global\"`)"),
     ),
-    not_fed("queue_jobs_processed_total", NEEDS_QUEUE),
-    not_fed("queue_jobs_failed_total", NEEDS_QUEUE),
-    not_fed("queue_active_jobs", NEEDS_QUEUE),
-    not_fed("queue_job_duration_seconds", NEEDS_QUEUE),
-    not_fed("webhooks_sent_total", NEEDS_WEBHOOK),
-    not_fed("webhooks_failed_total", NEEDS_WEBHOOK),
-    not_fed("webhook_duration_seconds", NEEDS_WEBHOOK),
-    not_fed("cache_hits_total", NEEDS_CACHE),
-    not_fed("cache_misses_total", NEEDS_CACHE),
-    not_fed("cache_operations_total", NEEDS_CACHE),
-    not_fed("cache_memory_usage_bytes", NEEDS_CACHE),
-    not_fed("adapter_operations_total", NEEDS_ADAPTER),
-    not_fed("adapter_errors_total", NEEDS_ADAPTER),
-    not_fed("adapter_latency_seconds", NEEDS_ADAPTER),
-    fed(
+    per_build(
+        "queue_jobs_processed_total",
+        not_fed(NEEDS_QUEUE),
+        fed(QUEUE_SETTLED),
+        fed(QUEUE_SETTLED),
+    ),
+    per_build(
+        "queue_jobs_failed_total",
+        not_fed(NEEDS_QUEUE),
+        not_fed(NEEDS_FAILING_JOB),
+        not_fed(NEEDS_FAILING_JOB),
+    ),
+    every("queue_active_jobs", not_fed(NEEDS_QUEUE_DEPTH)),
+    per_build(
+        "queue_job_duration_seconds",
+        not_fed(NEEDS_QUEUE),
+        fed(QUEUE_DURATION),
+        fed(QUEUE_DURATION),
+    ),
+    every("webhooks_sent_total", not_fed(NEEDS_WEBHOOK)),
+    every("webhooks_failed_total", not_fed(NEEDS_WEBHOOK)),
+    every("webhook_duration_seconds", not_fed(NEEDS_WEBHOOK)),
+    every("cache_hits_total", not_fed(NEEDS_CACHE)),
+    every("cache_misses_total", not_fed(NEEDS_CACHE)),
+    every("cache_operations_total", not_fed(NEEDS_CACHE)),
+    every("cache_memory_usage_bytes", not_fed(NEEDS_CACHE)),
+    per_build(
+        "adapter_operations_total",
+        not_fed(NEEDS_LOCAL_ADAPTER),
+        partly(ADAPTER_REQUEST, ADAPTER_ONLY_REQUESTS),
+        partly(ADAPTER_REQUEST, ADAPTER_ONLY_REQUESTS),
+    ),
+    per_build(
+        "adapter_errors_total",
+        not_fed(NEEDS_LOCAL_ADAPTER),
+        partly(ADAPTER_ERRORS, ADAPTER_ONLY_REQUESTS),
+        partly(ADAPTER_ERRORS, ADAPTER_ONLY_REQUESTS),
+    ),
+    per_build(
+        "adapter_latency_seconds",
+        not_fed(NEEDS_LOCAL_ADAPTER),
+        partly(ADAPTER_REQUEST, ADAPTER_ONLY_REQUESTS),
+        partly(ADAPTER_REQUEST, ADAPTER_ONLY_REQUESTS),
+    ),
+    every(
         "label_overflow_total",
-        "sockudo-obs itself, whenever a capped label folds a value",
+        fed("sockudo-obs itself, whenever a capped label folds a value"),
     ),
 ];
 
 /// The coverage row of a catalogue family.
 pub fn coverage(metric: &str) -> Option<&'static Coverage> {
     SOCKUDO_5_2_COVERAGE.iter().find(|c| c.metric == metric)
+}
+
+/// How `build` feeds `metric`; `None` for a name the table does not know.
+pub fn feed(build: Build, metric: &str) -> Option<Feed> {
+    coverage(metric).map(|row| row.on(build).feed)
 }
 
 #[cfg(test)]
@@ -175,15 +292,36 @@ mod tests {
         let families: Vec<_> = CATALOGUE.iter().map(|m| m.name).collect();
         let rows: Vec<_> = SOCKUDO_5_2_COVERAGE.iter().map(|c| c.metric).collect();
         assert_eq!(rows, families);
+    }
+
+    #[test]
+    fn every_cell_says_where_its_data_comes_from_or_what_would_feed_it() {
         for row in SOCKUDO_5_2_COVERAGE {
-            let said = match row.feed {
-                Feed::Fed => !row.from.is_empty(),
-                Feed::Partly(missing) => !row.from.is_empty() && !missing.is_empty(),
-                Feed::NotFed(needs) => row.from.is_empty() && !needs.is_empty(),
-            };
+            for build in Build::ALL {
+                let cell = row.on(build);
+                let said = match cell.feed {
+                    Feed::Fed => !cell.from.is_empty(),
+                    Feed::Partly(missing) => !cell.from.is_empty() && !missing.is_empty(),
+                    Feed::NotFed(needs) => cell.from.is_empty() && !needs.is_empty(),
+                };
+                assert!(
+                    said,
+                    "{} on {build:?}: a fed cell names its calls, an unfed one what would feed it",
+                    row.metric
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_cluster_feeds_at_least_what_one_node_does() {
+        for row in SOCKUDO_5_2_COVERAGE {
+            let alone = row.on(Build::DropIn).feed.is_fed();
+            let cluster = row.on(Build::DropInCluster).feed.is_fed();
+            let instrumented = row.on(Build::Instrumented).feed.is_fed();
             assert!(
-                said,
-                "{}: a fed row names its calls, an unfed one what would feed it",
+                (!alone || cluster) && (!cluster || instrumented),
+                "{}: a build feeds what the one before it feeds",
                 row.metric
             );
         }

@@ -29,7 +29,7 @@
 //! | [`live`] | [`Metrics`], the recording handles, the `/metrics` exporter, the axum layer (feature `axum`) |
 //! | [`config`] | [`MetricsConfig`]: the `metrics` section of a Sockudo config and its `METRICS_*` overrides |
 //! | [`catalogue`] | the metric table itself |
-//! | [`coverage`] | which families Sockudo 5.2.0 feeds, and from which of its calls |
+//! | `coverage` | which families Sockudo 5.2.0 feeds, per build, and from which of its calls (feature `generator`) |
 //! | [`names`] | the syntax rules (prefix, RFC 1123 names) both halves enforce |
 //! | `bundle` | the generator (feature `generator`): `bundle::build` makes one environment's bundle, in memory |
 //!
@@ -39,6 +39,9 @@
 pub mod bundle;
 pub mod catalogue;
 pub mod config;
+/// Data about one server for the generator's docs and notes; a server linking the live side
+/// does not need it (and a change to it then rebuilds nothing of the server).
+#[cfg(feature = "generator")]
 pub mod coverage;
 mod error;
 #[cfg(test)]

@@ -9,13 +9,15 @@ use super::expr::{metric_names, panel_query};
 use super::profile::TargetServer;
 use super::rules::RuleSet;
 use crate::catalogue::resolve;
-use crate::coverage::{coverage, COVERED_SERVER};
+use crate::coverage::{feed, Build, COVERED_SERVER};
 
 /// The alerts and panels that read unfed families, with those families (unprefixed names).
 #[derive(Debug, Clone, Default)]
 pub struct Unfed {
     /// The server the notes speak of; empty when every family is fed.
     pub server: &'static str,
+    /// The coverage table's column for that server; `None` when every family is fed.
+    pub build: Option<Build>,
     /// Alert name → the unfed families it reads.
     pub alerts: BTreeMap<String, Vec<&'static str>>,
     /// (dashboard title, panel title) → the unfed families it reads.
@@ -24,16 +26,16 @@ pub struct Unfed {
 
 impl Unfed {
     pub fn of(server: TargetServer, prefix: &str, rules: &RuleSet, dashboards: &Dashboards) -> Unfed {
-        if server == TargetServer::EveryFamily {
+        let Some(build) = server.build() else {
             return Unfed::default();
-        }
+        };
         let recorded: BTreeMap<&str, &str> = rules
             .files
             .iter()
             .flat_map(|f| &f.recording)
             .map(|r| (r.record.as_str(), r.expr.as_str()))
             .collect();
-        let reads = |expr: &str| unfed_families(prefix, expr, &recorded);
+        let reads = |expr: &str| unfed_families(build, prefix, expr, &recorded);
         let alerts = rules
             .files
             .iter()
@@ -61,6 +63,7 @@ impl Unfed {
             .collect();
         Unfed {
             server: COVERED_SERVER,
+            build: Some(build),
             alerts,
             panels,
         }
@@ -70,8 +73,9 @@ impl Unfed {
     pub fn panel_note(&self, dashboard: &str, panel: &str) -> Option<String> {
         let families = self.panels.get(&(dashboard.to_string(), panel.to_string()))?;
         Some(format!(
-            "{} does not feed {} yet: this panel stays empty there (see METRICS.md).",
+            "{} ({}) does not feed {} yet: this panel stays empty there (see METRICS.md).",
             self.server,
+            self.build.map_or("", Build::title),
             families.join(", ")
         ))
     }
@@ -80,13 +84,18 @@ impl Unfed {
 /// The catalogue families `expr` reads that the coverage table calls not fed, following
 /// recording rules to the expressions they record. Unparseable expressions read nothing here:
 /// the catalogue check reports them.
-pub fn unfed_families(prefix: &str, expr: &str, recorded: &BTreeMap<&str, &str>) -> Vec<&'static str> {
+pub fn unfed_families(
+    build: Build,
+    prefix: &str,
+    expr: &str,
+    recorded: &BTreeMap<&str, &str>,
+) -> Vec<&'static str> {
     let mut families = Vec::new();
     for name in metric_names(expr).unwrap_or_default() {
         if let Some(recorded_expr) = recorded.get(name.as_str()) {
-            families.extend(unfed_families(prefix, recorded_expr, recorded));
+            families.extend(unfed_families(build, prefix, recorded_expr, recorded));
         } else if let Some((def, _)) = resolve(prefix, &name) {
-            if coverage(def.name).is_some_and(|c| !c.feed.is_fed()) {
+            if feed(build, def.name).is_some_and(|f| !f.is_fed()) {
                 families.push(def.name);
             }
         }
@@ -105,14 +114,27 @@ mod tests {
         let recorded = BTreeMap::from([("job:http:rate5m", "sum(rate(acme_http_requests_total[5m]))")]);
         let expr = "rate(acme_webhooks_sent_total[5m]) / job:http:rate5m + acme_active_connections + up";
         assert_eq!(
-            unfed_families("acme_", expr, &recorded),
+            unfed_families(Build::DropIn, "acme_", expr, &recorded),
             ["http_requests_total", "webhooks_sent_total"]
         );
         assert_eq!(
-            unfed_families("acme_", "sum(acme_active_connections)", &recorded),
+            unfed_families(Build::DropIn, "acme_", "sum(acme_active_connections)", &recorded),
             Vec::<&str>::new()
         );
         // Under another prefix the names are not the catalogue's, so nothing is claimed unfed.
-        assert_eq!(unfed_families("other_", expr, &recorded), Vec::<&str>::new());
+        assert_eq!(
+            unfed_families(Build::DropIn, "other_", expr, &recorded),
+            Vec::<&str>::new()
+        );
+        // A cluster's queue is fed; one node's is not.
+        let queue = "rate(acme_queue_jobs_processed_total[5m])";
+        assert_eq!(
+            unfed_families(Build::DropIn, "acme_", queue, &recorded),
+            ["queue_jobs_processed_total"]
+        );
+        assert_eq!(
+            unfed_families(Build::DropInCluster, "acme_", queue, &recorded),
+            Vec::<&str>::new()
+        );
     }
 }

@@ -10,6 +10,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use super::source::SourceFile;
 use crate::error::UsageError;
+use crate::coverage::Build;
 
 /// One environment's profile.
 #[derive(Debug, Clone, Deserialize)]
@@ -20,8 +21,9 @@ pub struct Profile {
     pub path: String,
     /// One line saying what this environment is.
     pub description: String,
-    /// The server this bundle monitors: `sockudo-5.2.0` (the default: the real server with the
-    /// drop-in, whose unfed families the docs and panels point out) or `every-family`.
+    /// The server this bundle monitors: a build of the real server with the drop-in, whose unfed
+    /// families the docs and panels point out (`sockudo-5.2.0`, the default: one node;
+    /// `sockudo-5.2.0-cluster`; `sockudo-5.2.0-instrumented`), or `every-family`.
     #[serde(default)]
     pub server: TargetServer,
     pub metrics: MetricsSection,
@@ -38,17 +40,36 @@ pub struct Profile {
     pub docs: DocsSection,
 }
 
-/// The server a profile's bundle monitors (`server:` in the profile).
+/// The server a profile's bundle monitors (`server:` in the profile): a build of the real server
+/// (a column of [`crate::coverage`]'s table), or one that feeds every family.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 pub enum TargetServer {
-    /// The real Sockudo 5.2.0 with the drop-in driver: only what its coverage table calls fed.
+    /// The real Sockudo 5.2.0 with the drop-in driver, one node.
     #[default]
     #[serde(rename = "sockudo-5.2.0")]
     Sockudo5_2,
+    /// The same, as a cluster on Redis (the redis adapter, queue and cache).
+    #[serde(rename = "sockudo-5.2.0-cluster")]
+    Sockudo5_2Cluster,
+    /// Sockudo 5.2.0 with the drop-in and the instrumentation patch series, on Redis.
+    #[serde(rename = "sockudo-5.2.0-instrumented")]
+    Sockudo5_2Instrumented,
     /// A server that records every catalogue family (one linking sockudo-obs throughout, or
     /// `sockudo-obs serve --demo`).
     #[serde(rename = "every-family")]
     EveryFamily,
+}
+
+impl TargetServer {
+    /// The coverage table's column for this server; `None` when it feeds every family.
+    pub const fn build(self) -> Option<Build> {
+        match self {
+            TargetServer::Sockudo5_2 => Some(Build::DropIn),
+            TargetServer::Sockudo5_2Cluster => Some(Build::DropInCluster),
+            TargetServer::Sockudo5_2Instrumented => Some(Build::Instrumented),
+            TargetServer::EveryFamily => None,
+        }
+    }
 }
 
 /// Where the server exposes its metrics, as the server's own `metrics` config would say.

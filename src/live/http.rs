@@ -1,13 +1,14 @@
 //! [`RouteMetrics`]: the recording handle for one HTTP API route (method and route template).
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use super::counter::Counter;
 use super::histogram::Histogram;
 use super::labels::HttpMethod;
 use super::registration::{CounterFamily, Families};
-use super::resolve::HandleCache;
+use super::resolve::{HandleCache, OVERFLOW_LABEL};
 use super::store::CounterStore;
 
 /// Recording handles for one route, resolved once by
@@ -66,5 +67,87 @@ impl RouteMetrics {
         route.duration.observe(duration.as_secs_f64());
         // Precision loss above 2^53 bytes is irrelevant for a histogram observation.
         route.response_size.observe(response_bytes as f64);
+    }
+
+    /// A request on this route took `duration`, from a server that times its requests but does
+    /// not say how it answered (Sockudo 5.2's `http.server.request.duration`): only the duration
+    /// histogram records it; `http_requests_total` and the size histogram stay as they are.
+    pub fn request_timed(&self, duration: Duration) {
+        self.0.duration.observe(duration.as_secs_f64());
+    }
+}
+
+/// Route templates as `'static` `endpoint` label values, in the catalogue's spelling
+/// (`/apps/{app_id}/events` becomes `/apps/:app_id/events`). A server has a fixed set of routes,
+/// so each template is leaked once; past `cap` templates, new ones share the overflow value.
+pub struct RouteTemplates {
+    cap: usize,
+    seen: RwLock<HashMap<String, &'static str>>,
+}
+
+impl RouteTemplates {
+    /// Templates up to `cap` (a server's [`Limits::routes`](super::Limits)).
+    pub fn new(cap: usize) -> RouteTemplates {
+        RouteTemplates {
+            cap,
+            seen: RwLock::default(),
+        }
+    }
+
+    /// The label of `template`, as the router spells it (axum's `{name}` parameters).
+    pub fn label(&self, template: &str) -> &'static str {
+        if let Some(label) = self.seen.read().ok().and_then(|seen| seen.get(template).copied()) {
+            return label;
+        }
+        let Ok(mut seen) = self.seen.write() else {
+            return OVERFLOW_LABEL;
+        };
+        if let Some(label) = seen.get(template) {
+            return label;
+        }
+        if seen.len() >= self.cap {
+            return OVERFLOW_LABEL;
+        }
+        let label: &'static str = Box::leak(catalogue_spelling(template).into_boxed_str());
+        seen.insert(template.to_string(), label);
+        label
+    }
+}
+
+/// `/apps/{app_id}/events` as `/apps/:app_id/events`, `{*rest}` as `*rest`.
+fn catalogue_spelling(template: &str) -> String {
+    template
+        .split('/')
+        .map(
+            |segment| match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                Some(name) if name.starts_with('*') => name.to_string(),
+                Some(name) => format!(":{name}"),
+                None => segment.to_string(),
+            },
+        )
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_use_the_catalogue_spelling() {
+        assert_eq!(
+            catalogue_spelling("/apps/{app_id}/events"),
+            "/apps/:app_id/events"
+        );
+        assert_eq!(catalogue_spelling("/static/{*path}"), "/static/*path");
+        assert_eq!(catalogue_spelling("/"), "/");
+    }
+
+    #[test]
+    fn templates_past_the_cap_share_the_overflow_label() {
+        let templates = RouteTemplates::new(1);
+        assert_eq!(templates.label("/apps/{appId}/events"), "/apps/:appId/events");
+        assert_eq!(templates.label("/apps/{appId}/events"), "/apps/:appId/events");
+        assert_eq!(templates.label("/apps/{appId}/channels"), OVERFLOW_LABEL);
     }
 }

@@ -21,10 +21,9 @@
 //! axum writes path parameters as `{app_id}`; the label spells them as Sockudo's docs do,
 //! `/apps/:app_id/events`. Requests no route matched are recorded under [`UNMATCHED_ENDPOINT`].
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
@@ -34,8 +33,8 @@ use http_body::Body;
 use tower_layer::Layer;
 use tower_service::Service;
 
+use super::http::RouteTemplates;
 use super::labels::HttpMethod;
-use super::resolve::OVERFLOW_LABEL;
 use super::Metrics;
 
 /// The `endpoint` of requests that matched no route (the router's fallback).
@@ -45,17 +44,14 @@ pub const UNMATCHED_ENDPOINT: &str = "unmatched";
 #[derive(Clone)]
 pub struct HttpMetricsLayer {
     metrics: Metrics,
-    endpoints: Arc<Endpoints>,
+    endpoints: Arc<RouteTemplates>,
 }
 
 impl HttpMetricsLayer {
     pub fn new(metrics: &Metrics) -> HttpMetricsLayer {
         HttpMetricsLayer {
             metrics: metrics.clone(),
-            endpoints: Arc::new(Endpoints {
-                max: metrics.limits().routes,
-                seen: RwLock::default(),
-            }),
+            endpoints: Arc::new(RouteTemplates::new(metrics.limits().routes)),
         }
     }
 }
@@ -69,48 +65,6 @@ impl<S> Layer<S> for HttpMetricsLayer {
             layer: self.clone(),
         }
     }
-}
-
-/// Route templates as `'static` label values. A router has a fixed set of routes, so each one is
-/// leaked once; past the route cap, new ones share the overflow value instead.
-struct Endpoints {
-    max: usize,
-    seen: RwLock<HashMap<String, &'static str>>,
-}
-
-impl Endpoints {
-    fn label(&self, template: &str) -> &'static str {
-        if let Some(label) = self.seen.read().ok().and_then(|seen| seen.get(template).copied()) {
-            return label;
-        }
-        let Ok(mut seen) = self.seen.write() else {
-            return OVERFLOW_LABEL;
-        };
-        if let Some(label) = seen.get(template) {
-            return label;
-        }
-        if seen.len() >= self.max {
-            return OVERFLOW_LABEL;
-        }
-        let label: &'static str = Box::leak(sockudo_style(template).into_boxed_str());
-        seen.insert(template.to_string(), label);
-        label
-    }
-}
-
-/// `/apps/{app_id}/events` as `/apps/:app_id/events`, `{*rest}` as `*rest`.
-fn sockudo_style(template: &str) -> String {
-    template
-        .split('/')
-        .map(
-            |segment| match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                Some(name) if name.starts_with('*') => name.to_string(),
-                Some(name) => format!(":{name}"),
-                None => segment.to_string(),
-            },
-        )
-        .collect::<Vec<_>>()
-        .join("/")
 }
 
 /// The service the layer wraps around each route.
@@ -170,16 +124,4 @@ fn body_size<B: Body>(response: &Response<B>) -> u64 {
             .and_then(|v| v.to_str().ok()?.parse().ok())
             .unwrap_or(0)
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::sockudo_style;
-
-    #[test]
-    fn templates_use_sockudo_spelling() {
-        assert_eq!(sockudo_style("/apps/{app_id}/events"), "/apps/:app_id/events");
-        assert_eq!(sockudo_style("/static/{*path}"), "/static/*path");
-        assert_eq!(sockudo_style("/"), "/");
-    }
 }

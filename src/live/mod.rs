@@ -139,7 +139,7 @@ pub use exporter::{
     BoundExporter, ControlHandler, ControlRoute, Exporter, DEFAULT_BODY_READ_TIMEOUT,
     DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_CONNECTIONS, METRICS_PATH,
 };
-pub use http::RouteMetrics;
+pub use http::{RouteMetrics, RouteTemplates};
 #[cfg(feature = "axum")]
 pub use http_layer::{HttpMetrics, HttpMetricsLayer, UNMATCHED_ENDPOINT};
 pub use labels::{

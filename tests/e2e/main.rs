@@ -4,6 +4,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod cluster;
 mod harness;
 mod real_server;
 mod stack;

@@ -1,10 +1,12 @@
 // The real-server test's Pusher traffic, from the real client libraries: `pusher-js` (WebSocket
 // clients) and `pusher` (the HTTP API publisher and channel authoriser), both from npm.
 //
-// Reads its plan from the TRAFFIC environment variable (JSON: host, port, apps [{id, key,
-// secret}], unknownKey, masterKey), runs it once, prints one line `READY {summary}` and keeps its
-// connections open (so the gauges stay up) until it is killed. Any failure prints `FAILED ...`
-// and exits 1.
+// Reads its plan from the TRAFFIC environment variable (JSON: host, ports (one per server node),
+// apps [{id, key, secret}], unknownKey, masterKey), runs it once, prints one line
+// `READY {summary}` and keeps its connections open (so the gauges stay up) until it is killed.
+// WebSocket clients take the nodes in turn; the HTTP API goes to the first node, so with two nodes
+// every publish reaches subscribers on the other one through the server's adapter. Any failure
+// prints `FAILED ...` and exits 1.
 "use strict";
 
 const Pusher = require("pusher-js");
@@ -32,20 +34,22 @@ function server(app) {
     key: app.key,
     secret: app.secret,
     host: plan.host,
-    port: String(plan.port),
+    port: String(plan.ports[0]),
     useTLS: false,
     encryptionMasterKeyBase64: plan.masterKey,
   });
 }
 
 let userCounter = 0;
+let clientCounter = 0;
 
-// A pusher-js client of the loopback server, plain WebSocket, no stats beacon.
+// A pusher-js client of the next node in turn, plain WebSocket, no stats beacon.
 function connect(key, options = {}) {
+  const port = plan.ports[clientCounter++ % plan.ports.length];
   return new Pusher(key, {
     cluster: "local",
     wsHost: plan.host,
-    wsPort: plan.port,
+    wsPort: port,
     forceTLS: false,
     enabledTransports: ["ws"],
     disableStats: true,
@@ -90,7 +94,13 @@ function subscribed(pusher, name) {
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main() {
-  const summary = { connections: 0, subscriptions: 0, received: 0, clientEvents: 0, published: 0, apiRejected: 0 };
+  // received: every event but pusher's own; deliveries: the HTTP API publishes received.
+  const summary = { connections: 0, subscriptions: 0, received: 0, deliveries: 0, clientEvents: 0, published: 0, apiRejected: 0 };
+  const count = (channel) =>
+    channel.bind_global((event) => {
+      if (!event.startsWith("pusher")) summary.received += 1;
+      if (event === "price-update") summary.deliveries += 1;
+    });
   const clients = [];
   for (const app of plan.apps) {
     const api = server(app);
@@ -103,9 +113,7 @@ async function main() {
     for (const c of [first, second]) {
       for (const name of CHANNELS) {
         const channel = await subscribed(c, name);
-        channel.bind_global((event) => {
-          if (!event.startsWith("pusher")) summary.received += 1;
-        });
+        count(channel);
         channels.push(channel);
         summary.subscriptions += 1;
       }
@@ -113,7 +121,7 @@ async function main() {
     // A third client comes and goes on a channel of its own: an unsubscription, a vacated channel.
     await subscribed(third, "public-passing");
     third.unsubscribe("public-passing");
-    await subscribed(third, "public-room");
+    count(await subscribed(third, "public-room"));
     summary.subscriptions += 2;
 
     // Client events on the channels that allow them.
@@ -157,6 +165,9 @@ async function main() {
 
   await sleep(1000);
   if (summary.received === 0) fail("no client received a published event");
+  // Two subscribers per channel, and the third client on public-room, per app.
+  const expected = plan.apps.length * (2 * CHANNELS.length + 1);
+  if (summary.deliveries !== expected) fail(`${summary.deliveries} of ${expected} publishes were delivered`);
   console.log(`READY ${JSON.stringify(summary)}`);
   // Hold every connection until killed.
   setInterval(() => {}, 60000);

@@ -161,7 +161,12 @@ pub fn samples(exposition: &str) -> Vec<Sample> {
 
 /// The sum of `name`'s samples whose labels include all of `matching`.
 pub fn sum(exposition: &str, name: &str, matching: &[(&str, &str)]) -> f64 {
-    samples(exposition)
+    sum_of(&samples(exposition), name, matching)
+}
+
+/// [`sum`] over samples already parsed (from several servers: a cluster's sum).
+pub fn sum_of(samples: &[Sample], name: &str, matching: &[(&str, &str)]) -> f64 {
+    samples
         .iter()
         .filter(|s| s.name == name)
         .filter(|s| {

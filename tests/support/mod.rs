@@ -1,7 +1,8 @@
 //! What every test binary shares (each `tests/<area>/main.rs` includes this module): loopback
 //! ports, one child-process guard, one HTTP client, one way to find a real tool, one nginx
 //! wrapper, one way to run the bundle validators; the specs the tests change; the exporter as the
-//! live and hardening tests run it; and the end-to-end harness, a generated `local` bundle run by
+//! live and hardening tests run it; the real server scaled out on Redis ([`cluster`]); and the
+//! end-to-end harness, a generated `local` bundle run by
 //! the real servers on loopback ([`stack`]) with the real Sockudo server and its Pusher traffic
 //! ([`sockudo`]), the test's view of that bundle ([`bundle`]), a webhook sink ([`sink`]) and the
 //! assertions ([`steps`]), each a function returning `Result<(), String>`.
@@ -11,6 +12,7 @@
 
 pub mod abuse;
 pub mod bundle;
+pub mod cluster;
 /// The demo simulator is the CLI's (`serve --demo`), not the library's: the tests that drive it
 /// in process compile the same file.
 #[path = "../../src/cli/demo.rs"]

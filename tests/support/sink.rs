@@ -1,6 +1,7 @@
-//! The Alertmanager webhook receiver: a std `TcpListener` thread that answers every POST with 200
-//! and keeps the JSON bodies with the path each was posted to, so the test can see which alerts
-//! reached the end of the pipeline, and through which receiver.
+//! The webhook receiver (of Alertmanager's notifications, and of Sockudo's webhooks): a std
+//! `TcpListener` thread that answers every POST with one status (200, or an error to play a
+//! failing endpoint) and keeps the JSON bodies with the path each was posted to, so the test can
+//! see which alerts or events reached the end of the pipeline, and through which receiver.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -18,7 +19,13 @@ pub struct WebhookSink {
 }
 
 impl WebhookSink {
+    /// A sink answering 200.
     pub fn start() -> Result<WebhookSink, String> {
+        WebhookSink::answering(200)
+    }
+
+    /// A sink answering every request with `status` (and keeping the bodies all the same).
+    pub fn answering(status: u16) -> Result<WebhookSink, String> {
         let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("webhook sink: {e}"))?;
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
         let bodies = Arc::new(Mutex::new(Vec::new()));
@@ -26,7 +33,7 @@ impl WebhookSink {
         thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 let store = Arc::clone(&store);
-                thread::spawn(move || serve_connection(stream, &store));
+                thread::spawn(move || serve_connection(stream, &store, status));
             }
         });
         Ok(WebhookSink { port, bodies })
@@ -74,8 +81,8 @@ pub fn alerts_of(notifications: &[Value]) -> impl Iterator<Item = Value> + '_ {
         .cloned()
 }
 
-/// Reads HTTP/1.1 requests off one connection (keep-alive), answering each with 200.
-fn serve_connection(stream: TcpStream, store: &Mutex<Vec<(String, Value)>>) {
+/// Reads HTTP/1.1 requests off one connection (keep-alive), answering each with `status`.
+fn serve_connection(stream: TcpStream, store: &Mutex<Vec<(String, Value)>>, status: u16) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
     let Ok(mut writer) = stream.try_clone() else {
         return;
@@ -116,7 +123,7 @@ fn serve_connection(stream: TcpStream, store: &Mutex<Vec<(String, Value)>>) {
         let value = serde_json::from_slice(&body)
             .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()));
         store.lock().unwrap().push((path.unwrap_or_default(), value));
-        let answer = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+        let answer = format!("HTTP/1.1 {status} Sink\r\nContent-Length: 0\r\n\r\n");
         if writer.write_all(answer.as_bytes()).is_err() {
             return;
         }

@@ -49,19 +49,75 @@ const CLIENT_EVENT_FLOOD: u32 = 40;
 /// 32 bytes, base64: the master key of end-to-end encrypted channels (test only).
 const ENCRYPTION_MASTER_KEY: &str = "c29ja3Vkby1vYnMtZTJlLXRlc3Qta2V5LTMyLWJ5dGU=";
 
-/// The server binary, or an error saying how to build it.
+/// A build of the real server, as `scripts/sockudo-server.sh` writes it into `.tools/bin`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Binary {
+    /// `.tools/bin/sockudo`: pristine Sockudo with the drop-in.
+    DropIn,
+    /// `.tools/bin/sockudo-instrumented`: the same with the patch series.
+    Instrumented,
+}
+
+impl Binary {
+    fn tool(self) -> (&'static str, &'static str) {
+        match self {
+            Binary::DropIn => ("sockudo", ""),
+            Binary::Instrumented => ("sockudo-instrumented", " --instrumented"),
+        }
+    }
+
+    /// The server binary, or an error saying how to build it.
+    pub fn path(self) -> Result<PathBuf, String> {
+        let (name, option) = self.tool();
+        require_tool(name).map_err(|_| {
+            format!(
+                "the real Sockudo server is not built: run ./scripts/sockudo-server.sh{option} \
+                 (it writes .tools/bin/{name}; scripts/test.sh runs it); this test never passes \
+                 without it"
+            )
+        })
+    }
+}
+
+/// The drop-in server binary, or an error saying how to build it.
 pub fn binary() -> Result<PathBuf, String> {
-    require_tool("sockudo").map_err(|_| {
-        "the real Sockudo server is not built: run ./scripts/sockudo-server.sh (it writes \
-         .tools/bin/sockudo; scripts/test.sh runs it); this test never passes without it"
-            .to_string()
-    })
+    Binary::DropIn.path()
 }
 
 /// Sockudo's `config.json` for a server on `port` with metrics on `metrics_port` (both on
-/// loopback), posting webhooks to `webhook_port`.
+/// loopback), posting webhooks to `webhook_port`. OpenTelemetry tracing is on, so the server
+/// times its HTTP API; [`command`] runs it without a collector (`OTEL_SDK_DISABLED`).
 pub fn config(port: u16, metrics_port: u16, webhook_port: u16) -> Value {
     let webhook_url = format!("http://127.0.0.1:{webhook_port}/sockudo-webhooks");
+    config_with_webhooks(port, metrics_port, json!([{ "url": webhook_url, "event_types": WEBHOOK_EVENTS }]))
+}
+
+/// The events the first app's webhooks post.
+const WEBHOOK_EVENTS: [&str; 3] = ["channel_occupied", "member_added", "client_event"];
+
+/// [`config`] for one node of a cluster on the Redis at `redis_port` (its adapter, queue and
+/// cache), posting the first app's webhooks both to `webhook_port` and to `failing_webhook_port`
+/// (an endpoint that answers 500).
+pub fn cluster_config(
+    port: u16,
+    metrics_port: u16,
+    redis_port: u16,
+    webhook_port: u16,
+    failing_webhook_port: u16,
+) -> Value {
+    let webhooks = json!([
+        { "url": format!("http://127.0.0.1:{webhook_port}/sockudo-webhooks"), "event_types": WEBHOOK_EVENTS },
+        { "url": format!("http://127.0.0.1:{failing_webhook_port}/failing"), "event_types": WEBHOOK_EVENTS },
+    ]);
+    let mut config = config_with_webhooks(port, metrics_port, webhooks);
+    config["adapter"] = json!({ "driver": "redis" });
+    config["queue"] = json!({ "driver": "redis" });
+    config["cache"] = json!({ "driver": "redis" });
+    config["database"] = json!({ "redis": { "host": "127.0.0.1", "port": redis_port } });
+    config
+}
+
+fn config_with_webhooks(port: u16, metrics_port: u16, webhooks: Value) -> Value {
     let app = |app: &TestApp, webhooks: Value, client_events: u32| {
         json!({
             "id": app.id,
@@ -82,7 +138,7 @@ pub fn config(port: u16, metrics_port: u16, webhook_port: u16) -> Value {
         "app_manager": {
             "driver": "memory",
             "array": { "apps": [
-                app(&APPS[0], json!([{ "url": webhook_url, "event_types": ["channel_occupied", "member_added", "client_event"] }]), CLIENT_EVENT_LIMIT),
+                app(&APPS[0], webhooks, CLIENT_EVENT_LIMIT),
                 app(&APPS[1], json!([]), 1000),
             ] }
         },
@@ -95,6 +151,7 @@ pub fn config(port: u16, metrics_port: u16, webhook_port: u16) -> Value {
             "port": metrics_port,
             "prometheus": { "prefix": "sockudo_" }
         },
+        "opentelemetry": { "enabled": true, "traces_enabled": true },
         "rate_limiter": {
             "enabled": true,
             "driver": "memory",
@@ -114,11 +171,21 @@ pub struct Server {
 /// Writes the config into `dir` and returns the command that starts the server with it, with
 /// only the given environment `variables` of the metrics config set.
 pub fn command(dir: &Path, config: &Value, variables: &[(&str, &str)]) -> Result<Command, String> {
+    command_of(Binary::DropIn, dir, config, variables)
+}
+
+/// [`command`] for another build of the server.
+pub fn command_of(
+    binary: Binary,
+    dir: &Path,
+    config: &Value,
+    variables: &[(&str, &str)],
+) -> Result<Command, String> {
     fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let path = dir.join("config.json");
     let text = serde_json::to_string_pretty(config).map_err(|e| e.to_string())?;
     fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut command = Command::new(binary()?);
+    let mut command = Command::new(binary.path()?);
     for variable in sockudo_obs::config::ENVIRONMENT_VARIABLES {
         command.env_remove(variable);
     }
@@ -127,6 +194,8 @@ pub fn command(dir: &Path, config: &Value, variables: &[(&str, &str)]) -> Result
         .arg("--config")
         .arg(&path)
         .env("RUST_LOG", "warn")
+        // Tracing on (the HTTP API's duration histogram), exporting nowhere.
+        .env("OTEL_SDK_DISABLED", "true")
         .envs(variables.iter().copied());
     Ok(command)
 }
@@ -166,12 +235,18 @@ impl Server {
 pub struct Traffic {
     /// What the script reports it did (connections, subscriptions, events received, ...).
     pub summary: Value,
-    _guard: ProcessGuard,
+    guard: ProcessGuard,
 }
 
 impl Traffic {
     /// Runs the traffic against the server on `port` and waits until it reports `READY`.
     pub fn start(port: u16, logs: &Path) -> Result<Traffic, String> {
+        Traffic::start_on(&[port], logs)
+    }
+
+    /// Runs the traffic against the nodes on `ports` (clients take them in turn, the HTTP API
+    /// goes to the first) and waits until it reports `READY`.
+    pub fn start_on(ports: &[u16], logs: &Path) -> Result<Traffic, String> {
         let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
         let modules = repo.join(".tools/node/node_modules");
         if !modules.join("pusher-js").is_dir() || !modules.join("pusher").is_dir() {
@@ -182,7 +257,7 @@ impl Traffic {
         }
         let plan = json!({
             "host": "127.0.0.1",
-            "port": port,
+            "ports": ports,
             "apps": APPS.iter().map(|a| json!({"id": a.id, "key": a.key, "secret": a.secret})).collect::<Vec<_>>(),
             "unknownKey": UNKNOWN_KEY,
             "masterKey": ENCRYPTION_MASTER_KEY,
@@ -210,9 +285,18 @@ impl Traffic {
                 .map_err(|e| format!("{e}: {}", guard.log_tail(30)))?;
             Ok(None)
         })?;
-        Ok(Traffic {
-            summary,
-            _guard: guard,
-        })
+        Ok(Traffic { summary, guard })
+    }
+
+    /// Ends the traffic: every client's connection closes, as when users leave.
+    pub fn stop(&mut self) {
+        self.guard.stop();
+    }
+
+    /// A number the traffic reported in its summary.
+    pub fn count(&self, key: &str) -> Result<f64, String> {
+        self.summary[key]
+            .as_f64()
+            .ok_or_else(|| format!("the traffic's summary has no number `{key}`: {}", self.summary))
     }
 }

@@ -8,12 +8,15 @@ use std::time::Duration;
 use serde_json::Value;
 use sockudo_obs::bundle::unfed_families;
 use sockudo_obs::catalogue::{Domain, Kind, Source, CATALOGUE};
-use sockudo_obs::coverage::coverage;
+use sockudo_obs::coverage::{feed, Build};
 
 use super::bundle::{substitute_variables, PanelQuery, DASHBOARD_VARIABLES};
 use super::http::{get, PromApi};
 use super::process::wait_until;
 use super::stack::{unix_now, Stack};
+
+/// The real server of a [`Stack`]: one node of the drop-in build.
+const STACK_BUILD: Build = Build::DropIn;
 
 /// nginx lets only the right credentials through, and Prometheus's scrape through it succeeds.
 pub fn access(stack: &Stack) -> Result<(), String> {
@@ -394,7 +397,7 @@ pub fn fed_families(stack: &Stack) -> Result<(), String> {
         let fed: Vec<_> = CATALOGUE
             .iter()
             .filter(|def| def.source == Source::Seed)
-            .filter(|def| coverage(def.name).is_some_and(|c| c.feed.is_fed()))
+            .filter(|def| feed(STACK_BUILD, def.name).is_some_and(|f| f.is_fed()))
             .collect();
         for def in &fed {
             let family = def.full_name(&stack.prefix);
@@ -503,7 +506,7 @@ pub fn unfed_families_stay_zero(stack: &Stack) -> Result<(), String> {
     let mut problems = Vec::new();
     let unfed: Vec<_> = CATALOGUE
         .iter()
-        .filter(|def| coverage(def.name).is_some_and(|c| !c.feed.is_fed()))
+        .filter(|def| feed(STACK_BUILD, def.name).is_some_and(|f| !f.is_fed()))
         .collect();
     for def in &unfed {
         let family = def.full_name(&stack.prefix);
@@ -524,7 +527,7 @@ pub fn unfed_families_stay_zero(stack: &Stack) -> Result<(), String> {
 pub fn queries_over_fed_families(stack: &Stack, queries: &[PanelQuery]) -> Result<(usize, usize), String> {
     let rules = stack.bundle.recording_rules()?;
     let recorded: BTreeMap<&str, &str> = rules.iter().map(|(r, e)| (r.as_str(), e.as_str())).collect();
-    let reads_only_fed = |expr: &str| unfed_families(&stack.prefix, expr, &recorded).is_empty();
+    let reads_only_fed = |expr: &str| unfed_families(STACK_BUILD, &stack.prefix, expr, &recorded).is_empty();
     let mut over_fed = Vec::new();
     let mut left_out = 0;
     for (record, expr) in &rules {

@@ -8,17 +8,21 @@
 //! | `sockudo_queue_settled_total{outcome=…}` (retry, dead-letter, panic-or-lease-lost) | `queue_jobs_processed_total` and `queue_jobs_failed_total` |
 //! | `sockudo_queue_processing_duration_seconds` | `queue_job_duration_seconds` |
 //! | `sockudo_queue_depth{state="active"}` | `queue_active_jobs` |
+//! | `http.server.request.duration{http.request.method, http.route}` | `http_request_duration_seconds{method, endpoint}` |
 //!
-//! They come from the redis queue backend only (feature `redis`); every other facade name (the
-//! OpenTelemetry HTTP histogram, enqueue counters, other queue states) is dropped: a no-op
-//! handle, not an uncatalogued series.
+//! The queue names come from the redis queue backend only (feature `redis`); Sockudo sets the
+//! depth gauge only when something asks the queue for its stats, which nothing does while it
+//! runs. The HTTP histogram needs the `opentelemetry` feature with `opentelemetry.enabled` and
+//! `traces_enabled` on (it runs without a collector under `OTEL_SDK_DISABLED=true`); the route
+//! is axum's template, respelled as the catalogue spells endpoints. Every other facade name
+//! (enqueue counters, other queue states) is dropped: a no-op handle, not an uncatalogued series.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use metrics::{Counter, CounterFn, Gauge, GaugeFn, Histogram, HistogramFn, Key, KeyName};
 use metrics::{Metadata, Recorder, SharedString, Unit};
-use sockudo_obs::live::QueueMetrics;
+use sockudo_obs::live::{HttpMethod, QueueMetrics, RouteMetrics, RouteTemplates};
 use sockudo_obs::Metrics;
 
 /// Installs the bridge as the process's global recorder. A second driver in the same process (or
@@ -32,6 +36,7 @@ pub fn install(metrics: &Metrics) {
 /// The recorder: resolves each facade key to a catalogue handle once, at registration.
 pub struct Bridge {
     metrics: Metrics,
+    routes: RouteTemplates,
 }
 
 impl Bridge {
@@ -39,6 +44,7 @@ impl Bridge {
     pub fn new(metrics: &Metrics) -> Bridge {
         Bridge {
             metrics: metrics.clone(),
+            routes: RouteTemplates::new(metrics.limits().routes),
         }
     }
 }
@@ -50,6 +56,23 @@ fn label<'k>(key: &'k Key, name: &str) -> Option<&'k str> {
 impl Bridge {
     fn queue(&self, key: &Key) -> Option<QueueMetrics> {
         label(key, "queue").map(|name| self.metrics.queue(name).clone())
+    }
+
+    /// The route of an HTTP facade key; `None` for a method outside the catalogue's closed set.
+    fn route(&self, key: &Key) -> Option<RouteMetrics> {
+        let method: HttpMethod = label(key, "http.request.method")?.parse().ok()?;
+        let endpoint = self.routes.label(label(key, "http.route")?);
+        Some(self.metrics.http_route(method, endpoint).clone())
+    }
+}
+
+/// An HTTP request Sockudo timed (it says nothing of the status or the body).
+struct RequestDuration(RouteMetrics);
+
+impl HistogramFn for RequestDuration {
+    fn record(&self, seconds: f64) {
+        self.0
+            .request_timed(Duration::try_from_secs_f64(seconds).unwrap_or_default());
     }
 }
 
@@ -113,11 +136,18 @@ impl Recorder for Bridge {
         }
     }
 
+    /// Sockudo's HTTP histogram has per-request labels, so the facade registers it on every
+    /// request: the route's handles are found in the catalogue's caches, not made anew.
     fn register_histogram(&self, key: &Key, _: &Metadata<'_>) -> Histogram {
-        match (key.name(), self.queue(key)) {
-            ("sockudo_queue_processing_duration_seconds", Some(queue)) => {
-                Histogram::from_arc(Arc::new(JobDuration(queue)))
-            }
+        match key.name() {
+            "sockudo_queue_processing_duration_seconds" => match self.queue(key) {
+                Some(queue) => Histogram::from_arc(Arc::new(JobDuration(queue))),
+                None => Histogram::noop(),
+            },
+            "http.server.request.duration" => match self.route(key) {
+                Some(route) => Histogram::from_arc(Arc::new(RequestDuration(route))),
+                None => Histogram::noop(),
+            },
             _ => Histogram::noop(),
         }
     }

@@ -3,18 +3,20 @@
 //! Sockudo's label values mapped by `sockudo_obs::live::sockudo`; every other call is accepted
 //! and records nothing, so no family looks fed when the server does not feed it.
 
+use std::cell::Cell;
 use std::ffi::OsString;
 use std::process;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use sockudo_core::error::Result;
 use sockudo_core::metrics::MetricsInterface;
 use sockudo_core::websocket::SocketId;
-use sockudo_obs::live::{sockudo as map, ChannelType};
+use sockudo_obs::live::{sockudo as map, AdapterMetrics, AdapterOperation, ChannelType};
 use sockudo_obs::{Metrics, MetricsConfig};
 use sonic_rs::Value;
 
-use crate::{bridge, process as process_metrics, TcpExporterOptions};
+use crate::{bridge, process as process_metrics, server_config, TcpExporterOptions};
 
 /// The only environment variables the drop-in reads itself: the server has already resolved
 /// `metrics.enabled`, `driver`, `host` and `port`, but only knows one spelling of the prefix.
@@ -24,10 +26,24 @@ const PREFIX_VARIABLES: &[&str] = &["PROMETHEUS_METRICS_PREFIX", "METRICS_PROMET
 const SOCKUDO_SETTINGS: &str =
     "the Sockudo server's settings (its config file, or METRICS_PROMETHEUS_PREFIX)";
 
+/// The adapter label before [`PrometheusMetricsDriver::with_adapter_name`] names it (a driver
+/// made with [`PrometheusMetricsDriver::build`] alone, as in tests).
+pub const UNNAMED_ADAPTER: &str = "horizontal";
+
+thread_local! {
+    /// The duration of the horizontal request this thread resolved last: Sockudo reports it
+    /// (`track_horizontal_adapter_resolve_time`) right before the outcome of the same request
+    /// (`track_horizontal_adapter_resolved_promises`), with no await between the two calls.
+    static REQUEST_RESOLVED_IN: Cell<Option<Duration>> = const { Cell::new(None) };
+}
+
 /// The metrics driver the server builds at start-up. Cloning shares the same registry.
 #[derive(Clone)]
 pub struct PrometheusMetricsDriver {
     metrics: Metrics,
+    /// The horizontal adapter's handles, named as the server's config names the adapter. Only a
+    /// horizontal adapter makes the calls that record into them.
+    adapter: AdapterMetrics,
 }
 
 impl PrometheusMetricsDriver {
@@ -55,7 +71,7 @@ impl PrometheusMetricsDriver {
             tracing::warn!("the sockudo-obs driver does not export metrics to OpenTelemetry");
         }
         match Self::build(port, prefix, &|var| std::env::var_os(var)) {
-            Ok(driver) => driver,
+            Ok(driver) => driver.with_adapter_name(&server_config::adapter_name().await),
             Err(message) => {
                 tracing::error!("{message}");
                 eprintln!("sockudo-metrics (sockudo-obs): {message}");
@@ -93,7 +109,14 @@ impl PrometheusMetricsDriver {
             .build()
             .map_err(|e| e.to_string())?;
         bridge::install(&metrics);
-        Ok(PrometheusMetricsDriver { metrics })
+        let adapter = metrics.adapter(UNNAMED_ADAPTER).clone();
+        Ok(PrometheusMetricsDriver { metrics, adapter })
+    }
+
+    /// The driver with its adapter family labelled `adapter="name"`.
+    pub fn with_adapter_name(mut self, name: &str) -> Self {
+        self.adapter = self.metrics.adapter(name).clone();
+        self
     }
 
     /// The catalogue's handles, for code that records more than the trait carries.
@@ -204,10 +227,22 @@ impl MetricsInterface for PrometheusMetricsDriver {
 
     fn mark_ws_message_received(&self, _app_id: &str, _message_size: usize) {}
 
-    fn track_horizontal_adapter_resolve_time(&self, _app_id: &str, _time_ms: f64) {}
+    fn track_horizontal_adapter_resolve_time(&self, _app_id: &str, time_ms: f64) {
+        let took = Duration::try_from_secs_f64(time_ms / 1000.0).unwrap_or_default();
+        REQUEST_RESOLVED_IN.with(|last| last.set(Some(took)));
+    }
 
-    fn track_horizontal_adapter_resolved_promises(&self, _app_id: &str, _resolved: bool, _t: &str) {}
+    /// One request to the other nodes settled: resolved, or timed out (an adapter error).
+    fn track_horizontal_adapter_resolved_promises(&self, _app_id: &str, resolved: bool, _t: &str) {
+        let took = REQUEST_RESOLVED_IN.with(Cell::take).unwrap_or_default();
+        if resolved {
+            self.adapter.operation(AdapterOperation::Request, took);
+        } else {
+            self.adapter.operation_failed(AdapterOperation::Request, took);
+        }
+    }
 
+    // Counted once settled, with its latency (above).
     fn mark_horizontal_adapter_request_sent(&self, _app_id: &str) {}
 
     fn mark_horizontal_adapter_request_received(&self, _app_id: &str) {}
@@ -215,7 +250,9 @@ impl MetricsInterface for PrometheusMetricsDriver {
     fn mark_horizontal_adapter_response_received(&self, _app_id: &str) {}
 
     /// One publish fanned out to `recipient_count` local connections: the catalogue's broadcast,
-    /// counted once, with its deliveries in `messages_sent_total`.
+    /// counted once, with its deliveries in `messages_sent_total`. Under a horizontal adapter
+    /// every node reports the publishes it relayed, most with no local recipient: those delivered
+    /// nothing here and count nothing (as in the stock driver).
     fn track_broadcast_latency(
         &self,
         app_id: &str,
@@ -223,6 +260,9 @@ impl MetricsInterface for PrometheusMetricsDriver {
         recipient_count: usize,
         _latency_ms: f64,
     ) {
+        if recipient_count == 0 {
+            return;
+        }
         let channel = ChannelType::of_channel(channel_name);
         self.metrics
             .with_app(app_id, move |app| app.broadcast(channel, recipient_count as u64));

@@ -5,14 +5,16 @@
 //! - [`driver`]: the driver and its `MetricsInterface` implementation, call by call;
 //! - [`bridge`]: the global `metrics` (metrics-rs) recorder, for what the server records through
 //!   that facade;
-//! - [`process`]: the standard `process_*` metrics the stock driver also served.
+//! - [`process`]: the standard `process_*` metrics the stock driver also served;
+//! - [`server_config`]: the server's own settings the driver is not handed (the adapter's name).
 //!
 //! What each catalogue family gets from the server is the catalogue's coverage table
-//! (`sockudo_obs::coverage::SOCKUDO_5_2_COVERAGE`), shown in the generated METRICS.md.
+//! (`sockudo_obs::coverage::SOCKUDO_5_2_COVERAGE`, one column per build), shown in the generated METRICS.md.
 
 pub mod bridge;
 pub mod driver;
 pub mod process;
+pub mod server_config;
 #[cfg(test)]
 mod tests;
 

@@ -6,6 +6,8 @@ use std::ffi::OsString;
 use sockudo_obs::{Metrics, MetricsConfig};
 use sonic_rs::{JsonContainerTrait, JsonValueTrait};
 
+use sockudo_core::metrics::MetricsInterface;
+
 use crate::bridge::Bridge;
 use crate::driver::{exposition_to_json, PrometheusMetricsDriver};
 
@@ -92,5 +94,80 @@ fn the_prefix_comes_from_the_server_then_the_documented_variables() {
     assert!(
         error.contains("metrics.prometheus.prefix") && error.contains("my-company"),
         "{error}"
+    );
+}
+
+#[test]
+fn sockudo_http_durations_reach_the_route_with_the_catalogue_spelling() {
+    let metrics = Metrics::new(&MetricsConfig::default()).unwrap();
+    let bridge = Bridge::new(&metrics);
+    metrics::with_local_recorder(&bridge, || {
+        let timed = |method: &'static str, route: &'static str| metrics::histogram!("http.server.request.duration", "http.request.method" => method, "http.route" => route);
+        timed("POST", "/apps/{appId}/events").record(0.02);
+        timed("POST", "/apps/{appId}/events").record(0.3);
+        timed("GET", "unmatched").record(0.001);
+        // A method outside the catalogue's closed set is not recorded.
+        timed("PROPFIND", "/apps/{appId}/events").record(1.0);
+    });
+    let text = metrics.encode();
+    let events = r#"{endpoint="/apps/:appId/events",method="POST"}"#;
+    assert_eq!(
+        line(
+            &text,
+            &format!("sockudo_http_request_duration_seconds_count{events}")
+        ),
+        Some("2"),
+        "{text}"
+    );
+    assert_eq!(
+        line(
+            &text,
+            r#"sockudo_http_request_duration_seconds_count{endpoint="unmatched",method="GET"}"#
+        ),
+        Some("1")
+    );
+    assert!(
+        !text.contains("PROPFIND") && !text.contains("sockudo_http_requests_total{"),
+        "no status, so no request counter: {text}"
+    );
+}
+
+#[test]
+fn a_relayed_publish_with_no_local_recipient_counts_nothing() {
+    let none = |_: &str| None;
+    let driver = PrometheusMetricsDriver::build(9601, None, &none).unwrap();
+    driver.track_broadcast_latency("app-1", "public-room", 0, 1.0);
+    let text = driver.metrics().encode();
+    let broadcasts = r#"sockudo_broadcast_messages_total{app_id="app-1",channel_type="public"}"#;
+    assert_eq!(line(&text, broadcasts), None, "nothing resolved the app: {text}");
+    driver.track_broadcast_latency("app-1", "public-room", 2, 1.0);
+    let text = driver.metrics().encode();
+    assert_eq!(line(&text, broadcasts), Some("1"), "{text}");
+}
+
+#[test]
+fn horizontal_requests_are_adapter_operations_with_their_latency() {
+    let none = |_: &str| None;
+    let driver = PrometheusMetricsDriver::build(9601, None, &none)
+        .unwrap()
+        .with_adapter_name("redis");
+    driver.track_horizontal_adapter_resolve_time("app-1", 12.5);
+    driver.track_horizontal_adapter_resolved_promises("app-1", true, "ChannelSockets");
+    driver.track_horizontal_adapter_resolve_time("app-1", 5000.0);
+    driver.track_horizontal_adapter_resolved_promises("app-1", false, "ChannelSockets");
+    let text = driver.metrics().encode();
+    let request = r#"{adapter="redis",operation="request"}"#;
+    assert_eq!(
+        line(&text, &format!("sockudo_adapter_operations_total{request}")),
+        Some("2"),
+        "{text}"
+    );
+    assert_eq!(
+        line(&text, &format!("sockudo_adapter_errors_total{request}")),
+        Some("1")
+    );
+    assert_eq!(
+        line(&text, &format!("sockudo_adapter_latency_seconds_sum{request}")),
+        Some("5.0125")
     );
 }

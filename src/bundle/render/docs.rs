@@ -13,7 +13,7 @@ use crate::bundle::templates;
 use crate::bundle::topology::PathKind;
 use crate::catalogue::{Domain, Group, CATALOGUE, FIRST_USE_FAMILIES};
 use crate::config::MetricsConfig;
-use crate::coverage::{coverage, Feed, COVERED_SERVER};
+use crate::coverage::{coverage, Build, COVERED_SERVER};
 
 pub fn render(model: &Model, out: &mut Output) -> Result<()> {
     let context = DocsContext::new(model);
@@ -128,8 +128,10 @@ struct DocsContext {
     groups: Vec<GroupDoc>,
     alerts: Vec<AlertDoc>,
     covered_server: &'static str,
+    /// The coverage table's columns.
+    builds: Vec<&'static str>,
     /// The server the coverage notes speak of (empty when the profile's server feeds everything).
-    unfed_server: &'static str,
+    unfed_server: String,
     /// Panels reading a family that server does not feed: `dashboard: panel (families)`.
     unfed_panels: Vec<String>,
 }
@@ -166,12 +168,19 @@ struct MetricDoc {
     buckets: String,
     /// Its series appear on first use instead of at zero.
     first_use: bool,
-    /// What the real server feeds: `fed`, `partly fed`, `not fed`.
+    /// What each build of the real server feeds, in the coverage table's column order.
+    feeds: Vec<FeedDoc>,
+}
+
+#[derive(Debug, Serialize)]
+struct FeedDoc {
+    build: &'static str,
+    /// `fed`, `partly fed`, `not fed`.
     feed: &'static str,
     /// The server calls that feed it.
-    fed_from: &'static str,
+    from: &'static str,
     /// What is missing (partly fed) or what would feed it (not fed).
-    feed_detail: &'static str,
+    detail: &'static str,
 }
 
 #[derive(Debug, Serialize)]
@@ -258,7 +267,11 @@ impl DocsContext {
             },
             groups: metric_groups(model.prefix()),
             covered_server: COVERED_SERVER,
-            unfed_server: model.unfed.server,
+            builds: Build::ALL.iter().map(|b| b.title()).collect(),
+            unfed_server: match model.unfed.build {
+                Some(build) => format!("{} ({})", model.unfed.server, build.title()),
+                None => String::new(),
+            },
             unfed_panels: model
                 .unfed
                 .panels
@@ -289,15 +302,20 @@ fn metric_groups(prefix: &str) -> Vec<GroupDoc> {
                 .filter(|m| m.group == group)
                 .map(|m| {
                     let row = coverage(m.name);
-                    let feed = row.map_or(Feed::NotFed("no coverage row"), |c| c.feed);
                     MetricDoc {
                         first_use: FIRST_USE_FAMILIES.contains(&m.name),
-                        feed: feed.as_str(),
-                        fed_from: row.map_or("", |c| c.from),
-                        feed_detail: match feed {
-                            Feed::Fed => "",
-                            Feed::Partly(text) | Feed::NotFed(text) => text,
-                        },
+                        feeds: Build::ALL
+                            .iter()
+                            .filter_map(|&build| {
+                                let cell = row?.on(build);
+                                Some(FeedDoc {
+                                    build: build.title(),
+                                    feed: cell.feed.as_str(),
+                                    from: cell.from,
+                                    detail: cell.feed.detail(),
+                                })
+                            })
+                            .collect(),
                         name: m.full_name(prefix),
                         kind: m.kind.as_str(),
                         unit: m.unit.as_str(),
