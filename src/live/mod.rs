@@ -216,7 +216,7 @@ impl MetricsBuilder<'_> {
         };
         // Every capped label's overflow count exists from the start, so alerts see a 0.
         let folded = PerValue::resolve(&[], |v| {
-            Counter::register(&families.label_overflow, v, &families.counters)
+            Counter::register(&families.label_overflow_total, v, &families.counters)
         });
         let fold = |label: CappedLabel| folded.get(label).clone();
         Ok(Metrics(Arc::new(Shared {
