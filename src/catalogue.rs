@@ -4,6 +4,12 @@
 //! (`crate::bundle`) checks every PromQL expression against them, so names cannot drift between
 //! the server and its rules and dashboards. Names here carry no prefix; the configured prefix
 //! (default `sockudo_`) is prepended literally.
+//!
+//! Each metric is declared once, in `for_each_metric!` (name, kind, help, labels, buckets, group,
+//! unit, first use); [`CATALOGUE`], [`MetricId`], [`FIRST_USE_FAMILIES`] and the live registry's
+//! typed families (`live::registration`) are all derived from that declaration. Each closed label
+//! domain is declared once, in `closed_labels!`: its [`Label`], its [`Domain::Enum`] list and the
+//! enum the live side records with ([`ChannelType`], [`HttpMethod`], ...).
 
 use std::fmt;
 use std::str::FromStr;
