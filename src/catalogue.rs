@@ -4,6 +4,15 @@
 //! (`crate::bundle`) checks every PromQL expression against them, so names cannot drift between
 //! the server and its rules and dashboards. Names here carry no prefix; the configured prefix
 //! (default `sockudo_`) is prepended literally.
+//!
+//! Each metric is declared once, in `for_each_metric!` (name, kind, help, labels, buckets, group,
+//! unit, first use); [`CATALOGUE`], [`MetricId`], [`FIRST_USE_FAMILIES`] and the live registry's
+//! typed families (`live::registration`) are all derived from that declaration. Each closed label
+//! domain is declared once, in `closed_labels!`: its [`Label`], its [`Domain::Enum`] list and the
+//! enum the live side records with ([`ChannelType`], [`HttpMethod`], ...).
+
+use std::fmt;
+use std::str::FromStr;
 
 use serde::Serialize;
 
@@ -146,35 +155,181 @@ impl Label {
     }
 }
 
-pub const CHANNEL_TYPES: &[&str] = &["public", "private", "presence", "private-encrypted", "cache"];
-pub const HTTP_METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
-pub const CONNECTION_ERROR_TYPES: &[&str] = &[
-    "handshake",
-    "auth",
-    "protocol",
-    "over_quota",
-    "app_disabled",
-    "app_not_found",
-    "internal",
-];
-pub const LIMITER_TYPES: &[&str] = &["api", "websocket", "client_events", "backend"];
-pub const CACHE_OPERATIONS: &[&str] = &["get", "set", "delete", "expire"];
-/// The labels the live registry caps (see `live::Limits`); `endpoint` is a route template, bounded
-/// by the code, but capped too in case a router hands out too many.
-pub const CAPPED_LABELS: &[&str] = &["app_id", "endpoint", "queue", "cache", "adapter", "event"];
-pub const ADAPTER_OPERATIONS: &[&str] = &[
-    "broadcast",
-    "subscribe",
-    "unsubscribe",
-    "presence_sync",
-    "request",
-    "publish",
-];
+/// A closed label domain: every value is known at compile time, declared once in
+/// `closed_labels!` below, which gives both the enum the live side records with and the
+/// catalogue's [`Domain::Enum`] list.
+pub trait LabelValue: Copy + Eq + 'static {
+    /// The catalogue label this enum spells the values of.
+    const LABEL: Label;
+    /// Every value, in the catalogue's order; `index()` is the position in this slice.
+    const ALL: &'static [Self];
+    /// The exposed label value.
+    fn as_str(self) -> &'static str;
+    /// Position in [`LabelValue::ALL`], used to index pre-resolved handle arrays.
+    fn index(self) -> usize;
+}
+
+/// A string that is not one of a closed label's values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownLabelValue {
+    pub label: &'static str,
+    pub value: String,
+}
+
+impl fmt::Display for UnknownLabelValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?} is not a known {} value", self.value, self.label)
+    }
+}
+
+impl std::error::Error for UnknownLabelValue {}
+
+/// Declares closed label domains, each once: the [`Label`] constant (`LABEL = "name"`), its value
+/// list (`VALUES`, the [`Domain::Enum`] the generator checks against) and the enum the live side
+/// records with, whose `as_str()` values are that list, in order.
+macro_rules! closed_labels {
+    ($(
+        $(#[$meta:meta])*
+        $label:ident = $name:literal, $values:ident, enum $enum:ident {
+            $($(#[$vmeta:meta])* $variant:ident => $value:literal,)+
+        }
+    )+) => {$(
+        pub const $values: &[&str] = &[$($value,)+];
+        pub const $label: Label = Label::closed($name, $values);
+
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $enum {
+            $($(#[$vmeta])* $variant,)+
+        }
+
+        impl $enum {
+            /// Every value, in the catalogue's order.
+            pub const ALL: &'static [$enum] = &[$($enum::$variant,)+];
+            /// How many values the domain has (the length of the handle arrays).
+            pub const COUNT: usize = Self::ALL.len();
+
+            /// The exposed label value.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $($enum::$variant => $value,)+
+                }
+            }
+        }
+
+        impl LabelValue for $enum {
+            const LABEL: Label = $label;
+            const ALL: &'static [Self] = $enum::ALL;
+
+            fn as_str(self) -> &'static str {
+                $enum::as_str(self)
+            }
+
+            #[inline]
+            fn index(self) -> usize {
+                self as usize
+            }
+        }
+
+        impl fmt::Display for $enum {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $enum {
+            type Err = UnknownLabelValue;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::ALL.iter().copied().find(|v| v.as_str() == s).ok_or_else(|| UnknownLabelValue {
+                    label: $name,
+                    value: s.to_string(),
+                })
+            }
+        }
+    )+};
+}
+
+closed_labels! {
+    /// The Pusher channel kinds, told apart by the channel name's prefix.
+    CHANNEL_TYPE = "channel_type", CHANNEL_TYPES, enum ChannelType {
+        Public => "public",
+        Private => "private",
+        Presence => "presence",
+        PrivateEncrypted => "private-encrypted",
+        Cache => "cache",
+    }
+
+    /// HTTP request methods of the REST API.
+    METHOD = "method", HTTP_METHODS, enum HttpMethod {
+        Get => "GET",
+        Head => "HEAD",
+        Post => "POST",
+        Put => "PUT",
+        Patch => "PATCH",
+        Delete => "DELETE",
+        Options => "OPTIONS",
+    }
+
+    /// Why a WebSocket connection failed or was refused.
+    ERROR_TYPE = "error_type", CONNECTION_ERROR_TYPES, enum ErrorType {
+        /// The WebSocket upgrade itself failed.
+        Handshake => "handshake",
+        /// A bad signature or a refused channel authorisation.
+        Auth => "auth",
+        /// A malformed or unexpected Pusher protocol frame.
+        Protocol => "protocol",
+        /// The app's connection or message quota is used up.
+        OverQuota => "over_quota",
+        AppDisabled => "app_disabled",
+        AppNotFound => "app_not_found",
+        /// A server-side failure.
+        Internal => "internal",
+    }
+
+    /// Which rate limiter made a decision.
+    LIMITER_TYPE = "limiter_type", LIMITER_TYPES, enum LimiterType {
+        /// The HTTP API.
+        Api => "api",
+        /// WebSocket frames from a connection.
+        Websocket => "websocket",
+        /// Client events (`client-*`) from a connection.
+        ClientEvents => "client_events",
+        /// The backend (HTTP API publish) per app.
+        Backend => "backend",
+    }
+
+    /// What was done to a cache.
+    CACHE_OPERATION = "operation", CACHE_OPERATIONS, enum CacheOperation {
+        Get => "get",
+        Set => "set",
+        Delete => "delete",
+        Expire => "expire",
+    }
+
+    /// The capped labels, as `label_overflow_total` names them (see `live::Limits`); `endpoint` is
+    /// a route template, bounded by the code, but capped too in case a router hands out too many.
+    CAPPED_LABEL = "label", CAPPED_LABELS, enum CappedLabel {
+        AppId => "app_id",
+        Endpoint => "endpoint",
+        Queue => "queue",
+        Cache => "cache",
+        Adapter => "adapter",
+        Event => "event",
+    }
+
+    /// What the horizontal adapter (local, Redis, NATS, ...) was asked to do.
+    ADAPTER_OPERATION = "operation", ADAPTER_OPERATIONS, enum AdapterOperation {
+        Broadcast => "broadcast",
+        Subscribe => "subscribe",
+        Unsubscribe => "unsubscribe",
+        PresenceSync => "presence_sync",
+        Request => "request",
+        Publish => "publish",
+    }
+}
 
 pub const APP_ID: Label = Label::capped("app_id");
-pub const CHANNEL_TYPE: Label = Label::closed("channel_type", CHANNEL_TYPES);
-pub const ERROR_TYPE: Label = Label::closed("error_type", CONNECTION_ERROR_TYPES);
-pub const METHOD: Label = Label::closed("method", HTTP_METHODS);
 pub const ENDPOINT: Label = Label {
     name: "endpoint",
     domain: Domain::RouteTemplate,
@@ -183,14 +338,10 @@ pub const STATUS: Label = Label {
     name: "status",
     domain: Domain::Status,
 };
-pub const LIMITER_TYPE: Label = Label::closed("limiter_type", LIMITER_TYPES);
 pub const QUEUE: Label = Label::capped("queue");
 pub const EVENT: Label = Label::capped("event");
 pub const CACHE: Label = Label::capped("cache");
-pub const CACHE_OPERATION: Label = Label::closed("operation", CACHE_OPERATIONS);
 pub const ADAPTER: Label = Label::capped("adapter");
-pub const ADAPTER_OPERATION: Label = Label::closed("operation", ADAPTER_OPERATIONS);
-pub const CAPPED_LABEL: Label = Label::closed("label", CAPPED_LABELS);
 
 /// Request latencies: include 0.1, 0.5 and 1 so the seed's thresholds are real bucket bounds.
 pub const LATENCY_BUCKETS: &[f64] = &[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
@@ -215,6 +366,13 @@ pub struct MetricDef {
     pub group: Group,
     pub unit: Unit,
     pub source: Source,
+    /// Whether the family's series appear on first use rather than at zero when their app,
+    /// route, queue, cache or adapter is first resolved: `http_requests_total` (the `status` a
+    /// route answers with) and the webhook counters (the `event` names an app's webhooks carry;
+    /// both counters of an event appear together). Their label values cannot be known in advance.
+    /// Not part of the serialized entry.
+    #[serde(skip)]
+    pub first_use: bool,
 }
 
 impl MetricDef {
@@ -237,304 +395,330 @@ impl MetricDef {
     }
 }
 
-const fn counter(
-    name: &'static str,
-    help: &'static str,
-    labels: &'static [Label],
-    group: Group,
-) -> MetricDef {
-    MetricDef {
-        name,
-        kind: Kind::Counter,
-        help,
-        labels,
-        buckets: &[],
-        group,
-        unit: Unit::Count,
-        source: Source::Seed,
-    }
+/// Hands every metric's declaration, in catalogue order, to the macro `$callback`: the one place
+/// a metric is declared. Each declaration reads
+///
+/// ```text
+/// Id name: Kind { help: "...", labels: [LABEL, ...], (buckets: BUCKETS,)? group: Group, unit: Unit,
+///                 (first_use: true,)? (source: Own,)? }
+/// ```
+///
+/// `Id` is its [`MetricId`] variant, `name` its unprefixed name (an identifier, so it can also name
+/// the live registry's typed field), `Kind` a [`Kind`] variant, which also picks the live family's
+/// type. `first_use: true` puts it in [`FIRST_USE_FAMILIES`]; `source: Own` marks a metric of ours
+/// ([`Source::Own`], after every seed metric); the rest are [`MetricDef`]'s fields.
+///
+/// This module derives [`CATALOGUE`] and [`MetricId`] from it (`define_catalogue!`), and
+/// `live::registration` the typed, registered families.
+macro_rules! for_each_metric {
+    ($callback:ident) => {
+        $callback! {
+            ActiveConnections active_connections: Gauge {
+                help: "Current number of active WebSocket connections",
+                labels: [APP_ID],
+                group: Connection,
+                unit: Count,
+            }
+            /// The docs fixed this name without `_total`; promtool's lint is told about the
+            /// exception.
+            TotalConnections total_connections: Counter {
+                help: "Total number of WebSocket connections established",
+                labels: [APP_ID],
+                group: Connection,
+                unit: Count,
+            }
+            ConnectionErrors connection_errors_total: Counter {
+                help: "Total number of connection errors",
+                labels: [APP_ID, ERROR_TYPE],
+                group: Connection,
+                unit: Count,
+            }
+            ConnectionsPerApp connections_per_app: Gauge {
+                help: "Active connections per application",
+                labels: [APP_ID],
+                group: Connection,
+                unit: Count,
+            }
+            MessagesSent messages_sent_total: Counter {
+                help: "Total number of messages sent by the server",
+                labels: [APP_ID, CHANNEL_TYPE],
+                group: Message,
+                unit: Count,
+            }
+            MessagesReceived messages_received_total: Counter {
+                help: "Total number of messages received from clients",
+                labels: [APP_ID, CHANNEL_TYPE],
+                group: Message,
+                unit: Count,
+            }
+            ClientEvents client_events_total: Counter {
+                help: "Total number of client events processed",
+                labels: [APP_ID, CHANNEL_TYPE],
+                group: Message,
+                unit: Count,
+            }
+            BroadcastMessages broadcast_messages_total: Counter {
+                help: "Total number of messages broadcast to channels",
+                labels: [APP_ID, CHANNEL_TYPE],
+                group: Message,
+                unit: Count,
+            }
+            HttpRequests http_requests_total: Counter {
+                help: "Total number of HTTP API requests",
+                labels: [METHOD, ENDPOINT, STATUS],
+                group: Http,
+                unit: Count,
+                first_use: true,
+            }
+            HttpRequestDuration http_request_duration_seconds: Histogram {
+                help: "HTTP request duration histogram",
+                labels: [METHOD, ENDPOINT],
+                buckets: LATENCY_BUCKETS,
+                group: Http,
+                unit: Seconds,
+            }
+            HttpResponseSize http_response_size_bytes: Histogram {
+                help: "HTTP response size histogram",
+                labels: [METHOD, ENDPOINT],
+                buckets: SIZE_BUCKETS,
+                group: Http,
+                unit: Bytes,
+            }
+            ActiveChannels active_channels: Gauge {
+                help: "Current number of active channels",
+                labels: [APP_ID, CHANNEL_TYPE],
+                group: Channel,
+                unit: Count,
+            }
+            ChannelSubscriptions channel_subscriptions_total: Counter {
+                help: "Total number of channel subscriptions",
+                labels: [APP_ID, CHANNEL_TYPE],
+                group: Channel,
+                unit: Count,
+            }
+            ChannelUnsubscriptions channel_unsubscriptions_total: Counter {
+                help: "Total number of channel unsubscriptions",
+                labels: [APP_ID, CHANNEL_TYPE],
+                group: Channel,
+                unit: Count,
+            }
+            /// Labelled by app only: a channel name would be unbounded.
+            PresenceMembers presence_members: Gauge {
+                help: "Current number of members in presence channels",
+                labels: [APP_ID],
+                group: Channel,
+                unit: Count,
+            }
+            RateLimitTriggered rate_limit_triggered_total: Counter {
+                help: "Number of times rate limits were triggered",
+                labels: [APP_ID, LIMITER_TYPE],
+                group: RateLimit,
+                unit: Count,
+            }
+            RateLimitChecks rate_limit_checks_total: Counter {
+                help: "Total number of rate limit checks performed",
+                labels: [APP_ID, LIMITER_TYPE],
+                group: RateLimit,
+                unit: Count,
+            }
+            QueueJobsProcessed queue_jobs_processed_total: Counter {
+                help: "Total number of queue jobs processed",
+                labels: [QUEUE],
+                group: Queue,
+                unit: Count,
+            }
+            QueueJobsFailed queue_jobs_failed_total: Counter {
+                help: "Total number of failed queue jobs",
+                labels: [QUEUE],
+                group: Queue,
+                unit: Count,
+            }
+            QueueActiveJobs queue_active_jobs: Gauge {
+                help: "Current number of jobs in the queue",
+                labels: [QUEUE],
+                group: Queue,
+                unit: Count,
+            }
+            QueueJobDuration queue_job_duration_seconds: Histogram {
+                help: "Queue job processing time histogram",
+                labels: [QUEUE],
+                buckets: JOB_BUCKETS,
+                group: Queue,
+                unit: Seconds,
+            }
+            WebhooksSent webhooks_sent_total: Counter {
+                help: "Total number of webhooks sent",
+                labels: [APP_ID, EVENT],
+                group: Webhook,
+                unit: Count,
+                first_use: true,
+            }
+            WebhooksFailed webhooks_failed_total: Counter {
+                help: "Total number of failed webhooks",
+                labels: [APP_ID, EVENT],
+                group: Webhook,
+                unit: Count,
+                first_use: true,
+            }
+            WebhookDuration webhook_duration_seconds: Histogram {
+                help: "Webhook request duration histogram",
+                labels: [APP_ID],
+                buckets: LATENCY_BUCKETS,
+                group: Webhook,
+                unit: Seconds,
+            }
+            CacheHits cache_hits_total: Counter {
+                help: "Total number of cache hits",
+                labels: [CACHE],
+                group: Cache,
+                unit: Count,
+            }
+            CacheMisses cache_misses_total: Counter {
+                help: "Total number of cache misses",
+                labels: [CACHE],
+                group: Cache,
+                unit: Count,
+            }
+            CacheOperations cache_operations_total: Counter {
+                help: "Total number of cache operations",
+                labels: [CACHE, CACHE_OPERATION],
+                group: Cache,
+                unit: Count,
+            }
+            CacheMemoryUsage cache_memory_usage_bytes: Gauge {
+                help: "Current cache memory usage",
+                labels: [CACHE],
+                group: Cache,
+                unit: Bytes,
+            }
+            AdapterOperations adapter_operations_total: Counter {
+                help: "Total number of adapter operations",
+                labels: [ADAPTER, ADAPTER_OPERATION],
+                group: Adapter,
+                unit: Count,
+            }
+            AdapterErrors adapter_errors_total: Counter {
+                help: "Total number of adapter errors",
+                labels: [ADAPTER, ADAPTER_OPERATION],
+                group: Adapter,
+                unit: Count,
+            }
+            AdapterLatency adapter_latency_seconds: Histogram {
+                help: "Adapter operation latency histogram",
+                labels: [ADAPTER, ADAPTER_OPERATION],
+                buckets: ADAPTER_BUCKETS,
+                group: Adapter,
+                unit: Seconds,
+            }
+            // --- Own metrics (not on the seed page) ----------------------------------------------
+            /// Past its cap a free-form label's new values share the `__overflow__` series; this
+            /// says how often that happened, so an alert can tell the operator their per-app
+            /// series are blurred.
+            LabelOverflow label_overflow_total: Counter {
+                help: "Number of new label values folded into the __overflow__ series past their cap",
+                labels: [CAPPED_LABEL],
+                group: Exporter,
+                unit: Count,
+                source: Own,
+            }
+        }
+    };
+}
+pub(crate) use for_each_metric;
+
+/// `given`, or `default` when nothing is given: the optional fields of a declaration.
+macro_rules! given_or {
+    (; $default:expr) => {
+        $default
+    };
+    ($given:expr; $default:expr) => {
+        $given
+    };
 }
 
-const fn gauge(
-    name: &'static str,
-    help: &'static str,
-    labels: &'static [Label],
-    group: Group,
-    unit: Unit,
-) -> MetricDef {
-    MetricDef {
-        name,
-        kind: Kind::Gauge,
-        help,
-        labels,
-        buckets: &[],
-        group,
-        unit,
-        source: Source::Seed,
-    }
+/// The `for_each_metric!` callback of this module: [`MetricId`] and [`CATALOGUE`].
+macro_rules! define_catalogue {
+    ($(
+        $(#[$meta:meta])*
+        $id:ident $name:ident: $kind:ident {
+            help: $help:literal,
+            labels: [$($label:ident),* $(,)?],
+            $(buckets: $buckets:ident,)?
+            group: $group:ident,
+            unit: $unit:ident,
+            $(first_use: $first_use:literal,)?
+            $(source: $source:ident,)?
+        }
+    )+) => {
+        /// One variant per catalogue metric, in catalogue order: `MetricId::X.def()` is its entry.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum MetricId {
+            $($(#[$meta])* $id,)+
+        }
+
+        impl MetricId {
+            /// Every metric, in catalogue order (`MetricId::ALL[i].def()` is `&CATALOGUE[i]`).
+            pub const ALL: &'static [MetricId] = &[$(MetricId::$id,)+];
+
+            /// The metric's catalogue entry.
+            pub const fn def(self) -> &'static MetricDef {
+                &CATALOGUE[self as usize]
+            }
+        }
+
+        /// Every metric Sockudo exposes: the seed page's, in its order, then ours ([`Source::Own`]).
+        pub const CATALOGUE: &[MetricDef] = &[$(
+            MetricDef {
+                name: stringify!($name),
+                kind: Kind::$kind,
+                help: $help,
+                labels: &[$($label),*],
+                buckets: given_or!($($buckets)?; &[]),
+                group: Group::$group,
+                unit: Unit::$unit,
+                source: given_or!($(Source::$source)?; Source::Seed),
+                first_use: given_or!($($first_use)?; false),
+            },
+        )+];
+    };
 }
 
-const fn histogram(
-    name: &'static str,
-    help: &'static str,
-    labels: &'static [Label],
-    buckets: &'static [f64],
-    group: Group,
-    unit: Unit,
-) -> MetricDef {
-    MetricDef {
-        name,
-        kind: Kind::Histogram,
-        help,
-        labels,
-        buckets,
-        group,
-        unit,
-        source: Source::Seed,
-    }
-}
-
-use Group as G;
-
-/// A metric of sockudo-obs's own, not on the seed page.
-const fn own(def: MetricDef) -> MetricDef {
-    MetricDef {
-        source: Source::Own,
-        ..def
-    }
-}
-
-/// Every metric Sockudo exposes: the seed page's, in its order, then ours ([`Source::Own`]).
-pub const CATALOGUE: &[MetricDef] = &[
-    gauge(
-        "active_connections",
-        "Current number of active WebSocket connections",
-        &[APP_ID],
-        G::Connection,
-        Unit::Count,
-    ),
-    // The docs fixed this name without `_total`; promtool's lint is told about the exception.
-    counter(
-        "total_connections",
-        "Total number of WebSocket connections established",
-        &[APP_ID],
-        G::Connection,
-    ),
-    counter(
-        "connection_errors_total",
-        "Total number of connection errors",
-        &[APP_ID, ERROR_TYPE],
-        G::Connection,
-    ),
-    gauge(
-        "connections_per_app",
-        "Active connections per application",
-        &[APP_ID],
-        G::Connection,
-        Unit::Count,
-    ),
-    counter(
-        "messages_sent_total",
-        "Total number of messages sent by the server",
-        &[APP_ID, CHANNEL_TYPE],
-        G::Message,
-    ),
-    counter(
-        "messages_received_total",
-        "Total number of messages received from clients",
-        &[APP_ID, CHANNEL_TYPE],
-        G::Message,
-    ),
-    counter(
-        "client_events_total",
-        "Total number of client events processed",
-        &[APP_ID, CHANNEL_TYPE],
-        G::Message,
-    ),
-    counter(
-        "broadcast_messages_total",
-        "Total number of messages broadcast to channels",
-        &[APP_ID, CHANNEL_TYPE],
-        G::Message,
-    ),
-    counter(
-        "http_requests_total",
-        "Total number of HTTP API requests",
-        &[METHOD, ENDPOINT, STATUS],
-        G::Http,
-    ),
-    histogram(
-        "http_request_duration_seconds",
-        "HTTP request duration histogram",
-        &[METHOD, ENDPOINT],
-        LATENCY_BUCKETS,
-        G::Http,
-        Unit::Seconds,
-    ),
-    histogram(
-        "http_response_size_bytes",
-        "HTTP response size histogram",
-        &[METHOD, ENDPOINT],
-        SIZE_BUCKETS,
-        G::Http,
-        Unit::Bytes,
-    ),
-    gauge(
-        "active_channels",
-        "Current number of active channels",
-        &[APP_ID, CHANNEL_TYPE],
-        G::Channel,
-        Unit::Count,
-    ),
-    counter(
-        "channel_subscriptions_total",
-        "Total number of channel subscriptions",
-        &[APP_ID, CHANNEL_TYPE],
-        G::Channel,
-    ),
-    counter(
-        "channel_unsubscriptions_total",
-        "Total number of channel unsubscriptions",
-        &[APP_ID, CHANNEL_TYPE],
-        G::Channel,
-    ),
-    // Labelled by app only: a channel name would be unbounded.
-    gauge(
-        "presence_members",
-        "Current number of members in presence channels",
-        &[APP_ID],
-        G::Channel,
-        Unit::Count,
-    ),
-    counter(
-        "rate_limit_triggered_total",
-        "Number of times rate limits were triggered",
-        &[APP_ID, LIMITER_TYPE],
-        G::RateLimit,
-    ),
-    counter(
-        "rate_limit_checks_total",
-        "Total number of rate limit checks performed",
-        &[APP_ID, LIMITER_TYPE],
-        G::RateLimit,
-    ),
-    counter(
-        "queue_jobs_processed_total",
-        "Total number of queue jobs processed",
-        &[QUEUE],
-        G::Queue,
-    ),
-    counter(
-        "queue_jobs_failed_total",
-        "Total number of failed queue jobs",
-        &[QUEUE],
-        G::Queue,
-    ),
-    gauge(
-        "queue_active_jobs",
-        "Current number of jobs in the queue",
-        &[QUEUE],
-        G::Queue,
-        Unit::Count,
-    ),
-    histogram(
-        "queue_job_duration_seconds",
-        "Queue job processing time histogram",
-        &[QUEUE],
-        JOB_BUCKETS,
-        G::Queue,
-        Unit::Seconds,
-    ),
-    counter(
-        "webhooks_sent_total",
-        "Total number of webhooks sent",
-        &[APP_ID, EVENT],
-        G::Webhook,
-    ),
-    counter(
-        "webhooks_failed_total",
-        "Total number of failed webhooks",
-        &[APP_ID, EVENT],
-        G::Webhook,
-    ),
-    histogram(
-        "webhook_duration_seconds",
-        "Webhook request duration histogram",
-        &[APP_ID],
-        LATENCY_BUCKETS,
-        G::Webhook,
-        Unit::Seconds,
-    ),
-    counter(
-        "cache_hits_total",
-        "Total number of cache hits",
-        &[CACHE],
-        G::Cache,
-    ),
-    counter(
-        "cache_misses_total",
-        "Total number of cache misses",
-        &[CACHE],
-        G::Cache,
-    ),
-    counter(
-        "cache_operations_total",
-        "Total number of cache operations",
-        &[CACHE, CACHE_OPERATION],
-        G::Cache,
-    ),
-    gauge(
-        "cache_memory_usage_bytes",
-        "Current cache memory usage",
-        &[CACHE],
-        G::Cache,
-        Unit::Bytes,
-    ),
-    counter(
-        "adapter_operations_total",
-        "Total number of adapter operations",
-        &[ADAPTER, ADAPTER_OPERATION],
-        G::Adapter,
-    ),
-    counter(
-        "adapter_errors_total",
-        "Total number of adapter errors",
-        &[ADAPTER, ADAPTER_OPERATION],
-        G::Adapter,
-    ),
-    histogram(
-        "adapter_latency_seconds",
-        "Adapter operation latency histogram",
-        &[ADAPTER, ADAPTER_OPERATION],
-        ADAPTER_BUCKETS,
-        G::Adapter,
-        Unit::Seconds,
-    ),
-    // --- Own metrics (not on the seed page) -------------------------------------------------
-    // Past its cap a free-form label's new values share the `__overflow__` series; this says how
-    // often that happened, so an alert can tell the operator their per-app series are blurred.
-    own(counter(
-        "label_overflow_total",
-        "Number of new label values folded into the __overflow__ series past their cap",
-        &[CAPPED_LABEL],
-        G::Exporter,
-    )),
-];
+for_each_metric!(define_catalogue);
 
 /// The entries the seed page promises, in its order.
 pub fn seed() -> impl Iterator<Item = &'static MetricDef> {
     CATALOGUE.iter().filter(|m| m.source == Source::Seed)
 }
 
-/// Families (unprefixed) whose series appear on first use rather than at zero when their app,
-/// route, queue, cache or adapter is first resolved: `http_requests_total` (the `status` a route
-/// answers with) and the webhook counters (the `event` names an app's webhooks carry; both
-/// counters of an event appear together). Their label values cannot be known in advance.
-pub const FIRST_USE_FAMILIES: &[&str] = &[
-    "http_requests_total",
-    "webhooks_sent_total",
-    "webhooks_failed_total",
-];
+/// The unprefixed names of the families declared `first_use` (see [`MetricDef::first_use`]), in
+/// catalogue order.
+pub const FIRST_USE_FAMILIES: &[&str] = &FIRST_USE;
+
+const FIRST_USE: [&str; count_first_use()] = first_use_names();
+
+const fn count_first_use() -> usize {
+    let (mut count, mut i) = (0, 0);
+    while i < CATALOGUE.len() {
+        if CATALOGUE[i].first_use {
+            count += 1;
+        }
+        i += 1;
+    }
+    count
+}
+
+const fn first_use_names<const N: usize>() -> [&'static str; N] {
+    let mut names = [""; N];
+    let (mut n, mut i) = (0, 0);
+    while i < CATALOGUE.len() {
+        if CATALOGUE[i].first_use {
+            names[n] = CATALOGUE[i].name;
+            n += 1;
+        }
+        i += 1;
+    }
+    names
+}
 
 /// Looks a metric up by its unprefixed name.
 pub fn find(name: &str) -> Option<&'static MetricDef> {

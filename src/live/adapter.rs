@@ -34,13 +34,13 @@ impl AdapterMetrics {
     pub(crate) fn resolve(f: &Families, adapter: &str) -> AdapterMetrics {
         let adapter = &[adapter][..];
         let mut c = CounterBlockBuilder::new(&f.counters);
-        let operations = PerValue::resolve(adapter, |v| c.add(&f.adapter_operations, v));
-        let errors = PerValue::resolve(adapter, |v| c.add(&f.adapter_errors, v));
+        let operations = PerValue::resolve(adapter, |v| c.add(&f.adapter_operations_total, v));
+        let errors = PerValue::resolve(adapter, |v| c.add(&f.adapter_errors_total, v));
         AdapterMetrics(Arc::new(AdapterHandles {
             counters: c.build(),
             operations,
             errors,
-            latency: PerValue::resolve(adapter, |v| Histogram::register(&f.adapter_latency, v)),
+            latency: PerValue::resolve(adapter, |v| Histogram::register(&f.adapter_latency_seconds, v)),
         }))
     }
 

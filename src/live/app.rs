@@ -12,6 +12,7 @@ use super::labels::{ChannelType, ErrorType, LabelValue, LimiterType};
 use super::registration::{CounterFamily, Families};
 use super::resolve::{HandleCache, Name, PerValue};
 use super::store::{Cells, CounterId, CounterStore, Counters, ShardCells};
+use crate::catalogue::{Domain, Kind, Label, MetricId};
 
 type PerChannel<M> = PerValue<ChannelType, M, { ChannelType::COUNT }>;
 
@@ -49,7 +50,8 @@ struct AppHandles {
 /// The counter groups of an app's block, in block order: the same for every app, so a counter's
 /// index is a constant and recording loads no index from the handle (in the 100-app recording
 /// loop those loads were a third line per app in L1). The channel-typed groups come first: they
-/// are the per-message ones, so they share lines.
+/// are the per-message ones, so they share lines. A group is the series of one catalogue counter
+/// ([`AppCounter::metric`]) for one app: one per value of its closed label, or one.
 #[derive(Clone, Copy)]
 enum AppCounter {
     MessagesSent,
@@ -78,70 +80,81 @@ impl AppCounter {
         AppCounter::ConnectionErrors,
     ];
 
-    /// The group's closed label, `None` for a group of one counter.
-    const fn label(self) -> Option<GroupLabel> {
+    /// Each group's first index in the block (the lengths of the groups before it), worked out at
+    /// compile time from the catalogue, which also checks there that every group is a counter
+    /// labelled `app_id` and at most one closed label.
+    const FIRST: [u32; 10] = {
+        let mut first = [0; 10];
+        let mut next = 0;
+        let mut i = 0;
+        while i < AppCounter::IN_BLOCK_ORDER.len() {
+            let group = AppCounter::IN_BLOCK_ORDER[i];
+            assert!(group as usize == i, "IN_BLOCK_ORDER lists the variants in order");
+            assert!(
+                matches!(group.metric().def().kind, Kind::Counter),
+                "an app's counter group is a catalogue counter"
+            );
+            first[i] = next;
+            next += group.len();
+            i += 1;
+        }
+        first
+    };
+
+    /// The catalogue counter the group counts.
+    const fn metric(self) -> MetricId {
         match self {
-            AppCounter::MessagesSent
-            | AppCounter::MessagesReceived
-            | AppCounter::ClientEvents
-            | AppCounter::BroadcastMessages
-            | AppCounter::ChannelSubscriptions
-            | AppCounter::ChannelUnsubscriptions => Some(GroupLabel::Channel),
-            AppCounter::RateLimitChecks | AppCounter::RateLimitTriggered => Some(GroupLabel::Limiter),
-            AppCounter::TotalConnections => None,
-            AppCounter::ConnectionErrors => Some(GroupLabel::Error),
+            AppCounter::MessagesSent => MetricId::MessagesSent,
+            AppCounter::MessagesReceived => MetricId::MessagesReceived,
+            AppCounter::ClientEvents => MetricId::ClientEvents,
+            AppCounter::BroadcastMessages => MetricId::BroadcastMessages,
+            AppCounter::ChannelSubscriptions => MetricId::ChannelSubscriptions,
+            AppCounter::ChannelUnsubscriptions => MetricId::ChannelUnsubscriptions,
+            AppCounter::RateLimitChecks => MetricId::RateLimitChecks,
+            AppCounter::RateLimitTriggered => MetricId::RateLimitTriggered,
+            AppCounter::TotalConnections => MetricId::TotalConnections,
+            AppCounter::ConnectionErrors => MetricId::ConnectionErrors,
+        }
+    }
+
+    /// The values of the group's closed label, after `app_id`; `None` for a group of one counter.
+    const fn closed_values(self) -> Option<&'static [&'static str]> {
+        match self.metric().def().labels {
+            [app_id] if matches!(app_id.domain, Domain::Capped) => None,
+            [app_id, Label {
+                domain: Domain::Enum(values),
+                ..
+            }] if matches!(app_id.domain, Domain::Capped) => Some(values),
+            _ => panic!("an app's counter is labelled app_id and at most one closed label"),
         }
     }
 
     /// How many counters the group has: one per value of its closed label, or one.
     const fn len(self) -> u32 {
-        (match self.label() {
-            Some(GroupLabel::Channel) => ChannelType::COUNT,
-            Some(GroupLabel::Limiter) => LimiterType::COUNT,
-            Some(GroupLabel::Error) => ErrorType::COUNT,
+        match self.closed_values() {
+            Some(values) => values.len() as u32,
             None => 1,
-        }) as u32
+        }
     }
 
     /// The group's family.
     fn family(self, f: &Families) -> &CounterFamily {
-        match self {
-            AppCounter::MessagesSent => &f.messages_sent,
-            AppCounter::MessagesReceived => &f.messages_received,
-            AppCounter::ClientEvents => &f.client_events,
-            AppCounter::BroadcastMessages => &f.broadcast_messages,
-            AppCounter::ChannelSubscriptions => &f.channel_subscriptions,
-            AppCounter::ChannelUnsubscriptions => &f.channel_unsubscriptions,
-            AppCounter::RateLimitChecks => &f.rate_limit_checks,
-            AppCounter::RateLimitTriggered => &f.rate_limit_triggered,
-            AppCounter::TotalConnections => &f.total_connections,
-            AppCounter::ConnectionErrors => &f.connection_errors,
-        }
+        f.counter(self.metric()).expect("checked in AppCounter::FIRST")
     }
 
     /// The label values of each of the group's series, in block order: `app_id`, then the
     /// closed label's value if the group has one.
     fn series(self, app_id: &str) -> Vec<Vec<&str>> {
-        fn with<E: LabelValue>(app_id: &str) -> Vec<Vec<&str>> {
-            E::ALL.iter().map(|v| vec![app_id, v.as_str()]).collect()
-        }
-        match self.label() {
-            Some(GroupLabel::Channel) => with::<ChannelType>(app_id),
-            Some(GroupLabel::Limiter) => with::<LimiterType>(app_id),
-            Some(GroupLabel::Error) => with::<ErrorType>(app_id),
+        match self.closed_values() {
+            Some(values) => values.iter().map(|v| vec![app_id, *v]).collect(),
             None => vec![vec![app_id]],
         }
     }
 
-    /// The group's first index in the block: the lengths of the groups before it.
+    /// The group's first index in the block.
+    #[inline(always)]
     const fn first(self) -> u32 {
-        let mut first = 0;
-        let mut i = 0;
-        while (AppCounter::IN_BLOCK_ORDER[i] as usize) < self as usize {
-            first += AppCounter::IN_BLOCK_ORDER[i].len();
-            i += 1;
-        }
-        first
+        AppCounter::FIRST[self as usize]
     }
 
     /// The counter of `value` in this group.
@@ -155,14 +168,6 @@ impl AppCounter {
     fn only(self) -> CounterId {
         CounterId(self.first())
     }
-}
-
-/// The closed labels an app's counter groups are split by.
-#[derive(Clone, Copy)]
-enum GroupLabel {
-    Channel,
-    Limiter,
-    Error,
 }
 
 /// The two counters of one webhook event, resolved together so the failure ratio has both sides
@@ -198,10 +203,10 @@ impl AppMetrics {
             connections_per_app: Gauge::register(&f.connections_per_app, app),
             active_channels: PerValue::resolve(app, |v| Gauge::register(&f.active_channels, v)),
             presence_members: Gauge::register(&f.presence_members, app),
-            webhook_duration: Histogram::register(&f.webhook_duration, app),
+            webhook_duration: Histogram::register(&f.webhook_duration_seconds, app),
             webhook_events: HandleCache::names(max_events, folded_events),
-            webhooks_sent: f.webhooks_sent.clone(),
-            webhooks_failed: f.webhooks_failed.clone(),
+            webhooks_sent: f.webhooks_sent_total.clone(),
+            webhooks_failed: f.webhooks_failed_total.clone(),
             counters_store: f.counters.clone(),
             app_id: app_id.to_string(),
         });

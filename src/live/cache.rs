@@ -31,15 +31,15 @@ impl CacheMetrics {
     pub(crate) fn resolve(f: &Families, cache: &str) -> CacheMetrics {
         let cache = &[cache][..];
         let mut c = CounterBlockBuilder::new(&f.counters);
-        let hits = c.add(&f.cache_hits, cache);
-        let misses = c.add(&f.cache_misses, cache);
-        let operations = PerValue::resolve(cache, |v| c.add(&f.cache_operations, v));
+        let hits = c.add(&f.cache_hits_total, cache);
+        let misses = c.add(&f.cache_misses_total, cache);
+        let operations = PerValue::resolve(cache, |v| c.add(&f.cache_operations_total, v));
         CacheMetrics(Arc::new(CacheHandles {
             counters: c.build(),
             hits,
             misses,
             operations,
-            memory: Gauge::register(&f.cache_memory_usage, cache),
+            memory: Gauge::register(&f.cache_memory_usage_bytes, cache),
         }))
     }
 

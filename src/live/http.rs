@@ -35,9 +35,9 @@ impl RouteMetrics {
         RouteMetrics(Arc::new(RouteHandles {
             method,
             endpoint,
-            duration: Histogram::register(&f.http_request_duration, labels),
-            response_size: Histogram::register(&f.http_response_size, labels),
-            requests: f.http_requests.clone(),
+            duration: Histogram::register(&f.http_request_duration_seconds, labels),
+            response_size: Histogram::register(&f.http_response_size_bytes, labels),
+            requests: f.http_requests_total.clone(),
             by_status: HandleCache::unbounded(),
             counters: f.counters.clone(),
         }))

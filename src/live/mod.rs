@@ -57,14 +57,14 @@
 //!
 //! | layer | modules | job | uses |
 //! |---|---|---|---|
-//! | domains | `labels`, `limits`, `sockudo` | closed label domains, caps, Sockudo 5.2's spellings | (`sockudo`: labels) |
+//! | domains | `labels`, `limits`, `sockudo` | closed label domains (declared in the catalogue), caps, Sockudo 5.2's spellings | (`sockudo`: labels) |
 //! | text | `text` | text format 0.0.4 primitives: fixed family bytes, numbers, escaping | — |
 //! | store | `store` | counter storage: sharded cells in slabs, the scrape's totals | — |
 //! | table | `table` | the handle caches' insert-only hash table | — |
 //! | family | `family` | one metric's series and the `SeriesValue` trait | text, store |
 //! | kinds | `counter`, `gauge`, `histogram` | one series value per metric kind | text, store, family |
 //! | collector | `collector` | each family's `prometheus::Collector`; muting while we gather | store, family |
-//! | registration | `registration` | the catalogue as typed, registered families | store, family, kinds, collector |
+//! | registration | `registration` | the catalogue's declarations as typed, registered families | store, family, kinds, collector |
 //! | exposition | `exposition` | our families merged by name with the host's metrics | store, family, collector |
 //! | resolve | `resolve` | label values turned into handles once, capped | domains, kinds, table |
 //! | handles | `app`, `http`, `queue`, `cache`, `adapter` | the recording handles | domains, store, kinds, registration, resolve |
@@ -216,7 +216,7 @@ impl MetricsBuilder<'_> {
         };
         // Every capped label's overflow count exists from the start, so alerts see a 0.
         let folded = PerValue::resolve(&[], |v| {
-            Counter::register(&families.label_overflow, v, &families.counters)
+            Counter::register(&families.label_overflow_total, v, &families.counters)
         });
         let fold = |label: CappedLabel| folded.get(label).clone();
         Ok(Metrics(Arc::new(Shared {

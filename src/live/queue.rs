@@ -36,14 +36,14 @@ impl QueueMetrics {
     pub(crate) fn resolve(f: &Families, queue: &str) -> QueueMetrics {
         let queue = &[queue][..];
         let mut c = CounterBlockBuilder::new(&f.counters);
-        let processed = c.add(&f.queue_jobs_processed, queue);
-        let failed = c.add(&f.queue_jobs_failed, queue);
+        let processed = c.add(&f.queue_jobs_processed_total, queue);
+        let failed = c.add(&f.queue_jobs_failed_total, queue);
         QueueMetrics(Arc::new(QueueHandles {
             counters: c.build(),
             processed,
             failed,
             active: Gauge::register(&f.queue_active_jobs, queue),
-            duration: Histogram::register(&f.queue_job_duration, queue),
+            duration: Histogram::register(&f.queue_job_duration_seconds, queue),
         }))
     }
 

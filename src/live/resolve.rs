@@ -284,7 +284,7 @@ mod tests {
     fn a_bounded_cache_folds_new_keys_into_the_overflow_key_and_counts_them() {
         let registry = prometheus::Registry::new();
         let families = Families::register(&registry, "t_", crate::live::collector::new_owner(), 1).unwrap();
-        let folded = Counter::register(&families.label_overflow, &["app_id"], &families.counters);
+        let folded = Counter::register(&families.label_overflow_total, &["app_id"], &families.counters);
         let cache: HandleCache<Name, String> = HandleCache::names(2, folded);
         let resolve = |k: &str| format!("handle:{k}");
         assert_eq!(cache.name("a", resolve), "handle:a");
