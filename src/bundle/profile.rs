@@ -9,8 +9,8 @@ use anyhow::Result;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::source::SourceFile;
-use crate::error::UsageError;
 use crate::coverage::Build;
+use crate::error::UsageError;
 
 /// One environment's profile.
 #[derive(Debug, Clone, Deserialize)]

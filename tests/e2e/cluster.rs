@@ -63,7 +63,10 @@ fn coverage_problems(build: Build, samples: &[Sample]) -> Vec<String> {
             continue;
         }
         if def.source == Source::Seed && total <= 0.0 {
-            problems.push(format!("{name}: {} on {build:?}, yet it sums to {total}", feed.as_str()));
+            problems.push(format!(
+                "{name}: {} on {build:?}, yet it sums to {total}",
+                feed.as_str()
+            ));
         }
         let expected: BTreeSet<&str> = def.label_names().collect();
         for sample in samples.iter().filter(|s| s.name == name) {
@@ -75,7 +78,10 @@ fn coverage_problems(build: Build, samples: &[Sample]) -> Vec<String> {
                 let value = sample.labels.get(label.name).map_or("", String::as_str);
                 if let Domain::Enum(values) = label.domain {
                     if !values.contains(&value) {
-                        problems.push(format!("{name}: {}={value:?} is not one of {values:?}", label.name));
+                        problems.push(format!(
+                            "{name}: {}={value:?} is not one of {values:?}",
+                            label.name
+                        ));
                     }
                 }
             }
@@ -88,7 +94,9 @@ fn coverage_problems(build: Build, samples: &[Sample]) -> Vec<String> {
 fn sum_is(samples: &[Sample], name: &str, expected: f64, problems: &mut Vec<String>) {
     let total = cluster_sum(samples, &format!("{DEFAULT_PREFIX}{name}"), &[]);
     if total != expected {
-        problems.push(format!("{name}: the cluster sums to {total}, the clients counted {expected}"));
+        problems.push(format!(
+            "{name}: the cluster sums to {total}, the clients counted {expected}"
+        ));
     }
 }
 
@@ -107,9 +115,12 @@ fn cluster_feeds_its_coverage_column(binary: Binary, build: Build) {
         .unwrap_or_else(|e| panic!("{}", cluster.explain(&format!("the Pusher traffic: {e}"))));
     eprintln!("[cluster {build:?}] traffic: {}", traffic.summary);
 
-    eventually(&cluster, Duration::from_secs(30), "the coverage column", |samples| {
-        coverage_problems(build, samples)
-    })
+    eventually(
+        &cluster,
+        Duration::from_secs(30),
+        "the coverage column",
+        |samples| coverage_problems(build, samples),
+    )
     .unwrap_or_else(|e| panic!("{e}"));
 
     let counted = |key: &str| traffic.count(key).unwrap_or_else(|e| panic!("{e}"));
@@ -118,14 +129,24 @@ fn cluster_feeds_its_coverage_column(binary: Binary, build: Build) {
         counted("subscriptions"),
         counted("deliveries"),
     );
-    eventually(&cluster, Duration::from_secs(20), "the clients' counts", |samples| {
-        let mut problems = Vec::new();
-        sum_is(samples, "active_connections", connections, &mut problems);
-        sum_is(samples, "connections_per_app", connections, &mut problems);
-        sum_is(samples, "channel_subscriptions_total", subscriptions, &mut problems);
-        sum_is(samples, "messages_sent_total", deliveries, &mut problems);
-        problems
-    })
+    eventually(
+        &cluster,
+        Duration::from_secs(20),
+        "the clients' counts",
+        |samples| {
+            let mut problems = Vec::new();
+            sum_is(samples, "active_connections", connections, &mut problems);
+            sum_is(samples, "connections_per_app", connections, &mut problems);
+            sum_is(
+                samples,
+                "channel_subscriptions_total",
+                subscriptions,
+                &mut problems,
+            );
+            sum_is(samples, "messages_sent_total", deliveries, &mut problems);
+            problems
+        },
+    )
     .unwrap_or_else(|e| panic!("{e}"));
 
     // The webhooks travelled through the Redis queue to both endpoints.
@@ -137,13 +158,18 @@ fn cluster_feeds_its_coverage_column(binary: Binary, build: Build) {
     .unwrap_or_else(|e| panic!("{}", cluster.explain(&e)));
 
     traffic.stop();
-    eventually(&cluster, Duration::from_secs(30), "every open-thing gauge at zero", |samples| {
-        let mut problems = Vec::new();
-        for gauge in OPEN_THINGS {
-            sum_is(samples, gauge, 0.0, &mut problems);
-        }
-        problems
-    })
+    eventually(
+        &cluster,
+        Duration::from_secs(30),
+        "every open-thing gauge at zero",
+        |samples| {
+            let mut problems = Vec::new();
+            for gauge in OPEN_THINGS {
+                sum_is(samples, gauge, 0.0, &mut problems);
+            }
+            problems
+        },
+    )
     .unwrap_or_else(|e| panic!("{e}"));
 }
 

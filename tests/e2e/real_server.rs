@@ -4,7 +4,7 @@
 //! unknown app key), monitored by the generated `local` bundle: nginx with the generated proxy,
 //! a real Prometheus with the generated rules.
 //!
-//! It proves the coverage table (`sockudo_obs::coverage::SOCKUDO_5_2_COVERAGE`): every family
+//! It proves the coverage table (`sockudo_obs::coverage::cells`): every family
 //! it calls fed arrives non-zero with the catalogue's labels, every unfed one stays at zero, and
 //! every recording rule and dashboard query over fed families returns data. It also runs
 //! `promtool check metrics` on the server's `/metrics`, and shows both prefix variables reach

@@ -13,8 +13,8 @@ use std::time::Duration;
 use tempfile::TempDir;
 
 use super::http::get;
-use super::live::{samples, Sample};
 pub use super::live::sum_of as cluster_sum;
+use super::live::{samples, Sample};
 use super::ports::free_port;
 use super::process::{wait_until, ProcessGuard};
 use super::sink::WebhookSink;
@@ -61,9 +61,7 @@ fn ping(port: u16) -> bool {
     };
     let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
     let mut reply = [0; 7];
-    stream.write_all(b"PING\r\n").is_ok()
-        && stream.read_exact(&mut reply).is_ok()
-        && &reply == b"+PONG\r\n"
+    stream.write_all(b"PING\r\n").is_ok() && stream.read_exact(&mut reply).is_ok() && &reply == b"+PONG\r\n"
 }
 
 /// One server node: its Pusher port and its metrics port.

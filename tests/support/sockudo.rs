@@ -89,7 +89,11 @@ pub fn binary() -> Result<PathBuf, String> {
 /// times its HTTP API; [`command`] runs it without a collector (`OTEL_SDK_DISABLED`).
 pub fn config(port: u16, metrics_port: u16, webhook_port: u16) -> Value {
     let webhook_url = format!("http://127.0.0.1:{webhook_port}/sockudo-webhooks");
-    config_with_webhooks(port, metrics_port, json!([{ "url": webhook_url, "event_types": WEBHOOK_EVENTS }]))
+    config_with_webhooks(
+        port,
+        metrics_port,
+        json!([{ "url": webhook_url, "event_types": WEBHOOK_EVENTS }]),
+    )
 }
 
 /// The events the first app's webhooks post.

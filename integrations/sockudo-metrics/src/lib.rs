@@ -9,7 +9,7 @@
 //! - [`server_config`]: the server's own settings the driver is not handed (the adapter's name).
 //!
 //! What each catalogue family gets from the server is the catalogue's coverage table
-//! (`sockudo_obs::coverage::SOCKUDO_5_2_COVERAGE`, one column per build), shown in the generated METRICS.md.
+//! (`sockudo_obs::coverage::cells`, one column per build), shown in the generated METRICS.md.
 
 pub mod bridge;
 pub mod driver;
