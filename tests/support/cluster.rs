@@ -82,6 +82,11 @@ impl Node {
         Ok(reply.body)
     }
 
+    /// Kills the node by its PID, as a crash would.
+    pub fn kill(&mut self) {
+        self.guard.stop();
+    }
+
     /// The last lines of the node's log.
     pub fn log_tail(&self, lines: usize) -> String {
         self.guard.log_tail(lines)

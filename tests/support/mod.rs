@@ -2,10 +2,10 @@
 //! ports, one child-process guard, one HTTP client, one way to find a real tool, one nginx
 //! wrapper, one way to run the bundle validators; the specs the tests change; the exporter as the
 //! live and hardening tests run it; the real server scaled out on Redis ([`cluster`]); and the
-//! end-to-end harness, a generated `local` bundle run by
-//! the real servers on loopback ([`stack`]) with the real Sockudo server and its Pusher traffic
-//! ([`sockudo`]), the test's view of that bundle ([`bundle`]), a webhook sink ([`sink`]) and the
-//! assertions ([`steps`]), each a function returning `Result<(), String>`.
+//! end-to-end harness, a generated `local` bundle run by the real servers on loopback ([`stack`])
+//! with the real Sockudo server and its Pusher traffic ([`sockudo`]), the test's view of that
+//! bundle ([`bundle`]), a webhook sink ([`sink`]) and the assertions ([`steps`]), each a function
+//! returning `Result<(), String>`.
 
 // Each area's binary uses part of this module.
 #![allow(dead_code, unused_imports)]

@@ -93,15 +93,17 @@ pub fn config(port: u16, metrics_port: u16, webhook_port: u16) -> Value {
         port,
         metrics_port,
         json!([{ "url": webhook_url, "event_types": WEBHOOK_EVENTS }]),
+        json!([]),
     )
 }
 
-/// The events the first app's webhooks post.
+/// The events the apps' webhooks post.
 const WEBHOOK_EVENTS: [&str; 3] = ["channel_occupied", "member_added", "client_event"];
 
 /// [`config`] for one node of a cluster on the Redis at `redis_port` (its adapter, queue and
-/// cache), posting the first app's webhooks both to `webhook_port` and to `failing_webhook_port`
-/// (an endpoint that answers 500).
+/// cache), posting the first app's webhooks to `webhook_port` and the second app's to
+/// `failing_webhook_port` (an endpoint that answers 500: its jobs retry for minutes, while the
+/// first app's complete).
 pub fn cluster_config(
     port: u16,
     metrics_port: u16,
@@ -109,11 +111,13 @@ pub fn cluster_config(
     webhook_port: u16,
     failing_webhook_port: u16,
 ) -> Value {
-    let webhooks = json!([
-        { "url": format!("http://127.0.0.1:{webhook_port}/sockudo-webhooks"), "event_types": WEBHOOK_EVENTS },
-        { "url": format!("http://127.0.0.1:{failing_webhook_port}/failing"), "event_types": WEBHOOK_EVENTS },
-    ]);
-    let mut config = config_with_webhooks(port, metrics_port, webhooks);
+    let webhooks = |port: u16, path: &str| json!([{ "url": format!("http://127.0.0.1:{port}{path}"), "event_types": WEBHOOK_EVENTS }]);
+    let mut config = config_with_webhooks(
+        port,
+        metrics_port,
+        webhooks(webhook_port, "/sockudo-webhooks"),
+        webhooks(failing_webhook_port, "/failing"),
+    );
     config["adapter"] = json!({ "driver": "redis" });
     config["queue"] = json!({ "driver": "redis" });
     config["cache"] = json!({ "driver": "redis" });
@@ -121,7 +125,8 @@ pub fn cluster_config(
     config
 }
 
-fn config_with_webhooks(port: u16, metrics_port: u16, webhooks: Value) -> Value {
+/// The config with each app's webhooks.
+fn config_with_webhooks(port: u16, metrics_port: u16, first_app: Value, second_app: Value) -> Value {
     let app = |app: &TestApp, webhooks: Value, client_events: u32| {
         json!({
             "id": app.id,
@@ -142,8 +147,8 @@ fn config_with_webhooks(port: u16, metrics_port: u16, webhooks: Value) -> Value 
         "app_manager": {
             "driver": "memory",
             "array": { "apps": [
-                app(&APPS[0], webhooks, CLIENT_EVENT_LIMIT),
-                app(&APPS[1], json!([]), 1000),
+                app(&APPS[0], first_app, CLIENT_EVENT_LIMIT),
+                app(&APPS[1], second_app, 1000),
             ] }
         },
         "cache": { "driver": "memory" },
@@ -235,6 +240,64 @@ impl Server {
     }
 }
 
+/// `node tests/real_server/<script>` with the real Pusher libraries (`pusher-js`, `pusher`) and
+/// its JSON `plan` in the environment variable `variable`.
+fn pusher_script(script: &str, variable: &str, plan: &Value) -> Result<Command, String> {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let modules = repo.join(".tools/node/node_modules");
+    if !modules.join("pusher-js").is_dir() || !modules.join("pusher").is_dir() {
+        return Err(format!(
+            "pusher-js and pusher are not installed in {}: run scripts/install-tools.sh",
+            modules.display()
+        ));
+    }
+    let mut node = Command::new(require_tool("node")?);
+    node.arg(repo.join("tests/real_server").join(script))
+        .env("NODE_PATH", &modules)
+        .env(variable, plan.to_string());
+    Ok(node)
+}
+
+/// A signed HTTP API request of the first app.
+pub enum ApiRequest<'a> {
+    /// `GET /apps/<id><path>`.
+    Get(&'a str),
+    /// A publish of `event` on `channel`.
+    Trigger { channel: &'a str, event: &'a str },
+}
+
+/// One HTTP API request by the `pusher` library to the server on `port`: the status and body it
+/// answered (`tests/real_server/api.cjs`).
+pub fn api_request(port: u16, request: ApiRequest) -> Result<(u16, String), String> {
+    let app = &APPS[0];
+    let mut plan = json!({
+        "host": "127.0.0.1",
+        "port": port,
+        "app": {"id": app.id, "key": app.key, "secret": app.secret},
+    });
+    match request {
+        ApiRequest::Get(path) => plan["get"] = json!(path),
+        ApiRequest::Trigger { channel, event } => {
+            plan["trigger"] = json!({"channel": channel, "event": event, "data": {"from": "api"}});
+        }
+    }
+    let mut node = pusher_script("api.cjs", "API", &plan)?;
+    let output = super::process::run_to_exit(&mut node, Duration::from_secs(60));
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    let answer = text
+        .lines()
+        .find_map(|l| l.strip_prefix("STATUS "))
+        .ok_or_else(|| {
+            format!(
+                "the pusher library's request {plan}: {text}{}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+        })?;
+    let (status, body) = answer.split_once(' ').unwrap_or((answer, ""));
+    let status = status.parse().map_err(|_| format!("{plan}: status {status:?}"))?;
+    Ok((status, body.to_string()))
+}
+
 /// The traffic of `tests/real_server/traffic.cjs`, holding its connections open while it lives.
 pub struct Traffic {
     /// What the script reports it did (connections, subscriptions, events received, ...).
@@ -251,14 +314,6 @@ impl Traffic {
     /// Runs the traffic against the nodes on `ports` (clients take them in turn, the HTTP API
     /// goes to the first) and waits until it reports `READY`.
     pub fn start_on(ports: &[u16], logs: &Path) -> Result<Traffic, String> {
-        let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let modules = repo.join(".tools/node/node_modules");
-        if !modules.join("pusher-js").is_dir() || !modules.join("pusher").is_dir() {
-            return Err(format!(
-                "pusher-js and pusher are not installed in {}: run scripts/install-tools.sh",
-                modules.display()
-            ));
-        }
         let plan = json!({
             "host": "127.0.0.1",
             "ports": ports,
@@ -268,10 +323,7 @@ impl Traffic {
             "clientEventFlood": CLIENT_EVENT_FLOOD,
             "apiFlood": API_FLOOD,
         });
-        let mut node = Command::new(require_tool("node")?);
-        node.arg(repo.join("tests/real_server/traffic.cjs"))
-            .env("NODE_PATH", &modules)
-            .env("TRAFFIC", plan.to_string());
+        let node = pusher_script("traffic.cjs", "TRAFFIC", &plan)?;
         let mut guard = ProcessGuard::spawn("traffic", node, logs)?;
         let summary = wait_until(Duration::from_secs(90), "the Pusher traffic to be READY", || {
             let log = fs::read_to_string(&guard.log).unwrap_or_default();
