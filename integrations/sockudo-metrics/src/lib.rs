@@ -12,6 +12,8 @@
 
 pub mod bridge;
 pub mod driver;
+#[cfg(feature = "instrumented")]
+pub mod instrumented;
 pub mod process;
 #[cfg(test)]
 mod tests;
