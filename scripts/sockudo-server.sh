@@ -7,8 +7,6 @@
 #   ./scripts/sockudo-server.sh --test        # the drop-in build, then the drop-in's own unit tests
 #   ./scripts/sockudo-server.sh --instrumented   # the drop-in plus our patch series
 #                                                # -> .tools/bin/sockudo-instrumented
-#   ./scripts/sockudo-server.sh --test-instrumented  # that build, then the drop-in's unit tests
-#                                                    # with its `instrumented` feature
 #   ./scripts/sockudo-server.sh --check-patches  # only check that every patch still applies
 #   ./scripts/sockudo-server.sh --update-lock # after changing the drop-in's or sockudo-obs's deps
 #
@@ -29,7 +27,8 @@
 # by --update-lock, with the same check that no pinned version moves). A patch that no longer
 # applies stops the build naming the patch file and each hunk that failed. Both builds share the
 # cargo target dir, so the second recompiles only Sockudo's own crates.
-# SOCKUDO_OBS_PATCH_DIR replaces the patch folder (the patch test uses it).
+# SOCKUDO_OBS_PATCH_DIR replaces the patch folder (the patch test uses it), SOCKUDO_OBS_BIN_DIR
+# the folder the binaries are written to (.tools/bin).
 #
 # The cargo target dir and sources live outside the clone, in $SOCKUDO_OBS_CACHE
 # (default ~/.cache/sockudo-obs), so a second run rebuilds only what changed. A cold build takes
@@ -47,7 +46,7 @@ INSTRUMENTED_LOCK="$DROPIN/sockudo-$VERSION-instrumented.Cargo.lock"
 PATCH_DIR=${SOCKUDO_OBS_PATCH_DIR:-$REPO_ROOT/integrations/sockudo-$VERSION-patches}
 # The crates the patch series may touch, besides `sockudo` itself (the manifest built).
 PATCHED_CRATES=(sockudo-core sockudo-adapter sockudo-webhook sockudo-cache sockudo-queue)
-BIN_DIR="$REPO_ROOT/.tools/bin"
+BIN_DIR=${SOCKUDO_OBS_BIN_DIR:-$REPO_ROOT/.tools/bin}
 
 say() { printf 'sockudo-server: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
@@ -59,10 +58,9 @@ case "${1:-}" in
   --test) mode=test ;;
   --update-lock) mode=update-lock ;;
   --instrumented) mode=instrumented ;;
-  --test-instrumented) mode=test-instrumented ;;
   --check-patches) mode=check-patches ;;
   -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
-  *) die "unknown option '$1' (expected --stock, --test, --instrumented, --test-instrumented, --check-patches, --update-lock or nothing; see --help)" ;;
+  *) die "unknown option '$1' (expected --stock, --test, --instrumented, --check-patches, --update-lock or nothing; see --help)" ;;
 esac
 
 # ---------------------------------------------------------------- the patch series ----
@@ -264,7 +262,7 @@ case "$mode" in
     say "wrote $INSTRUMENTED_LOCK"
     exit 0
     ;;
-  instrumented|test-instrumented)
+  instrumented)
     [ -f "$INSTRUMENTED_LOCK" ] || die "no $INSTRUMENTED_LOCK; run $0 --update-lock"
     check_lock_keeps_pins "$INSTRUMENTED_LOCK"
     prepare_instrumented
@@ -274,13 +272,6 @@ case "$mode" in
     instrumented_build \
       || die "the instrumented Sockudo build failed (see above); if it says the lock file needs updating, run $0 --update-lock"
     out="$BIN_DIR/sockudo-instrumented"
-    if [ "$mode" = test-instrumented ]; then
-      say "the drop-in's unit tests with its instrumented feature (release, reusing the server's dependencies)"
-      CARGO_TARGET_DIR="$CACHE/target" cargo test --release --locked \
-        --manifest-path "$instrumented/sockudo-$VERSION/Cargo.toml" --config "$patch_arg" \
-        "${instrumented_patch_args[@]}" -p sockudo-metrics --features sockudo-metrics/instrumented \
-        || die "the drop-in's unit tests (instrumented) failed (see above)"
-    fi
     ;;
   stock)
     cp "$vendored/Cargo.lock" "$src/Cargo.lock"
