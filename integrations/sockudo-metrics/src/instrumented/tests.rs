@@ -62,15 +62,15 @@ fn http_webhook_cache_and_adapter_calls_reach_their_families() {
     let text = m.encode();
     let lines = [
         (
-            r#"sockudo_http_requests_total{method="POST",endpoint="/apps/:app_id/events",status="200"}"#,
+            r#"sockudo_http_requests_total{endpoint="/apps/:app_id/events",method="POST",status="200"}"#,
             "1",
         ),
         (
-            r#"sockudo_http_requests_total{method="GET",endpoint="unmatched",status="404"}"#,
+            r#"sockudo_http_requests_total{endpoint="unmatched",method="GET",status="404"}"#,
             "1",
         ),
         (
-            r#"sockudo_http_response_size_bytes_sum{method="POST",endpoint="/apps/:app_id/events"}"#,
+            r#"sockudo_http_response_size_bytes_sum{endpoint="/apps/:app_id/events",method="POST"}"#,
             "42",
         ),
         (
