@@ -5,6 +5,9 @@
 #   ./scripts/sockudo-server.sh               # the server with the drop-in -> .tools/bin/sockudo
 #   ./scripts/sockudo-server.sh --stock       # the unmodified server -> .tools/bin/sockudo-stock
 #   ./scripts/sockudo-server.sh --test        # the drop-in build, then the drop-in's own unit tests
+#   ./scripts/sockudo-server.sh --instrumented   # the drop-in plus our patch series
+#                                                # -> .tools/bin/sockudo-instrumented
+#   ./scripts/sockudo-server.sh --check-patches  # only check that every patch still applies
 #   ./scripts/sockudo-server.sh --update-lock # after changing the drop-in's or sockudo-obs's deps
 #
 # How: the pristine sockudo 5.2.0 source comes from crates.io through `cargo vendor` (checksums
@@ -14,6 +17,18 @@
 # replaces the registry crate through `--config patch.crates-io.sockudo-metrics.path=...`, so
 # nothing of Sockudo is forked. (`cargo install sockudo --locked` with that patch cannot work:
 # the patch changes the lock file, which --locked forbids.)
+#
+# The instrumented build applies the patch series integrations/sockudo-$VERSION-patches/*.patch
+# (mail-style, one concern each, written to go upstream as they are; `patch -p1` from a folder
+# holding the crates' folders) to copies of the pristine sockudo, sockudo-core, sockudo-adapter,
+# sockudo-webhook, sockudo-cache and sockudo-queue crates, and builds them in place of the
+# registry ones (`--config patch.crates-io.<crate>.path=...`) with the drop-in's `instrumented`
+# feature, against a lock file of its own (sockudo-$VERSION-instrumented.Cargo.lock, written
+# by --update-lock, with the same check that no pinned version moves). A patch that no longer
+# applies stops the build naming the patch file and each hunk that failed. Both builds share the
+# cargo target dir, so the second recompiles only Sockudo's own crates.
+# SOCKUDO_OBS_PATCH_DIR replaces the patch folder (the patch test uses it), SOCKUDO_OBS_BIN_DIR
+# the folder the binaries are written to (.tools/bin).
 #
 # The cargo target dir and sources live outside the clone, in $SOCKUDO_OBS_CACHE
 # (default ~/.cache/sockudo-obs), so a second run rebuilds only what changed. A cold build takes
@@ -27,7 +42,11 @@ REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE=${SOCKUDO_OBS_CACHE:-$HOME/.cache/sockudo-obs}
 DROPIN="$REPO_ROOT/integrations/sockudo-metrics"
 SHIPPED_LOCK="$DROPIN/sockudo-$VERSION.Cargo.lock"
-BIN_DIR="$REPO_ROOT/.tools/bin"
+INSTRUMENTED_LOCK="$DROPIN/sockudo-$VERSION-instrumented.Cargo.lock"
+PATCH_DIR=${SOCKUDO_OBS_PATCH_DIR:-$REPO_ROOT/integrations/sockudo-$VERSION-patches}
+# The crates the patch series may touch, besides `sockudo` itself (the manifest built).
+PATCHED_CRATES=(sockudo-core sockudo-adapter sockudo-webhook sockudo-cache sockudo-queue)
+BIN_DIR=${SOCKUDO_OBS_BIN_DIR:-$REPO_ROOT/.tools/bin}
 
 say() { printf 'sockudo-server: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
@@ -38,11 +57,58 @@ case "${1:-}" in
   --stock) mode=stock ;;
   --test) mode=test ;;
   --update-lock) mode=update-lock ;;
-  -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-  *) die "unknown option '$1' (expected --stock, --test, --update-lock or nothing; see --help)" ;;
+  --instrumented) mode=instrumented ;;
+  --check-patches) mode=check-patches ;;
+  -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
+  *) die "unknown option '$1' (expected --stock, --test, --instrumented, --check-patches, --update-lock or nothing; see --help)" ;;
 esac
 
+# ---------------------------------------------------------------- the patch series ----
+# apply_patches ROOT: applies every patch of $PATCH_DIR, in name order, to the crate folders in
+# ROOT. Each is first tried with `patch --dry-run`; one that does not apply cleanly stops the run
+# naming the patch file and every hunk that failed, and nothing of it is applied.
+apply_patches() {
+  local root=$1 patch_file name output failed
+  local patches=("$PATCH_DIR"/*.patch)
+  [ -f "${patches[0]}" ] || die "no patches in $PATCH_DIR"
+  for patch_file in "${patches[@]}"; do
+    name=$(basename "$patch_file")
+    if ! output=$(patch -p1 --dry-run --batch --forward -d "$root" -i "$patch_file" 2>&1); then
+      # GNU patch names the file it is checking, then each hunk of it that failed ("Hunk #2
+      # FAILED at 120."); the hunk's own header comes from the patch file.
+      failed=$(printf '%s\n' "$output" | awk -v patch_file="$patch_file" '
+        function header(file, n,    line, current, count) {
+          current = ""; count = 0
+          while ((getline line < patch_file) > 0) {
+            if (line ~ /^\+\+\+ /) { current = substr(line, 5); sub(/^b\//, "", current); count = 0 }
+            else if (line ~ /^@@ / && current == file && ++count == n) { close(patch_file); return line }
+          }
+          close(patch_file)
+          return ""
+        }
+        /^(checking|patching) file / { file = substr($0, index($0, " file ") + 6) }
+        /^Hunk #[0-9]+ FAILED/ {
+          n = $2; sub(/^#/, "", n)
+          print "  " file ": hunk #" n " (" header(file, n) ") FAILED" substr($0, index($0, "FAILED") + 6)
+        }
+        /^\|\+\+\+ / { missing = substr($0, 6); sub(/^b\//, "", missing) }
+        /No file to patch/ { print "  " missing ": no such file to patch" }
+        /^[0-9]+ out of [0-9]+ hunks? ignored/ { print "  " missing ": " $0 }
+        /Reversed \(or previously applied\) patch detected/ { print "  " file ": already applied" }
+        /malformed patch|Only garbage/ { print "  " $0 }')
+      [ -n "$failed" ] || failed=$(printf '%s\n' "$output" | sed 's/^/  /')
+      say "error: patch $name no longer applies to Sockudo $VERSION ($patch_file):"
+      printf '%s\n' "$failed" | sed 's/^/sockudo-server: /' >&2
+      exit 1
+    fi
+    patch -p1 --batch --forward --silent -d "$root" -i "$patch_file" >/dev/null \
+      || die "patch $name passed its dry run but did not apply"
+  done
+  say "applied ${#patches[@]} patches from $PATCH_DIR"
+}
+
 # ---------------------------------------------------------------- system packages ----
+if [ "$mode" != check-patches ]; then
 need_packages=()
 command -v protoc >/dev/null 2>&1 || need_packages+=(protobuf-compiler)
 command -v pkg-config >/dev/null 2>&1 || need_packages+=(pkg-config)
@@ -59,6 +125,7 @@ if [ ${#need_packages[@]} -gt 0 ]; then
 fi
 rust_ok=$(rustc --version | awk '{split($2, v, "."); print (v[1] > 1 || v[2] >= 95) ? "yes" : "no"}')
 [ "$rust_ok" = yes ] || die "Sockudo $VERSION needs Rust 1.95 or newer; this is $(rustc --version)"
+fi
 
 # ---------------------------------------------------------------- pristine source ----
 fetch="$CACHE/fetch"
@@ -86,6 +153,54 @@ EOF
 fi
 [ -f "$vendored/Cargo.toml" ] || die "no sockudo $VERSION source in $vendored"
 
+# The patched crates, in $CACHE/instrumented/<crate>-$VERSION: rebuilt from the pristine ones
+# in a staging folder on every run (so a patch that no longer applies always fails), then synced
+# file by file, touching only files whose content changed: cargo decides what to rebuild by
+# modification times, so an unchanged crate is not rebuilt.
+instrumented="$CACHE/instrumented"
+sync_tree() {
+  local from=$1 to=$2 rel
+  mkdir -p "$to"
+  (cd "$from" && find . -type d) | while IFS= read -r rel; do mkdir -p "$to/$rel"; done
+  (cd "$from" && find . -type f) | while IFS= read -r rel; do
+    cmp -s "$from/$rel" "$to/$rel" || cp "$from/$rel" "$to/$rel"
+  done
+  (cd "$to" && find . -type f) | while IFS= read -r rel; do
+    [ -e "$from/$rel" ] || rm -f "$to/$rel"
+  done
+}
+prepare_instrumented() {
+  local stage="$CACHE/instrumented.stage" crate
+  rm -rf "$stage"
+  mkdir -p "$stage"
+  for crate in sockudo "${PATCHED_CRATES[@]}"; do
+    [ -d "$fetch/vendor/$crate-$VERSION" ] || die "no $crate $VERSION source in $fetch/vendor"
+    cp -a "$fetch/vendor/$crate-$VERSION" "$stage/"
+    rm -f "$stage/$crate-$VERSION/.cargo-checksum.json"
+  done
+  apply_patches "$stage"
+  # Sockudo's manifest folder keeps the lock file it is built with.
+  rm -f "$stage/sockudo-$VERSION/Cargo.lock"
+  [ ! -f "$instrumented/sockudo-$VERSION/Cargo.lock" ] \
+    || cp -p "$instrumented/sockudo-$VERSION/Cargo.lock" "$stage/sockudo-$VERSION/Cargo.lock"
+  sync_tree "$stage" "$instrumented"
+  rm -rf "$stage"
+}
+instrumented_patch_args=()
+for crate in "${PATCHED_CRATES[@]}"; do
+  instrumented_patch_args+=(--config "patch.crates-io.$crate.path=\"$instrumented/$crate-$VERSION\"")
+done
+if [ "$mode" = check-patches ]; then
+  stage=$(mktemp -d)
+  trap 'rm -rf "$stage"' EXIT
+  for crate in sockudo "${PATCHED_CRATES[@]}"; do
+    cp -a "$fetch/vendor/$crate-$VERSION" "$stage/"
+  done
+  apply_patches "$stage"
+  say "ok: every patch of $PATCH_DIR applies to Sockudo $VERSION"
+  exit 0
+fi
+
 src="$CACHE/src/sockudo-$VERSION"
 if [ ! -f "$src/Cargo.toml" ] || ! cmp -s "$vendored/Cargo.toml" "$src/Cargo.toml"; then
   rm -rf "$src"
@@ -100,6 +215,12 @@ cargo_build() {
   CARGO_TARGET_DIR="$CACHE/target" cargo build --release --locked \
     --manifest-path "$src/Cargo.toml" --no-default-features --features "$FEATURES" --bin sockudo "$@"
 }
+instrumented_build() {
+  CARGO_TARGET_DIR="$CACHE/target" cargo build --release --locked \
+    --manifest-path "$instrumented/sockudo-$VERSION/Cargo.toml" --no-default-features \
+    --features "$FEATURES,sockudo-metrics/instrumented" --bin sockudo \
+    --config "$patch_arg" "${instrumented_patch_args[@]}" "$@"
+}
 
 # No package Sockudo pins changes version in ours: ours may only add packages (the drop-in's) and
 # drop those only the stock driver used.
@@ -111,7 +232,10 @@ def packages(path):
         return {(p["name"], p["version"], p.get("source", "")) for p in tomllib.load(f)["package"]}
 upstream, ours = packages(sys.argv[1]), packages(sys.argv[2])
 pinned_names = {p[0] for p in upstream}
-moved = sorted(p for p in ours - upstream if p[0] in pinned_names and p[0] != "sockudo-metrics")
+pinned_versions = {(p[0], p[1]) for p in upstream}
+# A Sockudo crate patched in from a folder (no source) at the version Sockudo pins has not moved.
+moved = sorted(p for p in ours - upstream if p[0] in pinned_names and p[0] != "sockudo-metrics"
+               and not (p[2] == "" and (p[0], p[1]) in pinned_versions))
 for name, version, _ in moved:
     print(f"sockudo-server: {name} {version} is not a version Sockudo pins", file=sys.stderr)
 sys.exit(1 if moved else 0)
@@ -127,7 +251,27 @@ case "$mode" in
     check_lock_keeps_pins "$src/Cargo.lock"
     cp "$src/Cargo.lock" "$SHIPPED_LOCK"
     say "wrote $SHIPPED_LOCK"
+    prepare_instrumented
+    cp "$vendored/Cargo.lock" "$instrumented/sockudo-$VERSION/Cargo.lock"
+    say "resolving the drop-in's additions and the patched crates on top of Sockudo's lock"
+    (cd "$instrumented/sockudo-$VERSION" && cargo metadata --format-version 1 --config "$patch_arg" \
+      "${instrumented_patch_args[@]}" --no-default-features \
+      --features "$FEATURES,sockudo-metrics/instrumented" >/dev/null)
+    check_lock_keeps_pins "$instrumented/sockudo-$VERSION/Cargo.lock"
+    cp "$instrumented/sockudo-$VERSION/Cargo.lock" "$INSTRUMENTED_LOCK"
+    say "wrote $INSTRUMENTED_LOCK"
     exit 0
+    ;;
+  instrumented)
+    [ -f "$INSTRUMENTED_LOCK" ] || die "no $INSTRUMENTED_LOCK; run $0 --update-lock"
+    check_lock_keeps_pins "$INSTRUMENTED_LOCK"
+    prepare_instrumented
+    cmp -s "$INSTRUMENTED_LOCK" "$instrumented/sockudo-$VERSION/Cargo.lock" \
+      || cp "$INSTRUMENTED_LOCK" "$instrumented/sockudo-$VERSION/Cargo.lock"
+    say "building the instrumented sockudo $VERSION: the drop-in and $(ls "$PATCH_DIR"/*.patch | wc -l) patches (features: $FEATURES)"
+    instrumented_build \
+      || die "the instrumented Sockudo build failed (see above); if it says the lock file needs updating, run $0 --update-lock"
+    out="$BIN_DIR/sockudo-instrumented"
     ;;
   stock)
     cp "$vendored/Cargo.lock" "$src/Cargo.lock"

@@ -276,6 +276,65 @@ impl MetricsInterface for PrometheusMetricsDriver {
 
     fn track_delta_compression_delta_message(&self, _app_id: &str, _channel_name: &str) {}
 
+    // The calls the instrumented build's patch series adds (integrations/sockudo-5.2.0-patches),
+    // recorded by `crate::instrumented`.
+    #[cfg(feature = "instrumented")]
+    fn mark_ws_message_sent_on_channel(&self, app_id: &str, channel_name: &str, _size: usize) {
+        crate::instrumented::message_sent_on_channel(&self.metrics, app_id, channel_name);
+    }
+
+    #[cfg(feature = "instrumented")]
+    fn mark_ws_message_received_on_channel(&self, app_id: &str, channel_name: &str, _size: usize) {
+        crate::instrumented::message_received_on_channel(&self.metrics, app_id, channel_name);
+    }
+
+    #[cfg(feature = "instrumented")]
+    fn mark_channel_broadcast(
+        &self,
+        app_id: &str,
+        channel_name: &str,
+        _size: usize,
+        recipient_count: usize,
+        _latency_ms: Option<f64>,
+    ) {
+        crate::instrumented::channel_broadcast(&self.metrics, app_id, channel_name, recipient_count);
+    }
+
+    #[cfg(feature = "instrumented")]
+    fn mark_client_event(&self, app_id: &str, channel_type: &str) {
+        crate::instrumented::client_event(&self.metrics, app_id, channel_type);
+    }
+
+    #[cfg(feature = "instrumented")]
+    fn mark_presence_member_added(&self, app_id: &str, _channel_name: &str) {
+        crate::instrumented::presence_member_added(&self.metrics, app_id);
+    }
+
+    #[cfg(feature = "instrumented")]
+    fn mark_presence_member_removed(&self, app_id: &str, _channel_name: &str) {
+        crate::instrumented::presence_member_removed(&self.metrics, app_id);
+    }
+
+    #[cfg(feature = "instrumented")]
+    fn track_http_request(&self, method: &str, route: &str, status: u16, latency_ms: f64, size: u64) {
+        crate::instrumented::http_request(&self.metrics, method, route, status, latency_ms, size);
+    }
+
+    #[cfg(feature = "instrumented")]
+    fn track_webhook_delivery(&self, app_id: &str, events: &[&str], success: bool, latency_ms: f64) {
+        crate::instrumented::webhook_delivery(&self.metrics, app_id, events, success, latency_ms);
+    }
+
+    #[cfg(feature = "instrumented")]
+    fn mark_cache_operation(&self, cache: &str, operation: &str, hit: Option<bool>) {
+        crate::instrumented::cache_operation(&self.metrics, cache, operation, hit);
+    }
+
+    #[cfg(feature = "instrumented")]
+    fn track_adapter_operation(&self, adapter: &str, operation: &str, success: bool, latency_ms: f64) {
+        crate::instrumented::adapter_operation(&self.metrics, adapter, operation, success, latency_ms);
+    }
+
     async fn get_metrics_as_plaintext(&self) -> String {
         self.metrics.encode()
     }

@@ -13,6 +13,10 @@
 
 pub mod bridge;
 pub mod driver;
+// Compiled for the unit tests too: what it records needs no patched server to test (`--test` of
+// scripts/sockudo-server.sh runs them; the instrumented build compiles the trait methods).
+#[cfg(any(feature = "instrumented", test))]
+pub mod instrumented;
 pub mod process;
 pub mod server_config;
 #[cfg(test)]

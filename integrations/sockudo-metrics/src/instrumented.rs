@@ -1,0 +1,177 @@
+//! What the drop-in records from the calls only the instrumented Sockudo build makes (feature
+//! `instrumented`; the calls are added to `MetricsInterface` by the patch series in
+//! `integrations/sockudo-5.2.0-patches/`). `driver.rs` delegates each of those trait methods here.
+//!
+//! | server call (patch) | catalogue |
+//! |---|---|
+//! | `mark_ws_message_sent_on_channel` (0005) | `messages_sent_total` |
+//! | `mark_ws_message_received_on_channel` (0005) | `messages_received_total` |
+//! | `mark_channel_broadcast` (0005) | `broadcast_messages_total`, `messages_sent_total` |
+//! | `mark_client_event` (0005) | `client_events_total` |
+//! | `mark_presence_member_added`, `_removed` (0004) | `presence_members` |
+//! | `track_http_request` | `http_requests_total`, `http_request_duration_seconds`, `http_response_size_bytes` |
+//! | `track_webhook_delivery` (0006) | `webhooks_sent_total`, `webhooks_failed_total`, `webhook_duration_seconds` |
+//! | `mark_cache_operation` | `cache_hits_total`, `cache_misses_total`, `cache_operations_total` |
+//! | `track_adapter_operation` | `adapter_operations_total`, `adapter_errors_total`, `adapter_latency_seconds` |
+//!
+//! A label value outside the catalogue's closed domain (an HTTP method, cache or adapter
+//! operation the catalogue does not list) records nothing rather than a guessed value.
+
+use std::collections::HashMap;
+use std::sync::{OnceLock, RwLock};
+use std::time::Duration;
+
+use sockudo_obs::live::{
+    sockudo as map, AdapterOperation, CacheOperation, ChannelType, HttpMethod, OVERFLOW_LABEL,
+};
+use sockudo_obs::Metrics;
+
+/// The endpoint of requests no route matched (Sockudo's fallback), as sockudo-obs's own HTTP
+/// layer spells it.
+pub const UNMATCHED_ROUTE: &str = "unmatched";
+
+fn millis(ms: f64) -> Duration {
+    Duration::try_from_secs_f64(ms / 1000.0).unwrap_or_default()
+}
+
+/// One message sent to one socket on `channel_name`.
+pub fn message_sent_on_channel(metrics: &Metrics, app_id: &str, channel_name: &str) {
+    let channel = ChannelType::of_channel(channel_name);
+    metrics.with_app(app_id, move |app| app.message_sent(channel));
+}
+
+/// One client frame addressed to `channel_name`.
+pub fn message_received_on_channel(metrics: &Metrics, app_id: &str, channel_name: &str) {
+    let channel = ChannelType::of_channel(channel_name);
+    metrics.with_app(app_id, move |app| app.message_received(channel));
+}
+
+/// One publish sent to `recipients` local sockets: one broadcast and its deliveries. The server
+/// makes this call instead of `mark_ws_messages_sent_batch` + `track_broadcast_latency` on its
+/// local fan-out, so nothing is counted twice.
+pub fn channel_broadcast(metrics: &Metrics, app_id: &str, channel_name: &str, recipients: usize) {
+    if recipients == 0 {
+        return;
+    }
+    let channel = ChannelType::of_channel(channel_name);
+    metrics.with_app(app_id, move |app| app.broadcast(channel, recipients as u64));
+}
+
+/// A relayed client event; `channel_type` is Sockudo's `ChannelType::as_str()`.
+pub fn client_event(metrics: &Metrics, app_id: &str, channel_type: &str) {
+    if let Some(channel) = map::channel_type(channel_type) {
+        metrics.with_app(app_id, move |app| app.client_event(channel));
+    }
+}
+
+pub fn presence_member_added(metrics: &Metrics, app_id: &str) {
+    metrics.with_app(app_id, |app| app.presence_member_added());
+}
+
+pub fn presence_member_removed(metrics: &Metrics, app_id: &str) {
+    metrics.with_app(app_id, |app| app.presence_member_removed());
+}
+
+/// One HTTP request, `route` the matched template in axum's spelling (`/apps/{app_id}/events`).
+pub fn http_request(
+    metrics: &Metrics,
+    method: &str,
+    route: &str,
+    status: u16,
+    latency_ms: f64,
+    response_size: u64,
+) {
+    let Ok(method) = method.parse::<HttpMethod>() else {
+        return;
+    };
+    let endpoint = endpoint_label(metrics, route);
+    metrics
+        .http_route(method, endpoint)
+        .request_done(status, millis(latency_ms), response_size);
+}
+
+/// One webhook delivery carrying `events`: each event counts a webhook sent (and failed, when
+/// the delivery failed), and the delivery's duration is observed once per event, since the
+/// catalogue's handles record an event's count and its duration together.
+pub fn webhook_delivery(metrics: &Metrics, app_id: &str, events: &[&str], success: bool, latency_ms: f64) {
+    let duration = millis(latency_ms);
+    metrics.with_app(app_id, move |app| {
+        for event in events {
+            if success {
+                app.webhook_sent(event, duration);
+            } else {
+                app.webhook_failed(event, duration);
+            }
+        }
+    });
+}
+
+/// One cache operation; `hit` is known for lookups only.
+pub fn cache_operation(metrics: &Metrics, cache: &str, operation: &str, hit: Option<bool>) {
+    let handles = metrics.cache(cache);
+    if let Ok(op) = operation.parse::<CacheOperation>() {
+        handles.operation(op);
+    }
+    match hit {
+        Some(true) => handles.hit(),
+        Some(false) => handles.miss(),
+        None => {}
+    }
+}
+
+/// One adapter operation of the adapter named `adapter`.
+pub fn adapter_operation(metrics: &Metrics, adapter: &str, operation: &str, success: bool, latency_ms: f64) {
+    let Ok(op) = operation.parse::<AdapterOperation>() else {
+        return;
+    };
+    let handles = metrics.adapter(adapter);
+    if success {
+        handles.operation(op, millis(latency_ms));
+    } else {
+        handles.operation_failed(op, millis(latency_ms));
+    }
+}
+
+/// Route templates as `'static` label values, in Sockudo's documented spelling
+/// (`/apps/:app_id/events`). A router has a fixed set of routes, so each is leaked once; past
+/// the catalogue's route cap new ones share the overflow value.
+fn endpoint_label(metrics: &Metrics, template: &str) -> &'static str {
+    if template == UNMATCHED_ROUTE {
+        return UNMATCHED_ROUTE;
+    }
+    static SEEN: OnceLock<RwLock<HashMap<String, &'static str>>> = OnceLock::new();
+    let seen = SEEN.get_or_init(RwLock::default);
+    if let Some(label) = seen.read().ok().and_then(|s| s.get(template).copied()) {
+        return label;
+    }
+    let Ok(mut seen) = seen.write() else {
+        return OVERFLOW_LABEL;
+    };
+    if let Some(label) = seen.get(template) {
+        return label;
+    }
+    if seen.len() >= metrics.limits().routes {
+        return OVERFLOW_LABEL;
+    }
+    let label: &'static str = Box::leak(sockudo_style(template).into_boxed_str());
+    seen.insert(template.to_string(), label);
+    label
+}
+
+/// `/apps/{app_id}/events` as `/apps/:app_id/events`, `{*rest}` as `*rest`.
+pub fn sockudo_style(template: &str) -> String {
+    template
+        .split('/')
+        .map(
+            |segment| match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                Some(name) if name.starts_with('*') => name.to_string(),
+                Some(name) => format!(":{name}"),
+                None => segment.to_string(),
+            },
+        )
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,127 @@
+//! The instrumented calls' recording, in a file of its own: the server's build never reads it.
+
+use sockudo_obs::{Metrics, MetricsConfig};
+
+use super::*;
+
+fn value<'t>(text: &'t str, series: &str) -> Option<&'t str> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+}
+
+#[test]
+fn channel_calls_record_their_channel_type() {
+    let m = Metrics::new(&MetricsConfig::default()).unwrap();
+    message_sent_on_channel(&m, "a", "private-encrypted-x");
+    message_received_on_channel(&m, "a", "presence-room");
+    channel_broadcast(&m, "a", "cache-x", 3);
+    channel_broadcast(&m, "a", "cache-x", 0);
+    client_event(&m, "a", "private");
+    client_event(&m, "a", "not-a-sockudo-type");
+    presence_member_added(&m, "a");
+    presence_member_added(&m, "a");
+    presence_member_removed(&m, "a");
+    let text = m.encode();
+    let at = |family: &str, channel: &str| {
+        value(
+            &text,
+            &format!(r#"sockudo_{family}{{app_id="a",channel_type="{channel}"}}"#),
+        )
+    };
+    assert_eq!(at("messages_sent_total", "private-encrypted"), Some("1"));
+    assert_eq!(at("messages_received_total", "presence"), Some("1"));
+    assert_eq!(at("messages_sent_total", "cache"), Some("3"));
+    assert_eq!(
+        at("broadcast_messages_total", "cache"),
+        Some("1"),
+        "no broadcast for 0 recipients"
+    );
+    assert_eq!(at("client_events_total", "private"), Some("1"));
+    let client_events: usize = ["public", "presence", "private-encrypted", "cache"]
+        .iter()
+        .filter(|c| at("client_events_total", c) != Some("0"))
+        .count();
+    assert_eq!(client_events, 0, "an unknown type records nothing");
+    assert_eq!(value(&text, r#"sockudo_presence_members{app_id="a"}"#), Some("1"));
+}
+
+#[test]
+fn http_webhook_cache_and_adapter_calls_reach_their_families() {
+    let m = Metrics::new(&MetricsConfig::default()).unwrap();
+    http_request(&m, "POST", "/apps/{app_id}/events", 200, 5.0, 42);
+    http_request(&m, "GET", UNMATCHED_ROUTE, 404, 1.0, 9);
+    http_request(&m, "BREW", "/coffee", 418, 1.0, 0);
+    webhook_delivery(&m, "a", &["channel_occupied", "member_added"], true, 30.0);
+    webhook_delivery(&m, "a", &["channel_occupied"], false, 10_000.0);
+    cache_operation(&m, "memory", "get", Some(false));
+    cache_operation(&m, "memory", "get", Some(true));
+    cache_operation(&m, "memory", "set", None);
+    adapter_operation(&m, "redis", "broadcast", true, 2.0);
+    adapter_operation(&m, "redis", "request", false, 5000.0);
+    adapter_operation(&m, "redis", "teleport", true, 1.0);
+    let text = m.encode();
+    let lines = [
+        (
+            r#"sockudo_http_requests_total{endpoint="/apps/:app_id/events",method="POST",status="200"}"#,
+            "1",
+        ),
+        (
+            r#"sockudo_http_requests_total{endpoint="unmatched",method="GET",status="404"}"#,
+            "1",
+        ),
+        (
+            r#"sockudo_http_response_size_bytes_sum{endpoint="/apps/:app_id/events",method="POST"}"#,
+            "42",
+        ),
+        (
+            r#"sockudo_webhooks_sent_total{app_id="a",event="channel_occupied"}"#,
+            "2",
+        ),
+        (
+            r#"sockudo_webhooks_failed_total{app_id="a",event="channel_occupied"}"#,
+            "1",
+        ),
+        (
+            r#"sockudo_webhooks_sent_total{app_id="a",event="member_added"}"#,
+            "1",
+        ),
+        (r#"sockudo_cache_hits_total{cache="memory"}"#, "1"),
+        (r#"sockudo_cache_misses_total{cache="memory"}"#, "1"),
+        (
+            r#"sockudo_cache_operations_total{cache="memory",operation="get"}"#,
+            "2",
+        ),
+        (
+            r#"sockudo_cache_operations_total{cache="memory",operation="set"}"#,
+            "1",
+        ),
+        (
+            r#"sockudo_adapter_operations_total{adapter="redis",operation="broadcast"}"#,
+            "1",
+        ),
+        (
+            r#"sockudo_adapter_errors_total{adapter="redis",operation="request"}"#,
+            "1",
+        ),
+        (
+            r#"sockudo_adapter_errors_total{adapter="redis",operation="broadcast"}"#,
+            "0",
+        ),
+    ];
+    for (series, expected) in lines {
+        assert_eq!(value(&text, series), Some(expected), "{series}\n{text}");
+    }
+    assert!(
+        !text.contains("BREW") && !text.contains("/coffee"),
+        "unlisted methods record nothing"
+    );
+}
+
+#[test]
+fn routes_are_spelled_as_sockudo_documents_them() {
+    assert_eq!(
+        sockudo_style("/apps/{app_id}/channels/{channel_name}"),
+        "/apps/:app_id/channels/:channel_name"
+    );
+    assert_eq!(sockudo_style("/static/{*path}"), "/static/*path");
+}
