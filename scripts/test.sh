@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The one test command (README, and .ci/run): installs the real tools, builds the real Sockudo
-# 5.2.0 server with the drop-in driver, then runs the Rust tests (unit, golden, real-tool and
-# end-to-end, on the demo and on the real server), checks generated/ is fresh, and runs every real
-# validator on every shipped environment's bundle. Any failure stops the run with its name.
+# 5.2.0 server (with the drop-in driver, and with it plus the instrumentation patches), then runs
+# the Rust tests (unit, golden, real-tool and end-to-end, on the demo, on the real server and on
+# two-node clusters on Redis), checks generated/ is fresh, and runs every real validator on every
+# shipped environment's bundle. Any failure stops the run with its name.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,8 +21,9 @@ cargo clippy --all-targets --quiet -- -D warnings
 # The library a server links, alone: no generator crates, and it still builds.
 cargo clippy --lib --no-default-features --quiet -- -D warnings
 
-step "the real Sockudo 5.2.0 server with the drop-in (cached in ~/.cache/sockudo-obs after the first build)"
+step "the real Sockudo 5.2.0 server: the drop-in build, then the instrumented one (cached in ~/.cache/sockudo-obs)"
 ./scripts/sockudo-server.sh --test
+./scripts/sockudo-server.sh --instrumented
 
 step "cargo test (unit, golden, real tools, end to end)"
 cargo test --lib --bins --tests --no-fail-fast 2>&1 | tee target/test-output.txt
