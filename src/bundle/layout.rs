@@ -33,6 +33,28 @@ pub const DATASOURCE_UID: &str = "sockudo-prometheus";
 /// when that job is on.
 pub const KUBERNETES_LABELS: [&str; 2] = ["namespace", "pod"];
 
+/// The path every scrape reads.
+pub const METRICS_PATH: &str = "/metrics";
+
+/// The pod annotations the bundle's own pod discovery selects (`scrape`, `port`, `path`): private
+/// to this bundle, so the stock `prometheus.io/*` jobs of other tools leave the authenticated port
+/// alone.
+pub const SCRAPE_ANNOTATIONS: [&str; 3] = [
+    "sockudo-obs.io/scrape",
+    "sockudo-obs.io/port",
+    "sockudo-obs.io/path",
+];
+
+/// The `__meta_kubernetes_pod_annotation_<name>` label Prometheus's pod discovery gives an
+/// annotation: every character outside `[A-Za-z0-9_]` becomes `_`.
+pub fn pod_annotation_label(annotation: &str) -> String {
+    let name: String = annotation
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    format!("__meta_kubernetes_pod_annotation_{name}")
+}
+
 // ---- Alerts ----
 
 /// The severities an alert may carry, each routed to its own Alertmanager receiver.
