@@ -103,19 +103,6 @@ fn cross_fields(profile: &Profile) -> Result<()> {
                 .into(),
         );
     }
-    let ca_file = profile.proxy.tls.as_ref().and_then(|tls| tls.ca_file.as_ref());
-    if operator.enabled
-        && profile.proxy.enabled
-        && !profile.prometheus.static_targets.is_empty()
-        && ca_file.is_some()
-    {
-        return problem(
-            "profile key proxy.tls.ca_file: the Operator's ScrapeConfig of prometheus.static_targets \
-             reads its CA from a Secret, not a file; leave it out (the system's CAs) or the static \
-             targets out of this profile"
-                .into(),
-        );
-    }
     Ok(())
 }
 

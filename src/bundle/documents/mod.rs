@@ -3,6 +3,7 @@
 //! same `prometheus.yml`, rule groups and dashboards into ConfigMaps and a PrometheusRule) and
 //! the verify stage measures them; neither rebuilds them or asks another renderer for them.
 
+pub mod compose;
 pub mod dashboard;
 pub mod kube;
 pub mod operator;
@@ -13,6 +14,7 @@ use std::collections::BTreeMap;
 
 use anyhow::Result;
 
+use self::compose::ComposeAlertmanager;
 use self::dashboard::GrafanaDashboard;
 use self::kube::{ConfigMapBody, Object};
 use self::operator::ScrapeConfigBody;
@@ -33,6 +35,8 @@ pub struct Documents {
     pub prometheus: PrometheusConfig,
     /// The compose stack's `prometheus.yml`: its own Sockudo and Alertmanager, nothing outside.
     pub compose_prometheus: PrometheusConfig,
+    /// The compose stack's `alertmanager.yml`: every receiver posts to the stack's sink.
+    pub compose_alertmanager: ComposeAlertmanager,
     /// The in-cluster `prometheus.yml` of the Prometheus ConfigMap.
     pub cluster_prometheus: PrometheusConfig,
     /// The Operator's ScrapeConfig of the static targets (Operator on, static targets given).
@@ -88,6 +92,10 @@ impl Documents {
         Ok(Documents {
             prometheus: scrape_config::config(&deployment, RULE_FILES),
             compose_prometheus: scrape_config::compose_config(&deployment),
+            compose_alertmanager: compose::alertmanager(
+                &deployment.profile.alertmanager,
+                &deployment.topology.compose.alert_sink,
+            ),
             cluster_prometheus: scrape_config::config(&deployment, CLUSTER_RULE_FILES),
             operator_scrape_config: operator::static_scrape_config(&deployment),
             pod_annotations: kube::pod_annotations(deployment.topology),

@@ -47,6 +47,8 @@ pub fn static_scrape_config(model: &Deployment<'_>) -> Option<Object<ScrapeConfi
         .as_ref()
         .and(profile.kubernetes.operator.basic_auth_secret.as_ref())
         .map(BasicAuthRefs::of);
+    // Over TLS when the proxy has certificates. The ScrapeConfig takes a CA only from a Secret
+    // or ConfigMap, never a file: `proxy.tls.ca_file` does not carry over, the system's CAs verify.
     let tls = profile.proxy.enabled && profile.proxy.tls.is_some();
     Some(Object {
         api_version: SCRAPE_CONFIG_API,

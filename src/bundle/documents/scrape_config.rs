@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::bundle::layout::{
-    pod_annotation_label, DISCOVERY_LABEL, KUBERNETES_LABELS, METRICS_PATH, RULE_FILES, SCRAPE_ANNOTATIONS,
+    pod_annotation_label, COMPOSE_ENVIRONMENT_SUFFIX, DISCOVERY_LABEL, KUBERNETES_LABELS, METRICS_PATH,
+    RULE_FILES, SCRAPE_ANNOTATIONS,
 };
 use crate::bundle::profile::{BasicAuth, Profile, PromDuration};
 use crate::bundle::topology::PathKind;
@@ -172,10 +173,16 @@ struct RemoteWrite {
 
 /// `prometheus.yml` for the compose stack: the deployment's globals and rules, but scraping the
 /// stack's Sockudo and alerting the stack's Alertmanager, with no discovery or remote write that
-/// would reach outside it.
+/// would reach outside it, and its own `environment` label (`<env>-compose`), so nothing it sends
+/// passes for the real environment.
 pub fn compose_config(model: &Deployment<'_>) -> PrometheusConfig {
     let plan = &model.topology.compose;
     let mut config = config(model, RULE_FILES);
+    let environment = format!("{}{COMPOSE_ENVIRONMENT_SUFFIX}", environment(model));
+    config
+        .global
+        .external_labels
+        .insert("environment".to_string(), environment.clone());
     let mut job = static_job(model);
     job.scheme = "http";
     job.tls_config = None;
@@ -183,7 +190,7 @@ pub fn compose_config(model: &Deployment<'_>) -> PrometheusConfig {
         targets: vec![plan.scrape_target.to_string()],
         labels: BTreeMap::from([
             ("instance".to_string(), plan.scrape_target.host.clone()),
-            ("environment".to_string(), environment(model)),
+            ("environment".to_string(), environment),
             (
                 DISCOVERY_LABEL.to_string(),
                 PathKind::Static.discovery_label().to_string(),
