@@ -52,6 +52,16 @@ fn served_ports(
     ports
 }
 
+/// The source of the volume a service mounts at `target`.
+fn mounted_at<'a>(service: &'a Value, target: &str) -> Option<&'a str> {
+    service["volumes"]
+        .as_array()?
+        .iter()
+        .filter_map(Value::as_str)
+        .find(|v| v.split(':').nth(1) == Some(target))
+        .and_then(|v| v.split(':').next())
+}
+
 #[test]
 fn every_address_in_the_stack_is_a_service_of_the_stack() {
     for env in specs::environments() {
@@ -107,15 +117,9 @@ fn every_address_in_the_stack_is_a_service_of_the_stack() {
 
         // Grafana's provisioned datasource is the one the compose file mounts, and it points at
         // the stack's Prometheus.
-        let grafana = &services["grafana"];
-        let datasources = grafana["volumes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_str().unwrap())
-            .find(|v| v.split(':').nth(1) == Some("/etc/grafana/provisioning/datasources"))
+        let datasources = mounted_at(&services["grafana"], "/etc/grafana/provisioning/datasources")
             .unwrap_or_else(|| panic!("{env}: Grafana mounts no datasources"));
-        let folder = datasources.split(':').next().unwrap().trim_start_matches("./");
+        let folder = datasources.trim_start_matches("./");
         let file = format!("compose/{folder}/prometheus.yml");
         for datasource in yaml(&out, &file)["datasources"].as_array().unwrap() {
             let host = url_host(datasource["url"].as_str().unwrap());
@@ -205,15 +209,8 @@ fn the_stack_never_notifies_outside_itself() {
         let compose = yaml(&out, "compose/docker-compose.yml");
         assert_eq!(compose["name"], format!("sockudo-obs-{env}"), "{env}");
         let services = compose["services"].as_object().unwrap();
-        let alertmanager = &services["alertmanager"];
-        let config_mount = alertmanager["volumes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_str().unwrap())
-            .find(|v| v.split(':').nth(1) == Some("/etc/alertmanager/alertmanager.yml"))
+        let source = mounted_at(&services["alertmanager"], "/etc/alertmanager/alertmanager.yml")
             .unwrap_or_else(|| panic!("{env}: Alertmanager mounts no config"));
-        let source = config_mount.split(':').next().unwrap();
         let file = format!(
             "compose/{}",
             source
