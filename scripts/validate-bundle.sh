@@ -138,14 +138,17 @@ check_prometheus() {
   for promtool in "${PROMTOOLS[@]}"; do check_prometheus_with "$promtool"; done
 }
 
+# The deployment's config and the compose stack's own (every receiver on the stack's sink).
 check_alertmanager() {
-  local f="$COPY/alertmanager/alertmanager.yml"
-  [[ -f $f ]] || { absent alertmanager/alertmanager.yml; return 0; }
-  stub_missing_file_refs "$f"
-  local amtool
-  for amtool in "${AMTOOLS[@]}"; do
-    run_check "$amtool check-config" alertmanager/alertmanager.yml \
-      in_dir "$(dirname "$f")" "$amtool" check-config "$(basename "$f")"
+  local rel f amtool
+  for rel in alertmanager/alertmanager.yml compose/alertmanager/alertmanager.yml; do
+    f="$COPY/$rel"
+    [[ -f $f ]] || { absent "$rel"; continue; }
+    stub_missing_file_refs "$f"
+    for amtool in "${AMTOOLS[@]}"; do
+      run_check "$amtool check-config" "$rel" \
+        in_dir "$(dirname "$f")" "$amtool" check-config "$(basename "$f")"
+    done
   done
 }
 
@@ -293,6 +296,7 @@ main() {
   if wanted nginx; then
     check_nginx
     check_nginx k8s/workload/sockudo-metrics.conf
+    check_nginx compose/alert-sink/alert-sink.conf
   fi
   if wanted grafana; then check_grafana; fi
   if wanted k8s; then check_k8s "${2:+$(cd "$2" && pwd)}"; fi

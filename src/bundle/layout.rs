@@ -10,6 +10,10 @@ pub const PROMETHEUS_CONFIG_PATH: &str = "prometheus/prometheus.yml";
 pub const RULE_FILES: &str = "rules/*.yml";
 /// The compose stack's own `prometheus.yml`, beside its `docker-compose.yml`.
 pub const COMPOSE_CONFIG_PATH: &str = "compose/prometheus/prometheus.yml";
+/// The compose stack's own Alertmanager config: every receiver posts to the stack's sink.
+pub const COMPOSE_ALERTMANAGER_PATH: &str = "compose/alertmanager/alertmanager.yml";
+/// The nginx config of the stack's alert sink.
+pub const COMPOSE_ALERT_SINK_CONF_PATH: &str = "compose/alert-sink/alert-sink.conf";
 /// The compose stack's datasource provisioning, beside its `docker-compose.yml`.
 pub const COMPOSE_DATASOURCES_PATH: &str = "compose/grafana/datasources/prometheus.yml";
 /// The host's nginx proxy config.
@@ -32,6 +36,28 @@ pub const DATASOURCE_UID: &str = "sockudo-prometheus";
 /// Labels the Kubernetes job adds to every series (namespace and pod name); the check allows them
 /// when that job is on.
 pub const KUBERNETES_LABELS: [&str; 2] = ["namespace", "pod"];
+
+/// The path every scrape reads.
+pub const METRICS_PATH: &str = "/metrics";
+
+/// The pod annotations the bundle's own pod discovery selects (`scrape`, `port`, `path`): private
+/// to this bundle, so the stock `prometheus.io/*` jobs of other tools leave the authenticated port
+/// alone.
+pub const SCRAPE_ANNOTATIONS: [&str; 3] = [
+    "sockudo-obs.io/scrape",
+    "sockudo-obs.io/port",
+    "sockudo-obs.io/path",
+];
+
+/// The `__meta_kubernetes_pod_annotation_<name>` label Prometheus's pod discovery gives an
+/// annotation: every character outside `[A-Za-z0-9_]` becomes `_`.
+pub fn pod_annotation_label(annotation: &str) -> String {
+    let name: String = annotation
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    format!("__meta_kubernetes_pod_annotation_{name}")
+}
 
 // ---- Alerts ----
 
@@ -72,5 +98,11 @@ pub const COMPOSE_PROMETHEUS: &str = "prometheus";
 pub const COMPOSE_ALERTMANAGER: &str = "alertmanager";
 pub const COMPOSE_GRAFANA: &str = "grafana";
 pub const COMPOSE_NGINX: &str = "nginx";
+/// A stand-in for every Alertmanager receiver, so a laptop stack never pages anyone.
+pub const COMPOSE_ALERT_SINK: &str = "alert-sink";
+pub const ALERT_SINK_PORT: u16 = 8080;
+/// What the compose stack appends to the `environment` label, so its series and alerts are never
+/// taken for the real environment's.
+pub const COMPOSE_ENVIRONMENT_SUFFIX: &str = "-compose";
 pub const PROMETHEUS_PORT: u16 = 9090;
 pub const ALERTMANAGER_PORT: u16 = 9093;

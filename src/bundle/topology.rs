@@ -10,8 +10,9 @@
 //! `layout`.
 
 use super::layout::{
-    ALERTMANAGER_PORT, COMPOSE_ALERTMANAGER, COMPOSE_PROMETHEUS, COMPOSE_SOCKUDO, K8S_NAME,
-    METRICS_PORT_NAME, OPERATOR_COMPONENT, POD_MONITOR_COMPONENT, PROMETHEUS_PORT, PROXY_PORT_NAME,
+    ALERTMANAGER_PORT, ALERT_SINK_PORT, COMPOSE_ALERTMANAGER, COMPOSE_ALERT_SINK, COMPOSE_PROMETHEUS,
+    COMPOSE_SOCKUDO, K8S_NAME, METRICS_PORT_NAME, OPERATOR_COMPONENT, POD_MONITOR_COMPONENT, PROMETHEUS_PORT,
+    PROXY_PORT_NAME,
 };
 use super::profile::Profile;
 
@@ -151,6 +152,8 @@ pub struct ComposePlan {
     pub alertmanager: Address,
     /// The stack's Prometheus, as Grafana reaches it.
     pub prometheus_url: String,
+    /// The stack's alert sink, where every receiver of the stack's Alertmanager posts.
+    pub alert_sink: Address,
 }
 
 /// Every scrape path of one environment, its proxy and its NetworkPolicy ports.
@@ -282,6 +285,10 @@ impl Topology {
                 port: Some(ALERTMANAGER_PORT),
             },
             prometheus_url: format!("http://{COMPOSE_PROMETHEUS}:{PROMETHEUS_PORT}"),
+            alert_sink: Address {
+                host: COMPOSE_ALERT_SINK.into(),
+                port: Some(ALERT_SINK_PORT),
+            },
         };
         Topology {
             job,

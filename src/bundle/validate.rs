@@ -55,6 +55,7 @@ fn artifact_values(profile: &Profile, topology: &Topology) -> Result<()> {
         }
     }
     kubernetes_names(profile)?;
+    cross_fields(profile)?;
     let operator = &profile.kubernetes.operator;
     if operator.enabled && profile.proxy.enabled && operator.basic_auth_secret.is_none() {
         return Err(UsageError(
@@ -65,6 +66,44 @@ fn artifact_values(profile: &Profile, topology: &Topology) -> Result<()> {
         .into());
     }
     validate_images(profile)
+}
+
+/// Keys that must agree with each other, or a scrape path finds nothing and `check` still exits 0:
+/// the pod discovery keeps pods by `prometheus.kubernetes_sd.app_label` (the pods carry
+/// `kubernetes.app_label`) in `prometheus.kubernetes_sd.namespaces` (the pods run in
+/// `kubernetes.namespace`; empty means every namespace); the Operator's ScrapeConfig of the static
+/// targets needs the Secret its basic auth reads.
+fn cross_fields(profile: &Profile) -> Result<()> {
+    let sd = &profile.prometheus.kubernetes_sd;
+    let k = &profile.kubernetes;
+    let problem = |message: String| -> Result<()> { Err(UsageError(message).into()) };
+    if sd.enabled && sd.app_label != k.app_label {
+        return problem(format!(
+            "profile key prometheus.kubernetes_sd.app_label: {} differs from kubernetes.app_label {}; \
+             the pod discovery would keep no pod",
+            echoed(&sd.app_label),
+            echoed(&k.app_label)
+        ));
+    }
+    if sd.enabled && !sd.namespaces.is_empty() && !sd.namespaces.contains(&k.namespace) {
+        return problem(format!(
+            "profile key prometheus.kubernetes_sd.namespaces: {:?} does not hold kubernetes.namespace {}; \
+             the pod discovery would not look where the pods run",
+            sd.namespaces,
+            echoed(&k.namespace)
+        ));
+    }
+    let operator = &k.operator;
+    let static_auth =
+        !profile.prometheus.static_targets.is_empty() && profile.prometheus.basic_auth.is_some();
+    if operator.enabled && static_auth && operator.basic_auth_secret.is_none() {
+        return problem(
+            "profile key kubernetes.operator.basic_auth_secret: required when prometheus.static_targets \
+             and prometheus.basic_auth are set, or the Operator's ScrapeConfig could not authenticate"
+                .into(),
+        );
+    }
+    Ok(())
 }
 
 /// Checks what the types cannot: values that must be valid names or addresses.

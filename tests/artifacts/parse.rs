@@ -224,13 +224,18 @@ fn kubernetes_manifests_carry_the_profile() {
         }
     }
     let service = yaml(&output, "k8s/service.yaml");
-    let annotations = &service["metadata"]["annotations"];
-    assert_eq!(annotations["prometheus.io/scrape"], "true");
+    assert!(
+        service["metadata"].get("annotations").is_none(),
+        "no scrape annotations on the Service: the ServiceMonitor selects it by labels"
+    );
+    let patch = yaml(&output, "k8s/workload/deployment-patch.yaml");
+    let annotations = &patch["spec"]["template"]["metadata"]["annotations"];
+    assert_eq!(annotations["sockudo-obs.io/scrape"], "true");
     assert_eq!(
-        annotations["prometheus.io/port"], "9602",
+        annotations["sockudo-obs.io/port"], "9602",
         "the proxy port, as the proxy is on"
     );
-    assert_eq!(annotations["prometheus.io/path"], "/metrics");
+    assert_eq!(annotations["sockudo-obs.io/path"], "/metrics");
 
     let policy = yaml(&output, "k8s/networkpolicy.yaml");
     let peer = &policy["spec"]["ingress"][0]["from"];
@@ -281,9 +286,9 @@ fn kubernetes_manifests_carry_the_profile() {
     let development = build("development");
     assert!(development.get("k8s/networkpolicy.yaml").is_none());
     assert!(development.get("k8s/operator/servicemonitor.yaml").is_none());
-    let service = yaml(&development, "k8s/service.yaml");
+    let patch = yaml(&development, "k8s/workload/deployment-patch.yaml");
     assert_eq!(
-        service["metadata"]["annotations"]["prometheus.io/port"], "9601",
+        patch["spec"]["template"]["metadata"]["annotations"]["sockudo-obs.io/port"], "9601",
         "no proxy: the metrics port"
     );
 }

@@ -210,3 +210,95 @@ fn a_network_policy_opening_the_proxy_port_to_all_is_named() {
         "opens port 9602 to everyone",
     );
 }
+
+/// Production has static targets and the Operator component: the ScrapeConfig scrapes them there.
+/// Without it, or with another job or other target groups, the check names the profile key.
+#[test]
+fn static_targets_unscraped_under_the_operator_are_named() {
+    let profile = "environments/production.yaml";
+    let mut model = production();
+    model.documents.operator_scrape_config = None;
+    assert_problem(
+        &cross_problems(&model),
+        profile,
+        "prometheus.static_targets",
+        "has no ScrapeConfig (k8s/operator/scrapeconfig.yaml): under the Operator the static \
+         targets are scraped by nothing",
+    );
+    assert!(!check::run(&model).is_clean());
+
+    let mut model = production();
+    let scrape_config = model.documents.operator_scrape_config.as_mut().unwrap();
+    scrape_config.body.spec.job_name = "sockudo-vms".into();
+    scrape_config.body.spec.static_configs[0]
+        .labels
+        .insert("environment".into(), "staging".into());
+    scrape_config.body.spec.basic_auth = None;
+    let problems = cross_problems(&model);
+    for needle in [
+        "k8s/operator/scrapeconfig.yaml sets job=\"sockudo-vms\", not the profile's job=\"sockudo\"",
+        "k8s/operator/scrapeconfig.yaml's staticConfigs",
+        "k8s/operator/scrapeconfig.yaml lacks basic auth",
+    ] {
+        assert_problem(&problems, profile, "prometheus.static_targets", needle);
+    }
+}
+
+/// The pods carry the private annotations the pod discovery keeps; generic ones, a missing one or
+/// another value are named.
+#[test]
+fn pod_annotations_the_discovery_does_not_select_are_named() {
+    let profile = "environments/production.yaml";
+    let mut model = production();
+    let annotations = &mut model.documents.pod_annotations;
+    annotations.clear();
+    annotations.insert("prometheus.io/scrape".into(), "true".into());
+    annotations.insert("prometheus.io/port".into(), "9602".into());
+    let problems = cross_problems(&model);
+    for needle in [
+        "reads __meta_kubernetes_pod_annotation_sockudo_obs_io_scrape, but no annotation",
+        "reads __meta_kubernetes_pod_annotation_sockudo_obs_io_port, but no annotation",
+        "sets the generic annotation prometheus.io/scrape",
+    ] {
+        assert_problem(&problems, profile, "kubernetes.workload", needle);
+    }
+
+    let mut model = production();
+    model
+        .documents
+        .pod_annotations
+        .insert("sockudo-obs.io/scrape".into(), "false".into());
+    assert_problem(
+        &cross_problems(&model),
+        profile,
+        "kubernetes.workload",
+        "keeps __meta_kubernetes_pod_annotation_sockudo_obs_io_scrape=\"true\", but \
+         k8s/workload/deployment-patch.yaml sets sockudo-obs.io/scrape: \"false\"",
+    );
+}
+
+/// Cross-field mistakes that would scrape zero pods are usage errors naming both keys.
+#[test]
+fn pod_discovery_keys_that_miss_the_pods_are_named() {
+    for (key, value, needles) in [
+        (
+            "prometheus.kubernetes_sd.app_label",
+            serde_norway::Value::from("sockudo-server"),
+            ["prometheus.kubernetes_sd.app_label", "kubernetes.app_label"],
+        ),
+        (
+            "prometheus.kubernetes_sd.namespaces",
+            serde_norway::to_value(vec!["realtime"]).unwrap(),
+            ["prometheus.kubernetes_sd.namespaces", "kubernetes.namespace"],
+        ),
+    ] {
+        let specs = Specs::copy();
+        specs.edit_yaml("environments/production.yaml", |profile| {
+            specs::set(profile, key, value.clone());
+        });
+        let err = specs.load_error("production");
+        for needle in needles {
+            assert!(err.contains(needle), "{key}: {err}");
+        }
+    }
+}

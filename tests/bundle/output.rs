@@ -92,7 +92,7 @@ fn prometheus_yml_follows_the_profile() {
         address["source_labels"],
         serde_json::json!([
             "__address__",
-            "__meta_kubernetes_pod_annotation_prometheus_io_port"
+            "__meta_kubernetes_pod_annotation_sockudo_obs_io_port"
         ])
     );
     assert_eq!(address["regex"], r"(\[[^\]]+\]|[^:]+)(?::\d+)?;(\d+)");

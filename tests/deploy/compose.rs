@@ -52,6 +52,16 @@ fn served_ports(
     ports
 }
 
+/// The source of the volume a service mounts at `target`.
+fn mounted_at<'a>(service: &'a Value, target: &str) -> Option<&'a str> {
+    service["volumes"]
+        .as_array()?
+        .iter()
+        .filter_map(Value::as_str)
+        .find(|v| v.split(':').nth(1) == Some(target))
+        .and_then(|v| v.split(':').next())
+}
+
 #[test]
 fn every_address_in_the_stack_is_a_service_of_the_stack() {
     for env in specs::environments() {
@@ -107,15 +117,9 @@ fn every_address_in_the_stack_is_a_service_of_the_stack() {
 
         // Grafana's provisioned datasource is the one the compose file mounts, and it points at
         // the stack's Prometheus.
-        let grafana = &services["grafana"];
-        let datasources = grafana["volumes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_str().unwrap())
-            .find(|v| v.split(':').nth(1) == Some("/etc/grafana/provisioning/datasources"))
+        let datasources = mounted_at(&services["grafana"], "/etc/grafana/provisioning/datasources")
             .unwrap_or_else(|| panic!("{env}: Grafana mounts no datasources"));
-        let folder = datasources.split(':').next().unwrap().trim_start_matches("./");
+        let folder = datasources.trim_start_matches("./");
         let file = format!("compose/{folder}/prometheus.yml");
         for datasource in yaml(&out, &file)["datasources"].as_array().unwrap() {
             let host = url_host(datasource["url"].as_str().unwrap());
@@ -146,11 +150,19 @@ fn every_address_in_the_stack_is_a_service_of_the_stack() {
             );
         }
 
-        // Every mounted file is rendered beside the compose file, or is an operator secret.
+        // Every mounted file is rendered beside the compose file, or is an operator secret; every
+        // other volume is one of the file's named volumes.
         for (name, service) in &services {
             for volume in service["volumes"].as_array().into_iter().flatten() {
                 let source = volume.as_str().unwrap().split(':').next().unwrap();
                 if SECRETS.contains(&source) {
+                    continue;
+                }
+                if !source.starts_with('.') && !source.starts_with('/') {
+                    assert!(
+                        compose["volumes"].get(source).is_some(),
+                        "{env}: {name} mounts the undeclared volume {source}"
+                    );
                     continue;
                 }
                 let path = match source.strip_prefix("../") {
@@ -185,4 +197,101 @@ fn an_unpinned_image_is_a_usage_error_naming_the_key() {
     let err = bundle::build(&specs.source(), "development", &Overrides::default()).unwrap_err();
     assert!(sockudo_obs::is_usage(&err), "{err:#}");
     assert!(format!("{err:#}").contains("compose.sockudo_image"), "{err:#}");
+}
+
+/// The compose stack of every profile (production's included) alerts only inside itself: its
+/// Alertmanager is the stack's own config, whose every receiver posts to a service of the stack,
+/// and its series carry their own `environment` label. Parsed from the rendered files.
+#[test]
+fn the_stack_never_notifies_outside_itself() {
+    for env in specs::environments() {
+        let out = bundle::build(&SpecSource::Embedded, &env, &Overrides::default()).unwrap();
+        let compose = yaml(&out, "compose/docker-compose.yml");
+        assert_eq!(compose["name"], format!("sockudo-obs-{env}"), "{env}");
+        let services = compose["services"].as_object().unwrap();
+        let source = mounted_at(&services["alertmanager"], "/etc/alertmanager/alertmanager.yml")
+            .unwrap_or_else(|| panic!("{env}: Alertmanager mounts no config"));
+        let file = format!(
+            "compose/{}",
+            source
+                .strip_prefix("./")
+                .unwrap_or_else(|| panic!("{env}: Alertmanager mounts {source}, not the stack's own config"))
+        );
+        let config = yaml(&out, &file);
+        let receivers = config["receivers"].as_array().unwrap();
+        assert_eq!(receivers.len(), 3, "{env}: one receiver per severity");
+        let outside = notified_outside(services, &config);
+        assert!(outside.is_empty(), "{env}: {outside:#?}");
+        // Every route's receiver is one of these.
+        let names: Vec<&Value> = receivers.iter().map(|r| &r["name"]).collect();
+        let mut routes = vec![&config["route"]];
+        while let Some(route) = routes.pop() {
+            assert!(names.contains(&&route["receiver"]), "{env}: {route:?}");
+            routes.extend(route["routes"].as_array().into_iter().flatten());
+        }
+        let prometheus = yaml(&out, "compose/prometheus/prometheus.yml");
+        assert_eq!(
+            prometheus["global"]["external_labels"]["environment"],
+            format!("{}-compose", env_label(&out, &env)),
+            "{env}"
+        );
+        for name in ["prometheus", "alertmanager", "grafana", "alert-sink"] {
+            assert!(services[name]["healthcheck"]["test"].is_array(), "{env}: {name}");
+        }
+        for volume in ["prometheus-data", "alertmanager-data"] {
+            assert!(compose["volumes"].get(volume).is_some(), "{env}: {volume}");
+        }
+    }
+}
+
+/// The real environment's label: the deployment's external label, else the environment's name.
+fn env_label(out: &Output, env: &str) -> String {
+    let deployment = yaml(out, "prometheus/prometheus.yml");
+    deployment["global"]["external_labels"]["environment"]
+        .as_str()
+        .unwrap_or(env)
+        .to_string()
+}
+
+/// Every notification of an Alertmanager config that leaves the stack: a webhook to a host that is
+/// no service of it, or a receiver of any other kind (email, Slack, PagerDuty ...).
+fn notified_outside(services: &serde_json::Map<String, Value>, config: &Value) -> Vec<String> {
+    let mut outside = Vec::new();
+    for receiver in config["receivers"].as_array().into_iter().flatten() {
+        let name = &receiver["name"];
+        for (key, value) in receiver.as_object().unwrap() {
+            match key.as_str() {
+                "name" => {}
+                "webhook_configs" => {
+                    for hook in value.as_array().into_iter().flatten() {
+                        let url = hook["url"].as_str().unwrap_or("");
+                        if !services.contains_key(url_host(url)) {
+                            outside.push(format!("receiver {name} posts to {url}"));
+                        }
+                    }
+                }
+                other => outside.push(format!("receiver {name} notifies by {other}")),
+            }
+        }
+    }
+    outside
+}
+
+/// The check above fires on an Alertmanager config that notifies outside the stack: the
+/// production profile's own, and the stack's with one receiver sent to a pager.
+#[test]
+fn a_receiver_outside_the_stack_is_found() {
+    let out = bundle::build(&SpecSource::Embedded, "production", &Overrides::default()).unwrap();
+    let compose = yaml(&out, "compose/docker-compose.yml");
+    let services = compose["services"].as_object().unwrap();
+    let production = yaml(&out, "alertmanager/alertmanager.yml");
+    assert_eq!(notified_outside(services, &production).len(), 3);
+    let mut stack = yaml(&out, "compose/alertmanager/alertmanager.yml");
+    assert!(notified_outside(services, &stack).is_empty());
+    stack["receivers"][0]["pagerduty_configs"] = serde_json::json!([{"routing_key": "x"}]);
+    let outside = notified_outside(services, &stack);
+    assert_eq!(
+        outside,
+        ["receiver \"sockudo-critical\" notifies by pagerduty_configs"]
+    );
 }

@@ -66,8 +66,18 @@ fn every_overlay_yields_the_deployment_with_its_scrape_port_and_sidecar() {
         let deployment = find(&docs, "Deployment", &profile.kubernetes.workload.deployment);
         let pod = &deployment["spec"]["template"];
         let annotations = &pod["metadata"]["annotations"];
-        assert_eq!(annotations["prometheus.io/scrape"], "true", "{env}");
-        let port: u64 = annotations["prometheus.io/port"]
+        assert_eq!(annotations["sockudo-obs.io/scrape"], "true", "{env}");
+        let generic: Vec<&String> = annotations
+            .as_object()
+            .unwrap()
+            .keys()
+            .filter(|k| k.starts_with("prometheus.io/"))
+            .collect();
+        assert!(
+            generic.is_empty(),
+            "{env}: generic scrape annotations {generic:?}"
+        );
+        let port: u64 = annotations["sockudo-obs.io/port"]
             .as_str()
             .unwrap()
             .parse()

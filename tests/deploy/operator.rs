@@ -188,3 +188,76 @@ fn the_operators_default_job_misses_the_rules() {
     let err = run_promtool(&k8s, &job).expect_err("the Service name is not the rules' job");
     assert!(err.contains("SockudoInstanceDown"), "{err}");
 }
+
+/// The objects of `kind` in kustomize's output.
+fn of_kind<'a>(docs: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    docs.iter().filter(|d| d["kind"] == kind).collect()
+}
+
+/// Applied as an operator applies it (`kubectl kustomize k8s/<env>`), a profile with static
+/// targets and the Operator component yields a ScrapeConfig that scrapes them as the plain
+/// Prometheus's static job does: the same job, target groups (`instance`, `environment` labels)
+/// and basic auth, from a Secret in its own namespace, beside the ServiceMonitor and with its
+/// selector labels.
+#[test]
+fn under_the_operator_the_static_targets_are_scraped_as_the_plain_prometheus_does() {
+    let root = tempfile::tempdir().unwrap();
+    let mut checked = 0;
+    for env in operator_environments() {
+        let model = bundle::Model::load(&SpecSource::Embedded, &env, &Overrides::default()).unwrap();
+        if model.profile.prometheus.static_targets.is_empty() {
+            continue;
+        }
+        let overlay = specs::overlay_on_fresh_bundle(root.path(), &env);
+        let docs = specs::kustomize(&overlay);
+        let config_map = of_kind(&docs, "ConfigMap")
+            .into_iter()
+            .find(|d| d["metadata"]["name"] == "sockudo-prometheus")
+            .unwrap_or_else(|| panic!("{env}: no plain Prometheus ConfigMap"));
+        let plain: Value =
+            serde_norway::from_str(config_map["data"]["prometheus.yml"].as_str().unwrap()).unwrap();
+        let static_job = plain["scrape_configs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|j| j.get("static_configs").is_some())
+            .unwrap();
+        let scrape_configs = of_kind(&docs, "ScrapeConfig");
+        assert_eq!(scrape_configs.len(), 1, "{env}: one ScrapeConfig");
+        let scrape = scrape_configs[0];
+        assert_eq!(scrape["apiVersion"], "monitoring.coreos.com/v1alpha1", "{env}");
+        let spec = &scrape["spec"];
+        assert_eq!(spec["jobName"], static_job["job_name"], "{env}");
+        assert_eq!(spec["staticConfigs"], static_job["static_configs"], "{env}");
+        let secret = model
+            .profile
+            .kubernetes
+            .operator
+            .basic_auth_secret
+            .as_ref()
+            .unwrap();
+        assert_eq!(
+            spec["basicAuth"]["password"]["name"],
+            secret.name.as_str(),
+            "{env}"
+        );
+        assert_eq!(
+            spec["basicAuth"]["password"]["key"],
+            secret.password_key.as_str(),
+            "{env}"
+        );
+        let monitor = of_kind(&docs, "ServiceMonitor")[0];
+        assert_eq!(
+            scrape["metadata"]["namespace"], monitor["metadata"]["namespace"],
+            "{env}"
+        );
+        for (key, value) in &model.profile.kubernetes.operator.selector_labels {
+            assert_eq!(scrape["metadata"]["labels"][key], value.as_str(), "{env}: {key}");
+        }
+        checked += 1;
+    }
+    assert!(
+        checked > 0,
+        "no environment has static targets under the Operator"
+    );
+}

@@ -72,15 +72,15 @@ fn pod(address: &str) -> Labels {
         ("__address__".into(), address.into()),
         ("__meta_kubernetes_pod_label_app".into(), "sockudo".into()),
         (
-            "__meta_kubernetes_pod_annotation_prometheus_io_scrape".into(),
+            "__meta_kubernetes_pod_annotation_sockudo_obs_io_scrape".into(),
             "true".into(),
         ),
         (
-            "__meta_kubernetes_pod_annotation_prometheus_io_port".into(),
+            "__meta_kubernetes_pod_annotation_sockudo_obs_io_port".into(),
             "9602".into(),
         ),
         (
-            "__meta_kubernetes_pod_annotation_prometheus_io_path".into(),
+            "__meta_kubernetes_pod_annotation_sockudo_obs_io_path".into(),
             "/metrics".into(),
         ),
         ("__meta_kubernetes_namespace".into(), "sockudo".into()),

@@ -8,7 +8,9 @@ use serde::Serialize;
 
 use super::dashboard::GrafanaDashboard;
 use crate::bundle::dashboards::Dashboard;
-use crate::bundle::profile::Profile;
+use crate::bundle::layout::{METRICS_PATH, SCRAPE_ANNOTATIONS};
+use crate::bundle::profile::{Profile, SecretRef};
+use crate::bundle::topology::Topology;
 
 const COMPONENT_LABEL: &str = "app.kubernetes.io/component";
 
@@ -83,4 +85,51 @@ pub fn dashboard_configmap(
             data: BTreeMap::from([(format!("{uid}.json"), json)]),
         },
     })
+}
+
+/// The header of an object the Prometheus Operator selects: the profile's selector labels added.
+pub fn operator_metadata(profile: &Profile, name: &str) -> Metadata {
+    let mut metadata = metadata(profile, name);
+    metadata
+        .labels
+        .extend(profile.kubernetes.operator.selector_labels.clone());
+    metadata
+}
+
+/// Basic auth read from a Secret, as the Operator's monitors and ScrapeConfig spell it.
+#[derive(Debug, Clone, Serialize)]
+pub struct BasicAuthRefs {
+    pub username: SecretKey,
+    pub password: SecretKey,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SecretKey {
+    pub name: String,
+    pub key: String,
+}
+
+impl BasicAuthRefs {
+    pub fn of(secret: &SecretRef) -> BasicAuthRefs {
+        let key = |key: &str| SecretKey {
+            name: secret.name.clone(),
+            key: key.to_string(),
+        };
+        BasicAuthRefs {
+            username: key(&secret.username_key),
+            password: key(&secret.password_key),
+        }
+    }
+}
+
+/// The annotations the Sockudo pods carry for the bundle's own pod discovery: the private
+/// `sockudo-obs.io/*` ones (scrape, port, path), never the generic `prometheus.io/*` that every
+/// stock annotation-driven job would scrape without the proxy's credentials.
+pub fn pod_annotations(topology: &Topology) -> BTreeMap<String, String> {
+    let [scrape, port, path] = SCRAPE_ANNOTATIONS;
+    BTreeMap::from([
+        (scrape.to_string(), "true".to_string()),
+        (port.to_string(), topology.pod_port.1.to_string()),
+        (path.to_string(), METRICS_PATH.to_string()),
+    ])
 }

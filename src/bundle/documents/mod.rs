@@ -3,15 +3,21 @@
 //! same `prometheus.yml`, rule groups and dashboards into ConfigMaps and a PrometheusRule) and
 //! the verify stage measures them; neither rebuilds them or asks another renderer for them.
 
+pub mod compose;
 pub mod dashboard;
 pub mod kube;
+pub mod operator;
 pub mod rule_groups;
 pub mod scrape_config;
 
+use std::collections::BTreeMap;
+
 use anyhow::Result;
 
+use self::compose::ComposeAlertmanager;
 use self::dashboard::GrafanaDashboard;
 use self::kube::{ConfigMapBody, Object};
+use self::operator::ScrapeConfigBody;
 use self::rule_groups::RuleGroups;
 use self::scrape_config::{Deployment, PrometheusConfig};
 use super::dashboards::Dashboards;
@@ -29,8 +35,15 @@ pub struct Documents {
     pub prometheus: PrometheusConfig,
     /// The compose stack's `prometheus.yml`: its own Sockudo and Alertmanager, nothing outside.
     pub compose_prometheus: PrometheusConfig,
+    /// The compose stack's `alertmanager.yml`: every receiver posts to the stack's sink.
+    pub compose_alertmanager: ComposeAlertmanager,
     /// The in-cluster `prometheus.yml` of the Prometheus ConfigMap.
     pub cluster_prometheus: PrometheusConfig,
+    /// The Operator's ScrapeConfig of the static targets (Operator on, static targets given).
+    pub operator_scrape_config: Option<Object<ScrapeConfigBody>>,
+    /// The annotations the workload component puts on the Sockudo pods, which the pod
+    /// discovery's relabeling selects.
+    pub pod_annotations: BTreeMap<String, String>,
     /// One per rule spec file, in the model's order.
     pub rule_files: Vec<RuleFileDocument>,
     /// One per dashboard spec, in the model's order.
@@ -79,7 +92,13 @@ impl Documents {
         Ok(Documents {
             prometheus: scrape_config::config(&deployment, RULE_FILES),
             compose_prometheus: scrape_config::compose_config(&deployment),
+            compose_alertmanager: compose::alertmanager(
+                &deployment.profile.alertmanager,
+                &deployment.topology.compose.alert_sink,
+            ),
             cluster_prometheus: scrape_config::config(&deployment, CLUSTER_RULE_FILES),
+            operator_scrape_config: operator::static_scrape_config(&deployment),
+            pod_annotations: kube::pod_annotations(deployment.topology),
             rule_files,
             dashboards,
         })

@@ -6,27 +6,22 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::bundle::layout::{DISCOVERY_LABEL, KUBERNETES_LABELS, RULE_FILES};
+use crate::bundle::layout::{
+    pod_annotation_label, COMPOSE_ENVIRONMENT_SUFFIX, DISCOVERY_LABEL, KUBERNETES_LABELS, METRICS_PATH,
+    RULE_FILES, SCRAPE_ANNOTATIONS,
+};
 use crate::bundle::profile::{BasicAuth, Profile, PromDuration};
 use crate::bundle::topology::PathKind;
 use crate::bundle::topology::Topology;
 
 /// Rewrites `__address__` to the annotated port, keeping the host: `[v6]` hosts keep their
 /// brackets, and an existing `:port` is dropped.
-/// The labels both address rules read: the discovered address and the annotated port.
-pub const ADDRESS_SOURCES: [&str; 2] = [
-    "__address__",
-    "__meta_kubernetes_pod_annotation_prometheus_io_port",
-];
-
 pub const ADDRESS_REGEX: &str = r"(\[[^\]]+\]|[^:]+)(?::\d+)?;(\d+)";
 
 /// A pod whose containers declare no port is discovered at its bare IP; for an IPv6 pod that is
 /// `fd00::1`, without brackets. This rule brackets it and appends the annotated port first, so
 /// the rule above can treat it like any other address.
 pub const BARE_IPV6_REGEX: &str = r"([0-9A-Fa-f]*:[0-9A-Fa-f.:]*:[0-9A-Fa-f.]*);(\d+)";
-
-const METRICS_PATH: &str = "/metrics";
 
 /// What a `prometheus.yml` is built from: the environment's name, profile and scrape topology.
 #[derive(Debug, Clone, Copy)]
@@ -111,11 +106,12 @@ struct TlsConfig {
     ca_file: Option<String>,
 }
 
+/// One target group, as both `prometheus.yml` and the Operator's ScrapeConfig spell it.
 #[derive(Debug, Clone, Serialize)]
-struct StaticConfig {
-    targets: Vec<String>,
+pub struct StaticConfig {
+    pub targets: Vec<String>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    labels: BTreeMap<String, String>,
+    pub labels: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -177,10 +173,16 @@ struct RemoteWrite {
 
 /// `prometheus.yml` for the compose stack: the deployment's globals and rules, but scraping the
 /// stack's Sockudo and alerting the stack's Alertmanager, with no discovery or remote write that
-/// would reach outside it.
+/// would reach outside it, and its own `environment` label (`<env>-compose`), so nothing it sends
+/// passes for the real environment.
 pub fn compose_config(model: &Deployment<'_>) -> PrometheusConfig {
     let plan = &model.topology.compose;
     let mut config = config(model, RULE_FILES);
+    let environment = format!("{}{COMPOSE_ENVIRONMENT_SUFFIX}", environment(model));
+    config
+        .global
+        .external_labels
+        .insert("environment".to_string(), environment.clone());
     let mut job = static_job(model);
     job.scheme = "http";
     job.tls_config = None;
@@ -188,7 +190,7 @@ pub fn compose_config(model: &Deployment<'_>) -> PrometheusConfig {
         targets: vec![plan.scrape_target.to_string()],
         labels: BTreeMap::from([
             ("instance".to_string(), plan.scrape_target.host.clone()),
-            ("environment".to_string(), environment(model)),
+            ("environment".to_string(), environment),
             (
                 DISCOVERY_LABEL.to_string(),
                 PathKind::Static.discovery_label().to_string(),
@@ -285,7 +287,17 @@ fn static_job(model: &Deployment<'_>) -> ScrapeConfig {
             ca_file: tls.ca_file.clone(),
         });
     }
-    job.static_configs = prometheus
+    job.static_configs = static_target_groups(model);
+    job
+}
+
+/// The profile's static targets, one group each, with their `instance`, `environment` and
+/// `discovery` labels: the plain Prometheus's static job and the Operator's ScrapeConfig both
+/// scrape these.
+pub fn static_target_groups(model: &Deployment<'_>) -> Vec<StaticConfig> {
+    model
+        .profile
+        .prometheus
         .static_targets
         .iter()
         .map(|target| StaticConfig {
@@ -299,13 +311,12 @@ fn static_job(model: &Deployment<'_>) -> ScrapeConfig {
                 ),
             ]),
         })
-        .collect();
-    job
+        .collect()
 }
 
-/// Pods that carry the app label and `prometheus.io/scrape: "true"`, scraped on their
-/// `prometheus.io/port` (and `prometheus.io/path`). The `job` label is set to the profile's job
-/// name so that rules and dashboards see one job, however targets are found.
+/// Pods that carry the app label and the private `sockudo-obs.io/scrape: "true"` annotation,
+/// scraped on their `sockudo-obs.io/port` (and `sockudo-obs.io/path`). The `job` label is set to
+/// the profile's job name so that rules and dashboards see one job, however targets are found.
 fn kubernetes_job(model: &Deployment<'_>) -> ScrapeConfig {
     let prometheus = &model.profile.prometheus;
     let sd = &prometheus.kubernetes_sd;
@@ -321,26 +332,21 @@ fn kubernetes_job(model: &Deployment<'_>) -> ScrapeConfig {
             names: sd.namespaces.clone(),
         }),
     });
+    let [scrape, port, path] = SCRAPE_ANNOTATIONS.map(pod_annotation_label);
+    // Both address rules read the discovered address and the annotated port.
+    let address_sources = ["__address__", port.as_str()];
     job.relabel_configs = vec![
         RelabelConfig::keep("__meta_kubernetes_pod_label_app", regex_escape(&sd.app_label)),
-        RelabelConfig::keep(
-            "__meta_kubernetes_pod_annotation_prometheus_io_scrape",
-            "true".into(),
-        ),
+        RelabelConfig::keep(&scrape, "true".into()),
+        RelabelConfig::replace(&[path.as_str()], Some("(.+)"), "__metrics_path__", None),
         RelabelConfig::replace(
-            &["__meta_kubernetes_pod_annotation_prometheus_io_path"],
-            Some("(.+)"),
-            "__metrics_path__",
-            None,
-        ),
-        RelabelConfig::replace(
-            &ADDRESS_SOURCES,
+            &address_sources,
             Some(BARE_IPV6_REGEX),
             "__address__",
             Some("[$1]:$2"),
         ),
         RelabelConfig::replace(
-            &ADDRESS_SOURCES,
+            &address_sources,
             Some(ADDRESS_REGEX),
             "__address__",
             Some("$1:$2"),

@@ -1,7 +1,10 @@
 //! Renders the docker-compose stack (`compose/docker-compose.yml`): Sockudo, Prometheus,
-//! Alertmanager and Grafana, and nginx when the profile puts the proxy in front. Every config it
-//! mounts is one the bundle renders next to it (paths relative to `compose/`), except the
-//! htpasswd and password files, which hold secrets and so are the operator's to create.
+//! Alertmanager, Grafana and an alert sink, and nginx when the profile puts the proxy in front.
+//! Every config it mounts is one the bundle renders next to it (paths relative to `compose/`),
+//! except the htpasswd and password files, which hold secrets and so are the operator's to create.
+//! The stack's Alertmanager is its own (`compose/alertmanager/alertmanager.yml`, every receiver on
+//! the sink), the project is named, Prometheus and Alertmanager keep their data in named
+//! volumes, and the services that can say so have healthchecks.
 
 use std::collections::BTreeMap;
 
@@ -9,8 +12,10 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::bundle::layout::{
-    COMPOSE_ALERTMANAGER, COMPOSE_CONFIG_PATH, COMPOSE_DATASOURCES_PATH, COMPOSE_GRAFANA, COMPOSE_NGINX,
-    COMPOSE_PROMETHEUS, COMPOSE_SOCKUDO, DASHBOARDS_MOUNT, NGINX_CONF_PATH, NGINX_PREFIX,
+    ALERTMANAGER_PORT, ALERT_SINK_PORT, COMPOSE_ALERTMANAGER, COMPOSE_ALERTMANAGER_PATH, COMPOSE_ALERT_SINK,
+    COMPOSE_ALERT_SINK_CONF_PATH, COMPOSE_CONFIG_PATH, COMPOSE_DATASOURCES_PATH, COMPOSE_GRAFANA,
+    COMPOSE_NGINX, COMPOSE_PROMETHEUS, COMPOSE_SOCKUDO, DASHBOARDS_MOUNT, NGINX_CONF_PATH, NGINX_PREFIX,
+    PROMETHEUS_PORT,
 };
 use crate::bundle::model::Model;
 use crate::bundle::output::Output;
@@ -20,10 +25,44 @@ use crate::bundle::topology::in_container;
 /// Sockudo's WebSocket and HTTP API port.
 const SOCKUDO_APP_PORT: u16 = 6001;
 
+/// The named volumes Prometheus and Alertmanager keep their data in.
+const PROMETHEUS_DATA: &str = "prometheus-data";
+const ALERTMANAGER_DATA: &str = "alertmanager-data";
+
 /// A compose file without the obsolete top-level `version`.
 #[derive(Debug, Serialize)]
 struct ComposeFile {
+    /// The project name, so two environments' stacks never share containers or volumes.
+    name: String,
     services: BTreeMap<&'static str, Service>,
+    volumes: BTreeMap<&'static str, NamedVolume>,
+}
+
+/// A named volume with the engine's defaults.
+#[derive(Debug, Serialize)]
+struct NamedVolume {}
+
+#[derive(Debug, Serialize)]
+struct Healthcheck {
+    test: Vec<String>,
+    interval: &'static str,
+    timeout: &'static str,
+    retries: u32,
+}
+
+/// A healthcheck that fetches `url` from inside the container (busybox `wget`, which the
+/// Prometheus, Alertmanager, Grafana and nginx images ship).
+fn http_healthcheck(url: String) -> Option<Healthcheck> {
+    Some(Healthcheck {
+        test: ["CMD", "wget", "-q", "-O", "/dev/null"]
+            .into_iter()
+            .map(String::from)
+            .chain([url])
+            .collect(),
+        interval: "10s",
+        timeout: "5s",
+        retries: 5,
+    })
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -46,6 +85,8 @@ struct Service {
     /// a loopback-only metrics endpoint stays private.
     #[serde(skip_serializing_if = "Option::is_none")]
     network_mode: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    healthcheck: Option<Healthcheck>,
     restart: &'static str,
 }
 
@@ -56,11 +97,48 @@ pub fn render(model: &Model, out: &mut Output) -> Result<()> {
         (COMPOSE_PROMETHEUS, prometheus(profile)),
         (COMPOSE_ALERTMANAGER, alertmanager(profile)),
         (COMPOSE_GRAFANA, grafana(profile)),
+        (COMPOSE_ALERT_SINK, alert_sink(profile)),
     ]);
     if profile.proxy.enabled {
         services.insert(COMPOSE_NGINX, nginx(profile));
     }
-    out.add_yaml("compose/docker-compose.yml", &ComposeFile { services })
+    out.add_yaml(COMPOSE_ALERTMANAGER_PATH, &model.documents.compose_alertmanager)?;
+    out.add_hash_commented(COMPOSE_ALERT_SINK_CONF_PATH, &alert_sink_conf());
+    let compose = ComposeFile {
+        name: format!("sockudo-obs-{}", model.env),
+        services,
+        volumes: BTreeMap::from([
+            (PROMETHEUS_DATA, NamedVolume {}),
+            (ALERTMANAGER_DATA, NamedVolume {}),
+        ]),
+    };
+    out.add_yaml("compose/docker-compose.yml", &compose)
+}
+
+/// The sink: answers every notification with 204 and logs it (the path names the severity).
+fn alert_sink_conf() -> String {
+    format!(
+        "# The compose stack's alert sink: every Alertmanager receiver of the stack posts here, and\n\
+         # nothing leaves the machine. `docker compose logs {COMPOSE_ALERT_SINK}` shows each notification.\n\
+         server {{\n    listen {ALERT_SINK_PORT};\n    location / {{\n        return 204;\n    }}\n}}\n"
+    )
+}
+
+fn alert_sink(profile: &Profile) -> Service {
+    Service {
+        image: profile.compose.nginx_image.clone(),
+        volumes: vec![mount(
+            &format!("./{}", relative(COMPOSE_ALERT_SINK_CONF_PATH)),
+            "/etc/nginx/conf.d/default.conf",
+        )],
+        healthcheck: http_healthcheck(format!("http://127.0.0.1:{ALERT_SINK_PORT}/")),
+        ..Service::new()
+    }
+}
+
+/// A path of the compose folder, relative to it.
+fn relative(path: &str) -> &str {
+    path.strip_prefix("compose/").unwrap_or(path)
 }
 
 /// The folder of a bundle path, relative to `compose/`.
@@ -99,12 +177,11 @@ fn sockudo(profile: &Profile) -> Service {
 
 fn prometheus(profile: &Profile) -> Service {
     // The stack's own prometheus.yml (scraping the stack's services), the bundle's rules.
-    let config = COMPOSE_CONFIG_PATH
-        .strip_prefix("compose/")
-        .unwrap_or(COMPOSE_CONFIG_PATH);
+    let config = relative(COMPOSE_CONFIG_PATH);
     let mut volumes = vec![
         mount(&format!("./{config}"), "/etc/prometheus/prometheus.yml"),
         mount("../prometheus/rules", "/etc/prometheus/rules"),
+        format!("{PROMETHEUS_DATA}:/prometheus"),
     ];
     if let Some(auth) = &profile.prometheus.basic_auth {
         // Prometheus resolves relative file paths against its config file's directory.
@@ -123,6 +200,7 @@ fn prometheus(profile: &Profile) -> Service {
         ports: vec!["127.0.0.1:9090:9090".into()],
         volumes,
         depends_on: vec![COMPOSE_SOCKUDO, COMPOSE_ALERTMANAGER],
+        healthcheck: http_healthcheck(format!("http://127.0.0.1:{PROMETHEUS_PORT}/-/healthy")),
         ..Service::new()
     }
 }
@@ -130,12 +208,21 @@ fn prometheus(profile: &Profile) -> Service {
 fn alertmanager(profile: &Profile) -> Service {
     Service {
         image: profile.compose.alertmanager_image.clone(),
-        command: vec!["--config.file=/etc/alertmanager/alertmanager.yml".into()],
+        command: vec![
+            "--config.file=/etc/alertmanager/alertmanager.yml".into(),
+            "--storage.path=/alertmanager".into(),
+        ],
         ports: vec!["127.0.0.1:9093:9093".into()],
-        volumes: vec![mount(
-            "../alertmanager/alertmanager.yml",
-            "/etc/alertmanager/alertmanager.yml",
-        )],
+        // The stack's own config: the profile's receivers, each on the sink.
+        volumes: vec![
+            mount(
+                &format!("./{}", relative(COMPOSE_ALERTMANAGER_PATH)),
+                "/etc/alertmanager/alertmanager.yml",
+            ),
+            format!("{ALERTMANAGER_DATA}:/alertmanager"),
+        ],
+        depends_on: vec![COMPOSE_ALERT_SINK],
+        healthcheck: http_healthcheck(format!("http://127.0.0.1:{ALERTMANAGER_PORT}/-/healthy")),
         ..Service::new()
     }
 }
@@ -157,6 +244,7 @@ fn grafana(profile: &Profile) -> Service {
             mount("../grafana/dashboards", DASHBOARDS_MOUNT),
         ],
         depends_on: vec![COMPOSE_PROMETHEUS],
+        healthcheck: http_healthcheck("http://127.0.0.1:3000/api/health".into()),
         ..Service::new()
     }
 }

@@ -1,8 +1,8 @@
 //! Renders the Kubernetes manifests (`k8s/`), all typed values in the profile's namespace: the
-//! metrics Service with its `prometheus.io/*` annotations, the Prometheus ConfigMap, one
+//! metrics Service, the Prometheus ConfigMap, one
 //! dashboard ConfigMap per dashboard for the Grafana sidecar, an optional NetworkPolicy, and
-//! with the Prometheus Operator a ServiceMonitor, a PrometheusRule and (as a kustomize component)
-//! a PodMonitor; plus the `kustomization.yaml` that lists them.
+//! with the Prometheus Operator a ServiceMonitor, a PrometheusRule, a ScrapeConfig of the static
+//! targets and (as a kustomize component) a PodMonitor; plus the `kustomization.yaml` that lists them.
 //!
 //! Profile values become names, labels and selectors; the validate stage has checked each against
 //! Kubernetes' syntax, reporting an invalid one with its profile key.
@@ -13,7 +13,9 @@ use anyhow::Result;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::bundle::documents::kube::{metadata, ConfigMapBody, Metadata, Object};
+use crate::bundle::documents::kube::{
+    metadata, operator_metadata, BasicAuthRefs, ConfigMapBody, Metadata, Object,
+};
 use crate::bundle::layout::{
     DISCOVERY_LABEL, K8S_NAME, NGINX_CONF_DIR, NGINX_PREFIX, OPERATOR_COMPONENT, POD_MONITOR_COMPONENT,
     SIDECAR_CONF_FILE, WORKLOAD_COMPONENT,
@@ -101,18 +103,6 @@ struct MonitorRelabeling {
     action: &'static str,
     target_label: &'static str,
     replacement: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-struct BasicAuthRefs {
-    username: SecretKey,
-    password: SecretKey,
-}
-
-#[derive(Debug, Clone, Serialize)]
-struct SecretKey {
-    name: String,
-    key: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -240,7 +230,7 @@ pub fn render(model: &Model, out: &mut Output) -> Result<()> {
         ..Kustomization::default()
     };
     out.add_yaml("k8s/kustomization.yaml", &kustomization)?;
-    render_workload_component(profile, topology, out)?;
+    render_workload_component(model, out)?;
     if profile.kubernetes.operator.enabled {
         render_operator_component(model, out)?;
         render_pod_monitor_component(profile, topology, out)?;
@@ -258,12 +248,20 @@ fn render_operator_component(model: &Model, out: &mut Output) -> Result<()> {
         &service_monitor(profile, &model.topology)?,
     )?;
     out.add_yaml(&format!("{dir}/prometheusrule.yaml"), &prometheus_rule(model)?)?;
+    let mut resources = vec![
+        "servicemonitor.yaml".to_string(),
+        "prometheusrule.yaml".to_string(),
+    ];
+    if let Some(scrape_config) = &model.documents.operator_scrape_config {
+        out.add_yaml(&format!("{dir}/scrapeconfig.yaml"), scrape_config)?;
+        resources.push("scrapeconfig.yaml".into());
+    }
     out.add_yaml(
         &format!("{dir}/kustomization.yaml"),
         &Kustomization {
             api_version: COMPONENT_API,
             kind: "Component",
-            resources: vec!["servicemonitor.yaml".into(), "prometheusrule.yaml".into()],
+            resources,
             ..Kustomization::default()
         },
     )
@@ -519,12 +517,13 @@ const NGINX_UID: u32 = 101;
 const PROXY_CONFIGMAP: &str = "sockudo-metrics-proxy";
 const SIDECAR_CONTAINER: &str = "sockudo-metrics-proxy";
 
-/// The pod patch as a kustomize component: the `prometheus.io/*` annotations pod discovery
-/// reads, the exporter's `METRICS_*` environment on the Sockudo container, and with the proxy
+/// The pod patch as a kustomize component: the private `sockudo-obs.io/*` annotations the
+/// bundle's pod discovery reads, the exporter's `METRICS_*` environment on the Sockudo container, and with the proxy
 /// the nginx sidecar with its generated ConfigMap and the htpasswd Secret. It patches the
 /// Deployment `kubernetes.workload.deployment`, which the operator's overlay supplies.
-fn render_workload_component(profile: &Profile, topology: &Topology, out: &mut Output) -> Result<()> {
-    let (port_name, port) = topology.pod_port;
+fn render_workload_component(model: &Model, out: &mut Output) -> Result<()> {
+    let profile = &model.profile;
+    let (port_name, port) = model.topology.pod_port;
     let workload = &profile.kubernetes.workload;
     let metrics = &profile.metrics;
     let env = vec![
@@ -641,7 +640,7 @@ fn render_workload_component(profile: &Profile, topology: &Topology, out: &mut O
             template: PodTemplatePatch {
                 metadata: PodMetadata {
                     labels: app_selector(profile).match_labels,
-                    annotations: scrape_annotations(port),
+                    annotations: model.documents.pod_annotations.clone(),
                 },
                 spec: PodSpecPatch { containers, volumes },
             },
@@ -668,15 +667,6 @@ fn render_workload_component(profile: &Profile, topology: &Topology, out: &mut O
     )
 }
 
-/// The `prometheus.io/*` annotations: on the pods for `role: pod` discovery, and on the Service.
-fn scrape_annotations(port: u16) -> BTreeMap<String, String> {
-    BTreeMap::from([
-        ("prometheus.io/scrape".to_string(), "true".to_string()),
-        ("prometheus.io/port".to_string(), port.to_string()),
-        ("prometheus.io/path".to_string(), "/metrics".to_string()),
-    ])
-}
-
 /// Adds manifests under `k8s/` and remembers them for the kustomization.
 struct Resources<'a> {
     out: &'a mut Output,
@@ -699,12 +689,12 @@ fn app_selector(profile: &Profile) -> LabelSelector {
 
 fn service(profile: &Profile, topology: &Topology) -> Object<SpecBody<ServiceSpec>> {
     let (port_name, port) = topology.pod_port;
-    let mut metadata = metadata(profile, NAME);
-    metadata.annotations = scrape_annotations(port);
+    // No scrape annotations: the ServiceMonitor selects the Service by its labels, and a generic
+    // `prometheus.io/*` annotation would invite every stock job onto the authenticated port.
     Object {
         api_version: "v1",
         kind: "Service",
-        metadata,
+        metadata: metadata(profile, NAME),
         body: SpecBody {
             spec: ServiceSpec {
                 selector: app_selector(profile).match_labels,
@@ -816,14 +806,6 @@ fn peer(peer: &NetworkPeer) -> Peer {
     }
 }
 
-fn operator_metadata(profile: &Profile, name: &str) -> Metadata {
-    let mut metadata = metadata(profile, name);
-    metadata
-        .labels
-        .extend(profile.kubernetes.operator.selector_labels.clone());
-    metadata
-}
-
 /// The endpoint both monitors scrape, with basic auth from the Secret when the proxy is on.
 fn scrape_endpoint(profile: &Profile, topology: &Topology, kind: PathKind) -> Result<ScrapeEndpoint> {
     let basic_auth = match (
@@ -831,16 +813,7 @@ fn scrape_endpoint(profile: &Profile, topology: &Topology, kind: PathKind) -> Re
         profile.proxy.enabled,
     ) {
         (_, false) => None,
-        (Some(secret), true) => Some(BasicAuthRefs {
-            username: SecretKey {
-                name: secret.name.clone(),
-                key: secret.username_key.clone(),
-            },
-            password: SecretKey {
-                name: secret.name.clone(),
-                key: secret.password_key.clone(),
-            },
-        }),
+        (Some(secret), true) => Some(BasicAuthRefs::of(secret)),
         (None, true) => {
             return Err(UsageError(
                 "profile key kubernetes.operator.basic_auth_secret: required when proxy.enabled, \

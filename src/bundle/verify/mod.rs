@@ -2,10 +2,12 @@
 //! bundle is parsed and checked against the catalogue (`promql`), rules and dashboards against the
 //! conventions in DESIGN.md (`rules`, `dashboards`, which also keeps each dashboard ConfigMap
 //! under `kubectl apply`'s limit), and the scrape topology against the job and port every
-//! artifact selects (`topology`). Every check reads the model and its documents, never a
+//! artifact selects (`topology`), scraped on every deployment path with the annotations the pods
+//! carry (`paths`). Every check reads the model and its documents, never a
 //! renderer. A problem names the file, the item (rule or panel) and what is wrong.
 
 pub mod dashboards;
+pub mod paths;
 pub mod promql;
 pub mod rules;
 pub mod topology;

@@ -58,6 +58,7 @@ pub fn check(model: &Model) -> Vec<Problem> {
             .into_iter()
             .map(|(item, message)| problem(&model.profile.path, item, message)),
     );
+    problems.extend(super::paths::check(model));
     problems
 }
 
