@@ -8,6 +8,7 @@
 pub mod dashboards;
 pub mod promql;
 pub mod rules;
+pub mod slos;
 pub mod topology;
 
 use std::fmt;
@@ -59,6 +60,7 @@ impl Report {
 pub fn run(model: &Model) -> Report {
     let mut problems = rules::check(model);
     problems.extend(dashboards::check(model));
+    problems.extend(slos::check(model));
     problems.extend(topology::check(model));
     problems.sort();
     Report { problems }
