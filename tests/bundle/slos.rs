@@ -321,6 +321,23 @@ fn a_profile_objective_is_validated() {
     }
 }
 
+/// An objective so low that a 14.4× burn is nearly every event failing is a problem: the page
+/// could hardly fire and its fixtures' burns cannot exist.
+#[test]
+fn an_objective_leaving_the_page_no_room_is_a_problem() {
+    let specs = staging_with_objective("webhook-delivery", 90.0);
+    assert_problem(
+        &specs.problems("staging"),
+        "slos/webhook-delivery.yaml",
+        "SLO webhook-delivery",
+        "objective 90% leaves an error budget of 0.1",
+    );
+    assert_eq!(
+        staging_with_objective("webhook-delivery", 95.0).problems("staging"),
+        vec![]
+    );
+}
+
 /// A profile's objective moves the budget, the thresholds and the fixtures together: at 99.5%
 /// the generated tests still pass under both promtools.
 #[test]
