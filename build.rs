@@ -2,7 +2,7 @@
 //! notice added or removed files.
 
 fn main() {
-    for folder in ["environments", "alerts", "dashboards", "templates"] {
+    for folder in ["environments", "alerts", "dashboards", "templates", "slos"] {
         println!("cargo:rerun-if-changed={folder}");
     }
 }

@@ -46,7 +46,11 @@ pub struct DashboardSpec {
 #[serde(deny_unknown_fields)]
 pub struct RowSpec {
     pub title: String,
+    #[serde(default)]
     pub panels: Vec<PanelSpec>,
+    /// The generator fills this row with each SLO's error budget and burn rate (`slos/`).
+    #[serde(default)]
+    pub slos: bool,
 }
 
 /// One panel. `description` and `unit` are optional to serde so the dashboard check, not a
@@ -169,23 +173,42 @@ impl Dashboards {
     }
 }
 
-impl DashboardSpec {
-    /// Rewrites every expression for this environment. The specs spell the `job` matcher and the
-    /// cluster matcher follows it, so the two can never be separated.
-    fn resolve(&mut self, profile: &Profile) {
-        let prefix = &profile.metrics.prefix;
-        let adapt = |expr: &str| {
-            let expr = respell_prefix(expr, prefix);
-            if profile.grafana.cluster_variable {
-                expr.replace(JOB_MATCHER, CLUSTER_AND_JOB_MATCHERS)
-            } else {
-                expr
+impl Dashboards {
+    /// Appends `panels` (written under the default prefix) to every row that asks for the SLO
+    /// panels, resolved for the environment like the specs' own.
+    pub fn fill_slo_rows(&mut self, panels: &[PanelSpec], profile: &Profile) {
+        for row in self.items.iter_mut().flat_map(|d| d.spec.rows.iter_mut()) {
+            if row.slos {
+                for panel in panels {
+                    let mut panel = panel.clone();
+                    for query in &mut panel.queries {
+                        query.expr = adapt(&query.expr, profile);
+                    }
+                    row.panels.push(panel);
+                }
             }
-        };
-        self.variable_metric = respell_prefix(&self.variable_metric, prefix);
+        }
+    }
+}
+
+/// An expression for this environment: under its prefix, the cluster matcher beside the `job`
+/// matcher when the profile has a cluster variable (so the two can never be separated).
+fn adapt(expr: &str, profile: &Profile) -> String {
+    let expr = respell_prefix(expr, &profile.metrics.prefix);
+    if profile.grafana.cluster_variable {
+        expr.replace(JOB_MATCHER, CLUSTER_AND_JOB_MATCHERS)
+    } else {
+        expr
+    }
+}
+
+impl DashboardSpec {
+    /// Rewrites every expression for this environment.
+    fn resolve(&mut self, profile: &Profile) {
+        self.variable_metric = respell_prefix(&self.variable_metric, &profile.metrics.prefix);
         for panel in self.rows.iter_mut().flat_map(|r| r.panels.iter_mut()) {
             for query in &mut panel.queries {
-                query.expr = adapt(&query.expr);
+                query.expr = adapt(&query.expr, profile);
             }
         }
     }

@@ -63,8 +63,12 @@ pub fn pod_annotation_label(annotation: &str) -> String {
 
 /// The severities an alert may carry, each routed to its own Alertmanager receiver.
 pub const SEVERITIES: [&str; 3] = ["critical", "warning", "info"];
-/// Every alert name starts with this.
+/// Every alert name starts with this, but the heartbeat's.
 pub const ALERT_NAME_PREFIX: &str = "Sockudo";
+/// The always-firing dead man's switch (kube-prometheus' name), routed to the heartbeat
+/// receiver, never inhibited; its severity is [`HEARTBEAT_SEVERITY`], outside [`SEVERITIES`].
+pub const HEARTBEAT_ALERT: &str = "Watchdog";
+pub const HEARTBEAT_SEVERITY: &str = "none";
 
 // ---- Kubernetes and nginx ----
 

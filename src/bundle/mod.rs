@@ -41,7 +41,7 @@
 //! | layer | modules | may import |
 //! |---|---|---|
 //! | leaf | `layout` (paths, shared constants), `output` (the file tree), `expr` (PromQL helpers), `jinja` (bounded minijinja), [`crate::names`] | crate root only |
-//! | load | `source`, `profile`, `rules`, `dashboards`; derived from them: `topology` (scrape paths and ports), `coverage` (what the server does not feed) | leaf |
+//! | load | `source`, `profile`, `rules`, `dashboards`; derived from them: `slos` (the SLOs' rules and panels), `topology` (scrape paths and ports), `coverage` (what the server does not feed) | leaf |
 //! | validate | `validate` | load, leaf |
 //! | model | `documents`, `model` | validate, load, leaf |
 //! | render | `render/*`, `templates` | model, load, leaf; never a sibling renderer |
@@ -59,6 +59,7 @@ mod output;
 mod profile;
 mod render;
 mod rules;
+mod slos;
 mod source;
 mod templates;
 mod topology;
@@ -68,11 +69,12 @@ mod verify;
 use anyhow::Result;
 
 pub use coverage::unfed_families;
-pub use layout::NGINX_CONF_PATH;
+pub use layout::{HEARTBEAT_ALERT, NGINX_CONF_PATH};
 pub use model::{Model, Overrides};
 pub use output::{Change, Output, HEADER, MARKER};
 pub use profile::Profile;
 pub use render::Renderer;
+pub use slos::RULES_PER_SLO;
 pub use source::{Folder, SourceFile, SpecSource};
 pub use topology::PathKind;
 pub use validate::parsed_profile;
@@ -119,6 +121,7 @@ mod layering_tests {
         ("profile", 2),
         ("rules", 3),
         ("dashboards", 3),
+        ("slos", 4),
         ("topology", 4),
         ("coverage", 4),
         ("validate", 5),

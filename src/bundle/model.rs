@@ -11,6 +11,7 @@ use super::documents::scrape_config::Deployment;
 use super::documents::Documents;
 use super::profile::Profile;
 use super::rules::RuleSet;
+use super::slos::Slos;
 use super::source::{Folder, SourceFile, SpecSource};
 use super::topology::Topology;
 use super::validate;
@@ -32,6 +33,8 @@ pub struct Model {
     pub profile: Profile,
     pub rules: RuleSet,
     pub dashboards: Dashboards,
+    /// The SLOs (`slos/`), whose rules are in `rules` and panels in `dashboards`.
+    pub slos: Slos,
     /// The alerts and panels that read a family the profile's server does not feed.
     pub unfed: Unfed,
     /// Every scrape path and port, derived once from the profile for the renderers and the
@@ -64,8 +67,10 @@ impl Model {
         validate::profile(&profile)?;
         overrides.apply(&mut profile);
         // Load the specs, then validate what the artifacts will copy from the profile.
-        let rules = RuleSet::load(source, &profile)?;
+        let slos = Slos::load(source, &profile)?;
+        let rules = RuleSet::load(source, &profile, slos.rule_files(&profile))?;
         let mut dashboards = Dashboards::load(source, &profile)?;
+        slos.fill_dashboard_rows(&mut dashboards, &profile);
         let unfed = Unfed::of(profile.server, &profile.metrics.prefix, &rules, &dashboards);
         dashboards.append_notes(|dashboard, panel| unfed.panel_note(dashboard, panel));
         let templates = source.files(Folder::Templates, &[""])?;
@@ -84,6 +89,7 @@ impl Model {
             profile,
             rules,
             dashboards,
+            slos,
             unfed,
             templates,
             documents,

@@ -32,6 +32,9 @@ pub struct Profile {
     /// turned off, by alert name.
     #[serde(default)]
     pub alerts: BTreeMap<String, AlertOverride>,
+    /// Per-SLO overrides of the specs' objectives (`slos/*.yaml`), by SLO name.
+    #[serde(default)]
+    pub slos: BTreeMap<String, SloOverride>,
     pub alertmanager: AlertmanagerSection,
     pub proxy: ProxySection,
     pub kubernetes: KubernetesSection,
@@ -171,11 +174,23 @@ pub struct AlertOverride {
     pub enabled: Option<bool>,
 }
 
+/// An environment's objective for one SLO (a percentage, strictly between 0 and 100).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SloOverride {
+    pub objective: Option<f64>,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AlertmanagerSection {
     /// Where each severity's webhook receiver posts.
     pub receivers: SeverityReceivers,
+    /// The dead man's switch: where the always-firing Watchdog goes (a heartbeat service such as
+    /// healthchecks.io or Dead Man's Snitch, which alarms when it stops arriving). Absent: the
+    /// Watchdog goes to a receiver that notifies nobody.
+    #[serde(default)]
+    pub heartbeat_url: Option<String>,
     pub group_wait: PromDuration,
     pub group_interval: PromDuration,
     pub repeat_interval: PromDuration,

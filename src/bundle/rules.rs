@@ -49,6 +49,9 @@ pub struct RuleFile {
     pub stem: String,
     pub recording: Vec<RecordingRule>,
     pub alerts: Vec<AlertRule>,
+    /// The `evaluation_interval` of the file's promtool tests when it is not the profile's (the
+    /// SLO fixtures span days).
+    pub test_evaluation_interval: Option<PromDuration>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -167,14 +170,15 @@ pub struct ExpectedAlert {
 }
 
 impl RuleSet {
-    /// Reads every spec, applies the profile's overrides and resolves the result for the
-    /// profile's prefix and job.
-    pub fn load(source: &SpecSource, profile: &Profile) -> Result<RuleSet> {
-        let files = source
+    /// Reads every spec, adds the `generated` rule files (the SLOs', under the default prefix),
+    /// applies the profile's overrides and resolves the result for the profile's prefix and job.
+    pub fn load(source: &SpecSource, profile: &Profile, generated: Vec<RuleFile>) -> Result<RuleSet> {
+        let mut files = source
             .files(Folder::Alerts, &[".yaml", ".yml"])?
             .iter()
             .map(RuleFile::parse)
             .collect::<Result<Vec<_>>>()?;
+        files.extend(generated);
         let mut set = RuleSet { files };
         set.apply_overrides(profile)?;
         set.resolve(profile)?;
@@ -293,6 +297,7 @@ impl RuleFile {
             stem: file.stem().to_string(),
             recording: parse_items(file, spec.recording, "record")?,
             alerts,
+            test_evaluation_interval: None,
         })
     }
 

@@ -1,6 +1,6 @@
 //! Where the generator's inputs come from: the copies embedded in the binary, or a directory the
-//! user names with `--specs`. Both expose the same four folders (`environments/`, `alerts/`,
-//! `dashboards/`, `templates/`), listed in name order so output is deterministic.
+//! user names with `--specs`. Both expose the same five folders (`environments/`, `alerts/`,
+//! `dashboards/`, `templates/`, `slos/`), listed in name order so output is deterministic.
 
 use std::path::{Path, PathBuf};
 
@@ -14,6 +14,7 @@ static ENVIRONMENTS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/environments");
 static ALERTS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/alerts");
 static DASHBOARDS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/dashboards");
 static TEMPLATES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/templates");
+static SLOS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/slos");
 
 /// The largest input file read from a `--specs` folder (the shipped ones are a few KiB).
 pub const MAX_SPEC_BYTES: u64 = 1024 * 1024;
@@ -25,6 +26,7 @@ pub enum Folder {
     Alerts,
     Dashboards,
     Templates,
+    Slos,
 }
 
 impl Folder {
@@ -34,6 +36,7 @@ impl Folder {
             Folder::Alerts => "alerts",
             Folder::Dashboards => "dashboards",
             Folder::Templates => "templates",
+            Folder::Slos => "slos",
         }
     }
 
@@ -43,6 +46,7 @@ impl Folder {
             Folder::Alerts => &ALERTS,
             Folder::Dashboards => &DASHBOARDS,
             Folder::Templates => &TEMPLATES,
+            Folder::Slos => &SLOS,
         }
     }
 }
@@ -76,7 +80,7 @@ impl SpecSource {
             None => Ok(SpecSource::Embedded),
             Some(dir) if dir.is_dir() => Ok(SpecSource::Dir(dir.to_path_buf())),
             Some(dir) => Err(UsageError(format!(
-                "--specs {}: not a directory (expected one holding environments/, alerts/, dashboards/, templates/)",
+                "--specs {}: not a directory (expected one holding environments/, alerts/, dashboards/, templates/, slos/)",
                 dir.display()
             ))
             .into()),

@@ -228,6 +228,9 @@ fn addresses_and_urls(profile: &Profile) -> Result<(), String> {
     ] {
         named(&format!("alertmanager.receivers.{severity}"), http_url(url))?;
     }
+    if let Some(url) = &profile.alertmanager.heartbeat_url {
+        named("alertmanager.heartbeat_url", http_url(url))?;
+    }
     named(
         "grafana.datasource_url",
         http_url(&profile.grafana.datasource_url),

@@ -40,9 +40,17 @@ struct Generated {
 }
 
 fn generate(sink: &WebhookSink) -> Generated {
+    generate_with(sink, None)
+}
+
+/// [`generate`], with the heartbeat going to the sink's `heartbeat` path when given.
+fn generate_with(sink: &WebhookSink, heartbeat: Option<&str>) -> Generated {
     let specs = Specs::copy();
     let root = specs.path("");
     let mut profile = read_profile(&root, "local");
+    if let Some(path) = heartbeat {
+        set(&mut profile, "alertmanager.heartbeat_url", sink.url(path));
+    }
     for (severity, path) in SEVERITY_PATHS {
         set(
             &mut profile,
@@ -85,6 +93,37 @@ fn start_alertmanager(config: &Path, dir: &Path) -> Alertmanager {
     })
     .unwrap_or_else(|e| panic!("{e}\n{}", guard.log_tail(20)));
     Alertmanager { url, guard }
+}
+
+/// The generated `alertmanager.yml`, edited by `edit`, in a running Alertmanager (and the
+/// folder holding its config and data, removed when dropped).
+fn start_edited(
+    generated: &Generated,
+    edit: impl FnOnce(&mut serde_norway::Value),
+) -> Result<(tempfile::TempDir, Alertmanager), String> {
+    let mut yml: serde_norway::Value =
+        serde_norway::from_str(&generated.alertmanager_yml).map_err(|e| e.to_string())?;
+    edit(&mut yml);
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let config = dir.path().join("alertmanager.yml");
+    let text = serde_norway::to_string(&yml).map_err(|e| e.to_string())?;
+    fs::write(&config, text).map_err(|e| e.to_string())?;
+    let am = start_alertmanager(&config, dir.path());
+    Ok((dir, am))
+}
+
+/// `amtool alert add` of each alert, with its severity from the bundle's rules.
+fn add_alerts(
+    url_flag: &str,
+    alerts: &[TestAlert],
+    severities: &BTreeMap<String, String>,
+) -> Result<(), String> {
+    for alert in alerts {
+        let mut args = vec![url_flag.to_string(), "alert".into(), "add".into()];
+        args.extend(alert.label_args(severities));
+        amtool(&args)?;
+    }
+    Ok(())
 }
 
 /// `amtool <args>`, its standard output or an error with both streams.
@@ -193,14 +232,7 @@ fn inhibition_takes_effect(edit: impl FnOnce(&mut serde_norway::Value)) -> Resul
     let sink = WebhookSink::start()?;
     let generated = generate(&sink);
     let severities = &generated.severities;
-    let mut yml: serde_norway::Value =
-        serde_norway::from_str(&generated.alertmanager_yml).map_err(|e| e.to_string())?;
-    edit(&mut yml);
-    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let config = dir.path().join("alertmanager.yml");
-    let text = serde_norway::to_string(&yml).map_err(|e| e.to_string())?;
-    fs::write(&config, text).map_err(|e| e.to_string())?;
-    let am = start_alertmanager(&config, dir.path());
+    let (_dir, am) = start_edited(&generated, edit)?;
     let url_flag = format!("--alertmanager.url={}", am.url);
     let (down, inhibited, others) = scenario();
     for alert in std::iter::once(&down).chain(&others).chain([&inhibited]) {
@@ -327,14 +359,7 @@ fn an_inhibition_blind_to_the_cluster_is_caught_crossing_clusters() {
 fn instance_down_notifications(edit: impl FnOnce(&mut serde_norway::Value)) -> Result<Vec<Value>, String> {
     let sink = WebhookSink::start()?;
     let generated = generate(&sink);
-    let mut yml: serde_norway::Value =
-        serde_norway::from_str(&generated.alertmanager_yml).map_err(|e| e.to_string())?;
-    edit(&mut yml);
-    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let config = dir.path().join("alertmanager.yml");
-    let text = serde_norway::to_string(&yml).map_err(|e| e.to_string())?;
-    fs::write(&config, text).map_err(|e| e.to_string())?;
-    let am = start_alertmanager(&config, dir.path());
+    let (_dir, am) = start_edited(&generated, edit)?;
     let url_flag = format!("--alertmanager.url={}", am.url);
     let down = |cluster, instance| TestAlert {
         name: "SockudoInstanceDown",
@@ -351,11 +376,7 @@ fn instance_down_notifications(edit: impl FnOnce(&mut serde_norway::Value)) -> R
         .map(|(_, p)| *p)
         .ok_or("SockudoInstanceDown has no receiver")?;
     // A group's later notifications carry every alert of it, however far apart they arrived.
-    for alert in &alerts {
-        let mut args = vec![url_flag.clone(), "alert".into(), "add".into()];
-        args.extend(alert.label_args(&generated.severities));
-        amtool(&args)?;
-    }
+    add_alerts(&url_flag, &alerts, &generated.severities)?;
     wait_until(
         Duration::from_secs(20),
         "every SockudoInstanceDown at the sink",
@@ -488,8 +509,137 @@ fn amtool_routes_each_severity_to_its_own_receiver() {
         .as_sequence()
         .unwrap()
         .iter()
+        .filter(|r| {
+            SEVERITY_PATHS
+                .iter()
+                .any(|(severity, _)| r["name"].as_str() == Some(&format!("sockudo-{severity}")))
+        })
         .map(|r| r["webhook_configs"][0]["url"].as_str().unwrap())
         .collect();
     let expected: Vec<String> = SEVERITY_PATHS.iter().map(|(_, p)| sink.url(p)).collect();
     assert_eq!(urls, expected);
+}
+
+/// Where the heartbeat test's sink receives the Watchdog.
+const HEARTBEAT_PATH: &str = "/heartbeat";
+
+/// Starts the generated Alertmanager (edited by `edit`) with the heartbeat on the sink, adds
+/// the Watchdog beside a job-wide page of the same cluster and job (SockudoJobAbsent, which
+/// inhibits that job's warnings) and an instance-down ticket, and checks that the Watchdog
+/// reaches the heartbeat receiver, in notifications of its own, and no other receiver.
+fn heartbeat_arrives_alone(edit: impl FnOnce(&mut serde_norway::Value)) -> Result<(), String> {
+    let sink = WebhookSink::start()?;
+    let generated = generate_with(&sink, Some(HEARTBEAT_PATH));
+    let (_dir, am) = start_edited(&generated, edit)?;
+    let url_flag = format!("--alertmanager.url={}", am.url);
+    let production = ("cluster", "production");
+    let job = ("job", "sockudo");
+    let watchdog = TestAlert {
+        name: "Watchdog",
+        labels: vec![production, job],
+    };
+    let page = TestAlert {
+        name: "SockudoJobAbsent",
+        labels: vec![production, job],
+    };
+    let ticket = TestAlert {
+        name: "SockudoInstanceDown",
+        labels: vec![production, job, ("instance", "sockudo-1")],
+    };
+    add_alerts(
+        &url_flag,
+        &[page.clone(), ticket.clone(), watchdog.clone()],
+        &generated.severities,
+    )?;
+    wait_until(
+        Duration::from_secs(20),
+        "the Watchdog at the heartbeat receiver",
+        || {
+            Ok(alerts_of(&sink.notifications_to(HEARTBEAT_PATH))
+                .any(|a| watchdog.is(&a))
+                .then_some(()))
+        },
+    )
+    .map_err(|e| format!("{e}\n{}", am.guard.log_tail(20)))?;
+    for alert in [&page, &ticket] {
+        let path = SEVERITY_PATHS
+            .iter()
+            .find(|(s, _)| *s == generated.severities[alert.name])
+            .map(|(_, p)| *p)
+            .ok_or_else(|| format!("{}: no receiver", alert.name))?;
+        wait_until(
+            Duration::from_secs(20),
+            &format!("{} at {path}", alert.name),
+            || {
+                Ok(alerts_of(&sink.notifications_to(path))
+                    .any(|a| alert.is(&a))
+                    .then_some(()))
+            },
+        )
+        .map_err(|e| format!("{e}\n{}", am.guard.log_tail(20)))?;
+    }
+    for notification in sink.notifications_to(HEARTBEAT_PATH) {
+        let names: Vec<Value> = alerts_of(std::slice::from_ref(&notification))
+            .map(|a| a["labels"]["alertname"].clone())
+            .collect();
+        if names.iter().any(|n| n != "Watchdog") {
+            return Err(format!(
+                "the heartbeat was grouped with other alerts: {notification}"
+            ));
+        }
+    }
+    for (_, path) in SEVERITY_PATHS {
+        if let Some(leaked) = alerts_of(&sink.notifications_to(path)).find(|a| watchdog.is(a)) {
+            return Err(format!("the Watchdog reached {path}: {leaked}"));
+        }
+    }
+    Ok(())
+}
+
+/// The Watchdog goes to the heartbeat receiver, alone, repeated every minute and never
+/// inhibited (a job-wide page of its cluster and job fires beside it); without a heartbeat URL
+/// it goes to the null receiver.
+#[test]
+fn the_watchdog_reaches_the_heartbeat_receiver_alone() {
+    heartbeat_arrives_alone(|_| {}).unwrap_or_else(|e| panic!("{e}"));
+
+    let sink = WebhookSink::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("alertmanager.yml");
+    let route = |generated: &Generated| {
+        fs::write(&config, &generated.alertmanager_yml).unwrap();
+        let parsed: serde_norway::Value = serde_norway::from_str(&generated.alertmanager_yml).unwrap();
+        let heartbeat_route = parsed["route"]["routes"][0].clone();
+        let args: Vec<String> = [
+            "config",
+            "routes",
+            "test",
+            &format!("--config.file={}", config.display()),
+            "alertname=Watchdog",
+            "severity=none",
+        ]
+        .map(String::from)
+        .to_vec();
+        (amtool(&args).unwrap().trim().to_string(), heartbeat_route)
+    };
+    let (receiver, heartbeat_route) = route(&generate_with(&sink, Some(HEARTBEAT_PATH)));
+    assert_eq!(receiver, "sockudo-heartbeat");
+    assert_eq!(heartbeat_route["repeat_interval"], "1m", "{heartbeat_route:?}");
+    let (receiver, _) = route(&generate(&sink));
+    assert_eq!(receiver, "null");
+}
+
+/// Without its route the Watchdog falls to the default receiver, grouped and routed like any
+/// warning: the check says so.
+#[test]
+fn a_watchdog_without_its_route_is_caught() {
+    let error = heartbeat_arrives_alone(|config| {
+        let routes = config["route"]["routes"].as_sequence_mut().unwrap();
+        routes.remove(0);
+    })
+    .expect_err("without its route the Watchdog must not reach the heartbeat receiver");
+    assert!(
+        error.contains("the Watchdog at the heartbeat receiver"),
+        "{error}"
+    );
 }

@@ -796,3 +796,39 @@ fn dashboards_and_rules_aggregate_each_gauge_alike() {
         "{found:?}"
     );
 }
+
+/// A `for` shorter than the evaluation interval is refused, naming the alert and both values:
+/// Prometheus would fire on the first evaluation that sees the condition.
+#[test]
+fn a_for_below_the_evaluation_interval_is_refused() {
+    let specs = production_overriding("  SockudoHighErrorRate:\n    for: 10s\n");
+    let problems = specs.problems("production");
+    assert_problem(
+        &problems,
+        "alerts/http.yaml",
+        "SockudoHighErrorRate",
+        "`for: 10s` is shorter than prometheus.evaluation_interval 15s",
+    );
+    // One interval is enough.
+    let specs = production_overriding("  SockudoHighErrorRate:\n    for: 15s\n");
+    assert_eq!(specs.problems("production"), vec![]);
+}
+
+/// The heartbeat is kube-prometheus' Watchdog: severity `none`, `vector(1)`; another severity or
+/// an expression that can stop firing is refused.
+#[test]
+fn the_heartbeat_must_always_fire_with_severity_none() {
+    let specs = Specs::copy();
+    specs.edit_alert("alerts/heartbeat.yaml", "Watchdog", |alert| {
+        alert.insert("severity".into(), "warning".into());
+        alert.insert("expr".into(), "vector(1) > 2".into());
+    });
+    let problems = specs.problems("production");
+    assert_problem(
+        &problems,
+        "alerts/heartbeat.yaml",
+        "Watchdog",
+        "severity \"none\"",
+    );
+    assert_problem(&problems, "alerts/heartbeat.yaml", "Watchdog", "`vector(1)`");
+}

@@ -10,4 +10,5 @@ mod crosscheck;
 mod output;
 mod promtool;
 mod secrets;
+mod slos;
 mod validators;

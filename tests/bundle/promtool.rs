@@ -145,7 +145,7 @@ fn policy_tests(bundle: &Path, policy: &[(&str, &str)]) -> Vec<std::path::PathBu
 }
 
 /// `promtool test rules` on `files` with each generation's promtool.
-fn promtool_test_rules(files: &[std::path::PathBuf]) -> Result<(), String> {
+pub fn promtool_test_rules(files: &[std::path::PathBuf]) -> Result<(), String> {
     for (_, promtool, _) in GENERATIONS {
         let output = Command::new(tools::require(promtool))
             .args(["test", "rules"])

@@ -8,11 +8,12 @@ use sockudo_obs::bundle::check::{self, Problem};
 use sockudo_obs::bundle::{Folder, SpecSource};
 use sockudo_obs::bundle::{Model, Overrides};
 
-const FOLDERS: [Folder; 4] = [
+const FOLDERS: [Folder; 5] = [
     Folder::Environments,
     Folder::Alerts,
     Folder::Dashboards,
     Folder::Templates,
+    Folder::Slos,
 ];
 
 /// A temporary directory holding a copy of every embedded spec, profile and template, for a

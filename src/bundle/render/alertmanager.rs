@@ -1,4 +1,5 @@
-//! Renders `alertmanager/alertmanager.yml`: one route per severity, each to a webhook receiver on
+//! Renders `alertmanager/alertmanager.yml`: the Watchdog heartbeat first, on a route of its own to
+//! the profile's heartbeat URL (or a null receiver); then one route per severity, each to a webhook receiver on
 //! that severity's URL from the profile, and inhibition of an instance's warnings and infos while
 //! an alert says it is gone or unobservable. Grouping and inhibition are per cluster and namespace, so one
 //! Alertmanager can serve several environments without one's alerts merging with or silencing
@@ -7,7 +8,7 @@
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::bundle::layout::SEVERITIES;
+use crate::bundle::layout::{HEARTBEAT_ALERT, SEVERITIES};
 use crate::bundle::model::Model;
 use crate::bundle::output::Output;
 use crate::bundle::profile::PromDuration;
@@ -53,6 +54,8 @@ struct Route {
 #[derive(Serialize)]
 struct Receiver {
     name: String,
+    /// Empty for the null receiver, which notifies nobody.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     webhook_configs: Vec<WebhookConfig>,
 }
 
@@ -69,6 +72,33 @@ struct InhibitRule {
     source_matchers: Vec<String>,
     target_matchers: Vec<String>,
     equal: Vec<String>,
+}
+
+/// The heartbeat's receiver: the profile's `heartbeat_url`, or nobody.
+const HEARTBEAT_RECEIVER: &str = "sockudo-heartbeat";
+const NULL_RECEIVER: &str = "null";
+/// The heartbeat is re-sent this often: the heartbeat service alarms after a few missed ones.
+const HEARTBEAT_REPEAT: &str = "1m";
+
+/// The Watchdog's route, first of all: a group of its own (by alertname and cluster, so each
+/// Prometheus's heartbeat is its own), sent at once and then every [`HEARTBEAT_REPEAT`]. No
+/// inhibition targets it (they target warnings and infos; its severity is `none`).
+fn heartbeat_route(has_url: bool) -> Route {
+    let minute = || Some(PromDuration::parse(HEARTBEAT_REPEAT).expect("valid literal"));
+    Route {
+        receiver: (if has_url {
+            HEARTBEAT_RECEIVER
+        } else {
+            NULL_RECEIVER
+        })
+        .to_string(),
+        group_by: vec!["alertname".into(), CLUSTER_LABEL.into()],
+        matchers: vec![format!("alertname=\"{HEARTBEAT_ALERT}\"")],
+        group_wait: Some(PromDuration::parse("0s").expect("valid literal")),
+        group_interval: minute(),
+        repeat_interval: minute(),
+        routes: Vec::new(),
+    }
 }
 
 fn receiver_name(severity: &str) -> String {
@@ -110,7 +140,7 @@ pub fn render(model: &Model, out: &mut Output) -> Result<()> {
     // One receiver per severity, each posting to its own URL, so a page and a ticket never share
     // a channel. The root route catches alerts without a known severity (other rules sharing this
     // Alertmanager) as warnings.
-    let receivers = am
+    let mut receivers: Vec<Receiver> = am
         .receivers
         .by_severity()
         .iter()
@@ -122,17 +152,30 @@ pub fn render(model: &Model, out: &mut Output) -> Result<()> {
             }],
         })
         .collect();
-    let child_routes = SEVERITIES
-        .iter()
-        .map(|severity| Route {
-            receiver: receiver_name(severity),
-            group_by: Vec::new(),
-            matchers: vec![severity_is(&[*severity])],
-            group_wait: None,
-            group_interval: None,
-            repeat_interval: None,
-            routes: Vec::new(),
-        })
+    receivers.push(match &am.heartbeat_url {
+        Some(url) => Receiver {
+            name: HEARTBEAT_RECEIVER.into(),
+            webhook_configs: vec![WebhookConfig {
+                url: url.clone(),
+                send_resolved: false,
+            }],
+        },
+        None => Receiver {
+            name: NULL_RECEIVER.into(),
+            webhook_configs: Vec::new(),
+        },
+    });
+    let severity_routes = SEVERITIES.iter().map(|severity| Route {
+        receiver: receiver_name(severity),
+        group_by: Vec::new(),
+        matchers: vec![severity_is(&[*severity])],
+        group_wait: None,
+        group_interval: None,
+        repeat_interval: None,
+        routes: Vec::new(),
+    });
+    let child_routes = std::iter::once(heartbeat_route(am.heartbeat_url.is_some()))
+        .chain(severity_routes)
         .collect();
     let config = AlertmanagerConfig {
         route: Route {

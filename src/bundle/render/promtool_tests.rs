@@ -61,7 +61,10 @@ pub fn render(model: &Model, out: &mut Output) -> Result<()> {
                 .iter()
                 .map(|f| format!("../{}", rule_file_path(&f.stem).trim_start_matches("prometheus/")))
                 .collect(),
-            evaluation_interval: model.profile.prometheus.evaluation_interval.clone(),
+            evaluation_interval: file
+                .test_evaluation_interval
+                .clone()
+                .unwrap_or_else(|| model.profile.prometheus.evaluation_interval.clone()),
             tests,
         };
         out.add_yaml(&format!("prometheus/tests/{}_test.yml", file.stem), &test_file)?;

@@ -10,6 +10,7 @@ pub mod dashboards;
 pub mod paths;
 pub mod promql;
 pub mod rules;
+pub mod slos;
 pub mod topology;
 
 use std::fmt;
@@ -61,6 +62,7 @@ impl Report {
 pub fn run(model: &Model) -> Report {
     let mut problems = rules::check(model);
     problems.extend(dashboards::check(model));
+    problems.extend(slos::check(model));
     problems.extend(topology::check(model));
     problems.sort();
     Report { problems }

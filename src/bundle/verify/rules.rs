@@ -8,8 +8,9 @@ use promql_parser::parser::{self, token::T_DIV, Expr};
 
 use super::promql::{check_expr, check_selector, Scope};
 use super::Problem;
-use crate::bundle::layout::{ALERT_NAME_PREFIX, SEVERITIES};
+use crate::bundle::layout::{ALERT_NAME_PREFIX, HEARTBEAT_ALERT, HEARTBEAT_SEVERITY, SEVERITIES};
 use crate::bundle::model::Model;
+use crate::bundle::profile::PromDuration;
 use crate::bundle::rules::{
     parse_template, render_template, template_labels, AlertRule, RuleFile, TemplateAction, TemplatePart,
     MIN_TRAFFIC_PLACEHOLDER,
@@ -41,6 +42,7 @@ pub fn check_with_catalogue(model: &Model, catalogue: &[MetricDef]) -> Vec<Probl
                 })
             };
             mixin_style(alert, &mut report);
+            for_at_least_one_evaluation(alert, &model.profile.prometheus.evaluation_interval, &mut report);
             traffic_floor(alert, &mut report);
             description_labels(&scope, alert, &mut report);
             fixtures(alert, &mut report);
@@ -141,17 +143,51 @@ fn recording_name(scope: &Scope<'_>, file: &RuleFile, record: &str) -> Vec<Probl
     problems
 }
 
+/// A `for` shorter than the evaluation interval cannot be waited for: Prometheus sees the
+/// condition once per interval, so the alert fires on the first evaluation that finds it, as
+/// if it had no `for`.
+fn for_at_least_one_evaluation(
+    alert: &AlertRule,
+    evaluation: &PromDuration,
+    report: &mut impl FnMut(String),
+) {
+    match &alert.for_ {
+        Some(for_) if for_.millis() > 0 && for_.millis() < evaluation.millis() => report(format!(
+            "`for: {for_}` is shorter than prometheus.evaluation_interval {evaluation}: the alert would fire on the first evaluation that sees the condition; make `for` at least {evaluation}"
+        )),
+        _ => {}
+    }
+}
+
+/// The heartbeat: always firing (`vector(1)`), severity [`HEARTBEAT_SEVERITY`], so that its
+/// route, not a severity's, takes it.
+fn heartbeat_style(alert: &AlertRule, report: &mut impl FnMut(String)) {
+    if alert.severity.as_deref() != Some(HEARTBEAT_SEVERITY) {
+        report(format!(
+            "the heartbeat has severity {HEARTBEAT_SEVERITY:?}: it pages nobody, its absence does"
+        ));
+    }
+    if alert.expr.trim() != "vector(1)" {
+        report("the heartbeat's expr is `vector(1)`: it must fire whatever the data says".into());
+    }
+}
+
 /// The monitoring-mixin style guide, as DESIGN.md states it.
 fn mixin_style(alert: &AlertRule, report: &mut impl FnMut(String)) {
+    let heartbeat = alert.name == HEARTBEAT_ALERT;
     let camel = alert.name.strip_prefix(ALERT_NAME_PREFIX).is_some_and(|rest| {
         rest.starts_with(|c: char| c.is_ascii_uppercase()) && rest.chars().all(|c| c.is_ascii_alphanumeric())
     });
-    if !camel {
+    if !camel && !heartbeat {
         report(format!(
             "alert names are CamelCase and start with {ALERT_NAME_PREFIX} (e.g. SockudoHighErrorRate)"
         ));
     }
+    if heartbeat {
+        heartbeat_style(alert, report);
+    }
     match alert.severity.as_deref() {
+        Some(HEARTBEAT_SEVERITY) if heartbeat => {}
         None => report(format!("missing severity (one of {})", SEVERITIES.join(", "))),
         Some(s) if !SEVERITIES.contains(&s) => {
             report(format!("severity {s:?} is not one of {}", SEVERITIES.join(", ")))
@@ -250,7 +286,8 @@ fn fixtures(alert: &AlertRule, report: &mut impl FnMut(String)) {
     if !alert.tests.iter().any(|t| !t.fires.is_empty()) {
         report("needs a promtool fixture where it fires (`fires:` with the expected alerts)".into());
     }
-    if !alert.tests.iter().any(|t| t.fires.is_empty()) {
+    // The heartbeat is never quiet.
+    if alert.name != HEARTBEAT_ALERT && !alert.tests.iter().any(|t| t.fires.is_empty()) {
         report("needs a promtool fixture where it stays quiet (no `fires:`)".into());
     }
     let Some(description) = &alert.description else {
