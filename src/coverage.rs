@@ -162,6 +162,40 @@ const BROADCAST_ALONE: &str =
     "only publishes that reach at least one local connection and carry a start time (HTTP API publishes)";
 const BROADCAST_CLUSTER: &str = "only publishes that carry a start time (HTTP API publishes); each node that delivers one to at least one local connection counts it, so the cluster's sum counts a publish once per node that had recipients";
 
+// The instrumented build: the calls the patch series (`integrations/sockudo-5.2.0-patches`) adds.
+const PATCHED_SENT: &str = "`mark_ws_message_sent_on_channel` and `mark_channel_broadcast` (patch 0005)";
+const PATCHED_SENT_MISSING: &str = "sends that carry no channel (pongs, errors before a subscription) and the few that bypass `send_message_to_socket`";
+const PATCHED_RECEIVED: &str = "`mark_ws_message_received_on_channel` (patch 0005)";
+const PATCHED_RECEIVED_MISSING: &str = "frames that name no channel (pings, `pusher:signin`)";
+const PATCHED_CLIENT_EVENTS: &str = "`mark_client_event` (patch 0005)";
+const PATCHED_BROADCAST: &str = "`mark_channel_broadcast` (patch 0005), one per local fan-out";
+const PATCHED_BROADCAST_MISSING: &str = "each node counts its own local fan-out of a publish, so the cluster's sum counts a publish once per node that had recipients";
+const PATCHED_HTTP: &str = "`track_http_request` (patch 0007): method, matched route, status, duration and size of every API request";
+const PATCHED_CHANNELS: &str =
+    "`mark_channel_activated`, `mark_channel_deactivated`, with `private-encrypted` classified (patch 0002)";
+const PATCHED_SUBSCRIPTIONS: &str =
+    "`mark_channel_subscription`, with `private-encrypted` classified (patch 0002)";
+const PATCHED_UNSUBSCRIPTIONS: &str =
+    "`mark_channel_unsubscription`, also on disconnect and in the cleanup worker (patches 0002, 0003)";
+const PATCHED_PRESENCE: &str = "`mark_presence_member_added`, `mark_presence_member_removed` (patch 0004)";
+const PATCHED_PRESENCE_MISSING: &str = "a member who joined through one node and is cleaned up by another is counted in on one and out on the other: a node's value can go below zero, the cluster's sum is right";
+const PATCHED_QUEUE_DEPTH: &str =
+    "`sockudo_queue_depth{state=\"active\"}`, refreshed every 5 s while the server runs (patch 0010)";
+const PATCHED_WEBHOOKS: &str =
+    "`track_webhook_delivery` (patch 0006): each delivery's app, events and outcome";
+const PATCHED_WEBHOOK_DURATION: &str = "`track_webhook_delivery` (patch 0006)";
+const PATCHED_WEBHOOK_DURATION_MISSING: &str =
+    "a delivery carrying several events is observed once per event";
+const PATCHED_CACHE: &str = "`mark_cache_operation` from a metered cache manager (patch 0008)";
+const NEEDS_CACHE_MEMORY: &str =
+    "no cache manager knows its memory footprint: the memory cache would have to report its weighted size";
+const PATCHED_ADAPTER: &str =
+    "`track_adapter_operation` (patch 0009): broadcast, presence sync and requests, with the adapter's name";
+const PATCHED_ADAPTER_MISSING: &str =
+    "subscribe, unsubscribe and publish are not reported; nothing on the local adapter";
+const PATCHED_ADAPTER_ERRORS: &str =
+    "`track_adapter_operation` with `success = false` (patch 0009), and timed-out requests";
+
 /// What [`COVERED_SERVER`] feeds of `metric`: its cell per build. The match is exhaustive, so a
 /// metric added to the catalogue does not compile until its row is written here.
 pub const fn cells(metric: MetricId) -> [Cell; 3] {
@@ -172,30 +206,61 @@ pub const fn cells(metric: MetricId) -> [Cell; 3] {
             "`mark_connection_error` (unknown app keys as `app_id`, capped)",
         )),
         MetricId::ConnectionsPerApp => every(fed("`mark_new_connection`, `mark_disconnection`")),
-        MetricId::MessagesSent => every(partly(
-            "`track_broadcast_latency` (deliveries of a publish, by the node that delivers them)",
-            "direct sends (subscription replies, pongs, errors) and relayed client events carry no channel: Sockudo reports them through `mark_ws_message_sent` and `mark_ws_messages_sent_batch`",
-        )),
-        MetricId::MessagesReceived => every(not_fed(NEEDS_NO_CHANNEL)),
-        MetricId::ClientEvents => every(not_fed(NEEDS_CLIENT_EVENT_CALL)),
+        MetricId::MessagesSent => per_build(
+            partly( "`track_broadcast_latency` (deliveries of a publish, by the node that delivers them)", "direct sends (subscription replies, pongs, errors) and relayed client events carry no channel: Sockudo reports them through `mark_ws_message_sent` and `mark_ws_messages_sent_batch`", ),
+            partly( "`track_broadcast_latency` (deliveries of a publish, by the node that delivers them)", "direct sends (subscription replies, pongs, errors) and relayed client events carry no channel: Sockudo reports them through `mark_ws_message_sent` and `mark_ws_messages_sent_batch`", ),
+            partly(PATCHED_SENT, PATCHED_SENT_MISSING),
+        ),
+        MetricId::MessagesReceived => per_build(
+            not_fed(NEEDS_NO_CHANNEL),
+            not_fed(NEEDS_NO_CHANNEL),
+            partly(PATCHED_RECEIVED, PATCHED_RECEIVED_MISSING),
+        ),
+        MetricId::ClientEvents => per_build(
+            not_fed(NEEDS_CLIENT_EVENT_CALL),
+            not_fed(NEEDS_CLIENT_EVENT_CALL),
+            fed(PATCHED_CLIENT_EVENTS),
+        ),
         MetricId::BroadcastMessages => per_build(
             partly("`track_broadcast_latency`", BROADCAST_ALONE),
             partly("`track_broadcast_latency`", BROADCAST_CLUSTER),
-            partly("`track_broadcast_latency`", BROADCAST_CLUSTER),
+            partly(PATCHED_BROADCAST, PATCHED_BROADCAST_MISSING),
         ),
-        MetricId::HttpRequests => every(not_fed(NEEDS_STATUS)),
-        MetricId::HttpRequestDuration => every(partly(HTTP_DURATION, HTTP_DURATION_MISSING)),
-        MetricId::HttpResponseSize => every(not_fed(NEEDS_STATUS)),
-        MetricId::ActiveChannels => every(partly(
-            "`mark_channel_activated`, `mark_channel_deactivated`",
-            MISSING_ENCRYPTED,
-        )),
-        MetricId::ChannelSubscriptions => every(partly("`mark_channel_subscription`", MISSING_ENCRYPTED)),
-        MetricId::ChannelUnsubscriptions => every(partly(
-            "`mark_channel_unsubscription`",
-            MISSING_DISCONNECT_UNSUBSCRIBE,
-        )),
-        MetricId::PresenceMembers => every(not_fed(NEEDS_PRESENCE_CALL)),
+        MetricId::HttpRequests => per_build(
+            not_fed(NEEDS_STATUS),
+            not_fed(NEEDS_STATUS),
+            fed(PATCHED_HTTP),
+        ),
+        MetricId::HttpRequestDuration => per_build(
+            partly(HTTP_DURATION, HTTP_DURATION_MISSING),
+            partly(HTTP_DURATION, HTTP_DURATION_MISSING),
+            fed(PATCHED_HTTP),
+        ),
+        MetricId::HttpResponseSize => per_build(
+            not_fed(NEEDS_STATUS),
+            not_fed(NEEDS_STATUS),
+            fed(PATCHED_HTTP),
+        ),
+        MetricId::ActiveChannels => per_build(
+            partly( "`mark_channel_activated`, `mark_channel_deactivated`", MISSING_ENCRYPTED, ),
+            partly( "`mark_channel_activated`, `mark_channel_deactivated`", MISSING_ENCRYPTED, ),
+            fed(PATCHED_CHANNELS),
+        ),
+        MetricId::ChannelSubscriptions => per_build(
+            partly("`mark_channel_subscription`", MISSING_ENCRYPTED),
+            partly("`mark_channel_subscription`", MISSING_ENCRYPTED),
+            fed(PATCHED_SUBSCRIPTIONS),
+        ),
+        MetricId::ChannelUnsubscriptions => per_build(
+            partly( "`mark_channel_unsubscription`", MISSING_DISCONNECT_UNSUBSCRIBE, ),
+            partly( "`mark_channel_unsubscription`", MISSING_DISCONNECT_UNSUBSCRIBE, ),
+            fed(PATCHED_UNSUBSCRIPTIONS),
+        ),
+        MetricId::PresenceMembers => per_build(
+            not_fed(NEEDS_PRESENCE_CALL),
+            not_fed(NEEDS_PRESENCE_CALL),
+            partly(PATCHED_PRESENCE, PATCHED_PRESENCE_MISSING),
+        ),
         MetricId::RateLimitTriggered => every(fed(
             "`mark_rate_limit_triggered[_with_context]` (HTTP limiters as `app_id=\"global\"`)",
         )),
@@ -212,33 +277,65 @@ pub const fn cells(metric: MetricId) -> [Cell; 3] {
             not_fed(NEEDS_FAILING_JOB),
             not_fed(NEEDS_FAILING_JOB),
         ),
-        MetricId::QueueActiveJobs => every(not_fed(NEEDS_QUEUE_DEPTH)),
+        MetricId::QueueActiveJobs => per_build(
+            not_fed(NEEDS_QUEUE_DEPTH),
+            not_fed(NEEDS_QUEUE_DEPTH),
+            fed(PATCHED_QUEUE_DEPTH),
+        ),
         MetricId::QueueJobDuration => per_build(
             not_fed(NEEDS_QUEUE),
             fed(QUEUE_DURATION),
             fed(QUEUE_DURATION),
         ),
-        MetricId::WebhooksSent => every(not_fed(NEEDS_WEBHOOK)),
-        MetricId::WebhooksFailed => every(not_fed(NEEDS_WEBHOOK)),
-        MetricId::WebhookDuration => every(not_fed(NEEDS_WEBHOOK)),
-        MetricId::CacheHits => every(not_fed(NEEDS_CACHE)),
-        MetricId::CacheMisses => every(not_fed(NEEDS_CACHE)),
-        MetricId::CacheOperations => every(not_fed(NEEDS_CACHE)),
-        MetricId::CacheMemoryUsage => every(not_fed(NEEDS_CACHE)),
+        MetricId::WebhooksSent => per_build(
+            not_fed(NEEDS_WEBHOOK),
+            not_fed(NEEDS_WEBHOOK),
+            fed(PATCHED_WEBHOOKS),
+        ),
+        MetricId::WebhooksFailed => per_build(
+            not_fed(NEEDS_WEBHOOK),
+            not_fed(NEEDS_WEBHOOK),
+            fed(PATCHED_WEBHOOKS),
+        ),
+        MetricId::WebhookDuration => per_build(
+            not_fed(NEEDS_WEBHOOK),
+            not_fed(NEEDS_WEBHOOK),
+            partly(PATCHED_WEBHOOK_DURATION, PATCHED_WEBHOOK_DURATION_MISSING),
+        ),
+        MetricId::CacheHits => per_build(
+            not_fed(NEEDS_CACHE),
+            not_fed(NEEDS_CACHE),
+            fed(PATCHED_CACHE),
+        ),
+        MetricId::CacheMisses => per_build(
+            not_fed(NEEDS_CACHE),
+            not_fed(NEEDS_CACHE),
+            fed(PATCHED_CACHE),
+        ),
+        MetricId::CacheOperations => per_build(
+            not_fed(NEEDS_CACHE),
+            not_fed(NEEDS_CACHE),
+            fed(PATCHED_CACHE),
+        ),
+        MetricId::CacheMemoryUsage => per_build(
+            not_fed(NEEDS_CACHE),
+            not_fed(NEEDS_CACHE),
+            not_fed(NEEDS_CACHE_MEMORY),
+        ),
         MetricId::AdapterOperations => per_build(
             not_fed(NEEDS_LOCAL_ADAPTER),
             partly(ADAPTER_REQUEST, ADAPTER_ONLY_REQUESTS),
-            partly(ADAPTER_REQUEST, ADAPTER_ONLY_REQUESTS),
+            partly(PATCHED_ADAPTER, PATCHED_ADAPTER_MISSING),
         ),
         MetricId::AdapterErrors => per_build(
             not_fed(NEEDS_LOCAL_ADAPTER),
             partly(ADAPTER_ERRORS, ADAPTER_ONLY_REQUESTS),
-            partly(ADAPTER_ERRORS, ADAPTER_ONLY_REQUESTS),
+            partly(PATCHED_ADAPTER_ERRORS, PATCHED_ADAPTER_MISSING),
         ),
         MetricId::AdapterLatency => per_build(
             not_fed(NEEDS_LOCAL_ADAPTER),
             partly(ADAPTER_REQUEST, ADAPTER_ONLY_REQUESTS),
-            partly(ADAPTER_REQUEST, ADAPTER_ONLY_REQUESTS),
+            partly(PATCHED_ADAPTER, PATCHED_ADAPTER_MISSING),
         ),
         MetricId::LabelOverflow => every(fed("sockudo-obs itself, whenever a capped label folds a value")),
     }
@@ -289,5 +386,17 @@ mod tests {
                 "{metric:?}: a build feeds what the one before it feeds"
             );
         }
+    }
+
+    #[test]
+    fn the_instrumented_build_feeds_every_seed_family_but_two() {
+        let unfed: Vec<&str> = MetricId::ALL
+            .iter()
+            .map(|id| id.def())
+            .filter(|def| def.source == crate::catalogue::Source::Seed)
+            .filter(|def| !feed(Build::Instrumented, def.name).is_some_and(Feed::is_fed))
+            .map(|def| def.name)
+            .collect();
+        assert_eq!(unfed, ["queue_jobs_failed_total", "cache_memory_usage_bytes"]);
     }
 }

@@ -7,8 +7,10 @@
 //! exactly the catalogue's labels, every unfed one stays at zero, the cluster's sums are what the
 //! clients counted, and every gauge is back to zero once the clients leave.
 //!
-//! Without `.tools/bin/sockudo` (and Debian's `redis-server` in `.tools/bin`) every test here
-//! fails, saying how to get it.
+//! Each build gets the same test: the drop-in (`.tools/bin/sockudo`) against the coverage
+//! table's cluster column, the instrumented build (`.tools/bin/sockudo-instrumented`) against its
+//! own, where presence members are counted and unsubscriptions no longer drift. Without the
+//! binary (or Debian's `redis-server` in `.tools/bin`) a test fails, saying how to get it.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -19,7 +21,7 @@ use crate::support::one_at_a_time;
 use crate::support::process::wait_until;
 use crate::support::sockudo::{self, api_request, ApiRequest, Binary, Traffic};
 use sockudo_obs::catalogue::{Domain, Kind, MetricDef, Source, CATALOGUE, DEFAULT_PREFIX};
-use sockudo_obs::coverage::{feed, Build};
+use sockudo_obs::coverage::{feed, Build, Feed};
 
 /// The series a family's total is read from: a histogram's `_count`.
 fn sample_name(def: &MetricDef) -> String {
@@ -150,7 +152,17 @@ fn cluster_feeds_its_coverage_column(binary: Binary, build: Build) {
                 subscriptions,
                 &mut problems,
             );
-            sum_is(samples, "messages_sent_total", deliveries, &mut problems);
+            match build {
+                // Only a publish's deliveries are counted, each by the node that delivers it.
+                Build::DropIn | Build::DropInCluster => {
+                    sum_is(samples, "messages_sent_total", deliveries, &mut problems);
+                }
+                // Every app's presence channel holds two members, wherever they connected.
+                Build::Instrumented => {
+                    let members = 2.0 * sockudo::APPS.len() as f64;
+                    sum_is(samples, "presence_members", members, &mut problems);
+                }
+            }
             problems
         },
     )
@@ -174,6 +186,15 @@ fn cluster_feeds_its_coverage_column(binary: Binary, build: Build) {
             let mut problems = Vec::new();
             for gauge in OPEN_THINGS {
                 sum_is(samples, gauge, 0.0, &mut problems);
+            }
+            // Where unsubscriptions on disconnect are reported, they no longer drift.
+            if feed(build, "channel_unsubscriptions_total") == Some(Feed::Fed) {
+                sum_is(
+                    samples,
+                    "channel_unsubscriptions_total",
+                    subscriptions,
+                    &mut problems,
+                );
             }
             problems
         },
@@ -264,4 +285,9 @@ fn redis_gone_mid_run_fails_every_publish_and_the_log_says_so() {
     let mut problems = Vec::new();
     sum_is(&samples, "active_connections", connections, &mut problems);
     assert!(problems.is_empty(), "{}", cluster.explain(&problems.join("\n")));
+}
+
+#[test]
+fn instrumented_cluster_on_redis_feeds_its_coverage_column() {
+    cluster_feeds_its_coverage_column(Binary::Instrumented, Build::Instrumented);
 }

@@ -144,6 +144,9 @@ impl Recorder for Bridge {
                 Some(queue) => Histogram::from_arc(Arc::new(JobDuration(queue))),
                 None => Histogram::noop(),
             },
+            // The instrumented build records each request with its status, duration and size
+            // (`crate::instrumented::http_request`): mapping this one too would count it twice.
+            #[cfg(not(feature = "instrumented"))]
             "http.server.request.duration" => match self.route(key) {
                 Some(route) => Histogram::from_arc(Arc::new(RequestDuration(route))),
                 None => Histogram::noop(),

@@ -17,12 +17,11 @@
 //! A label value outside the catalogue's closed domain (an HTTP method, cache or adapter
 //! operation the catalogue does not list) records nothing rather than a guessed value.
 
-use std::collections::HashMap;
-use std::sync::{OnceLock, RwLock};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use sockudo_obs::live::{
-    sockudo as map, AdapterOperation, CacheOperation, ChannelType, HttpMethod, OVERFLOW_LABEL,
+    sockudo as map, AdapterOperation, CacheOperation, ChannelType, HttpMethod, RouteTemplates,
 };
 use sockudo_obs::Metrics;
 
@@ -132,45 +131,13 @@ pub fn adapter_operation(metrics: &Metrics, adapter: &str, operation: &str, succ
     }
 }
 
-/// Route templates as `'static` label values, in Sockudo's documented spelling
-/// (`/apps/:app_id/events`). A router has a fixed set of routes, so each is leaked once; past
-/// the catalogue's route cap new ones share the overflow value.
+/// The `endpoint` label of a route template in axum's spelling (`/apps/{app_id}/events`), as
+/// the catalogue spells it; past the catalogue's route cap, the overflow value.
 fn endpoint_label(metrics: &Metrics, template: &str) -> &'static str {
-    if template == UNMATCHED_ROUTE {
-        return UNMATCHED_ROUTE;
-    }
-    static SEEN: OnceLock<RwLock<HashMap<String, &'static str>>> = OnceLock::new();
-    let seen = SEEN.get_or_init(RwLock::default);
-    if let Some(label) = seen.read().ok().and_then(|s| s.get(template).copied()) {
-        return label;
-    }
-    let Ok(mut seen) = seen.write() else {
-        return OVERFLOW_LABEL;
-    };
-    if let Some(label) = seen.get(template) {
-        return label;
-    }
-    if seen.len() >= metrics.limits().routes {
-        return OVERFLOW_LABEL;
-    }
-    let label: &'static str = Box::leak(sockudo_style(template).into_boxed_str());
-    seen.insert(template.to_string(), label);
-    label
-}
-
-/// `/apps/{app_id}/events` as `/apps/:app_id/events`, `{*rest}` as `*rest`.
-pub fn sockudo_style(template: &str) -> String {
-    template
-        .split('/')
-        .map(
-            |segment| match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                Some(name) if name.starts_with('*') => name.to_string(),
-                Some(name) => format!(":{name}"),
-                None => segment.to_string(),
-            },
-        )
-        .collect::<Vec<_>>()
-        .join("/")
+    static TEMPLATES: OnceLock<RouteTemplates> = OnceLock::new();
+    TEMPLATES
+        .get_or_init(|| RouteTemplates::new(metrics.limits().routes))
+        .label(template)
 }
 
 #[cfg(test)]

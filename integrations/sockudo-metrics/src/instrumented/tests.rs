@@ -116,12 +116,3 @@ fn http_webhook_cache_and_adapter_calls_reach_their_families() {
         "unlisted methods record nothing"
     );
 }
-
-#[test]
-fn routes_are_spelled_as_sockudo_documents_them() {
-    assert_eq!(
-        sockudo_style("/apps/{app_id}/channels/{channel_name}"),
-        "/apps/:app_id/channels/:channel_name"
-    );
-    assert_eq!(sockudo_style("/static/{*path}"), "/static/*path");
-}
