@@ -168,8 +168,7 @@ fn cluster_feeds_its_coverage_column(binary: Binary, build: Build) {
     )
     .unwrap_or_else(|e| panic!("{e}"));
 
-    // The webhooks travelled through the Redis queue to both endpoints (the failing one's jobs
-    // retry inside the job, so they do not settle while the test runs).
+    // The webhooks travelled through the Redis queue to both endpoints.
     wait_until(Duration::from_secs(30), "webhooks at both endpoints", || {
         let delivered = !cluster.webhooks.notifications().is_empty();
         let attempted = !cluster.failing_webhooks.notifications().is_empty();

@@ -18,7 +18,7 @@ use super::live::{samples, Sample};
 use super::ports::free_port;
 use super::process::{wait_until, ProcessGuard};
 use super::sink::WebhookSink;
-use super::sockudo::{cluster_config, command_of, Binary};
+use super::sockudo::{cluster_config, command_of, spawn_until_metrics, Binary};
 use super::tools::find as require_tool;
 
 /// A `redis-server` of its own: no persistence, loopback only.
@@ -144,14 +144,7 @@ impl Cluster {
         );
         let dir = self.temp.path().join(format!("node-{index}"));
         let command = command_of(self.binary, &dir, &config, &[])?;
-        let mut guard = ProcessGuard::spawn(&format!("sockudo-{index}"), command, &self.logs)?;
-        let url = format!("http://127.0.0.1:{metrics_port}/metrics");
-        wait_until(Duration::from_secs(60), &format!("node {index} at {url}"), || {
-            guard
-                .check_running()
-                .map_err(|e| format!("{e}: {}", guard.log_tail(20)))?;
-            Ok(get(&url, &[], None).ok().filter(|r| r.status == 200).map(|_| ()))
-        })?;
+        let guard = spawn_until_metrics(&format!("sockudo-{index}"), command, &self.logs, metrics_port)?;
         Ok(Node {
             port,
             metrics_port,

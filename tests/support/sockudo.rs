@@ -102,8 +102,9 @@ const WEBHOOK_EVENTS: [&str; 3] = ["channel_occupied", "member_added", "client_e
 
 /// [`config`] for one node of a cluster on the Redis at `redis_port` (its adapter, queue and
 /// cache), posting the first app's webhooks to `webhook_port` and the second app's to
-/// `failing_webhook_port` (an endpoint that answers 500: its jobs retry for minutes, while the
-/// first app's complete).
+/// `failing_webhook_port` (an endpoint that answers 500). A failing delivery is tried four times,
+/// 2 to 4 s apart: its job stays active long enough for the queue's depth (sampled every 5 s on
+/// the instrumented build) to see it, and gives up while the test runs.
 pub fn cluster_config(
     port: u16,
     metrics_port: u16,
@@ -122,6 +123,8 @@ pub fn cluster_config(
     config["queue"] = json!({ "driver": "redis" });
     config["cache"] = json!({ "driver": "redis" });
     config["database"] = json!({ "redis": { "host": "127.0.0.1", "port": redis_port } });
+    config["webhooks"] =
+        json!({ "retry": { "max_attempts": 4, "initial_backoff_ms": 2000, "max_backoff_ms": 4000 } });
     config
 }
 
@@ -209,19 +212,31 @@ pub fn command_of(
     Ok(command)
 }
 
+/// Starts a server process (`name`, logging into `logs`) and waits until its `/metrics` on
+/// `metrics_port` answers, failing at once if it exits first.
+pub fn spawn_until_metrics(
+    name: &str,
+    command: Command,
+    logs: &Path,
+    metrics_port: u16,
+) -> Result<ProcessGuard, String> {
+    let mut guard = ProcessGuard::spawn(name, command, logs)?;
+    let url = format!("http://127.0.0.1:{metrics_port}/metrics");
+    wait_until(Duration::from_secs(60), &format!("{name} at {url}"), || {
+        guard
+            .check_running()
+            .map_err(|e| format!("{e}: {}", guard.log_tail(20)))?;
+        Ok(get(&url, &[], None).ok().filter(|r| r.status == 200).map(|_| ()))
+    })?;
+    Ok(guard)
+}
+
 impl Server {
     /// Starts a server of its own (no stack around it) and waits until `/metrics` answers.
     pub fn start(dir: &Path, variables: &[(&str, &str)]) -> Result<Server, String> {
         let (port, metrics_port) = (free_port(), free_port());
         let command = command(dir, &config(port, metrics_port, free_port()), variables)?;
-        let mut guard = ProcessGuard::spawn("sockudo", command, dir)?;
-        let url = format!("http://127.0.0.1:{metrics_port}/metrics");
-        wait_until(Duration::from_secs(30), &format!("sockudo at {url}"), || {
-            guard
-                .check_running()
-                .map_err(|e| format!("{e}: {}", guard.log_tail(20)))?;
-            Ok(get(&url, &[], None).ok().filter(|r| r.status == 200).map(|_| ()))
-        })?;
+        let guard = spawn_until_metrics("sockudo", command, dir, metrics_port)?;
         Ok(Server {
             port,
             metrics_port,
