@@ -12,13 +12,12 @@ use std::time::Duration;
 
 use tempfile::TempDir;
 
-use super::http::get;
 pub use super::live::sum_of as cluster_sum;
 use super::live::{samples, Sample};
 use super::ports::free_port;
 use super::process::{wait_until, ProcessGuard};
 use super::sink::WebhookSink;
-use super::sockudo::{cluster_config, command_of, spawn_until_metrics, Binary};
+use super::sockudo::{cluster_config, command_of, scrape, spawn_until_metrics, Binary};
 use super::tools::find as require_tool;
 
 /// A `redis-server` of its own: no persistence, loopback only.
@@ -74,12 +73,7 @@ pub struct Node {
 impl Node {
     /// The node's `/metrics`, as a scraper gets it.
     pub fn scrape(&self) -> Result<String, String> {
-        let url = format!("http://127.0.0.1:{}/metrics", self.metrics_port);
-        let reply = get(&url, &[], None)?;
-        if reply.status != 200 {
-            return Err(format!("GET {url}: HTTP {}: {}", reply.status, reply.body));
-        }
-        Ok(reply.body)
+        scrape(self.metrics_port)
     }
 
     /// Kills the node by its PID, as a crash would.

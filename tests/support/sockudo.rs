@@ -212,6 +212,16 @@ pub fn command_of(
     Ok(command)
 }
 
+/// The `/metrics` a server serves on `metrics_port`, as a scraper gets it.
+pub fn scrape(metrics_port: u16) -> Result<String, String> {
+    let url = format!("http://127.0.0.1:{metrics_port}/metrics");
+    let reply = get(&url, &[], None)?;
+    if reply.status != 200 {
+        return Err(format!("GET {url}: HTTP {}: {}", reply.status, reply.body));
+    }
+    Ok(reply.body)
+}
+
 /// Starts a server process (`name`, logging into `logs`) and waits until its `/metrics` on
 /// `metrics_port` answers, failing at once if it exits first.
 pub fn spawn_until_metrics(
@@ -246,12 +256,7 @@ impl Server {
 
     /// The server's `/metrics`, as a scraper gets it.
     pub fn scrape(&self) -> Result<String, String> {
-        let url = format!("http://127.0.0.1:{}/metrics", self.metrics_port);
-        let reply = get(&url, &[], None)?;
-        if reply.status != 200 {
-            return Err(format!("GET {url}: HTTP {}: {}", reply.status, reply.body));
-        }
-        Ok(reply.body)
+        scrape(self.metrics_port)
     }
 }
 
