@@ -15,11 +15,14 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use crate::support::bundle::alert_threshold;
 use crate::support::cluster::{cluster_sum, Cluster};
 use crate::support::live::{sum, Sample};
 use crate::support::one_at_a_time;
 use crate::support::process::wait_until;
-use crate::support::sockudo::{self, api_request, ApiRequest, Binary, Traffic};
+use crate::support::sockudo::{self, api_request, api_requests, ApiRequest, Binary, Crowd, Traffic};
+use crate::support::stack::{Exporter, Stack, StackOptions};
+use crate::support::steps::{self, AlertCase, NEEDS_A_FAILURE};
 use sockudo_obs::catalogue::{Domain, Kind, MetricDef, Source, CATALOGUE, DEFAULT_PREFIX};
 use sockudo_obs::coverage::{feed, Build, Feed};
 
@@ -102,12 +105,6 @@ fn sum_is(samples: &[Sample], name: &str, expected: f64, problems: &mut Vec<Stri
         ));
     }
 }
-
-/// Fed families that only a failure the traffic cannot cause moves: Sockudo 5.2.0 reports a
-/// request to the other nodes as unresolved only when it times out, and neither Redis gone
-/// (requests fail before they are sent) nor a node killed mid-run (the others stop waiting for
-/// it) made one time out here. The drop-in's unit test proves the mapping.
-const NEEDS_A_FAILURE: &[&str] = &["adapter_errors_total"];
 
 /// The gauges that count what is open; all of them are zero once every client has left.
 const OPEN_THINGS: &[&str] = &[
@@ -289,4 +286,117 @@ fn redis_gone_mid_run_fails_every_publish_and_the_log_says_so() {
 #[test]
 fn instrumented_cluster_on_redis_feeds_its_coverage_column() {
     cluster_feeds_its_coverage_column(Binary::Instrumented, Build::Instrumented);
+}
+
+/// The instrumented cluster monitored as production monitors it: the generated `local` bundle
+/// for `server: sockudo-5.2.0-instrumented`, one generated proxy per node, one real Prometheus
+/// scraping both through them with the generated rules, Alertmanager routing to a sink. Under
+/// the Pusher traffic on both nodes, every family the build feeds arrives in Prometheus with the
+/// catalogue's labels, the unfed ones stay at zero, every recording rule and dashboard query
+/// over fed families returns data, and the seed page's alerts fire on the real cluster, each
+/// for what it says (the test profile shortens only `for:`):
+/// - `SockudoHighConnections`: a crowd of pusher-js clients past the threshold on one node;
+/// - `SockudoHighLatency`: Redis paused (`CLIENT PAUSE`) under HTTP API publishes, which then
+///   wait for it;
+/// - `SockudoHighErrorRate`: Redis gone, so every publish answers 500;
+/// - `SockudoInstanceDown`: the second node killed (its proxy answers 502).
+///
+/// `SockudoQueueBacklog` is left out: the build reports the jobs its workers hold
+/// (`sockudo_queue_depth{state="active"}`), bounded by their concurrency, far below the seed's
+/// 1000 (METRICS.md's coverage table says so).
+#[test]
+fn instrumented_cluster_under_its_bundle_has_data_and_fires_the_seed_alerts() {
+    let _turn = one_at_a_time();
+    let stack = Stack::start(StackOptions {
+        exporter: Exporter::Cluster(Binary::Instrumented),
+        ..StackOptions::default()
+    })
+    .unwrap_or_else(|e| panic!("starting the monitored cluster: {e}"));
+    let (ports, first_node) = {
+        let cluster = stack.cluster().unwrap();
+        (cluster.ports(), cluster.nodes[0].port)
+    };
+    let traffic = stack.step("Pusher traffic on both nodes", |s| {
+        Traffic::start_on(&ports, s.logs())
+    });
+    eprintln!("[cluster stack] traffic: {}", traffic.summary);
+    stack.step("access through both proxies", steps::access);
+    stack.step("warm-up", steps::warm_up);
+    stack.step(
+        "fed families arrive with the catalogue's labels",
+        steps::fed_families,
+    );
+    stack.step("unfed families stay at zero", steps::unfed_families_stay_zero);
+    let queries = stack.step("reading the dashboards", |s| s.bundle.dashboard_queries());
+    let (checked, left_out) = stack.step("rules and dashboard queries over fed families", |s| {
+        steps::queries_over_fed_families(s, &queries)
+    });
+    eprintln!("[cluster stack] {checked} queries over fed families returned data; {left_out} read an unfed family");
+
+    let on_first_node = |alertname| AlertCase {
+        alertname,
+        scenario: None,
+        labels: vec![("job", stack.job.clone()), ("instance", stack.instances[0].clone())],
+    };
+    let publish = ApiRequest::Trigger {
+        channel: "public-room",
+        event: "price-update",
+    };
+    // A publish on a cache channel stores the message in the Redis cache and a channel list asks
+    // the other nodes through Redis: both wait for Redis.
+    let slow_requests = [
+        ApiRequest::Trigger {
+            channel: "cache-prices",
+            event: "price-update",
+        },
+        ApiRequest::Get("/channels"),
+    ];
+    stack.step("SockudoHighLatency fires", |s| {
+        steps::alert_fires_after(s, &on_first_node("SockudoHighLatency"), || {
+            // Traffic enough for any floor the alert has, then slow requests well over 5% of
+            // the window's.
+            api_requests(first_node, publish, 100, 10)?;
+            for request in slow_requests.iter().cycle().take(4) {
+                let started = std::time::Instant::now();
+                s.cluster()?.redis.pause(3000)?;
+                let answers = api_requests(first_node, *request, 10, 10)?;
+                eprintln!("[cluster stack] {request:?} x10 with Redis paused 3 s: {:.1?}", started.elapsed());
+                if let Some(answer) = answers.iter().find(|(status, _)| *status != 200) {
+                    return Err(format!("{request:?} during the pause answered {answer:?}"));
+                }
+            }
+            Ok(())
+        })
+    });
+    // After the latency: the crowd's WebSocket upgrades are HTTP requests too (`/app/:appKey`),
+    // and would dilute the slow ones.
+    let mut crowd = None;
+    stack.step("SockudoHighConnections fires", |s| {
+        steps::alert_fires_after(s, &on_first_node("SockudoHighConnections"), || {
+            let threshold = alert_threshold(&s.root().join("specs"), "SockudoHighConnections")?;
+            crowd = Some(Crowd::start(first_node, threshold as usize + 1, s.logs())?);
+            Ok(())
+        })
+    });
+    drop(crowd);
+    stack.step("SockudoHighErrorRate fires", |s| {
+        steps::alert_fires_after(s, &on_first_node("SockudoHighErrorRate"), || {
+            s.cluster()?.redis.kill();
+            // Well over 10% of the window's requests, the crowd's upgrades included.
+            let answers = api_requests(first_node, publish, 400, 10)?;
+            let failed = answers.iter().filter(|(status, _)| *status == 500).count();
+            if failed < 300 {
+                return Err(format!("only {failed} of 400 publishes without Redis answered 500"));
+            }
+            Ok(())
+        })
+    });
+    stack.step("SockudoInstanceDown fires for the killed node", |s| {
+        let case = AlertCase {
+            alertname: "SockudoInstanceDown",
+            scenario: None,
+            labels: vec![("job", s.job.clone()), ("instance", s.instances[1].clone())],
+        };
+        steps::alert_fires(s, &case)
+    });
 }

@@ -1,8 +1,9 @@
-// One HTTP API request of the real `pusher` library (npm), signed as an app's backend signs it.
-// Reads its plan from the API environment variable (JSON: host, port, app {id, key, secret}, and
-// either `get` (a path) or `trigger` ({channel, event, data})) and prints one line:
-// `STATUS {status} {body}` (the server's answer, whatever it is), or `FAILED {message}` when no
-// answer came.
+// HTTP API requests of the real `pusher` library (npm), signed as an app's backend signs them.
+// Reads its plan from the API environment variable (JSON: host, port, app {id, key, secret},
+// either `get` (a path) or `trigger` ({channel, event, data}), and optionally `repeat` (how many
+// times, default 1) and `concurrency` (how many at once, default 1)) and prints one line per
+// request: `STATUS {status} {body}` (the server's answer, whatever it is), or `FAILED {message}`
+// when no answer came.
 "use strict";
 
 const PusherServer = require("pusher");
@@ -18,12 +19,23 @@ const api = new PusherServer({
   timeout: 30000,
 });
 
-const request = plan.trigger
-  ? api.trigger(plan.trigger.channel, plan.trigger.event, plan.trigger.data)
-  : api.get({ path: plan.get });
-request
-  .then(async (response) => console.log(`STATUS ${response.status} ${await response.text()}`))
-  .catch((error) => {
-    if (error && error.status) console.log(`STATUS ${error.status} ${error.body || ""}`);
-    else console.log(`FAILED ${error && error.stack ? error.stack : String(error)}`);
-  });
+function request() {
+  const sent = plan.trigger
+    ? api.trigger(plan.trigger.channel, plan.trigger.event, plan.trigger.data)
+    : api.get({ path: plan.get });
+  return sent
+    .then(async (response) => console.log(`STATUS ${response.status} ${await response.text()}`))
+    .catch((error) => {
+      if (error && error.status) console.log(`STATUS ${error.status} ${error.body || ""}`);
+      else console.log(`FAILED ${error && error.stack ? error.stack : String(error)}`);
+    });
+}
+
+let left = plan.repeat || 1;
+async function worker() {
+  while (left > 0) {
+    left--;
+    await request();
+  }
+}
+Promise.all(Array.from({ length: plan.concurrency || 1 }, worker));

@@ -37,6 +37,11 @@ impl Ports {
 /// `ports`. Every default port must occur in the profile, so a renamed key cannot leave the stack
 /// on a fixed port unnoticed.
 pub fn write_specs(specs: &Path, ports: &Ports) -> Result<(), String> {
+    write_specs_edited(specs, ports, |_| ())
+}
+
+/// [`write_specs`], then `edit` on the local profile (another server build, more targets).
+pub fn write_specs_edited(specs: &Path, ports: &Ports, edit: impl FnOnce(&mut Yaml)) -> Result<(), String> {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     for folder in ["environments", "alerts", "dashboards", "templates"] {
         super::process::copy_dir(&repo.join(folder), &specs.join(folder))?;
@@ -51,6 +56,7 @@ pub fn write_specs(specs: &Path, ports: &Ports) -> Result<(), String> {
             ));
         }
     }
+    edit(&mut profile);
     let text = serde_norway::to_string(&profile).map_err(|e| e.to_string())?;
     fs::write(&profile_path, text).map_err(|e| format!("{}: {e}", profile_path.display()))
 }
@@ -71,6 +77,21 @@ fn substitute_port(value: &mut Yaml, default: u16, port: u16) -> usize {
         Yaml::Mapping(map) => map.values_mut().map(|v| substitute_port(v, default, port)).sum(),
         _ => 0,
     }
+}
+
+/// The `threshold` the alert specs under `specs/alerts` give `alertname` (the profile may not
+/// override it: the test profiles change only `for`).
+pub fn alert_threshold(specs: &Path, alertname: &str) -> Result<f64, String> {
+    for file in files_ending(&specs.join("alerts"), ".yaml")? {
+        let spec = read_yaml(&file)?;
+        let alerts = spec["alerts"].as_sequence().cloned().unwrap_or_default();
+        if let Some(alert) = alerts.iter().find(|a| a["alert"].as_str() == Some(alertname)) {
+            return alert["threshold"]
+                .as_f64()
+                .ok_or_else(|| format!("{}: {alertname} has no numeric threshold", file.display()));
+        }
+    }
+    Err(format!("no alert spec under {} names {alertname}", specs.display()))
 }
 
 pub fn read_yaml(path: &Path) -> Result<Yaml, String> {

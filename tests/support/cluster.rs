@@ -51,16 +51,32 @@ impl Redis {
     pub fn kill(&mut self) {
         self.guard.stop();
     }
+
+    /// `CLIENT PAUSE {millis} ALL`: Redis holds every client's commands that long, as a Redis
+    /// stalled by a slow command or a failover would.
+    pub fn pause(&self, millis: u64) -> Result<(), String> {
+        let reply = command(self.port, &format!("CLIENT PAUSE {millis} ALL\r\n"), 5)
+            .map_err(|e| format!("CLIENT PAUSE on redis port {}: {e}", self.port))?;
+        if reply != b"+OK\r\n" {
+            return Err(format!("CLIENT PAUSE: {}", String::from_utf8_lossy(&reply)));
+        }
+        Ok(())
+    }
+}
+
+/// One inline command to the Redis on `port`; its reply of `length` bytes.
+fn command(port: u16, text: &str, length: usize) -> std::io::Result<Vec<u8>> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(2)))?;
+    stream.write_all(text.as_bytes())?;
+    let mut reply = vec![0; length];
+    stream.read_exact(&mut reply)?;
+    Ok(reply)
 }
 
 /// True when a Redis on `port` answers `PING` with `+PONG`.
 fn ping(port: u16) -> bool {
-    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
-        return false;
-    };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-    let mut reply = [0; 7];
-    stream.write_all(b"PING\r\n").is_ok() && stream.read_exact(&mut reply).is_ok() && &reply == b"+PONG\r\n"
+    command(port, "PING\r\n", 7).is_ok_and(|reply| reply == b"+PONG\r\n")
 }
 
 /// One server node: its Pusher port and its metrics port.

@@ -125,8 +125,13 @@ pub fn cluster_config(
     config["database"] = json!({ "redis": { "host": "127.0.0.1", "port": redis_port } });
     config["webhooks"] =
         json!({ "retry": { "max_attempts": 4, "initial_backoff_ms": 2000, "max_backoff_ms": 4000 } });
+    // Room for a crowd past the connection alert's threshold.
+    config["app_manager"]["array"]["apps"][0]["max_connections"] = json!(CLUSTER_MAX_CONNECTIONS);
     config
 }
+
+/// The first app's connection quota on a cluster node.
+pub const CLUSTER_MAX_CONNECTIONS: u32 = 5000;
 
 /// The config with each app's webhooks.
 fn config_with_webhooks(port: u16, metrics_port: u16, first_app: Value, second_app: Value) -> Value {
@@ -279,6 +284,7 @@ fn pusher_script(script: &str, variable: &str, plan: &Value) -> Result<Command, 
 }
 
 /// A signed HTTP API request of the first app.
+#[derive(Debug, Clone, Copy)]
 pub enum ApiRequest<'a> {
     /// `GET /apps/<id><path>`.
     Get(&'a str),
@@ -289,11 +295,25 @@ pub enum ApiRequest<'a> {
 /// One HTTP API request by the `pusher` library to the server on `port`: the status and body it
 /// answered (`tests/real_server/api.cjs`).
 pub fn api_request(port: u16, request: ApiRequest) -> Result<(u16, String), String> {
+    let mut answers = api_requests(port, request, 1, 1)?;
+    Ok(answers.remove(0))
+}
+
+/// `request` sent `repeat` times, `concurrency` at once, by one `pusher` client: each answer's
+/// status and body, in the order they came (status 0 and the client's error for no answer).
+pub fn api_requests(
+    port: u16,
+    request: ApiRequest,
+    repeat: usize,
+    concurrency: usize,
+) -> Result<Vec<(u16, String)>, String> {
     let app = &APPS[0];
     let mut plan = json!({
         "host": "127.0.0.1",
         "port": port,
         "app": {"id": app.id, "key": app.key, "secret": app.secret},
+        "repeat": repeat,
+        "concurrency": concurrency,
     });
     match request {
         ApiRequest::Get(path) => plan["get"] = json!(path),
@@ -302,20 +322,75 @@ pub fn api_request(port: u16, request: ApiRequest) -> Result<(u16, String), Stri
         }
     }
     let mut node = pusher_script("api.cjs", "API", &plan)?;
-    let output = super::process::run_to_exit(&mut node, Duration::from_secs(60));
+    let limit = Duration::from_secs(60 + 2 * repeat as u64);
+    let output = super::process::run_to_exit(&mut node, limit);
     let text = String::from_utf8_lossy(&output.stdout).into_owned();
-    let answer = text
+    // A request that got no answer (a reset, a timeout) is status 0 with the client's error.
+    let answers: Vec<(u16, String)> = text
         .lines()
-        .find_map(|l| l.strip_prefix("STATUS "))
-        .ok_or_else(|| {
-            format!(
-                "the pusher library's request {plan}: {text}{}",
-                String::from_utf8_lossy(&output.stderr)
-            )
-        })?;
-    let (status, body) = answer.split_once(' ').unwrap_or((answer, ""));
-    let status = status.parse().map_err(|_| format!("{plan}: status {status:?}"))?;
-    Ok((status, body.to_string()))
+        .filter_map(|line| match line.strip_prefix("STATUS ") {
+            Some(answer) => {
+                let (status, body) = answer.split_once(' ').unwrap_or((answer, ""));
+                Some((status.parse().unwrap_or(0), body.to_string()))
+            }
+            None => line.strip_prefix("FAILED ").map(|error| (0, error.to_string())),
+        })
+        .collect();
+    if answers.len() != repeat {
+        return Err(format!(
+            "the pusher library's requests {plan}: {} answers of {repeat}: {text}{}",
+            answers.len(),
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    Ok(answers)
+}
+
+/// A crowd of idle `pusher-js` clients on the node at `port` (`tests/real_server/crowd.cjs`), on
+/// no channel; connected until dropped or [`Crowd::stop`].
+pub struct Crowd {
+    guard: ProcessGuard,
+}
+
+impl Crowd {
+    /// Connects `count` clients of the first app and waits until all are connected.
+    pub fn start(port: u16, count: usize, logs: &Path) -> Result<Crowd, String> {
+        let plan = json!({"host": "127.0.0.1", "port": port, "key": APPS[0].key, "count": count});
+        let (_, guard) = run_until_ready("crowd", "crowd.cjs", "CROWD", &plan, logs)?;
+        Ok(Crowd { guard })
+    }
+
+    /// Every client leaves.
+    pub fn stop(&mut self) {
+        self.guard.stop();
+    }
+}
+
+/// Runs a `tests/real_server` script that prints `READY {summary}` once its clients are set up
+/// (or `FAILED ...`), and keeps it running: the summary and the running script.
+fn run_until_ready(
+    name: &str,
+    script: &str,
+    variable: &str,
+    plan: &Value,
+    logs: &Path,
+) -> Result<(Value, ProcessGuard), String> {
+    let node = pusher_script(script, variable, plan)?;
+    let mut guard = ProcessGuard::spawn(name, node, logs)?;
+    let summary = wait_until(Duration::from_secs(90), &format!("{script} to be READY"), || {
+        let log = fs::read_to_string(&guard.log).unwrap_or_default();
+        if let Some(line) = log.lines().find(|l| l.starts_with("FAILED")) {
+            return Err(format!("{script} failed: {line}\n{}", guard.log_tail(30)));
+        }
+        if let Some(summary) = log.lines().find_map(|l| l.strip_prefix("READY ")) {
+            return serde_json::from_str(summary).map(Some).map_err(|e| e.to_string());
+        }
+        guard
+            .check_running()
+            .map_err(|e| format!("{e}: {}", guard.log_tail(30)))?;
+        Ok(None)
+    })?;
+    Ok((summary, guard))
 }
 
 /// The traffic of `tests/real_server/traffic.cjs`, holding its connections open while it lives.
@@ -343,24 +418,7 @@ impl Traffic {
             "clientEventFlood": CLIENT_EVENT_FLOOD,
             "apiFlood": API_FLOOD,
         });
-        let node = pusher_script("traffic.cjs", "TRAFFIC", &plan)?;
-        let mut guard = ProcessGuard::spawn("traffic", node, logs)?;
-        let summary = wait_until(Duration::from_secs(90), "the Pusher traffic to be READY", || {
-            let log = fs::read_to_string(&guard.log).unwrap_or_default();
-            if let Some(line) = log.lines().find(|l| l.starts_with("FAILED")) {
-                return Err(format!(
-                    "the traffic script failed: {line}\n{}",
-                    guard.log_tail(30)
-                ));
-            }
-            if let Some(summary) = log.lines().find_map(|l| l.strip_prefix("READY ")) {
-                return serde_json::from_str(summary).map(Some).map_err(|e| e.to_string());
-            }
-            guard
-                .check_running()
-                .map_err(|e| format!("{e}: {}", guard.log_tail(30)))?;
-            Ok(None)
-        })?;
+        let (summary, guard) = run_until_ready("traffic", "traffic.cjs", "TRAFFIC", &plan, logs)?;
         Ok(Traffic { summary, guard })
     }
 

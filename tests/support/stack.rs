@@ -12,13 +12,17 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tempfile::TempDir;
 
+use serde_norway::Value as Yaml;
+use sockudo_obs::coverage::Build;
+
 use super::bundle::{read_yaml, Bundle, Ports};
+use super::cluster::Cluster;
 use super::http::{get, post, PromApi};
 use super::nginx;
 use super::ports::free_port;
 use super::process::{wait_until, ProcessGuard};
 use super::sink::WebhookSink;
-use super::sockudo;
+use super::sockudo::{self, Binary};
 use super::tools::find as require_tool;
 
 /// The variables through which the server and the generator read their metrics config; children
@@ -56,6 +60,23 @@ pub enum Exporter {
     Demo,
     /// The real Sockudo 5.2.0 server with the drop-in driver (see [`sockudo`]).
     Sockudo,
+    /// Two nodes of a real Sockudo build on a real Redis ([`Cluster`]), each behind a proxy of
+    /// its own (the second one generated from the same specs with its ports), both scraped by
+    /// the one Prometheus as the profile's two static targets.
+    Cluster(Binary),
+}
+
+impl Exporter {
+    /// The coverage table's column of the exporter; `None` for the demo, which feeds every
+    /// family.
+    pub const fn build(self) -> Option<Build> {
+        match self {
+            Exporter::Demo => None,
+            Exporter::Sockudo => Some(Build::DropIn),
+            Exporter::Cluster(Binary::DropIn) => Some(Build::DropInCluster),
+            Exporter::Cluster(Binary::Instrumented) => Some(Build::Instrumented),
+        }
+    }
 }
 
 /// What to vary between stacks.
@@ -79,6 +100,12 @@ pub struct Stack {
     /// The scrape job and the instance label of the exporter, as the bundle names them.
     pub job: String,
     pub instance: String,
+    /// Every static target's instance label (the cluster's second node's too).
+    pub instances: Vec<String>,
+    /// The coverage column of the exporter (`None`: the demo, every family).
+    pub build: Option<Build>,
+    /// With [`Exporter::Cluster`]: Redis and the nodes; `exporter_url` is the first node's.
+    pub cluster: Option<Mutex<Cluster>>,
     /// The basic-auth user and password Prometheus scrapes nginx with.
     pub user: String,
     pub password: String,
@@ -132,13 +159,36 @@ fn run_to_log(name: &str, mut command: Command, logs: &Path) -> Result<(), Strin
     Ok(())
 }
 
-/// Writes the specs with `ports` into `root/specs` and generates the `local` bundle from them into
-/// `root/bundle`, under `prefix` when given.
-fn generate_bundle(root: &Path, ports: &Ports, prefix: Option<&str>, logs: &Path) -> Result<Bundle, String> {
-    let specs = root.join("specs");
-    super::bundle::write_specs(&specs, ports)?;
+/// Where the cluster's second node's bundle and proxy live, beside the first's `bundle` and
+/// `nginx`.
+const SECOND_BUNDLE: &str = "bundle-2";
+const SECOND_PROXY: &str = "nginx-2";
+
+/// Writes the specs with `ports` into `root/specs` (the local profile changed by `edit`) and
+/// generates the `local` bundle from them into `root/bundle`, under `prefix` when given.
+fn generate_bundle(
+    root: &Path,
+    ports: &Ports,
+    prefix: Option<&str>,
+    logs: &Path,
+    edit: impl FnOnce(&mut Yaml),
+) -> Result<Bundle, String> {
+    generate_into(root, "", ports, prefix, logs, edit)
+}
+
+/// `root/specs<suffix>` and `root/bundle<suffix>`; `generate<suffix>.log`.
+fn generate_into(
+    root: &Path,
+    suffix: &str,
+    ports: &Ports,
+    prefix: Option<&str>,
+    logs: &Path,
+    edit: impl FnOnce(&mut Yaml),
+) -> Result<Bundle, String> {
+    let specs = root.join(format!("specs{suffix}"));
+    super::bundle::write_specs_edited(&specs, ports, edit)?;
     let bundle = Bundle {
-        dir: root.join("bundle"),
+        dir: root.join(format!("bundle{suffix}")),
     };
     let mut generate = sockudo_obs(prefix);
     generate
@@ -146,8 +196,48 @@ fn generate_bundle(root: &Path, ports: &Ports, prefix: Option<&str>, logs: &Path
         .arg(&bundle.dir)
         .arg("--specs")
         .arg(&specs);
-    run_to_log("generate", generate, logs)?;
+    run_to_log(&format!("generate{suffix}"), generate, logs)?;
     Ok(bundle)
+}
+
+/// The second node's proxy listens on another loopback address, on the same port as the
+/// first's, as two hosts would (the generator checks every static target on the proxy port).
+const SECOND_HOST: &str = "127.0.0.2";
+
+/// The cluster's bundles, from one local profile naming the cluster's build and both proxies
+/// as static targets: the first node's (`root/bundle`, everything the stack runs but the second
+/// proxy), and the second node's (`root/bundle-2`: the same profile with that node's metrics
+/// port and its own proxy address, for its proxy), as an operator would generate one per host.
+fn generate_cluster_bundles(
+    root: &Path,
+    ports: &Ports,
+    cluster: &Cluster,
+    options: StackOptions,
+    logs: &Path,
+) -> Result<Bundle, String> {
+    let server = match options.exporter.build() {
+        Some(Build::Instrumented) => "sockudo-5.2.0-instrumented",
+        _ => "sockudo-5.2.0-cluster",
+    };
+    let both_nodes = |profile: &mut Yaml| {
+        profile["server"] = Yaml::from(server);
+        if let Some(targets) = profile["prometheus"]["static_targets"].as_sequence_mut() {
+            let mut second = serde_norway::Mapping::new();
+            second.insert("target".into(), format!("{SECOND_HOST}:{}", ports.nginx).into());
+            second.insert("instance".into(), "sockudo-local-2".into());
+            targets.push(Yaml::Mapping(second));
+        }
+    };
+    let second_ports = Ports {
+        exporter: cluster.nodes[1].metrics_port,
+        ..*ports
+    };
+    let second = generate_into(root, "-2", &second_ports, options.bundle_prefix, logs, |profile| {
+        both_nodes(profile);
+        profile["proxy"]["listen_host"] = Yaml::from(SECOND_HOST);
+    })?;
+    debug_assert_eq!(second.dir, root.join(SECOND_BUNDLE));
+    generate_bundle(root, ports, options.bundle_prefix, logs, both_nodes)
 }
 
 /// The scrape secret: a fresh password in the file Prometheus reads, its hash in the format the
@@ -189,26 +279,47 @@ impl Stack {
         let logs = temp.path().join("logs");
         fs::create_dir_all(&logs).map_err(|e| e.to_string())?;
         let sink = WebhookSink::start()?;
+        let cluster = match options.exporter {
+            Exporter::Cluster(binary) => Some(Cluster::start(binary, 2)?),
+            Exporter::Demo | Exporter::Sockudo => None,
+        };
         let ports = Ports {
-            exporter: free_port(),
+            exporter: cluster
+                .as_ref()
+                .map_or_else(free_port, |c| c.nodes[0].metrics_port),
             nginx: free_port(),
             prometheus: free_port(),
             alertmanager: free_port(),
             victoria_metrics: free_port(),
             webhook: sink.port,
         };
-        let bundle = generate_bundle(temp.path(), &ports, options.bundle_prefix, &logs)?;
+        let bundle = match &cluster {
+            None => generate_bundle(temp.path(), &ports, options.bundle_prefix, &logs, |_| ())?,
+            Some(cluster) => {
+                generate_cluster_bundles(temp.path(), &ports, cluster, options, &logs)?
+            }
+        };
         let config = read_yaml(&bundle.prometheus_config())?;
         let scrape_job = &config["scrape_configs"][0];
         let job = scrape_job["job_name"]
             .as_str()
             .ok_or("prometheus.yml: the first scrape job has no job_name")?
             .to_string();
-        let instance = scrape_job["static_configs"][0]["labels"]["instance"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
+        let instances: Vec<String> = scrape_job["static_configs"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+            .filter_map(|group| group["labels"]["instance"].as_str().map(String::from))
+            .collect();
+        let instance = instances.first().cloned().unwrap_or_default();
         let (user, password) = write_credentials(&bundle, &temp.path().join("nginx"), &tools, &logs)?;
+        if cluster.is_some() {
+            // The second node's proxy checks the same htpasswd file.
+            let htpasswd = bundle.htpasswd_file()?;
+            let from = temp.path().join("nginx").join(&htpasswd);
+            let to = temp.path().join(SECOND_PROXY).join(&htpasswd);
+            write(&to, &fs::read_to_string(&from).map_err(|e| format!("{}: {e}", from.display()))?)?;
+        }
         let prefix = match options.bundle_prefix {
             Some(prefix) => prefix.to_string(),
             None => read_yaml(&temp.path().join("specs/environments/local.yaml"))?["metrics"]["prefix"]
@@ -221,6 +332,9 @@ impl Stack {
             prefix,
             job,
             instance,
+            instances,
+            build: options.exporter.build(),
+            cluster: cluster.map(Mutex::new),
             user,
             password,
             prometheus: PromApi::new("Prometheus", ports.prometheus),
@@ -273,8 +387,27 @@ impl Stack {
                 let prefix = options.exporter_prefix.map(|p| ("PROMETHEUS_METRICS_PREFIX", p));
                 sockudo::command(&root.join("sockudo"), &config, prefix.as_slice())?
             }
+            // The cluster's nodes are running already; the second one gets its own proxy.
+            Exporter::Cluster(_) => {
+                let second = Bundle {
+                    dir: root.join(SECOND_BUNDLE),
+                };
+                let proxy = nginx::command(&root.join(SECOND_PROXY), &second.nginx_server_block(), "stderr")?;
+                return self.spawn_proxy_and_prometheus(tools, Some(proxy));
+            }
         };
         *self.exporter.get_mut().unwrap() = Some(ProcessGuard::spawn("exporter", exporter, &self.logs)?);
+        self.spawn_proxy_and_prometheus(tools, None)
+    }
+
+    /// nginx with the bundle's server block (and `second_proxy`, the cluster's second node's),
+    /// then Prometheus.
+    fn spawn_proxy_and_prometheus(&mut self, tools: &Tools, second_proxy: Option<Command>) -> Result<(), String> {
+        let root = self.root().to_path_buf();
+        let ports = self.ports;
+        if let Some(proxy) = second_proxy {
+            self.spawn_server("nginx-2", proxy)?;
+        }
 
         let proxy = nginx::command(&root.join("nginx"), &self.bundle.nginx_server_block(), "stderr")?;
         self.spawn_server("nginx", proxy)?;
@@ -355,10 +488,20 @@ impl Stack {
     }
 
     /// Kills the exporter by its PID, as a crash would.
+    /// With a cluster, the second node (its proxy stays up and answers 502).
     pub fn kill_exporter(&self) {
         if let Some(exporter) = self.exporter.lock().unwrap().as_mut() {
             exporter.stop();
         }
+        if let Some(cluster) = &self.cluster {
+            cluster.lock().unwrap().nodes[1].kill();
+        }
+    }
+
+    /// The cluster of an [`Exporter::Cluster`] stack.
+    pub fn cluster(&self) -> Result<std::sync::MutexGuard<'_, Cluster>, String> {
+        let cluster = self.cluster.as_ref().ok_or("this stack runs no cluster")?;
+        Ok(cluster.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
     }
 
     /// Where each server's log is written.
@@ -382,6 +525,9 @@ impl Stack {
                     super::process::tail(&log, 10)
                 );
             }
+        }
+        if let Ok(cluster) = self.cluster() {
+            text += &cluster.explain("the cluster:");
         }
         let exporter = self.exporter.lock().unwrap();
         for guard in self.servers.iter().chain(exporter.as_ref()) {

@@ -15,8 +15,18 @@ use super::http::{get, PromApi};
 use super::process::wait_until;
 use super::stack::{unix_now, Stack};
 
-/// The real server of a [`Stack`]: one node of the drop-in build.
-const STACK_BUILD: Build = Build::DropIn;
+/// The coverage column of a stack's real server.
+fn build_of(stack: &Stack) -> Result<Build, String> {
+    stack
+        .build
+        .ok_or_else(|| "the demo feeds every family; this step is for a real server".to_string())
+}
+
+/// Fed families that only a failure the traffic cannot cause moves: Sockudo 5.2.0 reports a
+/// request to the other nodes as unresolved only when it times out, and neither Redis gone
+/// (requests fail before they are sent) nor a node killed mid-run (the others stop waiting for
+/// it) made one time out here. The drop-in's unit test proves the mapping.
+pub const NEEDS_A_FAILURE: &[&str] = &["adapter_errors_total"];
 
 /// nginx lets only the right credentials through, and Prometheus's scrape through it succeeds.
 pub fn access(stack: &Stack) -> Result<(), String> {
@@ -61,16 +71,20 @@ pub fn access(stack: &Stack) -> Result<(), String> {
             .iter()
             .filter(|t| t["labels"]["job"] == stack.job.as_str())
             .collect();
-        match ours.as_slice() {
-            [target] if target["health"] == "up" => Ok(Some(())),
-            [target] => Err(format!(
+        if ours.len() != stack.instances.len() {
+            return Err(format!(
+                "expected {} targets of job {} ({:?}), got {}",
+                stack.instances.len(),
+                stack.job,
+                stack.instances,
+                Value::from(targets.clone())
+            ));
+        }
+        match ours.iter().find(|target| target["health"] != "up") {
+            None => Ok(Some(())),
+            Some(target) => Err(format!(
                 "target {}: health {}, lastError {}",
                 target["scrapeUrl"], target["health"], target["lastError"]
-            )),
-            _ => Err(format!(
-                "expected one target of job {}, got {}",
-                stack.job,
-                Value::from(targets.clone())
             )),
         }
     })
@@ -307,9 +321,25 @@ fn check_labels_and_annotations(alert: &Value, case: &AlertCase, source: &str) -
     }
 }
 
-/// The alert is quiet, then fires in Prometheus once its trigger is pulled, and reaches the
-/// webhook with its labels and annotations.
+/// The alert is quiet, then fires in Prometheus once its trigger is pulled (the demo's scenario,
+/// or the exporter killed), and reaches the webhook with its labels and annotations.
 pub fn alert_fires(stack: &Stack, case: &AlertCase) -> Result<(), String> {
+    alert_fires_after(stack, case, || match case.scenario {
+        Some(scenario) => stack.set_scenario(scenario),
+        None => {
+            stack.kill_exporter();
+            Ok(())
+        }
+    })
+}
+
+/// [`alert_fires`] with the trigger `pull` (on a real server: a crowd of clients, a paused
+/// Redis, ...).
+pub fn alert_fires_after(
+    stack: &Stack,
+    case: &AlertCase,
+    pull: impl FnOnce() -> Result<(), String>,
+) -> Result<(), String> {
     let ours = |alerts: Vec<Value>| -> Vec<Value> {
         alerts
             .into_iter()
@@ -323,10 +353,7 @@ pub fn alert_fires(stack: &Stack, case: &AlertCase) -> Result<(), String> {
             describe(alert)
         ));
     }
-    match case.scenario {
-        Some(scenario) => stack.set_scenario(scenario)?,
-        None => stack.kill_exporter(),
-    }
+    pull()?;
     let alert = wait_until(
         Duration::from_secs(60),
         &format!("{} to fire in Prometheus", case.alertname),
@@ -394,13 +421,14 @@ fn target_labels(stack: &Stack) -> Result<BTreeSet<String>, String> {
 /// of its series carries exactly the catalogue's labels (plus the target's), with values in the
 /// catalogue's domains.
 pub fn fed_families(stack: &Stack) -> Result<(), String> {
+    let build = build_of(stack)?;
     let target = target_labels(stack)?;
     wait_until(Duration::from_secs(30), "every fed family to have data", || {
         let mut problems = Vec::new();
         let fed: Vec<_> = CATALOGUE
             .iter()
             .filter(|def| def.source == Source::Seed)
-            .filter(|def| feed(STACK_BUILD, def.name).is_some_and(|f| f.is_fed()))
+            .filter(|def| feed(build, def.name).is_some_and(|f| f.is_fed()))
             .collect();
         for def in &fed {
             let family = def.full_name(&stack.prefix);
@@ -413,7 +441,7 @@ pub fn fed_families(stack: &Stack) -> Result<(), String> {
                 .iter()
                 .filter_map(|s| s["value"][1].as_str()?.parse::<f64>().ok())
                 .sum();
-            if total <= 0.0 {
+            if total <= 0.0 && !NEEDS_A_FAILURE.contains(&def.name) {
                 problems.push(format!("  {sample}: total {total} over {} series", series.len()));
             }
             for item in &series {
@@ -506,10 +534,11 @@ pub fn traffic_recorded(stack: &Stack) -> Result<(), String> {
 /// No family the coverage table calls "not fed" shows anything but zeros: the drop-in never
 /// presents an unfed family as fed, even under traffic that would feed it on a server that did.
 pub fn unfed_families_stay_zero(stack: &Stack) -> Result<(), String> {
+    let build = build_of(stack)?;
     let mut problems = Vec::new();
     let unfed: Vec<_> = CATALOGUE
         .iter()
-        .filter(|def| feed(STACK_BUILD, def.name).is_some_and(|f| !f.is_fed()))
+        .filter(|def| feed(build, def.name).is_some_and(|f| !f.is_fed()))
         .collect();
     for def in &unfed {
         let family = def.full_name(&stack.prefix);
@@ -530,7 +559,8 @@ pub fn unfed_families_stay_zero(stack: &Stack) -> Result<(), String> {
 pub fn queries_over_fed_families(stack: &Stack, queries: &[PanelQuery]) -> Result<(usize, usize), String> {
     let rules = stack.bundle.recording_rules()?;
     let recorded: BTreeMap<&str, &str> = rules.iter().map(|(r, e)| (r.as_str(), e.as_str())).collect();
-    let reads_only_fed = |expr: &str| unfed_families(STACK_BUILD, &stack.prefix, expr, &recorded).is_empty();
+    let build = build_of(stack)?;
+    let reads_only_fed = |expr: &str| unfed_families(build, &stack.prefix, expr, &recorded).is_empty();
     let mut over_fed = Vec::new();
     let mut left_out = 0;
     for (record, expr) in &rules {
