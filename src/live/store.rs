@@ -271,7 +271,7 @@ impl Blocks {
 /// Lines from a block of `lines` lines to the next block: `lines`, plus one unused line when
 /// `lines` is even (with two shards or more, always).
 ///
-/// An L1 data cache has 64 sets of 64-byte lines on both vendors' cores (4 KiB per way: AMD Zen,
+/// An L1 data cache has 64 sets of 64-byte lines on both vendors' cores (4 KiB per way: AMD Zen 1-4,
 /// 32 KiB and 8 ways; Intel since Ice Lake, 48 KiB and 12 ways), so a block's line (two cache
 /// lines) sits in set pair `start mod 32`. Blocks of one size created one after the other (the
 /// apps, as they connect) then put each shard's first line, where the per-message counters are,
@@ -406,7 +406,7 @@ mod tests {
     use super::*;
 
     /// Bytes of one way of an L1 data cache: 64 sets of 64-byte lines, on both vendors' cores
-    /// (AMD Zen: 32 KiB, 8 ways; Intel since Ice Lake: 48 KiB, 12 ways). Addresses this far
+    /// (AMD Zen 1-4: 32 KiB, 8 ways; Intel since Ice Lake: 48 KiB, 12 ways). Addresses this far
     /// apart fall on the same set.
     const L1_WAY: usize = 4096;
     const L1_LINE: usize = 64;
