@@ -12,6 +12,8 @@ use crate::catalogue::{Kind, MetricDef};
 pub(crate) struct FamilyText {
     name: Box<str>,
     header: Box<[u8]>,
+    /// `name_bucket{` for histograms: one copy per bucket line instead of two.
+    bucket_prefix: Box<[u8]>,
     /// `le="0.005"} ` ... `le="+Inf"} ` for histograms; empty otherwise.
     buckets: Box<[Box<[u8]>]>,
 }
@@ -35,6 +37,7 @@ impl FamilyText {
         FamilyText {
             name: name.into(),
             header: header.into_bytes().into(),
+            bucket_prefix: format!("{name}_bucket{{").into_bytes().into(),
             buckets,
         }
     }
@@ -67,8 +70,7 @@ impl FamilyText {
     /// `name_bucket{labels,le="..."} `, up to the value.
     #[inline]
     pub(crate) fn bucket_start(&self, labels: &str, le: &[u8], out: &mut Vec<u8>) {
-        out.extend_from_slice(self.name.as_bytes());
-        out.extend_from_slice(b"_bucket{");
+        out.extend_from_slice(&self.bucket_prefix);
         if !labels.is_empty() {
             out.extend_from_slice(labels.as_bytes());
             out.push(b',');
