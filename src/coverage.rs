@@ -141,7 +141,7 @@ const NEEDS_NO_CHANNEL: &str = "Sockudo's call for it (`mark_ws_message_received
 const NEEDS_CLIENT_EVENT_CALL: &str =
     "Sockudo makes no call for a relayed client event: it would call one with the channel type";
 const NEEDS_STATUS: &str = "Sockudo records only an OpenTelemetry duration histogram per request, without status or size: its router would need `sockudo_obs::live::HttpMetricsLayer`, or a call per answered request";
-const HTTP_DURATION: &str = "`http.server.request.duration` through the `metrics` facade (needs `opentelemetry.enabled` and `traces_enabled`; runs without a collector under `OTEL_SDK_DISABLED=true`)";
+const HTTP_DURATION: &str = "`http.server.request.duration` through the `metrics` facade (needs `opentelemetry.enabled` and `traces_enabled`; runs without a collector under `OTEL_SDK_DISABLED=true`); WebSocket upgrades are connections and left out";
 const HTTP_DURATION_MISSING: &str = "the probe paths (`/up`, `/ready`, `/live`, `/accept-traffic`, `/metrics`) are not timed; nothing when OpenTelemetry tracing is off";
 const NEEDS_PRESENCE_CALL: &str =
     "Sockudo makes no call when a presence member joins or leaves: it would call one per join and leave";
@@ -170,7 +170,7 @@ const PATCHED_RECEIVED_MISSING: &str = "frames that name no channel (pings, `pus
 const PATCHED_CLIENT_EVENTS: &str = "`mark_client_event` (patch 0005)";
 const PATCHED_BROADCAST: &str = "`mark_channel_broadcast` (patch 0005), one per local fan-out";
 const PATCHED_BROADCAST_MISSING: &str = "each node counts its own local fan-out of a publish, so the cluster's sum counts a publish once per node that had recipients";
-const PATCHED_HTTP: &str = "`track_http_request` (patch 0007): method, matched route, status, duration and size of every API request";
+const PATCHED_HTTP: &str = "`track_http_request` (patch 0007): method, matched route, status, duration and size of every API request (WebSocket upgrades are connections and left out)";
 const PATCHED_CHANNELS: &str =
     "`mark_channel_activated`, `mark_channel_deactivated`, with `private-encrypted` classified (patch 0002)";
 const PATCHED_SUBSCRIPTIONS: &str =

@@ -56,6 +56,12 @@ pub const REQUEST_CONTEXTS: &[(&str, LimiterType)] = &[
 /// What an unlisted limiter counts as: Sockudo's limiters outside a connection are HTTP ones.
 pub const UNLISTED_LIMITER: LimiterType = LimiterType::Api;
 
+/// Sockudo 5.2's WebSocket endpoint, as its router spells it. An upgrade there opens a
+/// connection (the connection families count it), it is not an HTTP API request: the
+/// drivers leave it out of the HTTP families, so the HTTP API's error ratio, latency and SLOs
+/// are not diluted by every client connecting.
+pub const WEBSOCKET_ROUTE: &str = "/app/{appKey}";
+
 /// The `app_id` Sockudo 5.2 records for limiters that run before an app is known (the HTTP API
 /// and WebSocket-upgrade middleware).
 pub const GLOBAL_APP_ID: &str = "global";

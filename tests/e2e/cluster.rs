@@ -331,12 +331,17 @@ fn instrumented_cluster_under_its_bundle_has_data_and_fires_the_seed_alerts() {
     let (checked, left_out) = stack.step("rules and dashboard queries over fed families", |s| {
         steps::queries_over_fed_families(s, &queries)
     });
-    eprintln!("[cluster stack] {checked} queries over fed families returned data; {left_out} read an unfed family");
+    eprintln!(
+        "[cluster stack] {checked} queries over fed families returned data; {left_out} read an unfed family"
+    );
 
     let on_first_node = |alertname| AlertCase {
         alertname,
         scenario: None,
-        labels: vec![("job", stack.job.clone()), ("instance", stack.instances[0].clone())],
+        labels: vec![
+            ("job", stack.job.clone()),
+            ("instance", stack.instances[0].clone()),
+        ],
     };
     let publish = ApiRequest::Trigger {
         channel: "public-room",
@@ -360,7 +365,10 @@ fn instrumented_cluster_under_its_bundle_has_data_and_fires_the_seed_alerts() {
                 let started = std::time::Instant::now();
                 s.cluster()?.redis.pause(3000)?;
                 let answers = api_requests(first_node, *request, 10, 10)?;
-                eprintln!("[cluster stack] {request:?} x10 with Redis paused 3 s: {:.1?}", started.elapsed());
+                eprintln!(
+                    "[cluster stack] {request:?} x10 with Redis paused 3 s: {:.1?}",
+                    started.elapsed()
+                );
                 if let Some(answer) = answers.iter().find(|(status, _)| *status != 200) {
                     return Err(format!("{request:?} during the pause answered {answer:?}"));
                 }
@@ -386,7 +394,9 @@ fn instrumented_cluster_under_its_bundle_has_data_and_fires_the_seed_alerts() {
             let answers = api_requests(first_node, publish, 400, 10)?;
             let failed = answers.iter().filter(|(status, _)| *status == 500).count();
             if failed < 300 {
-                return Err(format!("only {failed} of 400 publishes without Redis answered 500"));
+                return Err(format!(
+                    "only {failed} of 400 publishes without Redis answered 500"
+                ));
             }
             Ok(())
         })

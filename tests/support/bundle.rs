@@ -91,7 +91,10 @@ pub fn alert_threshold(specs: &Path, alertname: &str) -> Result<f64, String> {
                 .ok_or_else(|| format!("{}: {alertname} has no numeric threshold", file.display()));
         }
     }
-    Err(format!("no alert spec under {} names {alertname}", specs.display()))
+    Err(format!(
+        "no alert spec under {} names {alertname}",
+        specs.display()
+    ))
 }
 
 pub fn read_yaml(path: &Path) -> Result<Yaml, String> {

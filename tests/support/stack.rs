@@ -232,10 +232,17 @@ fn generate_cluster_bundles(
         exporter: cluster.nodes[1].metrics_port,
         ..*ports
     };
-    let second = generate_into(root, "-2", &second_ports, options.bundle_prefix, logs, |profile| {
-        both_nodes(profile);
-        profile["proxy"]["listen_host"] = Yaml::from(SECOND_HOST);
-    })?;
+    let second = generate_into(
+        root,
+        "-2",
+        &second_ports,
+        options.bundle_prefix,
+        logs,
+        |profile| {
+            both_nodes(profile);
+            profile["proxy"]["listen_host"] = Yaml::from(SECOND_HOST);
+        },
+    )?;
     debug_assert_eq!(second.dir, root.join(SECOND_BUNDLE));
     generate_bundle(root, ports, options.bundle_prefix, logs, both_nodes)
 }
@@ -295,9 +302,7 @@ impl Stack {
         };
         let bundle = match &cluster {
             None => generate_bundle(temp.path(), &ports, options.bundle_prefix, &logs, |_| ())?,
-            Some(cluster) => {
-                generate_cluster_bundles(temp.path(), &ports, cluster, options, &logs)?
-            }
+            Some(cluster) => generate_cluster_bundles(temp.path(), &ports, cluster, options, &logs)?,
         };
         let config = read_yaml(&bundle.prometheus_config())?;
         let scrape_job = &config["scrape_configs"][0];
@@ -318,7 +323,10 @@ impl Stack {
             let htpasswd = bundle.htpasswd_file()?;
             let from = temp.path().join("nginx").join(&htpasswd);
             let to = temp.path().join(SECOND_PROXY).join(&htpasswd);
-            write(&to, &fs::read_to_string(&from).map_err(|e| format!("{}: {e}", from.display()))?)?;
+            write(
+                &to,
+                &fs::read_to_string(&from).map_err(|e| format!("{}: {e}", from.display()))?,
+            )?;
         }
         let prefix = match options.bundle_prefix {
             Some(prefix) => prefix.to_string(),
@@ -402,7 +410,11 @@ impl Stack {
 
     /// nginx with the bundle's server block (and `second_proxy`, the cluster's second node's),
     /// then Prometheus.
-    fn spawn_proxy_and_prometheus(&mut self, tools: &Tools, second_proxy: Option<Command>) -> Result<(), String> {
+    fn spawn_proxy_and_prometheus(
+        &mut self,
+        tools: &Tools,
+        second_proxy: Option<Command>,
+    ) -> Result<(), String> {
         let root = self.root().to_path_buf();
         let ports = self.ports;
         if let Some(proxy) = second_proxy {

@@ -70,6 +70,7 @@ mod http {
     use std::time::Duration;
 
     use metrics::{Histogram, HistogramFn, Key};
+    use sockudo_obs::live::sockudo::WEBSOCKET_ROUTE;
     use sockudo_obs::live::{HttpMethod, RouteMetrics, RouteTemplates};
     use sockudo_obs::Metrics;
 
@@ -84,11 +85,12 @@ mod http {
         }
 
         /// The histogram of an HTTP facade key; a no-op for a method outside the catalogue's
-        /// closed set.
+        /// closed set, and for the WebSocket upgrade (a connection, not an HTTP API request).
         pub(super) fn histogram(&self, metrics: &Metrics, key: &Key) -> Histogram {
             let route = || -> Option<RouteMetrics> {
                 let method: HttpMethod = label(key, "http.request.method")?.parse().ok()?;
-                let endpoint = self.0.label(label(key, "http.route")?);
+                let route = label(key, "http.route").filter(|&r| r != WEBSOCKET_ROUTE)?;
+                let endpoint = self.0.label(route);
                 Some(metrics.http_route(method, endpoint).clone())
             };
             match route() {

@@ -72,6 +72,7 @@ pub fn presence_member_removed(metrics: &Metrics, app_id: &str) {
 }
 
 /// One HTTP request, `route` the matched template in axum's spelling (`/apps/{app_id}/events`).
+/// The WebSocket upgrade is a connection, not an HTTP API request: not recorded here.
 pub fn http_request(
     metrics: &Metrics,
     method: &str,
@@ -83,6 +84,9 @@ pub fn http_request(
     let Ok(method) = method.parse::<HttpMethod>() else {
         return;
     };
+    if route == sockudo_obs::live::sockudo::WEBSOCKET_ROUTE {
+        return;
+    }
     let endpoint = endpoint_label(metrics, route);
     metrics
         .http_route(method, endpoint)

@@ -51,6 +51,8 @@ fn http_webhook_cache_and_adapter_calls_reach_their_families() {
     http_request(&m, "POST", "/apps/{app_id}/events", 200, 5.0, 42);
     http_request(&m, "GET", UNMATCHED_ROUTE, 404, 1.0, 9);
     http_request(&m, "BREW", "/coffee", 418, 1.0, 0);
+    // A WebSocket upgrade is a connection, not an HTTP API request.
+    http_request(&m, "GET", "/app/{appKey}", 101, 1.0, 0);
     webhook_delivery(&m, "a", &["channel_occupied", "member_added"], true, 30.0);
     webhook_delivery(&m, "a", &["channel_occupied"], false, 10_000.0);
     cache_operation(&m, "memory", "get", Some(false));
@@ -112,7 +114,7 @@ fn http_webhook_cache_and_adapter_calls_reach_their_families() {
         assert_eq!(value(&text, series), Some(expected), "{series}\n{text}");
     }
     assert!(
-        !text.contains("BREW") && !text.contains("/coffee"),
-        "unlisted methods record nothing"
+        !text.contains("BREW") && !text.contains("/coffee") && !text.contains("/app/"),
+        "unlisted methods and the WebSocket upgrade record nothing"
     );
 }
