@@ -293,17 +293,19 @@ fn instrumented_cluster_on_redis_feeds_its_coverage_column() {
 /// scraping both through them with the generated rules, Alertmanager routing to a sink. Under
 /// the Pusher traffic on both nodes, every family the build feeds arrives in Prometheus with the
 /// catalogue's labels, the unfed ones stay at zero, every recording rule and dashboard query
-/// over fed families returns data, and the seed page's alerts fire on the real cluster, each
-/// for what it says (the test profile shortens only `for:`):
+/// over fed families returns data, and three of the seed page's alerts fire on the real cluster,
+/// each for what it says (the test profile shortens only `for:`):
+/// - `SockudoHighLatency`: Redis paused (`CLIENT PAUSE`) under HTTP API requests that wait for
+///   it (a publish on a cache channel, a channel list);
 /// - `SockudoHighConnections`: a crowd of pusher-js clients past the threshold on one node;
-/// - `SockudoHighLatency`: Redis paused (`CLIENT PAUSE`) under HTTP API publishes, which then
-///   wait for it;
-/// - `SockudoHighErrorRate`: Redis gone, so every publish answers 500;
 /// - `SockudoInstanceDown`: the second node killed (its proxy answers 502).
 ///
-/// `SockudoQueueBacklog` is left out: the build reports the jobs its workers hold
+/// Not here: `SockudoHighErrorRate`, because no failure of this setup makes Sockudo answer 5xx
+/// reliably (with Redis gone, publishes answer 500 for the first seconds, then 200 once the
+/// adapter gives up on Redis, and requests that need Redis hang until the client's timeout); and
+/// `SockudoQueueBacklog`, because the build reports the jobs its workers hold
 /// (`sockudo_queue_depth{state="active"}`), bounded by their concurrency, far below the seed's
-/// 1000 (METRICS.md's coverage table says so).
+/// 1000. The demo stack (`stack.rs`) fires both.
 #[test]
 fn instrumented_cluster_under_its_bundle_has_data_and_fires_the_seed_alerts() {
     let _turn = one_at_a_time();
@@ -387,20 +389,6 @@ fn instrumented_cluster_under_its_bundle_has_data_and_fires_the_seed_alerts() {
         })
     });
     drop(crowd);
-    stack.step("SockudoHighErrorRate fires", |s| {
-        steps::alert_fires_after(s, &on_first_node("SockudoHighErrorRate"), || {
-            s.cluster()?.redis.kill();
-            // Well over 10% of the window's requests, the crowd's upgrades included.
-            let answers = api_requests(first_node, publish, 400, 10)?;
-            let failed = answers.iter().filter(|(status, _)| *status == 500).count();
-            if failed < 300 {
-                return Err(format!(
-                    "only {failed} of 400 publishes without Redis answered 500"
-                ));
-            }
-            Ok(())
-        })
-    });
     stack.step("SockudoInstanceDown fires for the killed node", |s| {
         let case = AlertCase {
             alertname: "SockudoInstanceDown",

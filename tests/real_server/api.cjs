@@ -1,7 +1,8 @@
 // HTTP API requests of the real `pusher` library (npm), signed as an app's backend signs them.
 // Reads its plan from the API environment variable (JSON: host, port, app {id, key, secret},
 // either `get` (a path) or `trigger` ({channel, event, data}), and optionally `repeat` (how many
-// times, default 1) and `concurrency` (how many at once, default 1)) and prints one line per
+// times, default 1), `concurrency` (how many at once, default 1) and `perSecond` (at most this
+// many started per second, default unpaced)) and prints one line per
 // request: `STATUS {status} {body}` (the server's answer, whatever it is), or `FAILED {message}`
 // when no answer came.
 "use strict";
@@ -32,9 +33,15 @@ function request() {
 }
 
 let left = plan.repeat || 1;
+let nextStart = Date.now();
 async function worker() {
   while (left > 0) {
     left--;
+    if (plan.perSecond) {
+      const start = Math.max(Date.now(), nextStart);
+      nextStart = start + 1000 / plan.perSecond;
+      await new Promise((resolve) => setTimeout(resolve, start - Date.now()));
+    }
     await request();
   }
 }

@@ -299,8 +299,9 @@ pub fn api_request(port: u16, request: ApiRequest) -> Result<(u16, String), Stri
     Ok(answers.remove(0))
 }
 
-/// `request` sent `repeat` times, `concurrency` at once, by one `pusher` client: each answer's
-/// status and body, in the order they came (status 0 and the client's error for no answer).
+/// `request` sent `repeat` times, `concurrency` at once, by one `pusher` client, paced under the
+/// apps' HTTP API rate limit: each answer's status and body, in the order they came (status 0
+/// and the client's error for no answer).
 pub fn api_requests(
     port: u16,
     request: ApiRequest,
@@ -314,6 +315,7 @@ pub fn api_requests(
         "app": {"id": app.id, "key": app.key, "secret": app.secret},
         "repeat": repeat,
         "concurrency": concurrency,
+        "perSecond": API_LIMIT * 3 / 4,
     });
     match request {
         ApiRequest::Get(path) => plan["get"] = json!(path),
@@ -322,7 +324,7 @@ pub fn api_requests(
         }
     }
     let mut node = pusher_script("api.cjs", "API", &plan)?;
-    let limit = Duration::from_secs(60 + 2 * repeat as u64);
+    let limit = Duration::from_secs(60 + repeat as u64 / u64::from(API_LIMIT / 4));
     let output = super::process::run_to_exit(&mut node, limit);
     let text = String::from_utf8_lossy(&output.stdout).into_owned();
     // A request that got no answer (a reset, a timeout) is status 0 with the client's error.
