@@ -94,6 +94,11 @@ pub struct PrometheusSection {
     /// Labels every series and alert leaving this Prometheus carries (cluster, environment).
     #[serde(default)]
     pub external_labels: BTreeMap<String, String>,
+    /// The label naming the cluster (kubernetes-mixin's `clusterLabel`; `cluster` unless set).
+    /// When `external_labels` sets it, recording rules and alerts keep it through every
+    /// aggregation, with `namespace`, so alerts route by where they come from.
+    #[serde(default = "default_cluster_label")]
+    pub cluster_label: String,
     /// Statically known instances; each gets `instance` and `environment` labels.
     #[serde(default)]
     pub static_targets: Vec<StaticTarget>,
@@ -397,6 +402,10 @@ pub struct NetworkPolicySection {
     /// some network plugins ignore `endPort` ranges.
     #[serde(default = "default_app_ports")]
     pub app_ports: Vec<u16>,
+}
+
+fn default_cluster_label() -> String {
+    "cluster".into()
 }
 
 fn default_app_ports() -> Vec<u16> {

@@ -28,6 +28,21 @@ pub const FOR_PLACEHOLDER: &str = "${for}";
 /// The placeholder a ratio alert's `expr` holds where its traffic floor goes: the fewest events
 /// (requests, connection attempts, jobs, ...) in the ratio's window for the ratio to count.
 pub const MIN_TRAFFIC_PLACEHOLDER: &str = "${min_traffic}";
+/// The placeholder for the routing labels in `by (...)` and `on (...)` lists ([`routing_labels`]:
+/// the cluster label and `namespace`, where the profile's scrape paths set them). Written as a
+/// list element, `by (${routing}, job, instance)`; with no routing label it goes with its comma.
+pub const ROUTING_PLACEHOLDER: &str = "${routing}";
+/// The placeholder for `pod` next to `instance` in per-instance lists, so an alert about one
+/// instance names its pod where the Kubernetes job sets one: `by (${routing}, job, instance, ${pod})`.
+pub const POD_PLACEHOLDER: &str = "${pod}";
+/// The placeholder runbooks hold for the profile's Kubernetes namespace (`kubernetes.namespace`).
+pub const NAMESPACE_PLACEHOLDER: &str = "${namespace}";
+/// The placeholder runbooks hold for the value of the pods' `app` label (`kubernetes.app_label`).
+pub const APP_LABEL_PLACEHOLDER: &str = "${app_label}";
+/// The label Kubernetes discovery (and the Operator) put the pod name in.
+pub const POD_LABEL: &str = "pod";
+/// The label Kubernetes discovery (and the Operator) put the namespace in.
+pub const NAMESPACE_LABEL: &str = "namespace";
 
 /// How long a fixture's condition holds before the alert's `for` starts counting, unless the
 /// fixture says otherwise: long enough for a `[5m]` rate to see a full window.
@@ -92,6 +107,14 @@ pub struct AlertRule {
     /// A Go template over `$labels` and `$value` (see [`TemplateAction`]).
     pub description: Option<String>,
     pub runbook: Option<Runbook>,
+    /// The expression cannot carry the routing labels (an `absent()` has only its matchers'
+    /// labels), so the alert takes them from the profile: the cluster from `external_labels`,
+    /// the namespace from `kubernetes.namespace`.
+    #[serde(default)]
+    pub routing_from_profile: bool,
+    /// The labels `routing_from_profile` adds; set when resolving.
+    #[serde(skip)]
+    pub static_labels: BTreeMap<String, String>,
     /// The profile's `docs.runbook_url` plus this alert's section anchor; set when resolving.
     #[serde(skip)]
     pub runbook_url: String,
@@ -178,6 +201,9 @@ impl RuleSet {
             .iter()
             .map(RuleFile::parse)
             .collect::<Result<Vec<_>>>()?;
+        for alert in files.iter_mut().flat_map(|f| f.alerts.iter_mut()) {
+            alert.add_routing_fixture(profile);
+        }
         files.extend(generated);
         let mut set = RuleSet { files };
         set.apply_overrides(profile)?;
@@ -267,7 +293,7 @@ impl RuleSet {
         let job = &profile.prometheus.job_name;
         for file in &mut self.files {
             for rule in &mut file.recording {
-                let filled = fill(&rule.expr, &Placeholders::job(job))
+                let filled = fill(&fill_label_lists(&rule.expr, profile), &Placeholders::job(job))
                     .map_err(|msg| UsageError(format!("{}: {}: {msg}", file.path, rule.record)))?;
                 rule.record = respell_prefix(&rule.record, prefix);
                 rule.expr = respell_prefix(&filled, prefix);
@@ -353,7 +379,13 @@ impl AlertRule {
             job,
             for_: None,
         };
-        self.expr = respell_prefix(&fill(&self.expr, &placeholders)?, prefix);
+        self.expr = respell_prefix(
+            &fill(&fill_label_lists(&self.expr, profile), &placeholders)?,
+            prefix,
+        );
+        if self.routing_from_profile {
+            self.static_labels = routing_values(profile);
+        }
         let described = Placeholders {
             for_: self.for_.as_ref(),
             ..placeholders
@@ -362,6 +394,18 @@ impl AlertRule {
             *text = fill(text, &described)?;
         }
         self.runbook_url = format!("{}#{}", profile.docs.runbook_url, self.name.to_lowercase());
+        if let Some(runbook) = &mut self.runbook {
+            for text in [
+                &mut runbook.meaning,
+                &mut runbook.impact,
+                &mut runbook.diagnosis,
+                &mut runbook.mitigation,
+            ] {
+                *text = text
+                    .replace(NAMESPACE_PLACEHOLDER, &profile.kubernetes.namespace)
+                    .replace(APP_LABEL_PLACEHOLDER, &profile.kubernetes.app_label);
+            }
+        }
         let jinja = FixtureTemplates::new(threshold, self.min_traffic);
         for test in &mut self.tests {
             for input in &mut test.input_series {
@@ -394,8 +438,140 @@ impl AlertRule {
 
     /// The labels the rule adds to every alert it raises.
     pub fn labels(&self) -> BTreeMap<String, String> {
-        BTreeMap::from([("severity".to_string(), self.severity.clone().unwrap_or_default())])
+        let mut labels = self.static_labels.clone();
+        labels.insert("severity".to_string(), self.severity.clone().unwrap_or_default());
+        labels
     }
+
+    /// Adds a fixture proving the routing labels arrive on the alert: the first firing fixture
+    /// again, every input series carrying the profile's cluster and namespace (and a pod beside
+    /// each instance), the expected alerts carrying them too. An aggregation that drops one fails
+    /// it under promtool. Nothing is added where the profile has no routing label.
+    fn add_routing_fixture(&mut self, profile: &Profile) {
+        let routing = routing_values(profile);
+        let pods = profile.prometheus.kubernetes_sd.enabled;
+        let Some(first) = self.tests.iter().find(|t| !t.fires.is_empty()) else {
+            return;
+        };
+        if routing.is_empty() || first.input_series.is_empty() {
+            return;
+        }
+        let mut test = first.clone();
+        let names: Vec<&str> = routing
+            .keys()
+            .map(String::as_str)
+            .chain(pods.then_some(POD_LABEL))
+            .collect();
+        test.name = format!("{} (with {} arriving on the alert)", test.name, names.join(", "));
+        for input in &mut test.input_series {
+            let mut labels = routing.clone();
+            if pods {
+                if let Some(instance) = series_label(&input.series, "instance") {
+                    labels.insert(POD_LABEL.into(), fixture_pod(&instance));
+                }
+            }
+            input.series = with_labels(&input.series, &labels);
+        }
+        for expected in &mut test.fires {
+            let pod = expected
+                .labels
+                .get("instance")
+                .filter(|_| pods)
+                .map(|i| fixture_pod(i));
+            expected.labels.extend(routing.clone());
+            if let Some(pod) = pod {
+                expected.labels.insert(POD_LABEL.into(), pod);
+            }
+        }
+        self.tests.push(test);
+    }
+}
+
+/// The routing labels of the profile: its cluster label when `external_labels` sets it, and
+/// `namespace` when the Kubernetes job adds it.
+pub fn routing_labels(profile: &Profile) -> Vec<String> {
+    routing_values(profile).into_keys().collect()
+}
+
+/// The routing labels with the values this profile's own series carry.
+pub fn routing_values(profile: &Profile) -> BTreeMap<String, String> {
+    let prometheus = &profile.prometheus;
+    let mut values = BTreeMap::new();
+    if let Some(cluster) = prometheus.external_labels.get(&prometheus.cluster_label) {
+        values.insert(prometheus.cluster_label.clone(), cluster.clone());
+    }
+    if prometheus.kubernetes_sd.enabled {
+        values.insert(NAMESPACE_LABEL.to_string(), profile.kubernetes.namespace.clone());
+    }
+    values
+}
+
+/// The labels that say where a series comes from rather than what it counts: the routing labels
+/// and `pod` (when the Kubernetes job sets it). Recording rule levels may leave them out.
+pub fn location_labels(profile: &Profile) -> Vec<String> {
+    let mut labels = routing_labels(profile);
+    if profile.prometheus.kubernetes_sd.enabled {
+        labels.push(POD_LABEL.to_string());
+    }
+    labels
+}
+
+/// The pod the routing fixture gives an instance.
+fn fixture_pod(instance: &str) -> String {
+    format!("pod-{instance}")
+}
+
+/// The value of `label` in a fixture's series selector, if it is written there.
+fn series_label(series: &str, label: &str) -> Option<String> {
+    let inner = series.split_once('{')?.1;
+    inner.split(',').find_map(|pair| {
+        let (name, value) = pair.split_once('=')?;
+        (name.trim() == label).then(|| {
+            value
+                .trim()
+                .trim_end_matches('}')
+                .trim()
+                .trim_matches('"')
+                .to_string()
+        })
+    })
+}
+
+/// A fixture's series selector with `labels` added in front of its own.
+fn with_labels(series: &str, labels: &BTreeMap<String, String>) -> String {
+    let added: Vec<String> = labels.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
+    match series.split_once('{') {
+        Some((name, rest)) if rest.trim_start().starts_with('}') => {
+            format!("{name}{{{}{rest}", added.join(", "))
+        }
+        Some((name, rest)) => format!("{name}{{{}, {rest}", added.join(", ")),
+        None => format!("{series}{{{}}}", added.join(", ")),
+    }
+}
+
+/// Fills the label-list placeholders ([`ROUTING_PLACEHOLDER`], [`POD_PLACEHOLDER`]) of an
+/// expression; an empty list takes its comma with it.
+pub fn fill_label_lists(expr: &str, profile: &Profile) -> String {
+    let pods: Vec<String> = if profile.prometheus.kubernetes_sd.enabled {
+        vec![POD_LABEL.to_string()]
+    } else {
+        Vec::new()
+    };
+    let mut out = expr.to_string();
+    for (placeholder, labels) in [
+        (ROUTING_PLACEHOLDER, routing_labels(profile)),
+        (POD_PLACEHOLDER, pods),
+    ] {
+        if labels.is_empty() {
+            out = out
+                .replace(&format!("{placeholder}, "), "")
+                .replace(&format!(", {placeholder}"), "")
+                .replace(placeholder, "");
+        } else {
+            out = out.replace(placeholder, &labels.join(", "));
+        }
+    }
+    out
 }
 
 /// Renders fixture values: minijinja expressions over the environment's `threshold`, so one
@@ -479,7 +655,7 @@ fn fill(text: &str, values: &Placeholders<'_>) -> Result<String, String> {
             let rest = &out[at..];
             let placeholder = rest.split_inclusive('}').next().unwrap_or(rest);
             Err(format!(
-                "unknown or unset placeholder {placeholder} (known: {THRESHOLD_PLACEHOLDER} with a threshold, {MIN_TRAFFIC_PLACEHOLDER} with a min_traffic, {JOB_PLACEHOLDER}, {FOR_PLACEHOLDER} in descriptions)"
+                "unknown or unset placeholder {placeholder} (known: {THRESHOLD_PLACEHOLDER} with a threshold, {MIN_TRAFFIC_PLACEHOLDER} with a min_traffic, {JOB_PLACEHOLDER}, {ROUTING_PLACEHOLDER} and {POD_PLACEHOLDER} in label lists, {FOR_PLACEHOLDER} in descriptions)"
             ))
         }
     }
@@ -585,7 +761,9 @@ fn check_threshold(value: f64) -> Result<(), String> {
     }
 }
 
-/// Go's `%v` for a float64: the shortest representation, in exponent form outside [1e-4, 1e21).
+/// Go's `%v` for a float64 as Prometheus renders `$value`: the shortest representation, in
+/// exponent form when the decimal exponent is below -4 or 6 and above (`6.871947674e+09`, as
+/// promtool shows it).
 fn format_go_value(value: f64) -> String {
     let magnitude = value.abs();
     if !value.is_finite() {
@@ -595,7 +773,11 @@ fn format_go_value(value: f64) -> String {
             _ => "-Inf".into(),
         };
     }
-    if value == 0.0 || (1e-4..1e21).contains(&magnitude) {
+    let exponent = format!("{value:e}")
+        .split_once('e')
+        .and_then(|(_, e)| e.parse::<i32>().ok())
+        .unwrap_or(0);
+    if value == 0.0 || ((-4..6).contains(&exponent) && magnitude > 0.0) {
         format!("{value}")
     } else {
         go_exponent(&format!("{value:e}"))
@@ -653,6 +835,10 @@ mod tests {
         assert_eq!(format_go_g(123_456.0, 4), "1.235e+05");
         assert_eq!(format_go_g(0.000_012, 4), "1.2e-05");
         assert_eq!(format_go_value(2000.0), "2000");
+        assert_eq!(format_go_value(999_999.5), "999999.5");
+        assert_eq!(format_go_value(6_871_947_674.0), "6.871947674e+09");
+        assert_eq!(format_go_value(0.000_1), "0.0001");
+        assert_eq!(format_go_value(0.000_012), "1.2e-05");
         // Go's spellings, never a panic: a huge $value renders as `+Inf%`.
         assert_eq!(format_go_value(f64::INFINITY), "+Inf");
         assert_eq!(format_go_value(f64::NAN), "NaN");
