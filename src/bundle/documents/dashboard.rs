@@ -413,9 +413,15 @@ fn table_transformations(spec: &PanelSpec) -> Vec<Value> {
     if spec.queries.len() > 1 {
         transformations.push(json!({"id": "merge", "options": {}}));
     }
+    // An alert table's value is always 1: the rows say it all.
+    let exclude = if spec.runbook_links {
+        json!({"Time": true, "__name__": true, "Value": true})
+    } else {
+        json!({"Time": true, "__name__": true})
+    };
     transformations.push(json!({
         "id": "organize",
-        "options": {"excludeByName": {"Time": true, "__name__": true}, "indexByName": {}, "renameByName": {}},
+        "options": {"excludeByName": exclude, "indexByName": {}, "renameByName": {}},
     }));
     transformations
 }
