@@ -128,6 +128,8 @@ pub enum Domain {
     Status,
     /// Free-form names chosen by the operator or the tenant; capped by the live registry.
     Capped,
+    /// One value per process, set once when the library starts (its version, the prefix).
+    Build,
 }
 
 /// A label name together with the domain of its values.
@@ -342,6 +344,16 @@ pub const QUEUE: Label = Label::capped("queue");
 pub const EVENT: Label = Label::capped("event");
 pub const CACHE: Label = Label::capped("cache");
 pub const ADAPTER: Label = Label::capped("adapter");
+/// The library's own version (`CARGO_PKG_VERSION`), on `build_info`.
+pub const VERSION: Label = Label {
+    name: "version",
+    domain: Domain::Build,
+};
+/// The metric-name prefix the library was configured with, on `build_info`.
+pub const PREFIX: Label = Label {
+    name: "prefix",
+    domain: Domain::Build,
+};
 
 /// Request latencies: include 0.1, 0.5 and 1 so the seed's thresholds are real bucket bounds.
 pub const LATENCY_BUCKETS: &[f64] = &[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
@@ -617,6 +629,15 @@ macro_rules! for_each_metric {
             LabelOverflow label_overflow_total: Counter {
                 help: "Number of new label values folded into the __overflow__ series past their cap",
                 labels: [CAPPED_LABEL],
+                group: Exporter,
+                unit: Count,
+                source: Own,
+            }
+            /// Always 1: which library version serves these metrics and under which prefix, so a
+            /// dashboard can show the version per pod and a query can join on it.
+            BuildInfo build_info: Gauge {
+                help: "Always 1: the sockudo-obs version serving these metrics and the prefix in use",
+                labels: [VERSION, PREFIX],
                 group: Exporter,
                 unit: Count,
                 source: Own,

@@ -338,6 +338,7 @@ pub const fn cells(metric: MetricId) -> [Cell; 3] {
             partly(PATCHED_ADAPTER, PATCHED_ADAPTER_MISSING),
         ),
         MetricId::LabelOverflow => every(fed("sockudo-obs itself, whenever a capped label folds a value")),
+        MetricId::BuildInfo => every(fed("sockudo-obs itself, 1 from the start")),
     }
 }
 

@@ -129,6 +129,7 @@ use prometheus::Registry;
 pub use crate::config::MetricsConfig;
 use collector::Owner;
 use counter::Counter;
+use gauge::Gauge;
 use registration::Families;
 use resolve::{HandleCache, Name, PerValue};
 
@@ -219,6 +220,7 @@ impl MetricsBuilder<'_> {
             Counter::register(&families.label_overflow_total, v, &families.counters)
         });
         let fold = |label: CappedLabel| folded.get(label).clone();
+        Gauge::register(&families.build_info, &[env!("CARGO_PKG_VERSION"), &config.prefix]).set(1);
         Ok(Metrics(Arc::new(Shared {
             enabled: config.enabled,
             prefix: config.prefix.clone(),

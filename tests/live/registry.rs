@@ -509,9 +509,22 @@ fn resolving_every_handle_creates_every_family_but_the_first_use_ones_at_zero() 
     metrics.http_route(HttpMethod::Get, "/apps/:app_id/channels");
     let text = metrics.encode();
     let all = samples(&text);
+    let (build_info, recorded): (Vec<_>, Vec<_>) =
+        all.iter().partition(|s| s.name == "sockudo_build_info");
     assert!(
-        all.iter().all(|s| s.value == 0.0),
+        recorded.iter().all(|s| s.value == 0.0),
         "nothing recorded yet, so every value is 0"
+    );
+    // build_info is the one series at 1 from the start, naming the library and the prefix.
+    assert_eq!(build_info.len(), 1, "{text}");
+    assert_eq!(build_info[0].value, 1.0);
+    assert_eq!(
+        sum(
+            &text,
+            "sockudo_build_info",
+            &[("version", env!("CARGO_PKG_VERSION")), ("prefix", "sockudo_")]
+        ),
+        1.0
     );
     let with_series: BTreeSet<String> = all
         .iter()

@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use metrics::{Counter, CounterFn, Gauge, GaugeFn, Histogram, HistogramFn, Key, KeyName};
 use metrics::{Metadata, Recorder, SharedString, Unit};
-use sockudo_obs::live::{HttpMethod, QueueMetrics, RouteMetrics, RouteTemplates};
+use sockudo_obs::live::QueueMetrics;
 use sockudo_obs::Metrics;
 
 /// Installs the bridge as the process's global recorder. A second driver in the same process (or
@@ -36,7 +36,8 @@ pub fn install(metrics: &Metrics) {
 /// The recorder: resolves each facade key to a catalogue handle once, at registration.
 pub struct Bridge {
     metrics: Metrics,
-    routes: RouteTemplates,
+    #[cfg(not(feature = "instrumented"))]
+    routes: http::Routes,
 }
 
 impl Bridge {
@@ -44,7 +45,8 @@ impl Bridge {
     pub fn new(metrics: &Metrics) -> Bridge {
         Bridge {
             metrics: metrics.clone(),
-            routes: RouteTemplates::new(metrics.limits().routes),
+            #[cfg(not(feature = "instrumented"))]
+            routes: http::Routes::new(metrics),
         }
     }
 }
@@ -57,22 +59,53 @@ impl Bridge {
     fn queue(&self, key: &Key) -> Option<QueueMetrics> {
         label(key, "queue").map(|name| self.metrics.queue(name).clone())
     }
-
-    /// The route of an HTTP facade key; `None` for a method outside the catalogue's closed set.
-    fn route(&self, key: &Key) -> Option<RouteMetrics> {
-        let method: HttpMethod = label(key, "http.request.method")?.parse().ok()?;
-        let endpoint = self.routes.label(label(key, "http.route")?);
-        Some(self.metrics.http_route(method, endpoint).clone())
-    }
 }
 
-/// An HTTP request Sockudo timed (it says nothing of the status or the body).
-struct RequestDuration(RouteMetrics);
+/// Sockudo's HTTP duration histogram. The instrumented build records each request with its
+/// status, duration and size (`crate::instrumented::http_request`), so there this mapping is
+/// compiled out: mapping it too would count each request twice.
+#[cfg(not(feature = "instrumented"))]
+mod http {
+    use std::sync::Arc;
+    use std::time::Duration;
 
-impl HistogramFn for RequestDuration {
-    fn record(&self, seconds: f64) {
-        self.0
-            .request_timed(Duration::try_from_secs_f64(seconds).unwrap_or_default());
+    use metrics::{Histogram, HistogramFn, Key};
+    use sockudo_obs::live::{HttpMethod, RouteMetrics, RouteTemplates};
+    use sockudo_obs::Metrics;
+
+    use super::label;
+
+    /// Respells axum's route templates as the catalogue's endpoints.
+    pub(super) struct Routes(RouteTemplates);
+
+    impl Routes {
+        pub(super) fn new(metrics: &Metrics) -> Routes {
+            Routes(RouteTemplates::new(metrics.limits().routes))
+        }
+
+        /// The histogram of an HTTP facade key; a no-op for a method outside the catalogue's
+        /// closed set.
+        pub(super) fn histogram(&self, metrics: &Metrics, key: &Key) -> Histogram {
+            let route = || -> Option<RouteMetrics> {
+                let method: HttpMethod = label(key, "http.request.method")?.parse().ok()?;
+                let endpoint = self.0.label(label(key, "http.route")?);
+                Some(metrics.http_route(method, endpoint).clone())
+            };
+            match route() {
+                Some(route) => Histogram::from_arc(Arc::new(RequestDuration(route))),
+                None => Histogram::noop(),
+            }
+        }
+    }
+
+    /// An HTTP request Sockudo timed (it says nothing of the status or the body).
+    struct RequestDuration(RouteMetrics);
+
+    impl HistogramFn for RequestDuration {
+        fn record(&self, seconds: f64) {
+            self.0
+                .request_timed(Duration::try_from_secs_f64(seconds).unwrap_or_default());
+        }
     }
 }
 
@@ -144,13 +177,8 @@ impl Recorder for Bridge {
                 Some(queue) => Histogram::from_arc(Arc::new(JobDuration(queue))),
                 None => Histogram::noop(),
             },
-            // The instrumented build records each request with its status, duration and size
-            // (`crate::instrumented::http_request`): mapping this one too would count it twice.
             #[cfg(not(feature = "instrumented"))]
-            "http.server.request.duration" => match self.route(key) {
-                Some(route) => Histogram::from_arc(Arc::new(RequestDuration(route))),
-                None => Histogram::noop(),
-            },
+            "http.server.request.duration" => self.routes.histogram(&self.metrics, key),
             _ => Histogram::noop(),
         }
     }

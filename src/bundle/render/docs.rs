@@ -350,6 +350,7 @@ fn domain_text(domain: Domain) -> String {
         Domain::RouteTemplate => "a route template such as `/apps/:app_id/events`, never a raw path".into(),
         Domain::Status => "an HTTP status code (three digits)".into(),
         Domain::Capped => "a free-form name; the server caps how many distinct values it records".into(),
+        Domain::Build => "one value per process, set when the library starts".into(),
     }
 }
 
