@@ -87,6 +87,9 @@ pub struct PanelSpec {
     /// The alert fires below its threshold (a hit ratio), not above.
     #[serde(default)]
     pub alert_below: bool,
+    /// A stat panel shows each series' legend (a version) rather than its value.
+    #[serde(default)]
+    pub show_name: bool,
     /// A table of alerts: its `alertname` column links each row to the alert's runbook section.
     #[serde(default)]
     pub runbook_links: bool,

@@ -591,6 +591,7 @@ impl Slo {
             alert: None,
             alert_below: false,
             runbook_links: false,
+            show_name: false,
             queries,
         };
         vec![

@@ -564,6 +564,7 @@ fn per_instance_panels_name_the_pod() {
             "Latency the alert sees (p95 by instance)",
             "Error ratio the alert sees (5xx by instance)",
             "File descriptors in use (share of the limit)",
+            "Version per pod",
         ] {
             let target = &panel(&panels, title)["targets"][0];
             assert!(
@@ -586,5 +587,64 @@ fn per_instance_panels_name_the_pod() {
             };
             assert_eq!(keeps_pod, pods, "{env}: {title}: {expr}");
         }
+    }
+}
+
+/// The build_info panel: a stat naming, per instance and pod, the library version and prefix
+/// (the series' legend, not its constant value 1), from the catalogue's build_info under the
+/// environment's prefix.
+#[test]
+fn a_stat_panel_shows_the_version_per_pod() {
+    let output = build("production");
+    let panels = dashboard_panels(&output);
+    let stat = panel(&panels, "Version per pod");
+    assert_eq!(stat["type"], "stat");
+    assert_eq!(stat["options"]["textMode"], "name");
+    let target = &stat["targets"][0];
+    assert!(target["legendFormat"].as_str().unwrap().contains("{{version}}"));
+    let expr = promql_parser::parser::parse(target["expr"].as_str().unwrap()).unwrap();
+    let promql_parser::parser::Expr::Aggregate(agg) = &expr else {
+        panic!("{expr}")
+    };
+    let Some(promql_parser::parser::LabelModifier::Include(by)) = &agg.modifier else {
+        panic!("{expr}")
+    };
+    for label in ["instance", "pod", "version"] {
+        assert!(by.labels.iter().any(|l| l == label), "{expr}: {label}");
+    }
+    let def = CATALOGUE
+        .iter()
+        .find(|d| d.name == "build_info")
+        .expect("build_info in the catalogue");
+    assert!(def.has_label("version"));
+    let promql_parser::parser::Expr::VectorSelector(vs) = &*agg.expr else {
+        panic!("{expr}")
+    };
+    assert_eq!(
+        vs.name.as_deref(),
+        Some(def.full_name(DEFAULT_PREFIX).as_str()),
+        "{expr}"
+    );
+}
+
+/// The runbook's commands name the environment's own namespace and app label (from the profile),
+/// not placeholders the operator would have to fill in.
+#[test]
+fn runbook_commands_carry_the_profiles_namespace_and_app_label() {
+    for env in specs::environments() {
+        let model = Model::load(&SpecSource::Embedded, &env, &Overrides::default()).unwrap();
+        let kubernetes = &model.profile.kubernetes;
+        let runbook = specs::text(&build(&env), "RUNBOOK.md");
+        for placeholder in ["<namespace>", "${namespace}", "${app_label}", "app=<app>"] {
+            assert!(
+                !runbook.contains(placeholder),
+                "{env}: {placeholder} left in RUNBOOK.md"
+            );
+        }
+        let pods = format!(
+            "kubectl -n {} get pods -l app={}",
+            kubernetes.namespace, kubernetes.app_label
+        );
+        assert!(runbook.contains(&pods), "{env}: no `{pods}` in RUNBOOK.md");
     }
 }

@@ -509,8 +509,7 @@ fn resolving_every_handle_creates_every_family_but_the_first_use_ones_at_zero() 
     metrics.http_route(HttpMethod::Get, "/apps/:app_id/channels");
     let text = metrics.encode();
     let all = samples(&text);
-    let (build_info, recorded): (Vec<_>, Vec<_>) =
-        all.iter().partition(|s| s.name == "sockudo_build_info");
+    let (build_info, recorded): (Vec<_>, Vec<_>) = all.iter().partition(|s| s.name == "sockudo_build_info");
     assert!(
         recorded.iter().all(|s| s.value == 0.0),
         "nothing recorded yet, so every value is 0"

@@ -397,7 +397,7 @@ fn query_panel(
             },
             overrides: table_overrides(profile, spec, &targets),
         },
-        options: panel_options(spec.kind),
+        options: panel_options(spec),
         targets,
     }
 }
@@ -477,20 +477,20 @@ fn ref_ids() -> impl Iterator<Item = String> {
 }
 
 /// The display options each panel type needs to show the latest value sensibly.
-fn panel_options(kind: PanelKind) -> Value {
+fn panel_options(spec: &PanelSpec) -> Value {
     let last_value = json!({"calcs": ["lastNotNull"], "fields": "", "values": false});
-    match kind {
+    match spec.kind {
         PanelKind::Timeseries => json!({
             "legend": {"displayMode": "list", "placement": "bottom", "showLegend": true, "calcs": []},
             "tooltip": {"mode": "multi", "sort": "desc"},
         }),
         PanelKind::Stat => json!({
             "reduceOptions": last_value,
-            "colorMode": "value",
-            "graphMode": "area",
+            "colorMode": if spec.show_name { "none" } else { "value" },
+            "graphMode": if spec.show_name { "none" } else { "area" },
             "justifyMode": "auto",
             "orientation": "auto",
-            "textMode": "auto",
+            "textMode": if spec.show_name { "name" } else { "auto" },
         }),
         PanelKind::Gauge => json!({
             "reduceOptions": last_value,
