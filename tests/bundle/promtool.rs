@@ -144,6 +144,16 @@ fn policy_tests(bundle: &Path, policy: &[(&str, &str)]) -> Vec<std::path::PathBu
     written
 }
 
+/// `env`'s bundle from `specs` (a copy the test edited), written to a temporary directory that
+/// lives as long as the returned guard.
+fn write_bundle(specs: &Specs, env: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let out = bundle::build(&specs.source(), env, &Overrides::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(env);
+    out.write_atomically(&path).unwrap();
+    (dir, path)
+}
+
 /// `promtool test rules` on `files` with each generation's promtool.
 pub fn promtool_test_rules(files: &[std::path::PathBuf]) -> Result<(), String> {
     for (_, promtool, _) in GENERATIONS {
@@ -186,10 +196,7 @@ fn a_profile_regrades_and_disables_alerts() {
     set(&mut profile, "alerts.SockudoHighErrorRate.severity", "warning");
     set(&mut profile, "alerts.SockudoInstanceDown.enabled", false);
     write_profile(&root, "local", &profile);
-    let out = bundle::build(&specs.source(), "local", &Overrides::default()).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("local");
-    out.write_atomically(&path).unwrap();
+    let (_dir, path) = write_bundle(&specs, "local");
 
     let rules = |stem: &str| -> Vec<serde_norway::Value> {
         let file: serde_norway::Value = serde_norway::from_str(
@@ -361,10 +368,7 @@ fn the_cluster_label_name_comes_from_the_profile() {
     set(&mut profile, "prometheus.cluster_label", "region");
     set(&mut profile, "prometheus.external_labels.region", "eu-1");
     write_profile(&root, "staging", &profile);
-    let out = bundle::build(&specs.source(), "staging", &Overrides::default()).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("staging");
-    out.write_atomically(&path).unwrap();
+    let (_dir, path) = write_bundle(&specs, "staging");
     let fixtures = routing_fixtures(&path);
     let (alert, labels) = fixtures
         .iter()

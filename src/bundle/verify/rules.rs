@@ -199,7 +199,7 @@ impl Routing {
         messages
     }
 
-    fn missing<'l>(&self, labels: &'l [String]) -> Vec<&str> {
+    fn missing(&self, labels: &[String]) -> Vec<&str> {
         self.labels
             .iter()
             .map(String::as_str)
