@@ -215,7 +215,7 @@ impl Dashboards {
 /// matcher when the profile has a cluster variable (so the two can never be separated).
 fn adapt(expr: &str, profile: &Profile) -> String {
     let expr = respell_prefix(
-        &super::rules::fill_label_lists(expr, profile),
+        &super::profile::fill_label_lists(expr, profile),
         &profile.metrics.prefix,
     );
     if profile.grafana.cluster_variable {

@@ -14,6 +14,10 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use super::layout::SEVERITIES;
+pub use super::profile::{
+    fill_label_lists, location_labels, routing_labels, routing_values, POD_LABEL, POD_PLACEHOLDER,
+    ROUTING_PLACEHOLDER,
+};
 use super::profile::{Profile, PromDuration};
 use super::source::{Folder, SourceFile, SpecSource};
 use crate::catalogue::respell_prefix;
@@ -28,21 +32,10 @@ pub const FOR_PLACEHOLDER: &str = "${for}";
 /// The placeholder a ratio alert's `expr` holds where its traffic floor goes: the fewest events
 /// (requests, connection attempts, jobs, ...) in the ratio's window for the ratio to count.
 pub const MIN_TRAFFIC_PLACEHOLDER: &str = "${min_traffic}";
-/// The placeholder for the routing labels in `by (...)` and `on (...)` lists ([`routing_labels`]:
-/// the cluster label and `namespace`, where the profile's scrape paths set them). Written as a
-/// list element, `by (${routing}, job, instance)`; with no routing label it goes with its comma.
-pub const ROUTING_PLACEHOLDER: &str = "${routing}";
-/// The placeholder for `pod` next to `instance` in per-instance lists, so an alert about one
-/// instance names its pod where the Kubernetes job sets one: `by (${routing}, job, instance, ${pod})`.
-pub const POD_PLACEHOLDER: &str = "${pod}";
 /// The placeholder runbooks hold for the profile's Kubernetes namespace (`kubernetes.namespace`).
 pub const NAMESPACE_PLACEHOLDER: &str = "${namespace}";
 /// The placeholder runbooks hold for the value of the pods' `app` label (`kubernetes.app_label`).
 pub const APP_LABEL_PLACEHOLDER: &str = "${app_label}";
-/// The label Kubernetes discovery (and the Operator) put the pod name in.
-pub const POD_LABEL: &str = "pod";
-/// The label Kubernetes discovery (and the Operator) put the namespace in.
-pub const NAMESPACE_LABEL: &str = "namespace";
 
 /// How long a fixture's condition holds before the alert's `for` starts counting, unless the
 /// fixture says otherwise: long enough for a `[5m]` rate to see a full window.
@@ -487,35 +480,6 @@ impl AlertRule {
     }
 }
 
-/// The routing labels of the profile: its cluster label when `external_labels` sets it, and
-/// `namespace` when the Kubernetes job adds it.
-pub fn routing_labels(profile: &Profile) -> Vec<String> {
-    routing_values(profile).into_keys().collect()
-}
-
-/// The routing labels with the values this profile's own series carry.
-pub fn routing_values(profile: &Profile) -> BTreeMap<String, String> {
-    let prometheus = &profile.prometheus;
-    let mut values = BTreeMap::new();
-    if let Some(cluster) = prometheus.external_labels.get(&prometheus.cluster_label) {
-        values.insert(prometheus.cluster_label.clone(), cluster.clone());
-    }
-    if prometheus.kubernetes_sd.enabled {
-        values.insert(NAMESPACE_LABEL.to_string(), profile.kubernetes.namespace.clone());
-    }
-    values
-}
-
-/// The labels that say where a series comes from rather than what it counts: the routing labels
-/// and `pod` (when the Kubernetes job sets it). Recording rule levels may leave them out.
-pub fn location_labels(profile: &Profile) -> Vec<String> {
-    let mut labels = routing_labels(profile);
-    if profile.prometheus.kubernetes_sd.enabled {
-        labels.push(POD_LABEL.to_string());
-    }
-    labels
-}
-
 /// The pod the routing fixture gives an instance.
 fn fixture_pod(instance: &str) -> String {
     format!("pod-{instance}")
@@ -547,31 +511,6 @@ fn with_labels(series: &str, labels: &BTreeMap<String, String>) -> String {
         Some((name, rest)) => format!("{name}{{{}, {rest}", added.join(", ")),
         None => format!("{series}{{{}}}", added.join(", ")),
     }
-}
-
-/// Fills the label-list placeholders ([`ROUTING_PLACEHOLDER`], [`POD_PLACEHOLDER`]) of an
-/// expression; an empty list takes its comma with it.
-pub fn fill_label_lists(expr: &str, profile: &Profile) -> String {
-    let pods: Vec<String> = if profile.prometheus.kubernetes_sd.enabled {
-        vec![POD_LABEL.to_string()]
-    } else {
-        Vec::new()
-    };
-    let mut out = expr.to_string();
-    for (placeholder, labels) in [
-        (ROUTING_PLACEHOLDER, routing_labels(profile)),
-        (POD_PLACEHOLDER, pods),
-    ] {
-        if labels.is_empty() {
-            out = out
-                .replace(&format!("{placeholder}, "), "")
-                .replace(&format!(", {placeholder}"), "")
-                .replace(placeholder, "");
-        } else {
-            out = out.replace(placeholder, &labels.join(", "));
-        }
-    }
-    out
 }
 
 /// Renders fixture values: minijinja expressions over the environment's `threshold`, so one

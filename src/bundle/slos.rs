@@ -652,7 +652,7 @@ fn phased_values(counts: FixtureCount, phases: &[(u64, f64)], per_minute: f64) -
 /// The labels every SLO rule aggregates by, so alerts route: `cluster` (an external label, kept
 /// where a ruler sees several clusters), `namespace` (when the Kubernetes job adds it) and `job`.
 pub fn slo_labels(profile: &Profile) -> Vec<String> {
-    let mut labels = super::rules::routing_labels(profile);
+    let mut labels = super::profile::routing_labels(profile);
     labels.push("job".into());
     labels
 }
