@@ -78,6 +78,21 @@ pub struct PanelSpec {
     /// Stack the series of a time series panel.
     #[serde(default)]
     pub stacked: bool,
+    /// The alert whose threshold the panel marks (coloured by the alert's severity from there
+    /// on), read from the resolved rules so a profile's override moves it too. The panel must
+    /// show what the alert compares. Without one, the panel has a single base colour and never
+    /// Grafana's default red at 80.
+    #[serde(default)]
+    pub alert: Option<String>,
+    /// The alert fires below its threshold (a hit ratio), not above.
+    #[serde(default)]
+    pub alert_below: bool,
+    /// A stat panel shows each series' legend (a version) rather than its value.
+    #[serde(default)]
+    pub show_name: bool,
+    /// A table of alerts: its `alertname` column links each row to the alert's runbook section.
+    #[serde(default)]
+    pub runbook_links: bool,
     pub queries: Vec<QuerySpec>,
 }
 
@@ -85,8 +100,12 @@ pub struct PanelSpec {
 #[serde(deny_unknown_fields)]
 pub struct QuerySpec {
     pub expr: String,
-    /// Grafana's legend template (`{{app_id}}`).
+    /// Grafana's legend template (`{{app_id}}`); in a table, the column's name.
     pub legend: String,
+    /// The column's unit in a table whose queries measure different things (the panel's unit
+    /// otherwise).
+    #[serde(default)]
+    pub unit: Option<PanelUnit>,
 }
 
 /// The Grafana panel types the specs may use.
@@ -191,10 +210,14 @@ impl Dashboards {
     }
 }
 
-/// An expression for this environment: under its prefix, the cluster matcher beside the `job`
+/// An expression for this environment: under its prefix, `${pod}` filled as in the rules (`pod`
+/// beside `instance` where the Kubernetes job sets it), the cluster matcher beside the `job`
 /// matcher when the profile has a cluster variable (so the two can never be separated).
 fn adapt(expr: &str, profile: &Profile) -> String {
-    let expr = respell_prefix(expr, &profile.metrics.prefix);
+    let expr = respell_prefix(
+        &super::profile::fill_label_lists(expr, profile),
+        &profile.metrics.prefix,
+    );
     if profile.grafana.cluster_variable {
         expr.replace(JOB_MATCHER, CLUSTER_AND_JOB_MATCHERS)
     } else {

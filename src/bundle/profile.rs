@@ -94,6 +94,11 @@ pub struct PrometheusSection {
     /// Labels every series and alert leaving this Prometheus carries (cluster, environment).
     #[serde(default)]
     pub external_labels: BTreeMap<String, String>,
+    /// The label naming the cluster (kubernetes-mixin's `clusterLabel`; `cluster` unless set).
+    /// When `external_labels` sets it, recording rules and alerts keep it through every
+    /// aggregation, with `namespace`, so alerts route by where they come from.
+    #[serde(default = "default_cluster_label")]
+    pub cluster_label: String,
     /// Statically known instances; each gets `instance` and `environment` labels.
     #[serde(default)]
     pub static_targets: Vec<StaticTarget>,
@@ -399,6 +404,10 @@ pub struct NetworkPolicySection {
     pub app_ports: Vec<u16>,
 }
 
+fn default_cluster_label() -> String {
+    "cluster".into()
+}
+
 fn default_app_ports() -> Vec<u16> {
     vec![crate::bundle::layout::DEFAULT_APP_PORT]
 }
@@ -601,6 +610,74 @@ fn too_deep(text: &str) -> Option<usize> {
         }
     }
     None
+}
+
+// ---- Labels that route: what every rule and panel keeps of where a series comes from ----
+
+/// The placeholder for the routing labels in `by (...)` and `on (...)` lists ([`routing_labels`]:
+/// the cluster label and `namespace`, where the profile's scrape paths set them). Written as a
+/// list element, `by (${routing}, job, instance)`; with no routing label it goes with its comma.
+pub const ROUTING_PLACEHOLDER: &str = "${routing}";
+/// The placeholder for `pod` next to `instance` in per-instance lists, so an alert about one
+/// instance names its pod where the Kubernetes job sets one: `by (${routing}, job, instance, ${pod})`.
+pub const POD_PLACEHOLDER: &str = "${pod}";
+/// The label Kubernetes discovery (and the Operator) put the pod name in.
+pub const POD_LABEL: &str = "pod";
+/// The label Kubernetes discovery (and the Operator) put the namespace in.
+pub const NAMESPACE_LABEL: &str = "namespace";
+
+/// The routing labels of the profile: its cluster label when `external_labels` sets it, and
+/// `namespace` when the Kubernetes job adds it.
+pub fn routing_labels(profile: &Profile) -> Vec<String> {
+    routing_values(profile).into_keys().collect()
+}
+
+/// The routing labels with the values this profile's own series carry.
+pub fn routing_values(profile: &Profile) -> BTreeMap<String, String> {
+    let prometheus = &profile.prometheus;
+    let mut values = BTreeMap::new();
+    if let Some(cluster) = prometheus.external_labels.get(&prometheus.cluster_label) {
+        values.insert(prometheus.cluster_label.clone(), cluster.clone());
+    }
+    if prometheus.kubernetes_sd.enabled {
+        values.insert(NAMESPACE_LABEL.to_string(), profile.kubernetes.namespace.clone());
+    }
+    values
+}
+
+/// The labels that say where a series comes from rather than what it counts: the routing labels
+/// and `pod` (when the Kubernetes job sets it). Recording rule levels may leave them out.
+pub fn location_labels(profile: &Profile) -> Vec<String> {
+    let mut labels = routing_labels(profile);
+    if profile.prometheus.kubernetes_sd.enabled {
+        labels.push(POD_LABEL.to_string());
+    }
+    labels
+}
+
+/// Fills the label-list placeholders ([`ROUTING_PLACEHOLDER`], [`POD_PLACEHOLDER`]) of an
+/// expression; an empty list takes its comma with it.
+pub fn fill_label_lists(expr: &str, profile: &Profile) -> String {
+    let pods: Vec<String> = if profile.prometheus.kubernetes_sd.enabled {
+        vec![POD_LABEL.to_string()]
+    } else {
+        Vec::new()
+    };
+    let mut out = expr.to_string();
+    for (placeholder, labels) in [
+        (ROUTING_PLACEHOLDER, routing_labels(profile)),
+        (POD_PLACEHOLDER, pods),
+    ] {
+        if labels.is_empty() {
+            out = out
+                .replace(&format!("{placeholder}, "), "")
+                .replace(&format!(", {placeholder}"), "")
+                .replace(placeholder, "");
+        } else {
+            out = out.replace(placeholder, &labels.join(", "));
+        }
+    }
+    out
 }
 
 #[cfg(test)]

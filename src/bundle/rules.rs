@@ -14,6 +14,10 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use super::layout::SEVERITIES;
+pub use super::profile::{
+    fill_label_lists, location_labels, routing_labels, routing_values, POD_LABEL, POD_PLACEHOLDER,
+    ROUTING_PLACEHOLDER,
+};
 use super::profile::{Profile, PromDuration};
 use super::source::{Folder, SourceFile, SpecSource};
 use crate::catalogue::respell_prefix;
@@ -28,6 +32,10 @@ pub const FOR_PLACEHOLDER: &str = "${for}";
 /// The placeholder a ratio alert's `expr` holds where its traffic floor goes: the fewest events
 /// (requests, connection attempts, jobs, ...) in the ratio's window for the ratio to count.
 pub const MIN_TRAFFIC_PLACEHOLDER: &str = "${min_traffic}";
+/// The placeholder runbooks hold for the profile's Kubernetes namespace (`kubernetes.namespace`).
+pub const NAMESPACE_PLACEHOLDER: &str = "${namespace}";
+/// The placeholder runbooks hold for the value of the pods' `app` label (`kubernetes.app_label`).
+pub const APP_LABEL_PLACEHOLDER: &str = "${app_label}";
 
 /// How long a fixture's condition holds before the alert's `for` starts counting, unless the
 /// fixture says otherwise: long enough for a `[5m]` rate to see a full window.
@@ -92,6 +100,14 @@ pub struct AlertRule {
     /// A Go template over `$labels` and `$value` (see [`TemplateAction`]).
     pub description: Option<String>,
     pub runbook: Option<Runbook>,
+    /// The expression cannot carry the routing labels (an `absent()` has only its matchers'
+    /// labels), so the alert takes them from the profile: the cluster from `external_labels`,
+    /// the namespace from `kubernetes.namespace`.
+    #[serde(default)]
+    pub routing_from_profile: bool,
+    /// The labels `routing_from_profile` adds; set when resolving.
+    #[serde(skip)]
+    pub static_labels: BTreeMap<String, String>,
     /// The profile's `docs.runbook_url` plus this alert's section anchor; set when resolving.
     #[serde(skip)]
     pub runbook_url: String,
@@ -178,6 +194,9 @@ impl RuleSet {
             .iter()
             .map(RuleFile::parse)
             .collect::<Result<Vec<_>>>()?;
+        for alert in files.iter_mut().flat_map(|f| f.alerts.iter_mut()) {
+            alert.add_routing_fixture(profile);
+        }
         files.extend(generated);
         let mut set = RuleSet { files };
         set.apply_overrides(profile)?;
@@ -267,7 +286,7 @@ impl RuleSet {
         let job = &profile.prometheus.job_name;
         for file in &mut self.files {
             for rule in &mut file.recording {
-                let filled = fill(&rule.expr, &Placeholders::job(job))
+                let filled = fill(&fill_label_lists(&rule.expr, profile), &Placeholders::job(job))
                     .map_err(|msg| UsageError(format!("{}: {}: {msg}", file.path, rule.record)))?;
                 rule.record = respell_prefix(&rule.record, prefix);
                 rule.expr = respell_prefix(&filled, prefix);
@@ -353,7 +372,13 @@ impl AlertRule {
             job,
             for_: None,
         };
-        self.expr = respell_prefix(&fill(&self.expr, &placeholders)?, prefix);
+        self.expr = respell_prefix(
+            &fill(&fill_label_lists(&self.expr, profile), &placeholders)?,
+            prefix,
+        );
+        if self.routing_from_profile {
+            self.static_labels = routing_values(profile);
+        }
         let described = Placeholders {
             for_: self.for_.as_ref(),
             ..placeholders
@@ -362,6 +387,18 @@ impl AlertRule {
             *text = fill(text, &described)?;
         }
         self.runbook_url = format!("{}#{}", profile.docs.runbook_url, self.name.to_lowercase());
+        if let Some(runbook) = &mut self.runbook {
+            for text in [
+                &mut runbook.meaning,
+                &mut runbook.impact,
+                &mut runbook.diagnosis,
+                &mut runbook.mitigation,
+            ] {
+                *text = text
+                    .replace(NAMESPACE_PLACEHOLDER, &profile.kubernetes.namespace)
+                    .replace(APP_LABEL_PLACEHOLDER, &profile.kubernetes.app_label);
+            }
+        }
         let jinja = FixtureTemplates::new(threshold, self.min_traffic);
         for test in &mut self.tests {
             for input in &mut test.input_series {
@@ -394,7 +431,85 @@ impl AlertRule {
 
     /// The labels the rule adds to every alert it raises.
     pub fn labels(&self) -> BTreeMap<String, String> {
-        BTreeMap::from([("severity".to_string(), self.severity.clone().unwrap_or_default())])
+        let mut labels = self.static_labels.clone();
+        labels.insert("severity".to_string(), self.severity.clone().unwrap_or_default());
+        labels
+    }
+
+    /// Adds a fixture proving the routing labels arrive on the alert: the first firing fixture
+    /// again, every input series carrying the profile's cluster and namespace (and a pod beside
+    /// each instance), the expected alerts carrying them too. An aggregation that drops one fails
+    /// it under promtool. Nothing is added where the profile has no routing label.
+    fn add_routing_fixture(&mut self, profile: &Profile) {
+        let routing = routing_values(profile);
+        let pods = profile.prometheus.kubernetes_sd.enabled;
+        let Some(first) = self.tests.iter().find(|t| !t.fires.is_empty()) else {
+            return;
+        };
+        if routing.is_empty() || first.input_series.is_empty() {
+            return;
+        }
+        let mut test = first.clone();
+        let names: Vec<&str> = routing
+            .keys()
+            .map(String::as_str)
+            .chain(pods.then_some(POD_LABEL))
+            .collect();
+        test.name = format!("{} (with {} arriving on the alert)", test.name, names.join(", "));
+        for input in &mut test.input_series {
+            let mut labels = routing.clone();
+            if pods {
+                if let Some(instance) = series_label(&input.series, "instance") {
+                    labels.insert(POD_LABEL.into(), fixture_pod(&instance));
+                }
+            }
+            input.series = with_labels(&input.series, &labels);
+        }
+        for expected in &mut test.fires {
+            let pod = expected
+                .labels
+                .get("instance")
+                .filter(|_| pods)
+                .map(|i| fixture_pod(i));
+            expected.labels.extend(routing.clone());
+            if let Some(pod) = pod {
+                expected.labels.insert(POD_LABEL.into(), pod);
+            }
+        }
+        self.tests.push(test);
+    }
+}
+
+/// The pod the routing fixture gives an instance.
+fn fixture_pod(instance: &str) -> String {
+    format!("pod-{instance}")
+}
+
+/// The value of `label` in a fixture's series selector, if it is written there.
+fn series_label(series: &str, label: &str) -> Option<String> {
+    let inner = series.split_once('{')?.1;
+    inner.split(',').find_map(|pair| {
+        let (name, value) = pair.split_once('=')?;
+        (name.trim() == label).then(|| {
+            value
+                .trim()
+                .trim_end_matches('}')
+                .trim()
+                .trim_matches('"')
+                .to_string()
+        })
+    })
+}
+
+/// A fixture's series selector with `labels` added in front of its own.
+fn with_labels(series: &str, labels: &BTreeMap<String, String>) -> String {
+    let added: Vec<String> = labels.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
+    match series.split_once('{') {
+        Some((name, rest)) if rest.trim_start().starts_with('}') => {
+            format!("{name}{{{}{rest}", added.join(", "))
+        }
+        Some((name, rest)) => format!("{name}{{{}, {rest}", added.join(", ")),
+        None => format!("{series}{{{}}}", added.join(", ")),
     }
 }
 
@@ -479,7 +594,7 @@ fn fill(text: &str, values: &Placeholders<'_>) -> Result<String, String> {
             let rest = &out[at..];
             let placeholder = rest.split_inclusive('}').next().unwrap_or(rest);
             Err(format!(
-                "unknown or unset placeholder {placeholder} (known: {THRESHOLD_PLACEHOLDER} with a threshold, {MIN_TRAFFIC_PLACEHOLDER} with a min_traffic, {JOB_PLACEHOLDER}, {FOR_PLACEHOLDER} in descriptions)"
+                "unknown or unset placeholder {placeholder} (known: {THRESHOLD_PLACEHOLDER} with a threshold, {MIN_TRAFFIC_PLACEHOLDER} with a min_traffic, {JOB_PLACEHOLDER}, {ROUTING_PLACEHOLDER} and {POD_PLACEHOLDER} in label lists, {FOR_PLACEHOLDER} in descriptions)"
             ))
         }
     }
@@ -585,7 +700,9 @@ fn check_threshold(value: f64) -> Result<(), String> {
     }
 }
 
-/// Go's `%v` for a float64: the shortest representation, in exponent form outside [1e-4, 1e21).
+/// Go's `%v` for a float64 as Prometheus renders `$value`: the shortest representation, in
+/// exponent form when the decimal exponent is below -4 or 6 and above (`6.871947674e+09`, as
+/// promtool shows it).
 fn format_go_value(value: f64) -> String {
     let magnitude = value.abs();
     if !value.is_finite() {
@@ -595,7 +712,11 @@ fn format_go_value(value: f64) -> String {
             _ => "-Inf".into(),
         };
     }
-    if value == 0.0 || (1e-4..1e21).contains(&magnitude) {
+    let exponent = format!("{value:e}")
+        .split_once('e')
+        .and_then(|(_, e)| e.parse::<i32>().ok())
+        .unwrap_or(0);
+    if value == 0.0 || ((-4..6).contains(&exponent) && magnitude > 0.0) {
         format!("{value}")
     } else {
         go_exponent(&format!("{value:e}"))
@@ -653,6 +774,10 @@ mod tests {
         assert_eq!(format_go_g(123_456.0, 4), "1.235e+05");
         assert_eq!(format_go_g(0.000_012, 4), "1.2e-05");
         assert_eq!(format_go_value(2000.0), "2000");
+        assert_eq!(format_go_value(999_999.5), "999999.5");
+        assert_eq!(format_go_value(6_871_947_674.0), "6.871947674e+09");
+        assert_eq!(format_go_value(0.000_1), "0.0001");
+        assert_eq!(format_go_value(0.000_012), "1.2e-05");
         // Go's spellings, never a panic: a huge $value renders as `+Inf%`.
         assert_eq!(format_go_value(f64::INFINITY), "+Inf");
         assert_eq!(format_go_value(f64::NAN), "NaN");

@@ -430,6 +430,8 @@ impl Slo {
                 diagnosis: self.spec.runbook.diagnosis.clone(),
                 mitigation: self.spec.runbook.mitigation.clone(),
             }),
+            routing_from_profile: false,
+            static_labels: BTreeMap::new(),
             runbook_url: String::new(),
             tests: self.fixtures(profile, alert),
         }
@@ -586,6 +588,10 @@ impl Slo {
             min: None,
             max: None,
             stacked: false,
+            alert: None,
+            alert_below: false,
+            runbook_links: false,
+            show_name: false,
             queries,
         };
         vec![
@@ -598,6 +604,7 @@ impl Slo {
                 vec![QuerySpec {
                     expr: format!("1 - avg_over_time({}[{BUDGET_PERIOD}]) / {budget}", selector("5m")),
                     legend: legend_labels.to_string(),
+                    unit: None,
                 }],
             ),
             panel(
@@ -611,6 +618,7 @@ impl Slo {
                     .map(|w| QuerySpec {
                         expr: format!("{} / {budget}", selector(w)),
                         legend: format!("{legend_labels} {w}"),
+                        unit: None,
                     })
                     .collect(),
             ),
@@ -643,15 +651,9 @@ fn phased_values(counts: FixtureCount, phases: &[(u64, f64)], per_minute: f64) -
 
 /// The labels every SLO rule aggregates by, so alerts route: `cluster` (an external label, kept
 /// where a ruler sees several clusters), `namespace` (when the Kubernetes job adds it) and `job`.
-pub fn slo_labels(profile: &Profile) -> Vec<&'static str> {
-    let mut labels = Vec::new();
-    if profile.prometheus.external_labels.contains_key("cluster") {
-        labels.push("cluster");
-    }
-    if profile.prometheus.kubernetes_sd.enabled {
-        labels.push("namespace");
-    }
-    labels.push("job");
+pub fn slo_labels(profile: &Profile) -> Vec<String> {
+    let mut labels = super::profile::routing_labels(profile);
+    labels.push("job".into());
     labels
 }
 

@@ -139,6 +139,12 @@ fn profile_values(profile: &Profile) -> Result<(), String> {
             "prometheus.external_labels: {bad:?} is not a valid label name"
         ));
     }
+    if !is_label_name(&profile.prometheus.cluster_label) {
+        return Err(format!(
+            "prometheus.cluster_label: {:?} is not a valid label name",
+            profile.prometheus.cluster_label
+        ));
+    }
     Ok(())
 }
 

@@ -188,3 +188,34 @@ fn unknown_spec_keys_are_errors_naming_the_file() {
         "{message}"
     );
 }
+
+/// A panel marking an alert's threshold must name an alert of the bundle with a threshold; one
+/// the profile turned off is no problem (the mark goes).
+#[test]
+fn a_panel_marking_an_unknown_alert_is_reported() {
+    let panel = |title: &str, alert: &str| {
+        format!(
+            "      - title: {title}\n        type: timeseries\n        unit: short\n        alert: {alert}\n        description: A panel.\n        queries:\n          - expr: 'sum(sockudo_active_connections{{{FILTER}}})'\n            legend: x\n"
+        )
+    };
+    let spec = String::from(
+        "uid: bad-dashboard\ntitle: Bad\ndescription: Broken on purpose.\nrefresh: 30s\ntime_from: now-1h\nvariable_metric: sockudo_active_connections\nrows:\n  - title: Broken\n    panels:\n",
+    ) + &panel("Unknown alert", "SockudoNoSuchAlert")
+        + &panel("Alert without threshold", "SockudoJobAbsent")
+        + &panel("Known alert", "SockudoHighConnections");
+    let problems = problems_for(&spec, "development");
+    assert_rejected(
+        &problems,
+        "Unknown alert",
+        "SockudoNoSuchAlert, which is no alert of the bundle",
+    );
+    assert_rejected(
+        &problems,
+        "Alert without threshold",
+        "SockudoJobAbsent, which has none",
+    );
+    assert!(
+        !problems.iter().any(|p| p.item == "panel \"Known alert\""),
+        "{problems:?}"
+    );
+}

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value as Json;
 use serde_norway::Value as Yaml;
-use sockudo_obs::bundle::{self, Output, Overrides, SpecSource};
+use sockudo_obs::bundle::{self, Model, Output, Overrides, SpecSource};
 use sockudo_obs::catalogue::{CATALOGUE, DEFAULT_PREFIX};
 
 fn build(env: &str) -> Output {
@@ -103,13 +103,15 @@ fn the_dashboard_follows_the_linter_rules() {
         assert_eq!(
             rows,
             [
+                "Alerts",
                 "Error budgets",
                 "Connection overview",
                 "Message throughput",
                 "HTTP API performance",
                 "Channel activity",
                 "System health",
-                "Adapter"
+                "Adapter",
+                "Process"
             ]
         );
         let mut ids = BTreeSet::new();
@@ -129,7 +131,8 @@ fn the_dashboard_follows_the_linter_rules() {
                 continue;
             }
             // The SLO rules aggregate instances away: an SLO is the service's, not a pod's.
-            let per_instance = row != "Error budgets";
+            // The firing alerts are the job's (an absent job has no instance).
+            let per_instance = row != "Error budgets" && row != "Alerts";
             let title = panel["title"].as_str().unwrap();
             assert!(!panel["description"].as_str().unwrap().is_empty(), "{title}");
             assert!(
@@ -365,4 +368,283 @@ fn the_overlays_build_with_kustomize() {
         kinds.contains("PodMonitor") && !kinds.contains("ServiceMonitor"),
         "{kinds:?}"
     );
+}
+
+/// The dashboard's panels, rows left out.
+fn dashboard_panels(output: &Output) -> Vec<Json> {
+    let dash = json(output, "grafana/dashboards/sockudo-overview.json");
+    dash["panels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["type"] != "row")
+        .cloned()
+        .collect()
+}
+
+fn panel<'p>(panels: &'p [Json], title: &str) -> &'p Json {
+    panels
+        .iter()
+        .find(|p| p["title"] == title)
+        .unwrap_or_else(|| panic!("no panel {title:?}"))
+}
+
+/// The threshold steps of a panel, as (colour, value).
+fn steps(panel: &Json) -> Vec<(String, Option<f64>)> {
+    panel["fieldConfig"]["defaults"]["thresholds"]["steps"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{}: no thresholds", panel["title"]))
+        .iter()
+        .map(|s| (s["color"].as_str().unwrap().to_string(), s["value"].as_f64()))
+        .collect()
+}
+
+/// Every panel states its thresholds (Grafana's default turns a panel red at 80): one base colour,
+/// or a step at the threshold of the alert the spec names, read from the environment's resolved
+/// rules, in the colour of its severity. A profile's override moves the mark with the alert.
+#[test]
+fn panel_thresholds_are_the_alerts_own_numbers() {
+    for env in specs::environments() {
+        let model = Model::load(&SpecSource::Embedded, &env, &Overrides::default()).unwrap();
+        let panels = dashboard_panels(&build(&env));
+        let mut marked = 0;
+        for spec in model.dashboards.items[0].spec.panels() {
+            let steps = steps(panel(&panels, &spec.title));
+            assert_eq!(
+                steps[0].1, None,
+                "{env}: {}: the base step has no value",
+                spec.title
+            );
+            let alert = spec
+                .alert
+                .as_ref()
+                .and_then(|name| model.rules.alerts().map(|(_, a)| a).find(|a| &a.name == name));
+            match alert {
+                Some(alert) => {
+                    marked += 1;
+                    assert_eq!(steps.len(), 2, "{env}: {}: {steps:?}", spec.title);
+                    assert_eq!(steps[1].1, alert.threshold, "{env}: {}", spec.title);
+                    let color = match alert.severity.as_deref() {
+                        Some("critical") => "red",
+                        Some("warning") => "orange",
+                        _ => "blue",
+                    };
+                    assert_eq!(steps[1].0, color, "{env}: {}", spec.title);
+                }
+                None => assert_eq!(steps.len(), 1, "{env}: {}: {steps:?}", spec.title),
+            }
+        }
+        assert!(marked >= 6, "{env}: only {marked} panels mark an alert");
+    }
+
+    let specs = specs::Specs::copy();
+    let root = specs.path("");
+    let mut profile = specs::read_profile(&root, "staging");
+    specs::set(
+        &mut profile,
+        "alerts.SockudoHighConnections",
+        Yaml::Mapping(Default::default()),
+    );
+    specs::set(&mut profile, "alerts.SockudoHighConnections.threshold", 5000);
+    specs::write_profile(&root, "staging", &profile);
+    let output = bundle::build(&specs.source(), "staging", &Overrides::default()).unwrap();
+    let panels = dashboard_panels(&output);
+    let steps = steps(panel(&panels, "Active connections by instance"));
+    assert_eq!(steps[1].1, Some(5000.0), "{steps:?}");
+    assert_eq!(steps_of_default(&panels), 0, "no panel keeps Grafana's 80");
+}
+
+/// How many panels have a step at Grafana's default 80 that no alert asked for.
+fn steps_of_default(panels: &[Json]) -> usize {
+    panels
+        .iter()
+        .filter(|p| steps(p).iter().any(|(_, v)| *v == Some(80.0)))
+        .count()
+}
+
+/// The Alerts row: a table of the firing alerts (Prometheus's ALERTS series), whose alertname
+/// links to the alert's own section of the runbook; each section has that anchor.
+#[test]
+fn the_alerts_row_links_firing_alerts_to_their_runbook() {
+    for env in specs::environments() {
+        let output = build(&env);
+        let model = Model::load(&SpecSource::Embedded, &env, &Overrides::default()).unwrap();
+        let panels = dashboard_panels(&output);
+        let table = panel(&panels, "Firing alerts");
+        assert_eq!(table["type"], "table");
+        let expr = table["targets"][0]["expr"].as_str().unwrap();
+        let ast = promql_parser::parser::parse(expr).unwrap();
+        let promql_parser::parser::Expr::VectorSelector(vs) = ast else {
+            panic!("{env}: {expr}")
+        };
+        assert_eq!(vs.name.as_deref(), Some("ALERTS"), "{env}: {expr}");
+        assert!(
+            vs.matchers
+                .matchers
+                .iter()
+                .any(|m| m.name == "alertstate" && m.value == "firing"),
+            "{env}: {expr}"
+        );
+        let links: Vec<&Json> = table["fieldConfig"]["overrides"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|o| o["matcher"]["options"] == "alertname")
+            .flat_map(|o| o["properties"].as_array().unwrap())
+            .filter(|p| p["id"] == "links")
+            .flat_map(|p| p["value"].as_array().unwrap())
+            .collect();
+        assert_eq!(links.len(), 1, "{env}: {links:?}");
+        let url = links[0]["url"].as_str().unwrap();
+        let (base, fragment) = url.split_once('#').unwrap();
+        assert_eq!(base, model.profile.docs.runbook_url, "{env}");
+        assert_eq!(fragment, "${__data.fields.alertname}", "{env}");
+        let runbook = specs::text(&output, "RUNBOOK.md");
+        for (_, alert) in model.rules.alerts() {
+            assert!(
+                runbook.contains(&format!("<a id=\"{}\"></a>", alert.name)),
+                "{env}: no anchor for {}",
+                alert.name
+            );
+        }
+    }
+}
+
+/// The Routes table is one frame: its two instant queries merged into one row per route, the
+/// rate column in requests per second and the latency column in seconds.
+#[test]
+fn the_routes_table_is_one_frame_with_a_unit_per_column() {
+    let panels = dashboard_panels(&build("production"));
+    let routes = panel(&panels, "Routes");
+    let ids: Vec<&str> = routes["transformations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.first(), Some(&"merge"), "{ids:?}");
+    let columns: Vec<(String, String, String)> = routes["fieldConfig"]["overrides"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            let property = |id: &str| {
+                o["properties"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|p| p["id"] == id)
+                    .map(|p| p["value"].as_str().unwrap().to_string())
+                    .unwrap_or_default()
+            };
+            (
+                o["matcher"]["options"].as_str().unwrap().to_string(),
+                property("displayName"),
+                property("unit"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        columns,
+        [
+            ("Value #A".into(), "requests/s".into(), "reqps".into()),
+            ("Value #B".into(), "mean latency".into(), "s".into())
+        ]
+    );
+}
+
+/// Where the Kubernetes job names pods, the per-instance panels keep `pod` and show it in their
+/// legends; without it (development), the queries do not mention it.
+#[test]
+fn per_instance_panels_name_the_pod() {
+    for (env, pods) in [("production", true), ("development", false)] {
+        let panels = dashboard_panels(&build(env));
+        for title in [
+            "Active connections by instance",
+            "Latency the alert sees (p95 by instance)",
+            "Error ratio the alert sees (5xx by instance)",
+            "File descriptors in use (share of the limit)",
+            "Version per pod",
+        ] {
+            let target = &panel(&panels, title)["targets"][0];
+            assert!(
+                target["legendFormat"].as_str().unwrap().contains("{{pod}}"),
+                "{env}: {title}"
+            );
+            let expr = promql_parser::parser::parse(
+                &target["expr"].as_str().unwrap().replace("$__rate_interval", "5m"),
+            )
+            .unwrap();
+            let keeps_pod = match &expr {
+                promql_parser::parser::Expr::Aggregate(agg) => match &agg.modifier {
+                    Some(promql_parser::parser::LabelModifier::Include(by)) => {
+                        by.labels.iter().any(|l| l == "pod")
+                    }
+                    _ => false,
+                },
+                // A selector or a ratio of selectors keeps every label of the target.
+                _ => pods,
+            };
+            assert_eq!(keeps_pod, pods, "{env}: {title}: {expr}");
+        }
+    }
+}
+
+/// The build_info panel: a stat naming, per instance and pod, the library version and prefix
+/// (the series' legend, not its constant value 1), from the catalogue's build_info under the
+/// environment's prefix.
+#[test]
+fn a_stat_panel_shows_the_version_per_pod() {
+    let output = build("production");
+    let panels = dashboard_panels(&output);
+    let stat = panel(&panels, "Version per pod");
+    assert_eq!(stat["type"], "stat");
+    assert_eq!(stat["options"]["textMode"], "name");
+    let target = &stat["targets"][0];
+    assert!(target["legendFormat"].as_str().unwrap().contains("{{version}}"));
+    let expr = promql_parser::parser::parse(target["expr"].as_str().unwrap()).unwrap();
+    let promql_parser::parser::Expr::Aggregate(agg) = &expr else {
+        panic!("{expr}")
+    };
+    let Some(promql_parser::parser::LabelModifier::Include(by)) = &agg.modifier else {
+        panic!("{expr}")
+    };
+    for label in ["instance", "pod", "version"] {
+        assert!(by.labels.iter().any(|l| l == label), "{expr}: {label}");
+    }
+    let def = CATALOGUE
+        .iter()
+        .find(|d| d.name == "build_info")
+        .expect("build_info in the catalogue");
+    assert!(def.has_label("version"));
+    let promql_parser::parser::Expr::VectorSelector(vs) = &*agg.expr else {
+        panic!("{expr}")
+    };
+    assert_eq!(
+        vs.name.as_deref(),
+        Some(def.full_name(DEFAULT_PREFIX).as_str()),
+        "{expr}"
+    );
+}
+
+/// The runbook's commands name the environment's own namespace and app label (from the profile),
+/// not placeholders the operator would have to fill in.
+#[test]
+fn runbook_commands_carry_the_profiles_namespace_and_app_label() {
+    for env in specs::environments() {
+        let model = Model::load(&SpecSource::Embedded, &env, &Overrides::default()).unwrap();
+        let kubernetes = &model.profile.kubernetes;
+        let runbook = specs::text(&build(&env), "RUNBOOK.md");
+        for placeholder in ["<namespace>", "${namespace}", "${app_label}", "app=<app>"] {
+            assert!(
+                !runbook.contains(placeholder),
+                "{env}: {placeholder} left in RUNBOOK.md"
+            );
+        }
+        let pods = format!(
+            "kubectl -n {} get pods -l app={}",
+            kubernetes.namespace, kubernetes.app_label
+        );
+        assert!(runbook.contains(&pods), "{env}: no `{pods}` in RUNBOOK.md");
+    }
 }

@@ -69,8 +69,8 @@ fn an_unknown_label_in_by_is_reported() {
     let specs = Specs::copy();
     specs.replace(
         "alerts/queue.yaml",
-        "max by (job, queue)",
-        "max by (job, queue_name)",
+        "max by (${routing}, job, queue)",
+        "max by (${routing}, job, queue_name)",
     );
     assert_problem(
         &specs.problems("production"),
@@ -101,8 +101,8 @@ fn a_counter_outside_rate_is_reported() {
     let specs = Specs::copy();
     specs.replace(
         "alerts/connections.yaml",
-        "sum by (job, instance) (rate(sockudo_total_connections[5m]))",
-        "sum by (job, instance) (sockudo_total_connections)",
+        "sum by (${routing}, job, instance, ${pod}) (rate(sockudo_total_connections[5m]))",
+        "sum by (${routing}, job, instance, ${pod}) (sockudo_total_connections)",
     );
     assert_problem(
         &specs.problems("production"),
@@ -117,8 +117,8 @@ fn a_gauge_inside_rate_is_reported() {
     let specs = Specs::copy();
     specs.replace(
         "alerts/connections.yaml",
-        "sum by (job, instance) (sockudo_active_connections)",
-        "sum by (job, instance) (rate(sockudo_active_connections[5m]))",
+        "sum by (${routing}, job, instance, ${pod}) (sockudo_active_connections)",
+        "sum by (${routing}, job, instance, ${pod}) (rate(sockudo_active_connections[5m]))",
     );
     assert_problem(
         &specs.problems("production"),
@@ -132,14 +132,14 @@ fn a_gauge_inside_rate_is_reported() {
 fn histogram_quantile_without_by_le_is_reported() {
     let specs = Specs::copy();
     specs.replace(
-        "alerts/queue.yaml",
-        "sum by (job, queue, le)",
-        "sum by (job, queue)",
+        "alerts/http.yaml",
+        "sum by (${routing}, job, instance, ${pod}, le) (rate(sockudo_http_request_duration_seconds_bucket",
+        "sum by (${routing}, job, instance, ${pod}) (rate(sockudo_http_request_duration_seconds_bucket",
     );
     assert_problem(
         &specs.problems("production"),
-        "alerts/queue.yaml",
-        "job_queue:sockudo_queue_job_duration_seconds:p95_5m",
+        "alerts/http.yaml",
+        "job_instance:sockudo_http_request_duration_seconds:p95_5m",
         "histogram_quantile needs",
     );
 }
@@ -180,7 +180,7 @@ fn a_badly_named_recording_rule_is_reported() {
     let specs = Specs::copy();
     specs.replace(
         "alerts/cache.yaml",
-        "record: job_cache:sockudo_cache_memory_usage_bytes:sum",
+        "record: job_cache:sockudo_cache_hits:ratio_rate5m",
         "record: cache_memory_sum",
     );
     specs.replace(
@@ -330,8 +330,8 @@ fn duplicate_names_are_reported() {
     );
     specs.replace(
         "alerts/traffic.yaml",
-        "record: job_app_id:sockudo_client_events:rate5m",
-        "record: job_app_id:sockudo_messages_sent:rate5m",
+        "record: job_app_id_limiter_type:sockudo_rate_limit_triggered:rate5m",
+        "record: job_app_id_limiter_type:sockudo_rate_limit_checks:rate5m",
     );
     let problems = specs.problems("production");
     assert_problem(
@@ -343,7 +343,7 @@ fn duplicate_names_are_reported() {
     assert_problem(
         &problems,
         "alerts/traffic.yaml",
-        "job_app_id:sockudo_messages_sent:rate5m",
+        "job_app_id_limiter_type:sockudo_rate_limit_checks:rate5m",
         "duplicate recording rule name",
     );
 }
@@ -465,8 +465,8 @@ fn the_kubernetes_labels_are_allowed_only_with_kubernetes_discovery() {
     let specs = Specs::copy();
     specs.replace(
         "alerts/queue.yaml",
-        "max by (job, queue) (sockudo_queue_active_jobs)",
-        "max by (job, queue) (sockudo_queue_active_jobs{namespace!=\"\"})",
+        "max by (${routing}, job, queue) (sockudo_queue_active_jobs)",
+        "max by (${routing}, job, queue) (sockudo_queue_active_jobs{namespace!=\"\"})",
     );
     assert_eq!(specs.problems("production"), vec![], "production discovers pods");
     assert_problem(
@@ -831,4 +831,82 @@ fn the_heartbeat_must_always_fire_with_severity_none() {
         "severity \"none\"",
     );
     assert_problem(&problems, "alerts/heartbeat.yaml", "Watchdog", "`vector(1)`");
+}
+
+/// The routing labels (cluster, namespace) survive every aggregation and vector match, `pod`
+/// stays beside `instance`, and a label-less `absent()` alert takes them from the profile: each
+/// way of losing them is reported, naming the rule.
+#[test]
+fn a_rule_dropping_the_routing_labels_is_reported() {
+    type Case = (
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+    );
+    let cases: [Case; 5] = [
+        (
+            "alerts/http.yaml",
+            "sum by (${routing}, job, instance, ${pod}) (rate(sockudo_http_requests_total[5m]))",
+            "sum by (job, instance, ${pod}) (rate(sockudo_http_requests_total[5m]))",
+            "job_instance:sockudo_http_requests:rate5m",
+            "drops the routing label(s) cluster, namespace",
+        ),
+        (
+            "alerts/http.yaml",
+            "and on (${routing}, job, instance, ${pod}) job_instance:sockudo_http_requests:rate5m",
+            "and on (job, instance) job_instance:sockudo_http_requests:rate5m",
+            "SockudoHighErrorRate",
+            "`on (job, instance)` matches series of different clusters or namespaces",
+        ),
+        (
+            "alerts/connections.yaml",
+            "sum by (${routing}, job, instance, ${pod}) (sockudo_active_connections)",
+            "sum by (${routing}, job, instance) (sockudo_active_connections)",
+            "job_instance:sockudo_active_connections:sum",
+            "keeps instance but drops pod",
+        ),
+        (
+            "alerts/queue.yaml",
+            "max by (${routing}, job, queue) (sockudo_queue_active_jobs)",
+            "max(sockudo_queue_active_jobs)",
+            "job_queue:sockudo_queue_active_jobs:max",
+            "without `by` drops every label",
+        ),
+        (
+            "alerts/availability.yaml",
+            "routing_from_profile: true",
+            "routing_from_profile: false",
+            "SockudoJobAbsent",
+            "`absent()` returns no routing label",
+        ),
+    ];
+    for (file, from, to, item, needle) in cases {
+        let specs = Specs::copy();
+        assert_eq!(specs.problems("production"), vec![], "before breaking {item}");
+        specs.replace(file, from, to);
+        assert_problem(&specs.problems("production"), file, item, needle);
+    }
+}
+
+/// Every recording rule feeds an alert, a panel or another rule: one added that nothing reads is
+/// refused; read by an alert, it passes.
+#[test]
+fn a_recording_rule_nothing_reads_is_reported() {
+    let rule = "recording:\n  - record: job_app_id:sockudo_messages_sent:rate5m\n    expr: sum by (${routing}, job, app_id) (rate(sockudo_messages_sent_total[5m]))\n";
+    let specs = Specs::copy();
+    specs.replace("alerts/traffic.yaml", "recording:\n", rule);
+    assert_problem(
+        &specs.problems("production"),
+        "alerts/traffic.yaml",
+        "job_app_id:sockudo_messages_sent:rate5m",
+        "no alert, dashboard panel or other recording rule reads it",
+    );
+    specs.replace(
+        "alerts/traffic.yaml",
+        "job_app_id_limiter_type:sockudo_rate_limit_checks:rate5m * 300 >= ${min_traffic}",
+        "job_app_id_limiter_type:sockudo_rate_limit_checks:rate5m * 300 >= ${min_traffic} unless on (${routing}, job, app_id) job_app_id:sockudo_messages_sent:rate5m < 0",
+    );
+    assert_eq!(specs.problems("production"), vec![]);
 }

@@ -192,8 +192,8 @@ fn a_promtool_test_loads_the_rule_files_its_rules_read() {
     let specs = specs::Specs::copy();
     specs.replace(
         "alerts/cardinality.yaml",
-        "[15m])) > 0",
-        "[15m])) > 0 and on (job, instance) job_instance:sockudo_total_connections_and_errors:rate5m > 0",
+        "[1h])) > 0",
+        "[1h])) > 0 and on (${routing}, job, instance) job_instance:sockudo_total_connections_and_errors:rate5m > 0",
     );
     let out = bundle::build(&specs.source(), "production", &Overrides::default()).unwrap();
     assert_eq!(

@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 
 use crate::bundle::dashboards::{Dashboard, PanelKind, PanelSpec, PanelUnit};
 use crate::bundle::profile::Profile;
+use crate::bundle::rules::{AlertRule, RuleSet};
 
 /// Grafana's dashboard grid is 24 columns wide.
 const GRID_COLUMNS: u32 = 24;
@@ -128,6 +129,9 @@ pub struct QueryPanel {
     pub field_config: FieldConfig,
     pub options: Value,
     pub targets: Vec<Target>,
+    /// A table of several queries merges their frames into one row per series.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub transformations: Vec<Value>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -154,6 +158,45 @@ pub struct FieldDefaults {
     pub max: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub custom: Option<Value>,
+    /// Always set: the alert's threshold, or one base colour (never Grafana's default red at 80).
+    pub thresholds: Thresholds,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Thresholds {
+    pub mode: &'static str,
+    pub steps: Vec<ThresholdStep>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ThresholdStep {
+    pub color: &'static str,
+    /// `null` for the base step.
+    pub value: Option<f64>,
+}
+
+/// The colour of an alert's severity on a panel.
+fn severity_color(severity: Option<&str>) -> &'static str {
+    match severity {
+        Some("critical") => "red",
+        Some("warning") => "orange",
+        _ => "blue",
+    }
+}
+
+/// The panel's thresholds: from its alert's threshold where it names one.
+pub fn thresholds(spec: &PanelSpec, alert: Option<&AlertRule>) -> Thresholds {
+    const BASE: &str = "green";
+    let step = |color, value| ThresholdStep { color, value };
+    let steps = match alert.and_then(|a| a.threshold.map(|t| (t, severity_color(a.severity.as_deref())))) {
+        Some((value, color)) if spec.alert_below => vec![step(color, None), step(BASE, Some(value))],
+        Some((value, color)) => vec![step(BASE, None), step(color, Some(value))],
+        None => vec![step(BASE, None)],
+    };
+    Thresholds {
+        mode: "absolute",
+        steps,
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -169,7 +212,7 @@ pub struct Target {
 }
 
 /// Builds the dashboard of one spec.
-pub fn dashboard_json(profile: &Profile, dashboard: &Dashboard) -> GrafanaDashboard {
+pub fn dashboard_json(profile: &Profile, rules: &RuleSet, dashboard: &Dashboard) -> GrafanaDashboard {
     let spec = &dashboard.spec;
     GrafanaDashboard {
         uid: spec.uid.clone(),
@@ -191,7 +234,7 @@ pub fn dashboard_json(profile: &Profile, dashboard: &Dashboard) -> GrafanaDashbo
         },
         annotations: Annotations { list: Vec::new() },
         links: Vec::new(),
-        panels: layout(dashboard),
+        panels: layout(profile, rules, dashboard),
     }
 }
 
@@ -252,7 +295,7 @@ fn variables(profile: &Profile, metric: &str) -> Vec<Variable> {
 /// Places each row header across the full width, then its panels left to right, wrapping onto
 /// a new line when the next one does not fit. Ids count up in that order, so the same spec
 /// always yields the same layout.
-fn layout(dashboard: &Dashboard) -> Vec<GrafanaPanel> {
+fn layout(profile: &Profile, rules: &RuleSet, dashboard: &Dashboard) -> Vec<GrafanaPanel> {
     let mut panels = Vec::new();
     let mut next_id = 1..;
     let mut y = 0;
@@ -283,8 +326,14 @@ fn layout(dashboard: &Dashboard) -> Vec<GrafanaPanel> {
                 (x, line_height) = (0, 0);
             }
             let grid_pos = GridPos { x, y, w, h };
+            let alert = spec
+                .alert
+                .as_deref()
+                .and_then(|name| rules.alerts().map(|(_, a)| a).find(|a| a.name == name));
             panels.push(GrafanaPanel::Query(Box::new(query_panel(
+                profile,
                 spec,
+                alert,
                 next_id.next().expect("unbounded"),
                 grid_pos,
             ))));
@@ -296,9 +345,17 @@ fn layout(dashboard: &Dashboard) -> Vec<GrafanaPanel> {
     panels
 }
 
-fn query_panel(spec: &PanelSpec, id: u32, grid_pos: GridPos) -> QueryPanel {
+fn query_panel(
+    profile: &Profile,
+    spec: &PanelSpec,
+    alert: Option<&AlertRule>,
+    id: u32,
+    grid_pos: GridPos,
+) -> QueryPanel {
     let instant = spec.kind.is_instant();
-    let targets = spec
+    let thresholds = thresholds(spec, alert);
+    let marks_alert = thresholds.steps.len() > 1;
+    let targets: Vec<Target> = spec
         .queries
         .iter()
         .zip(ref_ids())
@@ -313,6 +370,7 @@ fn query_panel(spec: &PanelSpec, id: u32, grid_pos: GridPos) -> QueryPanel {
         })
         .collect();
     QueryPanel {
+        transformations: table_transformations(spec),
         kind: spec.kind,
         id,
         title: spec.title.clone(),
@@ -331,14 +389,77 @@ fn query_panel(spec: &PanelSpec, id: u32, grid_pos: GridPos) -> QueryPanel {
                         "fillOpacity": if spec.stacked { 30 } else { 10 },
                         "showPoints": "never",
                         "stacking": {"mode": if spec.stacked { "normal" } else { "none" }, "group": "A"},
+                        // The alert's threshold as a dashed line; none without an alert.
+                        "thresholdsStyle": {"mode": if marks_alert { "dashed" } else { "off" }},
                     })
                 }),
+                thresholds,
             },
-            overrides: Vec::new(),
+            overrides: table_overrides(profile, spec, &targets),
         },
-        options: panel_options(spec.kind),
+        options: panel_options(spec),
         targets,
     }
+}
+
+/// A table of several instant queries comes as one frame per query; merging them gives one row
+/// per series with a column per query (`Value #A`, `Value #B`, ...), and the label columns that
+/// say nothing (`Time`) go.
+fn table_transformations(spec: &PanelSpec) -> Vec<Value> {
+    if spec.kind != PanelKind::Table {
+        return Vec::new();
+    }
+    let mut transformations = Vec::new();
+    if spec.queries.len() > 1 {
+        transformations.push(json!({"id": "merge", "options": {}}));
+    }
+    // An alert table's value is always 1: the rows say it all.
+    let exclude = if spec.runbook_links {
+        json!({"Time": true, "__name__": true, "Value": true})
+    } else {
+        json!({"Time": true, "__name__": true})
+    };
+    transformations.push(json!({
+        "id": "organize",
+        "options": {"excludeByName": exclude, "indexByName": {}, "renameByName": {}},
+    }));
+    transformations
+}
+
+/// A table's value columns, named by their queries' legends and with their own units; an alert
+/// table's `alertname` column linking to the runbook section of the alert.
+fn table_overrides(profile: &Profile, spec: &PanelSpec, targets: &[Target]) -> Vec<Value> {
+    if spec.kind != PanelKind::Table {
+        return Vec::new();
+    }
+    let mut overrides: Vec<Value> = spec
+        .queries
+        .iter()
+        .zip(targets)
+        .map(|(query, target)| {
+            let column = if spec.queries.len() > 1 {
+                format!("Value #{}", target.ref_id)
+            } else {
+                "Value".to_string()
+            };
+            let mut properties = vec![json!({"id": "displayName", "value": query.legend})];
+            if let Some(unit) = query.unit.or(spec.unit) {
+                properties.push(json!({"id": "unit", "value": unit}));
+            }
+            json!({"matcher": {"id": "byName", "options": column}, "properties": properties})
+        })
+        .collect();
+    if spec.runbook_links {
+        overrides.push(json!({
+            "matcher": {"id": "byName", "options": "alertname"},
+            "properties": [{"id": "links", "value": [{
+                "title": "Runbook",
+                "url": format!("{}#${{__data.fields.alertname}}", profile.docs.runbook_url),
+                "targetBlank": true,
+            }]}],
+        }));
+    }
+    overrides
 }
 
 /// `A`, `B`, ... `Z`, `AA`, ...: Grafana's query reference ids.
@@ -356,20 +477,20 @@ fn ref_ids() -> impl Iterator<Item = String> {
 }
 
 /// The display options each panel type needs to show the latest value sensibly.
-fn panel_options(kind: PanelKind) -> Value {
+fn panel_options(spec: &PanelSpec) -> Value {
     let last_value = json!({"calcs": ["lastNotNull"], "fields": "", "values": false});
-    match kind {
+    match spec.kind {
         PanelKind::Timeseries => json!({
             "legend": {"displayMode": "list", "placement": "bottom", "showLegend": true, "calcs": []},
             "tooltip": {"mode": "multi", "sort": "desc"},
         }),
         PanelKind::Stat => json!({
             "reduceOptions": last_value,
-            "colorMode": "value",
-            "graphMode": "area",
+            "colorMode": if spec.show_name { "none" } else { "value" },
+            "graphMode": if spec.show_name { "none" } else { "area" },
             "justifyMode": "auto",
             "orientation": "auto",
-            "textMode": "auto",
+            "textMode": if spec.show_name { "name" } else { "auto" },
         }),
         PanelKind::Gauge => json!({
             "reduceOptions": last_value,

@@ -80,7 +80,7 @@ impl Documents {
             .items
             .iter()
             .map(|dashboard| {
-                let json = dashboard::dashboard_json(deployment.profile, dashboard);
+                let json = dashboard::dashboard_json(deployment.profile, rules, dashboard);
                 let configmap = kube::dashboard_configmap(deployment.profile, dashboard, &json)?;
                 Ok(DashboardDocument {
                     uid: dashboard.spec.uid.clone(),

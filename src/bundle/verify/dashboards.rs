@@ -40,6 +40,9 @@ pub fn check(model: &Model) -> Vec<Problem> {
             for message in panel_problems(panel) {
                 report(&item, message);
             }
+            for message in panel_alert_problems(model, panel) {
+                report(&item, message);
+            }
             for query in &panel.queries {
                 for message in query_problems(model, &query.expr) {
                     report(&item, message);
@@ -125,6 +128,31 @@ fn panel_problems(panel: &PanelSpec) -> Vec<String> {
         problems.push("width must be 1-24 grid columns".to_string());
     }
     problems
+}
+
+/// A panel marking an alert's threshold names an alert of the bundle that has one (or one the
+/// profile turned off, whose mark then goes).
+fn panel_alert_problems(model: &Model, panel: &PanelSpec) -> Vec<String> {
+    let Some(name) = &panel.alert else {
+        return Vec::new();
+    };
+    match model.rules.alerts().map(|(_, a)| a).find(|a| &a.name == name) {
+        Some(alert) if alert.threshold.is_none() => {
+            vec![format!("marks the threshold of alert {name}, which has none")]
+        }
+        Some(_) => Vec::new(),
+        None if model
+            .profile
+            .alerts
+            .get(name)
+            .is_some_and(|o| o.enabled == Some(false)) =>
+        {
+            Vec::new()
+        }
+        None => vec![format!(
+            "marks the threshold of alert {name}, which is no alert of the bundle"
+        )],
+    }
 }
 
 /// The linter rules one query must satisfy, found by walking its syntax tree.

@@ -20,6 +20,20 @@ const TARGET_LABELS: [&str; 2] = ["job", "instance"];
 /// Series Prometheus makes up itself, allowed in any expression.
 const SCRAPE_HEALTH: &str = "up";
 const ALERT_SERIES: [&str; 2] = ["ALERTS", "ALERTS_FOR_STATE"];
+/// The standard process metrics, the only series outside the catalogue an expression may read
+/// besides `up` and the alert series: the `process_*` families every Prometheus client library
+/// exports, unprefixed. The drop-in `sockudo-metrics` driver serves them (its `process` module
+/// reads `/proc/self` at each scrape; absent elsewhere than Linux), as the stock Sockudo driver
+/// did; a server linking only this crate's library does not, and its process alerts stay silent.
+/// They carry the target labels only.
+pub const PROCESS_METRICS: [(&str, Kind); 6] = [
+    ("process_cpu_seconds_total", Kind::Counter),
+    ("process_resident_memory_bytes", Kind::Gauge),
+    ("process_virtual_memory_bytes", Kind::Gauge),
+    ("process_open_fds", Kind::Gauge),
+    ("process_max_fds", Kind::Gauge),
+    ("process_start_time_seconds", Kind::Gauge),
+];
 /// The functions a counter belongs in.
 const COUNTER_FUNCTIONS: [&str; 3] = ["rate", "irate", "increase"];
 /// Functions that only ask whether series exist, so any kind of series is fine inside them.
@@ -53,6 +67,8 @@ pub struct Recorded {
 enum Series<'s> {
     Catalogue(MetricDef, SeriesSuffix),
     ScrapeHealth,
+    /// One of [`PROCESS_METRICS`], of this kind.
+    Process(Kind),
     Alerts,
     Recorded(&'s Recorded),
     Unknown,
@@ -113,7 +129,11 @@ impl<'a> Scope<'a> {
                 _ => vec![name],
             }
         });
-        let fixed = [SCRAPE_HEALTH].into_iter().chain(ALERT_SERIES).map(String::from);
+        let fixed = [SCRAPE_HEALTH]
+            .into_iter()
+            .chain(ALERT_SERIES)
+            .chain(PROCESS_METRICS.map(|(name, _)| name))
+            .map(String::from);
         catalogue.chain(self.recorded.keys().cloned()).chain(fixed)
     }
 
@@ -123,6 +143,9 @@ impl<'a> Scope<'a> {
         }
         if ALERT_SERIES.contains(&name) {
             return Series::Alerts;
+        }
+        if let Some((_, kind)) = PROCESS_METRICS.iter().find(|(n, _)| *n == name) {
+            return Series::Process(*kind);
         }
         if let Some(recorded) = self.recorded.get(name) {
             return Series::Recorded(recorded);
@@ -156,7 +179,7 @@ impl<'a> Scope<'a> {
                 }
                 labels
             }
-            Series::ScrapeHealth => TARGET_LABELS.map(String::from).to_vec(),
+            Series::ScrapeHealth | Series::Process(_) => TARGET_LABELS.map(String::from).to_vec(),
             Series::Recorded(recorded) => recorded.labels.clone()?,
             Series::Alerts | Series::Unknown => return None,
         })
@@ -519,7 +542,8 @@ impl<'s, 'a> Walker<'s, 'a> {
             return;
         }
         let is_counter = matches!(series, Series::Catalogue(def, suffix)
-            if def.kind == Kind::Counter || *suffix != SeriesSuffix::None);
+            if def.kind == Kind::Counter || *suffix != SeriesSuffix::None)
+            || matches!(series, Series::Process(Kind::Counter));
         match (is_counter, ctx.counter_function) {
             (true, None) => self.report(format!(
                 "counter {name} used outside rate/irate/increase: its raw value only says how long the process has run"

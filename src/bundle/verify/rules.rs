@@ -4,16 +4,17 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use promql_parser::parser::{self, token::T_DIV, Expr};
+use promql_parser::parser::{self, token::T_DIV, Expr, LabelModifier};
 
 use super::promql::{check_expr, check_selector, Scope};
 use super::Problem;
+use crate::bundle::expr::{metric_names, panel_query};
 use crate::bundle::layout::{ALERT_NAME_PREFIX, HEARTBEAT_ALERT, HEARTBEAT_SEVERITY, SEVERITIES};
 use crate::bundle::model::Model;
 use crate::bundle::profile::PromDuration;
 use crate::bundle::rules::{
-    parse_template, render_template, template_labels, AlertRule, RuleFile, TemplateAction, TemplatePart,
-    MIN_TRAFFIC_PLACEHOLDER,
+    location_labels, parse_template, render_template, routing_labels, template_labels, AlertRule, RuleFile,
+    TemplateAction, TemplatePart, MIN_TRAFFIC_PLACEHOLDER, POD_LABEL, POD_PLACEHOLDER, ROUTING_PLACEHOLDER,
 };
 use crate::catalogue::{MetricDef, CATALOGUE};
 
@@ -27,13 +28,29 @@ pub fn check_with_catalogue(model: &Model, catalogue: &[MetricDef]) -> Vec<Probl
     let scope = Scope::with_catalogue(model, catalogue);
     let alert_names: BTreeSet<&str> = model.rules.alerts().map(|(_, a)| a.name.as_str()).collect();
     let mut problems = duplicate_names(model);
+    let routing = Routing::of(model);
     for file in &model.rules.files {
         for rule in &file.recording {
             problems.extend(check_expr(&scope, &file.path, &rule.record, &rule.expr));
-            problems.extend(recording_name(&scope, file, &rule.record));
+            problems.extend(recording_name(&scope, &routing, file, &rule.record));
+            for message in routing.dropped(&rule.expr, false) {
+                problems.push(Problem {
+                    file: file.path.clone(),
+                    item: rule.record.clone(),
+                    message,
+                });
+            }
         }
         for alert in &file.alerts {
             problems.extend(check_expr(&scope, &file.path, &alert.name, &alert.expr));
+            let exempt = alert.routing_from_profile || alert.name == HEARTBEAT_ALERT;
+            for message in routing.dropped(&alert.expr, exempt) {
+                problems.push(Problem {
+                    file: file.path.clone(),
+                    item: alert.name.clone(),
+                    message,
+                });
+            }
             let mut report = |message: String| {
                 problems.push(Problem {
                     file: file.path.clone(),
@@ -67,6 +84,7 @@ pub fn check_with_catalogue(model: &Model, catalogue: &[MetricDef]) -> Vec<Probl
         }
     }
     problems.extend(outage_companions(model));
+    problems.extend(unused_recording_rules(model));
     if let Some(federation) = &model.profile.prometheus.federation {
         for (index, selector) in federation.match_selectors.iter().enumerate() {
             let item = format!("prometheus.federation.match_selectors[{index}]");
@@ -102,7 +120,7 @@ fn duplicate_names(model: &Model) -> Vec<Problem> {
 /// `level:metric:operations`: the level names the labels the rule keeps (joined by `_`, in `by`
 /// order), the metric is a catalogue metric under the active prefix (`_total` dropped), the
 /// operations say what was done (`rate5m`, `ratio_rate5m`, `p95_5m`).
-fn recording_name(scope: &Scope<'_>, file: &RuleFile, record: &str) -> Vec<Problem> {
+fn recording_name(scope: &Scope<'_>, routing: &Routing, file: &RuleFile, record: &str) -> Vec<Problem> {
     let problem = |message: String| Problem {
         file: file.path.clone(),
         item: record.to_string(),
@@ -134,13 +152,147 @@ fn recording_name(scope: &Scope<'_>, file: &RuleFile, record: &str) -> Vec<Probl
     let kept = scope.recorded.get(record).and_then(|r| r.labels.clone());
     if let Some(kept) = kept {
         let expected = kept.join("_");
-        if *level != expected {
+        // The labels saying where a series comes from (cluster, namespace, pod) may stay out of
+        // the level, as in the Kubernetes mixins.
+        let what: Vec<&str> = kept
+            .iter()
+            .map(String::as_str)
+            .filter(|l| !routing.location.iter().any(|r| r == l))
+            .collect();
+        let short = what.join("_");
+        if *level != expected && *level != short {
             problems.push(problem(format!(
-                "the level {level:?} must name the labels the rule keeps: {expected:?}"
+                "the level {level:?} must name the labels the rule keeps: {short:?} (or {expected:?}, with the labels saying where the series come from)"
             )));
         }
     }
     problems
+}
+
+/// The labels that route alerts (the cluster label and `namespace`) must survive every
+/// aggregation and vector match of every rule, and `pod` must stay beside `instance`, so that an
+/// alert reaches the team of its namespace and names the pod at fault.
+struct Routing {
+    /// The cluster label and `namespace`, as far as the profile's scrape paths set them.
+    labels: Vec<String>,
+    /// Those and `pod`.
+    location: Vec<String>,
+    pods: bool,
+}
+
+impl Routing {
+    fn of(model: &Model) -> Routing {
+        Routing {
+            labels: routing_labels(&model.profile),
+            location: location_labels(&model.profile),
+            pods: model.profile.prometheus.kubernetes_sd.enabled,
+        }
+    }
+
+    /// What in `expr` drops a routing label, one message each. `exempt`: the alert takes them
+    /// from the profile (`routing_from_profile`), so a label-less `absent()` or `vector()` is fine.
+    fn dropped(&self, expr: &str, exempt: bool) -> Vec<String> {
+        let mut messages = Vec::new();
+        if let Ok(ast) = parser::parse(expr) {
+            self.walk(&ast, exempt, &mut messages);
+        }
+        messages
+    }
+
+    fn missing(&self, labels: &[String]) -> Vec<&str> {
+        self.labels
+            .iter()
+            .map(String::as_str)
+            .filter(|r| !labels.iter().any(|l| l == r))
+            .collect()
+    }
+
+    fn walk(&self, expr: &Expr, exempt: bool, messages: &mut Vec<String>) {
+        let hint = format!("write `{ROUTING_PLACEHOLDER}` in the list");
+        match expr {
+            Expr::Aggregate(agg) => {
+                let op = agg.op.to_string();
+                let keeps_all = ["topk", "bottomk", "limitk", "limit_ratio"].contains(&op.as_str());
+                match &agg.modifier {
+                    Some(LabelModifier::Include(by)) => {
+                        let missing = self.missing(&by.labels);
+                        if !missing.is_empty() {
+                            messages.push(format!(
+                                "`{op} by ({})` drops the routing label(s) {}: alerts built on it no longer route to their cluster and namespace ({hint})",
+                                by.labels.join(", "),
+                                missing.join(", ")
+                            ));
+                        }
+                        let instance = by.labels.iter().any(|l| l == "instance");
+                        if self.pods && instance && !by.labels.iter().any(|l| l == POD_LABEL) {
+                            messages.push(format!(
+                                "`{op} by ({})` keeps instance but drops {POD_LABEL}: an alert about one instance names its pod (write `{POD_PLACEHOLDER}` after instance)",
+                                by.labels.join(", ")
+                            ));
+                        }
+                    }
+                    Some(LabelModifier::Exclude(without)) => {
+                        let dropped: Vec<&String> =
+                            without.labels.iter().filter(|l| self.labels.contains(l)).collect();
+                        if !dropped.is_empty() {
+                            messages.push(format!(
+                                "`{op} without (...)` drops the routing label(s) {dropped:?}"
+                            ));
+                        }
+                    }
+                    None if !keeps_all && !self.labels.is_empty() => messages.push(format!(
+                        "`{op}(...)` without `by` drops every label, the routing labels {} too ({hint}: `{op} by ({ROUTING_PLACEHOLDER}, ...)`)",
+                        self.labels.join(", ")
+                    )),
+                    None => {}
+                }
+                self.walk(&agg.expr, exempt, messages);
+            }
+            Expr::Binary(bin) => {
+                if let Some(matching) = bin.modifier.as_ref().and_then(|m| m.matching.as_ref()) {
+                    match matching {
+                        LabelModifier::Include(on) => {
+                            let missing = self.missing(&on.labels);
+                            if !missing.is_empty() {
+                                messages.push(format!(
+                                    "`on ({})` matches series of different clusters or namespaces: it lacks {} ({hint})",
+                                    on.labels.join(", "),
+                                    missing.join(", ")
+                                ));
+                            }
+                        }
+                        LabelModifier::Exclude(ignoring) => {
+                            if ignoring.labels.iter().any(|l| self.labels.contains(l)) {
+                                messages.push(format!(
+                                    "`ignoring ({})` matches series of different clusters or namespaces",
+                                    ignoring.labels.join(", ")
+                                ));
+                            }
+                        }
+                    }
+                }
+                self.walk(&bin.lhs, exempt, messages);
+                self.walk(&bin.rhs, exempt, messages);
+            }
+            Expr::Call(call) => {
+                let labelless = ["absent", "absent_over_time", "vector"].contains(&call.func.name);
+                if labelless && !exempt && !self.labels.is_empty() {
+                    messages.push(format!(
+                        "`{}()` returns no routing label ({}): set `routing_from_profile: true` on the alert so it takes them from the profile",
+                        call.func.name,
+                        self.labels.join(", ")
+                    ));
+                }
+                for arg in &call.args.args {
+                    self.walk(arg, exempt, messages);
+                }
+            }
+            Expr::Paren(p) => self.walk(&p.expr, exempt, messages),
+            Expr::Subquery(sq) => self.walk(&sq.expr, exempt, messages),
+            Expr::Unary(u) => self.walk(&u.expr, exempt, messages),
+            _ => {}
+        }
+    }
 }
 
 /// A `for` shorter than the evaluation interval cannot be waited for: Prometheus sees the
@@ -323,6 +475,39 @@ fn fixtures(alert: &AlertRule, report: &mut impl FnMut(String)) {
             }
         }
     }
+}
+
+/// Every recording rule feeds something: an alert, a dashboard panel or another recording rule.
+/// One that feeds nothing costs an evaluation and a series set per step and drifts unnoticed.
+fn unused_recording_rules(model: &Model) -> Vec<Problem> {
+    let rule_exprs = model.rules.files.iter().flat_map(|f| {
+        f.recording
+            .iter()
+            .map(|r| r.expr.clone())
+            .chain(f.alerts.iter().map(|a| a.expr.clone()))
+    });
+    let panel_exprs = model
+        .dashboards
+        .items
+        .iter()
+        .flat_map(|d| d.spec.panels())
+        .flat_map(|p| p.queries.iter().map(|q| panel_query(&q.expr)));
+    let read: BTreeSet<String> = rule_exprs
+        .chain(panel_exprs)
+        .filter_map(|expr: String| metric_names(&expr).ok())
+        .flatten()
+        .collect();
+    model
+        .rules
+        .recording_rules()
+        .filter(|(_, rule)| !read.contains(&rule.record))
+        .map(|(file, rule)| Problem {
+            file: file.path.clone(),
+            item: rule.record.clone(),
+            message: "no alert, dashboard panel or other recording rule reads it: remove it, or use it"
+                .into(),
+        })
+        .collect()
 }
 
 /// "No data" must not hide an outage: the bundle needs an alert on `up` and one on `absent(...)`.
