@@ -45,12 +45,18 @@ fn generate(sink: &WebhookSink) -> Generated {
 
 /// [`generate`], with the heartbeat going to the sink's `heartbeat` path when given.
 fn generate_with(sink: &WebhookSink, heartbeat: Option<&str>) -> Generated {
+    generate_edited(sink, |profile| {
+        if let Some(path) = heartbeat {
+            set(profile, "alertmanager.heartbeat_url", sink.url(path));
+        }
+    })
+}
+
+/// [`generate`], with the `local` profile further edited by `edit`.
+fn generate_edited(sink: &WebhookSink, edit: impl FnOnce(&mut serde_norway::Value)) -> Generated {
     let specs = Specs::copy();
     let root = specs.path("");
     let mut profile = read_profile(&root, "local");
-    if let Some(path) = heartbeat {
-        set(&mut profile, "alertmanager.heartbeat_url", sink.url(path));
-    }
     for (severity, path) in SEVERITY_PATHS {
         set(
             &mut profile,
@@ -58,6 +64,7 @@ fn generate_with(sink: &WebhookSink, heartbeat: Option<&str>) -> Generated {
             sink.url(path),
         );
     }
+    edit(&mut profile);
     write_profile(&root, "local", &profile);
     let out = bundle::build(&specs.source(), "local", &Overrides::default()).unwrap();
     let model = specs.load("local").unwrap();
@@ -642,4 +649,361 @@ fn a_watchdog_without_its_route_is_caught() {
         error.contains("the Watchdog at the heartbeat receiver"),
         "{error}"
     );
+}
+
+/// Where the sink plays PagerDuty's events API, Opsgenie's API and a Slack incoming webhook.
+const PAGERDUTY_PATH: &str = "/pagerduty";
+const OPSGENIE_PATH: &str = "/opsgenie/v2/alerts";
+const SLACK_PATH: &str = "/slack";
+
+/// The `local` profile with native integrations on the sink: PagerDuty and Opsgenie for the
+/// critical receiver, Slack and email for the warning one, each secret in a file of `secrets`.
+/// Returns the generated bundle and the PagerDuty routing key the file holds.
+fn generate_with_integrations(sink: &WebhookSink, secrets: &Path) -> (Generated, String) {
+    let routing_key = "R0UT1NGKEYFROMTHEFILE000000000000".to_string();
+    let file = |name: &str, content: &str| {
+        let path = secrets.join(name);
+        fs::write(&path, content).unwrap();
+        path.display().to_string()
+    };
+    let routing_key_file = file("pagerduty-routing-key", &routing_key);
+    let api_key_file = file("opsgenie-api-key", "opsgenie-key-from-file");
+    let slack_url_file = file("slack-webhook-url", &sink.url(SLACK_PATH));
+    let password_file = file("smtp-password", "smtp-password-from-file");
+    let integrations: serde_norway::Value = serde_norway::from_str(&format!(
+        "critical:\n  pagerduty: {{routing_key_file: {routing_key_file}, url: {pd}}}\n  opsgenie: {{api_key_file: {api_key_file}, api_url: {og}}}\n\
+         warning:\n  slack: {{api_url_file: {slack_url_file}, channel: '#sockudo-tickets'}}\n  email: {{to: oncall@example.com, from: am@example.com, smarthost: '127.0.0.1:1', auth_username: am, auth_password_file: {password_file}, require_tls: false}}\n",
+        pd = sink.url(PAGERDUTY_PATH),
+        og = sink.url("/opsgenie/"),
+    ))
+    .unwrap();
+    let generated = generate_edited(sink, |profile| {
+        set(profile, "alertmanager.integrations", integrations);
+    });
+    (generated, routing_key)
+}
+
+/// Both Alertmanager generations' `amtool check-config` on `yml`.
+fn check_config(yml: &str) -> Result<(), String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let config = dir.path().join("alertmanager.yml");
+    fs::write(&config, yml).map_err(|e| e.to_string())?;
+    for tool in ["amtool", "amtool3"] {
+        let output = Command::new(require_tool(tool)?)
+            .arg("check-config")
+            .arg(&config)
+            .output()
+            .map_err(|e| format!("cannot run {tool}: {e}"))?;
+        if !output.status.success() {
+            return Err(format!(
+                "{tool} check-config refuses the config: {}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The native integrations pass `amtool check-config` (both generations); in a real
+/// Alertmanager a page reaches PagerDuty (with the routing key read from its file) and Opsgenie
+/// and never Slack, a ticket reaches Slack (on its channel, at the URL read from its file) and
+/// never PagerDuty or Opsgenie. Email is only checked by amtool (no SMTP server here): the routes
+/// test puts it on the warning receiver.
+#[test]
+fn native_receivers_route_pages_and_tickets_to_their_integrations() {
+    let sink = WebhookSink::start().unwrap();
+    let secrets = tempfile::tempdir().unwrap();
+    let (generated, routing_key) = generate_with_integrations(&sink, secrets.path());
+    check_config(&generated.alertmanager_yml).unwrap_or_else(|e| panic!("{e}"));
+    // No secret is in the config itself: only the files' paths.
+    for secret in [
+        routing_key.as_str(),
+        "opsgenie-key-from-file",
+        "smtp-password-from-file",
+    ] {
+        assert!(
+            !generated.alertmanager_yml.contains(secret),
+            "the config holds a secret"
+        );
+    }
+    let parsed: serde_norway::Value = serde_norway::from_str(&generated.alertmanager_yml).unwrap();
+    let receiver = |name: &str| {
+        parsed["receivers"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no receiver {name}"))
+    };
+    assert_eq!(
+        receiver("sockudo-warning")["email_configs"][0]["auth_password_file"],
+        secrets.path().join("smtp-password").display().to_string()
+    );
+
+    let (_dir, am) = start_edited(&generated, |_| {}).unwrap();
+    let url_flag = format!("--alertmanager.url={}", am.url);
+    let page = TestAlert {
+        name: "SockudoJobAbsent",
+        labels: vec![("cluster", "production"), ("job", "sockudo")],
+    };
+    let ticket = TestAlert {
+        name: "SockudoInstanceDown",
+        labels: vec![
+            ("cluster", "production"),
+            ("job", "sockudo"),
+            ("instance", "sockudo-1"),
+        ],
+    };
+    assert_eq!(generated.severities[page.name], "critical");
+    assert_eq!(generated.severities[ticket.name], "warning");
+    add_alerts(&url_flag, &[page.clone(), ticket.clone()], &generated.severities).unwrap();
+    let mentions = |path: &str, name: &str| {
+        sink.notifications_to(path)
+            .iter()
+            .any(|body| body.to_string().contains(name))
+    };
+    for (path, alert) in [
+        (PAGERDUTY_PATH, &page),
+        (OPSGENIE_PATH, &page),
+        (SLACK_PATH, &ticket),
+    ] {
+        wait_until(
+            Duration::from_secs(20),
+            &format!("{} at the sink's {path}", alert.name),
+            || Ok(mentions(path, alert.name).then_some(())),
+        )
+        .unwrap_or_else(|e| panic!("{e}\n{}", am.guard.log_tail(20)));
+    }
+    let pagerduty = sink.notifications_to(PAGERDUTY_PATH);
+    assert!(
+        pagerduty.iter().all(|b| b["routing_key"] == routing_key.as_str()),
+        "PagerDuty got another routing key than the file's: {pagerduty:?}"
+    );
+    let slack = sink.notifications_to(SLACK_PATH);
+    assert!(
+        slack.iter().all(|b| b["channel"] == "#sockudo-tickets"),
+        "{slack:?}"
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    for (path, wrong) in [
+        (PAGERDUTY_PATH, &ticket),
+        (OPSGENIE_PATH, &ticket),
+        (SLACK_PATH, &page),
+    ] {
+        assert!(
+            !mentions(path, wrong.name),
+            "{} reached {path}: {:?}",
+            wrong.name,
+            sink.notifications_to(path)
+        );
+    }
+}
+
+/// `amtool config routes test` on the generated config: which receiver (and so which
+/// integrations) each label set reaches.
+fn routes_test(yml: &str, labels: &[&str]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("alertmanager.yml");
+    fs::write(&config, yml).unwrap();
+    let mut args = vec![
+        "config".to_string(),
+        "routes".into(),
+        "test".into(),
+        format!("--config.file={}", config.display()),
+    ];
+    args.extend(labels.iter().map(|l| l.to_string()));
+    amtool(&args).unwrap().trim().to_string()
+}
+
+/// A profile's bad integration or time interval is refused, naming the key.
+#[test]
+fn bad_integrations_and_time_intervals_are_refused_naming_the_key() {
+    let cases: [(&str, &str, &str); 10] = [
+        (
+            "alertmanager.integrations",
+            "critical: {pagerduty: {routing_key_file: /a, service_key_file: /b}}",
+            "alertmanager.integrations.critical.pagerduty: needs exactly one of",
+        ),
+        (
+            "alertmanager.integrations",
+            "critical: {pagerduty: {routing_key_file: secrets/key}}",
+            "alertmanager.integrations.critical.pagerduty.routing_key_file: \"secrets/key\" is not an absolute path",
+        ),
+        (
+            "alertmanager.integrations",
+            "page: {slack: {api_url_file: /s}}",
+            "alertmanager.integrations: \"page\" is not a severity",
+        ),
+        (
+            "alertmanager.integrations",
+            "warning: {slack: {api_url_file: /s, channel: tickets}}",
+            "alertmanager.integrations.warning.slack.channel: \"tickets\" is not a #channel",
+        ),
+        (
+            "alertmanager.integrations",
+            "warning: {opsgenie: {api_key_file: /k, api_url: 'https://u:p@api.opsgenie.com/'}}",
+            "alertmanager.integrations.warning.opsgenie.api_url: the URL holds credentials",
+        ),
+        (
+            "alertmanager.integrations",
+            "info: {email: {to: oncall, from: a@example.com, smarthost: 'smtp:25'}}",
+            "alertmanager.integrations.info.email.to: \"oncall\" is not one email address",
+        ),
+        (
+            "alertmanager.integrations",
+            "info: {email: {to: o@example.com, from: a@example.com, smarthost: 'smtp:25', auth_username: am}}",
+            "alertmanager.integrations.info.email: auth_username and auth_password_file go together",
+        ),
+        (
+            "alertmanager.time_intervals",
+            "maintenance: [{times: [{start_time: '22:00', end_time: '02:00'}]}]",
+            "alertmanager.time_intervals.maintenance[0].times[0]: start_time 22:00 is not before end_time 02:00",
+        ),
+        (
+            "alertmanager.time_intervals",
+            "maintenance: [{weekdays: [sundy]}]",
+            "alertmanager.time_intervals.maintenance[0].weekdays[0]: \"sundy\" is not a weekday name",
+        ),
+        (
+            "alertmanager.mute_time_intervals",
+            "warning: [maintenance]",
+            "alertmanager.mute_time_intervals.warning: \"maintenance\" is not a window of alertmanager.time_intervals",
+        ),
+    ];
+    for (key, value, expected) in cases {
+        let specs = Specs::copy();
+        let root = specs.path("");
+        let mut profile = read_profile(&root, "local");
+        set(
+            &mut profile,
+            key,
+            serde_norway::from_str::<serde_norway::Value>(value).unwrap(),
+        );
+        write_profile(&root, "local", &profile);
+        let error = specs.load_error("local");
+        assert!(
+            error.contains(expected),
+            "{key}: {value}\nexpected {expected:?}\ngot {error}"
+        );
+    }
+}
+
+/// A window around the clock on every weekday (the alert is inside it, whatever the time), and
+/// one in a year long past (the alert is outside it).
+const ALWAYS: &str =
+    "[{weekdays: ['sunday:saturday'], times: [{start_time: '00:00', end_time: '24:00'}], location: UTC}]";
+const LONG_AGO: &str = "[{years: ['2001'], location: UTC}]";
+
+/// The `local` bundle with a `maintenance` window (`window`) muting tickets, in a real
+/// Alertmanager: adds a ticket and a page, waits for the page at its receiver, and says whether
+/// the ticket reached its own.
+fn ticket_notified_during(window: &str) -> Result<bool, String> {
+    let sink = WebhookSink::start()?;
+    let window: serde_norway::Value = serde_norway::from_str(window).map_err(|e| e.to_string())?;
+    let generated = generate_edited(&sink, |profile| {
+        set(
+            profile,
+            "alertmanager.time_intervals",
+            serde_norway::Mapping::new(),
+        );
+        set(profile, "alertmanager.time_intervals.maintenance", window);
+        set(
+            profile,
+            "alertmanager.mute_time_intervals",
+            serde_norway::from_str::<serde_norway::Value>("warning: [maintenance]").unwrap(),
+        );
+    });
+    check_config(&generated.alertmanager_yml)?;
+    let (_dir, am) = start_edited(&generated, |_| {})?;
+    let url_flag = format!("--alertmanager.url={}", am.url);
+    let page = TestAlert {
+        name: "SockudoJobAbsent",
+        labels: vec![("cluster", "production"), ("job", "sockudo")],
+    };
+    let ticket = TestAlert {
+        name: "SockudoInstanceDown",
+        labels: vec![
+            ("cluster", "production"),
+            ("job", "sockudo"),
+            ("instance", "sockudo-1"),
+        ],
+    };
+    add_alerts(&url_flag, &[ticket.clone(), page.clone()], &generated.severities)?;
+    wait_until(Duration::from_secs(20), "the page at /critical", || {
+        Ok(alerts_of(&sink.notifications_to("/critical"))
+            .any(|a| page.is(&a))
+            .then_some(()))
+    })
+    .map_err(|e| format!("{e}\n{}", am.guard.log_tail(20)))?;
+    // Both groups were added together and share group_wait; give the ticket's a moment more.
+    std::thread::sleep(Duration::from_secs(3));
+    Ok(alerts_of(&sink.notifications_to("/warning")).any(|a| ticket.is(&a)))
+}
+
+/// In a real Alertmanager a ticket inside the maintenance window is muted while a page of the
+/// same moment still goes out; outside the window (a year long past) the same ticket is
+/// notified, so the first result is the window's doing. amtool's routes test shows the route
+/// carrying the window.
+#[test]
+fn a_ticket_inside_the_maintenance_window_is_muted() {
+    assert!(
+        !ticket_notified_during(ALWAYS).unwrap_or_else(|e| panic!("{e}")),
+        "the ticket was notified inside the maintenance window"
+    );
+    assert!(
+        ticket_notified_during(LONG_AGO).unwrap_or_else(|e| panic!("{e}")),
+        "the ticket was not notified outside the maintenance window"
+    );
+}
+
+/// The production profile's own integrations and window: amtool (both generations) accepts the
+/// config, a page goes to the receiver with PagerDuty, a ticket to the one with Slack and email,
+/// and only the ticket route carries the maintenance window.
+#[test]
+fn production_integrations_and_maintenance_window_check_and_route() {
+    let out = bundle::build(&bundle::SpecSource::Embedded, "production", &Overrides::default()).unwrap();
+    let yml = specs::text(&out, "alertmanager/alertmanager.yml");
+    check_config(&yml).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        routes_test(&yml, &["alertname=X", "severity=critical"]),
+        "sockudo-critical"
+    );
+    assert_eq!(
+        routes_test(&yml, &["alertname=X", "severity=warning"]),
+        "sockudo-warning"
+    );
+    let parsed: serde_norway::Value = serde_norway::from_str(&yml).unwrap();
+    let receiver = |name: &str| {
+        parsed["receivers"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name)
+            .cloned()
+            .unwrap()
+    };
+    assert!(receiver("sockudo-critical")["pagerduty_configs"][0]["routing_key_file"].is_string());
+    assert!(receiver("sockudo-warning")["slack_configs"][0]["api_url_file"].is_string());
+    assert!(receiver("sockudo-warning")["email_configs"][0]["auth_password_file"].is_string());
+    let muted: Vec<(String, serde_norway::Value)> = parsed["route"]["routes"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["receiver"].as_str().unwrap().to_string(),
+                r["mute_time_intervals"].clone(),
+            )
+        })
+        .collect();
+    for (receiver, mute) in muted {
+        let expected = if receiver == "sockudo-warning" {
+            serde_norway::from_str::<serde_norway::Value>("[maintenance]").unwrap()
+        } else {
+            serde_norway::Value::Null
+        };
+        assert_eq!(mute, expected, "{receiver}");
+    }
 }
