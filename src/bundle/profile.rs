@@ -158,7 +158,7 @@ pub struct Federation {
 /// An environment's threshold, traffic floor and `for` for one alert; each may be left to the
 /// spec. The specs carry the seed page's numbers: a profile that overrides one says why in a
 /// comment.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AlertOverride {
     pub threshold: Option<f64>,
@@ -640,7 +640,59 @@ impl<'de> Deserialize<'de> for PromDuration {
     }
 }
 
+/// Self-monitoring alerts (`alerts/self-monitoring.yaml`) that watch a part of the deployment a
+/// profile may leave out, each with the profile key that configures that part and whether the
+/// profile does.
+pub const SELF_MONITORING_NEEDS: [(&str, &str, Configured); 3] = [
+    (
+        "SockudoPrometheusRemoteWriteBehind",
+        "prometheus.remote_write",
+        has_remote_write,
+    ),
+    (
+        "SockudoPrometheusErrorSendingAlerts",
+        "prometheus.alertmanagers",
+        has_alertmanagers,
+    ),
+    (
+        "SockudoAlertmanagerFailedToSendAlerts",
+        "prometheus.alertmanagers",
+        has_alertmanagers,
+    ),
+];
+
+type Configured = fn(&PrometheusSection) -> bool;
+
+fn has_remote_write(prometheus: &PrometheusSection) -> bool {
+    !prometheus.remote_write.is_empty()
+}
+
+fn has_alertmanagers(prometheus: &PrometheusSection) -> bool {
+    !prometheus.alertmanagers.is_empty()
+}
+
 impl Profile {
+    /// Turns off each self-monitoring alert of [`SELF_MONITORING_NEEDS`] whose part this
+    /// profile does not configure (no remote write, no Alertmanager): it could never fire. A
+    /// profile that turns one on explicitly without its part is refused, naming both keys.
+    pub fn leave_out_unconfigured_self_monitoring(&mut self) -> Result<()> {
+        for (alert, key, configured) in SELF_MONITORING_NEEDS {
+            if configured(&self.prometheus) {
+                continue;
+            }
+            let over = self.alerts.entry(alert.to_string()).or_default();
+            if over.enabled == Some(true) {
+                return Err(UsageError(format!(
+                    "{}: alerts.{alert}.enabled: true, but {key} is empty: the alert watches what it configures",
+                    self.path
+                ))
+                .into());
+            }
+            over.enabled = Some(false);
+        }
+        Ok(())
+    }
+
     /// Parses a profile file; every error names the file and, where serde knows it, the key.
     /// The values are checked by the `validate` stage.
     pub fn parse(file: &SourceFile) -> Result<Profile> {

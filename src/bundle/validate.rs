@@ -160,6 +160,16 @@ fn addresses_and_urls(profile: &Profile) -> Result<(), String> {
     }
     let prometheus = &profile.prometheus;
     named("prometheus.job_name", job_name(&prometheus.job_name))?;
+    if crate::bundle::layout::SELF_MONITORING_JOBS.contains(&prometheus.job_name.as_str()) {
+        return named(
+            "prometheus.job_name",
+            Err(format!(
+                "{} is the job of the bundle's own self-monitoring scrape ({}); name Sockudo's job otherwise",
+                echoed(&prometheus.job_name),
+                crate::bundle::layout::SELF_MONITORING_JOBS.join(", ")
+            )),
+        );
+    }
     if let Some(auth) = &prometheus.basic_auth {
         if !crate::names::is_user_name(&auth.username) {
             return named(

@@ -23,7 +23,7 @@ use crate::support::specs::{read_profile, set, write_profile, Specs};
 use crate::support::stack::{alertmanager_command, require_alertmanager};
 use crate::support::tools::find as require_tool;
 use serde_json::Value;
-use sockudo_obs::bundle::{self, Overrides};
+use sockudo_obs::bundle::{self, Overrides, HEARTBEAT_ALERT};
 
 /// Where the sink receives each severity's notifications.
 const SEVERITY_PATHS: [(&str, &str); 3] = [
@@ -86,9 +86,18 @@ struct Alertmanager {
 
 fn start_alertmanager(config: &Path, dir: &Path) -> Alertmanager {
     let binary = require_alertmanager("alertmanager").unwrap_or_else(|e| panic!("{e}"));
-    let port = free_port();
-    let command = alertmanager_command(&binary, config, &dir.join("am-data"), port);
-    let mut guard = ProcessGuard::spawn("alertmanager", command, dir).unwrap();
+    start_alertmanager_on(&binary, config, dir, free_port()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// `binary` with `config` on `port`, once it answers ready.
+fn start_alertmanager_on(
+    binary: &Path,
+    config: &Path,
+    dir: &Path,
+    port: u16,
+) -> Result<Alertmanager, String> {
+    let command = alertmanager_command(binary, config, &dir.join("am-data"), port);
+    let mut guard = ProcessGuard::spawn("alertmanager", command, dir)?;
     let url = format!("http://127.0.0.1:{port}");
     let ready = format!("{url}/-/ready");
     wait_until(Duration::from_secs(30), &ready, || {
@@ -98,8 +107,8 @@ fn start_alertmanager(config: &Path, dir: &Path) -> Alertmanager {
             .filter(|r| r.status == 200)
             .map(|_| ()))
     })
-    .unwrap_or_else(|e| panic!("{e}\n{}", guard.log_tail(20)));
-    Alertmanager { url, guard }
+    .map_err(|e| format!("{e}\n{}", guard.log_tail(20)))?;
+    Ok(Alertmanager { url, guard })
 }
 
 /// The generated `alertmanager.yml`, edited by `edit`, in a running Alertmanager (and the
@@ -1006,4 +1015,133 @@ fn production_integrations_and_maintenance_window_check_and_route() {
         };
         assert_eq!(mute, expected, "{receiver}");
     }
+}
+
+/// The whole heartbeat path with real servers: the bundle's Prometheus (of `generation`:
+/// `prometheus` or `prometheus3`, with the matching Alertmanager) evaluates the generated
+/// Watchdog rule and sends it to the bundle's Alertmanager, which delivers it to the heartbeat
+/// receiver. `edit` changes the profile first. Returns the Watchdog alerts that reached the
+/// heartbeat path within `wait`, and the ones that reached a severity's path.
+fn heartbeat_through_prometheus(
+    generation: &str,
+    wait: Duration,
+    edit: impl FnOnce(&mut serde_norway::Value),
+) -> Result<(Vec<Value>, Vec<Value>), String> {
+    let sink = WebhookSink::start()?;
+    let am_port = free_port();
+    let specs = Specs::copy();
+    let root = specs.path("");
+    let mut profile = read_profile(&root, "local");
+    for (severity, path) in SEVERITY_PATHS {
+        set(
+            &mut profile,
+            &format!("alertmanager.receivers.{severity}"),
+            sink.url(path),
+        );
+    }
+    set(
+        &mut profile,
+        "alertmanager.heartbeat_url",
+        sink.url(HEARTBEAT_PATH),
+    );
+    set(
+        &mut profile,
+        "prometheus.alertmanagers",
+        serde_norway::Value::Sequence(vec![format!("127.0.0.1:{am_port}").into()]),
+    );
+    // The Watchdog fires 10 s after Prometheus starts (the profile's 1m would make the test
+    // slow): by then Prometheus has discovered its Alertmanager. An alert that fires earlier is
+    // sent to nobody and resent only a minute later.
+    set(&mut profile, "alerts.Watchdog", serde_norway::Mapping::new());
+    set(&mut profile, "alerts.Watchdog.for", "10s");
+    edit(&mut profile);
+    write_profile(&root, "local", &profile);
+    let out = bundle::build(&specs.source(), "local", &Overrides::default()).map_err(|e| format!("{e:#}"))?;
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let bundle_dir = dir.path().join("local");
+    out.write_atomically(&bundle_dir).map_err(|e| e.to_string())?;
+
+    let suffix = generation.strip_prefix("prometheus").unwrap_or_default();
+    let alertmanager = require_alertmanager(&format!("alertmanager{suffix}"))?;
+    let am = start_alertmanager_on(
+        &alertmanager,
+        &bundle_dir.join("alertmanager/alertmanager.yml"),
+        dir.path(),
+        am_port,
+    )?;
+    let prom_port = free_port();
+    let mut prometheus = Command::new(require_tool(generation)?);
+    prometheus
+        .arg(format!(
+            "--config.file={}",
+            bundle_dir.join("prometheus/prometheus.yml").display()
+        ))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.path().join("prom-data").display()
+        ))
+        .arg(format!("--web.listen-address=127.0.0.1:{prom_port}"));
+    let prometheus = ProcessGuard::spawn(generation, prometheus, dir.path())?;
+    let watchdog = |path: &str| -> Vec<Value> {
+        alerts_of(&sink.notifications_to(path))
+            .filter(|a| a["labels"]["alertname"] == HEARTBEAT_ALERT)
+            .collect()
+    };
+    let arrived = wait_until(wait, "the Watchdog at the heartbeat receiver", || {
+        Ok((!watchdog(HEARTBEAT_PATH).is_empty()).then_some(()))
+    });
+    if let Err(e) = arrived {
+        let api = |path: &str| {
+            get(&format!("http://127.0.0.1:{prom_port}{path}"), &[], None)
+                .map_or_else(|e| e.to_string(), |r| r.body)
+        };
+        return Err(format!(
+            "{e}\nAlertmanager's alerts: {}\nthe sink got: {:?}\nPrometheus's alerts: {}\nits Alertmanagers: {}\n{}\n{}",
+            get(&format!("http://127.0.0.1:{am_port}/api/v2/alerts"), &[], None).map_or_else(|e| e.to_string(), |r| r.body),
+            sink.notifications(),
+            api("/api/v1/alerts"),
+            api("/api/v1/alertmanagers"),
+            prometheus.log_tail(10),
+            am.guard.log_tail(10)
+        ));
+    }
+    let elsewhere = SEVERITY_PATHS.iter().flat_map(|(_, p)| watchdog(p)).collect();
+    Ok((watchdog(HEARTBEAT_PATH), elsewhere))
+}
+
+/// End to end, with each Prometheus generation: the Watchdog fires in the bundle's Prometheus,
+/// reaches the heartbeat receiver through the bundle's Alertmanager with its severity `none` and
+/// the cluster's external labels, and no severity's receiver.
+#[test]
+fn the_watchdog_arrives_at_the_heartbeat_receiver_through_prometheus_and_alertmanager() {
+    for generation in ["prometheus", "prometheus3"] {
+        let (heartbeats, elsewhere) =
+            heartbeat_through_prometheus(generation, Duration::from_secs(60), |_| {})
+                .unwrap_or_else(|e| panic!("{generation}: {e}"));
+        let labels = &heartbeats[0]["labels"];
+        assert_eq!(labels["severity"], "none", "{generation}: {labels}");
+        let profile = read_profile(&Specs::copy().path(""), "local");
+        for (key, value) in profile["prometheus"]["external_labels"].as_mapping().unwrap() {
+            assert_eq!(
+                labels[key.as_str().unwrap()],
+                value.as_str().unwrap(),
+                "{generation}: {labels}"
+            );
+        }
+        assert!(elsewhere.is_empty(), "{generation}: {elsewhere:?}");
+    }
+}
+
+/// The same path with the Watchdog turned off in the profile: nothing arrives, and the test
+/// says so.
+#[test]
+fn a_missing_watchdog_is_caught_end_to_end() {
+    let error = heartbeat_through_prometheus("prometheus", Duration::from_secs(15), |profile| {
+        set(profile, "alerts.Watchdog.enabled", false);
+    })
+    .expect_err("without the Watchdog nothing reaches the heartbeat receiver");
+    assert!(
+        error.contains("the Watchdog at the heartbeat receiver"),
+        "{error}"
+    );
 }

@@ -12,6 +12,7 @@ use promql_parser::parser::{self, AggregateExpr, BinaryExpr, Call, Expr, LabelMo
 
 use super::Problem;
 use crate::bundle::expr::selector_name;
+use crate::bundle::external::{self, ExternalMetric, EXTERNAL_METRICS};
 use crate::bundle::model::Model;
 use crate::catalogue::{resolve_in, Kind, MetricDef, SeriesSuffix, CATALOGUE};
 
@@ -55,6 +56,8 @@ enum Series<'s> {
     ScrapeHealth,
     Alerts,
     Recorded(&'s Recorded),
+    /// A metric of the Prometheus or Alertmanager the bundle ships ([`crate::bundle::external`]).
+    External(&'static ExternalMetric),
     Unknown,
 }
 
@@ -113,7 +116,11 @@ impl<'a> Scope<'a> {
                 _ => vec![name],
             }
         });
-        let fixed = [SCRAPE_HEALTH].into_iter().chain(ALERT_SERIES).map(String::from);
+        let fixed = [SCRAPE_HEALTH]
+            .into_iter()
+            .chain(ALERT_SERIES)
+            .chain(EXTERNAL_METRICS.iter().map(|m| m.name))
+            .map(String::from);
         catalogue.chain(self.recorded.keys().cloned()).chain(fixed)
     }
 
@@ -126,6 +133,9 @@ impl<'a> Scope<'a> {
         }
         if let Some(recorded) = self.recorded.get(name) {
             return Series::Recorded(recorded);
+        }
+        if let Some(metric) = external::find(name) {
+            return Series::External(metric);
         }
         match resolve_in(self.catalogue, &self.prefix, name) {
             Some((def, suffix)) => Series::Catalogue(*def, suffix),
@@ -157,6 +167,11 @@ impl<'a> Scope<'a> {
                 labels
             }
             Series::ScrapeHealth => TARGET_LABELS.map(String::from).to_vec(),
+            Series::External(metric) => TARGET_LABELS
+                .iter()
+                .chain(metric.labels)
+                .map(|l| l.to_string())
+                .collect(),
             Series::Recorded(recorded) => recorded.labels.clone()?,
             Series::Alerts | Series::Unknown => return None,
         })
@@ -484,7 +499,7 @@ impl<'s, 'a> Walker<'s, 'a> {
         match &series {
             Series::Unknown => {
                 self.report(format!(
-                    "unknown metric {name}: not in the catalogue under prefix {:?} and not a recording rule of the bundle",
+                    "unknown metric {name}: not in the catalogue under prefix {:?}, not a recording rule of the bundle, not a declared metric of the Prometheus or Alertmanager it ships",
                     self.scope.prefix
                 ));
                 return;
@@ -519,7 +534,8 @@ impl<'s, 'a> Walker<'s, 'a> {
             return;
         }
         let is_counter = matches!(series, Series::Catalogue(def, suffix)
-            if def.kind == Kind::Counter || *suffix != SeriesSuffix::None);
+            if def.kind == Kind::Counter || *suffix != SeriesSuffix::None)
+            || matches!(series, Series::External(metric) if metric.kind == Kind::Counter);
         match (is_counter, ctx.counter_function) {
             (true, None) => self.report(format!(
                 "counter {name} used outside rate/irate/increase: its raw value only says how long the process has run"
