@@ -70,7 +70,7 @@ mod verify;
 use anyhow::Result;
 
 pub use coverage::unfed_families;
-pub use layout::{HEARTBEAT_ALERT, NGINX_CONF_PATH};
+pub use layout::{HEARTBEAT_ALERT, NGINX_CONF_PATH, SELF_MONITORING_JOBS};
 pub use model::{Model, Overrides};
 pub use output::{Change, Output, HEADER, MARKER};
 pub use profile::Profile;

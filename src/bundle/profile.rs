@@ -207,6 +207,40 @@ pub struct AlertmanagerSection {
     pub mute_time_intervals: BTreeMap<String, Vec<String>>,
 }
 
+impl AlertmanagerSection {
+    /// Every file Alertmanager reads a secret from, with what it holds, sorted: the operator
+    /// mounts each one (the README lists them).
+    pub fn secret_files(&self) -> Vec<(String, &'static str)> {
+        let mut files = Vec::new();
+        for i in self.integrations.values() {
+            if let Some(pd) = &i.pagerduty {
+                files.extend(
+                    pd.routing_key_file
+                        .clone()
+                        .map(|f| (f, "the PagerDuty routing key")),
+                );
+                files.extend(
+                    pd.service_key_file
+                        .clone()
+                        .map(|f| (f, "the PagerDuty service key")),
+                );
+            }
+            if let Some(slack) = &i.slack {
+                files.push((slack.api_url_file.clone(), "the Slack incoming webhook URL"));
+            }
+            if let Some(opsgenie) = &i.opsgenie {
+                files.push((opsgenie.api_key_file.clone(), "the Opsgenie API key"));
+            }
+            if let Some(email) = &i.email {
+                files.extend(email.auth_password_file.clone().map(|f| (f, "the SMTP password")));
+            }
+        }
+        files.sort();
+        files.dedup();
+        files
+    }
+}
+
 /// The native integrations of one severity's receiver. Each secret (routing key, webhook URL, API
 /// key, SMTP password) is a file path, read by Alertmanager at notification time: the bundle never
 /// holds the secret itself.

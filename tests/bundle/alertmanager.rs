@@ -1145,3 +1145,48 @@ fn a_missing_watchdog_is_caught_end_to_end() {
         "{error}"
     );
 }
+
+/// Every `*_file` value of `value`, at any depth.
+fn secret_file_values(value: &serde_norway::Value, out: &mut Vec<String>) {
+    match value {
+        serde_norway::Value::Mapping(map) => {
+            for (key, value) in map {
+                match (key.as_str(), value.as_str()) {
+                    (Some(key), Some(path)) if key.ends_with("_file") => out.push(path.to_string()),
+                    _ => secret_file_values(value, out),
+                }
+            }
+        }
+        serde_norway::Value::Sequence(items) => items.iter().for_each(|v| secret_file_values(v, out)),
+        _ => {}
+    }
+}
+
+/// The generated README lists exactly the secret files production's `alertmanager.yml` reads,
+/// so the operator knows what to mount; a profile without integrations has no such section.
+#[test]
+fn the_readme_lists_every_secret_file_alertmanager_reads() {
+    let out = bundle::build(&bundle::SpecSource::Embedded, "production", &Overrides::default()).unwrap();
+    let yml: serde_norway::Value =
+        serde_norway::from_str(&specs::text(&out, "alertmanager/alertmanager.yml")).unwrap();
+    let mut files = Vec::new();
+    secret_file_values(&yml, &mut files);
+    files.sort();
+    assert!(!files.is_empty());
+    let readme = specs::text(&out, "README.md");
+    let section = readme
+        .split("## Alertmanager's secret files")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("production's README has the secret files section");
+    let mut listed: Vec<String> = section
+        .lines()
+        .filter_map(|l| l.strip_prefix("- `"))
+        .filter_map(|l| l.split('`').next())
+        .map(String::from)
+        .collect();
+    listed.sort();
+    assert_eq!(listed, files);
+    let staging = bundle::build(&bundle::SpecSource::Embedded, "staging", &Overrides::default()).unwrap();
+    assert!(!specs::text(&staging, "README.md").contains("## Alertmanager's secret files"));
+}
