@@ -692,6 +692,34 @@ fn generate_with_integrations(sink: &WebhookSink, secrets: &Path) -> (Generated,
     (generated, routing_key)
 }
 
+/// A page (the whole job gone) and a ticket (one instance down) of production at the same moment.
+fn page_and_ticket() -> (TestAlert, TestAlert) {
+    let page = TestAlert {
+        name: "SockudoJobAbsent",
+        labels: vec![("cluster", "production"), ("job", "sockudo")],
+    };
+    let ticket = TestAlert {
+        name: "SockudoInstanceDown",
+        labels: vec![
+            ("cluster", "production"),
+            ("job", "sockudo"),
+            ("instance", "sockudo-1"),
+        ],
+    };
+    (page, ticket)
+}
+
+/// The receiver of the parsed config named `name`.
+fn receiver_named(config: &serde_norway::Value, name: &str) -> serde_norway::Value {
+    config["receivers"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == name)
+        .cloned()
+        .unwrap_or_else(|| panic!("no receiver {name}"))
+}
+
 /// Both Alertmanager generations' `amtool check-config` on `yml`.
 fn check_config(yml: &str) -> Result<(), String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
@@ -737,15 +765,7 @@ fn native_receivers_route_pages_and_tickets_to_their_integrations() {
         );
     }
     let parsed: serde_norway::Value = serde_norway::from_str(&generated.alertmanager_yml).unwrap();
-    let receiver = |name: &str| {
-        parsed["receivers"]
-            .as_sequence()
-            .unwrap()
-            .iter()
-            .find(|r| r["name"] == name)
-            .cloned()
-            .unwrap_or_else(|| panic!("no receiver {name}"))
-    };
+    let receiver = |name: &str| receiver_named(&parsed, name);
     assert_eq!(
         receiver("sockudo-warning")["email_configs"][0]["auth_password_file"],
         secrets.path().join("smtp-password").display().to_string()
@@ -753,18 +773,7 @@ fn native_receivers_route_pages_and_tickets_to_their_integrations() {
 
     let (_dir, am) = start_edited(&generated, |_| {}).unwrap();
     let url_flag = format!("--alertmanager.url={}", am.url);
-    let page = TestAlert {
-        name: "SockudoJobAbsent",
-        labels: vec![("cluster", "production"), ("job", "sockudo")],
-    };
-    let ticket = TestAlert {
-        name: "SockudoInstanceDown",
-        labels: vec![
-            ("cluster", "production"),
-            ("job", "sockudo"),
-            ("instance", "sockudo-1"),
-        ],
-    };
+    let (page, ticket) = page_and_ticket();
     assert_eq!(generated.severities[page.name], "critical");
     assert_eq!(generated.severities[ticket.name], "warning");
     add_alerts(&url_flag, &[page.clone(), ticket.clone()], &generated.severities).unwrap();
@@ -927,18 +936,7 @@ fn ticket_notified_during(window: &str) -> Result<bool, String> {
     check_config(&generated.alertmanager_yml)?;
     let (_dir, am) = start_edited(&generated, |_| {})?;
     let url_flag = format!("--alertmanager.url={}", am.url);
-    let page = TestAlert {
-        name: "SockudoJobAbsent",
-        labels: vec![("cluster", "production"), ("job", "sockudo")],
-    };
-    let ticket = TestAlert {
-        name: "SockudoInstanceDown",
-        labels: vec![
-            ("cluster", "production"),
-            ("job", "sockudo"),
-            ("instance", "sockudo-1"),
-        ],
-    };
+    let (page, ticket) = page_and_ticket();
     add_alerts(&url_flag, &[ticket.clone(), page.clone()], &generated.severities)?;
     wait_until(Duration::from_secs(20), "the page at /critical", || {
         Ok(alerts_of(&sink.notifications_to("/critical"))
@@ -984,15 +982,7 @@ fn production_integrations_and_maintenance_window_check_and_route() {
         "sockudo-warning"
     );
     let parsed: serde_norway::Value = serde_norway::from_str(&yml).unwrap();
-    let receiver = |name: &str| {
-        parsed["receivers"]
-            .as_sequence()
-            .unwrap()
-            .iter()
-            .find(|r| r["name"] == name)
-            .cloned()
-            .unwrap()
-    };
+    let receiver = |name: &str| receiver_named(&parsed, name);
     assert!(receiver("sockudo-critical")["pagerduty_configs"][0]["routing_key_file"].is_string());
     assert!(receiver("sockudo-warning")["slack_configs"][0]["api_url_file"].is_string());
     assert!(receiver("sockudo-warning")["email_configs"][0]["auth_password_file"].is_string());
