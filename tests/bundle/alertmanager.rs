@@ -52,11 +52,10 @@ fn generate_with(sink: &WebhookSink, heartbeat: Option<&str>) -> Generated {
     })
 }
 
-/// [`generate`], with the `local` profile further edited by `edit`.
-fn generate_edited(sink: &WebhookSink, edit: impl FnOnce(&mut serde_norway::Value)) -> Generated {
-    let specs = Specs::copy();
-    let root = specs.path("");
-    let mut profile = read_profile(&root, "local");
+/// The `local` profile of the specs at `root`, each severity's receiver posting to `sink` at
+/// its path.
+fn local_profile_on(sink: &WebhookSink, root: &Path) -> serde_norway::Value {
+    let mut profile = read_profile(root, "local");
     for (severity, path) in SEVERITY_PATHS {
         set(
             &mut profile,
@@ -64,6 +63,14 @@ fn generate_edited(sink: &WebhookSink, edit: impl FnOnce(&mut serde_norway::Valu
             sink.url(path),
         );
     }
+    profile
+}
+
+/// [`generate`], with the `local` profile further edited by `edit`.
+fn generate_edited(sink: &WebhookSink, edit: impl FnOnce(&mut serde_norway::Value)) -> Generated {
+    let specs = Specs::copy();
+    let root = specs.path("");
+    let mut profile = local_profile_on(sink, &root);
     edit(&mut profile);
     write_profile(&root, "local", &profile);
     let out = bundle::build(&specs.source(), "local", &Overrides::default()).unwrap();
@@ -1021,14 +1028,7 @@ fn heartbeat_through_prometheus(
     let am_port = free_port();
     let specs = Specs::copy();
     let root = specs.path("");
-    let mut profile = read_profile(&root, "local");
-    for (severity, path) in SEVERITY_PATHS {
-        set(
-            &mut profile,
-            &format!("alertmanager.receivers.{severity}"),
-            sink.url(path),
-        );
-    }
+    let mut profile = local_profile_on(&sink, &root);
     set(
         &mut profile,
         "alertmanager.heartbeat_url",
