@@ -110,3 +110,6 @@ pub const ALERT_SINK_PORT: u16 = 8080;
 pub const COMPOSE_ENVIRONMENT_SUFFIX: &str = "-compose";
 pub const PROMETHEUS_PORT: u16 = 9090;
 pub const ALERTMANAGER_PORT: u16 = 9093;
+/// The jobs scraping the bundle's Prometheus itself and its Alertmanagers, whose metrics the
+/// self-monitoring alerts read; `prometheus.job_name` must be neither.
+pub const SELF_MONITORING_JOBS: [&str; 2] = ["prometheus", "alertmanager"];

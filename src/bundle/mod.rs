@@ -40,7 +40,7 @@
 //!
 //! | layer | modules | may import |
 //! |---|---|---|
-//! | leaf | `layout` (paths, shared constants), `output` (the file tree), `expr` (PromQL helpers), `jinja` (bounded minijinja), [`crate::names`] | crate root only |
+//! | leaf | `layout` (paths, shared constants), `output` (the file tree), `expr` (PromQL helpers), `external` (other exporters' metrics the rules read), `jinja` (bounded minijinja), [`crate::names`] | crate root only |
 //! | load | `source`, `profile`, `rules`, `dashboards`; derived from them: `slos` (the SLOs' rules and panels), `topology` (scrape paths and ports), `coverage` (what the server does not feed) | leaf |
 //! | validate | `validate` | load, leaf |
 //! | model | `documents`, `model` | validate, load, leaf |
@@ -52,6 +52,7 @@ mod coverage;
 mod dashboards;
 mod documents;
 mod expr;
+mod external;
 mod jinja;
 mod layout;
 mod model;
@@ -69,7 +70,7 @@ mod verify;
 use anyhow::Result;
 
 pub use coverage::unfed_families;
-pub use layout::{HEARTBEAT_ALERT, NGINX_CONF_PATH};
+pub use layout::{HEARTBEAT_ALERT, NGINX_CONF_PATH, SELF_MONITORING_JOBS};
 pub use model::{Model, Overrides};
 pub use output::{Change, Output, HEADER, MARKER};
 pub use profile::Profile;
@@ -116,6 +117,7 @@ mod layering_tests {
         ("layout", 0),
         ("output", 0),
         ("expr", 0),
+        ("external", 0),
         ("jinja", 0),
         ("source", 1),
         ("profile", 2),

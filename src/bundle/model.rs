@@ -66,6 +66,7 @@ impl Model {
         let mut profile = Profile::parse(&source.environment(env)?)?;
         validate::profile(&profile)?;
         overrides.apply(&mut profile);
+        profile.leave_out_unconfigured_self_monitoring()?;
         // Load the specs, then validate what the artifacts will copy from the profile.
         let slos = Slos::load(source, &profile)?;
         let rules = RuleSet::load(source, &profile, slos.rule_files(&profile))?;

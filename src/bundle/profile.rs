@@ -163,7 +163,7 @@ pub struct Federation {
 /// An environment's threshold, traffic floor and `for` for one alert; each may be left to the
 /// spec. The specs carry the seed page's numbers: a profile that overrides one says why in a
 /// comment.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AlertOverride {
     pub threshold: Option<f64>,
@@ -199,6 +199,136 @@ pub struct AlertmanagerSection {
     pub group_wait: PromDuration,
     pub group_interval: PromDuration,
     pub repeat_interval: PromDuration,
+    /// Native integrations (PagerDuty, Slack, Opsgenie, email) a severity's receiver notifies
+    /// beside its webhook, by severity. Their secrets stay in files Alertmanager reads.
+    #[serde(default)]
+    pub integrations: BTreeMap<String, Integrations>,
+    /// Named recurring windows (a maintenance window, say), as Alertmanager's `time_intervals`.
+    #[serde(default)]
+    pub time_intervals: BTreeMap<String, Vec<TimeInterval>>,
+    /// By severity, the windows of [`AlertmanagerSection::time_intervals`] during which that
+    /// severity's notifications are held back (`warning: [maintenance]`: no tickets while it lasts).
+    #[serde(default)]
+    pub mute_time_intervals: BTreeMap<String, Vec<String>>,
+}
+
+impl AlertmanagerSection {
+    /// Every file Alertmanager reads a secret from, with what it holds, sorted: the operator
+    /// mounts each one (the README lists them).
+    pub fn secret_files(&self) -> Vec<(String, &'static str)> {
+        let mut files = Vec::new();
+        for i in self.integrations.values() {
+            if let Some(pd) = &i.pagerduty {
+                files.extend(
+                    pd.routing_key_file
+                        .clone()
+                        .map(|f| (f, "the PagerDuty routing key")),
+                );
+                files.extend(
+                    pd.service_key_file
+                        .clone()
+                        .map(|f| (f, "the PagerDuty service key")),
+                );
+            }
+            if let Some(slack) = &i.slack {
+                files.push((slack.api_url_file.clone(), "the Slack incoming webhook URL"));
+            }
+            if let Some(opsgenie) = &i.opsgenie {
+                files.push((opsgenie.api_key_file.clone(), "the Opsgenie API key"));
+            }
+            if let Some(email) = &i.email {
+                files.extend(email.auth_password_file.clone().map(|f| (f, "the SMTP password")));
+            }
+        }
+        files.sort();
+        files.dedup();
+        files
+    }
+}
+
+/// The native integrations of one severity's receiver. Each secret (routing key, webhook URL, API
+/// key, SMTP password) is a file path, read by Alertmanager at notification time: the bundle never
+/// holds the secret itself.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Integrations {
+    pub pagerduty: Option<PagerDuty>,
+    pub slack: Option<Slack>,
+    pub opsgenie: Option<Opsgenie>,
+    pub email: Option<Email>,
+}
+
+/// PagerDuty: an Events API v2 integration's routing key, or a v1 integration's service key
+/// (exactly one).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PagerDuty {
+    pub routing_key_file: Option<String>,
+    pub service_key_file: Option<String>,
+    /// The events endpoint; absent: PagerDuty's US one (`https://events.eu.pagerduty.com/v2/enqueue` for the EU).
+    pub url: Option<String>,
+}
+
+/// Slack: an incoming webhook's URL (a secret) and, optionally, the channel.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Slack {
+    pub api_url_file: String,
+    pub channel: Option<String>,
+}
+
+/// Opsgenie: an API integration's key and, optionally, the API URL (`https://api.eu.opsgenie.com/`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Opsgenie {
+    pub api_key_file: String,
+    pub api_url: Option<String>,
+}
+
+/// Email through an SMTP smarthost (`host:port`), with an optional login whose password is in a
+/// file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Email {
+    pub to: String,
+    pub from: String,
+    pub smarthost: String,
+    pub auth_username: Option<String>,
+    pub auth_password_file: Option<String>,
+    /// STARTTLS required (Alertmanager's default, true); false only for a smarthost on loopback.
+    pub require_tls: Option<bool>,
+}
+
+/// One recurring window, as Alertmanager's `time_intervals` entries spell it: every field that is
+/// set must match (an unset one matches always).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeInterval {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub times: Vec<TimeRange>,
+    /// `monday`, or a range `monday:friday`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub weekdays: Vec<String>,
+    /// `1`, `-1` (the last day), or a range `1:7`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub days_of_month: Vec<String>,
+    /// `january` or `1`, or a range `january:march`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub months: Vec<String>,
+    /// `2026`, or a range `2026:2027`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub years: Vec<String>,
+    /// An IANA time zone (`Europe/Berlin`); absent: UTC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+}
+
+/// `HH:MM` to `HH:MM` (end exclusive, `24:00` allowed).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeRange {
+    pub start_time: String,
+    pub end_time: String,
 }
 
 /// One webhook URL per severity, all different: a critical alert pages (its URL goes to the
@@ -553,7 +683,59 @@ impl<'de> Deserialize<'de> for PromDuration {
     }
 }
 
+/// Self-monitoring alerts (`alerts/self-monitoring.yaml`) that watch a part of the deployment a
+/// profile may leave out, each with the profile key that configures that part and whether the
+/// profile does.
+pub const SELF_MONITORING_NEEDS: [(&str, &str, Configured); 3] = [
+    (
+        "SockudoPrometheusRemoteWriteBehind",
+        "prometheus.remote_write",
+        has_remote_write,
+    ),
+    (
+        "SockudoPrometheusErrorSendingAlerts",
+        "prometheus.alertmanagers",
+        has_alertmanagers,
+    ),
+    (
+        "SockudoAlertmanagerFailedToSendAlerts",
+        "prometheus.alertmanagers",
+        has_alertmanagers,
+    ),
+];
+
+type Configured = fn(&PrometheusSection) -> bool;
+
+fn has_remote_write(prometheus: &PrometheusSection) -> bool {
+    !prometheus.remote_write.is_empty()
+}
+
+fn has_alertmanagers(prometheus: &PrometheusSection) -> bool {
+    !prometheus.alertmanagers.is_empty()
+}
+
 impl Profile {
+    /// Turns off each self-monitoring alert of [`SELF_MONITORING_NEEDS`] whose part this
+    /// profile does not configure (no remote write, no Alertmanager): it could never fire. A
+    /// profile that turns one on explicitly without its part is refused, naming both keys.
+    pub fn leave_out_unconfigured_self_monitoring(&mut self) -> Result<()> {
+        for (alert, key, configured) in SELF_MONITORING_NEEDS {
+            if configured(&self.prometheus) {
+                continue;
+            }
+            let over = self.alerts.entry(alert.to_string()).or_default();
+            if over.enabled == Some(true) {
+                return Err(UsageError(format!(
+                    "{}: alerts.{alert}.enabled: true, but {key} is empty: the alert watches what it configures",
+                    self.path
+                ))
+                .into());
+            }
+            over.enabled = Some(false);
+        }
+        Ok(())
+    }
+
     /// Parses a profile file; every error names the file and, where serde knows it, the key.
     /// The values are checked by the `validate` stage.
     pub fn parse(file: &SourceFile) -> Result<Profile> {

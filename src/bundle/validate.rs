@@ -129,6 +129,8 @@ fn profile_values(profile: &Profile) -> Result<(), String> {
         return Err("metrics.port: must be 1-65535".into());
     }
     addresses_and_urls(profile)?;
+    alertmanager_integrations(&profile.alertmanager)?;
+    alertmanager_time_intervals(&profile.alertmanager)?;
     if let Some(bad) = profile
         .prometheus
         .external_labels
@@ -164,6 +166,16 @@ fn addresses_and_urls(profile: &Profile) -> Result<(), String> {
     }
     let prometheus = &profile.prometheus;
     named("prometheus.job_name", job_name(&prometheus.job_name))?;
+    if crate::bundle::layout::SELF_MONITORING_JOBS.contains(&prometheus.job_name.as_str()) {
+        return named(
+            "prometheus.job_name",
+            Err(format!(
+                "{} is the job of the bundle's own self-monitoring scrape ({}); name Sockudo's job otherwise",
+                echoed(&prometheus.job_name),
+                crate::bundle::layout::SELF_MONITORING_JOBS.join(", ")
+            )),
+        );
+    }
     if let Some(auth) = &prometheus.basic_auth {
         if !crate::names::is_user_name(&auth.username) {
             return named(
@@ -284,6 +296,300 @@ fn host_port(value: &str) -> Result<(), String> {
 /// ([`crate::names::http_url_problem`]).
 fn http_url(value: &str) -> Result<(), String> {
     crate::names::http_url_problem(value).map_or(Ok(()), Err)
+}
+
+/// The severities a per-severity map of `alertmanager.<key>` may name.
+fn severity_key(key: &str, severity: &str) -> Result<(), String> {
+    if crate::bundle::layout::SEVERITIES.contains(&severity) {
+        Ok(())
+    } else {
+        Err(format!(
+            "alertmanager.{key}: {} is not a severity (one of {})",
+            echoed(severity),
+            crate::bundle::layout::SEVERITIES.join(", ")
+        ))
+    }
+}
+
+/// A file Alertmanager reads a secret from: an absolute path on one line, without spaces.
+fn secret_file(value: &str) -> Result<(), String> {
+    if !value.starts_with('/') || value.len() < 2 {
+        return Err(format!(
+            "{} is not an absolute path to the file holding the secret",
+            echoed(value)
+        ));
+    }
+    if value.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(format!("{} holds spaces or control characters", echoed(value)));
+    }
+    Ok(())
+}
+
+/// One email address (`local@domain`), as Alertmanager's `to` and `from` take it.
+fn email_address(value: &str) -> Result<(), String> {
+    let ok = value.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty()
+            && crate::names::is_host(domain)
+            && !value
+                .chars()
+                .any(|c| c.is_control() || c.is_whitespace() || "<>,;\"\\".contains(c))
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} is not one email address (local@domain)",
+            echoed(value)
+        ))
+    }
+}
+
+/// Each severity's native integrations: a known severity, at least one integration, every secret
+/// in an absolute file path, URLs without credentials, email addresses and a `host:port`
+/// smarthost.
+fn alertmanager_integrations(section: &crate::bundle::profile::AlertmanagerSection) -> Result<(), String> {
+    for (severity, integrations) in &section.integrations {
+        severity_key("integrations", severity)?;
+        let base = format!("alertmanager.integrations.{severity}");
+        let named =
+            |key: &str, result: Result<(), String>| result.map_err(|msg| format!("{base}.{key}: {msg}"));
+        let crate::bundle::profile::Integrations {
+            pagerduty,
+            slack,
+            opsgenie,
+            email,
+        } = integrations;
+        if pagerduty.is_none() && slack.is_none() && opsgenie.is_none() && email.is_none() {
+            return Err(format!(
+                "{base}: names no integration (pagerduty, slack, opsgenie or email); leave the severity out instead"
+            ));
+        }
+        if let Some(pd) = pagerduty {
+            match (&pd.routing_key_file, &pd.service_key_file) {
+                (Some(file), None) => named("pagerduty.routing_key_file", secret_file(file))?,
+                (None, Some(file)) => named("pagerduty.service_key_file", secret_file(file))?,
+                _ => {
+                    return Err(format!(
+                        "{base}.pagerduty: needs exactly one of routing_key_file (Events API v2) and service_key_file (v1)"
+                    ))
+                }
+            }
+            if let Some(url) = &pd.url {
+                named("pagerduty.url", http_url(url))?;
+            }
+        }
+        if let Some(slack) = slack {
+            named("slack.api_url_file", secret_file(&slack.api_url_file))?;
+            if let Some(channel) = &slack.channel {
+                let ok = (channel.starts_with('#') || channel.starts_with('@'))
+                    && channel.len() > 1
+                    && !channel.chars().any(|c| c.is_control() || c.is_whitespace());
+                if !ok {
+                    return named(
+                        "slack.channel",
+                        Err(format!("{} is not a #channel or @user", echoed(channel))),
+                    );
+                }
+            }
+        }
+        if let Some(opsgenie) = opsgenie {
+            named("opsgenie.api_key_file", secret_file(&opsgenie.api_key_file))?;
+            if let Some(url) = &opsgenie.api_url {
+                named("opsgenie.api_url", http_url(url))?;
+            }
+        }
+        if let Some(email) = email {
+            named("email.to", email_address(&email.to))?;
+            named("email.from", email_address(&email.from))?;
+            named("email.smarthost", host_port(&email.smarthost))?;
+            match (&email.auth_username, &email.auth_password_file) {
+                (Some(user), Some(file)) => {
+                    named("email.auth_username", non_empty(user))?;
+                    named("email.auth_password_file", secret_file(file))?;
+                }
+                (None, None) => {}
+                _ => {
+                    return Err(format!(
+                        "{base}.email: auth_username and auth_password_file go together"
+                    ))
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The windows of `alertmanager.time_intervals` and the severities muted during them: every
+/// window restricts something (an empty one would mute around the clock), every field is spelled
+/// as Alertmanager reads it, and every muted severity names windows that exist.
+fn alertmanager_time_intervals(section: &crate::bundle::profile::AlertmanagerSection) -> Result<(), String> {
+    for (name, intervals) in &section.time_intervals {
+        let base = format!("alertmanager.time_intervals.{name}");
+        if !crate::names::is_label_name(name) {
+            return Err(format!(
+                "{base}: the name must be letters, digits and '_', not starting with a digit"
+            ));
+        }
+        if intervals.is_empty() {
+            return Err(format!("{base}: lists no interval"));
+        }
+        for (i, interval) in intervals.iter().enumerate() {
+            let at = format!("{base}[{i}]");
+            time_interval(interval).map_err(|msg| format!("{at}.{msg}"))?;
+        }
+    }
+    for (severity, names) in &section.mute_time_intervals {
+        severity_key("mute_time_intervals", severity)?;
+        if names.is_empty() {
+            return Err(format!(
+                "alertmanager.mute_time_intervals.{severity}: lists no window; leave the severity out instead"
+            ));
+        }
+        for name in names {
+            if !section.time_intervals.contains_key(name) {
+                let known: Vec<&str> = section.time_intervals.keys().map(String::as_str).collect();
+                return Err(format!(
+                    "alertmanager.mute_time_intervals.{severity}: {} is not a window of alertmanager.time_intervals (known: {})",
+                    echoed(name),
+                    if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+const WEEKDAYS: [&str; 7] = [
+    "sunday",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+];
+const MONTHS: [&str; 12] = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
+
+/// One window; the error starts with the field (`times[0].end_time: ...`).
+fn time_interval(interval: &crate::bundle::profile::TimeInterval) -> Result<(), String> {
+    let crate::bundle::profile::TimeInterval {
+        times,
+        weekdays,
+        days_of_month,
+        months,
+        years,
+        location,
+    } = interval;
+    if times.is_empty()
+        && weekdays.is_empty()
+        && days_of_month.is_empty()
+        && months.is_empty()
+        && years.is_empty()
+    {
+        return Err(
+            "times: no times, weekdays, days_of_month, months or years: the window would last forever".into(),
+        );
+    }
+    for (i, range) in times.iter().enumerate() {
+        let start =
+            minute_of_day(&range.start_time, false).map_err(|m| format!("times[{i}].start_time: {m}"))?;
+        let end = minute_of_day(&range.end_time, true).map_err(|m| format!("times[{i}].end_time: {m}"))?;
+        if start >= end {
+            return Err(format!(
+                "times[{i}]: start_time {} is not before end_time {} (split a window across midnight in two)",
+                range.start_time, range.end_time
+            ));
+        }
+    }
+    let named = |names: &'static [&'static str], first: i64| {
+        move |item: &str| -> Option<i64> {
+            names
+                .iter()
+                .position(|n| n.eq_ignore_ascii_case(item))
+                .map(|p| p as i64 + first)
+        }
+    };
+    let number =
+        |item: &str, low: i64, high: i64| item.parse::<i64>().ok().filter(|n| (low..=high).contains(n));
+    type Parse<'p> = Box<dyn Fn(&str) -> Option<i64> + 'p>;
+    let fields: [(&str, &Vec<String>, Parse<'_>); 4] = [
+        ("weekdays", weekdays, Box::new(named(&WEEKDAYS, 0))),
+        (
+            "days_of_month",
+            days_of_month,
+            Box::new(move |d: &str| number(d, -31, 31).filter(|n| *n != 0)),
+        ),
+        (
+            "months",
+            months,
+            Box::new(move |m: &str| named(&MONTHS, 1)(m).or_else(|| number(m, 1, 12))),
+        ),
+        ("years", years, Box::new(move |y: &str| number(y, 1, 9999))),
+    ];
+    for (field, items, parse) in &fields {
+        for (i, item) in items.iter().enumerate() {
+            let (from, to) = item.split_once(':').unwrap_or((item, item));
+            match (parse(from), parse(to)) {
+                (Some(a), Some(b)) if a <= b || (*field == "days_of_month" && (a < 0) != (b < 0)) => {}
+                (Some(_), Some(_)) => {
+                    return Err(format!("{field}[{i}]: {} runs backwards", echoed(item)));
+                }
+                _ => {
+                    return Err(format!(
+                        "{field}[{i}]: {} is not a {} or a range of them (a:b)",
+                        echoed(item),
+                        match *field {
+                            "weekdays" => "weekday name (monday)",
+                            "days_of_month" => "day of the month (1 to 31, -1 the last)",
+                            "months" => "month (january or 1)",
+                            _ => "year (2026)",
+                        }
+                    ));
+                }
+            }
+        }
+    }
+    if let Some(location) = location {
+        let ok = !location.is_empty()
+            && location
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "/_+-".contains(c));
+        if !ok {
+            return Err(format!(
+                "location: {} is not an IANA time zone name (Europe/Berlin, UTC)",
+                echoed(location)
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `HH:MM` as minutes after midnight; `24:00` only as an end.
+fn minute_of_day(text: &str, end: bool) -> Result<u32, String> {
+    let bad = || format!("{} is not a time of day HH:MM", echoed(text));
+    let (h, m) = text.split_once(':').ok_or_else(bad)?;
+    if h.len() != 2 || m.len() != 2 {
+        return Err(bad());
+    }
+    let (h, m): (u32, u32) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+    match (h, m) {
+        (24, 0) if end => Ok(1440),
+        (0..=23, 0..=59) => Ok(h * 60 + m),
+        _ => Err(bad()),
+    }
 }
 
 /// A job name the bundle can put inside PromQL matchers ([`crate::names::is_job_name`]).

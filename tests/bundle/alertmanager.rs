@@ -23,7 +23,7 @@ use crate::support::specs::{read_profile, set, write_profile, Specs};
 use crate::support::stack::{alertmanager_command, require_alertmanager};
 use crate::support::tools::find as require_tool;
 use serde_json::Value;
-use sockudo_obs::bundle::{self, Overrides};
+use sockudo_obs::bundle::{self, Overrides, HEARTBEAT_ALERT};
 
 /// Where the sink receives each severity's notifications.
 const SEVERITY_PATHS: [(&str, &str); 3] = [
@@ -45,12 +45,17 @@ fn generate(sink: &WebhookSink) -> Generated {
 
 /// [`generate`], with the heartbeat going to the sink's `heartbeat` path when given.
 fn generate_with(sink: &WebhookSink, heartbeat: Option<&str>) -> Generated {
-    let specs = Specs::copy();
-    let root = specs.path("");
-    let mut profile = read_profile(&root, "local");
-    if let Some(path) = heartbeat {
-        set(&mut profile, "alertmanager.heartbeat_url", sink.url(path));
-    }
+    generate_edited(sink, |profile| {
+        if let Some(path) = heartbeat {
+            set(profile, "alertmanager.heartbeat_url", sink.url(path));
+        }
+    })
+}
+
+/// The `local` profile of the specs at `root`, each severity's receiver posting to `sink` at
+/// its path.
+fn local_profile_on(sink: &WebhookSink, root: &Path) -> serde_norway::Value {
+    let mut profile = read_profile(root, "local");
     for (severity, path) in SEVERITY_PATHS {
         set(
             &mut profile,
@@ -58,6 +63,15 @@ fn generate_with(sink: &WebhookSink, heartbeat: Option<&str>) -> Generated {
             sink.url(path),
         );
     }
+    profile
+}
+
+/// [`generate`], with the `local` profile further edited by `edit`.
+fn generate_edited(sink: &WebhookSink, edit: impl FnOnce(&mut serde_norway::Value)) -> Generated {
+    let specs = Specs::copy();
+    let root = specs.path("");
+    let mut profile = local_profile_on(sink, &root);
+    edit(&mut profile);
     write_profile(&root, "local", &profile);
     let out = bundle::build(&specs.source(), "local", &Overrides::default()).unwrap();
     let model = specs.load("local").unwrap();
@@ -79,9 +93,18 @@ struct Alertmanager {
 
 fn start_alertmanager(config: &Path, dir: &Path) -> Alertmanager {
     let binary = require_alertmanager("alertmanager").unwrap_or_else(|e| panic!("{e}"));
-    let port = free_port();
-    let command = alertmanager_command(&binary, config, &dir.join("am-data"), port);
-    let mut guard = ProcessGuard::spawn("alertmanager", command, dir).unwrap();
+    start_alertmanager_on(&binary, config, dir, free_port()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// `binary` with `config` on `port`, once it answers ready.
+fn start_alertmanager_on(
+    binary: &Path,
+    config: &Path,
+    dir: &Path,
+    port: u16,
+) -> Result<Alertmanager, String> {
+    let command = alertmanager_command(binary, config, &dir.join("am-data"), port);
+    let mut guard = ProcessGuard::spawn("alertmanager", command, dir)?;
     let url = format!("http://127.0.0.1:{port}");
     let ready = format!("{url}/-/ready");
     wait_until(Duration::from_secs(30), &ready, || {
@@ -91,8 +114,8 @@ fn start_alertmanager(config: &Path, dir: &Path) -> Alertmanager {
             .filter(|r| r.status == 200)
             .map(|_| ()))
     })
-    .unwrap_or_else(|e| panic!("{e}\n{}", guard.log_tail(20)));
-    Alertmanager { url, guard }
+    .map_err(|e| format!("{e}\n{}", guard.log_tail(20)))?;
+    Ok(Alertmanager { url, guard })
 }
 
 /// The generated `alertmanager.yml`, edited by `edit`, in a running Alertmanager (and the
@@ -642,4 +665,518 @@ fn a_watchdog_without_its_route_is_caught() {
         error.contains("the Watchdog at the heartbeat receiver"),
         "{error}"
     );
+}
+
+/// Where the sink plays PagerDuty's events API, Opsgenie's API and a Slack incoming webhook.
+const PAGERDUTY_PATH: &str = "/pagerduty";
+const OPSGENIE_PATH: &str = "/opsgenie/v2/alerts";
+const SLACK_PATH: &str = "/slack";
+
+/// The `local` profile with native integrations on the sink: PagerDuty and Opsgenie for the
+/// critical receiver, Slack and email for the warning one, each secret in a file of `secrets`.
+/// Returns the generated bundle and the PagerDuty routing key the file holds.
+fn generate_with_integrations(sink: &WebhookSink, secrets: &Path) -> (Generated, String) {
+    let routing_key = "R0UT1NGKEYFROMTHEFILE000000000000".to_string();
+    let file = |name: &str, content: &str| {
+        let path = secrets.join(name);
+        fs::write(&path, content).unwrap();
+        path.display().to_string()
+    };
+    let routing_key_file = file("pagerduty-routing-key", &routing_key);
+    let api_key_file = file("opsgenie-api-key", "opsgenie-key-from-file");
+    let slack_url_file = file("slack-webhook-url", &sink.url(SLACK_PATH));
+    let password_file = file("smtp-password", "smtp-password-from-file");
+    let integrations: serde_norway::Value = serde_norway::from_str(&format!(
+        "critical:\n  pagerduty: {{routing_key_file: {routing_key_file}, url: {pd}}}\n  opsgenie: {{api_key_file: {api_key_file}, api_url: {og}}}\n\
+         warning:\n  slack: {{api_url_file: {slack_url_file}, channel: '#sockudo-tickets'}}\n  email: {{to: oncall@example.com, from: am@example.com, smarthost: '127.0.0.1:1', auth_username: am, auth_password_file: {password_file}, require_tls: false}}\n",
+        pd = sink.url(PAGERDUTY_PATH),
+        og = sink.url("/opsgenie/"),
+    ))
+    .unwrap();
+    let generated = generate_edited(sink, |profile| {
+        set(profile, "alertmanager.integrations", integrations);
+    });
+    (generated, routing_key)
+}
+
+/// A page (the whole job gone) and a ticket (one instance down) of production at the same moment.
+fn page_and_ticket() -> (TestAlert, TestAlert) {
+    let page = TestAlert {
+        name: "SockudoJobAbsent",
+        labels: vec![("cluster", "production"), ("job", "sockudo")],
+    };
+    let ticket = TestAlert {
+        name: "SockudoInstanceDown",
+        labels: vec![
+            ("cluster", "production"),
+            ("job", "sockudo"),
+            ("instance", "sockudo-1"),
+        ],
+    };
+    (page, ticket)
+}
+
+/// The receiver of the parsed config named `name`.
+fn receiver_named(config: &serde_norway::Value, name: &str) -> serde_norway::Value {
+    config["receivers"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == name)
+        .cloned()
+        .unwrap_or_else(|| panic!("no receiver {name}"))
+}
+
+/// Both Alertmanager generations' `amtool check-config` on `yml`.
+fn check_config(yml: &str) -> Result<(), String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let config = dir.path().join("alertmanager.yml");
+    fs::write(&config, yml).map_err(|e| e.to_string())?;
+    for tool in ["amtool", "amtool3"] {
+        let output = Command::new(require_tool(tool)?)
+            .arg("check-config")
+            .arg(&config)
+            .output()
+            .map_err(|e| format!("cannot run {tool}: {e}"))?;
+        if !output.status.success() {
+            return Err(format!(
+                "{tool} check-config refuses the config: {}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The native integrations pass `amtool check-config` (both generations); in a real
+/// Alertmanager a page reaches PagerDuty (with the routing key read from its file) and Opsgenie
+/// and never Slack, a ticket reaches Slack (on its channel, at the URL read from its file) and
+/// never PagerDuty or Opsgenie. Email is only checked by amtool (no SMTP server here): the routes
+/// test puts it on the warning receiver.
+#[test]
+fn native_receivers_route_pages_and_tickets_to_their_integrations() {
+    let sink = WebhookSink::start().unwrap();
+    let secrets = tempfile::tempdir().unwrap();
+    let (generated, routing_key) = generate_with_integrations(&sink, secrets.path());
+    check_config(&generated.alertmanager_yml).unwrap_or_else(|e| panic!("{e}"));
+    // No secret is in the config itself: only the files' paths.
+    for secret in [
+        routing_key.as_str(),
+        "opsgenie-key-from-file",
+        "smtp-password-from-file",
+    ] {
+        assert!(
+            !generated.alertmanager_yml.contains(secret),
+            "the config holds a secret"
+        );
+    }
+    let parsed: serde_norway::Value = serde_norway::from_str(&generated.alertmanager_yml).unwrap();
+    let receiver = |name: &str| receiver_named(&parsed, name);
+    assert_eq!(
+        receiver("sockudo-warning")["email_configs"][0]["auth_password_file"],
+        secrets.path().join("smtp-password").display().to_string()
+    );
+
+    let (_dir, am) = start_edited(&generated, |_| {}).unwrap();
+    let url_flag = format!("--alertmanager.url={}", am.url);
+    let (page, ticket) = page_and_ticket();
+    assert_eq!(generated.severities[page.name], "critical");
+    assert_eq!(generated.severities[ticket.name], "warning");
+    add_alerts(&url_flag, &[page.clone(), ticket.clone()], &generated.severities).unwrap();
+    let mentions = |path: &str, name: &str| {
+        sink.notifications_to(path)
+            .iter()
+            .any(|body| body.to_string().contains(name))
+    };
+    for (path, alert) in [
+        (PAGERDUTY_PATH, &page),
+        (OPSGENIE_PATH, &page),
+        (SLACK_PATH, &ticket),
+    ] {
+        wait_until(
+            Duration::from_secs(20),
+            &format!("{} at the sink's {path}", alert.name),
+            || Ok(mentions(path, alert.name).then_some(())),
+        )
+        .unwrap_or_else(|e| panic!("{e}\n{}", am.guard.log_tail(20)));
+    }
+    let pagerduty = sink.notifications_to(PAGERDUTY_PATH);
+    assert!(
+        pagerduty.iter().all(|b| b["routing_key"] == routing_key.as_str()),
+        "PagerDuty got another routing key than the file's: {pagerduty:?}"
+    );
+    let slack = sink.notifications_to(SLACK_PATH);
+    assert!(
+        slack.iter().all(|b| b["channel"] == "#sockudo-tickets"),
+        "{slack:?}"
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    for (path, wrong) in [
+        (PAGERDUTY_PATH, &ticket),
+        (OPSGENIE_PATH, &ticket),
+        (SLACK_PATH, &page),
+    ] {
+        assert!(
+            !mentions(path, wrong.name),
+            "{} reached {path}: {:?}",
+            wrong.name,
+            sink.notifications_to(path)
+        );
+    }
+}
+
+/// `amtool config routes test` on the generated config: which receiver (and so which
+/// integrations) each label set reaches.
+fn routes_test(yml: &str, labels: &[&str]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("alertmanager.yml");
+    fs::write(&config, yml).unwrap();
+    let mut args = vec![
+        "config".to_string(),
+        "routes".into(),
+        "test".into(),
+        format!("--config.file={}", config.display()),
+    ];
+    args.extend(labels.iter().map(|l| l.to_string()));
+    amtool(&args).unwrap().trim().to_string()
+}
+
+/// A profile's bad integration or time interval is refused, naming the key.
+#[test]
+fn bad_integrations_and_time_intervals_are_refused_naming_the_key() {
+    let cases: [(&str, &str, &str); 10] = [
+        (
+            "alertmanager.integrations",
+            "critical: {pagerduty: {routing_key_file: /a, service_key_file: /b}}",
+            "alertmanager.integrations.critical.pagerduty: needs exactly one of",
+        ),
+        (
+            "alertmanager.integrations",
+            "critical: {pagerduty: {routing_key_file: secrets/key}}",
+            "alertmanager.integrations.critical.pagerduty.routing_key_file: \"secrets/key\" is not an absolute path",
+        ),
+        (
+            "alertmanager.integrations",
+            "page: {slack: {api_url_file: /s}}",
+            "alertmanager.integrations: \"page\" is not a severity",
+        ),
+        (
+            "alertmanager.integrations",
+            "warning: {slack: {api_url_file: /s, channel: tickets}}",
+            "alertmanager.integrations.warning.slack.channel: \"tickets\" is not a #channel",
+        ),
+        (
+            "alertmanager.integrations",
+            "warning: {opsgenie: {api_key_file: /k, api_url: 'https://u:p@api.opsgenie.com/'}}",
+            "alertmanager.integrations.warning.opsgenie.api_url: the URL holds credentials",
+        ),
+        (
+            "alertmanager.integrations",
+            "info: {email: {to: oncall, from: a@example.com, smarthost: 'smtp:25'}}",
+            "alertmanager.integrations.info.email.to: \"oncall\" is not one email address",
+        ),
+        (
+            "alertmanager.integrations",
+            "info: {email: {to: o@example.com, from: a@example.com, smarthost: 'smtp:25', auth_username: am}}",
+            "alertmanager.integrations.info.email: auth_username and auth_password_file go together",
+        ),
+        (
+            "alertmanager.time_intervals",
+            "maintenance: [{times: [{start_time: '22:00', end_time: '02:00'}]}]",
+            "alertmanager.time_intervals.maintenance[0].times[0]: start_time 22:00 is not before end_time 02:00",
+        ),
+        (
+            "alertmanager.time_intervals",
+            "maintenance: [{weekdays: [sundy]}]",
+            "alertmanager.time_intervals.maintenance[0].weekdays[0]: \"sundy\" is not a weekday name",
+        ),
+        (
+            "alertmanager.mute_time_intervals",
+            "warning: [maintenance]",
+            "alertmanager.mute_time_intervals.warning: \"maintenance\" is not a window of alertmanager.time_intervals",
+        ),
+    ];
+    for (key, value, expected) in cases {
+        let specs = Specs::copy();
+        let root = specs.path("");
+        let mut profile = read_profile(&root, "local");
+        set(
+            &mut profile,
+            key,
+            serde_norway::from_str::<serde_norway::Value>(value).unwrap(),
+        );
+        write_profile(&root, "local", &profile);
+        let error = specs.load_error("local");
+        assert!(
+            error.contains(expected),
+            "{key}: {value}\nexpected {expected:?}\ngot {error}"
+        );
+    }
+}
+
+/// A window around the clock on every weekday (the alert is inside it, whatever the time), and
+/// one in a year long past (the alert is outside it).
+const ALWAYS: &str =
+    "[{weekdays: ['sunday:saturday'], times: [{start_time: '00:00', end_time: '24:00'}], location: UTC}]";
+const LONG_AGO: &str = "[{years: ['2001'], location: UTC}]";
+
+/// The `local` bundle with a `maintenance` window (`window`) muting tickets, in a real
+/// Alertmanager: adds a ticket and a page, waits for the page at its receiver, and says whether
+/// the ticket reached its own.
+fn ticket_notified_during(window: &str) -> Result<bool, String> {
+    let sink = WebhookSink::start()?;
+    let window: serde_norway::Value = serde_norway::from_str(window).map_err(|e| e.to_string())?;
+    let generated = generate_edited(&sink, |profile| {
+        set(
+            profile,
+            "alertmanager.time_intervals",
+            serde_norway::Mapping::new(),
+        );
+        set(profile, "alertmanager.time_intervals.maintenance", window);
+        set(
+            profile,
+            "alertmanager.mute_time_intervals",
+            serde_norway::from_str::<serde_norway::Value>("warning: [maintenance]").unwrap(),
+        );
+    });
+    check_config(&generated.alertmanager_yml)?;
+    let (_dir, am) = start_edited(&generated, |_| {})?;
+    let url_flag = format!("--alertmanager.url={}", am.url);
+    let (page, ticket) = page_and_ticket();
+    add_alerts(&url_flag, &[ticket.clone(), page.clone()], &generated.severities)?;
+    wait_until(Duration::from_secs(20), "the page at /critical", || {
+        Ok(alerts_of(&sink.notifications_to("/critical"))
+            .any(|a| page.is(&a))
+            .then_some(()))
+    })
+    .map_err(|e| format!("{e}\n{}", am.guard.log_tail(20)))?;
+    // Both groups were added together and share group_wait; give the ticket's a moment more.
+    std::thread::sleep(Duration::from_secs(3));
+    Ok(alerts_of(&sink.notifications_to("/warning")).any(|a| ticket.is(&a)))
+}
+
+/// In a real Alertmanager a ticket inside the maintenance window is muted while a page of the
+/// same moment still goes out; outside the window (a year long past) the same ticket is
+/// notified, so the first result is the window's doing. amtool's routes test shows the route
+/// carrying the window.
+#[test]
+fn a_ticket_inside_the_maintenance_window_is_muted() {
+    assert!(
+        !ticket_notified_during(ALWAYS).unwrap_or_else(|e| panic!("{e}")),
+        "the ticket was notified inside the maintenance window"
+    );
+    assert!(
+        ticket_notified_during(LONG_AGO).unwrap_or_else(|e| panic!("{e}")),
+        "the ticket was not notified outside the maintenance window"
+    );
+}
+
+/// The production profile's own integrations and window: amtool (both generations) accepts the
+/// config, a page goes to the receiver with PagerDuty, a ticket to the one with Slack and email,
+/// and only the ticket route carries the maintenance window.
+#[test]
+fn production_integrations_and_maintenance_window_check_and_route() {
+    let out = bundle::build(&bundle::SpecSource::Embedded, "production", &Overrides::default()).unwrap();
+    let yml = specs::text(&out, "alertmanager/alertmanager.yml");
+    check_config(&yml).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        routes_test(&yml, &["alertname=X", "severity=critical"]),
+        "sockudo-critical"
+    );
+    assert_eq!(
+        routes_test(&yml, &["alertname=X", "severity=warning"]),
+        "sockudo-warning"
+    );
+    let parsed: serde_norway::Value = serde_norway::from_str(&yml).unwrap();
+    let receiver = |name: &str| receiver_named(&parsed, name);
+    assert!(receiver("sockudo-critical")["pagerduty_configs"][0]["routing_key_file"].is_string());
+    assert!(receiver("sockudo-warning")["slack_configs"][0]["api_url_file"].is_string());
+    assert!(receiver("sockudo-warning")["email_configs"][0]["auth_password_file"].is_string());
+    let muted: Vec<(String, serde_norway::Value)> = parsed["route"]["routes"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["receiver"].as_str().unwrap().to_string(),
+                r["mute_time_intervals"].clone(),
+            )
+        })
+        .collect();
+    for (receiver, mute) in muted {
+        let expected = if receiver == "sockudo-warning" {
+            serde_norway::from_str::<serde_norway::Value>("[maintenance]").unwrap()
+        } else {
+            serde_norway::Value::Null
+        };
+        assert_eq!(mute, expected, "{receiver}");
+    }
+}
+
+/// The whole heartbeat path with real servers: the bundle's Prometheus (of `generation`:
+/// `prometheus` or `prometheus3`, with the matching Alertmanager) evaluates the generated
+/// Watchdog rule and sends it to the bundle's Alertmanager, which delivers it to the heartbeat
+/// receiver. `edit` changes the profile first. Returns the Watchdog alerts that reached the
+/// heartbeat path within `wait`, and the ones that reached a severity's path.
+fn heartbeat_through_prometheus(
+    generation: &str,
+    wait: Duration,
+    edit: impl FnOnce(&mut serde_norway::Value),
+) -> Result<(Vec<Value>, Vec<Value>), String> {
+    let sink = WebhookSink::start()?;
+    let am_port = free_port();
+    let specs = Specs::copy();
+    let root = specs.path("");
+    let mut profile = local_profile_on(&sink, &root);
+    set(
+        &mut profile,
+        "alertmanager.heartbeat_url",
+        sink.url(HEARTBEAT_PATH),
+    );
+    set(
+        &mut profile,
+        "prometheus.alertmanagers",
+        serde_norway::Value::Sequence(vec![format!("127.0.0.1:{am_port}").into()]),
+    );
+    // The Watchdog fires 10 s after Prometheus starts (the profile's 1m would make the test
+    // slow): by then Prometheus has discovered its Alertmanager. An alert that fires earlier is
+    // sent to nobody and resent only a minute later.
+    set(&mut profile, "alerts.Watchdog", serde_norway::Mapping::new());
+    set(&mut profile, "alerts.Watchdog.for", "10s");
+    edit(&mut profile);
+    write_profile(&root, "local", &profile);
+    let out = bundle::build(&specs.source(), "local", &Overrides::default()).map_err(|e| format!("{e:#}"))?;
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let bundle_dir = dir.path().join("local");
+    out.write_atomically(&bundle_dir).map_err(|e| e.to_string())?;
+
+    let suffix = generation.strip_prefix("prometheus").unwrap_or_default();
+    let alertmanager = require_alertmanager(&format!("alertmanager{suffix}"))?;
+    let am = start_alertmanager_on(
+        &alertmanager,
+        &bundle_dir.join("alertmanager/alertmanager.yml"),
+        dir.path(),
+        am_port,
+    )?;
+    let prom_port = free_port();
+    let mut prometheus = Command::new(require_tool(generation)?);
+    prometheus
+        .arg(format!(
+            "--config.file={}",
+            bundle_dir.join("prometheus/prometheus.yml").display()
+        ))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.path().join("prom-data").display()
+        ))
+        .arg(format!("--web.listen-address=127.0.0.1:{prom_port}"));
+    let prometheus = ProcessGuard::spawn(generation, prometheus, dir.path())?;
+    let watchdog = |path: &str| -> Vec<Value> {
+        alerts_of(&sink.notifications_to(path))
+            .filter(|a| a["labels"]["alertname"] == HEARTBEAT_ALERT)
+            .collect()
+    };
+    let arrived = wait_until(wait, "the Watchdog at the heartbeat receiver", || {
+        Ok((!watchdog(HEARTBEAT_PATH).is_empty()).then_some(()))
+    });
+    if let Err(e) = arrived {
+        let api = |path: &str| {
+            get(&format!("http://127.0.0.1:{prom_port}{path}"), &[], None)
+                .map_or_else(|e| e.to_string(), |r| r.body)
+        };
+        return Err(format!(
+            "{e}\nAlertmanager's alerts: {}\nthe sink got: {:?}\nPrometheus's alerts: {}\nits Alertmanagers: {}\n{}\n{}",
+            get(&format!("http://127.0.0.1:{am_port}/api/v2/alerts"), &[], None).map_or_else(|e| e.to_string(), |r| r.body),
+            sink.notifications(),
+            api("/api/v1/alerts"),
+            api("/api/v1/alertmanagers"),
+            prometheus.log_tail(10),
+            am.guard.log_tail(10)
+        ));
+    }
+    let elsewhere = SEVERITY_PATHS.iter().flat_map(|(_, p)| watchdog(p)).collect();
+    Ok((watchdog(HEARTBEAT_PATH), elsewhere))
+}
+
+/// End to end, with each Prometheus generation: the Watchdog fires in the bundle's Prometheus,
+/// reaches the heartbeat receiver through the bundle's Alertmanager with its severity `none` and
+/// the cluster's external labels, and no severity's receiver.
+#[test]
+fn the_watchdog_arrives_at_the_heartbeat_receiver_through_prometheus_and_alertmanager() {
+    for generation in ["prometheus", "prometheus3"] {
+        let (heartbeats, elsewhere) =
+            heartbeat_through_prometheus(generation, Duration::from_secs(60), |_| {})
+                .unwrap_or_else(|e| panic!("{generation}: {e}"));
+        let labels = &heartbeats[0]["labels"];
+        assert_eq!(labels["severity"], "none", "{generation}: {labels}");
+        let profile = read_profile(&Specs::copy().path(""), "local");
+        for (key, value) in profile["prometheus"]["external_labels"].as_mapping().unwrap() {
+            assert_eq!(
+                labels[key.as_str().unwrap()],
+                value.as_str().unwrap(),
+                "{generation}: {labels}"
+            );
+        }
+        assert!(elsewhere.is_empty(), "{generation}: {elsewhere:?}");
+    }
+}
+
+/// The same path with the Watchdog turned off in the profile: nothing arrives, and the test
+/// says so.
+#[test]
+fn a_missing_watchdog_is_caught_end_to_end() {
+    let error = heartbeat_through_prometheus("prometheus", Duration::from_secs(15), |profile| {
+        set(profile, "alerts.Watchdog.enabled", false);
+    })
+    .expect_err("without the Watchdog nothing reaches the heartbeat receiver");
+    assert!(
+        error.contains("the Watchdog at the heartbeat receiver"),
+        "{error}"
+    );
+}
+
+/// Every `*_file` value of `value`, at any depth.
+fn secret_file_values(value: &serde_norway::Value, out: &mut Vec<String>) {
+    match value {
+        serde_norway::Value::Mapping(map) => {
+            for (key, value) in map {
+                match (key.as_str(), value.as_str()) {
+                    (Some(key), Some(path)) if key.ends_with("_file") => out.push(path.to_string()),
+                    _ => secret_file_values(value, out),
+                }
+            }
+        }
+        serde_norway::Value::Sequence(items) => items.iter().for_each(|v| secret_file_values(v, out)),
+        _ => {}
+    }
+}
+
+/// The generated README lists exactly the secret files production's `alertmanager.yml` reads,
+/// so the operator knows what to mount; a profile without integrations has no such section.
+#[test]
+fn the_readme_lists_every_secret_file_alertmanager_reads() {
+    let out = bundle::build(&bundle::SpecSource::Embedded, "production", &Overrides::default()).unwrap();
+    let yml: serde_norway::Value =
+        serde_norway::from_str(&specs::text(&out, "alertmanager/alertmanager.yml")).unwrap();
+    let mut files = Vec::new();
+    secret_file_values(&yml, &mut files);
+    files.sort();
+    assert!(!files.is_empty());
+    let readme = specs::text(&out, "README.md");
+    let section = readme
+        .split("## Alertmanager's secret files")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("production's README has the secret files section");
+    let mut listed: Vec<String> = section
+        .lines()
+        .filter_map(|l| l.strip_prefix("- `"))
+        .filter_map(|l| l.split('`').next())
+        .map(String::from)
+        .collect();
+    listed.sort();
+    assert_eq!(listed, files);
+    let staging = bundle::build(&bundle::SpecSource::Embedded, "staging", &Overrides::default()).unwrap();
+    assert!(!specs::text(&staging, "README.md").contains("## Alertmanager's secret files"));
 }

@@ -10,5 +10,6 @@ mod crosscheck;
 mod output;
 mod promtool;
 mod secrets;
+mod self_monitoring;
 mod slos;
 mod validators;

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::bundle::layout::{
     pod_annotation_label, COMPOSE_ENVIRONMENT_SUFFIX, DISCOVERY_LABEL, KUBERNETES_LABELS, METRICS_PATH,
-    RULE_FILES, SCRAPE_ANNOTATIONS,
+    PROMETHEUS_PORT, RULE_FILES, SCRAPE_ANNOTATIONS, SELF_MONITORING_JOBS,
 };
 use crate::bundle::profile::{BasicAuth, Profile, PromDuration};
 use crate::bundle::topology::PathKind;
@@ -198,6 +198,9 @@ pub fn compose_config(model: &Deployment<'_>) -> PrometheusConfig {
         ]),
     }];
     config.scrape_configs = vec![job];
+    config
+        .scrape_configs
+        .extend(self_monitoring_jobs(&[plan.alertmanager.to_string()]));
     config.alerting = Some(Alerting {
         alertmanagers: vec![AlertmanagerTargets {
             static_configs: vec![StaticConfig {
@@ -231,6 +234,7 @@ pub fn config(model: &Deployment<'_>, rule_files: &str) -> PrometheusConfig {
         });
         scrape_configs.push(job);
     }
+    scrape_configs.extend(self_monitoring_jobs(&prometheus.alertmanagers));
     PrometheusConfig {
         global: Global {
             scrape_interval: prometheus.scrape_interval.clone(),
@@ -257,6 +261,27 @@ pub fn config(model: &Deployment<'_>, rule_files: &str) -> PrometheusConfig {
             })
             .collect(),
     }
+}
+
+/// The self-monitoring jobs (`alerts/self-monitoring.yaml` reads their metrics): this Prometheus
+/// on its own port, and each Alertmanager it sends to, when it sends to any.
+fn self_monitoring_jobs(alertmanagers: &[String]) -> Vec<ScrapeConfig> {
+    let [prometheus_job, alertmanager_job] = SELF_MONITORING_JOBS;
+    let mut own = ScrapeConfig::new(prometheus_job, None);
+    own.static_configs.push(StaticConfig {
+        targets: vec![format!("localhost:{PROMETHEUS_PORT}")],
+        labels: BTreeMap::new(),
+    });
+    let mut jobs = vec![own];
+    if !alertmanagers.is_empty() {
+        let mut am = ScrapeConfig::new(alertmanager_job, None);
+        am.static_configs.push(StaticConfig {
+            targets: alertmanagers.to_vec(),
+            labels: BTreeMap::new(),
+        });
+        jobs.push(am);
+    }
+    jobs
 }
 
 /// The environment label of static targets: the external label when set, else the env name.

@@ -1,6 +1,8 @@
 //! Renders `alertmanager/alertmanager.yml`: the Watchdog heartbeat first, on a route of its own to
-//! the profile's heartbeat URL (or a null receiver); then one route per severity, each to a webhook receiver on
-//! that severity's URL from the profile, and inhibition of an instance's warnings and infos while
+//! the profile's heartbeat URL (or a null receiver); then one route per severity, each to a receiver
+//! posting to that severity's webhook URL from the profile and notifying its native integrations
+//! (PagerDuty, Slack, Opsgenie, email; secrets read from files by Alertmanager), muted during the
+//! profile's `mute_time_intervals` for that severity; and inhibition of an instance's warnings and infos while
 //! an alert says it is gone or unobservable. Grouping and inhibition are per cluster and namespace, so one
 //! Alertmanager can serve several environments without one's alerts merging with or silencing
 //! another's.
@@ -11,7 +13,7 @@ use serde::Serialize;
 use crate::bundle::layout::{HEARTBEAT_ALERT, SEVERITIES};
 use crate::bundle::model::Model;
 use crate::bundle::output::Output;
-use crate::bundle::profile::PromDuration;
+use crate::bundle::profile::{AlertmanagerSection, Integrations, PromDuration, TimeInterval};
 
 /// The label naming the cluster an alert comes from: the profile's `prometheus.external_labels`
 /// set it on every alert leaving its Prometheus.
@@ -32,6 +34,15 @@ struct AlertmanagerConfig {
     route: Route,
     receivers: Vec<Receiver>,
     inhibit_rules: Vec<InhibitRule>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    time_intervals: Vec<NamedTimeInterval>,
+}
+
+/// A window of the profile's `alertmanager.time_intervals`, as Alertmanager names it.
+#[derive(Serialize)]
+struct NamedTimeInterval {
+    name: String,
+    time_intervals: Vec<TimeInterval>,
 }
 
 #[derive(Serialize)]
@@ -48,15 +59,67 @@ struct Route {
     #[serde(skip_serializing_if = "Option::is_none")]
     repeat_interval: Option<PromDuration>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    mute_time_intervals: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     routes: Vec<Route>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Default)]
 struct Receiver {
     name: String,
     /// Empty for the null receiver, which notifies nobody.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     webhook_configs: Vec<WebhookConfig>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pagerduty_configs: Vec<PagerDutyConfig>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    slack_configs: Vec<SlackConfig>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    opsgenie_configs: Vec<OpsgenieConfig>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    email_configs: Vec<EmailConfig>,
+}
+
+/// Alertmanager's `pagerduty_configs` entry: the key is read from its file.
+#[derive(Serialize)]
+struct PagerDutyConfig {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    routing_key_file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    service_key_file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
+    send_resolved: bool,
+}
+
+#[derive(Serialize)]
+struct SlackConfig {
+    api_url_file: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    channel: Option<String>,
+    send_resolved: bool,
+}
+
+#[derive(Serialize)]
+struct OpsgenieConfig {
+    api_key_file: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    api_url: Option<String>,
+    send_resolved: bool,
+}
+
+#[derive(Serialize)]
+struct EmailConfig {
+    to: String,
+    from: String,
+    smarthost: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auth_username: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auth_password_file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    require_tls: Option<bool>,
+    send_resolved: bool,
 }
 
 #[derive(Serialize)]
@@ -97,8 +160,69 @@ fn heartbeat_route(has_url: bool) -> Route {
         group_wait: Some(PromDuration::parse("0s").expect("valid literal")),
         group_interval: minute(),
         repeat_interval: minute(),
+        mute_time_intervals: Vec::new(),
         routes: Vec::new(),
     }
+}
+
+/// The receiver of `severity`: its webhook, and the native integrations the profile gives it.
+fn severity_receiver(severity: &str, url: &str, integrations: Option<&Integrations>) -> Receiver {
+    let mut receiver = Receiver {
+        name: receiver_name(severity),
+        webhook_configs: vec![WebhookConfig {
+            url: url.to_string(),
+            send_resolved: true,
+        }],
+        ..Receiver::default()
+    };
+    let Some(integrations) = integrations else {
+        return receiver;
+    };
+    if let Some(pd) = &integrations.pagerduty {
+        receiver.pagerduty_configs.push(PagerDutyConfig {
+            routing_key_file: pd.routing_key_file.clone(),
+            service_key_file: pd.service_key_file.clone(),
+            url: pd.url.clone(),
+            send_resolved: true,
+        });
+    }
+    if let Some(slack) = &integrations.slack {
+        receiver.slack_configs.push(SlackConfig {
+            api_url_file: slack.api_url_file.clone(),
+            channel: slack.channel.clone(),
+            send_resolved: true,
+        });
+    }
+    if let Some(opsgenie) = &integrations.opsgenie {
+        receiver.opsgenie_configs.push(OpsgenieConfig {
+            api_key_file: opsgenie.api_key_file.clone(),
+            api_url: opsgenie.api_url.clone(),
+            send_resolved: true,
+        });
+    }
+    if let Some(email) = &integrations.email {
+        receiver.email_configs.push(EmailConfig {
+            to: email.to.clone(),
+            from: email.from.clone(),
+            smarthost: email.smarthost.clone(),
+            auth_username: email.auth_username.clone(),
+            auth_password_file: email.auth_password_file.clone(),
+            require_tls: email.require_tls,
+            send_resolved: true,
+        });
+    }
+    receiver
+}
+
+/// The profile's windows, for the top-level `time_intervals`.
+fn time_intervals(am: &AlertmanagerSection) -> Vec<NamedTimeInterval> {
+    am.time_intervals
+        .iter()
+        .map(|(name, intervals)| NamedTimeInterval {
+            name: name.clone(),
+            time_intervals: intervals.clone(),
+        })
+        .collect()
 }
 
 fn receiver_name(severity: &str) -> String {
@@ -144,13 +268,7 @@ pub fn render(model: &Model, out: &mut Output) -> Result<()> {
         .receivers
         .by_severity()
         .iter()
-        .map(|(severity, url)| Receiver {
-            name: receiver_name(severity),
-            webhook_configs: vec![WebhookConfig {
-                url: url.to_string(),
-                send_resolved: true,
-            }],
-        })
+        .map(|(severity, url)| severity_receiver(severity, url, am.integrations.get(*severity)))
         .collect();
     receivers.push(match &am.heartbeat_url {
         Some(url) => Receiver {
@@ -159,10 +277,11 @@ pub fn render(model: &Model, out: &mut Output) -> Result<()> {
                 url: url.clone(),
                 send_resolved: false,
             }],
+            ..Receiver::default()
         },
         None => Receiver {
             name: NULL_RECEIVER.into(),
-            webhook_configs: Vec::new(),
+            ..Receiver::default()
         },
     });
     let severity_routes = SEVERITIES.iter().map(|severity| Route {
@@ -172,6 +291,7 @@ pub fn render(model: &Model, out: &mut Output) -> Result<()> {
         group_wait: None,
         group_interval: None,
         repeat_interval: None,
+        mute_time_intervals: am.mute_time_intervals.get(*severity).cloned().unwrap_or_default(),
         routes: Vec::new(),
     });
     let child_routes = std::iter::once(heartbeat_route(am.heartbeat_url.is_some()))
@@ -185,10 +305,12 @@ pub fn render(model: &Model, out: &mut Output) -> Result<()> {
             group_wait: Some(am.group_wait.clone()),
             group_interval: Some(am.group_interval.clone()),
             repeat_interval: Some(am.repeat_interval.clone()),
+            mute_time_intervals: Vec::new(),
             routes: child_routes,
         },
         receivers,
         inhibit_rules: inhibit_rules(),
+        time_intervals: time_intervals(am),
     };
     out.add_yaml("alertmanager/alertmanager.yml", &config)
 }

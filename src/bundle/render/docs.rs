@@ -120,6 +120,8 @@ struct DocsContext {
     compose_alertmanager: String,
     /// The profile's receiver URLs, one per severity.
     receiver_urls: String,
+    /// `(path, what it holds)` of each secret file the Alertmanager config reads.
+    alertmanager_secret_files: Vec<(String, &'static str)>,
     sockudo_image: String,
     dashboards: Vec<DashboardDoc>,
     datasource_url: String,
@@ -242,6 +244,7 @@ impl DocsContext {
                     r.critical, r.warning, r.info
                 )
             },
+            alertmanager_secret_files: profile.alertmanager.secret_files(),
             sockudo_image: profile.compose.sockudo_image.clone(),
             static_hosts: model
                 .topology

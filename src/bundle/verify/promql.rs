@@ -12,6 +12,7 @@ use promql_parser::parser::{self, AggregateExpr, BinaryExpr, Call, Expr, LabelMo
 
 use super::Problem;
 use crate::bundle::expr::selector_name;
+use crate::bundle::external::{self, ExternalMetric, EXTERNAL_METRICS};
 use crate::bundle::model::Model;
 use crate::catalogue::{resolve_in, Kind, MetricDef, SeriesSuffix, CATALOGUE};
 
@@ -20,20 +21,6 @@ const TARGET_LABELS: [&str; 2] = ["job", "instance"];
 /// Series Prometheus makes up itself, allowed in any expression.
 const SCRAPE_HEALTH: &str = "up";
 const ALERT_SERIES: [&str; 2] = ["ALERTS", "ALERTS_FOR_STATE"];
-/// The standard process metrics, the only series outside the catalogue an expression may read
-/// besides `up` and the alert series: the `process_*` families every Prometheus client library
-/// exports, unprefixed. The drop-in `sockudo-metrics` driver serves them (its `process` module
-/// reads `/proc/self` at each scrape; absent elsewhere than Linux), as the stock Sockudo driver
-/// did; a server linking only this crate's library does not, and its process alerts stay silent.
-/// They carry the target labels only.
-pub const PROCESS_METRICS: [(&str, Kind); 6] = [
-    ("process_cpu_seconds_total", Kind::Counter),
-    ("process_resident_memory_bytes", Kind::Gauge),
-    ("process_virtual_memory_bytes", Kind::Gauge),
-    ("process_open_fds", Kind::Gauge),
-    ("process_max_fds", Kind::Gauge),
-    ("process_start_time_seconds", Kind::Gauge),
-];
 /// The functions a counter belongs in.
 const COUNTER_FUNCTIONS: [&str; 3] = ["rate", "irate", "increase"];
 /// Functions that only ask whether series exist, so any kind of series is fine inside them.
@@ -67,10 +54,10 @@ pub struct Recorded {
 enum Series<'s> {
     Catalogue(MetricDef, SeriesSuffix),
     ScrapeHealth,
-    /// One of [`PROCESS_METRICS`], of this kind.
-    Process(Kind),
     Alerts,
     Recorded(&'s Recorded),
+    /// A metric of the Prometheus or Alertmanager the bundle ships ([`crate::bundle::external`]).
+    External(&'static ExternalMetric),
     Unknown,
 }
 
@@ -132,7 +119,7 @@ impl<'a> Scope<'a> {
         let fixed = [SCRAPE_HEALTH]
             .into_iter()
             .chain(ALERT_SERIES)
-            .chain(PROCESS_METRICS.map(|(name, _)| name))
+            .chain(EXTERNAL_METRICS.iter().map(|m| m.name))
             .map(String::from);
         catalogue.chain(self.recorded.keys().cloned()).chain(fixed)
     }
@@ -144,11 +131,11 @@ impl<'a> Scope<'a> {
         if ALERT_SERIES.contains(&name) {
             return Series::Alerts;
         }
-        if let Some((_, kind)) = PROCESS_METRICS.iter().find(|(n, _)| *n == name) {
-            return Series::Process(*kind);
-        }
         if let Some(recorded) = self.recorded.get(name) {
             return Series::Recorded(recorded);
+        }
+        if let Some(metric) = external::find(name) {
+            return Series::External(metric);
         }
         match resolve_in(self.catalogue, &self.prefix, name) {
             Some((def, suffix)) => Series::Catalogue(*def, suffix),
@@ -179,7 +166,12 @@ impl<'a> Scope<'a> {
                 }
                 labels
             }
-            Series::ScrapeHealth | Series::Process(_) => TARGET_LABELS.map(String::from).to_vec(),
+            Series::ScrapeHealth => TARGET_LABELS.map(String::from).to_vec(),
+            Series::External(metric) => TARGET_LABELS
+                .iter()
+                .chain(metric.labels)
+                .map(|l| l.to_string())
+                .collect(),
             Series::Recorded(recorded) => recorded.labels.clone()?,
             Series::Alerts | Series::Unknown => return None,
         })
@@ -507,7 +499,7 @@ impl<'s, 'a> Walker<'s, 'a> {
         match &series {
             Series::Unknown => {
                 self.report(format!(
-                    "unknown metric {name}: not in the catalogue under prefix {:?} and not a recording rule of the bundle",
+                    "unknown metric {name}: not in the catalogue under prefix {:?}, not a recording rule of the bundle, not a declared metric of the Prometheus or Alertmanager it ships",
                     self.scope.prefix
                 ));
                 return;
@@ -543,7 +535,7 @@ impl<'s, 'a> Walker<'s, 'a> {
         }
         let is_counter = matches!(series, Series::Catalogue(def, suffix)
             if def.kind == Kind::Counter || *suffix != SeriesSuffix::None)
-            || matches!(series, Series::Process(Kind::Counter));
+            || matches!(series, Series::External(metric) if metric.kind == Kind::Counter);
         match (is_counter, ctx.counter_function) {
             (true, None) => self.report(format!(
                 "counter {name} used outside rate/irate/increase: its raw value only says how long the process has run"
