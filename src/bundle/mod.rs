@@ -81,6 +81,7 @@ pub use validate::parsed_profile;
 
 /// The verify stage, for the CLI's `check` and for tests that look at the problems themselves.
 pub mod check {
+    pub use super::verify::paths::{alertmanagers_by_service_address, finished_pods_kept};
     pub use super::verify::promql::{check_expr, check_selector, Scope};
     pub use super::verify::rules::check_with_catalogue;
     pub use super::verify::topology::check as cross_artifact;

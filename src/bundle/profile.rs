@@ -138,11 +138,70 @@ pub struct BasicAuth {
     pub password_file: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// One `remote_write` endpoint, spelled with Prometheus's own field names so that it is copied
+/// into `prometheus.yml` as it stands. Credentials come from files only (`password_file`,
+/// `credentials_file`): the bundle never holds a secret.
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RemoteWrite {
     pub name: String,
     pub url: String,
+    /// Extra HTTP headers on every request, such as Mimir's tenant `X-Scope-OrgID`. Prometheus
+    /// refuses the ones it sets itself (`Authorization`, `Content-Type`, ...).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basic_auth: Option<BasicAuth>,
+    /// The `Authorization` header (`type`, Bearer when left out) with its credentials from a file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization: Option<RemoteAuthorization>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_config: Option<RemoteTls>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_config: Option<RemoteQueue>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemoteAuthorization {
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    pub credentials_file: String,
+}
+
+/// TLS towards the remote endpoint: the CA that verifies it, a client certificate and key
+/// (both or neither), the name to verify when it differs from the URL's host.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemoteTls {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cert_file: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_file: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_name: Option<String>,
+}
+
+/// How Prometheus queues and shards what it ships; each left out keeps Prometheus's default.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemoteQueue {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_shards: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_shards: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_samples_per_send: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_send_deadline: Option<PromDuration>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_backoff: Option<PromDuration>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_backoff: Option<PromDuration>,
 }
 
 /// A job that pulls pre-aggregated series from another Prometheus's `/federate`.

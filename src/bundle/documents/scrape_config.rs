@@ -10,7 +10,7 @@ use crate::bundle::layout::{
     pod_annotation_label, COMPOSE_ENVIRONMENT_SUFFIX, DISCOVERY_LABEL, KUBERNETES_LABELS, METRICS_PATH,
     RULE_FILES, SCRAPE_ANNOTATIONS,
 };
-use crate::bundle::profile::{BasicAuth, Profile, PromDuration};
+use crate::bundle::profile::{BasicAuth, Profile, PromDuration, RemoteWrite};
 use crate::bundle::topology::PathKind;
 use crate::bundle::topology::Topology;
 
@@ -22,6 +22,9 @@ pub const ADDRESS_REGEX: &str = r"(\[[^\]]+\]|[^:]+)(?::\d+)?;(\d+)";
 /// `fd00::1`, without brackets. This rule brackets it and appends the annotated port first, so
 /// the rule above can treat it like any other address.
 pub const BARE_IPV6_REGEX: &str = r"([0-9A-Fa-f]*:[0-9A-Fa-f.:]*:[0-9A-Fa-f.]*);(\d+)";
+
+/// The pod phases the pod job drops (the Operator's PodMonitor drops the same).
+pub const FINISHED_POD_PHASES: &str = "(Failed|Succeeded)";
 
 /// What a `prometheus.yml` is built from: the environment's name, profile and scrape topology.
 #[derive(Debug, Clone, Copy)]
@@ -59,7 +62,100 @@ struct Alerting {
 
 #[derive(Debug, Clone, Serialize)]
 struct AlertmanagerTargets {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     static_configs: Vec<StaticConfig>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    kubernetes_sd_configs: Vec<KubernetesSdConfig>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    relabel_configs: Vec<RelabelConfig>,
+}
+
+impl AlertmanagerTargets {
+    fn fixed(targets: Vec<String>) -> AlertmanagerTargets {
+        AlertmanagerTargets {
+            static_configs: vec![StaticConfig {
+                targets,
+                labels: BTreeMap::new(),
+            }],
+            kubernetes_sd_configs: Vec::new(),
+            relabel_configs: Vec::new(),
+        }
+    }
+
+    /// Every replica behind the Service: its endpoints in its namespace, kept by the Service's
+    /// name and the port. Alerts go to each Alertmanager, which deduplicate them among
+    /// themselves; through the one Service address each alert would reach one replica, and a
+    /// restarting replica would lose it.
+    fn replicas(service: &ClusterService) -> AlertmanagerTargets {
+        AlertmanagerTargets {
+            static_configs: Vec::new(),
+            kubernetes_sd_configs: vec![KubernetesSdConfig {
+                role: "endpoints",
+                namespaces: Some(Namespaces {
+                    names: vec![service.namespace.clone()],
+                }),
+            }],
+            relabel_configs: vec![
+                RelabelConfig::keep("__meta_kubernetes_service_name", regex_escape(&service.name)),
+                RelabelConfig::keep("__address__", format!(".+:{}", service.port)),
+            ],
+        }
+    }
+}
+
+/// A Service named by its cluster DNS name, `<name>.<namespace>.svc[.cluster.local]:<port>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterService {
+    pub name: String,
+    pub namespace: String,
+    pub port: u16,
+}
+
+impl ClusterService {
+    /// The Service an address names, or `None` for any other address (a host, an IP).
+    pub fn of(address: &str) -> Option<ClusterService> {
+        let (host, port) = address.rsplit_once(':')?;
+        let port = port.parse().ok()?;
+        let rest = host
+            .strip_suffix(".svc.cluster.local")
+            .or_else(|| host.strip_suffix(".svc"))?;
+        let (name, namespace) = rest.split_once('.')?;
+        (!name.is_empty() && !namespace.is_empty() && !namespace.contains('.')).then(|| ClusterService {
+            name: name.to_string(),
+            namespace: namespace.to_string(),
+            port,
+        })
+    }
+}
+
+/// The Alertmanagers of the profile (`prometheus.alertmanagers`) as Prometheus finds them: with
+/// pod discovery on (the Prometheus runs in the cluster) each Service address becomes every
+/// replica behind it; other addresses are fixed targets.
+pub fn alertmanager_services(profile: &Profile) -> Vec<ClusterService> {
+    let prometheus = &profile.prometheus;
+    if !prometheus.kubernetes_sd.enabled {
+        return Vec::new();
+    }
+    prometheus
+        .alertmanagers
+        .iter()
+        .filter_map(|a| ClusterService::of(a))
+        .collect()
+}
+
+fn alerting(model: &Deployment<'_>) -> Option<Alerting> {
+    let addresses = &model.profile.prometheus.alertmanagers;
+    let services = alertmanager_services(model.profile);
+    let fixed: Vec<String> = addresses
+        .iter()
+        .filter(|a| !services.iter().any(|s| ClusterService::of(a).as_ref() == Some(s)))
+        .cloned()
+        .collect();
+    let mut alertmanagers: Vec<AlertmanagerTargets> = services.iter().map(AlertmanagerTargets::replicas).collect();
+    if !fixed.is_empty() {
+        alertmanagers.push(AlertmanagerTargets::fixed(fixed));
+    }
+    (!alertmanagers.is_empty()).then_some(Alerting { alertmanagers })
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -149,6 +245,15 @@ impl RelabelConfig {
         }
     }
 
+    fn drop(source: &str, regex: &str) -> RelabelConfig {
+        RelabelConfig {
+            source_labels: vec![source.to_string()],
+            action: "drop",
+            regex: Some(regex.to_string()),
+            ..RelabelConfig::default()
+        }
+    }
+
     fn replace(
         sources: &[&str],
         regex: Option<&str>,
@@ -163,12 +268,6 @@ impl RelabelConfig {
             replacement: replacement.map(str::to_string),
         }
     }
-}
-
-#[derive(Debug, Clone, Serialize)]
-struct RemoteWrite {
-    name: String,
-    url: String,
 }
 
 /// `prometheus.yml` for the compose stack: the deployment's globals and rules, but scraping the
@@ -199,12 +298,7 @@ pub fn compose_config(model: &Deployment<'_>) -> PrometheusConfig {
     }];
     config.scrape_configs = vec![job];
     config.alerting = Some(Alerting {
-        alertmanagers: vec![AlertmanagerTargets {
-            static_configs: vec![StaticConfig {
-                targets: vec![plan.alertmanager.to_string()],
-                labels: BTreeMap::new(),
-            }],
-        }],
+        alertmanagers: vec![AlertmanagerTargets::fixed(vec![plan.alertmanager.to_string()])],
     });
     config.remote_write = Vec::new();
     config
@@ -239,23 +333,10 @@ pub fn config(model: &Deployment<'_>, rule_files: &str) -> PrometheusConfig {
             external_labels: prometheus.external_labels.clone(),
         },
         rule_files: vec![rule_files.to_string()],
-        alerting: (!prometheus.alertmanagers.is_empty()).then(|| Alerting {
-            alertmanagers: vec![AlertmanagerTargets {
-                static_configs: vec![StaticConfig {
-                    targets: prometheus.alertmanagers.clone(),
-                    labels: BTreeMap::new(),
-                }],
-            }],
-        }),
+        alerting: alerting(model),
         scrape_configs,
-        remote_write: prometheus
-            .remote_write
-            .iter()
-            .map(|r| RemoteWrite {
-                name: r.name.clone(),
-                url: r.url.clone(),
-            })
-            .collect(),
+        // The profile spells each entry with Prometheus's own field names.
+        remote_write: prometheus.remote_write.clone(),
     }
 }
 
@@ -338,6 +419,9 @@ fn kubernetes_job(model: &Deployment<'_>) -> ScrapeConfig {
     job.relabel_configs = vec![
         RelabelConfig::keep("__meta_kubernetes_pod_label_app", regex_escape(&sd.app_label)),
         RelabelConfig::keep(&scrape, "true".into()),
+        // A finished pod (Failed, Succeeded) keeps its IP in the discovery but serves nothing,
+        // and its address may already be another pod's: dropped, as the Operator drops it.
+        RelabelConfig::drop("__meta_kubernetes_pod_phase", FINISHED_POD_PHASES),
         RelabelConfig::replace(&[path.as_str()], Some("(.+)"), "__metrics_path__", None),
         RelabelConfig::replace(
             &address_sources,

@@ -13,17 +13,18 @@ use anyhow::Result;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::bundle::documents::scrape_config::{alertmanager_services, ClusterService};
 use crate::bundle::documents::kube::{
     metadata, operator_metadata, BasicAuthRefs, ConfigMapBody, Metadata, Object,
 };
 use crate::bundle::layout::{
-    DISCOVERY_LABEL, K8S_NAME, NGINX_CONF_DIR, NGINX_PREFIX, OPERATOR_COMPONENT, POD_MONITOR_COMPONENT,
-    SIDECAR_CONF_FILE, WORKLOAD_COMPONENT,
+    DISCOVERY_LABEL, K8S_NAME, NGINX_CONF_DIR, OPERATOR_COMPONENT, POD_MONITOR_COMPONENT, SIDECAR_CONF_FILE,
+    SIDECAR_HTPASSWD_DIR, WORKLOAD_COMPONENT,
 };
 use crate::bundle::model::Model;
 use crate::bundle::output::Output;
 use crate::bundle::profile::{NetworkPeer, Profile};
-use crate::bundle::topology::{in_container, PathKind, PolicyPorts, Topology};
+use crate::bundle::topology::{PathKind, PolicyPorts, Topology};
 use crate::error::UsageError;
 
 const MONITORING_API: &str = "monitoring.coreos.com/v1";
@@ -216,6 +217,12 @@ pub fn render(model: &Model, out: &mut Output) -> Result<()> {
         resources.add("prometheus-role.yaml", &role)?;
         resources.add("prometheus-rolebinding.yaml", &binding)?;
     }
+    for service in alertmanager_services(profile) {
+        let (role, binding) = alertmanager_discovery_rbac(profile, &service);
+        let stem = format!("prometheus-alertmanager-{}-{}", service.namespace, service.name);
+        resources.add(&format!("{stem}-role.yaml"), &role)?;
+        resources.add(&format!("{stem}-rolebinding.yaml"), &binding)?;
+    }
     for dashboard in &model.documents.dashboards {
         let file = format!("grafana-dashboard-{}.yaml", dashboard.uid);
         resources.add(&file, &dashboard.configmap)?;
@@ -350,6 +357,49 @@ fn pod_discovery_rbac(profile: &Profile) -> (Object<RulesBody>, Object<BindingBo
     (role, binding)
 }
 
+/// The Role in an Alertmanager Service's namespace that lets the plain Prometheus find every
+/// replica behind it (`role: endpoints` reads endpoints, services and pods), and its binding to
+/// that Prometheus's ServiceAccount.
+fn alertmanager_discovery_rbac(
+    profile: &Profile,
+    service: &ClusterService,
+) -> (Object<RulesBody>, Object<BindingBody>) {
+    let name = format!("sockudo-prometheus-alertmanager-{}", service.name);
+    let mut meta = metadata(profile, &name);
+    meta.namespace = service.namespace.clone();
+    let role = Object {
+        api_version: RBAC_API,
+        kind: "Role",
+        metadata: meta.clone(),
+        body: RulesBody {
+            rules: vec![PolicyRule {
+                api_groups: vec![""],
+                resources: vec!["endpoints", "services", "pods"],
+                verbs: vec!["get", "list", "watch"],
+            }],
+        },
+    };
+    let account = &profile.kubernetes.prometheus_service_account;
+    let binding = Object {
+        api_version: RBAC_API,
+        kind: "RoleBinding",
+        metadata: meta,
+        body: BindingBody {
+            role_ref: RoleRef {
+                api_group: "rbac.authorization.k8s.io",
+                kind: "Role",
+                name,
+            },
+            subjects: vec![Subject {
+                kind: "ServiceAccount",
+                name: account.name.clone(),
+                namespace: account.namespace.clone(),
+            }],
+        },
+    };
+    (role, binding)
+}
+
 /// A strategic-merge patch of the Sockudo Deployment's pod template.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -428,8 +478,6 @@ struct ContainerPort {
 struct VolumeMount {
     name: &'static str,
     mount_path: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    sub_path: Option<String>,
     read_only: bool,
 }
 
@@ -559,19 +607,18 @@ fn render_workload_component(model: &Model, out: &mut Output) -> Result<()> {
                 VolumeMount {
                     name: PROXY_CONF_VOLUME,
                     mount_path: NGINX_CONF_DIR.into(),
-                    sub_path: None,
                     read_only: true,
                 },
+                // The whole Secret as a folder, never one key by `subPath`: the kubelet updates
+                // this mount when the Secret changes, so a rotated password takes effect.
                 VolumeMount {
                     name: HTPASSWD_VOLUME,
-                    mount_path: in_container(NGINX_PREFIX, &profile.proxy.htpasswd_file),
-                    sub_path: Some(sidecar.htpasswd_key.clone()),
+                    mount_path: SIDECAR_HTPASSWD_DIR.into(),
                     read_only: true,
                 },
                 VolumeMount {
                     name: PROXY_TMP_VOLUME,
                     mount_path: PROXY_TMP_DIR.into(),
-                    sub_path: None,
                     read_only: false,
                 },
             ],
