@@ -972,3 +972,85 @@ fn prometheus_rule(model: &Model) -> Result<Object<SpecBody<PrometheusRuleSpec>>
         },
     })
 }
+
+/// The operator's overlay `k8s/<env>` that `init` writes beside the profile: the generated base
+/// and components at `bundle_k8s` (the bundle's `k8s/`, relative to the overlay), and a
+/// Deployment of the profile's workload for the operator to own, which passes Pod Security
+/// "restricted" once patched. `(file name, text)`.
+pub fn overlay_files(profile: &Profile, env: &str, bundle_k8s: &str) -> Result<Vec<(String, String)>> {
+    let mut components = vec![format!("{bundle_k8s}/{WORKLOAD_COMPONENT}")];
+    if profile.kubernetes.operator.enabled {
+        components.push(format!("{bundle_k8s}/{OPERATOR_COMPONENT}"));
+    }
+    let kustomization = serde_json::json!({
+        "apiVersion": KUSTOMIZE_API,
+        "kind": "Kustomization",
+        "resources": [bundle_k8s, "deployment.yaml"],
+        "components": components,
+    });
+    let workload = &profile.kubernetes.workload;
+    let labels = app_selector(profile).match_labels;
+    let app_port = profile
+        .kubernetes
+        .network_policy
+        .app_ports
+        .first()
+        .copied()
+        .unwrap_or(crate::bundle::layout::DEFAULT_APP_PORT);
+    let deployment = serde_json::json!({
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": workload.deployment, "namespace": profile.kubernetes.namespace, "labels": labels},
+        "spec": {
+            "replicas": 2,
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "securityContext": {
+                        "runAsNonRoot": true,
+                        "runAsUser": 65532,
+                        "runAsGroup": 65532,
+                        "seccompProfile": {"type": "RuntimeDefault"},
+                    },
+                    "containers": [{
+                        "name": workload.container,
+                        "image": profile.compose.sockudo_image,
+                        "ports": [{"name": "websocket", "containerPort": app_port, "protocol": "TCP"}],
+                        "readinessProbe": {"tcpSocket": {"port": "websocket"}},
+                        "securityContext": {
+                            "allowPrivilegeEscalation": false,
+                            "capabilities": {"drop": ["ALL"]},
+                        },
+                        "resources": {
+                            "requests": {"cpu": "100m", "memory": "128Mi"},
+                            "limits": {"memory": "512Mi"},
+                        },
+                    }],
+                },
+            },
+        },
+    });
+    let kustomization_head = format!(
+        "# The operator's overlay for the {env} environment, written by `sockudo-obs init`: yours to edit.\n\
+         # It layers on the bundle `sockudo-obs generate --env {env}` writes ({bundle_k8s}); put\n\
+         # local changes here, never in the bundle. Apply with: kubectl apply -k <this folder>\n\
+         # Without the Prometheus Operator, remove the operator component.\n"
+    );
+    let deployment_head = format!(
+        "# The Sockudo Deployment of the {env} environment: yours to own and edit (replicas, config,\n\
+         # resources, image). The bundle's workload component patches it by name\n\
+         # (kubernetes.workload in the profile). The image is compose.sockudo_image of the profile:\n\
+         # the real Sockudo built with this project's drop-in; push it where your cluster pulls from.\n"
+    );
+    Ok(vec![
+        (
+            "kustomization.yaml".to_string(),
+            kustomization_head + &serde_norway::to_string(&kustomization)?,
+        ),
+        (
+            "deployment.yaml".to_string(),
+            deployment_head + &serde_norway::to_string(&deployment)?,
+        ),
+    ])
+}
