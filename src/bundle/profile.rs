@@ -427,6 +427,19 @@ pub struct OperatorSection {
     pub selector_labels: BTreeMap<String, String>,
     /// The Secret holding the scrape password, read by the monitors' basic auth.
     pub basic_auth_secret: Option<SecretRef>,
+    /// The Secret key holding `proxy.tls.ca_file`'s CA, which the Operator's ScrapeConfig of the
+    /// static targets verifies the proxies with (the Operator reads a CA from a Secret, never a
+    /// file). Required under the Operator when the static targets are scraped over TLS with a CA
+    /// of their own.
+    #[serde(default)]
+    pub ca_secret: Option<SecretKeyRef>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretKeyRef {
+    pub name: String,
+    pub key: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -96,6 +96,27 @@ fn cross_fields(profile: &Profile) -> Result<()> {
     let operator = &k.operator;
     let static_auth =
         !profile.prometheus.static_targets.is_empty() && profile.prometheus.basic_auth.is_some();
+    if profile.proxy.enabled && profile.proxy.tls.is_some() && profile.prometheus.static_targets.is_empty() {
+        return problem(
+            "profile key proxy.tls: no prometheus.static_targets to serve over TLS (the pods' \
+             sidecars serve plain HTTP behind the NetworkPolicy); the compose stack verifies the \
+             certificate against the first static target's host"
+                .into(),
+        );
+    }
+    let own_ca = profile
+        .proxy
+        .tls
+        .as_ref()
+        .is_some_and(|tls| profile.proxy.enabled && tls.ca_file.is_some());
+    if operator.enabled && !profile.prometheus.static_targets.is_empty() && own_ca && operator.ca_secret.is_none() {
+        return problem(
+            "profile key kubernetes.operator.ca_secret: required when prometheus.static_targets are \
+             scraped over TLS with proxy.tls.ca_file, or the Operator's ScrapeConfig could not verify \
+             the proxies (it reads a CA from a Secret, never a file)"
+                .into(),
+        );
+    }
     if operator.enabled && static_auth && operator.basic_auth_secret.is_none() {
         return problem(
             "profile key kubernetes.operator.basic_auth_secret: required when prometheus.static_targets \

@@ -200,6 +200,16 @@ impl ScrapeConfig {
 struct TlsConfig {
     #[serde(skip_serializing_if = "Option::is_none")]
     ca_file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    server_name: Option<String>,
+}
+
+/// The host the proxy's certificate names, as the compose stack verifies it: the first static
+/// target's (the stack scrapes its nginx by the service name, which no certificate names).
+fn compose_server_name(model: &Deployment<'_>) -> Option<String> {
+    let target = model.profile.prometheus.static_targets.first()?;
+    let (host, _) = target.target.rsplit_once(':')?;
+    Some(host.trim_start_matches('[').trim_end_matches(']').to_string())
 }
 
 /// One target group, as both `prometheus.yml` and the Operator's ScrapeConfig spell it.
@@ -282,9 +292,13 @@ pub fn compose_config(model: &Deployment<'_>) -> PrometheusConfig {
         .global
         .external_labels
         .insert("environment".to_string(), environment.clone());
+    // Like the deployment's static job: over TLS when the proxy has certificates (the stack's
+    // nginx serves the same config with them), verified against the name the certificate is for,
+    // the first static target's host (validation requires one), not the stack's service name.
     let mut job = static_job(model);
-    job.scheme = "http";
-    job.tls_config = None;
+    if let Some(tls) = job.tls_config.as_mut() {
+        tls.server_name = compose_server_name(model);
+    }
     job.static_configs = vec![StaticConfig {
         targets: vec![plan.scrape_target.to_string()],
         labels: BTreeMap::from([
@@ -366,6 +380,7 @@ fn static_job(model: &Deployment<'_>) -> ScrapeConfig {
         job.scheme = "https";
         job.tls_config = Some(TlsConfig {
             ca_file: tls.ca_file.clone(),
+            server_name: None,
         });
     }
     job.static_configs = static_target_groups(model);

@@ -229,6 +229,14 @@ fn operator_static_disagreements(operator: &Value, plain: Option<&Value>, job: &
             },
         ));
     }
+    if plain["tls_config"].get("ca_file").is_some() != spec["tlsConfig"].get("ca").is_some() {
+        messages.push(format!(
+            "{SCRAPE_CONFIG} {} a CA, but {CLUSTER_CONFIG}'s static job {}: the two paths would \
+             not verify the proxies alike",
+            if spec["tlsConfig"].get("ca").is_some() { "has" } else { "lacks" },
+            if plain["tls_config"].get("ca_file").is_some() { "verifies with its own CA" } else { "uses the system's CAs" },
+        ));
+    }
     if !spec["scheme"]
         .as_str()
         .unwrap_or("HTTP")
