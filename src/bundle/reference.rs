@@ -224,7 +224,10 @@ fn walk(value: &Value, at: &str, found: &mut Vec<(String, String)>) {
             for (key, child) in map {
                 let key = match key {
                     Value::String(s) => s.clone(),
-                    other => serde_norway::to_string(other).unwrap_or_default().trim().to_string(),
+                    other => serde_norway::to_string(other)
+                        .unwrap_or_default()
+                        .trim()
+                        .to_string(),
                 };
                 let path = if at.is_empty() { key } else { format!("{at}.{key}") };
                 walk(child, &path, found);
@@ -289,7 +292,8 @@ pub fn markdown() -> String {
             "| `{}` | {} | {} | `{}` | {}{} |\n",
             k.key,
             cell(k.kind),
-            k.default.map_or("required".to_string(), |d| format!("`{}`", cell(d))),
+            k.default
+                .map_or("required".to_string(), |d| format!("`{}`", cell(d))),
             cell(k.example),
             if k.site { "**yours** " } else { "" },
             cell(k.about),
@@ -304,12 +308,26 @@ mod tests {
 
     #[test]
     fn concrete_keys_find_their_entry() {
-        assert_eq!(general_key("prometheus.static_targets[12].target"), "prometheus.static_targets[].target");
-        assert_eq!(general_key("alerts.SockudoHighConnections.for"), "alerts.<alert>.for");
-        assert_eq!(general_key("prometheus.alertmanagers[0]"), "prometheus.alertmanagers");
-        assert_eq!(entry("prometheus.external_labels.cluster").unwrap().key, "prometheus.external_labels");
         assert_eq!(
-            entry("prometheus.remote_write[0].headers.X-Scope-OrgID").unwrap().key,
+            general_key("prometheus.static_targets[12].target"),
+            "prometheus.static_targets[].target"
+        );
+        assert_eq!(
+            general_key("alerts.SockudoHighConnections.for"),
+            "alerts.<alert>.for"
+        );
+        assert_eq!(
+            general_key("prometheus.alertmanagers[0]"),
+            "prometheus.alertmanagers"
+        );
+        assert_eq!(
+            entry("prometheus.external_labels.cluster").unwrap().key,
+            "prometheus.external_labels"
+        );
+        assert_eq!(
+            entry("prometheus.remote_write[0].headers.X-Scope-OrgID")
+                .unwrap()
+                .key,
             "prometheus.remote_write[].headers"
         );
         assert!(entry("prometheus.nope").is_none());

@@ -109,7 +109,11 @@ fn cross_fields(profile: &Profile) -> Result<()> {
         .tls
         .as_ref()
         .is_some_and(|tls| profile.proxy.enabled && tls.ca_file.is_some());
-    if operator.enabled && !profile.prometheus.static_targets.is_empty() && own_ca && operator.ca_secret.is_none() {
+    if operator.enabled
+        && !profile.prometheus.static_targets.is_empty()
+        && own_ca
+        && operator.ca_secret.is_none()
+    {
         return problem(
             "profile key kubernetes.operator.ca_secret: required when prometheus.static_targets are \
              scraped over TLS with proxy.tls.ca_file, or the Operator's ScrapeConfig could not verify \
@@ -287,7 +291,8 @@ const RESERVED_REMOTE_WRITE_HEADERS: [&str; 17] = [
 /// One `remote_write` entry, at `key` (`prometheus.remote_write[0]`): what Prometheus refuses,
 /// refused here naming the key.
 fn remote_write(key: &str, remote: &super::profile::RemoteWrite) -> Result<(), String> {
-    let named = |field: &str, result: Result<(), String>| result.map_err(|msg| format!("{key}.{field}: {msg}"));
+    let named =
+        |field: &str, result: Result<(), String>| result.map_err(|msg| format!("{key}.{field}: {msg}"));
     named("name", non_empty(&remote.name))?;
     named("url", http_url(&remote.url))?;
     for (header, value) in &remote.headers {
@@ -296,18 +301,26 @@ fn remote_write(key: &str, remote: &super::profile::RemoteWrite) -> Result<(), S
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
         if !token {
-            return named("headers", Err(format!("{} is not an HTTP header name", echoed(header))));
+            return named(
+                "headers",
+                Err(format!("{} is not an HTTP header name", echoed(header))),
+            );
         }
         if RESERVED_REMOTE_WRITE_HEADERS.contains(&header.to_ascii_lowercase().as_str()) {
             return named(
                 &format!("headers.{header}"),
-                Err("Prometheus sets this header itself and refuses it here (credentials go in \
+                Err(
+                    "Prometheus sets this header itself and refuses it here (credentials go in \
                      basic_auth or authorization)"
-                    .into()),
+                        .into(),
+                ),
             );
         }
         if value.is_empty() || !crate::names::is_one_line(value) {
-            return named(&format!("headers.{header}"), Err("must be one non-empty line".into()));
+            return named(
+                &format!("headers.{header}"),
+                Err("must be one non-empty line".into()),
+            );
         }
     }
     if remote.basic_auth.is_some() && remote.authorization.is_some() {
@@ -328,15 +341,24 @@ fn remote_write(key: &str, remote: &super::profile::RemoteWrite) -> Result<(), S
             if kind.is_empty() || !kind.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
                 return named(
                     "authorization.type",
-                    Err(format!("{} is not an authorization scheme (e.g. Bearer)", echoed(kind))),
+                    Err(format!(
+                        "{} is not an authorization scheme (e.g. Bearer)",
+                        echoed(kind)
+                    )),
                 );
             }
         }
-        named("authorization.credentials_file", file_path(&auth.credentials_file))?;
+        named(
+            "authorization.credentials_file",
+            file_path(&auth.credentials_file),
+        )?;
     }
     if let Some(tls) = &remote.tls_config {
         if !remote.url.starts_with("https://") {
-            return named("tls_config", Err(format!("{} is not an https URL", echoed(&remote.url))));
+            return named(
+                "tls_config",
+                Err(format!("{} is not an https URL", echoed(&remote.url))),
+            );
         }
         for (field, path) in [
             ("ca_file", &tls.ca_file),
@@ -355,7 +377,10 @@ fn remote_write(key: &str, remote: &super::profile::RemoteWrite) -> Result<(), S
         }
         if let Some(name) = &tls.server_name {
             if !crate::names::is_host(name) {
-                return named("tls_config.server_name", Err(format!("{} is not a host name", echoed(name))));
+                return named(
+                    "tls_config.server_name",
+                    Err(format!("{} is not a host name", echoed(name))),
+                );
             }
         }
     }
@@ -386,8 +411,15 @@ fn remote_write(key: &str, remote: &super::profile::RemoteWrite) -> Result<(), S
                 );
             }
         }
-        if queue.batch_send_deadline.as_ref().is_some_and(|d| d.millis() == 0) {
-            return named("queue_config.batch_send_deadline", Err("must be longer than 0s".into()));
+        if queue
+            .batch_send_deadline
+            .as_ref()
+            .is_some_and(|d| d.millis() == 0)
+        {
+            return named(
+                "queue_config.batch_send_deadline",
+                Err("must be longer than 0s".into()),
+            );
         }
     }
     Ok(())

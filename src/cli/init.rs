@@ -109,7 +109,11 @@ fn relative_to(from: &Path, to: &Path) -> Result<String> {
     let to: Vec<_> = to.components().collect();
     let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
     let mut parts: Vec<String> = vec!["..".to_string(); from.len() - common];
-    parts.extend(to[common..].iter().map(|c| c.as_os_str().to_string_lossy().into_owned()));
+    parts.extend(
+        to[common..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
     Ok(parts.join("/"))
 }
 
@@ -122,12 +126,20 @@ pub fn profile_text(env: &str, template: &SourceFile) -> Result<String> {
         serde_norway::from_str(&template.text).with_context(|| format!("{}: not YAML", template.path))?;
     let examples = reference::example_values(&value, Some(&value));
     let mut header = vec![
-        format!("# The {env} environment, {}{}.", reference::INIT_ORIGIN, template.path),
+        format!(
+            "# The {env} environment, {}{}.",
+            reference::INIT_ORIGIN,
+            template.path
+        ),
         "# It is a template: edit it for your deployment before generating (docs/profile.md describes".into(),
         "# every key). These keys still hold the template's example values; `generate` warns while".into(),
         "# one remains:".into(),
     ];
-    header.extend(examples.iter().map(|(key, value)| format!("#   - {key}: {value}")));
+    header.extend(
+        examples
+            .iter()
+            .map(|(key, value)| format!("#   - {key}: {value}")),
+    );
     if examples.is_empty() {
         header.push("#   (none)".into());
     }

@@ -100,7 +100,8 @@ fn every_example(table: &[KeyDoc], skip: &str) -> anyhow::Result<()> {
 fn the_profile_reference_is_fresh() {
     let printed = run_in(Path::new("."), &["init", "--reference"]);
     assert!(printed.status.success(), "{}", stderr(&printed));
-    let shipped = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/profile.md")).unwrap();
+    let shipped =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/profile.md")).unwrap();
     assert!(
         String::from_utf8_lossy(&printed.stdout) == shipped,
         "docs/profile.md is stale: run `sockudo-obs init --reference > docs/profile.md`"
@@ -118,7 +119,10 @@ fn every_key_of_the_shipped_profiles_is_documented() {
         .copied()
         .collect();
     let missing = undocumented(&without);
-    assert!(missing.contains(&"production: prometheus.scrape_timeout".to_string()), "{missing:?}");
+    assert!(
+        missing.contains(&"production: prometheus.scrape_timeout".to_string()),
+        "{missing:?}"
+    );
 }
 
 /// Every documented key is one the profile takes and every example is a value it accepts: a
@@ -145,9 +149,16 @@ fn init_and_generate_share_one_name_rule() {
         &["generate", "--env", "Prod_1"][..],
     ] {
         let output = run_in(dir.path(), args);
-        assert_one_line_usage_error(&output, &["--env", "\"Prod_1\"", "lowercase letters, digits and \"-\""]);
+        assert_one_line_usage_error(
+            &output,
+            &["--env", "\"Prod_1\"", "lowercase letters, digits and \"-\""],
+        );
     }
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "nothing written");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "nothing written"
+    );
 }
 
 /// The profile `init` writes lists, atop, every key still holding an example value with that
@@ -170,13 +181,23 @@ fn init_writes_a_profile_and_overlay_that_generate_and_kubectl_take() {
             (k.to_string(), v.to_string())
         })
         .collect();
-    let header: String = text.lines().take_while(|l| l.starts_with('#')).collect::<Vec<_>>().join("\n");
+    let header: String = text
+        .lines()
+        .take_while(|l| l.starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n");
     assert!(!header.contains("webhook_url"), "{header}");
     let profile: Value = serde_norway::from_str(&text).unwrap();
     let leaves = reference::leaves(&profile);
     for (key, value) in &listed {
-        assert!(reference::entry(key).is_some(), "the header names {key}, which is no profile key");
-        assert!(leaves.contains(&(key.clone(), value.clone())), "{key}: {value} is not the profile's");
+        assert!(
+            reference::entry(key).is_some(),
+            "the header names {key}, which is no profile key"
+        );
+        assert!(
+            leaves.contains(&(key.clone(), value.clone())),
+            "{key}: {value} is not the profile's"
+        );
     }
     for needed in [
         "prometheus.external_labels.cluster",
@@ -185,7 +206,10 @@ fn init_writes_a_profile_and_overlay_that_generate_and_kubectl_take() {
         "kubernetes.namespace",
         "docs.runbook_url",
     ] {
-        assert!(listed.iter().any(|(k, _)| k == needed), "{needed} missing from {listed:?}");
+        assert!(
+            listed.iter().any(|(k, _)| k == needed),
+            "{needed} missing from {listed:?}"
+        );
     }
 
     let generate = run_in(dir.path(), &["generate", "--env", "eu-1", "--specs", "specs"]);
@@ -211,13 +235,19 @@ fn init_writes_a_profile_and_overlay_that_generate_and_kubectl_take() {
     }
     assert_eq!(kube::missing_namespaces(&docs), Vec::<String>::new());
     let operator_secrets = [("Secret", "sockudo", "sockudo-metrics-htpasswd")];
-    assert_eq!(kube::unresolved_references(&docs, &operator_secrets), Vec::<String>::new());
+    assert_eq!(
+        kube::unresolved_references(&docs, &operator_secrets),
+        Vec::<String>::new()
+    );
 
     // Edited, a key is no longer named; the others still are.
     let edited = text.replacen("    cluster: production", "    cluster: eu-1", 1);
     assert_ne!(edited, text);
     std::fs::write(&profile_path, edited).unwrap();
-    let again = run_in(dir.path(), &["generate", "--env", "eu-1", "--specs", "specs", "--force"]);
+    let again = run_in(
+        dir.path(),
+        &["generate", "--env", "eu-1", "--specs", "specs", "--force"],
+    );
     assert!(again.status.success(), "{}", stderr(&again));
     let expected: Vec<String> = keys
         .into_iter()

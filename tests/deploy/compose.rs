@@ -318,7 +318,11 @@ fn compose_config(compose_dir: &std::path::Path) -> Value {
         .current_dir(compose_dir)
         .output()
         .expect("docker-compose runs");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
@@ -331,7 +335,9 @@ fn created_when_missing(config: &Value, compose_dir: &std::path::Path) -> Vec<St
             let source = volume["source"].as_str().unwrap_or_default();
             let operators = volume["type"] == "bind" && !std::path::Path::new(source).exists();
             if operators && volume["bind"]["create_host_path"] == true {
-                let shown = source.strip_prefix(compose_dir.to_str().unwrap()).unwrap_or(source);
+                let shown = source
+                    .strip_prefix(compose_dir.to_str().unwrap())
+                    .unwrap_or(source);
                 found.push(format!("{name}: {shown} would be created as a folder"));
             }
         }
@@ -350,12 +356,21 @@ fn a_missing_secret_file_stops_the_stack_instead_of_becoming_a_folder() {
         let built = crate::support::validate::build(&env);
         let compose_dir = built.path().join("compose");
         let config = compose_config(&compose_dir);
-        assert_eq!(created_when_missing(&config, &compose_dir), Vec::<String>::new(), "{env}");
+        assert_eq!(
+            created_when_missing(&config, &compose_dir),
+            Vec::<String>::new(),
+            "{env}"
+        );
         let file = compose_dir.join("docker-compose.yml");
         let mut compose: Value = serde_norway::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
         let mut rewritten = 0;
         for service in compose["services"].as_object_mut().unwrap().values_mut() {
-            for volume in service.get_mut("volumes").and_then(Value::as_array_mut).into_iter().flatten() {
+            for volume in service
+                .get_mut("volumes")
+                .and_then(Value::as_array_mut)
+                .into_iter()
+                .flatten()
+            {
                 if let Some(source) = volume["source"].as_str().filter(|s| SECRETS.contains(s)) {
                     *volume = format!("{source}:{}:ro", volume["target"].as_str().unwrap()).into();
                     rewritten += 1;
@@ -397,7 +412,11 @@ fn the_stack_serves_and_scrapes_tls_when_the_proxy_has_it() {
             .find_map(|l| l.trim().strip_prefix(&format!("{directive} ")))
             .unwrap_or_else(|| panic!("the proxy has no {directive}"))
             .trim_end_matches(';');
-        let path = if path.starts_with('/') { path.to_string() } else { format!("/etc/nginx/{path}") };
+        let path = if path.starts_with('/') {
+            path.to_string()
+        } else {
+            format!("/etc/nginx/{path}")
+        };
         let source = mounted_at(&compose["services"]["nginx"], &path)
             .unwrap_or_else(|| panic!("nginx does not mount {path} ({directive})"));
         assert!(source.starts_with("./tls/"), "{source}");
@@ -406,12 +425,21 @@ fn the_stack_serves_and_scrapes_tls_when_the_proxy_has_it() {
     let job = &prometheus["scrape_configs"][0];
     assert_eq!(job["scheme"], "https");
     let ca = job["tls_config"]["ca_file"].as_str().unwrap();
-    assert_eq!(mounted_at(&compose["services"]["prometheus"], ca), Some("./tls/ca.pem"));
-    assert_eq!(job["tls_config"]["server_name"], "sockudo-vm-1.production.example.internal");
+    assert_eq!(
+        mounted_at(&compose["services"]["prometheus"], ca),
+        Some("./tls/ca.pem")
+    );
+    assert_eq!(
+        job["tls_config"]["server_name"],
+        "sockudo-vm-1.production.example.internal"
+    );
 
     let dir = tempfile::tempdir().unwrap();
     out.write_atomically(&dir.path().join("b")).unwrap();
     crate::support::validate::assert_passes(&["prometheus", "compose"], &dir.path().join("b"), None);
     let config = compose_config(&dir.path().join("b/compose"));
-    assert_eq!(created_when_missing(&config, &dir.path().join("b/compose")), Vec::<String>::new());
+    assert_eq!(
+        created_when_missing(&config, &dir.path().join("b/compose")),
+        Vec::<String>::new()
+    );
 }

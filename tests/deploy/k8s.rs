@@ -559,7 +559,12 @@ fn a_rotated_secret_reaches_the_patched_pods() {
         let docs = specs::kustomize(&overlay);
         for (workload, spec) in kube::pod_specs(&docs) {
             let problems = kube::frozen_mounts(spec);
-            assert!(problems.is_empty(), "{env}: {}:\n{}", kube::describe(workload), problems.join("\n"));
+            assert!(
+                problems.is_empty(),
+                "{env}: {}:\n{}",
+                kube::describe(workload),
+                problems.join("\n")
+            );
         }
     }
     let pod = serde_json::json!({

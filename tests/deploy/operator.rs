@@ -280,10 +280,14 @@ fn under_the_operator_the_static_targets_are_verified_with_the_plain_paths_ca() 
         specs::set(p, "proxy.tls", tls);
     });
     let error = specs.load_error("production");
-    assert!(error.contains("profile key kubernetes.operator.ca_secret: required"), "{error}");
+    assert!(
+        error.contains("profile key kubernetes.operator.ca_secret: required"),
+        "{error}"
+    );
 
     specs.edit_yaml(profile, |p| {
-        let ca: serde_norway::Value = serde_norway::from_str("{name: sockudo-metrics-ca, key: ca.crt}").unwrap();
+        let ca: serde_norway::Value =
+            serde_norway::from_str("{name: sockudo-metrics-ca, key: ca.crt}").unwrap();
         specs::set(p, "kubernetes.operator.ca_secret", ca);
     });
     let mut model = specs.load("production").unwrap();
@@ -299,7 +303,14 @@ fn under_the_operator_the_static_targets_are_verified_with_the_plain_paths_ca() 
     out.write_atomically(&dir.path().join("b")).unwrap();
     crate::support::validate::assert_passes(&["k8s"], &dir.path().join("b"), None);
 
-    model.documents.operator_scrape_config.as_mut().unwrap().body.spec.tls_config = None;
+    model
+        .documents
+        .operator_scrape_config
+        .as_mut()
+        .unwrap()
+        .body
+        .spec
+        .tls_config = None;
     let problems = bundle::check::cross_artifact(&model);
     assert!(
         problems

@@ -63,7 +63,10 @@ fn every_remote_write_setting_reaches_prometheus_and_promtool_accepts_it() {
     let cluster = specs::text(&out, "k8s/prometheus-configmap.yaml");
     let cluster: Value = serde_norway::from_str(&cluster).unwrap();
     let cluster: Value = serde_norway::from_str(cluster["data"]["prometheus.yml"].as_str().unwrap()).unwrap();
-    assert_eq!(cluster["remote_write"], expected, "the ConfigMap's prometheus.yml");
+    assert_eq!(
+        cluster["remote_write"], expected,
+        "the ConfigMap's prometheus.yml"
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let bundle_dir = dir.path().join("b");

@@ -151,7 +151,8 @@ fn alerting(model: &Deployment<'_>) -> Option<Alerting> {
         .filter(|a| !services.iter().any(|s| ClusterService::of(a).as_ref() == Some(s)))
         .cloned()
         .collect();
-    let mut alertmanagers: Vec<AlertmanagerTargets> = services.iter().map(AlertmanagerTargets::replicas).collect();
+    let mut alertmanagers: Vec<AlertmanagerTargets> =
+        services.iter().map(AlertmanagerTargets::replicas).collect();
     if !fixed.is_empty() {
         alertmanagers.push(AlertmanagerTargets::fixed(fixed));
     }

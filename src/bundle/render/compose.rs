@@ -107,7 +107,11 @@ fn secret(source: &str, target: &str) -> Mount {
 }
 
 /// The files of `proxy.tls` the operator puts beside the compose file: certificate, key, CA.
-pub const COMPOSE_TLS_FILES: [&str; 3] = ["./tls/certificate.pem", "./tls/certificate-key.pem", "./tls/ca.pem"];
+pub const COMPOSE_TLS_FILES: [&str; 3] = [
+    "./tls/certificate.pem",
+    "./tls/certificate-key.pem",
+    "./tls/ca.pem",
+];
 
 #[derive(Debug, Default, Serialize)]
 struct Service {
@@ -241,7 +245,10 @@ fn prometheus(profile: &Profile) -> Service {
     }
     // Over TLS, the stack's Prometheus verifies its nginx with the profile's CA.
     if let Some(ca_file) = tls(profile).and_then(|t| t.ca_file.as_ref()) {
-        volumes.push(secret(COMPOSE_TLS_FILES[2], &in_container("/etc/prometheus", ca_file)));
+        volumes.push(secret(
+            COMPOSE_TLS_FILES[2],
+            &in_container("/etc/prometheus", ca_file),
+        ));
     }
     Service {
         image: profile.compose.prometheus_image.clone(),
@@ -321,8 +328,14 @@ fn nginx(profile: &Profile) -> Service {
         .chain(tls(profile).into_iter().flat_map(|tls| {
             // The proxy's own certificate and key, where its server block reads them.
             [
-                secret(COMPOSE_TLS_FILES[0], &in_container(NGINX_PREFIX, &tls.certificate)),
-                secret(COMPOSE_TLS_FILES[1], &in_container(NGINX_PREFIX, &tls.certificate_key)),
+                secret(
+                    COMPOSE_TLS_FILES[0],
+                    &in_container(NGINX_PREFIX, &tls.certificate),
+                ),
+                secret(
+                    COMPOSE_TLS_FILES[1],
+                    &in_container(NGINX_PREFIX, &tls.certificate_key),
+                ),
             ]
         }))
         .collect(),

@@ -13,10 +13,10 @@ use anyhow::Result;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::bundle::documents::scrape_config::{alertmanager_services, ClusterService};
 use crate::bundle::documents::kube::{
     metadata, operator_metadata, BasicAuthRefs, ConfigMapBody, Metadata, Object,
 };
+use crate::bundle::documents::scrape_config::{alertmanager_services, ClusterService};
 use crate::bundle::layout::{
     DISCOVERY_LABEL, K8S_NAME, NGINX_CONF_DIR, OPERATOR_COMPONENT, POD_MONITOR_COMPONENT, SIDECAR_CONF_FILE,
     SIDECAR_HTPASSWD_DIR, WORKLOAD_COMPONENT,

@@ -165,7 +165,9 @@ pub fn finished_pods_kept(job: &Value) -> Option<String> {
     let dropped: Vec<&str> = items(&job["relabel_configs"])
         .filter(|rule| {
             rule["action"] == "drop"
-                && items(&rule["source_labels"]).map(Value::as_str).eq([Some(PHASE_LABEL)])
+                && items(&rule["source_labels"])
+                    .map(Value::as_str)
+                    .eq([Some(PHASE_LABEL)])
         })
         .filter_map(|rule| rule["regex"].as_str())
         .collect();
@@ -233,8 +235,16 @@ fn operator_static_disagreements(operator: &Value, plain: Option<&Value>, job: &
         messages.push(format!(
             "{SCRAPE_CONFIG} {} a CA, but {CLUSTER_CONFIG}'s static job {}: the two paths would \
              not verify the proxies alike",
-            if spec["tlsConfig"].get("ca").is_some() { "has" } else { "lacks" },
-            if plain["tls_config"].get("ca_file").is_some() { "verifies with its own CA" } else { "uses the system's CAs" },
+            if spec["tlsConfig"].get("ca").is_some() {
+                "has"
+            } else {
+                "lacks"
+            },
+            if plain["tls_config"].get("ca_file").is_some() {
+                "verifies with its own CA"
+            } else {
+                "uses the system's CAs"
+            },
         ));
     }
     if !spec["scheme"]
