@@ -174,9 +174,14 @@ pub const EXAMPLE_MARKS: [&str; 2] = ["example.", ".example"];
 /// The reference entry of a concrete key (`prometheus.static_targets[0].target`), or of the map
 /// key holding it (`prometheus.external_labels.cluster` is `prometheus.external_labels`).
 pub fn entry(concrete: &str) -> Option<&'static KeyDoc> {
+    entry_in(PROFILE_KEYS, concrete)
+}
+
+/// [`entry`] in another table (the tests' altered copies).
+pub fn entry_in<'a>(table: &'a [KeyDoc], concrete: &str) -> Option<&'a KeyDoc> {
     let general = general_key(concrete);
-    PROFILE_KEYS.iter().find(|k| k.key == general).or_else(|| {
-        PROFILE_KEYS
+    table.iter().find(|k| k.key == general).or_else(|| {
+        table
             .iter()
             .filter(|k| k.kind.starts_with("map"))
             .filter(|k| general.starts_with(&format!("{}.", k.key)))

@@ -8,7 +8,7 @@ use std::process::Output;
 use std::time::Duration;
 
 use serde_norway::Value;
-use sockudo_obs::bundle::reference::{self, general_key, KeyDoc, PROFILE_KEYS};
+use sockudo_obs::bundle::reference::{self, KeyDoc, PROFILE_KEYS};
 use sockudo_obs::bundle::{parsed_profile, SourceFile, SpecSource};
 
 use crate::support::kube;
@@ -26,17 +26,6 @@ fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
-/// The reference entry of a concrete key in `table`: its own, or the map key holding it.
-fn documented<'a>(table: &'a [KeyDoc], concrete: &str) -> Option<&'a KeyDoc> {
-    let general = general_key(concrete);
-    table.iter().find(|k| k.key == general).or_else(|| {
-        table
-            .iter()
-            .filter(|k| k.kind.starts_with("map"))
-            .find(|k| general.starts_with(&format!("{}.", k.key)))
-    })
-}
-
 /// Every key of every shipped profile that `table` does not document.
 fn undocumented(table: &[KeyDoc]) -> Vec<String> {
     let mut missing = Vec::new();
@@ -44,7 +33,7 @@ fn undocumented(table: &[KeyDoc]) -> Vec<String> {
         let file = SpecSource::Embedded.environment(&env).unwrap();
         let profile: Value = serde_norway::from_str(&file.text).unwrap();
         for (key, _) in reference::leaves(&profile) {
-            if documented(table, &key).is_none() {
+            if reference::entry_in(table, &key).is_none() {
                 missing.push(format!("{env}: {key}"));
             }
         }
