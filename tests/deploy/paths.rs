@@ -140,6 +140,10 @@ fn static_targets_are_scraped_over_https_when_the_proxy_has_certificates() {
         tls.insert("certificate_key".into(), "/etc/nginx/tls/key.pem".into());
         tls.insert("ca_file".into(), "/etc/prometheus/sockudo-ca.pem".into());
         specs::set(profile, "proxy.tls", serde_norway::Value::Mapping(tls));
+        // Production has the Operator: its ScrapeConfig reads the same CA from a Secret.
+        let ca: serde_norway::Value =
+            serde_norway::from_str("{name: sockudo-metrics-ca, key: ca.crt}").unwrap();
+        specs::set(profile, "kubernetes.operator.ca_secret", ca);
     });
     let out = bundle::build(&specs.source(), "production", &Overrides::default()).unwrap();
     let config = prometheus_yml(&out);
