@@ -89,6 +89,15 @@ pub const SIDECAR_CONF_FILE: &str = "sockudo-metrics.conf";
 pub const NGINX_CONF_DIR: &str = "/etc/nginx/conf.d";
 /// nginx resolves relative paths (`auth_basic_user_file`) against its prefix.
 pub const NGINX_PREFIX: &str = "/etc/nginx";
+/// Where the sidecar mounts the htpasswd Secret, a whole folder (never one file by `subPath`,
+/// which the kubelet does not update): a rotated Secret reaches nginx, which reads the file on
+/// every request, within the kubelet's sync period, with no restart.
+pub const SIDECAR_HTPASSWD_DIR: &str = "/etc/nginx/sockudo-metrics-htpasswd";
+
+/// The htpasswd file as the sidecar reads it: `key` of the Secret, in [`SIDECAR_HTPASSWD_DIR`].
+pub fn sidecar_htpasswd_file(key: &str) -> String {
+    format!("{SIDECAR_HTPASSWD_DIR}/{key}")
+}
 
 /// The target label naming the scrape path a series came through (`static`, `kubernetes-pods`,
 /// `servicemonitor`, `podmonitor`): the paths share one `job`, so this is what tells a lost

@@ -41,7 +41,7 @@
 //! | layer | modules | may import |
 //! |---|---|---|
 //! | leaf | `layout` (paths, shared constants), `output` (the file tree), `expr` (PromQL helpers), `external` (other exporters' metrics the rules read), `jinja` (bounded minijinja), [`crate::names`] | crate root only |
-//! | load | `source`, `profile`, `rules`, `dashboards`; derived from them: `slos` (the SLOs' rules and panels), `topology` (scrape paths and ports), `coverage` (what the server does not feed) | leaf |
+//! | load | `source`, `profile`, `reference` (every profile key documented), `rules`, `dashboards`; derived from them: `slos` (the SLOs' rules and panels), `topology` (scrape paths and ports), `coverage` (what the server does not feed) | leaf |
 //! | validate | `validate` | load, leaf |
 //! | model | `documents`, `model` | validate, load, leaf |
 //! | render | `render/*`, `templates` | model, load, leaf; never a sibling renderer |
@@ -58,6 +58,7 @@ mod layout;
 mod model;
 mod output;
 mod profile;
+pub mod reference;
 mod render;
 mod rules;
 mod slos;
@@ -74,6 +75,7 @@ pub use layout::{HEARTBEAT_ALERT, NGINX_CONF_PATH, SELF_MONITORING_JOBS};
 pub use model::{Model, Overrides};
 pub use output::{Change, Output, HEADER, MARKER};
 pub use profile::Profile;
+pub use render::k8s::overlay_files;
 pub use render::Renderer;
 pub use slos::RULES_PER_SLO;
 pub use source::{Folder, SourceFile, SpecSource};
@@ -82,6 +84,7 @@ pub use validate::parsed_profile;
 
 /// The verify stage, for the CLI's `check` and for tests that look at the problems themselves.
 pub mod check {
+    pub use super::verify::paths::{alertmanagers_by_service_address, finished_pods_kept};
     pub use super::verify::promql::{check_expr, check_selector, Scope};
     pub use super::verify::rules::check_with_catalogue;
     pub use super::verify::topology::check as cross_artifact;
@@ -123,6 +126,7 @@ mod layering_tests {
         ("profile", 2),
         ("rules", 3),
         ("dashboards", 3),
+        ("reference", 3),
         ("slos", 4),
         ("topology", 4),
         ("coverage", 4),

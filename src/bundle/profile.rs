@@ -143,11 +143,70 @@ pub struct BasicAuth {
     pub password_file: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// One `remote_write` endpoint, spelled with Prometheus's own field names so that it is copied
+/// into `prometheus.yml` as it stands. Credentials come from files only (`password_file`,
+/// `credentials_file`): the bundle never holds a secret.
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RemoteWrite {
     pub name: String,
     pub url: String,
+    /// Extra HTTP headers on every request, such as Mimir's tenant `X-Scope-OrgID`. Prometheus
+    /// refuses the ones it sets itself (`Authorization`, `Content-Type`, ...).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basic_auth: Option<BasicAuth>,
+    /// The `Authorization` header (`type`, Bearer when left out) with its credentials from a file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization: Option<RemoteAuthorization>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_config: Option<RemoteTls>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_config: Option<RemoteQueue>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemoteAuthorization {
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    pub credentials_file: String,
+}
+
+/// TLS towards the remote endpoint: the CA that verifies it, a client certificate and key
+/// (both or neither), the name to verify when it differs from the URL's host.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemoteTls {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cert_file: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_file: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_name: Option<String>,
+}
+
+/// How Prometheus queues and shards what it ships; each left out keeps Prometheus's default.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemoteQueue {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_shards: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_shards: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_samples_per_send: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_send_deadline: Option<PromDuration>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_backoff: Option<PromDuration>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_backoff: Option<PromDuration>,
 }
 
 /// A job that pulls pre-aggregated series from another Prometheus's `/federate`.
@@ -503,6 +562,19 @@ pub struct OperatorSection {
     pub selector_labels: BTreeMap<String, String>,
     /// The Secret holding the scrape password, read by the monitors' basic auth.
     pub basic_auth_secret: Option<SecretRef>,
+    /// The Secret key holding `proxy.tls.ca_file`'s CA, which the Operator's ScrapeConfig of the
+    /// static targets verifies the proxies with (the Operator reads a CA from a Secret, never a
+    /// file). Required under the Operator when the static targets are scraped over TLS with a CA
+    /// of their own.
+    #[serde(default)]
+    pub ca_secret: Option<SecretKeyRef>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretKeyRef {
+    pub name: String,
+    pub key: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -96,6 +96,31 @@ fn cross_fields(profile: &Profile) -> Result<()> {
     let operator = &k.operator;
     let static_auth =
         !profile.prometheus.static_targets.is_empty() && profile.prometheus.basic_auth.is_some();
+    if profile.proxy.enabled && profile.proxy.tls.is_some() && profile.prometheus.static_targets.is_empty() {
+        return problem(
+            "profile key proxy.tls: no prometheus.static_targets to serve over TLS (the pods' \
+             sidecars serve plain HTTP behind the NetworkPolicy); the compose stack verifies the \
+             certificate against the first static target's host"
+                .into(),
+        );
+    }
+    let own_ca = profile
+        .proxy
+        .tls
+        .as_ref()
+        .is_some_and(|tls| profile.proxy.enabled && tls.ca_file.is_some());
+    if operator.enabled
+        && !profile.prometheus.static_targets.is_empty()
+        && own_ca
+        && operator.ca_secret.is_none()
+    {
+        return problem(
+            "profile key kubernetes.operator.ca_secret: required when prometheus.static_targets are \
+             scraped over TLS with proxy.tls.ca_file, or the Operator's ScrapeConfig could not verify \
+             the proxies (it reads a CA from a Secret, never a file)"
+                .into(),
+        );
+    }
     if operator.enabled && static_auth && operator.basic_auth_secret.is_none() {
         return problem(
             "profile key kubernetes.operator.basic_auth_secret: required when prometheus.static_targets \
@@ -223,14 +248,7 @@ fn addresses_and_urls(profile: &Profile) -> Result<(), String> {
         named(&format!("prometheus.alertmanagers[{i}]"), host_port(address))?;
     }
     for (i, remote) in prometheus.remote_write.iter().enumerate() {
-        named(
-            &format!("prometheus.remote_write[{i}].name"),
-            non_empty(&remote.name),
-        )?;
-        named(
-            &format!("prometheus.remote_write[{i}].url"),
-            http_url(&remote.url),
-        )?;
+        remote_write(&format!("prometheus.remote_write[{i}]"), remote)?;
     }
     if let Some(federation) = &prometheus.federation {
         named("prometheus.federation.job_name", job_name(&federation.job_name))?;
@@ -263,6 +281,175 @@ fn addresses_and_urls(profile: &Profile) -> Result<(), String> {
     match &profile.proxy.upstream {
         Some(upstream) => named("proxy.upstream", host_port(upstream)),
         None => Ok(()),
+    }
+}
+
+/// The headers Prometheus sets itself and refuses in `remote_write.headers` (its
+/// `reservedHeaders`, lower case); `Authorization` goes through `basic_auth` or `authorization`.
+const RESERVED_REMOTE_WRITE_HEADERS: [&str; 17] = [
+    "authorization",
+    "host",
+    "content-encoding",
+    "content-length",
+    "content-type",
+    "user-agent",
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "www-authenticate",
+    "accept-encoding",
+    "x-prometheus-remote-write-version",
+    "x-prometheus-remote-read-version",
+    "x-amz-date",
+    "x-amz-security-token",
+    "x-amz-content-sha256",
+];
+
+/// One `remote_write` entry, at `key` (`prometheus.remote_write[0]`): what Prometheus refuses,
+/// refused here naming the key.
+fn remote_write(key: &str, remote: &super::profile::RemoteWrite) -> Result<(), String> {
+    let named =
+        |field: &str, result: Result<(), String>| result.map_err(|msg| format!("{key}.{field}: {msg}"));
+    named("name", non_empty(&remote.name))?;
+    named("url", http_url(&remote.url))?;
+    for (header, value) in &remote.headers {
+        let token = !header.is_empty()
+            && header
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+        if !token {
+            return named(
+                "headers",
+                Err(format!("{} is not an HTTP header name", echoed(header))),
+            );
+        }
+        if RESERVED_REMOTE_WRITE_HEADERS.contains(&header.to_ascii_lowercase().as_str()) {
+            return named(
+                &format!("headers.{header}"),
+                Err(
+                    "Prometheus sets this header itself and refuses it here (credentials go in \
+                     basic_auth or authorization)"
+                        .into(),
+                ),
+            );
+        }
+        if value.is_empty() || !crate::names::is_one_line(value) {
+            return named(
+                &format!("headers.{header}"),
+                Err("must be one non-empty line".into()),
+            );
+        }
+    }
+    if remote.basic_auth.is_some() && remote.authorization.is_some() {
+        return named(
+            "authorization",
+            Err("give basic_auth or authorization, not both (Prometheus refuses both)".into()),
+        );
+    }
+    if let Some(auth) = &remote.basic_auth {
+        named("basic_auth.username", non_empty(&auth.username))?;
+        named("basic_auth.password_file", file_path(&auth.password_file))?;
+    }
+    if let Some(auth) = &remote.authorization {
+        if let Some(kind) = &auth.kind {
+            if kind.eq_ignore_ascii_case("basic") {
+                return named("authorization.type", Err("Basic goes in basic_auth".into()));
+            }
+            if kind.is_empty() || !kind.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+                return named(
+                    "authorization.type",
+                    Err(format!(
+                        "{} is not an authorization scheme (e.g. Bearer)",
+                        echoed(kind)
+                    )),
+                );
+            }
+        }
+        named(
+            "authorization.credentials_file",
+            file_path(&auth.credentials_file),
+        )?;
+    }
+    if let Some(tls) = &remote.tls_config {
+        if !remote.url.starts_with("https://") {
+            return named(
+                "tls_config",
+                Err(format!("{} is not an https URL", echoed(&remote.url))),
+            );
+        }
+        for (field, path) in [
+            ("ca_file", &tls.ca_file),
+            ("cert_file", &tls.cert_file),
+            ("key_file", &tls.key_file),
+        ] {
+            if let Some(path) = path {
+                named(&format!("tls_config.{field}"), file_path(path))?;
+            }
+        }
+        if tls.cert_file.is_some() != tls.key_file.is_some() {
+            return named(
+                "tls_config",
+                Err("cert_file and key_file go together (a client certificate needs its key)".into()),
+            );
+        }
+        if let Some(name) = &tls.server_name {
+            if !crate::names::is_host(name) {
+                return named(
+                    "tls_config.server_name",
+                    Err(format!("{} is not a host name", echoed(name))),
+                );
+            }
+        }
+    }
+    if let Some(queue) = &remote.queue_config {
+        for (field, value) in [
+            ("capacity", queue.capacity),
+            ("min_shards", queue.min_shards),
+            ("max_shards", queue.max_shards),
+            ("max_samples_per_send", queue.max_samples_per_send),
+        ] {
+            if value == Some(0) {
+                return named(&format!("queue_config.{field}"), Err("must be at least 1".into()));
+            }
+        }
+        if let (Some(min), Some(max)) = (queue.min_shards, queue.max_shards) {
+            if min > max {
+                return named(
+                    "queue_config.min_shards",
+                    Err(format!("{min} is more than queue_config.max_shards {max}")),
+                );
+            }
+        }
+        if let (Some(min), Some(max)) = (&queue.min_backoff, &queue.max_backoff) {
+            if min.millis() > max.millis() {
+                return named(
+                    "queue_config.min_backoff",
+                    Err(format!("{min} is longer than queue_config.max_backoff {max}")),
+                );
+            }
+        }
+        if queue
+            .batch_send_deadline
+            .as_ref()
+            .is_some_and(|d| d.millis() == 0)
+        {
+            return named(
+                "queue_config.batch_send_deadline",
+                Err("must be longer than 0s".into()),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A file the deployment provides (a password, a token, a certificate): one non-empty line.
+fn file_path(value: &str) -> Result<(), String> {
+    non_empty(value)?;
+    if crate::names::is_one_line(value) && !value.chars().any(char::is_whitespace) {
+        Ok(())
+    } else {
+        Err(format!("{} is not a file path without spaces", echoed(value)))
     }
 }
 

@@ -59,6 +59,12 @@ pub fn generate(inputs: &Inputs, out: Option<PathBuf>, check_only: bool, force: 
     };
     let source = inputs.source()?;
     let output = bundle::build(&source, env, &inputs.overrides()?)?;
+    // Example hosts and URLs render as well as real ones: say which keys still hold them.
+    for (key, value) in bundle::reference::profile_examples(&source, env)? {
+        errln!(
+            "sockudo-obs: warning: {key} still holds the example value {value}; replace it (docs/profile.md)"
+        )?;
+    }
     let dir = out.unwrap_or_else(|| Path::new("generated").join(env));
     if let Some(specs) = &inputs.specs {
         refuse_out_holding_specs(&dir, specs)?;

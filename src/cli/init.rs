@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use sockudo_obs::bundle::{parsed_profile, Folder, SourceFile, SpecSource};
+use sockudo_obs::bundle::{overlay_files, parsed_profile, reference, Folder, SourceFile, SpecSource};
 use sockudo_obs::names::{is_environment_name, ENVIRONMENT_NAME_RULE};
 use sockudo_obs::{echoed, UsageError};
 
@@ -17,25 +17,32 @@ use super::stdio::outln;
 #[derive(Debug, clap::Args)]
 pub struct InitArgs {
     /// The new environment's name: the profile becomes environments/<NAME>.yaml.
-    #[arg(long, value_name = "NAME")]
-    pub env: String,
+    #[arg(long, value_name = "NAME", required_unless_present = "reference")]
+    pub env: Option<String>,
     /// The embedded profile to start from.
     #[arg(long, value_name = "ENV", default_value = "production")]
     pub from: String,
-    /// The specs directory to write into (later `generate --specs DIR`).
+    /// The specs directory to write into (later `generate --specs DIR`); the Kubernetes overlay
+    /// goes to DIR/k8s/<NAME>.
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub dir: PathBuf,
+    /// Print the profile reference (every key, its type, default and an example: docs/profile.md)
+    /// instead.
+    #[arg(long, conflicts_with = "env")]
+    pub reference: bool,
 }
 
-/// Marks of a template value that is not a real deployment's.
-const EXAMPLE_MARKS: [&str; 2] = ["example.", ".example"];
-
 pub fn run(args: &InitArgs) -> Result<ExitCode> {
+    if args.reference {
+        outln!("{}", reference::markdown().trim_end())?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let env = args.env.as_deref().unwrap_or_default();
     // The one name rule `generate` and `check` read: a profile init writes is one they take.
-    if !is_environment_name(&args.env) {
+    if !is_environment_name(env) {
         return Err(UsageError(format!(
             "--env {}: not an environment name ({ENVIRONMENT_NAME_RULE}); it becomes a file name",
-            echoed(&args.env)
+            echoed(env)
         ))
         .into());
     }
@@ -50,44 +57,89 @@ pub fn run(args: &InitArgs) -> Result<ExitCode> {
     let target = args
         .dir
         .join(Folder::Environments.name())
-        .join(format!("{}.yaml", args.env));
-    // Anything at the path, a dangling link too, is the operator's: never overwritten or followed.
-    if let Ok(meta) = std::fs::symlink_metadata(&target) {
-        let what = if meta.file_type().is_symlink() {
-            "is a symbolic link; init never writes through one"
-        } else {
-            "exists; edit it, or remove it to start over"
-        };
-        return Err(UsageError(format!("--env {}: {} {what}", args.env, target.display())).into());
+        .join(format!("{env}.yaml"));
+    let overlay = args.dir.join("k8s").join(env);
+    // Anything at the paths, a dangling link too, is the operator's: never overwritten or followed.
+    for path in [&target, &overlay] {
+        if let Ok(meta) = std::fs::symlink_metadata(path) {
+            let what = if meta.file_type().is_symlink() {
+                "is a symbolic link; init never writes through one"
+            } else {
+                "exists; edit it, or remove it to start over"
+            };
+            return Err(UsageError(format!("--env {env}: {} {what}", path.display())).into());
+        }
     }
-    let text = profile_text(&args.env, &template)?;
+    let text = profile_text(env, &template)?;
+    let profile = parsed_profile(&SourceFile {
+        path: format!("environments/{env}.yaml"),
+        text: text.clone(),
+    })?;
     write_new(&target, &text)?;
     outln!("wrote {}", target.display())?;
+    // The overlay points at the bundle where `generate --env <env>` run here writes it.
+    let bundle_k8s = relative_to(&overlay, &Path::new("generated").join(env).join("k8s"))?;
+    for (file, text) in overlay_files(&profile, env, &bundle_k8s)? {
+        let path = overlay.join(file);
+        write_new(&path, &text)?;
+        outln!("wrote {}", path.display())?;
+    }
     outln!(
-        "edit it, then: sockudo-obs generate --env {} --specs {}",
-        args.env,
-        args.dir.display()
+        "edit them, then (from this folder): sockudo-obs generate --env {env} --specs {} && kubectl apply -k {}",
+        args.dir.display(),
+        overlay.display()
     )?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// The template's text, unchanged below a header that names the profile's origin and every key
-/// still holding an example value.
+/// `to` (relative to the working folder) as seen from the folder `from` (also relative to it,
+/// created if missing), with `/` separators: what a kustomization names it by.
+fn relative_to(from: &Path, to: &Path) -> Result<String> {
+    let cwd = std::env::current_dir().context("the working folder")?;
+    std::fs::create_dir_all(from.parent().unwrap_or(Path::new(".")))
+        .map_err(|e| UsageError(format!("--dir: cannot create {}: {e}", from.display())))?;
+    let parent = from.parent().unwrap_or(Path::new("."));
+    let parent = parent
+        .canonicalize()
+        .map_err(|e| UsageError(format!("--dir: {}: {e}", parent.display())))?;
+    let from = parent.join(from.file_name().unwrap_or_default());
+    let cwd = cwd.canonicalize().unwrap_or(cwd);
+    let to = cwd.join(to);
+    let from: Vec<_> = from.components().collect();
+    let to: Vec<_> = to.components().collect();
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let mut parts: Vec<String> = vec!["..".to_string(); from.len() - common];
+    parts.extend(
+        to[common..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    Ok(parts.join("/"))
+}
+
+/// The template's text, unchanged below a header that names the profile's origin
+/// ([`reference::INIT_ORIGIN`], which `generate` reads to tell example values from edited ones)
+/// and every example value: each key whose value is the deployment's own ([`reference`]'s
+/// **yours** keys) and any value holding a reserved example name.
 pub fn profile_text(env: &str, template: &SourceFile) -> Result<String> {
     let value: serde_norway::Value =
         serde_norway::from_str(&template.text).with_context(|| format!("{}: not YAML", template.path))?;
-    let mut examples = Vec::new();
-    example_keys(&value, "", &mut examples);
+    let examples = reference::example_values(&value, Some(&value));
     let mut header = vec![
         format!(
-            "# The {env} environment, written by `sockudo-obs init` from {}.",
+            "# The {env} environment, {}{}.",
+            reference::INIT_ORIGIN,
             template.path
         ),
-        "# It is a template: edit it for your deployment before generating. Check at least".into(),
-        "# prometheus.external_labels (cluster, environment), kubernetes.namespace,".into(),
-        "# alertmanager.webhook_url and the kubernetes.* names. Keys still holding example values:".into(),
+        "# It is a template: edit it for your deployment before generating (docs/profile.md describes".into(),
+        "# every key). These keys still hold the template's example values; `generate` warns while".into(),
+        "# one remains:".into(),
     ];
-    header.extend(examples.iter().map(|key| format!("#   - {key}")));
+    header.extend(
+        examples
+            .iter()
+            .map(|(key, value)| format!("#   - {key}: {value}")),
+    );
     if examples.is_empty() {
         header.push("#   (none)".into());
     }
@@ -98,31 +150,6 @@ pub fn profile_text(env: &str, template: &SourceFile) -> Result<String> {
         text: text.clone(),
     })?;
     Ok(text)
-}
-
-fn example_keys(value: &serde_norway::Value, at: &str, found: &mut Vec<String>) {
-    match value {
-        serde_norway::Value::Mapping(map) => {
-            for (key, child) in map {
-                let key = key.as_str().unwrap_or_default();
-                let path = if at.is_empty() {
-                    key.to_string()
-                } else {
-                    format!("{at}.{key}")
-                };
-                example_keys(child, &path, found);
-            }
-        }
-        serde_norway::Value::Sequence(items) => {
-            for (i, child) in items.iter().enumerate() {
-                example_keys(child, &format!("{at}[{i}]"), found);
-            }
-        }
-        serde_norway::Value::String(text) if EXAMPLE_MARKS.iter().any(|m| text.contains(m)) => {
-            found.push(format!("{at} ({text})"));
-        }
-        _ => {}
-    }
 }
 
 /// Creates `target` holding `text`, never through a symbolic link: `environments/` must be a real

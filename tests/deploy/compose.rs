@@ -57,9 +57,23 @@ fn mounted_at<'a>(service: &'a Value, target: &str) -> Option<&'a str> {
     service["volumes"]
         .as_array()?
         .iter()
-        .filter_map(Value::as_str)
-        .find(|v| v.split(':').nth(1) == Some(target))
-        .and_then(|v| v.split(':').next())
+        .map(source_and_target)
+        .find(|(_, t)| *t == target)
+        .map(|(source, _)| source)
+}
+
+/// `(source, target)` of a volume in short (`source:target[:ro]`) or long syntax.
+fn source_and_target(volume: &Value) -> (&str, &str) {
+    match volume.as_str() {
+        Some(short) => {
+            let mut parts = short.split(':');
+            (parts.next().unwrap(), parts.next().unwrap_or(""))
+        }
+        None => (
+            volume["source"].as_str().unwrap(),
+            volume["target"].as_str().unwrap(),
+        ),
+    }
 }
 
 #[test]
@@ -154,8 +168,8 @@ fn every_address_in_the_stack_is_a_service_of_the_stack() {
         // other volume is one of the file's named volumes.
         for (name, service) in &services {
             for volume in service["volumes"].as_array().into_iter().flatten() {
-                let source = volume.as_str().unwrap().split(':').next().unwrap();
-                if SECRETS.contains(&source) {
+                let (source, _) = source_and_target(volume);
+                if SECRETS.contains(&source) || source.starts_with("./tls/") {
                     continue;
                 }
                 if !source.starts_with('.') && !source.starts_with('/') {
@@ -294,5 +308,138 @@ fn a_receiver_outside_the_stack_is_found() {
     assert_eq!(
         outside,
         ["receiver \"sockudo-critical\" notifies by pagerduty_configs"]
+    );
+}
+
+/// `docker-compose config --format json` of the bundle's stack, as compose normalizes it.
+fn compose_config(compose_dir: &std::path::Path) -> Value {
+    let output = std::process::Command::new(crate::support::tools::require("docker-compose"))
+        .args(["-f", "docker-compose.yml", "config", "--format", "json"])
+        .current_dir(compose_dir)
+        .output()
+        .expect("docker-compose runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// The bind mounts of a normalized compose config whose source the bundle does not hold (the
+/// operator's secret files) and which docker would create as a folder when missing.
+fn created_when_missing(config: &Value, compose_dir: &std::path::Path) -> Vec<String> {
+    let mut found = Vec::new();
+    for (name, service) in config["services"].as_object().unwrap() {
+        for volume in service["volumes"].as_array().into_iter().flatten() {
+            let source = volume["source"].as_str().unwrap_or_default();
+            let operators = volume["type"] == "bind" && !std::path::Path::new(source).exists();
+            if operators && volume["bind"]["create_host_path"] == true {
+                let shown = source
+                    .strip_prefix(compose_dir.to_str().unwrap())
+                    .unwrap_or(source);
+                found.push(format!("{name}: {shown} would be created as a folder"));
+            }
+        }
+    }
+    found
+}
+
+/// The secret files the operator creates (htpasswd, metrics-password) are mounted so that a
+/// missing one is never created: as docker-compose normalizes the stack, none of them has
+/// `create_host_path`, so `docker compose up` stops naming the path instead of starting nginx or
+/// Prometheus on an empty folder. Written in short syntax, the check finds them.
+#[test]
+fn a_missing_secret_file_stops_the_stack_instead_of_becoming_a_folder() {
+    let mut secrets_seen = 0;
+    for env in specs::environments() {
+        let built = crate::support::validate::build(&env);
+        let compose_dir = built.path().join("compose");
+        let config = compose_config(&compose_dir);
+        assert_eq!(
+            created_when_missing(&config, &compose_dir),
+            Vec::<String>::new(),
+            "{env}"
+        );
+        let file = compose_dir.join("docker-compose.yml");
+        let mut compose: Value = serde_norway::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        let mut rewritten = 0;
+        for service in compose["services"].as_object_mut().unwrap().values_mut() {
+            for volume in service
+                .get_mut("volumes")
+                .and_then(Value::as_array_mut)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(source) = volume["source"].as_str().filter(|s| SECRETS.contains(s)) {
+                    *volume = format!("{source}:{}:ro", volume["target"].as_str().unwrap()).into();
+                    rewritten += 1;
+                }
+            }
+        }
+        secrets_seen += rewritten;
+        if rewritten == 0 {
+            continue;
+        }
+        std::fs::write(&file, serde_norway::to_string(&compose).unwrap()).unwrap();
+        let found = created_when_missing(&compose_config(&compose_dir), &compose_dir);
+        assert_eq!(found.len(), rewritten, "{env}: {found:?}");
+    }
+    assert!(secrets_seen > 0, "no environment mounts a secret file");
+}
+
+/// With `proxy.tls`, the stack's nginx gets the certificate and key where the proxy's server
+/// block reads them, Prometheus the CA where its static job reads it, and the stack scrapes over
+/// https, verifying the first static target's name; promtool and docker-compose accept the stack.
+#[test]
+fn the_stack_serves_and_scrapes_tls_when_the_proxy_has_it() {
+    let specs = specs::Specs::copy();
+    specs.edit_yaml("environments/production.yaml", |p| {
+        let tls: serde_norway::Value = serde_norway::from_str(
+            "{certificate: tls/cert.pem, certificate_key: tls/key.pem, ca_file: /etc/prometheus/sockudo-ca.pem}",
+        )
+        .unwrap();
+        specs::set(p, "proxy.tls", tls);
+        let ca: serde_norway::Value = serde_norway::from_str("{name: sockudo-metrics-ca, key: ca.crt}").unwrap();
+        specs::set(p, "kubernetes.operator.ca_secret", ca);
+    });
+    let out = bundle::build(&specs.source(), "production", &Overrides::default()).unwrap();
+    let compose = yaml(&out, "compose/docker-compose.yml");
+    let nginx_conf = specs::text(&out, "nginx/sockudo-metrics.conf");
+    for directive in ["ssl_certificate", "ssl_certificate_key"] {
+        let path = nginx_conf
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(&format!("{directive} ")))
+            .unwrap_or_else(|| panic!("the proxy has no {directive}"))
+            .trim_end_matches(';');
+        let path = if path.starts_with('/') {
+            path.to_string()
+        } else {
+            format!("/etc/nginx/{path}")
+        };
+        let source = mounted_at(&compose["services"]["nginx"], &path)
+            .unwrap_or_else(|| panic!("nginx does not mount {path} ({directive})"));
+        assert!(source.starts_with("./tls/"), "{source}");
+    }
+    let prometheus = yaml(&out, "compose/prometheus/prometheus.yml");
+    let job = &prometheus["scrape_configs"][0];
+    assert_eq!(job["scheme"], "https");
+    let ca = job["tls_config"]["ca_file"].as_str().unwrap();
+    assert_eq!(
+        mounted_at(&compose["services"]["prometheus"], ca),
+        Some("./tls/ca.pem")
+    );
+    assert_eq!(
+        job["tls_config"]["server_name"],
+        "sockudo-vm-1.production.example.internal"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    out.write_atomically(&dir.path().join("b")).unwrap();
+    crate::support::validate::assert_passes(&["prometheus", "compose"], &dir.path().join("b"), None);
+    let config = compose_config(&dir.path().join("b/compose"));
+    assert_eq!(
+        created_when_missing(&config, &dir.path().join("b/compose")),
+        Vec::<String>::new()
     );
 }

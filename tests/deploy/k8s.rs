@@ -142,16 +142,27 @@ fn every_overlay_yields_the_deployment_with_its_scrape_port_and_sidecar() {
                     secret["secretName"],
                     profile.kubernetes.proxy_sidecar.htpasswd_secret.as_str()
                 );
-                let expected = if profile.proxy.htpasswd_file.starts_with('/') {
-                    profile.proxy.htpasswd_file.clone()
-                } else {
-                    format!("/etc/nginx/{}", profile.proxy.htpasswd_file)
-                };
-                assert_eq!(
-                    mount["mountPath"],
-                    expected.as_str(),
-                    "{env}: where auth_basic_user_file points"
+                // The Secret is a folder (no subPath, so rotations reach it) holding the file
+                // the sidecar's nginx reads: its key, where auth_basic_user_file points.
+                assert!(mount.get("subPath").is_none(), "{env}: {mount:?}");
+                let conf = volumes
+                    .iter()
+                    .find_map(|v| v["configMap"]["name"].as_str())
+                    .map(|name| find(&docs, "ConfigMap", name)["data"]["sockudo-metrics.conf"].clone())
+                    .unwrap();
+                let user_file = conf
+                    .as_str()
+                    .unwrap()
+                    .lines()
+                    .find_map(|l| l.trim().strip_prefix("auth_basic_user_file "))
+                    .map(|f| f.trim_end_matches(';'))
+                    .expect("the sidecar's nginx reads an htpasswd file");
+                let expected = format!(
+                    "{}/{}",
+                    mount["mountPath"].as_str().unwrap(),
+                    profile.kubernetes.proxy_sidecar.htpasswd_key
                 );
+                assert_eq!(user_file, expected, "{env}: where auth_basic_user_file points");
             }
         }
         assert_eq!(mounts.len(), 3, "{env}: config, htpasswd and /tmp");
@@ -535,4 +546,38 @@ fn set_pointer(doc: &mut Value, pointer: &str, value: Value) {
         }
         other => panic!("{pointer}: {other} holds no field"),
     }
+}
+
+/// The htpasswd Secret is mounted as a folder in every overlay's patched pods, so a rotated Secret
+/// reaches the sidecar's nginx (which reads the file on every request) without a restart; the
+/// check finds a Secret mounted by `subPath` in a pod that has one.
+#[test]
+fn a_rotated_secret_reaches_the_patched_pods() {
+    let root = tempfile::tempdir().unwrap();
+    for env in specs::environments() {
+        let overlay = specs::overlay_on_fresh_bundle(root.path(), &env);
+        let docs = specs::kustomize(&overlay);
+        for (workload, spec) in kube::pod_specs(&docs) {
+            let problems = kube::frozen_mounts(spec);
+            assert!(
+                problems.is_empty(),
+                "{env}: {}:\n{}",
+                kube::describe(workload),
+                problems.join("\n")
+            );
+        }
+    }
+    let pod = serde_json::json!({
+        "containers": [{"name": "nginx", "volumeMounts": [
+            {"name": "htpasswd", "mountPath": "/etc/nginx/htpasswd", "subPath": "htpasswd"},
+            {"name": "scratch", "mountPath": "/tmp/x", "subPath": "x"},
+        ]}],
+        "volumes": [
+            {"name": "htpasswd", "secret": {"secretName": "s"}},
+            {"name": "scratch", "emptyDir": {}},
+        ],
+    });
+    let problems = kube::frozen_mounts(&pod);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].contains("volume \"htpasswd\""), "{problems:?}");
 }

@@ -8,3 +8,4 @@ mod compose;
 mod k8s;
 mod operator;
 mod paths;
+mod remote_write;

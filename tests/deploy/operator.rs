@@ -261,3 +261,61 @@ fn under_the_operator_the_static_targets_are_scraped_as_the_plain_prometheus_doe
         "no environment has static targets under the Operator"
     );
 }
+
+/// With the proxies on TLS under a CA of their own (`proxy.tls.ca_file`), the Operator's
+/// ScrapeConfig verifies them with the same CA, from the Secret `kubernetes.operator.ca_secret`
+/// (the Operator reads no file): without that key the profile is refused naming it; with it the
+/// ScrapeConfig carries the CA and kubernetes-validate (the Operator's CRD models) accepts it; a
+/// ScrapeConfig without the CA is named by the cross-artifact check.
+#[test]
+fn under_the_operator_the_static_targets_are_verified_with_the_plain_paths_ca() {
+    let specs = specs::Specs::copy();
+    let profile = "environments/production.yaml";
+    specs.edit_yaml(profile, |p| {
+        let tls: serde_norway::Value = serde_norway::from_str(
+            "{certificate: /etc/nginx/tls/cert.pem, certificate_key: /etc/nginx/tls/key.pem, \
+             ca_file: /etc/prometheus/sockudo-ca.pem}",
+        )
+        .unwrap();
+        specs::set(p, "proxy.tls", tls);
+    });
+    let error = specs.load_error("production");
+    assert!(
+        error.contains("profile key kubernetes.operator.ca_secret: required"),
+        "{error}"
+    );
+
+    specs.edit_yaml(profile, |p| {
+        let ca: serde_norway::Value =
+            serde_norway::from_str("{name: sockudo-metrics-ca, key: ca.crt}").unwrap();
+        specs::set(p, "kubernetes.operator.ca_secret", ca);
+    });
+    let mut model = specs.load("production").unwrap();
+    assert!(bundle::check::run(&model).is_clean());
+    let scrape = serde_json::to_value(&model.documents.operator_scrape_config).unwrap();
+    assert_eq!(scrape["spec"]["scheme"], "HTTPS");
+    assert_eq!(
+        scrape["spec"]["tlsConfig"],
+        json!({"ca": {"secret": {"name": "sockudo-metrics-ca", "key": "ca.crt"}}})
+    );
+    let out = bundle::build(&specs.source(), "production", &Overrides::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    out.write_atomically(&dir.path().join("b")).unwrap();
+    crate::support::validate::assert_passes(&["k8s"], &dir.path().join("b"), None);
+
+    model
+        .documents
+        .operator_scrape_config
+        .as_mut()
+        .unwrap()
+        .body
+        .spec
+        .tls_config = None;
+    let problems = bundle::check::cross_artifact(&model);
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.item == "prometheus.static_targets" && p.message.contains("lacks a CA")),
+        "{problems:?}"
+    );
+}

@@ -282,7 +282,7 @@ fn init_writes_an_editable_profile_that_generate_reads() {
         .lines()
         .take_while(|l| l.starts_with('#'))
         .filter_map(|l| l.strip_prefix("#   - "))
-        .map(|l| l.split(' ').next().unwrap())
+        .map(|l| l.split(": ").next().unwrap())
         .collect();
     assert!(listed.contains(&"docs.runbook_url"), "{listed:?}");
     assert!(

@@ -127,6 +127,28 @@ pub fn pod_references(spec: &Value) -> Vec<(&'static str, String)> {
     refs
 }
 
+/// Mounts the kubelet never updates: a Secret, ConfigMap or projected volume mounted by
+/// `subPath` keeps the content it had when the container started, so a rotated Secret (the
+/// htpasswd file) would not take effect until the pod is replaced.
+pub fn frozen_mounts(spec: &Value) -> Vec<String> {
+    let updated: Vec<&str> = items(&spec["volumes"])
+        .filter(|v| v.get("secret").is_some() || v.get("configMap").is_some() || v.get("projected").is_some())
+        .filter_map(|v| v["name"].as_str())
+        .collect();
+    items(&spec["containers"])
+        .chain(items(&spec["initContainers"]))
+        .flat_map(|c| items(&c["volumeMounts"]).map(move |m| (c, m)))
+        .filter(|(_, m)| m.get("subPath").is_some() || m.get("subPathExpr").is_some())
+        .filter(|(_, m)| m["name"].as_str().is_some_and(|n| updated.contains(&n)))
+        .map(|(c, m)| {
+            format!(
+                "container {}: volume {} mounted at {} by subPath is never updated",
+                c["name"], m["name"], m["mountPath"]
+            )
+        })
+        .collect()
+}
+
 /// Every reference of every pod template resolves to an object of the output in the pod's own
 /// namespace, or to one of `provided` (kind, namespace, name): what the operator creates outside
 /// the bundle, as its README tells them to.

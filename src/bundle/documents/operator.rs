@@ -9,7 +9,7 @@
 
 use serde::Serialize;
 
-use super::kube::{operator_metadata, BasicAuthRefs, Object};
+use super::kube::{operator_metadata, BasicAuthRefs, Object, SecretKey};
 use super::scrape_config::{static_target_groups, Deployment, StaticConfig};
 use crate::bundle::layout::{K8S_NAME, METRICS_PATH};
 
@@ -31,7 +31,20 @@ pub struct ScrapeConfigSpec {
     pub scrape_timeout: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub basic_auth: Option<BasicAuthRefs>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_config: Option<SafeTls>,
     pub static_configs: Vec<StaticConfig>,
+}
+
+/// The Operator's TLS settings: the CA from a Secret key.
+#[derive(Debug, Clone, Serialize)]
+pub struct SafeTls {
+    pub ca: CaSource,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CaSource {
+    pub secret: SecretKey,
 }
 
 /// The ScrapeConfig of the static targets, when the Operator is on and there are any.
@@ -47,9 +60,24 @@ pub fn static_scrape_config(model: &Deployment<'_>) -> Option<Object<ScrapeConfi
         .as_ref()
         .and(profile.kubernetes.operator.basic_auth_secret.as_ref())
         .map(BasicAuthRefs::of);
-    // Over TLS when the proxy has certificates. The ScrapeConfig takes a CA only from a Secret
-    // or ConfigMap, never a file: `proxy.tls.ca_file` does not carry over, the system's CAs verify.
+    // Over TLS when the proxy has certificates, verified with the CA the plain job reads from
+    // `proxy.tls.ca_file`: the ScrapeConfig takes a CA only from a Secret, so the same CA comes
+    // from `kubernetes.operator.ca_secret` (the validate stage requires it with a CA file).
     let tls = profile.proxy.enabled && profile.proxy.tls.is_some();
+    let tls_config = profile
+        .kubernetes
+        .operator
+        .ca_secret
+        .as_ref()
+        .filter(|_| tls)
+        .map(|ca| SafeTls {
+            ca: CaSource {
+                secret: SecretKey {
+                    name: ca.name.clone(),
+                    key: ca.key.clone(),
+                },
+            },
+        });
     Some(Object {
         api_version: SCRAPE_CONFIG_API,
         kind: "ScrapeConfig",
@@ -62,6 +90,7 @@ pub fn static_scrape_config(model: &Deployment<'_>) -> Option<Object<ScrapeConfi
                 scrape_interval: prometheus.scrape_interval.to_string(),
                 scrape_timeout: prometheus.scrape_timeout.to_string(),
                 basic_auth,
+                tls_config,
                 static_configs: static_target_groups(model),
             },
         },

@@ -10,7 +10,7 @@ use crate::bundle::layout::{
     pod_annotation_label, COMPOSE_ENVIRONMENT_SUFFIX, DISCOVERY_LABEL, KUBERNETES_LABELS, METRICS_PATH,
     PROMETHEUS_PORT, RULE_FILES, SCRAPE_ANNOTATIONS, SELF_MONITORING_JOBS,
 };
-use crate::bundle::profile::{BasicAuth, Profile, PromDuration};
+use crate::bundle::profile::{BasicAuth, Profile, PromDuration, RemoteWrite};
 use crate::bundle::topology::PathKind;
 use crate::bundle::topology::Topology;
 
@@ -22,6 +22,9 @@ pub const ADDRESS_REGEX: &str = r"(\[[^\]]+\]|[^:]+)(?::\d+)?;(\d+)";
 /// `fd00::1`, without brackets. This rule brackets it and appends the annotated port first, so
 /// the rule above can treat it like any other address.
 pub const BARE_IPV6_REGEX: &str = r"([0-9A-Fa-f]*:[0-9A-Fa-f.:]*:[0-9A-Fa-f.]*);(\d+)";
+
+/// The pod phases the pod job drops (the Operator's PodMonitor drops the same).
+pub const FINISHED_POD_PHASES: &str = "(Failed|Succeeded)";
 
 /// What a `prometheus.yml` is built from: the environment's name, profile and scrape topology.
 #[derive(Debug, Clone, Copy)]
@@ -59,7 +62,101 @@ struct Alerting {
 
 #[derive(Debug, Clone, Serialize)]
 struct AlertmanagerTargets {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     static_configs: Vec<StaticConfig>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    kubernetes_sd_configs: Vec<KubernetesSdConfig>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    relabel_configs: Vec<RelabelConfig>,
+}
+
+impl AlertmanagerTargets {
+    fn fixed(targets: Vec<String>) -> AlertmanagerTargets {
+        AlertmanagerTargets {
+            static_configs: vec![StaticConfig {
+                targets,
+                labels: BTreeMap::new(),
+            }],
+            kubernetes_sd_configs: Vec::new(),
+            relabel_configs: Vec::new(),
+        }
+    }
+
+    /// Every replica behind the Service: its endpoints in its namespace, kept by the Service's
+    /// name and the port. Alerts go to each Alertmanager, which deduplicate them among
+    /// themselves; through the one Service address each alert would reach one replica, and a
+    /// restarting replica would lose it.
+    fn replicas(service: &ClusterService) -> AlertmanagerTargets {
+        AlertmanagerTargets {
+            static_configs: Vec::new(),
+            kubernetes_sd_configs: vec![KubernetesSdConfig {
+                role: "endpoints",
+                namespaces: Some(Namespaces {
+                    names: vec![service.namespace.clone()],
+                }),
+            }],
+            relabel_configs: vec![
+                RelabelConfig::keep("__meta_kubernetes_service_name", regex_escape(&service.name)),
+                RelabelConfig::keep("__address__", format!(".+:{}", service.port)),
+            ],
+        }
+    }
+}
+
+/// A Service named by its cluster DNS name, `<name>.<namespace>.svc[.cluster.local]:<port>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterService {
+    pub name: String,
+    pub namespace: String,
+    pub port: u16,
+}
+
+impl ClusterService {
+    /// The Service an address names, or `None` for any other address (a host, an IP).
+    pub fn of(address: &str) -> Option<ClusterService> {
+        let (host, port) = address.rsplit_once(':')?;
+        let port = port.parse().ok()?;
+        let rest = host
+            .strip_suffix(".svc.cluster.local")
+            .or_else(|| host.strip_suffix(".svc"))?;
+        let (name, namespace) = rest.split_once('.')?;
+        (!name.is_empty() && !namespace.is_empty() && !namespace.contains('.')).then(|| ClusterService {
+            name: name.to_string(),
+            namespace: namespace.to_string(),
+            port,
+        })
+    }
+}
+
+/// The Alertmanagers of the profile (`prometheus.alertmanagers`) as Prometheus finds them: with
+/// pod discovery on (the Prometheus runs in the cluster) each Service address becomes every
+/// replica behind it; other addresses are fixed targets.
+pub fn alertmanager_services(profile: &Profile) -> Vec<ClusterService> {
+    let prometheus = &profile.prometheus;
+    if !prometheus.kubernetes_sd.enabled {
+        return Vec::new();
+    }
+    prometheus
+        .alertmanagers
+        .iter()
+        .filter_map(|a| ClusterService::of(a))
+        .collect()
+}
+
+fn alerting(model: &Deployment<'_>) -> Option<Alerting> {
+    let addresses = &model.profile.prometheus.alertmanagers;
+    let services = alertmanager_services(model.profile);
+    let fixed: Vec<String> = addresses
+        .iter()
+        .filter(|a| !services.iter().any(|s| ClusterService::of(a).as_ref() == Some(s)))
+        .cloned()
+        .collect();
+    let mut alertmanagers: Vec<AlertmanagerTargets> =
+        services.iter().map(AlertmanagerTargets::replicas).collect();
+    if !fixed.is_empty() {
+        alertmanagers.push(AlertmanagerTargets::fixed(fixed));
+    }
+    (!alertmanagers.is_empty()).then_some(Alerting { alertmanagers })
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -104,6 +201,16 @@ impl ScrapeConfig {
 struct TlsConfig {
     #[serde(skip_serializing_if = "Option::is_none")]
     ca_file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    server_name: Option<String>,
+}
+
+/// The host the proxy's certificate names, as the compose stack verifies it: the first static
+/// target's (the stack scrapes its nginx by the service name, which no certificate names).
+fn compose_server_name(model: &Deployment<'_>) -> Option<String> {
+    let target = model.profile.prometheus.static_targets.first()?;
+    let (host, _) = target.target.rsplit_once(':')?;
+    Some(host.trim_start_matches('[').trim_end_matches(']').to_string())
 }
 
 /// One target group, as both `prometheus.yml` and the Operator's ScrapeConfig spell it.
@@ -149,6 +256,15 @@ impl RelabelConfig {
         }
     }
 
+    fn drop(source: &str, regex: &str) -> RelabelConfig {
+        RelabelConfig {
+            source_labels: vec![source.to_string()],
+            action: "drop",
+            regex: Some(regex.to_string()),
+            ..RelabelConfig::default()
+        }
+    }
+
     fn replace(
         sources: &[&str],
         regex: Option<&str>,
@@ -165,12 +281,6 @@ impl RelabelConfig {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
-struct RemoteWrite {
-    name: String,
-    url: String,
-}
-
 /// `prometheus.yml` for the compose stack: the deployment's globals and rules, but scraping the
 /// stack's Sockudo and alerting the stack's Alertmanager, with no discovery or remote write that
 /// would reach outside it, and its own `environment` label (`<env>-compose`), so nothing it sends
@@ -183,9 +293,13 @@ pub fn compose_config(model: &Deployment<'_>) -> PrometheusConfig {
         .global
         .external_labels
         .insert("environment".to_string(), environment.clone());
+    // Like the deployment's static job: over TLS when the proxy has certificates (the stack's
+    // nginx serves the same config with them), verified against the name the certificate is for,
+    // the first static target's host (validation requires one), not the stack's service name.
     let mut job = static_job(model);
-    job.scheme = "http";
-    job.tls_config = None;
+    if let Some(tls) = job.tls_config.as_mut() {
+        tls.server_name = compose_server_name(model);
+    }
     job.static_configs = vec![StaticConfig {
         targets: vec![plan.scrape_target.to_string()],
         labels: BTreeMap::from([
@@ -202,12 +316,7 @@ pub fn compose_config(model: &Deployment<'_>) -> PrometheusConfig {
         .scrape_configs
         .extend(self_monitoring_jobs(&[plan.alertmanager.to_string()]));
     config.alerting = Some(Alerting {
-        alertmanagers: vec![AlertmanagerTargets {
-            static_configs: vec![StaticConfig {
-                targets: vec![plan.alertmanager.to_string()],
-                labels: BTreeMap::new(),
-            }],
-        }],
+        alertmanagers: vec![AlertmanagerTargets::fixed(vec![plan.alertmanager.to_string()])],
     });
     config.remote_write = Vec::new();
     config
@@ -243,23 +352,10 @@ pub fn config(model: &Deployment<'_>, rule_files: &str) -> PrometheusConfig {
             external_labels: prometheus.external_labels.clone(),
         },
         rule_files: vec![rule_files.to_string()],
-        alerting: (!prometheus.alertmanagers.is_empty()).then(|| Alerting {
-            alertmanagers: vec![AlertmanagerTargets {
-                static_configs: vec![StaticConfig {
-                    targets: prometheus.alertmanagers.clone(),
-                    labels: BTreeMap::new(),
-                }],
-            }],
-        }),
+        alerting: alerting(model),
         scrape_configs,
-        remote_write: prometheus
-            .remote_write
-            .iter()
-            .map(|r| RemoteWrite {
-                name: r.name.clone(),
-                url: r.url.clone(),
-            })
-            .collect(),
+        // The profile spells each entry with Prometheus's own field names.
+        remote_write: prometheus.remote_write.clone(),
     }
 }
 
@@ -310,6 +406,7 @@ fn static_job(model: &Deployment<'_>) -> ScrapeConfig {
         job.scheme = "https";
         job.tls_config = Some(TlsConfig {
             ca_file: tls.ca_file.clone(),
+            server_name: None,
         });
     }
     job.static_configs = static_target_groups(model);
@@ -363,6 +460,9 @@ fn kubernetes_job(model: &Deployment<'_>) -> ScrapeConfig {
     job.relabel_configs = vec![
         RelabelConfig::keep("__meta_kubernetes_pod_label_app", regex_escape(&sd.app_label)),
         RelabelConfig::keep(&scrape, "true".into()),
+        // A finished pod (Failed, Succeeded) keeps its IP in the discovery but serves nothing,
+        // and its address may already be another pod's: dropped, as the Operator drops it.
+        RelabelConfig::drop("__meta_kubernetes_pod_phase", FINISHED_POD_PHASES),
         RelabelConfig::replace(&[path.as_str()], Some("(.+)"), "__metrics_path__", None),
         RelabelConfig::replace(
             &address_sources,

@@ -19,7 +19,7 @@ use crate::bundle::layout::{
 };
 use crate::bundle::model::Model;
 use crate::bundle::output::Output;
-use crate::bundle::profile::Profile;
+use crate::bundle::profile::{Profile, ProxyTls};
 use crate::bundle::topology::in_container;
 
 /// Sockudo's WebSocket and HTTP API port.
@@ -65,6 +65,54 @@ fn http_healthcheck(url: String) -> Option<Healthcheck> {
     })
 }
 
+/// A volume of a service: a rendered file or a named volume (short syntax), or a secret file
+/// the operator creates (long syntax, never created when missing).
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum Mount {
+    Short(String),
+    Secret(SecretMount),
+}
+
+/// A bind mount of a file the operator creates beside the compose file. Short syntax would make
+/// docker create a directory where the file is missing, and the service would start on it (an
+/// nginx with a folder for its htpasswd file answers 500); `create_host_path: false` makes
+/// `docker compose up` fail instead, naming the missing path.
+#[derive(Debug, Serialize)]
+struct SecretMount {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    source: String,
+    target: String,
+    read_only: bool,
+    bind: BindOptions,
+}
+
+#[derive(Debug, Serialize)]
+struct BindOptions {
+    create_host_path: bool,
+}
+
+/// The operator's secret file `source` (relative to `compose/`) at `target`.
+fn secret(source: &str, target: &str) -> Mount {
+    Mount::Secret(SecretMount {
+        kind: "bind",
+        source: source.to_string(),
+        target: target.to_string(),
+        read_only: true,
+        bind: BindOptions {
+            create_host_path: false,
+        },
+    })
+}
+
+/// The files of `proxy.tls` the operator puts beside the compose file: certificate, key, CA.
+pub const COMPOSE_TLS_FILES: [&str; 3] = [
+    "./tls/certificate.pem",
+    "./tls/certificate-key.pem",
+    "./tls/ca.pem",
+];
+
 #[derive(Debug, Default, Serialize)]
 struct Service {
     image: String,
@@ -78,7 +126,7 @@ struct Service {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     ports: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    volumes: Vec<String>,
+    volumes: Vec<Mount>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     depends_on: Vec<&'static str>,
     /// nginx joins Sockudo's network namespace, so an upstream on 127.0.0.1 reaches Sockudo and
@@ -147,9 +195,14 @@ fn parent(path: &str) -> &str {
     inside.rsplit_once('/').map_or(inside, |(dir, _)| dir)
 }
 
-/// A read-only bind mount of `source` (relative to `compose/`).
-fn mount(source: &str, target: &str) -> String {
-    format!("{source}:{target}:ro")
+/// A read-only bind mount of `source` (relative to `compose/`), a file the bundle renders.
+fn mount(source: &str, target: &str) -> Mount {
+    Mount::Short(format!("{source}:{target}:ro"))
+}
+
+/// A named volume at `target`.
+fn named(volume: &str, target: &str) -> Mount {
+    Mount::Short(format!("{volume}:{target}"))
 }
 
 fn sockudo(profile: &Profile) -> Service {
@@ -181,13 +234,20 @@ fn prometheus(profile: &Profile) -> Service {
     let mut volumes = vec![
         mount(&format!("./{config}"), "/etc/prometheus/prometheus.yml"),
         mount("../prometheus/rules", "/etc/prometheus/rules"),
-        format!("{PROMETHEUS_DATA}:/prometheus"),
+        named(PROMETHEUS_DATA, "/prometheus"),
     ];
     if let Some(auth) = &profile.prometheus.basic_auth {
         // Prometheus resolves relative file paths against its config file's directory.
-        volumes.push(mount(
+        volumes.push(secret(
             "./metrics-password",
             &in_container("/etc/prometheus", &auth.password_file),
+        ));
+    }
+    // Over TLS, the stack's Prometheus verifies its nginx with the profile's CA.
+    if let Some(ca_file) = tls(profile).and_then(|t| t.ca_file.as_ref()) {
+        volumes.push(secret(
+            COMPOSE_TLS_FILES[2],
+            &in_container("/etc/prometheus", ca_file),
         ));
     }
     Service {
@@ -219,7 +279,7 @@ fn alertmanager(profile: &Profile) -> Service {
                 &format!("./{}", relative(COMPOSE_ALERTMANAGER_PATH)),
                 "/etc/alertmanager/alertmanager.yml",
             ),
-            format!("{ALERTMANAGER_DATA}:/alertmanager"),
+            named(ALERTMANAGER_DATA, "/alertmanager"),
         ],
         depends_on: vec![COMPOSE_ALERT_SINK],
         healthcheck: http_healthcheck(format!("http://127.0.0.1:{ALERTMANAGER_PORT}/-/healthy")),
@@ -259,15 +319,36 @@ fn nginx(profile: &Profile) -> Service {
                 &format!("/etc/nginx/conf.d/{conf_name}"),
             ),
             // nginx resolves a relative auth_basic_user_file against its prefix, /etc/nginx.
-            mount(
+            secret(
                 "./htpasswd",
                 &in_container(NGINX_PREFIX, &profile.proxy.htpasswd_file),
             ),
-        ],
+        ]
+        .into_iter()
+        .chain(tls(profile).into_iter().flat_map(|tls| {
+            // The proxy's own certificate and key, where its server block reads them.
+            [
+                secret(
+                    COMPOSE_TLS_FILES[0],
+                    &in_container(NGINX_PREFIX, &tls.certificate),
+                ),
+                secret(
+                    COMPOSE_TLS_FILES[1],
+                    &in_container(NGINX_PREFIX, &tls.certificate_key),
+                ),
+            ]
+        }))
+        .collect(),
         depends_on: vec![COMPOSE_SOCKUDO],
         network_mode: Some(format!("service:{COMPOSE_SOCKUDO}")),
         ..Service::new()
     }
+}
+
+/// The proxy's TLS, when the proxy is on and has it: the stack's nginx serves the host proxy's
+/// config, so it needs the same files.
+fn tls(profile: &Profile) -> Option<&ProxyTls> {
+    profile.proxy.tls.as_ref().filter(|_| profile.proxy.enabled)
 }
 
 impl Service {

@@ -16,14 +16,15 @@ use serde_json::Value;
 use crate::bundle::documents::kube::{
     metadata, operator_metadata, BasicAuthRefs, ConfigMapBody, Metadata, Object,
 };
+use crate::bundle::documents::scrape_config::{alertmanager_services, ClusterService};
 use crate::bundle::layout::{
-    DISCOVERY_LABEL, K8S_NAME, NGINX_CONF_DIR, NGINX_PREFIX, OPERATOR_COMPONENT, POD_MONITOR_COMPONENT,
-    SIDECAR_CONF_FILE, WORKLOAD_COMPONENT,
+    DISCOVERY_LABEL, K8S_NAME, NGINX_CONF_DIR, OPERATOR_COMPONENT, POD_MONITOR_COMPONENT, SIDECAR_CONF_FILE,
+    SIDECAR_HTPASSWD_DIR, WORKLOAD_COMPONENT,
 };
 use crate::bundle::model::Model;
 use crate::bundle::output::Output;
 use crate::bundle::profile::{NetworkPeer, Profile};
-use crate::bundle::topology::{in_container, PathKind, PolicyPorts, Topology};
+use crate::bundle::topology::{PathKind, PolicyPorts, Topology};
 use crate::error::UsageError;
 
 const MONITORING_API: &str = "monitoring.coreos.com/v1";
@@ -216,6 +217,12 @@ pub fn render(model: &Model, out: &mut Output) -> Result<()> {
         resources.add("prometheus-role.yaml", &role)?;
         resources.add("prometheus-rolebinding.yaml", &binding)?;
     }
+    for service in alertmanager_services(profile) {
+        let (role, binding) = alertmanager_discovery_rbac(profile, &service);
+        let stem = format!("prometheus-alertmanager-{}-{}", service.namespace, service.name);
+        resources.add(&format!("{stem}-role.yaml"), &role)?;
+        resources.add(&format!("{stem}-rolebinding.yaml"), &binding)?;
+    }
     for dashboard in &model.documents.dashboards {
         let file = format!("grafana-dashboard-{}.yaml", dashboard.uid);
         resources.add(&file, &dashboard.configmap)?;
@@ -350,6 +357,49 @@ fn pod_discovery_rbac(profile: &Profile) -> (Object<RulesBody>, Object<BindingBo
     (role, binding)
 }
 
+/// The Role in an Alertmanager Service's namespace that lets the plain Prometheus find every
+/// replica behind it (`role: endpoints` reads endpoints, services and pods), and its binding to
+/// that Prometheus's ServiceAccount.
+fn alertmanager_discovery_rbac(
+    profile: &Profile,
+    service: &ClusterService,
+) -> (Object<RulesBody>, Object<BindingBody>) {
+    let name = format!("sockudo-prometheus-alertmanager-{}", service.name);
+    let mut meta = metadata(profile, &name);
+    meta.namespace = service.namespace.clone();
+    let role = Object {
+        api_version: RBAC_API,
+        kind: "Role",
+        metadata: meta.clone(),
+        body: RulesBody {
+            rules: vec![PolicyRule {
+                api_groups: vec![""],
+                resources: vec!["endpoints", "services", "pods"],
+                verbs: vec!["get", "list", "watch"],
+            }],
+        },
+    };
+    let account = &profile.kubernetes.prometheus_service_account;
+    let binding = Object {
+        api_version: RBAC_API,
+        kind: "RoleBinding",
+        metadata: meta,
+        body: BindingBody {
+            role_ref: RoleRef {
+                api_group: "rbac.authorization.k8s.io",
+                kind: "Role",
+                name,
+            },
+            subjects: vec![Subject {
+                kind: "ServiceAccount",
+                name: account.name.clone(),
+                namespace: account.namespace.clone(),
+            }],
+        },
+    };
+    (role, binding)
+}
+
 /// A strategic-merge patch of the Sockudo Deployment's pod template.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -428,8 +478,6 @@ struct ContainerPort {
 struct VolumeMount {
     name: &'static str,
     mount_path: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    sub_path: Option<String>,
     read_only: bool,
 }
 
@@ -559,19 +607,18 @@ fn render_workload_component(model: &Model, out: &mut Output) -> Result<()> {
                 VolumeMount {
                     name: PROXY_CONF_VOLUME,
                     mount_path: NGINX_CONF_DIR.into(),
-                    sub_path: None,
                     read_only: true,
                 },
+                // The whole Secret as a folder, never one key by `subPath`: the kubelet updates
+                // this mount when the Secret changes, so a rotated password takes effect.
                 VolumeMount {
                     name: HTPASSWD_VOLUME,
-                    mount_path: in_container(NGINX_PREFIX, &profile.proxy.htpasswd_file),
-                    sub_path: Some(sidecar.htpasswd_key.clone()),
+                    mount_path: SIDECAR_HTPASSWD_DIR.into(),
                     read_only: true,
                 },
                 VolumeMount {
                     name: PROXY_TMP_VOLUME,
                     mount_path: PROXY_TMP_DIR.into(),
-                    sub_path: None,
                     read_only: false,
                 },
             ],
@@ -924,4 +971,86 @@ fn prometheus_rule(model: &Model) -> Result<Object<SpecBody<PrometheusRuleSpec>>
             },
         },
     })
+}
+
+/// The operator's overlay `k8s/<env>` that `init` writes beside the profile: the generated base
+/// and components at `bundle_k8s` (the bundle's `k8s/`, relative to the overlay), and a
+/// Deployment of the profile's workload for the operator to own, which passes Pod Security
+/// "restricted" once patched. `(file name, text)`.
+pub fn overlay_files(profile: &Profile, env: &str, bundle_k8s: &str) -> Result<Vec<(String, String)>> {
+    let mut components = vec![format!("{bundle_k8s}/{WORKLOAD_COMPONENT}")];
+    if profile.kubernetes.operator.enabled {
+        components.push(format!("{bundle_k8s}/{OPERATOR_COMPONENT}"));
+    }
+    let kustomization = serde_json::json!({
+        "apiVersion": KUSTOMIZE_API,
+        "kind": "Kustomization",
+        "resources": [bundle_k8s, "deployment.yaml"],
+        "components": components,
+    });
+    let workload = &profile.kubernetes.workload;
+    let labels = app_selector(profile).match_labels;
+    let app_port = profile
+        .kubernetes
+        .network_policy
+        .app_ports
+        .first()
+        .copied()
+        .unwrap_or(crate::bundle::layout::DEFAULT_APP_PORT);
+    let deployment = serde_json::json!({
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": workload.deployment, "namespace": profile.kubernetes.namespace, "labels": labels},
+        "spec": {
+            "replicas": 2,
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "securityContext": {
+                        "runAsNonRoot": true,
+                        "runAsUser": 65532,
+                        "runAsGroup": 65532,
+                        "seccompProfile": {"type": "RuntimeDefault"},
+                    },
+                    "containers": [{
+                        "name": workload.container,
+                        "image": profile.compose.sockudo_image,
+                        "ports": [{"name": "websocket", "containerPort": app_port, "protocol": "TCP"}],
+                        "readinessProbe": {"tcpSocket": {"port": "websocket"}},
+                        "securityContext": {
+                            "allowPrivilegeEscalation": false,
+                            "capabilities": {"drop": ["ALL"]},
+                        },
+                        "resources": {
+                            "requests": {"cpu": "100m", "memory": "128Mi"},
+                            "limits": {"memory": "512Mi"},
+                        },
+                    }],
+                },
+            },
+        },
+    });
+    let kustomization_head = format!(
+        "# The operator's overlay for the {env} environment, written by `sockudo-obs init`: yours to edit.\n\
+         # It layers on the bundle `sockudo-obs generate --env {env}` writes ({bundle_k8s}); put\n\
+         # local changes here, never in the bundle. Apply with: kubectl apply -k <this folder>\n\
+         # Without the Prometheus Operator, remove the operator component.\n"
+    );
+    let deployment_head = format!(
+        "# The Sockudo Deployment of the {env} environment: yours to own and edit (replicas, config,\n\
+         # resources, image). The bundle's workload component patches it by name\n\
+         # (kubernetes.workload in the profile). The image is compose.sockudo_image of the profile:\n\
+         # the real Sockudo built with this project's drop-in; push it where your cluster pulls from.\n"
+    );
+    Ok(vec![
+        (
+            "kustomization.yaml".to_string(),
+            kustomization_head + &serde_norway::to_string(&kustomization)?,
+        ),
+        (
+            "deployment.yaml".to_string(),
+            deployment_head + &serde_norway::to_string(&deployment)?,
+        ),
+    ])
 }

@@ -9,7 +9,7 @@
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::bundle::layout::{NGINX_CONF_PATH, SIDECAR_CONF_FILE, WORKLOAD_COMPONENT};
+use crate::bundle::layout::{sidecar_htpasswd_file, NGINX_CONF_PATH, SIDECAR_CONF_FILE, WORKLOAD_COMPONENT};
 use crate::bundle::model::Model;
 use crate::bundle::output::Output;
 use crate::bundle::templates;
@@ -69,8 +69,11 @@ pub fn render(model: &Model, out: &mut Output) -> Result<()> {
     };
     let body = templates::render(model, "nginx-sockudo-metrics.conf.j2", &host_context)?;
     out.add_hash_commented(NGINX_CONF_PATH, &body);
+    // The sidecar reads the htpasswd file from the Secret's folder (rotations reach it).
+    let sidecar_htpasswd = sidecar_htpasswd_file(&model.profile.kubernetes.proxy_sidecar.htpasswd_key);
     let pod_context = ProxyContext {
         listens: listens("0.0.0.0", proxy.listen_port),
+        htpasswd_file: &sidecar_htpasswd,
         tls: None,
         ..host_context
     };

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::Problem;
+use crate::bundle::documents::scrape_config::ClusterService;
 use crate::bundle::layout::pod_annotation_label;
 use crate::bundle::model::Model;
 use crate::bundle::topology::PathKind;
@@ -19,6 +20,8 @@ use crate::bundle::topology::PathKind;
 const CLUSTER_CONFIG: &str = "k8s/prometheus-configmap.yaml (prometheus.yml)";
 const SCRAPE_CONFIG: &str = "k8s/operator/scrapeconfig.yaml";
 const POD_PATCH: &str = "k8s/workload/deployment-patch.yaml";
+/// The discovered pod's phase (Pending, Running, Succeeded, Failed, Unknown).
+const PHASE_LABEL: &str = "__meta_kubernetes_pod_phase";
 /// The annotation prefix every stock annotation-driven job reads.
 const GENERIC_PREFIX: &str = "prometheus.io/";
 
@@ -82,6 +85,14 @@ pub fn check(model: &Model) -> Vec<Problem> {
             for message in annotation_disagreements(found, &model.documents.pod_annotations) {
                 report("kubernetes.workload", message);
             }
+            if let Some(message) = finished_pods_kept(found) {
+                report("prometheus.kubernetes_sd", message);
+            }
+        }
+    }
+    if prometheus.kubernetes_sd.enabled {
+        for message in alertmanagers_by_service_address(&plain) {
+            report("prometheus.alertmanagers", message);
         }
     }
     if model.profile.kubernetes.operator.enabled {
@@ -129,6 +140,58 @@ fn final_job(config: &Value) -> Option<&str> {
     job
 }
 
+/// The Alertmanagers an in-cluster `prometheus.yml` reaches through one Service address
+/// (`<name>.<namespace>.svc:<port>` as a fixed target): each alert would reach one replica
+/// behind it. Every replica is found by discovery instead.
+pub fn alertmanagers_by_service_address(config: &Value) -> Vec<String> {
+    items(&config["alerting"]["alertmanagers"])
+        .flat_map(|set| items(&set["static_configs"]))
+        .flat_map(|group| items(&group["targets"]))
+        .filter_map(Value::as_str)
+        .filter(|target| ClusterService::of(target).is_some())
+        .map(|target| {
+            format!(
+                "{CLUSTER_CONFIG} sends alerts to the Service address {target}: one replica of \
+                 the Alertmanagers behind it gets each alert; discover every replica (role: endpoints)"
+            )
+        })
+        .collect()
+}
+
+/// Why the pod job would scrape finished pods: it has no `drop` rule on the pod phase, or the
+/// rule misses `Failed` or `Succeeded` (the Operator's monitors drop both). `None` when it drops
+/// them.
+pub fn finished_pods_kept(job: &Value) -> Option<String> {
+    let dropped: Vec<&str> = items(&job["relabel_configs"])
+        .filter(|rule| {
+            rule["action"] == "drop"
+                && items(&rule["source_labels"])
+                    .map(Value::as_str)
+                    .eq([Some(PHASE_LABEL)])
+        })
+        .filter_map(|rule| rule["regex"].as_str())
+        .collect();
+    let missing: Vec<&str> = ["Failed", "Succeeded"]
+        .into_iter()
+        .filter(|phase| {
+            !dropped.iter().any(|regex| {
+                regex
+                    .trim_start_matches('(')
+                    .trim_end_matches(')')
+                    .split('|')
+                    .any(|p| p == *phase)
+            })
+        })
+        .collect();
+    (!missing.is_empty()).then(|| {
+        format!(
+            "{CLUSTER_CONFIG}'s pod job keeps {} pods: no drop rule on {PHASE_LABEL} names them \
+             (a finished pod's address may be another pod's by now)",
+            missing.join(" and ")
+        )
+    })
+}
+
 /// Where the Operator's ScrapeConfig of the static targets departs from the plain static job: it
 /// is missing, or its job, target groups (targets and labels) or basic auth differ.
 fn operator_static_disagreements(operator: &Value, plain: Option<&Value>, job: &str) -> Vec<String> {
@@ -165,6 +228,22 @@ fn operator_static_disagreements(operator: &Value, plain: Option<&Value>, job: &
                 "has it"
             } else {
                 "does not"
+            },
+        ));
+    }
+    if plain["tls_config"].get("ca_file").is_some() != spec["tlsConfig"].get("ca").is_some() {
+        messages.push(format!(
+            "{SCRAPE_CONFIG} {} a CA, but {CLUSTER_CONFIG}'s static job {}: the two paths would \
+             not verify the proxies alike",
+            if spec["tlsConfig"].get("ca").is_some() {
+                "has"
+            } else {
+                "lacks"
+            },
+            if plain["tls_config"].get("ca_file").is_some() {
+                "verifies with its own CA"
+            } else {
+                "uses the system's CAs"
             },
         ));
     }
