@@ -322,20 +322,7 @@ fn instrumented_cluster_under_its_bundle_has_data_and_fires_the_seed_alerts() {
         Traffic::start_on(&ports, s.logs())
     });
     eprintln!("[cluster stack] traffic: {}", traffic.summary);
-    stack.step("access through both proxies", steps::access);
-    stack.step("warm-up", steps::warm_up);
-    stack.step(
-        "fed families arrive with the catalogue's labels",
-        steps::fed_families,
-    );
-    stack.step("unfed families stay at zero", steps::unfed_families_stay_zero);
-    let queries = stack.step("reading the dashboards", |s| s.bundle.dashboard_queries());
-    let (checked, left_out) = stack.step("rules and dashboard queries over fed families", |s| {
-        steps::queries_over_fed_families(s, &queries)
-    });
-    eprintln!(
-        "[cluster stack] {checked} queries over fed families returned data; {left_out} read an unfed family"
-    );
+    steps::coverage_through_the_bundle(&stack, "cluster stack");
 
     let on_first_node = |alertname| AlertCase {
         alertname,

@@ -39,21 +39,8 @@ fn real_sockudo_feeds_every_family_the_coverage_table_claims() {
         Traffic::start(s.server_port, s.logs())
     });
     eprintln!("[e2e real] traffic: {}", traffic.summary);
-    stack.step("access through nginx", steps::access);
-    stack.step("warm-up", steps::warm_up);
-    stack.step(
-        "fed families arrive with the catalogue's labels",
-        steps::fed_families,
-    );
+    steps::coverage_through_the_bundle(&stack, "e2e real");
     stack.step("the traffic is what the server recorded", steps::traffic_recorded);
-    stack.step("unfed families stay at zero", steps::unfed_families_stay_zero);
-    let queries = stack.step("reading the dashboards", |s| s.bundle.dashboard_queries());
-    let (checked, left_out) = stack.step("rules and dashboard queries over fed families", |s| {
-        steps::queries_over_fed_families(s, &queries)
-    });
-    eprintln!(
-        "[e2e real] {checked} queries over fed families returned data; {left_out} read an unfed family"
-    );
     stack.step("promtool check metrics accepts the server's /metrics", |s| {
         let body = get(&s.exporter_url("/metrics"), &[], None)?.body;
         let exceptions: Vec<String> = CATALOGUE

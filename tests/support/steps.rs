@@ -588,3 +588,19 @@ pub fn queries_over_fed_families(stack: &Stack, queries: &[PanelQuery]) -> Resul
     dashboard_queries(&stack.prometheus, &over_fed, Duration::from_secs(60))?;
     Ok((over_fed.len(), left_out))
 }
+
+/// The coverage column of a stack's real server, seen through its bundle: the proxy lets the
+/// scrape through, every family the build feeds arrives with the catalogue's labels, the unfed
+/// ones stay at zero, and every recording rule and dashboard query over fed families returns
+/// data (`tag` names the test in the log).
+pub fn coverage_through_the_bundle(stack: &Stack, tag: &str) {
+    stack.step("access through the proxy", access);
+    stack.step("warm-up", warm_up);
+    stack.step("fed families arrive with the catalogue's labels", fed_families);
+    stack.step("unfed families stay at zero", unfed_families_stay_zero);
+    let queries = stack.step("reading the dashboards", |s| s.bundle.dashboard_queries());
+    let (checked, left_out) = stack.step("rules and dashboard queries over fed families", |s| {
+        queries_over_fed_families(s, &queries)
+    });
+    eprintln!("[{tag}] {checked} queries over fed families returned data; {left_out} read an unfed family");
+}
