@@ -71,6 +71,7 @@ mod verify;
 use anyhow::Result;
 
 pub use coverage::unfed_families;
+pub use expr::metric_names;
 pub use layout::{HEARTBEAT_ALERT, NGINX_CONF_PATH, SELF_MONITORING_JOBS};
 pub use model::{Model, Overrides};
 pub use output::{Change, Output, HEADER, MARKER};

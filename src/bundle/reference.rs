@@ -15,7 +15,8 @@ use super::source::SpecSource;
 /// One key of the profile.
 #[derive(Debug, Clone, Copy)]
 pub struct KeyDoc {
-    /// The dotted key; `[]` stands for every item of a list, `<alert>`/`<slo>` for a name.
+    /// The dotted key; `[]` stands for every item of a list, `<alert>`, `<slo>`, `<severity>` and
+    /// `<window>` for a name.
     pub key: &'static str,
     pub kind: &'static str,
     /// `None`: required. Otherwise what an absent key means.
@@ -110,6 +111,30 @@ pub const PROFILE_KEYS: &[KeyDoc] = &[
     key("alertmanager.group_wait", "duration", REQUIRED, "30s", ANY, "Wait before a new group's first notification."),
     key("alertmanager.group_interval", "duration", REQUIRED, "5m", ANY, "Wait before notifying a group's new alerts."),
     key("alertmanager.repeat_interval", "duration", REQUIRED, "4h", ANY, "Wait before repeating a notification."),
+    key("alertmanager.integrations", "map of severity to integrations", Some("{}"), "{warning: {slack: {api_url_file: /etc/alertmanager/secrets/slack-webhook-url}}}", ANY, "Native integrations a severity's receiver notifies beside its webhook; secrets stay in files Alertmanager reads (the README lists them)."),
+    key("alertmanager.integrations.<severity>.pagerduty.routing_key_file", "absolute file path", Some("absent: give service_key_file"), "/etc/alertmanager/secrets/pagerduty-routing-key", SITE, "An Events API v2 routing key (exactly one of the two keys)."),
+    key("alertmanager.integrations.<severity>.pagerduty.service_key_file", "absolute file path", Some("absent: give routing_key_file"), "/etc/alertmanager/secrets/pagerduty-service-key", SITE, "A v1 integration's service key."),
+    key("alertmanager.integrations.<severity>.pagerduty.url", "https URL", Some("PagerDuty's US endpoint"), "'https://events.eu.pagerduty.com/v2/enqueue'", ANY, "The events endpoint."),
+    key("alertmanager.integrations.<severity>.slack.api_url_file", "absolute file path", REQUIRED, "/etc/alertmanager/secrets/slack-webhook-url", SITE, "The file holding the incoming webhook's URL."),
+    key("alertmanager.integrations.<severity>.slack.channel", "string", Some("the webhook's own channel"), "'#sockudo-tickets'", SITE, "The channel."),
+    key("alertmanager.integrations.<severity>.opsgenie.api_key_file", "absolute file path", REQUIRED, "/etc/alertmanager/secrets/opsgenie-api-key", SITE, "The API integration's key."),
+    key("alertmanager.integrations.<severity>.opsgenie.api_url", "https URL", Some("Opsgenie's US API"), "'https://api.eu.opsgenie.com/'", ANY, "The API URL."),
+    key("alertmanager.integrations.<severity>.email.to", "email address", REQUIRED, "sockudo-oncall@example.com", SITE, "Where the mail goes."),
+    key("alertmanager.integrations.<severity>.email.from", "email address", REQUIRED, "alertmanager@example.com", SITE, "Its sender."),
+    key("alertmanager.integrations.<severity>.email.smarthost", "host:port", REQUIRED, "'smtp.example.com:587'", SITE, "The SMTP server."),
+    key("alertmanager.integrations.<severity>.email.auth_username", "string", Some("absent: no login"), "alertmanager", SITE, "The SMTP login (with auth_password_file)."),
+    key("alertmanager.integrations.<severity>.email.auth_password_file", "absolute file path", Some("absent: no login"), "/etc/alertmanager/secrets/smtp-password", SITE, "The file holding its password."),
+    key("alertmanager.integrations.<severity>.email.require_tls", "bool", Some("true"), "true", ANY, "STARTTLS required; false only for a smarthost on loopback."),
+    key("alertmanager.time_intervals", "map of window name to list", Some("{}"), "{maintenance: [{weekdays: [sunday], times: [{start_time: '02:00', end_time: '04:00'}], location: UTC}]}", ANY, "Named recurring windows, as Alertmanager's `time_intervals`."),
+    key("alertmanager.time_intervals.<window>[].times", "list", Some("the whole day"), "[{start_time: '02:00', end_time: '04:00'}]", ANY, "Times of day."),
+    key("alertmanager.time_intervals.<window>[].times[].start_time", "HH:MM", REQUIRED, "'02:00'", ANY, "Start."),
+    key("alertmanager.time_intervals.<window>[].times[].end_time", "HH:MM", REQUIRED, "'04:00'", ANY, "End (after the start)."),
+    key("alertmanager.time_intervals.<window>[].weekdays", "list of weekdays or ranges", Some("every day"), "[sunday]", ANY, "`monday`, or `monday:friday`."),
+    key("alertmanager.time_intervals.<window>[].days_of_month", "list of days or ranges", Some("every day"), "['1:7']", ANY, "`1`, `-1` (the last day), or `1:7`."),
+    key("alertmanager.time_intervals.<window>[].months", "list of months or ranges", Some("every month"), "[january]", ANY, "`january` or `1`, or `january:march`."),
+    key("alertmanager.time_intervals.<window>[].years", "list of years or ranges", Some("every year"), "['2026']", ANY, "`2026`, or `2026:2027`."),
+    key("alertmanager.time_intervals.<window>[].location", "IANA time zone", Some("UTC"), "UTC", ANY, "The zone the times are in."),
+    key("alertmanager.mute_time_intervals.<severity>", "list of window names", Some("absent: never muted"), "[maintenance]", ANY, "The windows during which that severity's notifications wait."),
     key("proxy.enabled", "bool", REQUIRED, "true", ANY, "Put the nginx basic-auth proxy in front of the exporter."),
     key("proxy.listen_host", "IP address or host name", REQUIRED, "0.0.0.0", ANY, "Where the proxy listens."),
     key("proxy.listen_port", "port", REQUIRED, "9602", ANY, "The proxy's port (the pods' scrape port)."),
@@ -189,8 +214,17 @@ pub fn entry_in<'a>(table: &'a [KeyDoc], concrete: &str) -> Option<&'a KeyDoc> {
     })
 }
 
-/// `prometheus.static_targets[0].target` as the reference spells it (`[]`), and an alert's or
-/// SLO's name as `<alert>`/`<slo>`.
+/// The maps keyed by a name of the operator's choosing, and how the reference spells that name.
+const NAMED_MAPS: [(&str, &str); 5] = [
+    ("alerts.", "<alert>"),
+    ("slos.", "<slo>"),
+    ("alertmanager.integrations.", "<severity>"),
+    ("alertmanager.time_intervals.", "<window>"),
+    ("alertmanager.mute_time_intervals.", "<severity>"),
+];
+
+/// `prometheus.static_targets[0].target` as the reference spells it (`[]`), and a name of a
+/// [`NAMED_MAPS`] map (an alert's, an SLO's, a severity, a window) as its placeholder.
 pub fn general_key(concrete: &str) -> String {
     let mut out = String::new();
     let mut chars = concrete.chars().peekable();
@@ -206,11 +240,11 @@ pub fn general_key(concrete: &str) -> String {
     if let Some(list) = out.strip_suffix("[]") {
         out = list.to_string();
     }
-    for (map, placeholder) in [("alerts.", "<alert>"), ("slos.", "<slo>")] {
+    for (map, placeholder) in NAMED_MAPS {
         if let Some(rest) = out.strip_prefix(map) {
-            if let Some((_, field)) = rest.split_once('.') {
-                return format!("{map}{placeholder}.{field}");
-            }
+            // The name, then what follows it: a field, a list's `[]`, or nothing.
+            let at = rest.find(['.', '[']).unwrap_or(rest.len());
+            return format!("{map}{placeholder}{}", &rest[at..]);
         }
     }
     out
@@ -285,7 +319,8 @@ pub fn markdown() -> String {
          <!-- generated by `sockudo-obs init --reference`; do not edit (change src/bundle/reference.rs) -->\n\n\
          Every key of `environments/<env>.yaml`, the file `sockudo-obs init` writes and `sockudo-obs \
          generate` reads. Unknown keys are errors. `[]` stands for every item of a list, `<alert>` and \
-         `<slo>` for a name from `alerts/*.yaml` and `slos/*.yaml`. A key marked **yours** holds a value \
+         `<slo>` for a name from `alerts/*.yaml` and `slos/*.yaml`, `<severity>` for `critical`, `warning` \
+         or `info`, `<window>` for a window's name. A key marked **yours** holds a value \
          of your deployment (a host, a URL, a name): `init` lists them atop the profile it writes, and \
          `generate` warns, naming each, while one still holds the template's value or any value holds \
          a reserved example name (`example.com`, `*.example`).\n\n\

@@ -223,11 +223,28 @@ fn kubernetes_manifests_carry_the_profile() {
     let binding = yaml(&output, "k8s/prometheus-rolebinding.yaml");
     let prometheus_namespace = binding["subjects"][0]["namespace"].clone();
     assert_eq!(prometheus_namespace, "monitoring");
+    // The Role and RoleBinding that let Prometheus discover every Alertmanager replica live where
+    // the Alertmanager Service does: the namespace of the profile's `<name>.<namespace>.svc`.
+    let profile: serde_norway::Value = serde_norway::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/environments/production.yaml"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let alertmanager = profile["prometheus"]["alertmanagers"][0].as_str().unwrap();
+    let alertmanager_namespace = alertmanager.split('.').nth(1).unwrap();
     for resource in kustomization["resources"].as_sequence().unwrap() {
         let file = format!("k8s/{}", resource.as_str().unwrap());
         let manifest = yaml(&output, &file);
         if file == "k8s/prometheus-configmap.yaml" {
             assert_eq!(manifest["metadata"]["namespace"], prometheus_namespace, "{file}");
+        } else if file.starts_with("k8s/prometheus-alertmanager-") {
+            assert_eq!(
+                manifest["metadata"]["namespace"], alertmanager_namespace,
+                "{file}"
+            );
         } else {
             assert_eq!(manifest["metadata"]["namespace"], "sockudo", "{file}");
         }
@@ -317,7 +334,12 @@ fn the_compose_stack_has_no_version_key_and_mounts_the_bundle() {
         );
         for service in services.values() {
             for volume in service["volumes"].as_sequence().into_iter().flatten() {
-                let source = volume.as_str().unwrap().split(':').next().unwrap();
+                // The short syntax `source:target[:mode]`, or the long one (a bind of a file that
+                // must exist).
+                let source = match volume.as_str() {
+                    Some(short) => short.split(':').next().unwrap(),
+                    None => volume["source"].as_str().unwrap(),
+                };
                 if let Some(bundle_path) = source.strip_prefix("../") {
                     let rendered = output.get(bundle_path).is_some()
                         || output.paths().any(|p| p.starts_with(&format!("{bundle_path}/")));

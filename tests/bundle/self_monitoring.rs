@@ -95,43 +95,60 @@ fn a_broken_self_monitoring_alert_fails_its_fixtures() {
 }
 
 /// The bundle's Prometheus scrapes itself and its Alertmanagers (the deployment's and the
-/// compose stack's), which is where the self-monitoring metrics come from.
+/// compose stack's), which is where the self-monitoring metrics come from: the Alertmanagers it
+/// scrapes are found as the ones it sends alerts to (every replica behind the production
+/// profile's Service, by endpoints discovery; the compose stack's one address).
 #[test]
 fn prometheus_scrapes_itself_and_its_alertmanagers() {
     let specs = Specs::copy();
     let dir = tempfile::tempdir().unwrap();
     let path = written(&specs, "production", dir.path());
     let profile = read_profile(&specs.path(""), "production");
-    for (file, alertmanagers) in [
-        (
-            "prometheus/prometheus.yml",
-            profile["prometheus"]["alertmanagers"].clone(),
-        ),
-        (
-            "compose/prometheus/prometheus.yml",
-            serde_norway::from_str("[alertmanager:9093]").unwrap(),
-        ),
-    ] {
+    let service = profile["prometheus"]["alertmanagers"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (name, rest) = service.split_once('.').unwrap();
+    let (namespace, _) = rest.split_once('.').unwrap();
+    let port = service.rsplit_once(':').unwrap().1;
+    for file in ["prometheus/prometheus.yml", "compose/prometheus/prometheus.yml"] {
         let config: serde_norway::Value = serde_norway::from_str(
             &fs::read_to_string(path.join(file)).unwrap_or_else(|e| panic!("{file}: {e}")),
         )
         .unwrap();
         let jobs = config["scrape_configs"].as_sequence().unwrap();
-        let targets = |job: &str| {
+        let job = |name: &str| {
             jobs.iter()
-                .find(|j| j["job_name"] == job)
-                .map(|j| j["static_configs"][0]["targets"].clone())
-                .unwrap_or_else(|| panic!("{file}: no job {job}"))
+                .find(|j| j["job_name"] == name)
+                .unwrap_or_else(|| panic!("{file}: no job {name}"))
         };
         assert_eq!(
-            targets("prometheus"),
+            job("prometheus")["static_configs"][0]["targets"],
             serde_norway::from_str::<serde_norway::Value>("[localhost:9090]").unwrap(),
             "{file}"
         );
-        assert_eq!(targets("alertmanager"), alertmanagers, "{file}");
+        let scraped = job("alertmanager");
+        let alerted = &config["alerting"]["alertmanagers"][0];
+        if file.starts_with("compose/") {
+            let one: serde_norway::Value = serde_norway::from_str("[alertmanager:9093]").unwrap();
+            assert_eq!(scraped["static_configs"][0]["targets"], one, "{file}");
+            assert_eq!(alerted["static_configs"][0]["targets"], one, "{file}");
+            continue;
+        }
         assert_eq!(
-            config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"], alertmanagers,
-            "{file}: the scraped Alertmanagers are the ones alerts go to"
+            scraped["kubernetes_sd_configs"], alerted["kubernetes_sd_configs"],
+            "{file}: the scraped Alertmanagers are found as the ones alerts go to"
+        );
+        assert_eq!(
+            alerted["kubernetes_sd_configs"][0]["namespaces"]["names"][0], namespace,
+            "{file}"
+        );
+        let keep = &scraped["relabel_configs"][0];
+        assert_eq!(keep["action"], "keep", "{file}");
+        assert_eq!(
+            keep["regex"].as_str(),
+            Some(format!("{name};.+:{port}").as_str()),
+            "{file}: every replica of {service}, on its port"
         );
     }
 }

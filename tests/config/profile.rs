@@ -46,7 +46,9 @@ fn undocumented(table: &[KeyDoc]) -> Vec<String> {
 fn set_at(profile: &mut Value, key: &str, value: Value) {
     let key = key
         .replace("<alert>", "SockudoHighErrorRate")
-        .replace("<slo>", "api-availability");
+        .replace("<slo>", "api-availability")
+        .replace("<severity>", "critical")
+        .replace("<window>", "maintenance");
     let mut node = profile;
     for part in key.split('.') {
         let (name, item) = match part.strip_suffix("[]") {
@@ -68,11 +70,11 @@ fn set_at(profile: &mut Value, key: &str, value: Value) {
     *node = value;
 }
 
-/// A profile holding every key of `table` at its example (keys holding `skip` left out), parsed
-/// and validated as `generate` does.
-fn every_example(table: &[KeyDoc], skip: &str) -> anyhow::Result<()> {
+/// A profile holding every key of `table` at its example (keys holding one of `skip` left out),
+/// parsed and validated as `generate` does.
+fn every_example(table: &[KeyDoc], skip: &[&str]) -> anyhow::Result<()> {
     let mut profile = Value::Mapping(Default::default());
-    for doc in table.iter().filter(|k| !k.key.contains(skip)) {
+    for doc in table.iter().filter(|k| !skip.iter().any(|s| k.key.contains(s))) {
         let example: Value = serde_norway::from_str(doc.example)
             .unwrap_or_else(|e| panic!("{}: example {:?} is not YAML: {e}", doc.key, doc.example));
         set_at(&mut profile, doc.key, example);
@@ -116,15 +118,20 @@ fn every_key_of_the_shipped_profiles_is_documented() {
 
 /// Every documented key is one the profile takes and every example is a value it accepts: a
 /// profile of all the examples parses and validates (twice: `basic_auth` and `authorization` of
-/// a remote_write exclude each other). A misspelt key in the table is refused.
+/// a remote_write exclude each other, as do PagerDuty's two keys). A misspelt key in the table is
+/// refused.
 #[test]
 fn every_documented_key_is_real_and_its_example_valid() {
-    for skip in ["remote_write[].basic_auth", "remote_write[].authorization"] {
-        every_example(PROFILE_KEYS, skip).unwrap_or_else(|e| panic!("without {skip}: {e:#}"));
+    const ONE_OF_EACH_PAIR: [[&str; 2]; 2] = [
+        ["remote_write[].basic_auth", "pagerduty.service_key_file"],
+        ["remote_write[].authorization", "pagerduty.routing_key_file"],
+    ];
+    for skip in ONE_OF_EACH_PAIR {
+        every_example(PROFILE_KEYS, &skip).unwrap_or_else(|e| panic!("without {skip:?}: {e:#}"));
     }
     let mut misspelt: Vec<KeyDoc> = PROFILE_KEYS.to_vec();
     misspelt[0].key = "descripton";
-    let error = every_example(&misspelt, "remote_write[].basic_auth").unwrap_err();
+    let error = every_example(&misspelt, &ONE_OF_EACH_PAIR[0]).unwrap_err();
     assert!(format!("{error:#}").contains("descripton"), "{error:#}");
 }
 

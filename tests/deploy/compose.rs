@@ -44,6 +44,12 @@ fn served_ports(
     if let Some(port) = own["environment"]["METRICS_PORT"].as_str() {
         ports.push(port.parse().unwrap());
     }
+    // A published port's container side (`[host_ip:]host_port:container_port`).
+    for published in own["ports"].as_array().into_iter().flatten() {
+        if let Some(port) = published.as_str().and_then(|p| p.rsplit(':').next()) {
+            ports.extend(port.parse::<u16>().ok());
+        }
+    }
     for (name, service) in services {
         if service["network_mode"].as_str() == Some(&format!("service:{host}")) && name == "nginx" {
             ports.push(profile.proxy.listen_port);
@@ -105,6 +111,13 @@ fn every_address_in_the_stack_is_a_service_of_the_stack() {
             for group in job["static_configs"].as_array().unwrap() {
                 for target in group["targets"].as_array().unwrap() {
                     let (host, port) = host_port(target.as_str().unwrap());
+                    // Prometheus scrapes itself inside its own container.
+                    if host == "localhost" {
+                        let [own_job, _] = sockudo_obs::bundle::SELF_MONITORING_JOBS;
+                        assert_eq!(job["job_name"], own_job, "{env}: {target} outside the self job");
+                        assert!(services.contains_key(own_job), "{env}: no {own_job} service");
+                        continue;
+                    }
                     assert!(
                         services.contains_key(host),
                         "{env}: scrape target {host} is no service"
@@ -299,8 +312,9 @@ fn a_receiver_outside_the_stack_is_found() {
     let compose = yaml(&out, "compose/docker-compose.yml");
     let services = compose["services"].as_object().unwrap();
     let production = yaml(&out, "alertmanager/alertmanager.yml");
-    // critical, warning and info, and the heartbeat.
-    assert_eq!(notified_outside(services, &production).len(), 4);
+    // critical, warning and info, the heartbeat, and each native integration of the profile.
+    let integrations: usize = model_integrations("production");
+    assert_eq!(notified_outside(services, &production).len(), 4 + integrations);
     let mut stack = yaml(&out, "compose/alertmanager/alertmanager.yml");
     assert!(notified_outside(services, &stack).is_empty());
     stack["receivers"][0]["pagerduty_configs"] = serde_json::json!([{"routing_key": "x"}]);
@@ -442,4 +456,21 @@ fn the_stack_serves_and_scrapes_tls_when_the_proxy_has_it() {
         created_when_missing(&config, &dir.path().join("b/compose")),
         Vec::<String>::new()
     );
+}
+
+/// How many native integrations (PagerDuty, Slack, ...) the shipped profile `env` gives its
+/// severities.
+fn model_integrations(env: &str) -> usize {
+    let path = format!("{}/environments/{env}.yaml", env!("CARGO_MANIFEST_DIR"));
+    let profile: serde_norway::Value =
+        serde_norway::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let by_severity = profile["alertmanager"]["integrations"]
+        .as_mapping()
+        .cloned()
+        .unwrap_or_default();
+    by_severity
+        .values()
+        .filter_map(|i| i.as_mapping())
+        .map(|i| i.len())
+        .sum()
 }

@@ -60,6 +60,9 @@ struct Alerting {
     alertmanagers: Vec<AlertmanagerTargets>,
 }
 
+/// The label endpoints discovery gives a target's Service name.
+const SERVICE_NAME_LABEL: &str = "__meta_kubernetes_service_name";
+
 #[derive(Debug, Clone, Serialize)]
 struct AlertmanagerTargets {
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -68,6 +71,10 @@ struct AlertmanagerTargets {
     kubernetes_sd_configs: Vec<KubernetesSdConfig>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     relabel_configs: Vec<RelabelConfig>,
+    /// What the group keeps as `<service>;<address>` alternatives (the self-scrape job's one
+    /// `keep`); not part of the alerting config.
+    #[serde(skip)]
+    kept: Vec<String>,
 }
 
 impl AlertmanagerTargets {
@@ -79,6 +86,7 @@ impl AlertmanagerTargets {
             }],
             kubernetes_sd_configs: Vec::new(),
             relabel_configs: Vec::new(),
+            kept: Vec::new(),
         }
     }
 
@@ -96,9 +104,10 @@ impl AlertmanagerTargets {
                 }),
             }],
             relabel_configs: vec![
-                RelabelConfig::keep("__meta_kubernetes_service_name", regex_escape(&service.name)),
+                RelabelConfig::keep(SERVICE_NAME_LABEL, regex_escape(&service.name)),
                 RelabelConfig::keep("__address__", format!(".+:{}", service.port)),
             ],
+            kept: vec![format!("{};.+:{}", regex_escape(&service.name), service.port)],
         }
     }
 }
@@ -311,13 +320,14 @@ pub fn compose_config(model: &Deployment<'_>) -> PrometheusConfig {
             ),
         ]),
     }];
+    let alerting = Alerting {
+        alertmanagers: vec![AlertmanagerTargets::fixed(vec![plan.alertmanager.to_string()])],
+    };
     config.scrape_configs = vec![job];
     config
         .scrape_configs
-        .extend(self_monitoring_jobs(&[plan.alertmanager.to_string()]));
-    config.alerting = Some(Alerting {
-        alertmanagers: vec![AlertmanagerTargets::fixed(vec![plan.alertmanager.to_string()])],
-    });
+        .extend(self_monitoring_jobs(Some(&alerting)));
+    config.alerting = Some(alerting);
     config.remote_write = Vec::new();
     config
 }
@@ -343,7 +353,8 @@ pub fn config(model: &Deployment<'_>, rule_files: &str) -> PrometheusConfig {
         });
         scrape_configs.push(job);
     }
-    scrape_configs.extend(self_monitoring_jobs(&prometheus.alertmanagers));
+    let alerting = alerting(model);
+    scrape_configs.extend(self_monitoring_jobs(alerting.as_ref()));
     PrometheusConfig {
         global: Global {
             scrape_interval: prometheus.scrape_interval.clone(),
@@ -352,7 +363,7 @@ pub fn config(model: &Deployment<'_>, rule_files: &str) -> PrometheusConfig {
             external_labels: prometheus.external_labels.clone(),
         },
         rule_files: vec![rule_files.to_string()],
-        alerting: alerting(model),
+        alerting,
         scrape_configs,
         // The profile spells each entry with Prometheus's own field names.
         remote_write: prometheus.remote_write.clone(),
@@ -360,8 +371,9 @@ pub fn config(model: &Deployment<'_>, rule_files: &str) -> PrometheusConfig {
 }
 
 /// The self-monitoring jobs (`alerts/self-monitoring.yaml` reads their metrics): this Prometheus
-/// on its own port, and each Alertmanager it sends to, when it sends to any.
-fn self_monitoring_jobs(alertmanagers: &[String]) -> Vec<ScrapeConfig> {
+/// on its own port, and each Alertmanager it sends to, found as `alerting` finds them (every
+/// replica behind a Service), when it sends to any.
+fn self_monitoring_jobs(alerting: Option<&Alerting>) -> Vec<ScrapeConfig> {
     let [prometheus_job, alertmanager_job] = SELF_MONITORING_JOBS;
     let mut own = ScrapeConfig::new(prometheus_job, None);
     own.static_configs.push(StaticConfig {
@@ -369,15 +381,36 @@ fn self_monitoring_jobs(alertmanagers: &[String]) -> Vec<ScrapeConfig> {
         labels: BTreeMap::new(),
     });
     let mut jobs = vec![own];
-    if !alertmanagers.is_empty() {
-        let mut am = ScrapeConfig::new(alertmanager_job, None);
-        am.static_configs.push(StaticConfig {
-            targets: alertmanagers.to_vec(),
-            labels: BTreeMap::new(),
-        });
-        jobs.push(am);
+    if let Some(alerting) = alerting {
+        jobs.push(alertmanager_job_of(alertmanager_job, alerting));
     }
     jobs
+}
+
+/// One scrape job over every group of `alerting`: their fixed targets and discoveries, and when
+/// any group discovers replicas, one `keep` over (Service name, address) that lets through a
+/// replica of a listed Service on its port, or a fixed address (which has no Service name).
+fn alertmanager_job_of(job_name: &str, alerting: &Alerting) -> ScrapeConfig {
+    let mut job = ScrapeConfig::new(job_name, None);
+    let mut kept = Vec::new();
+    for group in &alerting.alertmanagers {
+        job.static_configs.extend(group.static_configs.iter().cloned());
+        job.kubernetes_sd_configs
+            .extend(group.kubernetes_sd_configs.iter().cloned());
+        kept.extend(group.kept.iter().cloned());
+        for fixed in group.static_configs.iter().flat_map(|c| &c.targets) {
+            kept.push(format!(";{}", regex_escape(fixed)));
+        }
+    }
+    if !job.kubernetes_sd_configs.is_empty() {
+        job.relabel_configs.push(RelabelConfig {
+            source_labels: vec![SERVICE_NAME_LABEL.to_string(), "__address__".to_string()],
+            action: "keep",
+            regex: Some(kept.join("|")),
+            ..RelabelConfig::default()
+        });
+    }
+    job
 }
 
 /// The environment label of static targets: the external label when set, else the env name.
