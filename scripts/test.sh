@@ -20,6 +20,8 @@ rustfmt --check --edition 2021 integrations/sockudo-metrics/src/*.rs
 cargo clippy --all-targets --quiet -- -D warnings
 # The library a server links, alone: no generator crates, and it still builds.
 cargo clippy --lib --no-default-features --quiet -- -D warnings
+# The API docs build without a broken or private intra-doc link.
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --lib --quiet
 
 step "the real Sockudo 5.2.0 server: the drop-in build, then the instrumented one (cached in ~/.cache/sockudo-obs)"
 ./scripts/sockudo-server.sh --test

@@ -23,12 +23,16 @@ pub const DEFAULT_PREFIX: &str = "sockudo_";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
+    /// Only goes up (a total), read with `rate()`.
     Counter,
+    /// Goes up and down (a current level).
     Gauge,
+    /// Observations counted into buckets, with their sum and count.
     Histogram,
 }
 
 impl Kind {
+    /// The word the exposition's `# TYPE` line and the docs use.
     pub const fn as_str(self) -> &'static str {
         match self {
             Kind::Counter => "counter",
@@ -42,20 +46,30 @@ impl Kind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Group {
+    /// WebSocket connections and their errors.
     Connection,
+    /// Messages sent, received and broadcast, and client events.
     Message,
+    /// Requests to the HTTP API: count, duration, response size.
     Http,
+    /// Channels, their subscriptions and presence members.
     Channel,
+    /// Rate limiter checks and triggers.
     RateLimit,
+    /// Queue jobs (when the queue is enabled).
     Queue,
+    /// Webhooks sent, failed and their duration.
     Webhook,
+    /// Cache hits, misses, operations and memory.
     Cache,
+    /// The horizontal adapter (local, Redis, NATS, ...) between nodes.
     Adapter,
     /// The library's own health (not on the seed page).
     Exporter,
 }
 
 impl Group {
+    /// Every group, in the page's order (the docs list metrics under these headings).
     pub const ALL: [Group; 10] = [
         Group::Connection,
         Group::Message,
@@ -92,11 +106,14 @@ impl Group {
 pub enum Unit {
     /// A plain count of things (connections, messages, jobs, ...).
     Count,
+    /// A duration in seconds (histograms of latencies).
     Seconds,
+    /// A size in bytes.
     Bytes,
 }
 
 impl Unit {
+    /// The unit's name in the generated metrics reference.
     pub const fn as_str(self) -> &'static str {
         match self {
             Unit::Count => "count",
@@ -135,7 +152,9 @@ pub enum Domain {
 /// A label name together with the domain of its values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Label {
+    /// The label name as exposed.
     pub name: &'static str,
+    /// What bounds its values.
     pub domain: Domain,
 }
 
@@ -174,7 +193,9 @@ pub trait LabelValue: Copy + Eq + 'static {
 /// A string that is not one of a closed label's values.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnknownLabelValue {
+    /// The label whose values were searched.
     pub label: &'static str,
+    /// The string that matched none of them.
     pub value: String,
 }
 
@@ -196,13 +217,20 @@ macro_rules! closed_labels {
             $($(#[$vmeta:meta])* $variant:ident => $value:literal,)+
         }
     )+) => {$(
+        #[doc = concat!("Every value of the `", $name, "` label, in order: the [`", stringify!($enum), "`] values as exposed.")]
         pub const $values: &[&str] = &[$($value,)+];
+        #[doc = concat!("The `", $name, "` label, whose values are [`", stringify!($values), "`].")]
         pub const $label: Label = Label::closed($name, $values);
 
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum $enum {
-            $($(#[$vmeta])* $variant,)+
+            $(
+                $(#[$vmeta])*
+                #[doc = ""]
+                #[doc = concat!("Exposed as `", $name, "=\"", $value, "\"`.")]
+                $variant,
+            )+
         }
 
         impl $enum {
@@ -331,18 +359,25 @@ closed_labels! {
     }
 }
 
+/// The Pusher app a series belongs to; tenants are many, so the live registry caps it.
 pub const APP_ID: Label = Label::capped("app_id");
+/// The HTTP API route a request matched, as its template.
 pub const ENDPOINT: Label = Label {
     name: "endpoint",
     domain: Domain::RouteTemplate,
 };
+/// The HTTP status code a request was answered with.
 pub const STATUS: Label = Label {
     name: "status",
     domain: Domain::Status,
 };
+/// The name of the queue a job ran on.
 pub const QUEUE: Label = Label::capped("queue");
+/// The event name a webhook carried.
 pub const EVENT: Label = Label::capped("event");
+/// The name of the cache an operation went to.
 pub const CACHE: Label = Label::capped("cache");
+/// The name of the horizontal adapter (local, Redis, NATS, ...).
 pub const ADAPTER: Label = Label::capped("adapter");
 /// The library's own version (`CARGO_PKG_VERSION`), on `build_info`.
 pub const VERSION: Label = Label {
@@ -363,6 +398,7 @@ pub const JOB_BUCKETS: &[f64] = &[0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.
 pub const ADAPTER_BUCKETS: &[f64] = &[
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
 ];
+/// Response sizes: 64 bytes to 1 MiB, in steps of four.
 pub const SIZE_BUCKETS: &[f64] = &[64.0, 256.0, 1024.0, 4096.0, 16384.0, 65536.0, 262144.0, 1048576.0];
 
 /// One metric of the catalogue.
@@ -370,13 +406,19 @@ pub const SIZE_BUCKETS: &[f64] = &[64.0, 256.0, 1024.0, 4096.0, 16384.0, 65536.0
 pub struct MetricDef {
     /// The name without the prefix.
     pub name: &'static str,
+    /// Its Prometheus type, which also picks the live family's type.
     pub kind: Kind,
+    /// The `# HELP` text (the seed page's description, for a seed metric).
     pub help: &'static str,
+    /// Its labels, in exposition order.
     pub labels: &'static [Label],
     /// Upper bounds for histograms; empty otherwise.
     pub buckets: &'static [f64],
+    /// The section of the metrics page it is listed under.
     pub group: Group,
+    /// What its value measures.
     pub unit: Unit,
+    /// Whether the seed page promises it or it is ours.
     pub source: Source,
     /// Whether the family's series appear on first use rather than at zero when their app,
     /// route, queue, cache or adapter is first resolved: `http_requests_total` (the `status` a
@@ -393,10 +435,12 @@ impl MetricDef {
         format!("{prefix}{}", self.name)
     }
 
+    /// Its label names, in exposition order.
     pub fn label_names(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.labels.iter().map(|l| l.name)
     }
 
+    /// Whether it carries the label `name`.
     pub fn has_label(&self, name: &str) -> bool {
         self.labels.iter().any(|l| l.name == name)
     }
@@ -674,7 +718,12 @@ macro_rules! define_catalogue {
         /// One variant per catalogue metric, in catalogue order: `MetricId::X.def()` is its entry.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum MetricId {
-            $($(#[$meta])* $id,)+
+            $(
+                #[doc = concat!("`", stringify!($name), "`: ", $help, ".")]
+                #[doc = ""]
+                $(#[$meta])*
+                $id,
+            )+
         }
 
         impl MetricId {
@@ -781,9 +830,13 @@ pub fn resolve_in<'c>(
 /// Which series of a metric a name refers to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SeriesSuffix {
+    /// The metric's own name.
     None,
+    /// A histogram's `_bucket` series.
     Bucket,
+    /// A histogram's `_sum` series.
     Sum,
+    /// A histogram's `_count` series.
     Count,
 }
 

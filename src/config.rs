@@ -28,16 +28,24 @@ use crate::names;
 /// The resolved `metrics` section.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MetricsConfig {
+    /// `metrics.enabled` / `METRICS_ENABLED` (default true): when false, recording goes nowhere
+    /// and nothing is served.
     pub enabled: bool,
+    /// `metrics.driver` / `METRICS_DRIVER` (default `prometheus`, the only one).
     pub driver: Driver,
+    /// `metrics.host` / `METRICS_HOST` (default `0.0.0.0`): the address `/metrics` listens on.
     pub host: String,
+    /// `metrics.port` / `METRICS_PORT` (default 9601): the port `/metrics` listens on.
     pub port: u16,
+    /// `metrics.prometheus.prefix` / `PROMETHEUS_METRICS_PREFIX` (default `sockudo_`): prepended
+    /// to every metric name.
     pub prefix: String,
 }
 
 /// The metrics driver; the seed documents only Prometheus.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Driver {
+    /// The Prometheus text exposition, served on `/metrics`.
     Prometheus,
 }
 

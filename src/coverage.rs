@@ -1,5 +1,5 @@
 //! Which catalogue families the real Sockudo server feeds, and from which of its calls: the
-//! coverage table, one column per [`Build`] of the server. It describes one server (Sockudo 5.2.0
+//! coverage table, one column per [`Build`](crate::coverage::Build) of the server. It describes one server (Sockudo 5.2.0
 //! with the drop-in driver), so it lives apart from the catalogue, which describes what any server
 //! may expose.
 
@@ -58,6 +58,7 @@ pub enum Feed {
 }
 
 impl Feed {
+    /// How the generated metrics reference words it (`fed`, `partly fed`, `not fed`).
     pub const fn as_str(self) -> &'static str {
         match self {
             Feed::Fed => "fed",
@@ -83,6 +84,7 @@ impl Feed {
 /// One cell of the coverage table: how a build feeds a family, and from which server calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Cell {
+    /// How much of the family the build feeds.
     pub feed: Feed,
     /// The server's calls that feed it (empty when nothing does).
     pub from: &'static str,
@@ -91,6 +93,7 @@ pub struct Cell {
 /// One row of the coverage table: a catalogue family and its cell per build.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Coverage {
+    /// The family this row is about.
     pub metric: MetricId,
     cells: [Cell; 3],
 }
@@ -179,8 +182,7 @@ const PATCHED_UNSUBSCRIPTIONS: &str =
     "`mark_channel_unsubscription`, also on disconnect and in the cleanup worker (patches 0002, 0003)";
 const PATCHED_PRESENCE: &str = "`mark_presence_member_added`, `mark_presence_member_removed` (patch 0004)";
 const PATCHED_PRESENCE_MISSING: &str = "a member who joined through one node and is cleaned up by another is counted in on one and out on the other: a node's value can go below zero, the cluster's sum is right";
-const PATCHED_QUEUE_DEPTH: &str =
-    "`sockudo_queue_depth{state=\"active\"}`, refreshed every 5 s while the server runs (patch 0010)";
+const PATCHED_QUEUE_DEPTH: &str = "the jobs in the queue, waiting or running: `sockudo_queue_depth` of states `ready` plus `active`, refreshed every 5 s while the server runs (patch 0010); a redis queue is shared, so every node reports the whole queue's depth";
 const PATCHED_WEBHOOKS: &str =
     "`track_webhook_delivery` (patch 0006): each delivery's app, events and outcome";
 const PATCHED_WEBHOOK_DURATION: &str = "`track_webhook_delivery` (patch 0006)";

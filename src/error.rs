@@ -27,7 +27,7 @@ pub fn is_usage(err: &anyhow::Error) -> bool {
 /// The longest piece of user input an error repeats; longer input is cut, saying how long it was.
 pub const MAX_ECHOED_CHARS: usize = 64;
 
-/// `input` quoted for an error message, cut to [`MAX_ECHOED_CHARS`] characters with an ellipsis
+/// `input` quoted for an error message, cut to `MAX_ECHOED_CHARS` characters with an ellipsis
 /// and its length, so a 5,000-character argument does not flood the terminal.
 pub fn echoed(input: &str) -> String {
     let length = input.chars().count();

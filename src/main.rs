@@ -72,7 +72,7 @@ enum Command {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-pub enum CatalogueFormat {
+enum CatalogueFormat {
     Table,
     Json,
     Markdown,

@@ -116,12 +116,15 @@ pub enum KubeSyntax {
     DnsSubdomain,
     /// A label key: an optional DNS-subdomain prefix and `/`, then a name.
     LabelKey,
+    /// A label value: empty, or up to 63 letters, digits, `-`, `_` and `.`, alphanumeric at both
+    /// ends.
     LabelValue,
     /// A ConfigMap or Secret data key.
     DataKey,
 }
 
 impl KubeSyntax {
+    /// The rule in words, for the error that refuses a value.
     pub fn describe(self) -> &'static str {
         match self {
             KubeSyntax::DnsLabel => "RFC 1123 label (lower-case letters, digits and '-', at most 63)",
@@ -138,6 +141,7 @@ impl KubeSyntax {
         }
     }
 
+    /// True when `value` follows the syntax.
     pub fn accepts(self, value: &str) -> bool {
         match self {
             KubeSyntax::DnsLabel => is_dns_label(value),

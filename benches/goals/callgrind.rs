@@ -1,5 +1,6 @@
 //! Reading callgrind profiles: each function's own instructions and each call's inclusive cost,
-//! so a benchmark can count what a set of functions cost their callers exactly.
+//! so a benchmark can count what a set of functions cost their callers exactly, and which
+//! functions' own work grew from one set of runs to another.
 //!
 //! Parses the `callgrind.out` format (version 1, one event, name compression) directly:
 //! `fn=` opens a function, cost lines add to it, and the cost line after `calls=` is that call's
@@ -34,9 +35,9 @@ impl Profile {
         for (n, line) in text.lines().enumerate() {
             let at = || format!("line {}: {line:?}", n + 1);
             if let Some(spec) = line.strip_prefix("fn=") {
-                function = resolve(&mut names, spec);
+                function = same_function(resolve(&mut names, spec));
             } else if let Some(spec) = line.strip_prefix("cfn=") {
-                callee = Some(resolve(&mut names, spec));
+                callee = Some(same_function(resolve(&mut names, spec)));
             } else if let Some(calls) = line.strip_prefix("calls=") {
                 let count = calls.split_whitespace().next().and_then(|c| c.parse().ok());
                 in_call = Some(count.ok_or_else(at)?);
@@ -51,6 +52,10 @@ impl Profile {
                     let callee = callee
                         .clone()
                         .ok_or_else(|| format!("calls= without cfn=, {}", at()))?;
+                    // A recursive call's cost is part of the outer activation's.
+                    if callee == function {
+                        continue;
+                    }
                     let call = profile.calls.entry((function.clone(), callee)).or_default();
                     call.count += count;
                     call.inclusive += cost;
@@ -66,6 +71,7 @@ impl Profile {
     }
 
     /// The calls from `caller` to `callee` (zero when there were none).
+    #[allow(dead_code)] // what the reader's tests (tests/benchmarks) look at
     pub fn call(&self, caller: &str, callee: &str) -> Call {
         self.calls
             .get(&(caller.to_string(), callee.to_string()))
@@ -74,11 +80,13 @@ impl Profile {
     }
 
     /// Every call edge, as (caller, callee).
+    #[allow(dead_code)] // what the reader's tests (tests/benchmarks) look at
     pub fn edges(&self) -> impl Iterator<Item = (&str, &str)> {
         self.calls.keys().map(|(from, to)| (from.as_str(), to.as_str()))
     }
 
     /// How often each function was called, from anywhere.
+    #[allow(dead_code)] // what the reader's tests (tests/benchmarks) look at
     pub fn times_called(&self) -> HashMap<&str, u64> {
         let mut times: HashMap<&str, u64> = HashMap::new();
         for ((_, to), call) in &self.calls {
@@ -88,6 +96,7 @@ impl Profile {
     }
 
     /// Every function that ran or was called.
+    #[allow(dead_code)] // what the reader's tests (tests/benchmarks) look at
     pub fn functions(&self) -> HashSet<&str> {
         let called = self
             .calls
@@ -103,16 +112,9 @@ impl Profile {
         self.entries(inside).values().sum()
     }
 
-    /// The `n` costliest ways into the functions that are `inside` (as in [`Profile::inside`]),
-    /// as (function, instructions per `per`), costliest first.
-    pub fn largest_inside(&self, inside: impl Fn(&str) -> bool, n: usize, per: u64) -> Vec<(String, f64)> {
-        let mut entries: Vec<(&str, u64)> = self.entries(inside).into_iter().collect();
-        entries.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-        entries
-            .into_iter()
-            .take(n)
-            .map(|(f, cost)| (f.to_string(), cost as f64 / per as f64))
-            .collect()
+    /// The instructions `function` spent itself, without the calls it made.
+    pub fn own(&self, function: &str) -> u64 {
+        self.own.get(function).copied().unwrap_or(0)
     }
 
     /// Each function that is `inside` and entered from outside (or not called at all), with the
@@ -137,81 +139,55 @@ impl Profile {
     }
 }
 
-/// Calls that every profile of one set makes more often than any profile of another.
+/// A function whose own instructions grew: every `more` profile spends more of them in it than
+/// every `fewer` profile, by more than either set's spread.
 #[derive(Debug, PartialEq)]
-pub struct ExtraCalls {
-    pub caller: String,
-    pub callee: String,
-    /// The fewest extra calls: the least in `more` minus the most in `fewer`.
-    pub extra: u64,
-    /// What they cost, at `fewer`'s instructions per call (at most what the calls' inclusive
-    /// cost consistently grew by).
-    pub instructions: u64,
+pub struct Grown {
+    pub function: String,
+    /// Its own instructions in `fewer` (the median profile's): what a `more` run's are
+    /// measured against.
+    pub baseline: u64,
 }
 
-/// The calls between functions that `fewer` runs too which every `more` profile makes more often
-/// than every `fewer` profile, by more than either set's own spread (run-to-run noise), costliest
-/// first; each extra call costs what a call of that function costs in `fewer` on average, at most
-/// the least the calls' inclusive cost grew by. Calls whose inclusive cost does not grow as
-/// consistently are left out: more polls of the same future do the same work. So is a call from a
-/// function that is itself called more often: it is part of that function's extra cost.
-pub fn extra_calls(more: &[&Profile], fewer: &[&Profile]) -> Vec<ExtraCalls> {
-    let called = |set: &[&Profile]| -> Vec<HashMap<String, u64>> {
-        set.iter()
-            .map(|p| {
-                p.times_called()
-                    .into_iter()
-                    .map(|(f, n)| (f.to_string(), n))
-                    .collect()
-            })
-            .collect()
-    };
-    let (called_more, called_fewer) = (called(more), called(fewer));
-    let times = |set: &[HashMap<String, u64>], f: &str| -> Vec<u64> {
-        set.iter().map(|t| t.get(f).copied().unwrap_or(0)).collect()
-    };
-    let shared: HashSet<&str> = fewer.iter().flat_map(|p| p.functions()).collect();
-    let edges: HashSet<(&str, &str)> = more
+/// The functions whose own instructions (not their callees') every `more` profile spends more
+/// of than every `fewer` profile, by more than either set's own spread (run-to-run noise):
+/// code that runs only in `more` (its baseline 0), and code both run that does more work in
+/// `more` (call-site work the compiler inlined into a caller; the clones, copies and
+/// allocations of an extra middleware layer; a clock read). Counting own instructions, a
+/// wrapper's growth is its own work only: the request it wraps runs with or without it and is
+/// counted where it runs. Functions that shrink are not subtracted, so the sum errs high.
+pub fn grown(more: &[&Profile], fewer: &[&Profile]) -> Vec<Grown> {
+    let functions: HashSet<&str> = more
         .iter()
-        .chain(fewer)
-        .flat_map(|p| p.edges())
-        .filter(|(from, to)| shared.contains(from) && shared.contains(to))
+        .flat_map(|p| p.own.keys().map(String::as_str))
         .collect();
-    let mut per_call: HashMap<&str, (u64, u64)> = HashMap::new();
-    for profile in fewer {
-        for ((_, to), call) in &profile.calls {
-            let entry = per_call.entry(to.as_str()).or_default();
-            entry.0 += call.count;
-            entry.1 += call.inclusive;
-        }
-    }
-    let mut found = Vec::new();
-    for (caller, callee) in edges {
-        let counts = |set: &[&Profile]| -> Vec<Call> { set.iter().map(|p| p.call(caller, callee)).collect() };
-        let (on, off) = (counts(more), counts(fewer));
-        let on_counts: Vec<u64> = on.iter().map(|c| c.count).collect();
-        let off_counts: Vec<u64> = off.iter().map(|c| c.count).collect();
-        let Some(extra) = consistently_more(&on_counts, &off_counts) else {
-            continue;
-        };
-        let on_cost: Vec<u64> = on.iter().map(|c| c.inclusive).collect();
-        let off_cost: Vec<u64> = off.iter().map(|c| c.inclusive).collect();
-        let Some(grown) = consistently_more(&on_cost, &off_cost) else {
-            continue;
-        };
-        if consistently_more(&times(&called_more, caller), &times(&called_fewer, caller)).is_some() {
-            continue;
-        }
-        let (calls, inclusive) = per_call.get(callee).copied().unwrap_or_default();
-        found.push(ExtraCalls {
-            caller: caller.to_string(),
-            callee: callee.to_string(),
-            extra,
-            instructions: (extra * inclusive / calls.max(1)).min(grown),
-        });
-    }
-    found.sort_by(|a, b| b.instructions.cmp(&a.instructions).then(a.callee.cmp(&b.callee)));
+    let mut found: Vec<Grown> = functions
+        .into_iter()
+        .filter_map(|function| {
+            let own = |set: &[&Profile]| -> Vec<u64> { set.iter().map(|p| p.own(function)).collect() };
+            let (in_more, mut in_fewer) = (own(more), own(fewer));
+            consistently_more(&in_more, &in_fewer)?;
+            in_fewer.sort_unstable();
+            Some(Grown {
+                function: function.to_string(),
+                baseline: in_fewer.get(in_fewer.len() / 2).copied().unwrap_or(0),
+            })
+        })
+        .collect();
+    found.sort_by(|a, b| a.function.cmp(&b.function));
     found
+}
+
+/// Callgrind names a function's recursive activations below the first `f'2`, `f'3`, ... (its
+/// `--separate-recs`). They are the same function: a wrapper nesting another instance of its
+/// own type (one `from_fn` middleware inside another) must not look like new code.
+fn same_function(name: String) -> String {
+    match name.rsplit_once('\'') {
+        Some((base, level)) if !level.is_empty() && level.bytes().all(|b| b.is_ascii_digit()) => {
+            base.to_string()
+        }
+        _ => name,
+    }
 }
 
 /// `min(more) - max(fewer)` when it is positive and larger than either side's spread.

@@ -217,8 +217,8 @@ fn thread_cpu() -> Duration {
         tv_sec: 0,
         tv_nsec: 0,
     };
-    // SAFETY: `t` is a valid timespec for the call to fill.
     assert_eq!(
+        // SAFETY: `t` is a valid timespec for the call to fill.
         unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) },
         0
     );

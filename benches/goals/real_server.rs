@@ -1,25 +1,27 @@
 //! Goal 7: the real Sockudo 5.2.0 server's CPU per delivered message, drop-in driver vs stock
-//! driver vs metrics off, under one fixed Pusher workload (issue 14).
+//! driver vs metrics off, and the instrumented build (the drop-in plus the patch series, which
+//! calls the driver far more) with metrics on vs off, under one fixed Pusher workload (issues 14
+//! and 21).
 //!
 //! Each server runs under callgrind. The load (benches/real_server/load.cjs: pusher-js clients of
 //! several apps on public, private and presence channels, HTTP API publishes fanning out, client
 //! events) connects, subscribes and warms up; the server's counters are then zeroed
 //! (`callgrind_control -z`), the measured rounds run until every client has every message, and
 //! the counters are dumped (`callgrind_control -d`). The figure is the server's instructions in
-//! that window per message the clients received. The three servers run interleaved, several
-//! times; each figure is the median, with the runs' range.
+//! that window per message the clients received. The servers run interleaved, several times;
+//! each figure is the median, with the runs' range.
 //!
 //! Metrics on vs off is counted, not subtracted: two runs of the same server differ by a few
 //! tenths of a percent (socket ids, hash seeds and allocation addresses change each process), so
-//! the difference of two totals cannot resolve 0.1%. What callgrind does count exactly is the
-//! instructions inside functions that never run with metrics off (the union of every metrics-off
-//! run's functions), with all they call: the driver, the exporter, and Sockudo's own helpers that
-//! it calls only when metrics are on; the goal is the median over the drop-in runs. Code that
-//! runs with metrics on and off alike but costs more with them on (call-site work Sockudo inlines)
-//! is not in it; the totals' difference, printed beside it, bounds that only as far as the runs'
-//! spread allows. `REAL_SERVER_DUMPS=<dir>` keeps every run's dump for `callgrind_annotate`.
+//! the difference of two totals cannot resolve 0.1%. What the profiles do show is where: the
+//! functions whose own instructions every metrics-on run spends more of than every metrics-off
+//! run, beyond the runs' spread. Their growth is the cost: the driver, the exporter, Sockudo's
+//! own work for a driver (inlined at its call sites or in helpers), and the layers a build adds
+//! for metrics, each counted in the function that does it, so a middleware is charged for its
+//! own clones and copies and not for the request it wraps. Functions that shrink are not
+//! subtracted, so the figure errs high. `REAL_SERVER_DUMPS=<dir>` keeps every run's dump for
+//! `callgrind_annotate`.
 
-use std::collections::HashSet;
 use std::fs;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -29,7 +31,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::callgrind::{extra_calls, Profile};
+use crate::callgrind::{grown, Profile};
 use crate::callgrind_run::{self, tool};
 use crate::harness::{http_get, ratio, Report, Timing};
 
@@ -47,6 +49,10 @@ const DROPIN_VS_STOCK: (&str, &str) = (
     "<= 1.00x the stock driver's CPU per message",
 );
 const ON_VS_OFF: (&str, &str) = ("real_server_on_vs_off", "< 0.1% of the server's CPU per message");
+const INSTRUMENTED_ON_VS_OFF: (&str, &str) = (
+    "real_server_instrumented_on_vs_off",
+    "< 0.1% of the instrumented server's CPU per message",
+);
 
 #[derive(Clone, Copy)]
 struct Mode {
@@ -55,7 +61,7 @@ struct Mode {
     metrics: bool,
 }
 
-const MODES: [Mode; 3] = [
+const MODES: [Mode; 5] = [
     Mode {
         name: "drop-in",
         binary: "sockudo",
@@ -71,6 +77,26 @@ const MODES: [Mode; 3] = [
         binary: "sockudo",
         metrics: false,
     },
+    Mode {
+        name: "instrumented",
+        binary: "sockudo-instrumented",
+        metrics: true,
+    },
+    Mode {
+        name: "instrumented, metrics off",
+        binary: "sockudo-instrumented",
+        metrics: false,
+    },
+];
+
+/// The servers a full run needs, with the command that builds each.
+const SERVERS: [(&str, &str); 3] = [
+    ("sockudo", "./scripts/sockudo-server.sh"),
+    ("sockudo-stock", "./scripts/sockudo-server.sh --stock"),
+    (
+        "sockudo-instrumented",
+        "./scripts/sockudo-server.sh --instrumented",
+    ),
 ];
 
 fn repo() -> &'static Path {
@@ -99,7 +125,7 @@ impl Run {
 
 pub fn real_server(timing: &Timing, report: &mut Report) {
     let quick = timing.quick;
-    println!("\n## 7. Real Sockudo server: CPU per delivered message (drop-in, stock, metrics off)");
+    println!("\n## 7. Real Sockudo server: CPU per delivered message (drop-in, stock, metrics off; instrumented on and off)");
     println!(
         "workload: {APPS} apps x {CLIENTS_PER_APP} pusher-js clients, each on a public, a private and a presence channel; a round per app: 3 HTTP API publishes + 2 client events ({} deliveries per round)",
         APPS * (3 * CLIENTS_PER_APP + 2 * (CLIENTS_PER_APP - 1))
@@ -113,24 +139,18 @@ pub fn real_server(timing: &Timing, report: &mut Report) {
         },
     };
     println!("{why}");
-    report.goal(DROPIN_VS_STOCK.0, why.clone(), DROPIN_VS_STOCK.1, false);
-    report.goal(ON_VS_OFF.0, why, ON_VS_OFF.1, false);
+    for (name, goal) in [DROPIN_VS_STOCK, ON_VS_OFF, INSTRUMENTED_ON_VS_OFF] {
+        report.goal(name, why.clone(), goal, false);
+    }
 }
 
 /// Why the benchmark cannot run, if something it needs is missing.
 fn missing_tools(quick: bool) -> Option<String> {
     let bin = repo().join(".tools/bin");
-    let servers: Vec<&str> = ["sockudo", "sockudo-stock"]
-        .into_iter()
-        .filter(|name| !bin.join(name).is_file())
-        // CI has only the drop-in; the quick run smoke-tests whatever is built.
-        .filter(|name| !quick || *name == "sockudo")
-        .collect();
-    if !servers.is_empty() {
-        return Some(format!(
-            "not measured: .tools/bin/{} missing (./scripts/sockudo-server.sh builds the drop-in, ./scripts/sockudo-server.sh --stock the stock server)",
-            servers.join(", .tools/bin/")
-        ));
+    // Both runs measure whatever is built, as long as the drop-in is; a goal whose servers are
+    // not built says which (`unbuilt`).
+    if !bin.join(MODES[0].binary).is_file() {
+        return Some(unbuilt(MODES[0].binary));
     }
     let modules = repo().join(".tools/node/node_modules");
     if !modules.join("pusher-js").is_dir() || !modules.join("pusher").is_dir() {
@@ -152,12 +172,22 @@ fn missing_tools(quick: bool) -> Option<String> {
     })
 }
 
+fn built(mode: &Mode) -> bool {
+    repo().join(".tools/bin").join(mode.binary).is_file()
+}
+
+/// Why a goal over `binary` is not measured: it is not built.
+fn unbuilt(binary: &str) -> String {
+    let build = SERVERS
+        .iter()
+        .find(|(name, _)| *name == binary)
+        .map_or("./scripts/sockudo-server.sh", |(_, build)| build);
+    format!("not measured: .tools/bin/{binary} missing (`{build}` builds it)")
+}
+
 /// Quick mode: each built server once, natively, through a few rounds; the goal is not measured.
 fn quick_smoke() -> String {
-    let modes = MODES
-        .iter()
-        .filter(|m| repo().join(".tools/bin").join(m.binary).is_file());
-    for mode in modes {
+    for mode in MODES.iter().filter(|m| built(m)) {
         match run_once(*mode, QUICK_ROUNDS, false) {
             Ok(run) => println!(
                 "smoke {}: {} messages delivered{}",
@@ -181,11 +211,12 @@ fn agreement(run: &Run) -> String {
     }
 }
 
-/// The full measurement: every mode `REPS` times, interleaved; per mode, its runs.
+/// The full measurement: every built mode `REPS` times, interleaved; per mode, its runs (none
+/// for a server that is not built).
 fn measure() -> Result<Vec<Vec<Run>>, String> {
     let mut runs: Vec<Vec<Run>> = MODES.iter().map(|_| Vec::new()).collect();
     for rep in 0..REPS {
-        for (i, mode) in MODES.iter().enumerate() {
+        for (i, mode) in MODES.iter().enumerate().filter(|(_, m)| built(m)) {
             let started = Instant::now();
             let run = run_once(*mode, ROUNDS, true).map_err(|e| format!("{} run {rep}: {e}", mode.name))?;
             println!(
@@ -210,80 +241,100 @@ fn spread(mut values: Vec<f64>) -> [f64; 3] {
 }
 
 fn measured(runs: &[Vec<Run>], report: &mut Report) {
-    let per_message: Vec<[f64; 3]> = runs
+    // Per mode: median, min and max of instructions per message, and the driver's median.
+    let per_message: Vec<Option<([f64; 3], f64)>> = runs
         .iter()
-        .map(|r| spread(r.iter().map(Run::per_message).collect()))
-        .collect();
-    let driver: Vec<[f64; 3]> = runs
-        .iter()
-        .map(|r| spread(r.iter().map(|r| r.driver as f64 / r.delivered as f64).collect()))
+        .map(|r| {
+            (!r.is_empty()).then(|| {
+                let driver = spread(r.iter().map(|r| r.driver as f64 / r.delivered as f64).collect());
+                (spread(r.iter().map(Run::per_message).collect()), driver[0])
+            })
+        })
         .collect();
     println!("| server | instr per delivered message (median, range of {REPS}) | driver's own instr/msg | driver share |\n|---|---|---|---|");
-    for ((mode, [median, low, high]), [d, _, _]) in MODES.iter().zip(&per_message).zip(&driver) {
-        println!(
-            "| {} | {median:.0} ({low:.0}..{high:.0}) | {d:.0} | {:.2}% |",
-            mode.name,
-            100.0 * d / median
-        );
+    for (mode, measured) in MODES.iter().zip(&per_message) {
+        if let Some(([median, low, high], d)) = measured {
+            println!(
+                "| {} | {median:.0} ({low:.0}..{high:.0}) | {d:.0} | {:.2}% |",
+                mode.name,
+                100.0 * d / median
+            );
+        }
     }
-    let [dropin, stock, off] = [per_message[0], per_message[1], per_message[2]];
-    let vs_stock = dropin[0] / stock[0];
-    report.goal(
-        DROPIN_VS_STOCK.0,
-        format!(
-            "{} (range {:.3}x..{:.3}x; {:.0} vs {:.0} instr/msg)",
-            ratio(vs_stock),
-            dropin[1] / stock[2],
-            dropin[2] / stock[1],
-            dropin[0],
-            stock[0]
-        ),
-        DROPIN_VS_STOCK.1,
-        vs_stock <= 1.0,
-    );
-    let on_off = |on: f64, off: f64| 100.0 * (on - off) / off;
-    println!(
-        "diagnostic: the totals, drop-in vs metrics off: {:.2}% (median; range {:.2}%..{:.2}%), and stock's own runs span {:.2}%: two processes differ by more than 0.1%, so the goal counts instead",
-        on_off(dropin[0], off[0]),
-        on_off(dropin[1], off[2]),
-        on_off(dropin[2], off[1]),
-        on_off(stock[2], stock[1]),
-    );
-    let (figure, met) = metrics_only(&runs[0], &runs[2], off[0]);
-    report.goal(ON_VS_OFF.0, figure, ON_VS_OFF.1, met);
+    // Each goal compares two modes; one not built leaves it unmeasured, saying which.
+    let pair = |a: usize, b: usize| match (per_message[a], per_message[b]) {
+        (Some((a, _)), Some((b, _))) => Ok((a, b)),
+        (None, _) => Err(unbuilt(MODES[a].binary)),
+        (_, None) => Err(unbuilt(MODES[b].binary)),
+    };
+    match pair(0, 1) {
+        Ok((dropin, stock)) => {
+            let vs_stock = dropin[0] / stock[0];
+            report.goal(
+                DROPIN_VS_STOCK.0,
+                format!(
+                    "{} (range {:.3}x..{:.3}x; {:.0} vs {:.0} instr/msg)",
+                    ratio(vs_stock),
+                    dropin[1] / stock[2],
+                    dropin[2] / stock[1],
+                    dropin[0],
+                    stock[0]
+                ),
+                DROPIN_VS_STOCK.1,
+                vs_stock <= 1.0,
+            );
+            let on_off = |on: f64, off: f64| 100.0 * (on - off) / off;
+            if let Some((off, _)) = per_message[2] {
+                println!(
+                    "diagnostic: the totals, drop-in vs metrics off: {:.2}% (median; range {:.2}%..{:.2}%), and stock's own runs span {:.2}%: two processes differ by more than 0.1%, so the goal counts instead",
+                    on_off(dropin[0], off[0]),
+                    on_off(dropin[1], off[2]),
+                    on_off(dropin[2], off[1]),
+                    on_off(stock[2], stock[1]),
+                );
+            }
+        }
+        Err(why) => report.goal(DROPIN_VS_STOCK.0, why, DROPIN_VS_STOCK.1, false),
+    }
+    for ((name, goal), (on, off)) in [(ON_VS_OFF, (0, 2)), (INSTRUMENTED_ON_VS_OFF, (3, 4))] {
+        let (figure, met) = match pair(on, off) {
+            Ok((_, off_per_message)) => metrics_only(&runs[on], &runs[off], off_per_message[0]),
+            Err(why) => (why, false),
+        };
+        report.goal(name, figure, goal, met);
+    }
 }
 
 /// The on-vs-off goal's figure and verdict, per message against the metrics-off median: in each
-/// drop-in run, the instructions inside functions that no metrics-off run ever ran, plus the
-/// calls between shared functions that every drop-in run makes more often than every metrics-off
-/// run (Sockudo's own work for a driver, such as timing each broadcast). The figure is the
-/// runs' median, like every other in this section: a rare event of the server's own (a worker
-/// thread exiting, a cleanup tick) that falls in one run's window counts as metrics-only there.
+/// run with metrics on, the growth of the functions whose own instructions every such run
+/// spends more of than every metrics-off run, beyond the runs' spread ([`grown`]): the driver
+/// and all that runs only for it, Sockudo's own work for a driver (timing each broadcast), and
+/// the extra layers a build adds for metrics (a middleware's clones and copies), each counted
+/// where it runs, so a wrapper is not charged for the request it wraps. The figure is the
+/// runs' median, like every other in this section.
 fn metrics_only(on: &[Run], off: &[Run], off_per_message: f64) -> (String, bool) {
-    let (on_profiles, off_profiles) = (profiles(on), profiles(off));
-    let seen_off: HashSet<&str> = off_profiles.iter().flat_map(|p| p.functions()).collect();
-    let extra = extra_calls(&on_profiles, &off_profiles);
-    let extra_total: u64 = extra.iter().map(|e| e.instructions).sum();
-    let only_on = |f: &str| !seen_off.contains(f);
+    let grown = grown(&profiles(on), &profiles(off));
     let mut runs = Vec::new();
     for run in on {
         let Some(profile) = &run.profile else { continue };
-        let inside = profile.inside(only_on) as f64 / run.delivered as f64;
-        let driver = run.driver as f64 / run.delivered as f64;
-        // The driver never runs with metrics off, so it is a part of what only runs with them on.
-        if inside < driver {
-            return (
-                format!("not measured: {inside:.1} instr/msg metrics-only is less than the driver's {driver:.1}: the profiles are inconsistent"),
-                false,
-            );
-        }
-        let cost = inside + extra_total as f64 / run.delivered as f64;
-        runs.push((
-            cost,
-            driver,
-            run.delivered,
-            profile.largest_inside(only_on, 2, run.delivered),
-        ));
+        let per_message = |instructions: u64| instructions as f64 / run.delivered as f64;
+        let mut growth: Vec<(f64, &str)> = grown
+            .iter()
+            .map(|g| {
+                (
+                    per_message(profile.own(&g.function).saturating_sub(g.baseline)),
+                    g.function.as_str(),
+                )
+            })
+            .collect();
+        growth.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+        let cost: f64 = growth.iter().map(|(c, _)| c).sum();
+        let largest: Vec<String> = growth
+            .iter()
+            .take(4)
+            .map(|(c, f)| format!("{c:.1} {}", short_name(f)))
+            .collect();
+        runs.push((cost, per_message(run.driver), largest));
     }
     if runs.is_empty() {
         return ("not measured: no profile".to_string(), false);
@@ -291,31 +342,16 @@ fn metrics_only(on: &[Run], off: &[Run], off_per_message: f64) -> (String, bool)
     runs.sort_by(|a, b| a.0.total_cmp(&b.0));
     let share = |cost: f64| 100.0 * cost / off_per_message;
     let (low, high) = (runs[0].0, runs[runs.len() - 1].0);
-    let (cost, driver, delivered, largest) = &runs[runs.len() / 2];
-    let per_message = |instructions: u64| instructions as f64 / *delivered as f64;
-    let mut parts: Vec<String> = largest
-        .iter()
-        .map(|(f, c)| format!("{c:.1} {}", short_name(f)))
-        .collect();
-    parts.extend(extra.iter().take(3).map(|e| {
-        format!(
-            "{:.1} {} more calls to {}",
-            per_message(e.instructions),
-            e.extra,
-            short_name(&e.callee)
-        )
-    }));
+    let (cost, driver, largest) = &runs[runs.len() / 2];
     (
         format!(
-            "{:.3}% (range {:.3}%..{:.3}%; {cost:.1} instr/msg, median of {} runs: {:.1} in code that never runs with metrics off, the driver {driver:.1} of it, and {:.1} in {} calls made more often with metrics on; largest: {})",
+            "{:.3}% (range {:.3}%..{:.3}%; {cost:.1} instr/msg, median of {} runs: the growth of {} functions' own instructions with metrics on; the driver's calls {driver:.1} of it; largest: {})",
             share(*cost),
             share(low),
             share(high),
             runs.len(),
-            cost - per_message(extra_total),
-            per_message(extra_total),
-            extra.len(),
-            parts.join(", ")
+            grown.len(),
+            largest.join(", ")
         ),
         share(*cost) < 0.1,
     )

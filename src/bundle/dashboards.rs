@@ -2,9 +2,12 @@
 //! environment (metric names under the active prefix, the `cluster` matcher added when the
 //! profile asks for a cluster variable). Unknown keys are errors.
 
+use std::collections::BTreeSet;
+
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
+use super::expr::{metric_names, panel_query};
 use super::profile::{parse_yaml, Profile};
 use super::source::{Folder, SpecSource};
 use crate::catalogue::respell_prefix;
@@ -160,6 +163,18 @@ const JOB_MATCHER: &str = r#"job=~"$job""#;
 const CLUSTER_AND_JOB_MATCHERS: &str = r#"cluster=~"$cluster", job=~"$job""#;
 
 impl Dashboards {
+    /// Every metric name the panels' queries read (Grafana's variables filled in). Unparseable
+    /// queries read nothing here: the check reports them.
+    pub fn metric_names(&self) -> BTreeSet<String> {
+        self.items
+            .iter()
+            .flat_map(|d| d.spec.panels())
+            .flat_map(|p| &p.queries)
+            .filter_map(|q| metric_names(&panel_query(&q.expr)).ok())
+            .flatten()
+            .collect()
+    }
+
     pub fn load(source: &SpecSource, profile: &Profile) -> Result<Dashboards> {
         let mut items = Vec::new();
         for file in source.files(Folder::Dashboards, &[".yaml", ".yml"])? {

@@ -66,7 +66,7 @@ pub const SEVERITIES: [&str; 3] = ["critical", "warning", "info"];
 /// Every alert name starts with this, but the heartbeat's.
 pub const ALERT_NAME_PREFIX: &str = "Sockudo";
 /// The always-firing dead man's switch (kube-prometheus' name), routed to the heartbeat
-/// receiver, never inhibited; its severity is [`HEARTBEAT_SEVERITY`], outside [`SEVERITIES`].
+/// receiver, never inhibited; its severity is `HEARTBEAT_SEVERITY`, outside `SEVERITIES`.
 pub const HEARTBEAT_ALERT: &str = "Watchdog";
 pub const HEARTBEAT_SEVERITY: &str = "none";
 

@@ -100,13 +100,13 @@ pub mod renderer {
     pub use super::render::nginx::render as nginx;
 }
 
-/// Loads, validates, builds the documents, renders and verifies one environment's bundle, in
-/// memory; the caller writes it.
+/// Loads, validates, builds the documents, verifies and renders one environment's bundle, in
+/// memory; the caller writes it. The checks read only the model, so nothing is rendered from a
+/// model they refuse.
 pub fn build(source: &SpecSource, env: &str, overrides: &Overrides) -> Result<Output> {
     let model = Model::load(source, env, overrides)?;
-    let output = render::all(&model)?;
     verify::run(&model).into_result()?;
-    Ok(output)
+    render::all(&model)
 }
 
 #[cfg(test)]

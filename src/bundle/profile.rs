@@ -26,7 +26,9 @@ pub struct Profile {
     /// `sockudo-5.2.0-cluster`; `sockudo-5.2.0-instrumented`), or `every-family`.
     #[serde(default)]
     pub server: TargetServer,
+    /// Where the server exposes its metrics (`metrics`).
     pub metrics: MetricsSection,
+    /// The Prometheus that scrapes it and evaluates the rules (`prometheus`).
     pub prometheus: PrometheusSection,
     /// Per-alert overrides of the specs' thresholds, `for` durations and severities, or an alert
     /// turned off, by alert name.
@@ -35,11 +37,17 @@ pub struct Profile {
     /// Per-SLO overrides of the specs' objectives (`slos/*.yaml`), by SLO name.
     #[serde(default)]
     pub slos: BTreeMap<String, SloOverride>,
+    /// Where the alerts go (`alertmanager`).
     pub alertmanager: AlertmanagerSection,
+    /// The nginx basic-auth proxy in front of the metrics endpoint (`proxy`).
     pub proxy: ProxySection,
+    /// The Kubernetes manifests: namespace, selectors, operator, NetworkPolicy (`kubernetes`).
     pub kubernetes: KubernetesSection,
+    /// The provisioned dashboards and datasource (`grafana`).
     pub grafana: GrafanaSection,
+    /// The images of the docker-compose stack (`compose`).
     pub compose: ComposeSection,
+    /// Where the generated docs are published (`docs`).
     pub docs: DocsSection,
 }
 
@@ -790,7 +798,7 @@ impl Profile {
     /// Turns off each self-monitoring alert of [`SELF_MONITORING_NEEDS`] whose part this
     /// profile does not configure (no remote write, no Alertmanager): it could never fire. A
     /// profile that turns one on explicitly without its part is refused, naming both keys.
-    pub fn leave_out_unconfigured_self_monitoring(&mut self) -> Result<()> {
+    pub(crate) fn leave_out_unconfigured_self_monitoring(&mut self) -> Result<()> {
         for (alert, key, configured) in SELF_MONITORING_NEEDS {
             if configured(&self.prometheus) {
                 continue;

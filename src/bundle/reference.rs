@@ -18,6 +18,7 @@ pub struct KeyDoc {
     /// The dotted key; `[]` stands for every item of a list, `<alert>`, `<slo>`, `<severity>` and
     /// `<window>` for a name.
     pub key: &'static str,
+    /// The value's type as the reference shows it (`port`, `map of string to string`, ...).
     pub kind: &'static str,
     /// `None`: required. Otherwise what an absent key means.
     pub default: Option<&'static str>,
@@ -26,6 +27,7 @@ pub struct KeyDoc {
     /// A value of the operator's own deployment (a host, a URL, a name, a label): a template's
     /// value is an example to replace, never a default to keep.
     pub site: bool,
+    /// What the key does, one or two sentences.
     pub about: &'static str,
 }
 
@@ -54,7 +56,7 @@ const ANY: bool = false;
 /// Every key, in the order of a profile.
 pub const PROFILE_KEYS: &[KeyDoc] = &[
     key("description", "string (one line)", REQUIRED, "EU production cluster", SITE, "What this environment is; heads the README."),
-    key("server", "sockudo-5.2.0 | sockudo-5.2.0-cluster | sockudo-5.2.0-instrumented | every-family", Some("sockudo-5.2.0"), "sockudo-5.2.0-cluster", ANY, "The server build the bundle monitors: decides which panels and alerts say they stay empty."),
+    key("server", "sockudo-5.2.0 | sockudo-5.2.0-cluster | sockudo-5.2.0-instrumented | every-family", Some("sockudo-5.2.0"), "sockudo-5.2.0-cluster", ANY, "The server build the bundle monitors: decides which panels say they stay empty, and which alerts are left out (they read a family it does not feed)."),
     key("metrics.host", "IP address or host name", REQUIRED, "127.0.0.1", ANY, "Where the server's exporter listens (its `metrics.host`)."),
     key("metrics.port", "port", REQUIRED, "9601", ANY, "The exporter's port (its `metrics.port`)."),
     key("metrics.prefix", "metric name prefix", REQUIRED, "sockudo_", ANY, "The prefix of every metric name (its `metrics.prometheus.prefix`)."),
@@ -225,7 +227,7 @@ const NAMED_MAPS: [(&str, &str); 5] = [
 
 /// `prometheus.static_targets[0].target` as the reference spells it (`[]`), and a name of a
 /// [`NAMED_MAPS`] map (an alert's, an SLO's, a severity, a window) as its placeholder.
-pub fn general_key(concrete: &str) -> String {
+fn general_key(concrete: &str) -> String {
     let mut out = String::new();
     let mut chars = concrete.chars().peekable();
     while let Some(c) = chars.next() {

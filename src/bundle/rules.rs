@@ -13,6 +13,7 @@ use anyhow::Result;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
+use super::expr::metric_names;
 use super::layout::SEVERITIES;
 pub use super::profile::{
     fill_label_lists, location_labels, routing_labels, routing_values, POD_LABEL, POD_PLACEHOLDER,
@@ -254,27 +255,59 @@ impl RuleSet {
                 alert.severity = Some(severity.clone());
             }
         }
-        let disabled: BTreeSet<&str> = profile
-            .alerts
-            .iter()
-            .filter(|(_, over)| over.enabled == Some(false))
-            .map(|(name, _)| name.as_str())
-            .collect();
-        self.disable(&disabled);
         Ok(())
     }
 
-    /// Leaves the `disabled` alerts out, with their fixtures and the `quiet` expectations other
-    /// alerts' fixtures had of them; a spec file left with no rule at all goes too.
-    fn disable(&mut self, disabled: &BTreeSet<&str>) {
+    /// The alerts the profile turns off (`enabled: false`).
+    pub fn disabled_by(profile: &Profile) -> BTreeSet<String> {
+        profile
+            .alerts
+            .iter()
+            .filter(|(_, over)| over.enabled == Some(false))
+            .map(|(name, _)| name.clone())
+            .collect()
+    }
+
+    /// Leaves the `left_out` alerts out (turned off, or reading a family the server does not
+    /// feed), with their fixtures and the `quiet` expectations other alerts' fixtures had of
+    /// them. A recording rule only they read goes with them, unless `read_elsewhere` (the
+    /// dashboards' metric names) reads it; a spec file left with no rule at all goes too.
+    pub fn leave_out(&mut self, left_out: &BTreeSet<String>, read_elsewhere: &BTreeSet<String>) {
+        let read_before = self.names_read();
         for file in &mut self.files {
-            file.alerts.retain(|a| !disabled.contains(a.name.as_str()));
+            file.alerts.retain(|a| !left_out.contains(&a.name));
             for test in file.alerts.iter_mut().flat_map(|a| a.tests.iter_mut()) {
-                test.quiet.retain(|other| !disabled.contains(other.as_str()));
+                test.quiet.retain(|other| !left_out.contains(other));
+            }
+        }
+        // A recording rule nothing read in the specs stays: the check names it.
+        loop {
+            let read_now = self.names_read();
+            let orphaned = |record: &str| {
+                read_before.contains(record) && !read_now.contains(record) && !read_elsewhere.contains(record)
+            };
+            let before: usize = self.files.iter().map(|f| f.recording.len()).sum();
+            for file in &mut self.files {
+                file.recording.retain(|r| !orphaned(&r.record));
+            }
+            if self.files.iter().map(|f| f.recording.len()).sum::<usize>() == before {
+                break;
             }
         }
         self.files
             .retain(|f| !(f.alerts.is_empty() && f.recording.is_empty()));
+    }
+
+    /// Every metric name the rules' expressions read. Unparseable expressions read nothing
+    /// here: the check reports them.
+    fn names_read(&self) -> BTreeSet<String> {
+        let recording = self.recording_rules().map(|(_, r)| r.expr.as_str());
+        let alerts = self.alerts().map(|(_, a)| a.expr.as_str());
+        recording
+            .chain(alerts)
+            .filter_map(|expr| metric_names(expr).ok())
+            .flatten()
+            .collect()
     }
 
     fn alert_names(&self) -> Vec<String> {

@@ -22,14 +22,20 @@ pub const MAX_SPEC_BYTES: u64 = 1024 * 1024;
 /// The input folders the generator reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Folder {
+    /// `environments/`: one profile per environment.
     Environments,
+    /// `alerts/`: the alert specs.
     Alerts,
+    /// `dashboards/`: the dashboard specs.
     Dashboards,
+    /// `templates/`: the text templates of text artifacts.
     Templates,
+    /// `slos/`: the SLO specs.
     Slos,
 }
 
 impl Folder {
+    /// The folder's name, as in a `--specs` directory and in display paths.
     pub const fn name(self) -> &'static str {
         match self {
             Folder::Environments => "environments",
@@ -54,7 +60,9 @@ impl Folder {
 /// One input file: its display path (`alerts/http.yaml`) and its text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceFile {
+    /// Its display path, `/`-separated from the specs root (`alerts/http.yaml`).
     pub path: String,
+    /// Its contents.
     pub text: String,
 }
 
@@ -69,7 +77,9 @@ impl SourceFile {
 /// The generator's inputs: embedded in the binary, or read from a directory.
 #[derive(Debug, Clone)]
 pub enum SpecSource {
+    /// The copies built into the binary.
     Embedded,
+    /// A `--specs` directory; a folder it lacks falls back to the embedded copy.
     Dir(PathBuf),
 }
 

@@ -34,7 +34,7 @@ pub enum PathKind {
 impl PathKind {
     /// The `discovery` label each path's targets carry, so one lost path shows up beside the
     /// others that share its `job`.
-    pub fn discovery_label(self) -> &'static str {
+    pub(crate) fn discovery_label(self) -> &'static str {
         match self {
             PathKind::Static => "static",
             PathKind::PodDiscovery => "kubernetes-pods",

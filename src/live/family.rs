@@ -152,13 +152,13 @@ impl<S: SeriesValue> Family<S> {
             // than slicing the `str` (two UTF-8 boundary checks and an `Option`: callgrind
             // counted a tenth of `Family::encode`'s own instructions fewer this way).
             [.., b'}'] if series.as_bytes().get(open) == Some(&b'{') => {
-                // SAFETY: the bytes at `open` and at the end are ASCII braces, so `open + 1` and
-                // `len - 1` are both char boundaries, and `open + 1 <= len - 1` (`open < len - 1`
-                // unless the brace at `open` is the last byte, which then is both).
                 let end = series.len() - 1;
                 if open + 1 > end {
                     return "";
                 }
+                // SAFETY: the bytes at `open` and at `end` are ASCII braces, so `open + 1` and
+                // `end` are both char boundaries, and `open + 1 <= end` (checked above: it fails
+                // only when the brace at `open` is the last byte, which then is both).
                 unsafe { series.get_unchecked(open + 1..end) }
             }
             _ => "",

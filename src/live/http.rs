@@ -43,6 +43,7 @@ impl RouteMetrics {
         }))
     }
 
+    /// The request method the handles are for.
     pub fn method(&self) -> HttpMethod {
         self.0.method
     }

@@ -48,6 +48,7 @@ pub struct HttpMetricsLayer {
 }
 
 impl HttpMetricsLayer {
+    /// A layer recording into `metrics`, with at most `metrics.limits().routes` route templates.
     pub fn new(metrics: &Metrics) -> HttpMetricsLayer {
         HttpMetricsLayer {
             metrics: metrics.clone(),

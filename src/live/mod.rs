@@ -195,6 +195,8 @@ impl MetricsBuilder<'_> {
         self
     }
 
+    /// Cap the free-form labels and size the counter shards with `limits` (default
+    /// [`Limits::default`]).
     pub fn limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
         self

@@ -74,8 +74,11 @@ pub(crate) struct Cells {
 // SAFETY: `base` points into a slab that the block (or, for `Cells`, the block its holder keeps
 // beside them) keeps alive; it is only read through as `&AtomicU64`, which is `Send + Sync`.
 unsafe impl Send for Counters {}
+// SAFETY: as for `Send`: shared, `base` is still only read through as `&AtomicU64`.
 unsafe impl Sync for Counters {}
+// SAFETY: as for `Counters`: the holder keeps the block alive beside them.
 unsafe impl Send for Cells {}
+// SAFETY: as for `Send`: shared, `base` is still only read through as `&AtomicU64`.
 unsafe impl Sync for Cells {}
 
 /// One shard's cells of a [`Counters`] block (see [`Counters::this_shard`]).

@@ -41,6 +41,8 @@ struct Slot<K, V> {
 // SAFETY: the raw pointers are owned boxes of slots; sending or sharing the table sends or shares
 // keys and values (readers on any thread get `&V`), hence the bounds.
 unsafe impl<K: Send + Sync, V: Send + Sync> Send for Table<K, V> {}
+// SAFETY: as for `Send`: readers on any thread get `&K` and `&V`; writers take the `arrays`
+// lock and fill slots through `OnceLock`.
 unsafe impl<K: Send + Sync, V: Send + Sync> Sync for Table<K, V> {}
 
 impl<K, V> Default for Table<K, V> {

@@ -456,7 +456,10 @@ fn panel_thresholds_are_the_alerts_own_numbers() {
                 None => assert_eq!(steps.len(), 1, "{env}: {}: {steps:?}", spec.title),
             }
         }
-        assert!(marked >= 6, "{env}: only {marked} panels mark an alert");
+        // Every alert is rendered where the server feeds every family; elsewhere the marks of
+        // left-out alerts go with them.
+        let floor = if model.unfed.alerts.is_empty() { 6 } else { 1 };
+        assert!(marked >= floor, "{env}: only {marked} panels mark an alert");
     }
 
     let specs = specs::Specs::copy();

@@ -11,7 +11,9 @@ mod dump_request;
 #[allow(dead_code)]
 mod process;
 
-use callgrind::{extra_calls, ExtraCalls, Profile};
+use std::collections::HashMap;
+
+use callgrind::{grown, Grown, Profile};
 
 /// `main` calls `handle` twice and `record` once; `handle` calls `record` 4 times and `memcmp`;
 /// `record` calls `memcmp`; `exporter` is a thread entry no call reaches. Name compression,
@@ -78,13 +80,45 @@ fn inside_counts_each_entry_from_outside_with_its_callees_once() {
     // those; `exporter` is entered by no call, so its own 20 + 5 count.
     let metrics_only = |f: &str| f == "record" || f == "exporter";
     assert_eq!(profile.inside(metrics_only), 225);
-    assert_eq!(
-        profile.largest_inside(metrics_only, 2, 5),
-        [("record".to_string(), 40.0), ("exporter".to_string(), 5.0)]
-    );
     // A function and its caller both inside: only the entry into the caller counts.
     assert_eq!(profile.inside(|f| f == "handle" || f == "record"), 540);
     assert_eq!(profile.inside(|f| f == "nothing"), 0);
+}
+
+/// `main` polls an outer `poll`, which polls a nested `poll` (callgrind's `poll'2`), which calls
+/// `work`.
+const NESTED: &str = "summary: 1000
+fn=(1) main
+0 10
+cfn=(2) poll
+calls=1 0
+0 600
+fn=(2)
+0 100
+cfn=(3) poll'2
+calls=1 0
+0 500
+fn=(3)
+0 200
+cfn=(4) work
+calls=1 0
+0 300
+fn=(4)
+0 300
+";
+
+#[test]
+fn recursive_activations_are_one_function_and_their_calls_to_themselves_count_once() {
+    let profile = Profile::parse(NESTED).expect("a valid dump");
+    let mut functions: Vec<&str> = profile.functions().into_iter().collect();
+    functions.sort_unstable();
+    assert_eq!(functions, ["main", "poll", "work"]);
+    assert_eq!(profile.call("main", "poll").inclusive, 600);
+    assert_eq!(profile.call("poll", "work").inclusive, 300);
+    assert_eq!(profile.call("poll", "poll").count, 0);
+    // Both activations' own work.
+    assert_eq!(profile.own("poll"), 300);
+    assert_eq!(profile.times_called(), HashMap::from([("poll", 1), ("work", 1)]));
 }
 
 #[test]
@@ -118,41 +152,55 @@ fn run(now_calls: u64, handle_calls: u64, noise: u64, (polls, poll_work): (u64, 
 }
 
 #[test]
-fn extra_calls_are_the_consistent_ones_from_callers_called_as_often() {
+fn grown_is_the_own_work_that_grows_beyond_the_runs_spread() {
     let on = [run(100, 40, 7, (30, 3000)), run(101, 40, 9, (31, 3000))];
     let off = [run(50, 20, 6, (20, 3000)), run(52, 20, 8, (21, 3000))];
-    let found = extra_calls(&on.iter().collect::<Vec<_>>(), &off.iter().collect::<Vec<_>>());
-    // `handle` 20 more times at 50 each; `now` from `main` 48 more (100 - 52) at the 10 a call
-    // costs with metrics off. `handle`'s own extra calls to `now` are inside its 1000, `alloc`
-    // moves within the runs' noise, and the extra polls of `poll` add no instructions (at its
-    // 150 a call with metrics off, they would seem to add 1350).
-    let expected = [("main", "handle", 20, 1000), ("main", "now", 48, 480)].map(
-        |(caller, callee, extra, instructions)| ExtraCalls {
-            caller: caller.to_string(),
-            callee: callee.to_string(),
-            extra,
-            instructions,
-        },
-    );
+    let found = grown(&on.iter().collect::<Vec<_>>(), &off.iter().collect::<Vec<_>>());
+    // `handle`'s own 40 a call and `now`'s 10 grow with their calls, against the metrics-off
+    // median (the second run's: the larger of two); `alloc` (35, 45 against 30, 40) moves
+    // within the noise; `poll` does the same work however often it is polled; `main` its 1.
+    let expected = [("handle", 800), ("now", 720)].map(|(function, baseline)| Grown {
+        function: function.to_string(),
+        baseline,
+    });
     assert_eq!(found, expected);
-    // The same runs on both sides: nothing is made more often.
+    let on_run = &on[0];
+    let growth: u64 = found.iter().map(|g| on_run.own(&g.function) - g.baseline).sum();
+    assert_eq!(growth, (1600 - 800) + (1400 - 720));
+    // The same runs on both sides: nothing grows.
     assert_eq!(
-        extra_calls(&off.iter().collect::<Vec<_>>(), &off.iter().collect::<Vec<_>>()),
+        grown(&off.iter().collect::<Vec<_>>(), &off.iter().collect::<Vec<_>>()),
         []
     );
-    // Polls that do a little more work count for that work, not for 150 a poll.
-    let busier = [run(50, 20, 6, (30, 3100)), run(50, 20, 6, (31, 3100))];
-    let found = extra_calls(
-        &busier.iter().collect::<Vec<_>>(),
-        &off.iter().collect::<Vec<_>>(),
-    );
+    // A wrapper (`wrap`, only with metrics on) around `handle`, which runs as often without it:
+    // the wrapper's own 5 a call count; the `handle` it wraps does not grow.
+    let wrapped = |calls: u64| {
+        let dump = format!(
+            "summary: 100000\nfn=(1) main\n0 1\ncfn=(2) wrap\ncalls={calls} 0\n0 {}\nfn=(2)\n0 {}\ncfn=(3) handle\ncalls={calls} 0\n0 {}\nfn=(3)\n0 {}\n",
+            55 * calls,
+            5 * calls,
+            50 * calls,
+            50 * calls
+        );
+        Profile::parse(&dump).expect("a valid dump")
+    };
+    let bare = |calls: u64| {
+        let dump = format!(
+            "summary: 100000\nfn=(1) main\n0 1\ncfn=(3) handle\ncalls={calls} 0\n0 {}\nfn=(3)\n0 {}\n",
+            50 * calls,
+            50 * calls
+        );
+        Profile::parse(&dump).expect("a valid dump")
+    };
+    let (with, without) = ([wrapped(20), wrapped(20)], [bare(20), bare(20)]);
     assert_eq!(
-        found,
-        [ExtraCalls {
-            caller: "main".to_string(),
-            callee: "poll".to_string(),
-            extra: 9,
-            instructions: 100,
+        grown(
+            &with.iter().collect::<Vec<_>>(),
+            &without.iter().collect::<Vec<_>>()
+        ),
+        [Grown {
+            function: "wrap".to_string(),
+            baseline: 0
         }]
     );
 }

@@ -43,11 +43,15 @@ fn generate(sink: &WebhookSink) -> Generated {
     generate_with(sink, None)
 }
 
-/// [`generate`], with the heartbeat going to the sink's `heartbeat` path when given.
+/// [`generate`], with the heartbeat going to the sink's `heartbeat` path when given, and with
+/// no heartbeat URL at all otherwise.
 fn generate_with(sink: &WebhookSink, heartbeat: Option<&str>) -> Generated {
-    generate_edited(sink, |profile| {
-        if let Some(path) = heartbeat {
-            set(profile, "alertmanager.heartbeat_url", sink.url(path));
+    generate_edited(sink, |profile| match heartbeat {
+        Some(path) => set(profile, "alertmanager.heartbeat_url", sink.url(path)),
+        None => {
+            if let Some(section) = profile["alertmanager"].as_mapping_mut() {
+                section.remove("heartbeat_url");
+            }
         }
     })
 }

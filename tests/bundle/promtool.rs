@@ -7,6 +7,7 @@
 use crate::support::tools;
 use crate::support::validate;
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::path::Path;
 use std::process::Command;
@@ -154,6 +155,17 @@ fn write_bundle(specs: &Specs, env: &str) -> (tempfile::TempDir, std::path::Path
     (dir, path)
 }
 
+/// The `local` bundle, its profile first edited by `edit`, written to a temporary directory
+/// that lives as long as the returned guard.
+fn local_bundle_with(edit: impl FnOnce(&mut serde_norway::Value)) -> (tempfile::TempDir, std::path::PathBuf) {
+    let specs = Specs::copy();
+    let root = specs.path("");
+    let mut profile = read_profile(&root, "local");
+    edit(&mut profile);
+    write_profile(&root, "local", &profile);
+    write_bundle(&specs, "local")
+}
+
 /// `promtool test rules` on `files` with each generation's promtool.
 pub fn promtool_test_rules(files: &[std::path::PathBuf]) -> Result<(), String> {
     for (_, promtool, _) in GENERATIONS {
@@ -174,14 +186,29 @@ pub fn promtool_test_rules(files: &[std::path::PathBuf]) -> Result<(), String> {
 }
 
 /// Every alert of the policy fires under promtool with the policy's severity, in every
-/// environment; rules graded otherwise fail promtool (the seed's inverted grades did).
+/// environment that renders it (a build that cannot feed an alert's family leaves it out), and
+/// each in one environment at least; rules graded otherwise fail promtool (the seed's inverted
+/// grades did).
 #[test]
 fn alerts_fire_with_the_paging_policys_severity() {
+    let mut rendered_somewhere = BTreeSet::new();
     for env in environments() {
+        let model = bundle::Model::load(&bundle::SpecSource::Embedded, &env, &Overrides::default()).unwrap();
+        let policy: Vec<(&str, &str)> = POLICY
+            .into_iter()
+            .filter(|(alert, _)| !model.left_out.contains(*alert))
+            .collect();
+        rendered_somewhere.extend(policy.iter().map(|(alert, _)| *alert));
         let bundle = validate::build(&env);
-        let files = policy_tests(bundle.path(), &POLICY);
+        let files = policy_tests(bundle.path(), &policy);
         promtool_test_rules(&files).unwrap_or_else(|e| panic!("{env}: {e}"));
     }
+    let nowhere: Vec<&str> = POLICY
+        .iter()
+        .map(|(alert, _)| *alert)
+        .filter(|alert| !rendered_somewhere.contains(alert))
+        .collect();
+    assert!(nowhere.is_empty(), "no environment renders {nowhere:?}");
 }
 
 /// A profile that makes SockudoHighErrorRate a ticket and turns SockudoInstanceDown off: the
@@ -190,13 +217,10 @@ fn alerts_fire_with_the_paging_policys_severity() {
 /// of both generations passes the bundle's own tests and sees the alert fire as a warning.
 #[test]
 fn a_profile_regrades_and_disables_alerts() {
-    let specs = Specs::copy();
-    let root = specs.path("");
-    let mut profile = read_profile(&root, "local");
-    set(&mut profile, "alerts.SockudoHighErrorRate.severity", "warning");
-    set(&mut profile, "alerts.SockudoInstanceDown.enabled", false);
-    write_profile(&root, "local", &profile);
-    let (_dir, path) = write_bundle(&specs, "local");
+    let (_dir, path) = local_bundle_with(|profile| {
+        set(profile, "alerts.SockudoHighErrorRate.severity", "warning");
+        set(profile, "alerts.SockudoInstanceDown.enabled", false);
+    });
 
     let rules = |stem: &str| -> Vec<serde_norway::Value> {
         let file: serde_norway::Value = serde_norway::from_str(
@@ -240,6 +264,55 @@ fn a_profile_regrades_and_disables_alerts() {
     validate::assert_passes(&["prometheus"], &path, None);
     let files = policy_tests(&path, &[("SockudoHighErrorRate", "warning")]);
     promtool_test_rules(&files).unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// On a build that cannot feed a family (`server: sockudo-5.2.0`, the drop-in on one node: no
+/// queue, no HTTP status), the alerts over it are left out, as are the recording rules only they
+/// read; a recording rule a panel reads stays. promtool of both generations passes the bundle's
+/// own tests (no fixture expects a left-out alert).
+#[test]
+fn alerts_over_unfed_families_are_left_out_with_their_recording_rules() {
+    let (_dir, path) = local_bundle_with(|profile| set(profile, "server", "sockudo-5.2.0"));
+
+    let mut alerts = BTreeSet::new();
+    let mut records = BTreeSet::new();
+    for entry in fs::read_dir(path.join("prometheus/rules")).unwrap() {
+        let text = fs::read_to_string(entry.unwrap().path()).unwrap();
+        let file: serde_norway::Value = serde_norway::from_str(&text).unwrap();
+        for rule in file["groups"][0]["rules"].as_sequence().unwrap() {
+            if let Some(name) = rule["alert"].as_str() {
+                alerts.insert(name.to_string());
+            }
+            if let Some(name) = rule["record"].as_str() {
+                records.insert(name.to_string());
+            }
+        }
+    }
+    for left_out in [
+        "SockudoQueueBacklog",
+        "SockudoHighErrorRate",
+        "SockudoEndpointErrors",
+    ] {
+        assert!(!alerts.contains(left_out), "{left_out} is rendered: {alerts:?}");
+    }
+    for kept in [
+        "SockudoHighConnections",
+        "SockudoInstanceDown",
+        "SockudoHighLatency",
+    ] {
+        assert!(alerts.contains(kept), "{kept} is left out: {alerts:?}");
+    }
+    // Read by SockudoEndpointErrors only, so it goes; the error ratio per instance stays, as the
+    // panel "Error ratio the alert sees" reads it.
+    assert!(
+        !records.contains("job_endpoint:sockudo_http_requests_5xx:ratio_rate15m"),
+        "{records:?}"
+    );
+    assert!(
+        records.contains("job_instance:sockudo_http_requests_5xx:ratio_rate5m"),
+        "{records:?}"
+    );
+    validate::assert_passes(&["prometheus"], &path, None);
 }
 
 /// An unknown alert name or severity in the profile is an error naming the key and the file.

@@ -52,7 +52,7 @@ fn by_clauses(expr: &Expr, found: &mut Vec<Vec<String>>) {
 fn each_slo_is_a_small_rule_group_that_keeps_the_routing_labels() {
     for (env, labels) in [
         ("production", vec!["cluster", "namespace", "job"]),
-        ("development", vec!["cluster", "job"]),
+        ("local", vec!["cluster", "job"]),
     ] {
         let bundle = validate::build(env);
         for slo in SLOS {

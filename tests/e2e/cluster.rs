@@ -15,12 +15,16 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use crate::support::bundle::alert_threshold;
+use crate::support::bundle::{alert_number, alert_threshold};
 use crate::support::cluster::{cluster_sum, Cluster};
+use crate::support::http::get;
 use crate::support::live::{sum, Sample};
 use crate::support::one_at_a_time;
-use crate::support::process::wait_until;
-use crate::support::sockudo::{self, api_request, api_requests, ApiRequest, Binary, Crowd, Traffic};
+use crate::support::ports::free_port;
+use crate::support::process::{wait_until, ProcessGuard};
+use crate::support::sockudo::{
+    self, api_request, api_requests, ApiRequest, Binary, Crowd, Traffic, WEBHOOK_QUEUE,
+};
 use crate::support::stack::{Exporter, Stack, StackOptions};
 use crate::support::steps::{self, AlertCase, NEEDS_A_FAILURE};
 use sockudo_obs::catalogue::{Domain, Kind, MetricDef, Source, CATALOGUE, DEFAULT_PREFIX};
@@ -283,29 +287,78 @@ fn redis_gone_mid_run_fails_every_publish_and_the_log_says_so() {
     assert!(problems.is_empty(), "{}", cluster.explain(&problems.join("\n")));
 }
 
+/// Redis down when a node starts, as the operator then sees it: the node does not start at all.
+/// It exits with an error status within seconds, its log names the refused Redis connection, and
+/// its `/metrics` never answers, so the bundle's `up`-based alerts (SockudoInstanceDown, and
+/// SockudoJobAbsent once every node is gone) are what fires.
+#[test]
+fn redis_down_at_start_stops_the_node_and_the_log_says_why() {
+    let _turn = one_at_a_time();
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    // A loopback port nothing listens on: the Redis that is not there.
+    let no_redis = free_port();
+    let (port, metrics_port) = (free_port(), free_port());
+    let config = sockudo::cluster_config(port, metrics_port, no_redis, free_port(), free_port());
+    let command = sockudo::command_of(Binary::DropIn, &dir.path().join("node"), &config, &[])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut node = ProcessGuard::spawn("sockudo-no-redis", command, &logs).unwrap_or_else(|e| panic!("{e}"));
+    let status = node
+        .wait_for_exit(Duration::from_secs(60))
+        .unwrap_or_else(|| panic!("the node kept running without Redis: {}", node.log_tail(20)));
+    let log = node.log_tail(40);
+    assert!(
+        !status.success(),
+        "the node exited with {status} without Redis: {log}"
+    );
+    assert!(
+        log.contains("Failed to connect to Redis"),
+        "the log does not name Redis: {log}"
+    );
+    if let Ok(reply) = get(&format!("http://127.0.0.1:{metrics_port}/metrics"), &[], None) {
+        panic!("/metrics answered {} without a server", reply.status);
+    }
+    eprintln!(
+        "[cluster redis down at start] exit {status}; the log says: {}",
+        log.lines()
+            .rev()
+            .find(|l| l.contains("Redis"))
+            .unwrap_or_default()
+    );
+}
+
 #[test]
 fn instrumented_cluster_on_redis_feeds_its_coverage_column() {
     cluster_feeds_its_coverage_column(Binary::Instrumented, Build::Instrumented);
 }
+
+/// How long Redis stalls per round of failing publishes: past the Redis cache's response timeout
+/// (5 s, `sockudo-cache`'s `RedisCacheConfig`), with room for the round's requests to start.
+const REDIS_STALL: Duration = Duration::from_secs(8);
+/// Idempotent publishes per round, all at once (under the HTTP API's rate limit).
+const ERROR_ROUND: usize = 25;
+/// Client events each client of the backlog's crowd sends.
+const EVENTS_PER_CLIENT: usize = 500;
 
 /// The instrumented cluster monitored as production monitors it: the generated `local` bundle
 /// for `server: sockudo-5.2.0-instrumented`, one generated proxy per node, one real Prometheus
 /// scraping both through them with the generated rules, Alertmanager routing to a sink. Under
 /// the Pusher traffic on both nodes, every family the build feeds arrives in Prometheus with the
 /// catalogue's labels, the unfed ones stay at zero, every recording rule and dashboard query
-/// over fed families returns data, and three of the seed page's alerts fire on the real cluster,
-/// each for what it says (the test profile shortens only `for:`):
+/// over fed families returns data, and each of the seed page's five alerts fires on the real
+/// cluster, for what it says (the test profile shortens only `for:`; thresholds and traffic
+/// floors are read from the specs):
 /// - `SockudoHighLatency`: Redis paused (`CLIENT PAUSE`) under HTTP API requests that wait for
 ///   it (a publish on a cache channel, a channel list);
+/// - `SockudoHighErrorRate`: retry-safe publishes (each with an idempotency key) while Redis is
+///   paused past the Redis cache's 5 s response timeout: Sockudo cannot claim the key in its
+///   cache, which must not fall back to a node-private one, and answers 503;
+/// - `SockudoQueueBacklog`: client events of the second app by the thousand, each a
+///   `client_event` webhook to its endpoint answering 500, whose retries hold the queue's
+///   workers: the jobs wait in the Redis queue (`queue_active_jobs` is waiting plus running);
 /// - `SockudoHighConnections`: a crowd of pusher-js clients past the threshold on one node;
 /// - `SockudoInstanceDown`: the second node killed (its proxy answers 502).
-///
-/// Not here: `SockudoHighErrorRate`, because no failure of this setup makes Sockudo answer 5xx
-/// reliably (with Redis gone, publishes answer 500 for the first seconds, then 200 once the
-/// adapter gives up on Redis, and requests that need Redis hang until the client's timeout); and
-/// `SockudoQueueBacklog`, because the build reports the jobs its workers hold
-/// (`sockudo_queue_depth{state="active"}`), bounded by their concurrency, far below the seed's
-/// 1000. The demo stack (`stack.rs`) fires both.
 #[test]
 fn instrumented_cluster_under_its_bundle_has_data_and_fires_the_seed_alerts() {
     let _turn = one_at_a_time();
@@ -333,6 +386,10 @@ fn instrumented_cluster_under_its_bundle_has_data_and_fires_the_seed_alerts() {
         ],
     };
     let publish = ApiRequest::Trigger {
+        channel: "public-room",
+        event: "price-update",
+    };
+    let idempotent_publish = ApiRequest::IdempotentTrigger {
         channel: "public-room",
         event: "price-update",
     };
@@ -365,6 +422,64 @@ fn instrumented_cluster_under_its_bundle_has_data_and_fires_the_seed_alerts() {
             Ok(())
         })
     });
+    stack.step("SockudoHighErrorRate fires", |s| {
+        let specs = s.root().join("specs");
+        let threshold = alert_number(&specs, "SockudoHighErrorRate", "threshold")?;
+        let min_traffic = alert_number(&specs, "SockudoHighErrorRate", "min_traffic")?;
+        steps::alert_fires_after(s, &on_first_node("SockudoHighErrorRate"), || {
+            // The traffic floor within the alert's window, answered as usual.
+            api_requests(first_node, publish, min_traffic.ceil() as usize, 10)?;
+            // Server errors well over the threshold's share of every request the node served
+            // since it started (the window holds at most those).
+            let requests = format!("{DEFAULT_PREFIX}http_requests_total");
+            let served = sum(&s.cluster()?.nodes[0].scrape()?, &requests, &[]);
+            let share = (2.0 * threshold).min((1.0 + threshold) / 2.0);
+            let needed = (served * share / (1.0 - share)).ceil() as usize;
+            let mut failed = 0;
+            while failed < needed {
+                let paused = std::time::Instant::now();
+                s.cluster()?.redis.pause(REDIS_STALL.as_millis() as u64)?;
+                let answers = api_requests(first_node, idempotent_publish, ERROR_ROUND, ERROR_ROUND)?;
+                let errors = answers.iter().filter(|(status, _)| *status >= 500).count();
+                eprintln!(
+                    "[cluster stack] {ERROR_ROUND} idempotent publishes with Redis paused: {errors} 5xx, e.g. {:?}",
+                    answers.first()
+                );
+                if errors == 0 {
+                    return Err(format!("no idempotent publish failed with Redis paused: {answers:?}"));
+                }
+                failed += errors;
+                // Redis holds the next `CLIENT PAUSE` too until this one ends.
+                std::thread::sleep(REDIS_STALL.saturating_sub(paused.elapsed()) + Duration::from_millis(500));
+            }
+            eprintln!("[cluster stack] {failed} server errors after {served} requests");
+            Ok(())
+        })
+    });
+    let mut backlog = None;
+    stack.step("SockudoQueueBacklog fires", |s| {
+        let case = AlertCase {
+            alertname: "SockudoQueueBacklog",
+            scenario: None,
+            labels: vec![("job", s.job.clone()), ("queue", WEBHOOK_QUEUE.to_string())],
+        };
+        steps::alert_fires_after(s, &case, || {
+            let threshold = alert_threshold(&s.root().join("specs"), "SockudoQueueBacklog")?;
+            // Half as many again as the threshold: the workers take a job every few seconds.
+            let events = (threshold * 1.5).ceil() as usize;
+            let clients = events.div_ceil(EVENTS_PER_CLIENT);
+            let app = &sockudo::APPS[1];
+            backlog = Some(Crowd::client_events(
+                first_node,
+                app,
+                clients,
+                EVENTS_PER_CLIENT,
+                s.logs(),
+            )?);
+            Ok(())
+        })
+    });
+    drop(backlog);
     // After the latency: the crowd's WebSocket upgrades are HTTP requests too (`/app/:appKey`),
     // and would dilute the slow ones.
     let mut crowd = None;

@@ -2,7 +2,8 @@
 //! demo exporter, nginx, Prometheus, Alertmanager, VictoriaMetrics) and is shown to work as a
 //! whole: the proxy guards the endpoint, every catalogue family, recording rule and dashboard
 //! query has data, each seed alert fires for its own scenario and reaches the webhook, none fires
-//! in normal mode, VictoriaMetrics answers the dashboards like Prometheus, and all of it holds
+//! in normal mode, the heartbeat reaches its own receiver and each alert the receiver of its
+//! severity, VictoriaMetrics answers the dashboards like Prometheus, and all of it holds
 //! under another prefix. A last test shows the dashboard step catches drift.
 //!
 //! The tools come from PATH (`source scripts/env.sh`); a missing one fails the test.
@@ -75,6 +76,7 @@ fn run_stack(prefix: Option<&str>, prometheus_3: bool) {
     stack.step("no alert in normal mode", |s| {
         steps::quiet_in_normal_mode(s, warm)
     });
+    stack.step("the heartbeat reaches its receiver", steps::heartbeat_arrives);
     for case in alert_cases(&stack) {
         stack.step(&format!("{} fires", case.alertname), |s| {
             steps::alert_fires(s, &case)

@@ -1,6 +1,7 @@
 // HTTP API requests of the real `pusher` library (npm), signed as an app's backend signs them.
 // Reads its plan from the API environment variable (JSON: host, port, app {id, key, secret},
-// either `get` (a path) or `trigger` ({channel, event, data}), and optionally `repeat` (how many
+// either `get` (a path) or `trigger` ({channel, event, data, and `idempotent`: true for a
+// retry-safe publish, each with an idempotency key of its own}), and optionally `repeat` (how many
 // times, default 1), `concurrency` (how many at once, default 1) and `perSecond` (at most this
 // many started per second, default unpaced)) and prints one line per
 // request: `STATUS {status} {body}` (the server's answer, whatever it is), or `FAILED {message}`
@@ -20,9 +21,14 @@ const api = new PusherServer({
   timeout: 30000,
 });
 
+let sequence = 0;
+const run = `${process.pid}-${Date.now()}`;
+
 function request() {
+  // Sockudo reads the key from the body, as the `pusher` library sends its params.
+  const params = plan.trigger && plan.trigger.idempotent ? { idempotency_key: `${run}-${sequence++}` } : undefined;
   const sent = plan.trigger
-    ? api.trigger(plan.trigger.channel, plan.trigger.event, plan.trigger.data)
+    ? api.trigger(plan.trigger.channel, plan.trigger.event, plan.trigger.data, params)
     : api.get({ path: plan.get });
   return sent
     .then(async (response) => console.log(`STATUS ${response.status} ${await response.text()}`))

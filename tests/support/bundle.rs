@@ -82,13 +82,19 @@ fn substitute_port(value: &mut Yaml, default: u16, port: u16) -> usize {
 /// The `threshold` the alert specs under `specs/alerts` give `alertname` (the profile may not
 /// override it: the test profiles change only `for`).
 pub fn alert_threshold(specs: &Path, alertname: &str) -> Result<f64, String> {
+    alert_number(specs, alertname, "threshold")
+}
+
+/// A number of the alert spec named `alertname` under `specs/alerts`: its `field`
+/// (`threshold`, `min_traffic`).
+pub fn alert_number(specs: &Path, alertname: &str, field: &str) -> Result<f64, String> {
     for file in files_ending(&specs.join("alerts"), ".yaml")? {
         let spec = read_yaml(&file)?;
         let alerts = spec["alerts"].as_sequence().cloned().unwrap_or_default();
         if let Some(alert) = alerts.iter().find(|a| a["alert"].as_str() == Some(alertname)) {
-            return alert["threshold"]
+            return alert[field]
                 .as_f64()
-                .ok_or_else(|| format!("{}: {alertname} has no numeric threshold", file.display()));
+                .ok_or_else(|| format!("{}: {alertname} has no numeric {field}", file.display()));
         }
     }
     Err(format!(

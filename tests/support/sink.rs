@@ -54,6 +54,11 @@ impl WebhookSink {
             .collect()
     }
 
+    /// Every body received so far with the path it was posted to, oldest first.
+    pub fn posts(&self) -> Vec<(String, Value)> {
+        self.bodies.lock().unwrap().clone()
+    }
+
     /// Every notification posted to `path`, oldest first.
     pub fn notifications_to(&self, path: &str) -> Vec<Value> {
         let bodies = self.bodies.lock().unwrap();

@@ -123,12 +123,20 @@ pub fn cluster_config(
     config["queue"] = json!({ "driver": "redis" });
     config["cache"] = json!({ "driver": "redis" });
     config["database"] = json!({ "redis": { "host": "127.0.0.1", "port": redis_port } });
-    config["webhooks"] =
-        json!({ "retry": { "max_attempts": 4, "initial_backoff_ms": 2000, "max_backoff_ms": 4000 } });
+    // Unbatched: Sockudo's default merges the events of each 50 ms into one job of up to 100;
+    // here each event is a job of its own, so the queue's depth counts events.
+    config["webhooks"] = json!({
+        "batching": { "enabled": false },
+        "retry": { "max_attempts": 4, "initial_backoff_ms": 2000, "max_backoff_ms": 4000 },
+    });
     // Room for a crowd past the connection alert's threshold.
     config["app_manager"]["array"]["apps"][0]["max_connections"] = json!(CLUSTER_MAX_CONNECTIONS);
     config
 }
+
+/// The queue Sockudo's webhook jobs go through (`sockudo-webhook`'s `WEBHOOK_QUEUE_NAME`): the
+/// `queue` label of the queue families.
+pub const WEBHOOK_QUEUE: &str = "webhooks";
 
 /// The first app's connection quota on a cluster node.
 pub const CLUSTER_MAX_CONNECTIONS: u32 = 5000;
@@ -290,6 +298,9 @@ pub enum ApiRequest<'a> {
     Get(&'a str),
     /// A publish of `event` on `channel`.
     Trigger { channel: &'a str, event: &'a str },
+    /// A retry-safe publish: each with an idempotency key of its own, which Sockudo claims in
+    /// its cache (Redis, on a cluster) before publishing.
+    IdempotentTrigger { channel: &'a str, event: &'a str },
 }
 
 /// One HTTP API request by the `pusher` library to the server on `port`: the status and body it
@@ -321,6 +332,10 @@ pub fn api_requests(
         ApiRequest::Get(path) => plan["get"] = json!(path),
         ApiRequest::Trigger { channel, event } => {
             plan["trigger"] = json!({"channel": channel, "event": event, "data": {"from": "api"}});
+        }
+        ApiRequest::IdempotentTrigger { channel, event } => {
+            plan["trigger"] =
+                json!({"channel": channel, "event": event, "data": {"from": "api"}, "idempotent": true});
         }
     }
     let mut node = pusher_script("api.cjs", "API", &plan)?;
@@ -358,6 +373,28 @@ impl Crowd {
     /// Connects `count` clients of the first app and waits until all are connected.
     pub fn start(port: u16, count: usize, logs: &Path) -> Result<Crowd, String> {
         let plan = json!({"host": "127.0.0.1", "port": port, "key": APPS[0].key, "count": count});
+        let (_, guard) = run_until_ready("crowd", "crowd.cjs", "CROWD", &plan, logs)?;
+        Ok(Crowd { guard })
+    }
+
+    /// Connects `count` clients of `app`, each subscribed to a private channel of its own on
+    /// which it sends `events` client events (each a `client_event` webhook where the app has
+    /// one), and waits until every event is sent.
+    pub fn client_events(
+        port: u16,
+        app: &TestApp,
+        count: usize,
+        events: usize,
+        logs: &Path,
+    ) -> Result<Crowd, String> {
+        let plan = json!({
+            "host": "127.0.0.1",
+            "port": port,
+            "key": app.key,
+            "count": count,
+            "app": {"id": app.id, "key": app.key, "secret": app.secret},
+            "clientEvents": events,
+        });
         let (_, guard) = run_until_ready("crowd", "crowd.cjs", "CROWD", &plan, logs)?;
         Ok(Crowd { guard })
     }

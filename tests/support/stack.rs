@@ -77,6 +77,16 @@ impl Exporter {
             Exporter::Cluster(Binary::Instrumented) => Some(Build::Instrumented),
         }
     }
+
+    /// The profile's `server:` for this exporter, so the bundle leaves out what it cannot feed.
+    pub const fn server(self) -> &'static str {
+        match self {
+            Exporter::Demo => "every-family",
+            Exporter::Sockudo => "sockudo-5.2.0",
+            Exporter::Cluster(Binary::DropIn) => "sockudo-5.2.0-cluster",
+            Exporter::Cluster(Binary::Instrumented) => "sockudo-5.2.0-instrumented",
+        }
+    }
 }
 
 /// What to vary between stacks.
@@ -200,6 +210,20 @@ fn generate_into(
     Ok(bundle)
 }
 
+/// Where the stack's specs keep the profile it generates from.
+fn profile_path(root: &Path) -> PathBuf {
+    root.join("specs/environments/local.yaml")
+}
+
+/// The path of an `http://host:port/path` URL.
+fn url_path(url: &str) -> Result<String, String> {
+    let rest = url
+        .split_once("://")
+        .map(|(_, rest)| rest)
+        .ok_or_else(|| format!("{url}: not a URL"))?;
+    Ok(rest.find('/').map_or("/", |at| &rest[at..]).to_string())
+}
+
 /// The second node's proxy listens on another loopback address, on the same port as the
 /// first's, as two hosts would (the generator checks every static target on the proxy port).
 const SECOND_HOST: &str = "127.0.0.2";
@@ -215,10 +239,7 @@ fn generate_cluster_bundles(
     options: StackOptions,
     logs: &Path,
 ) -> Result<Bundle, String> {
-    let server = match options.exporter.build() {
-        Some(Build::Instrumented) => "sockudo-5.2.0-instrumented",
-        _ => "sockudo-5.2.0-cluster",
-    };
+    let server = options.exporter.server();
     let both_nodes = |profile: &mut Yaml| {
         profile["server"] = Yaml::from(server);
         if let Some(targets) = profile["prometheus"]["static_targets"].as_sequence_mut() {
@@ -301,7 +322,9 @@ impl Stack {
             webhook: sink.port,
         };
         let bundle = match &cluster {
-            None => generate_bundle(temp.path(), &ports, options.bundle_prefix, &logs, |_| ())?,
+            None => generate_bundle(temp.path(), &ports, options.bundle_prefix, &logs, |profile| {
+                profile["server"] = Yaml::from(options.exporter.server());
+            })?,
             Some(cluster) => generate_cluster_bundles(temp.path(), &ports, cluster, options, &logs)?,
         };
         let config = read_yaml(&bundle.prometheus_config())?;
@@ -330,7 +353,7 @@ impl Stack {
         }
         let prefix = match options.bundle_prefix {
             Some(prefix) => prefix.to_string(),
-            None => read_yaml(&temp.path().join("specs/environments/local.yaml"))?["metrics"]["prefix"]
+            None => read_yaml(&profile_path(temp.path()))?["metrics"]["prefix"]
                 .as_str()
                 .ok_or("environments/local.yaml: no metrics.prefix")?
                 .to_string(),
@@ -522,6 +545,30 @@ impl Stack {
     }
 
     /// The temp dir holding the specs copy, the bundle, the data dirs and the logs.
+    /// The profile the bundle was generated from (the local one, with the test's ports and
+    /// edits).
+    pub fn profile(&self) -> Result<Yaml, String> {
+        read_yaml(&profile_path(self.root()))
+    }
+
+    /// The sink path the profile's receiver for `severity` posts to.
+    pub fn receiver_path(&self, severity: &str) -> Result<String, String> {
+        let profile = self.profile()?;
+        let url = profile["alertmanager"]["receivers"][severity]
+            .as_str()
+            .ok_or_else(|| format!("the profile has no alertmanager.receivers.{severity}"))?;
+        url_path(url)
+    }
+
+    /// The sink path the profile's heartbeat receiver posts to.
+    pub fn heartbeat_path(&self) -> Result<String, String> {
+        let profile = self.profile()?;
+        let url = profile["alertmanager"]["heartbeat_url"]
+            .as_str()
+            .ok_or("the profile has no alertmanager.heartbeat_url")?;
+        url_path(url)
+    }
+
     pub fn root(&self) -> &Path {
         self.temp.path()
     }

@@ -13,6 +13,7 @@ use sockudo_obs::coverage::{feed, Build};
 use super::bundle::{substitute_variables, PanelQuery, DASHBOARD_VARIABLES};
 use super::http::{get, PromApi};
 use super::process::wait_until;
+use super::sink::alerts_of;
 use super::stack::{unix_now, Stack};
 
 /// The coverage column of a stack's real server.
@@ -271,12 +272,42 @@ pub fn quiet_in_normal_mode(stack: &Stack, since: f64) -> Result<(), String> {
             Value::from(history)
         ));
     }
-    let notifications = stack.sink.notifications();
+    let heartbeat_path = stack.heartbeat_path()?;
+    let notifications: Vec<Value> = stack
+        .sink
+        .posts()
+        .into_iter()
+        .filter(|(path, _)| *path != heartbeat_path)
+        .map(|(_, body)| body)
+        .collect();
     if !notifications.is_empty() {
         return Err(format!(
             "the webhook received notifications in normal mode: {}",
             Value::from(notifications)
         ));
+    }
+    Ok(())
+}
+
+/// The always-firing `Watchdog` reaches the profile's heartbeat receiver, and nothing else
+/// arrives there: the dead man's switch an external service watches.
+pub fn heartbeat_arrives(stack: &Stack) -> Result<(), String> {
+    let heartbeat = sockudo_obs::bundle::HEARTBEAT_ALERT;
+    let path = stack.heartbeat_path()?;
+    let alerts = wait_until(
+        Duration::from_secs(30),
+        &format!("{heartbeat} at the heartbeat receiver ({path})"),
+        || {
+            let alerts: Vec<Value> = alerts_of(&stack.sink.notifications_to(&path)).collect();
+            Ok((!alerts.is_empty()).then_some(alerts))
+        },
+    )?;
+    let others: Vec<&Value> = alerts
+        .iter()
+        .filter(|a| a["labels"]["alertname"] != heartbeat || a["status"] != "firing")
+        .collect();
+    if !others.is_empty() {
+        return Err(format!("the heartbeat receiver got other alerts: {others:?}"));
     }
     Ok(())
 }
@@ -374,15 +405,22 @@ pub fn alert_fires_after(
         },
     )?;
     check_labels_and_annotations(&alert, case, "Prometheus")?;
+    // It arrives through the receiver the profile gives its severity: a page at the pager's URL.
+    let severity = alert["labels"]["severity"].as_str().unwrap_or_default();
+    let path = stack.receiver_path(severity)?;
     let delivered = wait_until(
         Duration::from_secs(30),
-        &format!("{} at the webhook", case.alertname),
+        &format!("{} at the {severity} receiver ({path})", case.alertname),
         || {
-            Ok(stack
-                .sink
-                .alerts_named(case.alertname, "firing")
-                .into_iter()
-                .next())
+            let arrived = alerts_of(&stack.sink.notifications_to(&path))
+                .find(|a| a["labels"]["alertname"] == case.alertname && a["status"] == "firing");
+            match arrived {
+                Some(alert) => Ok(Some(alert)),
+                None => Err(format!(
+                    "at other paths: {:?}",
+                    stack.sink.alerts_named(case.alertname, "firing")
+                )),
+            }
         },
     )?;
     if delivered["labels"]["alertname"] != case.alertname {

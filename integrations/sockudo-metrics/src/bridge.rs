@@ -7,17 +7,21 @@
 //! | `sockudo_queue_settled_total{outcome="completed"}` | `queue_jobs_processed_total` |
 //! | `sockudo_queue_settled_total{outcome=…}` (retry, dead-letter, panic-or-lease-lost) | `queue_jobs_processed_total` and `queue_jobs_failed_total` |
 //! | `sockudo_queue_processing_duration_seconds` | `queue_job_duration_seconds` |
-//! | `sockudo_queue_depth{state="active"}` | `queue_active_jobs` |
+//! | `sockudo_queue_depth{state="ready"}` + `sockudo_queue_depth{state="active"}` | `queue_active_jobs` |
 //! | `http.server.request.duration{http.request.method, http.route}` | `http_request_duration_seconds{method, endpoint}` |
 //!
 //! The queue names come from the redis queue backend only (feature `redis`); Sockudo sets the
-//! depth gauge only when something asks the queue for its stats, which nothing does while it
-//! runs. The HTTP histogram needs the `opentelemetry` feature with `opentelemetry.enabled` and
+//! depth gauges only when something asks the queue for its stats, which nothing does while it
+//! runs (the instrumented build's patch 0010 asks every 5 s, and makes the memory queue report
+//! the same names). `queue_active_jobs` is the jobs in the queue, waiting or running: the sum of
+//! the `ready` (waiting to be taken) and `active` (held by a worker) depths. Delayed jobs (a
+//! retry's backoff), dead letters and the completed history are not in it. The HTTP histogram needs the `opentelemetry` feature with `opentelemetry.enabled` and
 //! `traces_enabled` on (it runs without a collector under `OTEL_SDK_DISABLED=true`); the route
 //! is axum's template, respelled as the catalogue spells endpoints. Every other facade name
 //! (enqueue counters, other queue states) is dropped: a no-op handle, not an uncatalogued series.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use metrics::{Counter, CounterFn, Gauge, GaugeFn, Histogram, HistogramFn, Key, KeyName};
@@ -36,6 +40,8 @@ pub fn install(metrics: &Metrics) {
 /// The recorder: resolves each facade key to a catalogue handle once, at registration.
 pub struct Bridge {
     metrics: Metrics,
+    /// Per queue, the depths `queue_active_jobs` adds up (see [`QueueDepth`]).
+    depths: Mutex<Vec<(String, Arc<QueueDepth>)>>,
     #[cfg(not(feature = "instrumented"))]
     routes: http::Routes,
 }
@@ -45,6 +51,7 @@ impl Bridge {
     pub fn new(metrics: &Metrics) -> Bridge {
         Bridge {
             metrics: metrics.clone(),
+            depths: Mutex::default(),
             #[cfg(not(feature = "instrumented"))]
             routes: http::Routes::new(metrics),
         }
@@ -58,6 +65,21 @@ fn label<'k>(key: &'k Key, name: &str) -> Option<&'k str> {
 impl Bridge {
     fn queue(&self, key: &Key) -> Option<QueueMetrics> {
         label(key, "queue").map(|name| self.metrics.queue(name).clone())
+    }
+
+    /// The one [`QueueDepth`] of a queue, shared by its `ready` and `active` gauges.
+    fn depth(&self, name: &str, queue: QueueMetrics) -> Arc<QueueDepth> {
+        let mut depths = self.depths.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, depth)) = depths.iter().find(|(n, _)| n == name) {
+            return Arc::clone(depth);
+        }
+        let depth = Arc::new(QueueDepth {
+            queue,
+            ready: AtomicI64::new(0),
+            active: AtomicI64::new(0),
+        });
+        depths.push((name.to_string(), Arc::clone(&depth)));
+        depth
     }
 }
 
@@ -125,13 +147,40 @@ impl CounterFn for Settled {
     fn absolute(&self, _value: u64) {}
 }
 
-struct ActiveJobs(QueueMetrics);
+/// A queue's depth as the backend reports it, one gauge per state: `queue_active_jobs` is the
+/// jobs waiting (`ready`) plus the jobs running (`active`). The backend sets the states one after
+/// the other, so between two sets the sum mixes a state's new value with the other's previous one.
+struct QueueDepth {
+    queue: QueueMetrics,
+    ready: AtomicI64,
+    active: AtomicI64,
+}
 
-impl GaugeFn for ActiveJobs {
+impl QueueDepth {
+    fn set(&self, state: &AtomicI64, jobs: i64) {
+        state.store(jobs, Ordering::Relaxed);
+        let total = self.ready.load(Ordering::Relaxed) + self.active.load(Ordering::Relaxed);
+        self.queue.set_active_jobs(total);
+    }
+}
+
+/// One state's gauge of a [`QueueDepth`]: `ready` or `active`.
+struct DepthState {
+    depth: Arc<QueueDepth>,
+    ready: bool,
+}
+
+impl GaugeFn for DepthState {
     fn increment(&self, _value: f64) {}
     fn decrement(&self, _value: f64) {}
     fn set(&self, value: f64) {
-        self.0.set_active_jobs(value as i64);
+        let state = if self.ready {
+            &self.depth.ready
+        } else {
+            &self.depth.active
+        };
+        // A depth is a count: NaN and negatives are 0, as `as` saturates.
+        self.depth.set(state, value.max(0.0) as i64);
     }
 }
 
@@ -163,9 +212,13 @@ impl Recorder for Bridge {
     }
 
     fn register_gauge(&self, key: &Key, _: &Metadata<'_>) -> Gauge {
-        match (key.name(), label(key, "state"), self.queue(key)) {
-            ("sockudo_queue_depth", Some("active"), Some(queue)) => {
-                Gauge::from_arc(Arc::new(ActiveJobs(queue)))
+        let state = label(key, "state");
+        match (key.name(), state, label(key, "queue"), self.queue(key)) {
+            ("sockudo_queue_depth", Some("ready" | "active"), Some(name), Some(queue)) => {
+                Gauge::from_arc(Arc::new(DepthState {
+                    depth: self.depth(name, queue),
+                    ready: state == Some("ready"),
+                }))
             }
             _ => Gauge::noop(),
         }

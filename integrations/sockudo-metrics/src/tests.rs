@@ -29,7 +29,10 @@ fn queue_facade_metrics_reach_the_catalogue_and_the_rest_is_dropped() {
         metrics::histogram!("sockudo_queue_processing_duration_seconds", "queue" => "webhooks")
             .record(f64::NAN);
         metrics::gauge!("sockudo_queue_depth", "queue" => "webhooks", "state" => "active").set(7.0);
+        metrics::gauge!("sockudo_queue_depth", "queue" => "webhooks", "state" => "ready").set(50.0);
         metrics::gauge!("sockudo_queue_depth", "queue" => "webhooks", "state" => "ready").set(99.0);
+        metrics::gauge!("sockudo_queue_depth", "queue" => "webhooks", "state" => "delayed").set(1000.0);
+        metrics::gauge!("sockudo_queue_depth", "queue" => "other", "state" => "ready").set(1.0);
         metrics::counter!("sockudo_queue_enqueue_total", "queue" => "webhooks").increment(5);
         metrics::histogram!("http.server.request.duration", "http.route" => "/x").record(1.0);
     });
@@ -43,7 +46,12 @@ fn queue_facade_metrics_reach_the_catalogue_and_the_rest_is_dropped() {
         line(&text, &format!("sockudo_queue_jobs_failed_total{q}")),
         Some("2")
     );
-    assert_eq!(line(&text, &format!("sockudo_queue_active_jobs{q}")), Some("7"));
+    // Waiting (ready) plus running (active), each state's latest value; delayed jobs are not in it.
+    assert_eq!(line(&text, &format!("sockudo_queue_active_jobs{q}")), Some("106"));
+    assert_eq!(
+        line(&text, r#"sockudo_queue_active_jobs{queue="other"}"#),
+        Some("1")
+    );
     assert_eq!(
         line(&text, &format!("sockudo_queue_job_duration_seconds_count{q}")),
         Some("2")

@@ -33,6 +33,7 @@ pub struct Output {
 }
 
 impl Output {
+    /// No files yet.
     pub fn new() -> Output {
         Output::default()
     }
@@ -45,14 +46,14 @@ impl Output {
     }
 
     /// Adds a YAML file, serialized from a typed value, behind a `#` header.
-    pub fn add_yaml<T: Serialize>(&mut self, path: &str, value: &T) -> Result<()> {
+    pub(crate) fn add_yaml<T: Serialize>(&mut self, path: &str, value: &T) -> Result<()> {
         let body = serde_norway::to_string(value).with_context(|| format!("serializing {path}"))?;
         self.add(path, format!("# {HEADER}\n{body}"));
         Ok(())
     }
 
     /// Adds a JSON file (JSON has no comments, so no header), pretty-printed with a final newline.
-    pub fn add_json<T: Serialize>(&mut self, path: &str, value: &T) -> Result<()> {
+    pub(crate) fn add_json<T: Serialize>(&mut self, path: &str, value: &T) -> Result<()> {
         let mut body = serde_json::to_string_pretty(value).with_context(|| format!("serializing {path}"))?;
         body.push('\n');
         self.add(path, body);
@@ -60,23 +61,26 @@ impl Output {
     }
 
     /// Adds a text file whose format takes `#` comments (nginx, shell), behind the header.
-    pub fn add_hash_commented(&mut self, path: &str, body: &str) {
+    pub(crate) fn add_hash_commented(&mut self, path: &str, body: &str) {
         self.add(path, format!("# {HEADER}\n{body}"));
     }
 
     /// Adds a Markdown file behind an HTML-comment header.
-    pub fn add_markdown(&mut self, path: &str, body: &str) {
+    pub(crate) fn add_markdown(&mut self, path: &str, body: &str) {
         self.add(path, format!("<!-- {HEADER} -->\n{body}"));
     }
 
+    /// The bytes of the file at `path`, if a renderer wrote it.
     pub fn get(&self, path: &str) -> Option<&[u8]> {
         self.files.get(path).map(Vec::as_slice)
     }
 
+    /// Every file's path, in path order.
     pub fn paths(&self) -> impl Iterator<Item = &str> {
         self.files.keys().map(String::as_str)
     }
 
+    /// Every file, path and bytes, in path order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &[u8])> {
         self.files.iter().map(|(p, b)| (p.as_str(), b.as_slice()))
     }

@@ -138,6 +138,8 @@ struct Service {
     restart: &'static str,
 }
 
+/// Adds the compose stack to `out`: `compose/docker-compose.yml`, the stack's own Alertmanager
+/// config and the alert sink's.
 pub fn render(model: &Model, out: &mut Output) -> Result<()> {
     let profile = &model.profile;
     let mut services = BTreeMap::from([

@@ -38,8 +38,6 @@ pub struct RunbookEntry {
     pub description: String,
     /// What to check and do, in Markdown.
     pub runbook: String,
-    /// The families it reads that the profile's server does not feed, comma-separated.
-    pub unfed: String,
 }
 
 /// The anchor of an alert's runbook section (`## SockudoHighErrorRate` → `sockudohigherrorrate`),
@@ -63,12 +61,6 @@ fn runbook_entries(model: &Model) -> Vec<RunbookEntry> {
             summary: alert.summary.clone().unwrap_or_default(),
             description: alert.description.clone().unwrap_or_default(),
             runbook: alert.runbook.as_ref().map(runbook_markdown).unwrap_or_default(),
-            unfed: model
-                .unfed
-                .alerts
-                .get(&alert.name)
-                .map(|f| f.join(", "))
-                .unwrap_or_default(),
         })
         .collect()
 }
@@ -134,6 +126,9 @@ struct DocsContext {
     builds: Vec<&'static str>,
     /// The server the coverage notes speak of (empty when the profile's server feeds everything).
     unfed_server: String,
+    /// Alerts left out because they read a family that server does not feed:
+    /// `alert (families)`.
+    unfed_alerts: Vec<String>,
     /// Panels reading a family that server does not feed: `dashboard: panel (families)`.
     unfed_panels: Vec<String>,
 }
@@ -275,6 +270,12 @@ impl DocsContext {
                 Some(build) => format!("{} ({})", model.unfed.server, build.title()),
                 None => String::new(),
             },
+            unfed_alerts: model
+                .unfed
+                .alerts
+                .iter()
+                .map(|(alert, families)| format!("`{alert}` ({})", families.join(", ")))
+                .collect(),
             unfed_panels: model
                 .unfed
                 .panels

@@ -10,6 +10,7 @@ use crate::bundle::layout::{COMPOSE_DATASOURCES_PATH, DASHBOARDS_MOUNT, DATASOUR
 use crate::bundle::model::Model;
 use crate::bundle::output::Output;
 
+/// Adds the dashboards and the Grafana provisioning files to `out`.
 pub fn render(model: &Model, out: &mut Output) -> Result<()> {
     for dashboard in &model.documents.dashboards {
         out.add_json(

@@ -203,6 +203,7 @@ struct DeletePatch {
     metadata: Metadata,
 }
 
+/// Adds the Kubernetes manifests (`k8s/`) and their `kustomization.yaml` to `out`.
 pub fn render(model: &Model, out: &mut Output) -> Result<()> {
     let profile = &model.profile;
     let mut resources = Resources {

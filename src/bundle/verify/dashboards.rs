@@ -131,7 +131,7 @@ fn panel_problems(panel: &PanelSpec) -> Vec<String> {
 }
 
 /// A panel marking an alert's threshold names an alert of the bundle that has one (or one the
-/// profile turned off, whose mark then goes).
+/// bundle leaves out, whose mark then goes).
 fn panel_alert_problems(model: &Model, panel: &PanelSpec) -> Vec<String> {
     let Some(name) = &panel.alert else {
         return Vec::new();
@@ -141,14 +141,7 @@ fn panel_alert_problems(model: &Model, panel: &PanelSpec) -> Vec<String> {
             vec![format!("marks the threshold of alert {name}, which has none")]
         }
         Some(_) => Vec::new(),
-        None if model
-            .profile
-            .alerts
-            .get(name)
-            .is_some_and(|o| o.enabled == Some(false)) =>
-        {
-            Vec::new()
-        }
+        None if model.left_out.contains(name) => Vec::new(),
         None => vec![format!(
             "marks the threshold of alert {name}, which is no alert of the bundle"
         )],

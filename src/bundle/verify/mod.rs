@@ -24,6 +24,7 @@ pub struct Problem {
     pub file: String,
     /// The rule, panel or key inside it.
     pub item: String,
+    /// What is wrong with it.
     pub message: String,
 }
 
@@ -36,16 +37,18 @@ impl fmt::Display for Problem {
 /// Everything [`run`] found; empty means the bundle may be written.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Report {
+    /// Every problem, in the order the checks found them.
     pub problems: Vec<Problem>,
 }
 
 impl Report {
+    /// True when the checks found nothing.
     pub fn is_clean(&self) -> bool {
         self.problems.is_empty()
     }
 
     /// An error listing every problem, one per line, or `Ok` when there are none.
-    pub fn into_result(self) -> anyhow::Result<()> {
+    pub(crate) fn into_result(self) -> anyhow::Result<()> {
         if self.is_clean() {
             return Ok(());
         }

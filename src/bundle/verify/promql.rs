@@ -30,13 +30,15 @@ const PRESENCE_FUNCTIONS: [&str; 3] = ["absent", "absent_over_time", "present_ov
 /// rules, and the labels the scrape config adds.
 #[derive(Debug, Clone)]
 pub struct Scope<'a> {
-    pub prefix: String,
-    pub catalogue: &'a [MetricDef],
+    /// The active metric name prefix.
+    pub(crate) prefix: String,
+    /// The metric table the names resolve against.
+    pub(crate) catalogue: &'a [MetricDef],
     /// Every recording rule of the bundle, by name.
-    pub recorded: BTreeMap<String, Recorded>,
+    pub(crate) recorded: BTreeMap<String, Recorded>,
     /// Labels allowed on any series besides `job` and `instance`: the external labels, and
     /// `namespace`/`pod` when the Kubernetes scrape job adds them.
-    pub extra_labels: Vec<String>,
+    pub(crate) extra_labels: Vec<String>,
 }
 
 /// What the check knows about a recording rule's output.
@@ -71,7 +73,7 @@ impl Scope<'static> {
 impl<'a> Scope<'a> {
     /// The scope of `model` against `catalogue` (tests pass an edited copy to prove that renaming a
     /// metric breaks the specs that use it).
-    pub fn with_catalogue(model: &Model, catalogue: &'a [MetricDef]) -> Scope<'a> {
+    pub(crate) fn with_catalogue(model: &Model, catalogue: &'a [MetricDef]) -> Scope<'a> {
         let prometheus = &model.profile.prometheus;
         let mut extra_labels: Vec<String> = prometheus.external_labels.keys().cloned().collect();
         // Every scrape path labels its targets with the path they came through.
@@ -86,7 +88,7 @@ impl<'a> Scope<'a> {
             extra_labels,
         };
         // In file order, so a rule may build on the rules before it.
-        for (_, rule) in model.rules.recording_rules() {
+        for (_, rule) in model.spec_rules.recording_rules() {
             if let Ok(expr) = parser::parse(&rule.expr) {
                 let recorded = scope.describe(&expr);
                 scope.recorded.insert(rule.record.clone(), recorded);
@@ -96,7 +98,7 @@ impl<'a> Scope<'a> {
     }
 
     /// What a recording rule with this expression records.
-    pub fn describe(&self, expr: &Expr) -> Recorded {
+    pub(crate) fn describe(&self, expr: &Expr) -> Recorded {
         Recorded {
             labels: self.output_labels(expr),
             bucket_of: self.bucket_rate_of(expr),
@@ -145,7 +147,7 @@ impl<'a> Scope<'a> {
 
     /// The catalogue metric a recording rule name's middle part refers to: the exposed name, or
     /// the exposed name without `_total`, optionally followed by `_<qualifier>`.
-    pub fn metric_named_in(&self, middle: &str) -> Option<MetricDef> {
+    pub(crate) fn metric_named_in(&self, middle: &str) -> Option<MetricDef> {
         let bare = middle.strip_prefix(self.prefix.as_str())?;
         self.catalogue.iter().copied().find(|def| {
             [def.name, def.name.strip_suffix("_total").unwrap_or(def.name)]
@@ -185,7 +187,7 @@ impl<'a> Scope<'a> {
     }
 
     /// The labels of the series `expr` returns, where they can be worked out without data.
-    pub fn output_labels(&self, expr: &Expr) -> Option<Vec<String>> {
+    pub(crate) fn output_labels(&self, expr: &Expr) -> Option<Vec<String>> {
         match expr {
             Expr::VectorSelector(vs) => self.series_labels(&self.resolve(&selector_name(vs)?)),
             Expr::MatrixSelector(ms) => self.series_labels(&self.resolve(&selector_name(&ms.vs)?)),

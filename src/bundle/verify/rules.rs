@@ -8,7 +8,7 @@ use promql_parser::parser::{self, token::T_DIV, Expr, LabelModifier};
 
 use super::promql::{check_expr, check_selector, Scope};
 use super::Problem;
-use crate::bundle::expr::{metric_names, panel_query};
+use crate::bundle::expr::metric_names;
 use crate::bundle::layout::{ALERT_NAME_PREFIX, HEARTBEAT_ALERT, HEARTBEAT_SEVERITY, SEVERITIES};
 use crate::bundle::model::Model;
 use crate::bundle::profile::PromDuration;
@@ -26,10 +26,10 @@ pub fn check(model: &Model) -> Vec<Problem> {
 /// Checks the rules of `model` against `catalogue`.
 pub fn check_with_catalogue(model: &Model, catalogue: &[MetricDef]) -> Vec<Problem> {
     let scope = Scope::with_catalogue(model, catalogue);
-    let alert_names: BTreeSet<&str> = model.rules.alerts().map(|(_, a)| a.name.as_str()).collect();
+    let alert_names: BTreeSet<&str> = model.spec_rules.alerts().map(|(_, a)| a.name.as_str()).collect();
     let mut problems = duplicate_names(model);
     let routing = Routing::of(model);
-    for file in &model.rules.files {
+    for file in &model.spec_rules.files {
         for rule in &file.recording {
             problems.extend(check_expr(&scope, &file.path, &rule.record, &rule.expr));
             problems.extend(recording_name(&scope, &routing, file, &rule.record));
@@ -97,7 +97,7 @@ pub fn check_with_catalogue(model: &Model, catalogue: &[MetricDef]) -> Vec<Probl
 fn duplicate_names(model: &Model) -> Vec<Problem> {
     let mut first_seen: BTreeMap<(&str, &str), &str> = BTreeMap::new();
     let mut problems = Vec::new();
-    let names = model.rules.files.iter().flat_map(|f| {
+    let names = model.spec_rules.files.iter().flat_map(|f| {
         let records = f
             .recording
             .iter()
@@ -480,25 +480,19 @@ fn fixtures(alert: &AlertRule, report: &mut impl FnMut(String)) {
 /// Every recording rule feeds something: an alert, a dashboard panel or another recording rule.
 /// One that feeds nothing costs an evaluation and a series set per step and drifts unnoticed.
 fn unused_recording_rules(model: &Model) -> Vec<Problem> {
-    let rule_exprs = model.rules.files.iter().flat_map(|f| {
+    let rule_exprs = model.spec_rules.files.iter().flat_map(|f| {
         f.recording
             .iter()
             .map(|r| r.expr.clone())
             .chain(f.alerts.iter().map(|a| a.expr.clone()))
     });
-    let panel_exprs = model
-        .dashboards
-        .items
-        .iter()
-        .flat_map(|d| d.spec.panels())
-        .flat_map(|p| p.queries.iter().map(|q| panel_query(&q.expr)));
-    let read: BTreeSet<String> = rule_exprs
-        .chain(panel_exprs)
+    let mut read: BTreeSet<String> = rule_exprs
         .filter_map(|expr: String| metric_names(&expr).ok())
         .flatten()
         .collect();
+    read.extend(model.dashboards.metric_names());
     model
-        .rules
+        .spec_rules
         .recording_rules()
         .filter(|(_, rule)| !read.contains(&rule.record))
         .map(|(file, rule)| Problem {

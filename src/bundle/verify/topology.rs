@@ -16,10 +16,12 @@ use crate::bundle::topology::{PathKind, ScrapePath, Topology};
 /// Where the profile's own keys are reported.
 const PROFILE_ITEMS: [&str; 3] = ["proxy", "kubernetes.network_policy", "prometheus.static_targets"];
 
+/// Every disagreement between the model's artifacts (see the module docs), each naming both
+/// places.
 pub fn check(model: &Model) -> Vec<Problem> {
     let topology = &model.topology;
     let mut problems = Vec::new();
-    for file in &model.rules.files {
+    for file in &model.spec_rules.files {
         let exprs = file
             .recording
             .iter()

@@ -83,6 +83,8 @@ pub struct Exporter {
 }
 
 impl Exporter {
+    /// An exporter serving `metrics` on [`METRICS_PATH`], with the default limits and timeouts
+    /// and no control route.
     pub fn new(metrics: Metrics) -> Exporter {
         Exporter {
             metrics,

@@ -23,7 +23,9 @@ type Body = Full<Bytes>;
 /// gets the request body and answers 200 with its `Ok` text or 400 with its `Err` text.
 #[derive(Clone)]
 pub struct ControlRoute {
+    /// The path it answers `POST` on (the demo's `/demo/scenario`).
     pub path: &'static str,
+    /// What runs on each request's body.
     pub handler: ControlHandler,
 }
 
