@@ -1,15 +1,15 @@
 //! [`RouteMetrics`]: the recording handle for one HTTP API route (method and route template).
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::counter::Counter;
 use super::histogram::Histogram;
 use super::labels::HttpMethod;
 use super::registration::{CounterFamily, Families};
-use super::resolve::{HandleCache, OVERFLOW_LABEL};
+use super::resolve::{HandleCache, Name, NameStr, OVERFLOW_LABEL};
 use super::store::CounterStore;
+use super::table::Table;
 
 /// Recording handles for one route, resolved once by
 /// [`Metrics::http_route`](super::Metrics::http_route). The duration and size histograms exist
@@ -81,9 +81,11 @@ impl RouteMetrics {
 /// Route templates as `'static` `endpoint` label values, in the catalogue's spelling
 /// (`/apps/{app_id}/events` becomes `/apps/:app_id/events`). A server has a fixed set of routes,
 /// so each template is leaked once; past `cap` templates, new ones share the overflow value.
+/// A known template is found without a lock (the handle caches' [`Table`]): the instrumented
+/// Sockudo looks one up on every HTTP request, and a locked SipHash map was 300 instructions.
 pub struct RouteTemplates {
     cap: usize,
-    seen: RwLock<HashMap<String, &'static str>>,
+    seen: Table<Name, &'static str>,
 }
 
 impl RouteTemplates {
@@ -91,27 +93,32 @@ impl RouteTemplates {
     pub fn new(cap: usize) -> RouteTemplates {
         RouteTemplates {
             cap,
-            seen: RwLock::default(),
+            seen: Table::default(),
         }
     }
 
     /// The label of `template`, as the router spells it (axum's `{name}` parameters).
+    #[inline]
     pub fn label(&self, template: &str) -> &'static str {
-        if let Some(label) = self.seen.read().ok().and_then(|seen| seen.get(template).copied()) {
-            return label;
+        match self.seen.get(NameStr::new(template)) {
+            Some(label) => *label,
+            None => self.label_new(template),
         }
-        let Ok(mut seen) = self.seen.write() else {
-            return OVERFLOW_LABEL;
-        };
-        if let Some(label) = seen.get(template) {
-            return label;
+    }
+
+    /// The first lookup of `template`, under the insert lock.
+    #[cold]
+    #[inline(never)]
+    fn label_new(&self, template: &str) -> &'static str {
+        let mut seen = self.seen.lock();
+        if let Some(label) = seen.get(NameStr::new(template)) {
+            return *label;
         }
         if seen.len() >= self.cap {
             return OVERFLOW_LABEL;
         }
         let label: &'static str = Box::leak(catalogue_spelling(template).into_boxed_str());
-        seen.insert(template.to_string(), label);
-        label
+        *seen.insert(NameStr::new(template).to_owned(), label)
     }
 }
 

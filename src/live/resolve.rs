@@ -83,7 +83,7 @@ pub(crate) struct Name(Box<str>);
 pub(crate) struct NameStr(str);
 
 impl NameStr {
-    fn new(name: &str) -> &NameStr {
+    pub(crate) fn new(name: &str) -> &NameStr {
         // SAFETY: `NameStr` is `repr(transparent)` over `str`, so the pointer cast keeps the
         // layout and the metadata (the length).
         unsafe { &*(name as *const str as *const NameStr) }
