@@ -81,7 +81,7 @@ impl RouteMetrics {
 /// Route templates as `'static` `endpoint` label values, in the catalogue's spelling
 /// (`/apps/{app_id}/events` becomes `/apps/:app_id/events`). A server has a fixed set of routes,
 /// so each template is leaked once; past `cap` templates, new ones share the overflow value.
-/// A known template is found without a lock (the handle caches' [`Table`]): the instrumented
+/// A known template is found without a lock (in the handle caches' table): the instrumented
 /// Sockudo looks one up on every HTTP request, and a locked SipHash map was 300 instructions.
 pub struct RouteTemplates {
     cap: usize,
@@ -101,7 +101,7 @@ impl RouteTemplates {
     #[inline]
     pub fn label(&self, template: &str) -> &'static str {
         match self.seen.get(NameStr::new(template)) {
-            Some(label) => *label,
+            Some(label) => label,
             None => self.label_new(template),
         }
     }
@@ -112,13 +112,13 @@ impl RouteTemplates {
     fn label_new(&self, template: &str) -> &'static str {
         let mut seen = self.seen.lock();
         if let Some(label) = seen.get(NameStr::new(template)) {
-            return *label;
+            return label;
         }
         if seen.len() >= self.cap {
             return OVERFLOW_LABEL;
         }
         let label: &'static str = Box::leak(catalogue_spelling(template).into_boxed_str());
-        *seen.insert(NameStr::new(template).to_owned(), label)
+        seen.insert(NameStr::new(template).to_owned(), label)
     }
 }
 
