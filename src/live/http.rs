@@ -7,9 +7,8 @@ use super::counter::Counter;
 use super::histogram::Histogram;
 use super::labels::HttpMethod;
 use super::registration::{CounterFamily, Families};
-use super::resolve::{HandleCache, Name, NameStr, OVERFLOW_LABEL};
+use super::resolve::{HandleCache, Name, NameStr};
 use super::store::CounterStore;
-use super::table::Table;
 
 /// Recording handles for one route, resolved once by
 /// [`Metrics::http_route`](super::Metrics::http_route). The duration and size histograms exist
@@ -81,44 +80,22 @@ impl RouteMetrics {
 /// Route templates as `'static` `endpoint` label values, in the catalogue's spelling
 /// (`/apps/{app_id}/events` becomes `/apps/:app_id/events`). A server has a fixed set of routes,
 /// so each template is leaked once; past `cap` templates, new ones share the overflow value.
-/// A known template is found without a lock (in the handle caches' table): the instrumented
-/// Sockudo looks one up on every HTTP request, and a locked SipHash map was 300 instructions.
-pub struct RouteTemplates {
-    cap: usize,
-    seen: Table<Name, &'static str>,
-}
+/// A known template is found without a lock (a handle cache): the instrumented Sockudo looks one
+/// up on every HTTP request, and a locked SipHash map was 300 instructions.
+pub struct RouteTemplates(HandleCache<Name, &'static str>);
 
 impl RouteTemplates {
     /// Templates up to `cap` (a server's [`Limits::routes`](super::Limits)).
     pub fn new(cap: usize) -> RouteTemplates {
-        RouteTemplates {
-            cap,
-            seen: Table::default(),
-        }
+        RouteTemplates(HandleCache::names_uncounted(cap))
     }
 
     /// The label of `template`, as the router spells it (axum's `{name}` parameters).
     #[inline]
     pub fn label(&self, template: &str) -> &'static str {
-        match self.seen.get(NameStr::new(template)) {
-            Some(label) => label,
-            None => self.label_new(template),
-        }
-    }
-
-    /// The first lookup of `template`, under the insert lock.
-    #[cold]
-    #[inline(never)]
-    fn label_new(&self, template: &str) -> &'static str {
-        let mut seen = self.seen.lock();
-        if let Some(label) = seen.get(NameStr::new(template)) {
-            return label;
-        }
-        if seen.len() >= self.cap {
-            return OVERFLOW_LABEL;
-        }
-        let label: &'static str = Box::leak(catalogue_spelling(template).into_boxed_str());
-        seen.insert(NameStr::new(template).to_owned(), label)
+        self.0.get_or_resolve(NameStr::new(template), |template| {
+            Box::leak(catalogue_spelling(template.as_str()).into_boxed_str())
+        })
     }
 }
 
@@ -140,6 +117,7 @@ fn catalogue_spelling(template: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::live::resolve::OVERFLOW_LABEL;
 
     #[test]
     fn templates_use_the_catalogue_spelling() {

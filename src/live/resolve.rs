@@ -65,10 +65,19 @@ pub(crate) struct HandleCache<K, V> {
     limit: Option<Limit<K>>,
 }
 
+impl<K> Limit<K> {
+    fn count_fold(&self) {
+        if let Some(folded) = &self.folded {
+            folded.inc();
+        }
+    }
+}
+
 struct Limit<K> {
     cap: usize,
     overflow: K,
-    folded: Counter,
+    /// Counts each fold, where the label has an overflow counter (route templates have none).
+    folded: Option<Counter>,
 }
 
 /// A free-form name (an app id, a queue, a webhook event) as a cache key. Equality compares a
@@ -161,6 +170,18 @@ impl<V: Clone> HandleCache<Name, V> {
         HandleCache::bounded(cap, NameStr::new(OVERFLOW_LABEL).to_owned(), folded)
     }
 
+    /// As [`names`](Self::names), for a label whose folds nothing counts.
+    pub(crate) fn names_uncounted(cap: usize) -> Self {
+        HandleCache {
+            map: Table::default(),
+            limit: Some(Limit {
+                cap,
+                overflow: NameStr::new(OVERFLOW_LABEL).to_owned(),
+                folded: None,
+            }),
+        }
+    }
+
     /// The handle for the name `name`; one longer than [`MAX_LABEL_VALUE_LEN`] is folded into
     /// the overflow key (and counted) without taking a place under the cap.
     #[inline(always)]
@@ -189,7 +210,7 @@ impl<V: Clone> HandleCache<Name, V> {
         let mut map = self.map.lock();
         let overflow: &NameStr = match &self.limit {
             Some(limit) => {
-                limit.folded.inc();
+                limit.count_fold();
                 limit.overflow.borrow()
             }
             None => NameStr::new(OVERFLOW_LABEL),
@@ -210,7 +231,7 @@ impl<K: Hash + Eq + Clone, V: Clone> HandleCache<K, V> {
             limit: Some(Limit {
                 cap,
                 overflow,
-                folded,
+                folded: Some(folded),
             }),
         }
     }
@@ -256,7 +277,7 @@ impl<K: Hash + Eq + Clone, V: Clone> HandleCache<K, V> {
             Some(limit)
                 if map.len() - usize::from(map.contains_key(limit.overflow.borrow())) >= limit.cap =>
             {
-                limit.folded.inc();
+                limit.count_fold();
                 if let Some(v) = map.get(limit.overflow.borrow()) {
                     return v;
                 }
@@ -296,7 +317,7 @@ mod tests {
         assert_eq!(cache.len(), 3);
         // A value past the length cap folds too, even with room under the count cap.
         let roomy: HandleCache<Name, String> =
-            HandleCache::names(10, cache.limit.as_ref().unwrap().folded.clone());
+            HandleCache::names(10, cache.limit.as_ref().unwrap().folded.clone().unwrap());
         let long = "x".repeat(MAX_LABEL_VALUE_LEN + 1);
         assert_eq!(roomy.name(&long, resolve), "handle:__overflow__");
         assert_eq!(
