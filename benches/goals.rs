@@ -8,7 +8,9 @@
 //! `GOALS_ONLY=<section>,...` runs only those sections (names in `SECTIONS`).
 //!
 //! Timing: each figure is the best of several repetitions of a loop sized to a fixed duration;
-//! the best is the run least disturbed by other processes.
+//! the best is the run least disturbed by other processes. The encoding and scrape-load goals,
+//! wall-clock ratios of two runs, time the two sides in alternating pairs and take the median
+//! pair, so that noise lasting a moment cannot land on one side alone.
 
 #[path = "goals/alloc.rs"]
 mod alloc;

@@ -35,7 +35,7 @@ pub fn dataset(series: usize) -> Metrics {
 
 pub fn encoding(timing: &Timing, report: &mut Report) {
     println!("\n## 3. Scrape encoding (ms per scrape; ratio to the hand-written writer)");
-    println!("| series | sockudo-obs | hand-written | prometheus gather+TextEncoder | prometheus-client | metrics-exporter-prometheus | ours ÷ hand-written |");
+    println!("| series | sockudo-obs | hand-written | prometheus gather+TextEncoder | prometheus-client | metrics-exporter-prometheus | ours ÷ hand-written (median of paired runs) |");
     println!("|---|---|---|---|---|---|---|");
     for (label, n) in SIZES {
         let metrics = dataset(n);
@@ -47,10 +47,13 @@ pub fn encoding(timing: &Timing, report: &mut Report) {
         let exporter = ExporterMirror::new(&snapshot);
         let reps = timing.scrape_reps();
         let slow_reps = if timing.quick && n >= 100_000 { 1 } else { reps };
-        let mut out = Vec::new();
-        let ours = timing.best_into(reps, &mut out, |out| metrics.encode_to(out).unwrap());
-        let mut hand_out = Vec::new();
-        let handwritten = timing.best_into(reps, &mut hand_out, |out| hand.encode(out));
+        let (mut out, mut hand_out) = (Vec::new(), Vec::new());
+        // Twice the repetitions, in pairs: the goal is the median of the pairs' ratios.
+        let (ours, handwritten, r) = timing.paired(
+            2 * reps + 1,
+            (&mut out, |out: &mut Vec<u8>| metrics.encode_to(out).unwrap()),
+            (&mut hand_out, |out: &mut Vec<u8>| hand.encode(out)),
+        );
         let prometheus = timing.best_of(slow_reps, || {
             let mut buf = Vec::new();
             prometheus::TextEncoder::new()
@@ -64,7 +67,6 @@ pub fn encoding(timing: &Timing, report: &mut Report) {
             buf.len()
         });
         let metrics_exporter = timing.best_of(slow_reps, || exporter.handle.render().len());
-        let r = ours.as_secs_f64() / handwritten.as_secs_f64();
         assert!(out == hand_out, "the hand-written writer writes the same bytes");
         println!(
             "| {series} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {} |",

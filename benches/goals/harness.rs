@@ -138,6 +138,48 @@ impl Timing {
         })
     }
 
+    /// Two writers timed in pairs, each filling its own buffer (cleared before each call), the
+    /// order alternating from pair to pair so that both see the same moments of a noisy machine:
+    /// each one's best time, and the median of the pairs' ratios (`a` over `b`). A burst of noise
+    /// then slows one pair's both calls, rather than all of one writer's calls.
+    pub fn paired(
+        &self,
+        pairs: usize,
+        (a_out, mut a): (&mut Vec<u8>, impl FnMut(&mut Vec<u8>)),
+        (b_out, mut b): (&mut Vec<u8>, impl FnMut(&mut Vec<u8>)),
+    ) -> (Duration, Duration, f64) {
+        let timed = |out: &mut Vec<u8>, write: &mut dyn FnMut(&mut Vec<u8>)| {
+            out.clear();
+            let start = Instant::now();
+            write(out);
+            let took = start.elapsed();
+            black_box(out.len());
+            took
+        };
+        // Warm-up: both buffers at their full size, both writers' code and data in cache.
+        timed(a_out, &mut a);
+        timed(b_out, &mut b);
+        let mut times = Vec::with_capacity(pairs);
+        for pair in 0..pairs {
+            let (ta, tb) = if pair % 2 == 0 {
+                let ta = timed(a_out, &mut a);
+                (ta, timed(b_out, &mut b))
+            } else {
+                let tb = timed(b_out, &mut b);
+                (timed(a_out, &mut a), tb)
+            };
+            times.push((ta, tb));
+        }
+        let mut ratios: Vec<f64> = times
+            .iter()
+            .map(|(ta, tb)| ta.as_secs_f64() / tb.as_secs_f64())
+            .collect();
+        ratios.sort_by(f64::total_cmp);
+        let best_a = times.iter().map(|t| t.0).min().unwrap();
+        let best_b = times.iter().map(|t| t.1).min().unwrap();
+        (best_a, best_b, ratios[ratios.len() / 2])
+    }
+
     /// Best-of wall time of `f`, after one warm-up call.
     pub fn best_of(&self, reps: usize, mut f: impl FnMut() -> usize) -> Duration {
         black_box(f());
