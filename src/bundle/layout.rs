@@ -26,6 +26,24 @@ pub fn rule_file_path(stem: &str) -> String {
 
 // ---- Grafana ----
 
+/// The Grafana folder: the dashboard files, their provisioning, and the kustomization that makes
+/// the Grafana sidecar's ConfigMaps from those same files (`k8s/kustomization.yaml` lists the
+/// folder as a resource: kustomize reads no file outside a kustomization's own folder).
+pub const GRAFANA_DIR: &str = "grafana";
+/// The dashboard files, relative to [`GRAFANA_DIR`].
+pub const DASHBOARDS_DIR: &str = "dashboards";
+
+/// The file name of the dashboard with uid `uid`: also its key in the sidecar's ConfigMap.
+pub fn dashboard_file_name(uid: &str) -> String {
+    format!("{uid}.json")
+}
+
+/// The file of the dashboard with uid `uid`, relative to [`GRAFANA_DIR`]: one file, which
+/// provisioned Grafana and kustomize both read.
+pub fn dashboard_file(uid: &str) -> String {
+    format!("{DASHBOARDS_DIR}/{}", dashboard_file_name(uid))
+}
+
 /// Where provisioned Grafana looks for the dashboard files (the compose stack mounts them here).
 pub const DASHBOARDS_MOUNT: &str = "/var/lib/grafana/dashboards/sockudo";
 /// The provisioned datasource's uid; fixed so links from other dashboards keep working.

@@ -90,12 +90,10 @@ fn free_text_survives_the_yaml_round_trip_unchanged() {
         renderer::k8s,
     )
     .unwrap();
-    let configmap = yaml(&out, "k8s/grafana-dashboard-sockudo-overview.yaml");
-    assert_eq!(configmap["metadata"]["annotations"]["grafana_folder"], HOSTILE);
-    assert_eq!(
-        configmap["metadata"]["namespace"], "sockudo",
-        "nothing else moved"
-    );
+    let dashboards = yaml(&out, "grafana/kustomization.yaml");
+    let generator = &dashboards["configMapGenerator"][0];
+    assert_eq!(generator["options"]["annotations"]["grafana_folder"], HOSTILE);
+    assert_eq!(generator["namespace"], "sockudo", "nothing else moved");
 
     // The characters a URL may hold unescaped that mean something to YAML or a shell.
     let url = "http://x/so'ck:#u;d(o)$x";

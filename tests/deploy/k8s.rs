@@ -314,6 +314,114 @@ fn every_overlay_and_component_puts_each_object_in_its_namespace() {
     }
 }
 
+/// What keeps the Grafana sidecar from loading the bundle's dashboards as written: one
+/// ConfigMap per file of `dashboards`, in the profile's namespace with the sidecar's label and
+/// folder, holding that very file.
+fn sidecar_dashboard_problems(
+    docs: &[Value],
+    profile: &bundle::Profile,
+    dashboards: &std::path::Path,
+) -> Vec<String> {
+    let sidecar = &profile.kubernetes.grafana_sidecar;
+    let configmaps: Vec<&Value> = docs
+        .iter()
+        .filter(|d| {
+            d["kind"] == "ConfigMap" && d["metadata"]["labels"][&sidecar.label] == sidecar.value.as_str()
+        })
+        .collect();
+    let files: Vec<PathBuf> = std::fs::read_dir(dashboards)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    let mut problems = Vec::new();
+    if files.is_empty() || configmaps.len() != files.len() {
+        problems.push(format!(
+            "{} sidecar ConfigMaps for {} dashboard files",
+            configmaps.len(),
+            files.len()
+        ));
+    }
+    for file in files {
+        let key = file.file_name().unwrap().to_str().unwrap();
+        let Some(configmap) = configmaps.iter().find(|c| c["data"].get(key).is_some()) else {
+            problems.push(format!("no sidecar ConfigMap holds {key}"));
+            continue;
+        };
+        let held: Value = serde_json::from_str(configmap["data"][key].as_str().unwrap()).unwrap();
+        let written: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        if held != written {
+            problems.push(format!("the ConfigMap's {key} is not the file"));
+        }
+        let metadata = &configmap["metadata"];
+        if metadata["namespace"] != profile.kubernetes.namespace.as_str() {
+            problems.push(format!("{key}: namespace {}", metadata["namespace"]));
+        }
+        if metadata["annotations"]["grafana_folder"] != sidecar.folder.as_str() {
+            problems.push(format!(
+                "{key}: folder {}",
+                metadata["annotations"]["grafana_folder"]
+            ));
+        }
+    }
+    problems
+}
+
+/// Every overlay gives the Grafana sidecar the bundle's dashboard files: kustomize makes its
+/// ConfigMaps from `grafana/dashboards/`, the files provisioned Grafana reads too.
+#[test]
+fn every_overlay_gives_the_grafana_sidecar_the_bundle_dashboard_files() {
+    let root = tempfile::tempdir().unwrap();
+    for env in specs::environments() {
+        let profile = profile_of(&env);
+        let overlay = specs::overlay_on_fresh_bundle(root.path(), &env);
+        let dashboards = root
+            .path()
+            .join("generated")
+            .join(&env)
+            .join("grafana/dashboards");
+        let problems = sidecar_dashboard_problems(&specs::kustomize(&overlay), &profile, &dashboards);
+        assert!(problems.is_empty(), "k8s/{env}:\n{}", problems.join("\n"));
+    }
+}
+
+/// The dashboards' generator without its sidecar label, or without its namespace: the check
+/// names each on kustomize's real output.
+#[test]
+fn a_dashboard_configmap_the_sidecar_cannot_load_is_caught() {
+    let (root, profile, overlay, _) = production_overlay();
+    let generated = root.path().join("generated/production/grafana");
+    let dashboards = generated.join("dashboards");
+    let kustomization = generated.join("kustomization.yaml");
+    let original = std::fs::read_to_string(&kustomization).unwrap();
+    edit_yaml(&kustomization, |k| {
+        let labels = k["configMapGenerator"][0]["options"]["labels"]
+            .as_object_mut()
+            .unwrap();
+        labels
+            .remove(&profile.kubernetes.grafana_sidecar.label)
+            .expect("the generator labels for the sidecar");
+    });
+    let problems = sidecar_dashboard_problems(&specs::kustomize(&overlay), &profile, &dashboards);
+    assert!(
+        problems.iter().any(|p| p.starts_with("0 sidecar ConfigMaps")),
+        "{problems:#?}"
+    );
+
+    std::fs::write(&kustomization, original).unwrap();
+    edit_yaml(&kustomization, |k| {
+        k["configMapGenerator"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("namespace")
+            .expect("the generator names its namespace");
+    });
+    let problems = sidecar_dashboard_problems(&specs::kustomize(&overlay), &profile, &dashboards);
+    assert!(
+        problems.iter().any(|p| p.ends_with("namespace null")),
+        "{problems:#?}"
+    );
+}
+
 /// A fresh production bundle with its overlay in a temporary folder (kept alive by the returned
 /// guard), the profile, the overlay folder and the workload component's kustomization.
 fn production_overlay() -> (tempfile::TempDir, bundle::Profile, PathBuf, PathBuf) {

@@ -3,10 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::Result;
 use serde::Serialize;
 
-use super::dashboard::GrafanaDashboard;
 use crate::bundle::dashboards::Dashboard;
 use crate::bundle::layout::{METRICS_PATH, SCRAPE_ANNOTATIONS};
 use crate::bundle::profile::{Profile, SecretRef};
@@ -55,13 +53,10 @@ pub fn metadata(profile: &Profile, name: &str) -> Metadata {
     }
 }
 
-/// The ConfigMap the Grafana sidecar loads one dashboard from; the verify stage keeps it under
-/// `kubectl apply`'s annotation limit.
-pub fn dashboard_configmap(
-    profile: &Profile,
-    dashboard: &Dashboard,
-    json: &GrafanaDashboard,
-) -> Result<Object<ConfigMapBody>> {
+/// The header of the ConfigMap the Grafana sidecar loads one dashboard from (its label and
+/// folder annotation); kustomize fills it with the dashboard's file, and the verify stage keeps
+/// it under `kubectl apply`'s annotation limit.
+pub fn dashboard_configmap(profile: &Profile, dashboard: &Dashboard) -> Metadata {
     let sidecar = &profile.kubernetes.grafana_sidecar;
     let uid = &dashboard.spec.uid;
     let mut metadata = metadata(
@@ -74,17 +69,7 @@ pub fn dashboard_configmap(
     metadata
         .annotations
         .insert("grafana_folder".to_string(), sidecar.folder.clone());
-    // Pretty, so the manifest diffs line by line and stays lintable; the size check in
-    // the verify stage measures this very text against the `kubectl apply` annotation limit.
-    let json = serde_json::to_string_pretty(json)? + "\n";
-    Ok(Object {
-        api_version: "v1",
-        kind: "ConfigMap",
-        metadata,
-        body: ConfigMapBody {
-            data: BTreeMap::from([(format!("{uid}.json"), json)]),
-        },
-    })
+    metadata
 }
 
 /// The header of an object the Prometheus Operator selects: the profile's selector labels added.

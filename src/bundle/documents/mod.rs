@@ -16,7 +16,7 @@ use anyhow::Result;
 
 use self::compose::ComposeAlertmanager;
 use self::dashboard::GrafanaDashboard;
-use self::kube::{ConfigMapBody, Object};
+use self::kube::{Metadata, Object};
 use self::operator::ScrapeConfigBody;
 use self::rule_groups::RuleGroups;
 use self::scrape_config::{Deployment, PrometheusConfig};
@@ -61,8 +61,9 @@ pub struct RuleFileDocument {
 pub struct DashboardDocument {
     pub uid: String,
     pub json: GrafanaDashboard,
-    /// The Grafana sidecar's ConfigMap holding `json`, pretty-printed.
-    pub configmap: Object<ConfigMapBody>,
+    /// The header of the Grafana sidecar's ConfigMap, which kustomize makes from the dashboard's
+    /// file (`grafana/kustomization.yaml`): the file is written once.
+    pub configmap: Metadata,
 }
 
 impl Documents {
@@ -79,16 +80,12 @@ impl Documents {
         let dashboards = dashboards
             .items
             .iter()
-            .map(|dashboard| {
-                let json = dashboard::dashboard_json(deployment.profile, rules, dashboard);
-                let configmap = kube::dashboard_configmap(deployment.profile, dashboard, &json)?;
-                Ok(DashboardDocument {
-                    uid: dashboard.spec.uid.clone(),
-                    json,
-                    configmap,
-                })
+            .map(|dashboard| DashboardDocument {
+                uid: dashboard.spec.uid.clone(),
+                json: dashboard::dashboard_json(deployment.profile, rules, dashboard),
+                configmap: kube::dashboard_configmap(deployment.profile, dashboard),
             })
-            .collect::<Result<_>>()?;
+            .collect();
         Ok(Documents {
             prometheus: scrape_config::config(&deployment, RULE_FILES),
             compose_prometheus: scrape_config::compose_config(&deployment),

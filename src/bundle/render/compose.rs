@@ -14,8 +14,8 @@ use serde::Serialize;
 use crate::bundle::layout::{
     ALERTMANAGER_PORT, ALERT_SINK_PORT, COMPOSE_ALERTMANAGER, COMPOSE_ALERTMANAGER_PATH, COMPOSE_ALERT_SINK,
     COMPOSE_ALERT_SINK_CONF_PATH, COMPOSE_CONFIG_PATH, COMPOSE_DATASOURCES_PATH, COMPOSE_GRAFANA,
-    COMPOSE_NGINX, COMPOSE_PROMETHEUS, COMPOSE_SOCKUDO, DASHBOARDS_MOUNT, NGINX_CONF_PATH, NGINX_PREFIX,
-    PROMETHEUS_PORT,
+    COMPOSE_NGINX, COMPOSE_PROMETHEUS, COMPOSE_SOCKUDO, DASHBOARDS_DIR, DASHBOARDS_MOUNT, GRAFANA_DIR,
+    NGINX_CONF_PATH, NGINX_PREFIX, PROMETHEUS_PORT,
 };
 use crate::bundle::model::Model;
 use crate::bundle::output::Output;
@@ -303,7 +303,7 @@ fn grafana(profile: &Profile) -> Service {
                 "../grafana/provisioning/dashboards",
                 "/etc/grafana/provisioning/dashboards",
             ),
-            mount("../grafana/dashboards", DASHBOARDS_MOUNT),
+            mount(&format!("../{GRAFANA_DIR}/{DASHBOARDS_DIR}"), DASHBOARDS_MOUNT),
         ],
         depends_on: vec![COMPOSE_PROMETHEUS],
         healthcheck: http_healthcheck("http://127.0.0.1:3000/api/health".into()),

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::bundle::layout::{COMPOSE_DATASOURCES_PATH, DASHBOARDS_MOUNT, DATASOURCE_UID};
+use crate::bundle::layout::{
+    dashboard_file, COMPOSE_DATASOURCES_PATH, DASHBOARDS_MOUNT, DATASOURCE_UID, GRAFANA_DIR,
+};
 use crate::bundle::model::Model;
 use crate::bundle::output::Output;
 
@@ -14,7 +16,7 @@ use crate::bundle::output::Output;
 pub fn render(model: &Model, out: &mut Output) -> Result<()> {
     for dashboard in &model.documents.dashboards {
         out.add_json(
-            &format!("grafana/dashboards/{}.json", dashboard.uid),
+            &format!("{GRAFANA_DIR}/{}", dashboard_file(&dashboard.uid)),
             &dashboard.json,
         )?;
     }

@@ -18,8 +18,8 @@ use crate::bundle::documents::kube::{
 };
 use crate::bundle::documents::scrape_config::{alertmanager_services, ClusterService};
 use crate::bundle::layout::{
-    DISCOVERY_LABEL, K8S_NAME, NGINX_CONF_DIR, OPERATOR_COMPONENT, POD_MONITOR_COMPONENT, SIDECAR_CONF_FILE,
-    SIDECAR_HTPASSWD_DIR, WORKLOAD_COMPONENT,
+    dashboard_file, DISCOVERY_LABEL, GRAFANA_DIR, K8S_NAME, NGINX_CONF_DIR, OPERATOR_COMPONENT,
+    POD_MONITOR_COMPONENT, SIDECAR_CONF_FILE, SIDECAR_HTPASSWD_DIR, WORKLOAD_COMPONENT,
 };
 use crate::bundle::model::Model;
 use crate::bundle::output::Output;
@@ -168,11 +168,16 @@ struct ConfigMapGenerator {
 }
 
 /// Without the content-hash suffix: kustomize does not rewrite a name a component's patch
-/// introduces, so the Deployment could not find a hashed ConfigMap.
+/// introduces, so the Deployment could not find a hashed ConfigMap (and the Grafana sidecar
+/// finds its ConfigMaps by label, where a changing name would only leave old ones behind).
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct GeneratorOptions {
     disable_name_suffix_hash: bool,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    labels: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    annotations: BTreeMap<String, String>,
 }
 
 /// A kustomize patch: inline or from a file, on its own object or on every `target` match.
@@ -224,10 +229,8 @@ pub fn render(model: &Model, out: &mut Output) -> Result<()> {
         resources.add(&format!("{stem}-role.yaml"), &role)?;
         resources.add(&format!("{stem}-rolebinding.yaml"), &binding)?;
     }
-    for dashboard in &model.documents.dashboards {
-        let file = format!("grafana-dashboard-{}.yaml", dashboard.uid);
-        resources.add(&file, &dashboard.configmap)?;
-    }
+    render_dashboard_configmaps(model, resources.out)?;
+    resources.files.push(format!("../{GRAFANA_DIR}"));
     if let Some(ports) = &topology.policy {
         resources.add("networkpolicy.yaml", &network_policy(profile, ports))?;
     }
@@ -244,6 +247,33 @@ pub fn render(model: &Model, out: &mut Output) -> Result<()> {
         render_pod_monitor_component(profile, topology, out)?;
     }
     Ok(())
+}
+
+/// The Grafana sidecar's ConfigMaps, which kustomize makes from the dashboard files themselves:
+/// a kustomization in the Grafana folder, which the base lists as a resource.
+fn render_dashboard_configmaps(model: &Model, out: &mut Output) -> Result<()> {
+    let config_map_generator = model
+        .documents
+        .dashboards
+        .iter()
+        .map(|dashboard| ConfigMapGenerator {
+            name: dashboard.configmap.name.clone(),
+            namespace: dashboard.configmap.namespace.clone(),
+            files: vec![dashboard_file(&dashboard.uid)],
+            options: GeneratorOptions {
+                disable_name_suffix_hash: true,
+                labels: dashboard.configmap.labels.clone(),
+                annotations: dashboard.configmap.annotations.clone(),
+            },
+        })
+        .collect();
+    let kustomization = Kustomization {
+        api_version: KUSTOMIZE_API,
+        kind: "Kustomization",
+        config_map_generator,
+        ..Kustomization::default()
+    };
+    out.add_yaml(&format!("{GRAFANA_DIR}/kustomization.yaml"), &kustomization)
 }
 
 /// The Operator's objects need its CRDs, so they are a component: a cluster without the
@@ -672,6 +702,8 @@ fn render_workload_component(model: &Model, out: &mut Output) -> Result<()> {
             files: vec![SIDECAR_CONF_FILE.into()],
             options: GeneratorOptions {
                 disable_name_suffix_hash: true,
+                labels: BTreeMap::new(),
+                annotations: BTreeMap::new(),
             },
         });
     } else {

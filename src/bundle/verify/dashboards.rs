@@ -14,6 +14,7 @@ use super::{promql, Problem};
 use crate::bundle::dashboards::{Dashboard, PanelSpec};
 use crate::bundle::documents::DashboardDocument;
 use crate::bundle::expr::{panel_query, RATE_INTERVAL_STAND_IN_SECS};
+use crate::bundle::layout::dashboard_file_name;
 use crate::bundle::model::Model;
 use crate::catalogue::{self, SeriesSuffix};
 
@@ -101,7 +102,16 @@ fn check_dashboard(
     if !has_datasource_variable {
         report(&item, "has no `datasource` variable".into());
     }
-    let size = serde_json::to_vec(&document.configmap)
+    // The ConfigMap as `kubectl apply` stores it in its last-applied annotation: the header,
+    // and the dashboard's file (pretty JSON, as the bundle writes it) as one string value.
+    let file = serde_json::to_string_pretty(&document.json).expect("a dashboard serializes") + "\n";
+    let configmap = serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": document.configmap,
+        "data": { dashboard_file_name(&document.uid): file },
+    });
+    let size = serde_json::to_vec(&configmap)
         .expect("a ConfigMap serializes")
         .len();
     if size > CONFIGMAP_BUDGET_BYTES {
