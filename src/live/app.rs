@@ -47,13 +47,35 @@ struct AppHandles {
     app_id: String,
 }
 
-/// The counter groups of an app's block, in block order: the same for every app, so a counter's
-/// index is a constant and recording loads no index from the handle (in the 100-app recording
-/// loop those loads were a third line per app in L1). The channel-typed groups come first: they
-/// are the per-message ones, so they share lines. A group is the series of one catalogue counter
-/// ([`AppCounter::metric`]) for one app: one per value of its closed label, or one.
-#[derive(Clone, Copy)]
-enum AppCounter {
+/// Declares the counter groups of an app's block, in block order: the enum, its order and each
+/// group's catalogue counter all come from the one list, where a group is named as its counter's
+/// [`MetricId`]. The order is the same for every app, so a counter's index is a constant and
+/// recording loads no index from the handle (in the 100-app recording loop those loads were a
+/// third line per app in L1). The channel-typed groups come first: they are the per-message ones,
+/// so they share lines. A group is the series of one catalogue counter for one app: one per value
+/// of its closed label, or one.
+macro_rules! app_counters {
+    ($($group:ident),+ $(,)?) => {
+        #[derive(Clone, Copy)]
+        enum AppCounter {
+            $($group),+
+        }
+
+        impl AppCounter {
+            const COUNT: usize = [$(stringify!($group)),+].len();
+            const IN_BLOCK_ORDER: [AppCounter; AppCounter::COUNT] = [$(AppCounter::$group),+];
+
+            /// The catalogue counter the group counts.
+            const fn metric(self) -> MetricId {
+                match self {
+                    $(AppCounter::$group => MetricId::$group),+
+                }
+            }
+        }
+    };
+}
+
+app_counters! {
     MessagesSent,
     MessagesReceived,
     ClientEvents,
@@ -67,24 +89,11 @@ enum AppCounter {
 }
 
 impl AppCounter {
-    const IN_BLOCK_ORDER: [AppCounter; 10] = [
-        AppCounter::MessagesSent,
-        AppCounter::MessagesReceived,
-        AppCounter::ClientEvents,
-        AppCounter::BroadcastMessages,
-        AppCounter::ChannelSubscriptions,
-        AppCounter::ChannelUnsubscriptions,
-        AppCounter::RateLimitChecks,
-        AppCounter::RateLimitTriggered,
-        AppCounter::TotalConnections,
-        AppCounter::ConnectionErrors,
-    ];
-
     /// Each group's first index in the block (the lengths of the groups before it), worked out at
     /// compile time from the catalogue, which also checks there that every group is a counter
     /// labelled `app_id` and at most one closed label.
-    const FIRST: [u32; 10] = {
-        let mut first = [0; 10];
+    const FIRST: [u32; AppCounter::COUNT] = {
+        let mut first = [0; AppCounter::COUNT];
         let mut next = 0;
         let mut i = 0;
         while i < AppCounter::IN_BLOCK_ORDER.len() {
@@ -100,22 +109,6 @@ impl AppCounter {
         }
         first
     };
-
-    /// The catalogue counter the group counts.
-    const fn metric(self) -> MetricId {
-        match self {
-            AppCounter::MessagesSent => MetricId::MessagesSent,
-            AppCounter::MessagesReceived => MetricId::MessagesReceived,
-            AppCounter::ClientEvents => MetricId::ClientEvents,
-            AppCounter::BroadcastMessages => MetricId::BroadcastMessages,
-            AppCounter::ChannelSubscriptions => MetricId::ChannelSubscriptions,
-            AppCounter::ChannelUnsubscriptions => MetricId::ChannelUnsubscriptions,
-            AppCounter::RateLimitChecks => MetricId::RateLimitChecks,
-            AppCounter::RateLimitTriggered => MetricId::RateLimitTriggered,
-            AppCounter::TotalConnections => MetricId::TotalConnections,
-            AppCounter::ConnectionErrors => MetricId::ConnectionErrors,
-        }
-    }
 
     /// The values of the group's closed label, after `app_id`; `None` for a group of one counter.
     const fn closed_values(self) -> Option<&'static [&'static str]> {
