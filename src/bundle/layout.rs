@@ -136,7 +136,23 @@ pub const ALERT_SINK_PORT: u16 = 8080;
 /// taken for the real environment's.
 pub const COMPOSE_ENVIRONMENT_SUFFIX: &str = "-compose";
 pub const PROMETHEUS_PORT: u16 = 9090;
+/// Where a Prometheus serves its own metrics unless the profile says otherwise
+/// (`prometheus.listen_address`): its default `--web.listen-address`, on [`PROMETHEUS_PORT`].
+pub const PROMETHEUS_DEFAULT_LISTEN_ADDRESS: &str = "localhost:9090";
 pub const ALERTMANAGER_PORT: u16 = 9093;
 /// The jobs scraping the bundle's Prometheus itself and its Alertmanagers, whose metrics the
 /// self-monitoring alerts read; `prometheus.job_name` must be neither.
 pub const SELF_MONITORING_JOBS: [&str; 2] = ["prometheus", "alertmanager"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_listen_address_is_on_the_prometheus_port() {
+        let port = PROMETHEUS_DEFAULT_LISTEN_ADDRESS
+            .rsplit_once(':')
+            .map(|(_, port)| port);
+        assert_eq!(port, Some(PROMETHEUS_PORT.to_string().as_str()));
+    }
+}

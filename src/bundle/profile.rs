@@ -8,6 +8,7 @@ use std::fmt;
 use anyhow::Result;
 use serde::{Deserialize, Deserializer, Serialize};
 
+use super::layout::PROMETHEUS_DEFAULT_LISTEN_ADDRESS;
 use super::source::SourceFile;
 use crate::coverage::Build;
 use crate::error::UsageError;
@@ -113,6 +114,10 @@ pub struct PrometheusSection {
     pub kubernetes_sd: KubernetesSd,
     /// Scrape through the nginx basic-auth proxy with these credentials.
     pub basic_auth: Option<BasicAuth>,
+    /// Where this Prometheus serves its own metrics (its `--web.listen-address`), which the
+    /// self-monitoring job `prometheus` scrapes.
+    #[serde(default = "default_listen_address")]
+    pub listen_address: String,
     /// Alertmanager addresses (`host:port`).
     #[serde(default)]
     pub alertmanagers: Vec<String>,
@@ -612,6 +617,10 @@ pub struct NetworkPolicySection {
     /// some network plugins ignore `endPort` ranges.
     #[serde(default = "default_app_ports")]
     pub app_ports: Vec<u16>,
+}
+
+fn default_listen_address() -> String {
+    PROMETHEUS_DEFAULT_LISTEN_ADDRESS.into()
 }
 
 fn default_cluster_label() -> String {

@@ -10,6 +10,7 @@
 use anyhow::Result;
 use serde_norway::Value;
 
+use super::layout::PROMETHEUS_DEFAULT_LISTEN_ADDRESS;
 use super::source::SpecSource;
 
 /// One key of the profile.
@@ -74,6 +75,7 @@ pub const PROFILE_KEYS: &[KeyDoc] = &[
     key("prometheus.basic_auth", "mapping", Some("absent: no basic auth"), "{username: prometheus, password_file: /etc/prometheus/secrets/sockudo-metrics/password}", ANY, "Scrape through the proxy with these credentials."),
     key("prometheus.basic_auth.username", "user name", REQUIRED, "prometheus", ANY, "The proxy's user."),
     key("prometheus.basic_auth.password_file", "file path", REQUIRED, "/etc/prometheus/secrets/sockudo-metrics/password", ANY, "The file holding the password (never the password)."),
+    key("prometheus.listen_address", "host:port", Some(PROMETHEUS_DEFAULT_LISTEN_ADDRESS), "'localhost:9090'", ANY, "Where this Prometheus serves its own metrics (its `--web.listen-address`): the self-monitoring job `prometheus` scrapes it, and the self-monitoring alerts read what it finds."),
     key("prometheus.alertmanagers", "list of host:port", Some("[]"), "['alertmanager.monitoring.svc:9093']", SITE, "Where alerts go. With pod discovery on, a Service address `<name>.<namespace>.svc:<port>` becomes every replica behind it."),
     key("prometheus.remote_write", "list", Some("[]"), "[{name: mimir, url: 'https://mimir.example/api/v1/push'}]", ANY, "Where samples are shipped (Thanos Receive, Mimir, VictoriaMetrics); Prometheus's own field names."),
     key("prometheus.remote_write[].name", "string", REQUIRED, "mimir", ANY, "The queue's name in Prometheus's metrics."),

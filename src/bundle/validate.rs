@@ -244,6 +244,7 @@ fn addresses_and_urls(profile: &Profile) -> Result<(), String> {
             host_port(&target.target),
         )?;
     }
+    named("prometheus.listen_address", host_port(&prometheus.listen_address))?;
     for (i, address) in prometheus.alertmanagers.iter().enumerate() {
         named(&format!("prometheus.alertmanagers[{i}]"), host_port(address))?;
     }

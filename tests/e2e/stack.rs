@@ -62,6 +62,7 @@ fn run_stack(prefix: Option<&str>, prometheus_3: bool) {
 
     stack.step("access through nginx", steps::access);
     stack.step("warm-up", steps::warm_up);
+    stack.step("self-monitoring targets up", steps::self_monitoring_up);
     let warm = unix_now();
     stack.step("metric families", steps::metric_families);
     stack.step("recording rules", steps::recording_rules);

@@ -91,6 +91,19 @@ pub fn access(stack: &Stack) -> Result<(), String> {
     })
 }
 
+/// The self-monitoring jobs' targets, this Prometheus and its Alertmanager, answer: the alerts of
+/// `alerts/self-monitoring.yaml` read what they scrape, and a target on the wrong address would
+/// leave those alerts blind without a word.
+pub fn self_monitoring_up(stack: &Stack) -> Result<(), String> {
+    for job in sockudo_obs::bundle::SELF_MONITORING_JOBS {
+        let expr = format!("up{{job=\"{job}\"}} == 1");
+        wait_until(Duration::from_secs(20), &expr, || {
+            Ok((!stack.prometheus.query(&expr, None)?.is_empty()).then_some(()))
+        })?;
+    }
+    Ok(())
+}
+
 /// Waits until Prometheus holds five scrapes of the exporter, so rates have samples to work on.
 pub fn warm_up(stack: &Stack) -> Result<(), String> {
     let expr = format!("count_over_time(up{{job=\"{}\"}}[1m]) >= 5", stack.job);

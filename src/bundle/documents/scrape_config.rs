@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::bundle::layout::{
     pod_annotation_label, COMPOSE_ENVIRONMENT_SUFFIX, DISCOVERY_LABEL, KUBERNETES_LABELS, METRICS_PATH,
-    PROMETHEUS_PORT, RULE_FILES, SCRAPE_ANNOTATIONS, SELF_MONITORING_JOBS,
+    PROMETHEUS_DEFAULT_LISTEN_ADDRESS, RULE_FILES, SCRAPE_ANNOTATIONS, SELF_MONITORING_JOBS,
 };
 use crate::bundle::profile::{BasicAuth, Profile, PromDuration, RemoteWrite};
 use crate::bundle::topology::PathKind;
@@ -324,9 +324,11 @@ pub fn compose_config(model: &Deployment<'_>) -> PrometheusConfig {
         alertmanagers: vec![AlertmanagerTargets::fixed(vec![plan.alertmanager.to_string()])],
     };
     config.scrape_configs = vec![job];
-    config
-        .scrape_configs
-        .extend(self_monitoring_jobs(Some(&alerting)));
+    // The stack's Prometheus listens on its default port in its container.
+    config.scrape_configs.extend(self_monitoring_jobs(
+        PROMETHEUS_DEFAULT_LISTEN_ADDRESS,
+        Some(&alerting),
+    ));
     config.alerting = Some(alerting);
     config.remote_write = Vec::new();
     config
@@ -354,7 +356,10 @@ pub fn config(model: &Deployment<'_>, rule_files: &str) -> PrometheusConfig {
         scrape_configs.push(job);
     }
     let alerting = alerting(model);
-    scrape_configs.extend(self_monitoring_jobs(alerting.as_ref()));
+    scrape_configs.extend(self_monitoring_jobs(
+        &prometheus.listen_address,
+        alerting.as_ref(),
+    ));
     PrometheusConfig {
         global: Global {
             scrape_interval: prometheus.scrape_interval.clone(),
@@ -371,13 +376,13 @@ pub fn config(model: &Deployment<'_>, rule_files: &str) -> PrometheusConfig {
 }
 
 /// The self-monitoring jobs (`alerts/self-monitoring.yaml` reads their metrics): this Prometheus
-/// on its own port, and each Alertmanager it sends to, found as `alerting` finds them (every
+/// at `own_address`, where it listens, and each Alertmanager it sends to, found as `alerting` finds them (every
 /// replica behind a Service), when it sends to any.
-fn self_monitoring_jobs(alerting: Option<&Alerting>) -> Vec<ScrapeConfig> {
+fn self_monitoring_jobs(own_address: &str, alerting: Option<&Alerting>) -> Vec<ScrapeConfig> {
     let [prometheus_job, alertmanager_job] = SELF_MONITORING_JOBS;
     let mut own = ScrapeConfig::new(prometheus_job, None);
     own.static_configs.push(StaticConfig {
-        targets: vec![format!("localhost:{PROMETHEUS_PORT}")],
+        targets: vec![own_address.to_string()],
         labels: BTreeMap::new(),
     });
     let mut jobs = vec![own];
