@@ -1,4 +1,4 @@
-//! Checks the dashboards against the Grafana dashboard-linter rules DESIGN.md adopts: titles,
+//! Checks the dashboards against the rules of Grafana's dashboard-linter this bundle adopts: titles,
 //! descriptions and units on every panel; `$__rate_interval` ranges; `job`/`instance` (and
 //! `app_id`, `cluster`) matchers on every catalogue selector; counters only inside
 //! `rate`/`irate`/`increase`; a datasource variable, a stable uid and no `__inputs`; and a

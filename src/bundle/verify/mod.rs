@@ -1,6 +1,7 @@
 //! The verify stage, the checks that keep names from drifting: every PromQL expression of the
 //! bundle is parsed and checked against the catalogue (`promql`), rules and dashboards against the
-//! conventions in DESIGN.md (`rules`, `dashboards`, which also keeps each dashboard ConfigMap
+//! conventions of the monitoring mixins and Grafana's dashboard-linter (`rules`, `dashboards`,
+//! which also keeps each dashboard ConfigMap
 //! under `kubectl apply`'s limit), and the scrape topology against the job and port every
 //! artifact selects (`topology`), scraped on every deployment path with the annotations the pods
 //! carry (`paths`). Every check reads the model and its documents, never a

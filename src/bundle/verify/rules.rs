@@ -324,7 +324,8 @@ fn heartbeat_style(alert: &AlertRule, report: &mut impl FnMut(String)) {
     }
 }
 
-/// The monitoring-mixin style guide, as DESIGN.md states it.
+/// The monitoring-mixins style guide for alerts: a CamelCase name with the bundle's prefix, a
+/// severity of `SEVERITIES`, a static summary, a templated description and a runbook.
 fn mixin_style(alert: &AlertRule, report: &mut impl FnMut(String)) {
     let heartbeat = alert.name == HEARTBEAT_ALERT;
     let camel = alert.name.strip_prefix(ALERT_NAME_PREFIX).is_some_and(|rest| {
