@@ -3,7 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::Result;
+use crate::error::{ErrorKind, ResultExt};
+use crate::Result;
 use serde::Serialize;
 
 use super::dashboard::GrafanaDashboard;
@@ -76,7 +77,7 @@ pub fn dashboard_configmap(
         .insert("grafana_folder".to_string(), sidecar.folder.clone());
     // Pretty, so the manifest diffs line by line and stays lintable; the size check in
     // the verify stage measures this very text against the `kubectl apply` annotation limit.
-    let json = serde_json::to_string_pretty(json)? + "\n";
+    let json = serde_json::to_string_pretty(json).or_kind(ErrorKind::Render)? + "\n";
     Ok(Object {
         api_version: "v1",
         kind: "ConfigMap",
