@@ -15,7 +15,7 @@
 //! use sockudo_obs::live::ChannelType;
 //! use sockudo_obs::{Metrics, MetricsConfig};
 //!
-//! # fn main() -> anyhow::Result<()> {
+//! # fn main() -> sockudo_obs::Result<()> {
 //! let metrics = Metrics::new(&MetricsConfig::load(None)?)?; // defaults, then METRICS_*
 //! let app = metrics.app("app-1").clone(); // resolve once, keep it in the connection's state
 //! app.message_sent(ChannelType::Public); // one atomic add
@@ -31,6 +31,7 @@
 //! | [`catalogue`] | the metric table itself |
 //! | `coverage` | which families Sockudo 5.2.0 feeds, per build, and from which of its calls (feature `generator`) |
 //! | [`names`] | the syntax rules (prefix, RFC 1123 names) both halves enforce |
+//! | [`Error`] | every fallible call's error: an [`ErrorKind`], the key and file where known, the source |
 //! | `bundle` | the generator (feature `generator`): `bundle::build` makes one environment's bundle, in memory |
 //!
 //! A server takes the live side alone with `default-features = false`.
@@ -50,7 +51,7 @@ pub mod live;
 pub mod names;
 
 pub use config::MetricsConfig;
-pub use error::{echoed, is_usage, UsageError};
+pub use error::{echoed, Error, ErrorKind, Result};
 pub use live::Metrics;
 
 /// The README's examples compile and run as doctests, so the front door cannot rot.

@@ -101,11 +101,7 @@ fn main() -> ExitCode {
         Err(err) => {
             // A stderr that cannot take the message leaves the exit code to say it.
             let _ = cli::stdio::errln!("sockudo-obs: error: {err:#}");
-            if sockudo_obs::is_usage(&err) {
-                ExitCode::from(2)
-            } else {
-                ExitCode::from(1)
-            }
+            cli::exit_code(&err)
         }
     }
 }

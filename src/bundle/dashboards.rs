@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use anyhow::Result;
+use crate::Result;
 use serde::{Deserialize, Serialize};
 
 use super::expr::{metric_names, panel_query};

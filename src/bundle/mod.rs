@@ -3,7 +3,7 @@
 //! ```no_run
 //! use sockudo_obs::bundle::{self, Overrides, SpecSource};
 //!
-//! # fn main() -> anyhow::Result<()> {
+//! # fn main() -> sockudo_obs::Result<()> {
 //! // The specs embedded in the binary (or `SpecSource::new(Some(dir))` for `--specs DIR`).
 //! let output = bundle::build(&SpecSource::Embedded, "production", &Overrides::default())?;
 //! assert!(output.get("prometheus/prometheus.yml").is_some());
@@ -68,7 +68,7 @@ mod topology;
 mod validate;
 mod verify;
 
-use anyhow::Result;
+use crate::Result;
 
 pub use coverage::unfed_families;
 pub use expr::metric_names;

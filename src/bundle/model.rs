@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use anyhow::Result;
+use crate::Result;
 
 use super::coverage::Unfed;
 use super::dashboards::Dashboards;

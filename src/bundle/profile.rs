@@ -5,13 +5,13 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use anyhow::Result;
+use crate::Result;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::layout::PROMETHEUS_DEFAULT_LISTEN_ADDRESS;
 use super::source::SourceFile;
 use crate::coverage::Build;
-use crate::error::UsageError;
+use crate::error::Error;
 
 /// One environment's profile.
 #[derive(Debug, Clone, Deserialize)]
@@ -814,11 +814,12 @@ impl Profile {
             }
             let over = self.alerts.entry(alert.to_string()).or_default();
             if over.enabled == Some(true) {
-                return Err(UsageError(format!(
+                return Err(Error::usage(format!(
                     "{}: alerts.{alert}.enabled: true, but {key} is empty: the alert watches what it configures",
                     self.path
                 ))
-                .into());
+                .with_key(format!("alerts.{alert}.enabled"))
+                .with_path(&self.path));
             }
             over.enabled = Some(false);
         }
@@ -838,13 +839,14 @@ impl Profile {
 /// names the file.
 pub fn parse_yaml<T: for<'de> Deserialize<'de>>(file: &SourceFile) -> Result<T> {
     if let Some(line) = too_deep(&file.text) {
-        return Err(UsageError(format!(
+        return Err(Error::usage(format!(
             "{}: line {line}: brackets nested deeper than {MAX_FLOW_DEPTH} levels",
             file.path
         ))
-        .into());
+        .with_path(&file.path));
     }
-    serde_norway::from_str(&file.text).map_err(|err| UsageError(format!("{}: {err}", file.path)).into())
+    serde_norway::from_str(&file.text)
+        .map_err(|err| Error::usage(format!("{}: {err}", file.path)).with_path(&file.path))
 }
 
 /// The deepest `[`/`{` nesting a spec may use. The YAML parser takes quadratic time in the

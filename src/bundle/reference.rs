@@ -7,7 +7,8 @@
 //! The tests hold this table to the profile's types: every key of every shipped profile is in it,
 //! and a profile holding every key's example parses and validates.
 
-use anyhow::Result;
+use crate::error::{ErrorExt, ErrorKind, ResultExt};
+use crate::Result;
 use serde_norway::Value;
 
 use super::layout::PROMETHEUS_DEFAULT_LISTEN_ADDRESS;
@@ -309,7 +310,10 @@ pub fn example_values(profile: &Value, template: Option<&Value>) -> Vec<(String,
 /// with the embedded template `init` wrote it from, if it did.
 pub fn profile_examples(source: &SpecSource, env: &str) -> Result<Vec<(String, String)>> {
     let file = source.environment(env)?;
-    let profile: Value = serde_norway::from_str(&file.text)?;
+    // `generate` reads this only after the profile parsed: a failure here is no usage error.
+    let profile: Value = serde_norway::from_str(&file.text)
+        .or_kind(ErrorKind::Render)
+        .at_path(&file.path)?;
     let template = init_template(&file.text)
         .and_then(|name| SpecSource::Embedded.environment(name).ok())
         .and_then(|t| serde_norway::from_str::<Value>(&t.text).ok());

@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use anyhow::Result;
+use crate::Result;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
@@ -22,7 +22,7 @@ pub use super::profile::{
 use super::profile::{Profile, PromDuration};
 use super::source::{Folder, SourceFile, SpecSource};
 use crate::catalogue::respell_prefix;
-use crate::error::UsageError;
+use crate::error::Error;
 
 /// The placeholder an alert's `expr` holds where its (possibly overridden) threshold goes.
 pub const THRESHOLD_PLACEHOLDER: &str = "${threshold}";
@@ -226,14 +226,19 @@ impl RuleSet {
                 .flat_map(|f| f.alerts.iter_mut())
                 .find(|a| &a.name == name)
                 .ok_or_else(|| {
-                    UsageError(format!(
+                    Error::usage(format!(
                         "{}: alerts.{name}: no alert of that name in alerts/ (known: {})",
                         profile.path, known
                     ))
+                    .with_key(format!("alerts.{name}"))
+                    .with_path(&profile.path)
                 })?;
             if let Some(threshold) = over.threshold {
-                check_threshold(threshold)
-                    .map_err(|msg| UsageError(format!("{}: alerts.{name}.threshold: {msg}", profile.path)))?;
+                check_threshold(threshold).map_err(|msg| {
+                    Error::usage(format!("{}: alerts.{name}.threshold: {msg}", profile.path))
+                        .with_key(format!("alerts.{name}.threshold"))
+                        .with_path(&profile.path)
+                })?;
                 alert.threshold = Some(threshold);
             }
             if let Some(for_) = &over.for_ {
@@ -244,13 +249,14 @@ impl RuleSet {
             }
             if let Some(severity) = &over.severity {
                 if !SEVERITIES.contains(&severity.as_str()) {
-                    return Err(UsageError(format!(
+                    return Err(Error::usage(format!(
                         "{}: alerts.{name}.severity: {} is not one of {}",
                         profile.path,
                         crate::error::echoed(severity),
                         SEVERITIES.join(", ")
                     ))
-                    .into());
+                    .with_key(format!("alerts.{name}.severity"))
+                    .with_path(&profile.path));
                 }
                 alert.severity = Some(severity.clone());
             }
@@ -319,15 +325,21 @@ impl RuleSet {
         let job = &profile.prometheus.job_name;
         for file in &mut self.files {
             for rule in &mut file.recording {
-                let filled = fill(&fill_label_lists(&rule.expr, profile), &Placeholders::job(job))
-                    .map_err(|msg| UsageError(format!("{}: {}: {msg}", file.path, rule.record)))?;
+                let filled =
+                    fill(&fill_label_lists(&rule.expr, profile), &Placeholders::job(job)).map_err(|msg| {
+                        Error::usage(format!("{}: {}: {msg}", file.path, rule.record))
+                            .with_key(&rule.record)
+                            .with_path(&file.path)
+                    })?;
                 rule.record = respell_prefix(&rule.record, prefix);
                 rule.expr = respell_prefix(&filled, prefix);
             }
             for alert in &mut file.alerts {
-                alert
-                    .resolve(profile)
-                    .map_err(|msg| UsageError(format!("{}: {}: {msg}", file.path, alert.name)))?;
+                alert.resolve(profile).map_err(|msg| {
+                    Error::usage(format!("{}: {}: {msg}", file.path, alert.name))
+                        .with_key(&alert.name)
+                        .with_path(&file.path)
+                })?;
             }
         }
         Ok(())
@@ -340,8 +352,11 @@ impl RuleFile {
         let alerts: Vec<AlertRule> = parse_items(file, spec.alerts, "alert")?;
         for alert in &alerts {
             if let Some(value) = alert.threshold {
-                check_threshold(value)
-                    .map_err(|msg| UsageError(format!("{}: {}: threshold: {msg}", file.path, alert.name)))?;
+                check_threshold(value).map_err(|msg| {
+                    Error::usage(format!("{}: {}: threshold: {msg}", file.path, alert.name))
+                        .with_key(&alert.name)
+                        .with_path(&file.path)
+                })?;
             }
         }
         Ok(RuleFile {
@@ -374,8 +389,11 @@ fn parse_items<T: DeserializeOwned>(
                 .get(name_key)
                 .and_then(serde_norway::Value::as_str)
                 .map_or_else(|| format!("item {}", index + 1), str::to_string);
-            serde_norway::from_value(item)
-                .map_err(|err| UsageError(format!("{}: {name}: {err}", file.path)).into())
+            serde_norway::from_value(item).map_err(|err| {
+                Error::usage(format!("{}: {name}: {err}", file.path))
+                    .with_key(&name)
+                    .with_path(&file.path)
+            })
         })
         .collect()
 }

@@ -16,7 +16,7 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::Result;
+use crate::Result;
 use serde::Deserialize;
 
 use super::dashboards::{Dashboards, PanelKind, PanelSpec, PanelUnit, QuerySpec};
@@ -27,7 +27,7 @@ use super::rules::{
 };
 use super::source::{Folder, SourceFile, SpecSource};
 use crate::catalogue::respell_prefix;
-use crate::error::{echoed, UsageError};
+use crate::error::{echoed, Error};
 
 /// The one spec shape this generator reads (`version: 1`).
 pub const SPEC_VERSION: u32 = 1;
@@ -224,15 +224,20 @@ impl Slos {
                 .iter_mut()
                 .find(|s| &s.spec.name == name)
                 .ok_or_else(|| {
-                    UsageError(format!(
+                    Error::usage(format!(
                         "{}: slos.{}: no SLO of that name in slos/ (known: {known})",
                         profile.path,
                         echoed(name)
                     ))
+                    .with_key(format!("slos.{name}"))
+                    .with_path(&profile.path)
                 })?;
             if let Some(objective) = over.objective {
-                check_objective(objective)
-                    .map_err(|msg| UsageError(format!("{}: slos.{name}.objective: {msg}", profile.path)))?;
+                check_objective(objective).map_err(|msg| {
+                    Error::usage(format!("{}: slos.{name}.objective: {msg}", profile.path))
+                        .with_key(format!("slos.{name}.objective"))
+                        .with_path(&profile.path)
+                })?;
                 slo.spec.objective = objective;
             }
         }
@@ -255,7 +260,8 @@ impl Slos {
 impl Slo {
     fn parse(file: &SourceFile) -> Result<Slo> {
         let spec: SloSpec = parse_yaml(file)?;
-        let bad = |msg: String| -> anyhow::Error { UsageError(format!("{}: {msg}", file.path)).into() };
+        let bad =
+            |msg: String| -> Error { Error::usage(format!("{}: {msg}", file.path)).with_path(&file.path) };
         if spec.version != SPEC_VERSION {
             return Err(bad(format!(
                 "version {} is not one this generator reads (only version: {SPEC_VERSION})",

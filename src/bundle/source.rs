@@ -4,11 +4,11 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
 use include_dir::{include_dir, Dir};
 
 use super::output::read_regular;
-use crate::error::{echoed, UsageError};
+use crate::error::{echoed, Error, ErrorExt, ErrorKind, ResultExt};
+use crate::Result;
 
 static ENVIRONMENTS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/environments");
 static ALERTS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/alerts");
@@ -89,11 +89,12 @@ impl SpecSource {
         match dir {
             None => Ok(SpecSource::Embedded),
             Some(dir) if dir.is_dir() => Ok(SpecSource::Dir(dir.to_path_buf())),
-            Some(dir) => Err(UsageError(format!(
+            Some(dir) => Err(Error::usage(format!(
                 "--specs {}: not a directory (expected one holding environments/, alerts/, dashboards/, templates/, slos/)",
                 dir.display()
             ))
-            .into()),
+            .with_key("--specs")
+            .with_path(dir)),
         }
     }
 
@@ -118,7 +119,7 @@ impl SpecSource {
         let wanted = format!("{}/{name}", folder.name());
         files.iter().find(|f| f.path == wanted).cloned().ok_or_else(|| {
             let known: Vec<_> = files.iter().map(|f| f.path.as_str()).collect();
-            UsageError(format!("{wanted} not found (have: {})", known.join(", "))).into()
+            Error::usage(format!("{wanted} not found (have: {})", known.join(", "))).with_path(&wanted)
         })
     }
 
@@ -136,20 +137,21 @@ impl SpecSource {
     /// The profile file of `env`, or a usage error listing the environments that exist.
     pub fn environment(&self, env: &str) -> Result<SourceFile> {
         if !is_environment_name(env) {
-            return Err(UsageError(format!(
+            return Err(Error::usage(format!(
                 "--env {}: not an environment name ({ENVIRONMENT_NAME_RULE})",
                 echoed(env)
             ))
-            .into());
+            .with_key("--env"));
         }
         let files = self.environment_files()?;
         let known: Vec<_> = files.iter().map(|(name, _)| name.as_str()).collect();
         let unknown = || {
-            UsageError(format!(
+            Error::usage(format!(
                 "--env {}: unknown environment (known: {})",
                 echoed(env),
                 known.join(", ")
             ))
+            .with_key("--env")
         };
         let found = files.iter().find(|(name, _)| name == env).ok_or_else(unknown)?;
         Ok(found.1.clone())
@@ -169,13 +171,19 @@ impl SpecSource {
             return Ok(Vec::new());
         }
         let mut skipped = Vec::new();
-        for entry in std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
-            let entry = entry.with_context(|| format!("reading {}", dir.display()))?;
+        let reading = || format!("reading {}", dir.display());
+        for entry in std::fs::read_dir(&dir).io_context(reading).at_path(&dir)? {
+            let entry = entry.io_context(reading).at_path(&dir)?;
             let name = entry.file_name().to_string_lossy().into_owned();
             let Some(stem) = profile_stem(&name) else {
                 continue;
             };
-            let reason = if !entry.file_type()?.is_file() {
+            let reason = if !entry
+                .file_type()
+                .map_err(Error::from)
+                .at_path(entry.path())?
+                .is_file()
+            {
                 "not a regular file".to_string()
             } else if !is_environment_name(stem) {
                 format!(
@@ -199,11 +207,11 @@ impl SpecSource {
                 continue;
             };
             if let Some((_, other)) = named.iter().find(|(n, _)| n == name) {
-                return Err(UsageError(format!(
+                return Err(Error::usage(format!(
                     "environment {name:?} is defined twice: {} and {} (keep one)",
                     other.path, file.path
                 ))
-                .into());
+                .with_path(&file.path));
             }
             named.push((name.to_string(), file));
         }
@@ -230,7 +238,9 @@ fn embedded_files(folder: Folder, wanted: &dyn Fn(&str) -> bool) -> Result<Vec<S
         .filter(|f| wanted(&f.path().to_string_lossy()))
         .map(|f| {
             let path = format!("{}/{}", folder.name(), f.path().display());
-            let text = f.contents_utf8().with_context(|| format!("{path}: not UTF-8"))?;
+            let text = f
+                .contents_utf8()
+                .ok_or_else(|| Error::new(ErrorKind::Io, format!("{path}: not UTF-8")).with_path(&path))?;
             Ok(SourceFile {
                 path,
                 text: text.to_string(),
@@ -240,34 +250,39 @@ fn embedded_files(folder: Folder, wanted: &dyn Fn(&str) -> bool) -> Result<Vec<S
 }
 
 fn read_dir_files(dir: &Path, display: &str, wanted: &dyn Fn(&str) -> bool) -> Result<Vec<SourceFile>> {
-    let entries = std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))?;
+    let reading = || format!("reading {}", dir.display());
+    let entries = std::fs::read_dir(dir).io_context(reading).at_path(dir)?;
     let mut files = Vec::new();
     for entry in entries {
-        let entry = entry.with_context(|| format!("reading {}", dir.display()))?;
+        let entry = entry.io_context(reading).at_path(dir)?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        if !entry.file_type()?.is_file() || !wanted(&name) {
+        let file_type = entry.file_type().map_err(Error::from).at_path(entry.path())?;
+        if !file_type.is_file() || !wanted(&name) {
             continue;
         }
         let size = entry.metadata().map_or(0, |m| m.len());
         if size > MAX_SPEC_BYTES {
-            return Err(UsageError(format!(
+            return Err(Error::usage(format!(
                 "{}: larger than {MAX_SPEC_BYTES} bytes, which no spec needs",
                 entry.path().display()
             ))
-            .into());
+            .with_path(entry.path()));
         }
         // Read as the output folder is: no link followed, nothing but a regular file opened, at
         // most the bound (the entry may have changed since it was listed).
         let bytes = read_regular(&entry.path(), MAX_SPEC_BYTES)
-            .with_context(|| format!("reading {}", entry.path().display()))?
+            .io_context(|| format!("reading {}", entry.path().display()))
+            .at_path(entry.path())?
             .ok_or_else(|| {
-                UsageError(format!(
+                Error::usage(format!(
                     "{}: changed while it was read (no longer a regular file of at most {MAX_SPEC_BYTES} bytes)",
                     entry.path().display()
                 ))
+                .with_path(entry.path())
             })?;
-        let text = String::from_utf8(bytes)
-            .map_err(|_| UsageError(format!("{}: not UTF-8", entry.path().display())))?;
+        let text = String::from_utf8(bytes).map_err(|_| {
+            Error::usage(format!("{}: not UTF-8", entry.path().display())).with_path(entry.path())
+        })?;
         files.push(SourceFile {
             path: format!("{display}/{name}"),
             text,
@@ -298,7 +313,8 @@ mod tests {
         assert_eq!(source.environment("local").unwrap().text, "# local.yaml\n");
         for bad in ["", "local.bak", "../x", "Prod"] {
             let err = source.environment(bad).unwrap_err();
-            assert!(crate::error::is_usage(&err), "{bad}: {err:#}");
+            assert!(matches!(err.kind(), ErrorKind::Usage), "{bad}: {err:#}");
+            assert_eq!(err.key(), Some("--env"), "{bad}: {err:#}");
         }
     }
 

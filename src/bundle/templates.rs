@@ -3,7 +3,8 @@
 //! config file, never auto-escaping, since none of the outputs is HTML, and bounded in steps and
 //! output, so a template from `--specs` cannot run for minutes or fill memory.
 
-use anyhow::{Context, Result};
+use crate::error::{Error, ErrorKind, ResultExt};
+use crate::Result;
 use serde::Serialize;
 
 use super::jinja;
@@ -13,19 +14,22 @@ use super::model::Model;
 /// template.
 pub fn render(model: &Model, name: &str, context: impl Serialize) -> Result<String> {
     let path = format!("templates/{name}");
-    let source = model
-        .templates
-        .iter()
-        .find(|t| t.path == path)
-        .with_context(|| format!("{path} is missing from the templates"))?;
+    let source = model.templates.iter().find(|t| t.path == path).ok_or_else(|| {
+        Error::new(
+            ErrorKind::Template,
+            format!("{path} is missing from the templates"),
+        )
+        .with_path(&path)
+    })?;
     let mut env = jinja::environment();
     env.set_keep_trailing_newline(true);
     env.set_trim_blocks(true);
     env.set_lstrip_blocks(true);
     env.add_template(name, &source.text)
-        .with_context(|| format!("{path} does not parse"))?;
+        .kind_context(ErrorKind::Template, || format!("{path} does not parse"))
+        .map_err(|err| err.with_path(&path))?;
     let template = env
         .get_template(name)
-        .map_err(|err| anyhow::anyhow!("{path}: {err:#}"))?;
-    jinja::render(&template, context).map_err(|err| crate::error::UsageError(format!("{path}: {err}")).into())
+        .map_err(|err| Error::new(ErrorKind::Template, format!("{path}: {err:#}")).with_path(&path))?;
+    jinja::render(&template, context).map_err(|err| Error::usage(format!("{path}: {err}")).with_path(&path))
 }

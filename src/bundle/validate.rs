@@ -9,12 +9,12 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::Result;
+use crate::Result;
 
 use super::profile::Profile;
 use super::source::SourceFile;
 use super::topology::Topology;
-use crate::error::{echoed, UsageError};
+use crate::error::{echoed, key_in, Error};
 use crate::names::{is_nginx_address_char, is_nginx_path_char, KubeSyntax};
 
 /// Parses and checks a profile, as `generate` would: what `init` writes must pass this.
@@ -26,13 +26,33 @@ pub fn parsed_profile(file: &SourceFile) -> Result<Profile> {
 
 /// Checks the profile's own values: names, addresses, URLs, durations.
 pub fn profile(profile: &Profile) -> Result<()> {
-    profile_values(profile).map_err(|msg| UsageError(format!("{}: {msg}", profile.path)).into())
+    profile_values(profile).map_err(|msg| {
+        let key = key_in(&msg).map(str::to_owned);
+        with_key(Error::usage(format!("{}: {msg}", profile.path)), key).with_path(&profile.path)
+    })
 }
 
 /// Checks the profile values the renderers copy into artifacts whose syntax is stricter than
 /// YAML's: Kubernetes names and labels, nginx directives and compose image references.
 pub fn artifacts(profile: &Profile, topology: &Topology) -> Result<()> {
-    artifact_values(profile, topology).map_err(|err| UsageError(format!("{}: {err:#}", profile.path)).into())
+    artifact_values(profile, topology).map_err(|err| {
+        let key = err.key().map(str::to_owned);
+        with_key(Error::usage(format!("{}: {err:#}", profile.path)), key).with_path(&profile.path)
+    })
+}
+
+/// `error` naming `key`, when there is one.
+fn with_key(error: Error, key: Option<String>) -> Error {
+    match key {
+        Some(key) => error.with_key(key),
+        None => error,
+    }
+}
+
+/// A usage error whose message starts with the key it is about (`profile key KEY: ...`).
+fn invalid(message: String) -> Error {
+    let key = key_in(&message).map(str::to_owned);
+    with_key(Error::usage(message), key)
 }
 
 fn artifact_values(profile: &Profile, topology: &Topology) -> Result<()> {
@@ -58,12 +78,11 @@ fn artifact_values(profile: &Profile, topology: &Topology) -> Result<()> {
     cross_fields(profile)?;
     let operator = &profile.kubernetes.operator;
     if operator.enabled && profile.proxy.enabled && operator.basic_auth_secret.is_none() {
-        return Err(UsageError(
+        return Err(Error::usage(
             "profile key kubernetes.operator.basic_auth_secret: required when proxy.enabled, \
-             or the monitors could not get past the proxy"
-                .into(),
+             or the monitors could not get past the proxy",
         )
-        .into());
+        .with_key("kubernetes.operator.basic_auth_secret"));
     }
     validate_images(profile)
 }
@@ -76,7 +95,7 @@ fn artifact_values(profile: &Profile, topology: &Topology) -> Result<()> {
 fn cross_fields(profile: &Profile) -> Result<()> {
     let sd = &profile.prometheus.kubernetes_sd;
     let k = &profile.kubernetes;
-    let problem = |message: String| -> Result<()> { Err(UsageError(message).into()) };
+    let problem = |message: String| -> Result<()> { Err(invalid(message)) };
     if sd.enabled && sd.app_label != k.app_label {
         return problem(format!(
             "profile key prometheus.kubernetes_sd.app_label: {} differs from kubernetes.app_label {}; \
@@ -863,10 +882,9 @@ fn kubernetes_names(profile: &Profile) -> Result<()> {
     for (i, peer) in k.network_policy.peers.iter().enumerate() {
         let at = format!("kubernetes.network_policy.peers[{i}]");
         if peer.namespace_selector.is_empty() && peer.pod_selector.is_empty() {
-            return Err(UsageError(format!(
+            return Err(invalid(format!(
                 "profile key {at}: give a namespace_selector, a pod_selector or both; an empty peer admits everyone"
-            ))
-            .into());
+            )));
         }
         label_maps.extend(labels(
             format!("{at}.namespace_selector"),
@@ -904,12 +922,11 @@ fn kubernetes_names(profile: &Profile) -> Result<()> {
     }
     for (key, value, syntax) in checks {
         if !syntax.accepts(value) {
-            return Err(UsageError(format!(
+            return Err(invalid(format!(
                 "profile key {key}: {} is not a valid {}",
                 echoed(value),
                 syntax.describe()
-            ))
-            .into());
+            )));
         }
     }
     Ok(())
@@ -932,11 +949,10 @@ fn validate_images(profile: &Profile) -> Result<()> {
         ),
     ] {
         if !crate::names::is_image_reference(image) {
-            return Err(UsageError(format!(
+            return Err(invalid(format!(
                 "profile key {key}: {} is not a container image reference ([registry/]name[:tag][@digest], lower-case name)",
                 echoed(image)
-            ))
-            .into());
+            )));
         }
         let name = image.rsplit('/').next().unwrap_or(image);
         let tag = name.split_once('@').map_or_else(
@@ -944,10 +960,9 @@ fn validate_images(profile: &Profile) -> Result<()> {
             |(_, digest)| Some(digest),
         );
         if !tag.is_some_and(|t| !t.is_empty() && t != "latest") {
-            return Err(UsageError(format!(
+            return Err(invalid(format!(
                 "profile key {key}: {image:?} is not pinned; give a version tag (name:1.2.3) or a digest, not latest"
-            ))
-            .into());
+            )));
         }
     }
     Ok(())
@@ -956,18 +971,16 @@ fn validate_images(profile: &Profile) -> Result<()> {
 /// `value` when every character is allowed, else an error naming the profile key.
 fn checked<'a>(key: &str, value: &'a str, allowed: fn(char) -> bool) -> Result<&'a str> {
     match value.chars().find(|c| !allowed(*c)) {
-        None if value.starts_with('-') => Err(UsageError(format!(
+        None if value.starts_with('-') => Err(invalid(format!(
             "profile key {key}: {} starts with '-', which a command line would read as an option",
             echoed(value)
-        ))
-        .into()),
+        ))),
         None if !value.is_empty() => Ok(value),
-        None => Err(UsageError(format!("profile key {key}: must not be empty")).into()),
-        Some(bad) => Err(UsageError(format!(
+        None => Err(invalid(format!("profile key {key}: must not be empty"))),
+        Some(bad) => Err(invalid(format!(
             "profile key {key}: {value:?} contains {bad:?}, which nginx would read as syntax \
              (no whitespace, quotes, ';', '{{', '}}', '#' or '$')"
-        ))
-        .into()),
+        ))),
     }
 }
 

@@ -12,9 +12,10 @@ use crate::CatalogueFormat;
 pub fn run(format: CatalogueFormat, prefix: Option<String>) -> anyhow::Result<ExitCode> {
     let prefix = match prefix {
         Some(prefix) if !sockudo_obs::names::is_metric_prefix(&prefix) => {
-            return Err(sockudo_obs::UsageError(format!(
+            return Err(sockudo_obs::Error::usage(format!(
                 "--prefix {prefix:?}: not a metric name prefix (ASCII letters, digits and \"_\", not starting with a digit)"
             ))
+            .with_key("--prefix")
             .into())
         }
         Some(prefix) => prefix,

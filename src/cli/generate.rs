@@ -48,14 +48,18 @@ impl Inputs {
     }
 
     fn source(&self) -> Result<SpecSource> {
-        SpecSource::new(self.specs.as_deref())
+        Ok(SpecSource::new(self.specs.as_deref())?)
     }
 }
 
 pub fn generate(inputs: &Inputs, out: Option<PathBuf>, check_only: bool, force: bool) -> Result<ExitCode> {
     let Some(env) = inputs.env.as_deref() else {
         let known = inputs.source()?.environments()?.join(", ");
-        return Err(sockudo_obs::UsageError(format!("generate needs --env (one of: {known})")).into());
+        return Err(
+            sockudo_obs::Error::usage(format!("generate needs --env (one of: {known})"))
+                .with_key("--env")
+                .into(),
+        );
     };
     let source = inputs.source()?;
     let output = bundle::build(&source, env, &inputs.overrides()?)?;
@@ -87,12 +91,14 @@ fn refuse_out_holding_specs(out: &Path, specs: &Path) -> Result<()> {
         return Ok(());
     };
     if specs_real.starts_with(&out_real) {
-        return Err(sockudo_obs::UsageError(format!(
+        return Err(sockudo_obs::Error::usage(format!(
             "--out {} holds --specs {}: writing the bundle there would replace the specs it is \
              rendered from; choose another --out",
             out.display(),
             specs.display()
         ))
+        .with_key("--out")
+        .with_path(out)
         .into());
     }
     Ok(())
@@ -136,7 +142,7 @@ pub fn check(inputs: &Inputs) -> Result<ExitCode> {
         None => (source.environments()?, source.skipped_profiles()?),
     };
     if envs.is_empty() && skipped.is_empty() {
-        return Err(sockudo_obs::UsageError(format!(
+        return Err(sockudo_obs::Error::usage(format!(
             "{}: no environment profile to check",
             inputs
                 .specs

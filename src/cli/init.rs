@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use sockudo_obs::bundle::{overlay_files, parsed_profile, reference, Folder, SourceFile, SpecSource};
 use sockudo_obs::names::{is_environment_name, ENVIRONMENT_NAME_RULE};
-use sockudo_obs::{echoed, UsageError};
+use sockudo_obs::{echoed, Error};
 
 use super::stdio::outln;
 
@@ -40,19 +40,21 @@ pub fn run(args: &InitArgs) -> Result<ExitCode> {
     let env = args.env.as_deref().unwrap_or_default();
     // The one name rule `generate` and `check` read: a profile init writes is one they take.
     if !is_environment_name(env) {
-        return Err(UsageError(format!(
+        return Err(Error::usage(format!(
             "--env {}: not an environment name ({ENVIRONMENT_NAME_RULE}); it becomes a file name",
             echoed(env)
         ))
+        .with_key("--env")
         .into());
     }
     let embedded = SpecSource::Embedded;
     let template = embedded.environment(&args.from).map_err(|_| {
         let known = embedded.environments().unwrap_or_default().join(", ");
-        UsageError(format!(
+        Error::usage(format!(
             "--from {}: no such embedded profile (have: {known})",
             echoed(&args.from)
         ))
+        .with_key("--from")
     })?;
     let target = args
         .dir
@@ -67,7 +69,10 @@ pub fn run(args: &InitArgs) -> Result<ExitCode> {
             } else {
                 "exists; edit it, or remove it to start over"
             };
-            return Err(UsageError(format!("--env {env}: {} {what}", path.display())).into());
+            return Err(Error::usage(format!("--env {env}: {} {what}", path.display()))
+                .with_key("--env")
+                .with_path(path)
+                .into());
         }
     }
     let text = profile_text(env, &template)?;
@@ -97,11 +102,11 @@ pub fn run(args: &InitArgs) -> Result<ExitCode> {
 fn relative_to(from: &Path, to: &Path) -> Result<String> {
     let cwd = std::env::current_dir().context("the working folder")?;
     std::fs::create_dir_all(from.parent().unwrap_or(Path::new(".")))
-        .map_err(|e| UsageError(format!("--dir: cannot create {}: {e}", from.display())))?;
+        .map_err(|e| Error::usage(format!("--dir: cannot create {}: {e}", from.display())))?;
     let parent = from.parent().unwrap_or(Path::new("."));
     let parent = parent
         .canonicalize()
-        .map_err(|e| UsageError(format!("--dir: {}: {e}", parent.display())))?;
+        .map_err(|e| Error::usage(format!("--dir: {}: {e}", parent.display())))?;
     let from = parent.join(from.file_name().unwrap_or_default());
     let cwd = cwd.canonicalize().unwrap_or(cwd);
     let to = cwd.join(to);
@@ -158,7 +163,8 @@ pub fn profile_text(env: &str, template: &SourceFile) -> Result<String> {
 /// refused naming it.
 fn write_new(target: &Path, text: &str) -> Result<()> {
     let dir = target.parent().expect("a file in environments/");
-    let refused = |what: String| -> anyhow::Error { UsageError(format!("--dir: {what}")).into() };
+    let refused =
+        |what: String| -> anyhow::Error { Error::usage(format!("--dir: {what}")).with_key("--dir").into() };
     if let Ok(meta) = std::fs::symlink_metadata(dir) {
         if meta.file_type().is_symlink() {
             return Err(refused(format!(

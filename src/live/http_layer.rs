@@ -9,7 +9,7 @@
 //! use sockudo_obs::live::HttpMetricsLayer;
 //! use sockudo_obs::{Metrics, MetricsConfig};
 //!
-//! # fn main() -> anyhow::Result<()> {
+//! # fn main() -> sockudo_obs::Result<()> {
 //! let metrics = Metrics::new(&MetricsConfig::default())?;
 //! let app: Router = Router::new()
 //!     .route("/apps/{app_id}/events", get(|| async { "ok" }))

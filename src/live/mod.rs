@@ -12,7 +12,7 @@
 //! use sockudo_obs::live::{ChannelType, Exporter, HttpMethod, Limits, Metrics};
 //! use sockudo_obs::MetricsConfig;
 //!
-//! # fn main() -> anyhow::Result<()> {
+//! # fn main() -> sockudo_obs::Result<()> {
 //! let config = MetricsConfig::default();
 //! let metrics = Metrics::new(&config)?;
 //!
@@ -203,7 +203,7 @@ impl MetricsBuilder<'_> {
     }
 
     /// Registers the catalogue. Fails when a name is taken or the prefix makes names invalid.
-    pub fn build(self) -> anyhow::Result<Metrics> {
+    pub fn build(self) -> crate::Result<Metrics> {
         let MetricsBuilder {
             config,
             registry,
@@ -249,7 +249,7 @@ impl Metrics {
     /// Registers the catalogue, under `config.prefix`, in a new registry of its own, with the
     /// default [`Limits`]: `Metrics::builder(config).build()`. Fails when the prefix makes names
     /// invalid.
-    pub fn new(config: &MetricsConfig) -> anyhow::Result<Metrics> {
+    pub fn new(config: &MetricsConfig) -> crate::Result<Metrics> {
         Metrics::builder(config).build()
     }
 

@@ -8,7 +8,6 @@
 
 use std::sync::Arc;
 
-use anyhow::Context;
 use prometheus::Registry;
 
 use super::collector::{FamilyCollector, Owner};
@@ -18,6 +17,7 @@ use super::gauge::Gauge;
 use super::histogram::Histogram;
 use super::store::CounterStore;
 use crate::catalogue::{for_each_metric, MetricId};
+use crate::error::{Error, ErrorKind};
 
 pub(crate) type CounterFamily = Arc<Family<CounterCell>>;
 pub(crate) type GaugeFamily = Arc<Family<Gauge>>;
@@ -66,7 +66,7 @@ macro_rules! define_families {
                 prefix: &str,
                 owner: Owner,
                 shards: usize,
-            ) -> anyhow::Result<Families> {
+            ) -> crate::Result<Families> {
                 let counters = Arc::new(CounterStore::new(shards));
                 let mut r = Registrar {
                     registry,
@@ -114,7 +114,7 @@ struct Registrar<'r> {
 }
 
 impl Registrar<'_> {
-    fn register<S: SeriesValue>(&mut self, id: MetricId) -> anyhow::Result<Arc<Family<S>>> {
+    fn register<S: SeriesValue>(&mut self, id: MetricId) -> crate::Result<Arc<Family<S>>> {
         let def = id.def();
         let family = Family::<S>::new(def, self.prefix)
             .map(Arc::new)
@@ -126,7 +126,12 @@ impl Registrar<'_> {
                 };
                 self.registry.register(Box::new(collector)).map(|()| family)
             })
-            .with_context(|| format!("cannot register metric {}", def.full_name(self.prefix)))?;
+            .map_err(|err| {
+                let name = def.full_name(self.prefix);
+                Error::new(ErrorKind::Registration, format!("cannot register metric {name}"))
+                    .with_key(name)
+                    .with_source(err)
+            })?;
         self.all.push(family.clone());
         Ok(family)
     }
@@ -136,7 +141,7 @@ impl Registrar<'_> {
 mod tests {
     use super::*;
 
-    fn register(registry: &Registry, prefix: &str) -> anyhow::Result<Families> {
+    fn register(registry: &Registry, prefix: &str) -> crate::Result<Families> {
         Families::register(registry, prefix, super::super::collector::new_owner(), 2)
     }
 

@@ -93,7 +93,13 @@ fn missing_file_is_a_config_error_with_exit_code_2() {
     assert!(err
         .to_string()
         .starts_with(&format!("{}: cannot read: ", missing.display())));
-    let chained = anyhow::Error::new(err).context("loading the metrics config");
-    assert!(sockudo_obs::is_usage(&chained));
+    let chained = anyhow::Error::new(err.clone()).context("loading the metrics config");
     assert!(chained.chain().any(|e| e.is::<ConfigError>()));
+    // As the crate's error: a Config kind (exit code 2), naming the file and no key.
+    let converted = sockudo_obs::Error::from(err.clone());
+    assert!(matches!(converted.kind(), sockudo_obs::ErrorKind::Config));
+    assert!(converted.is_usage());
+    assert_eq!(converted.path(), Some(missing.as_path()));
+    assert_eq!(converted.key(), None);
+    assert_eq!(converted.to_string(), err.to_string());
 }

@@ -72,7 +72,7 @@ fn set_at(profile: &mut Value, key: &str, value: Value) {
 
 /// A profile holding every key of `table` at its example (keys holding one of `skip` left out),
 /// parsed and validated as `generate` does.
-fn every_example(table: &[KeyDoc], skip: &[&str]) -> anyhow::Result<()> {
+fn every_example(table: &[KeyDoc], skip: &[&str]) -> sockudo_obs::Result<()> {
     let mut profile = Value::Mapping(Default::default());
     for doc in table.iter().filter(|k| !skip.iter().any(|s| k.key.contains(s))) {
         let example: Value = serde_norway::from_str(doc.example)

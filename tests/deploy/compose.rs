@@ -222,8 +222,14 @@ fn an_unpinned_image_is_a_usage_error_naming_the_key() {
         specs::set(profile, "compose.sockudo_image", "sockudo/sockudo:latest");
     });
     let err = bundle::build(&specs.source(), "development", &Overrides::default()).unwrap_err();
-    assert!(sockudo_obs::is_usage(&err), "{err:#}");
+    assert!(matches!(err.kind(), sockudo_obs::ErrorKind::Usage), "{err:#}");
     assert!(format!("{err:#}").contains("compose.sockudo_image"), "{err:#}");
+    assert_eq!(err.key(), Some("compose.sockudo_image"), "{err:#}");
+    assert_eq!(
+        err.path(),
+        Some(std::path::Path::new("environments/development.yaml")),
+        "{err:#}"
+    );
 }
 
 /// The compose stack of every profile (production's included) alerts only inside itself: its

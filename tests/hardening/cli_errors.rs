@@ -203,6 +203,41 @@ fn an_unknown_environment_exits_2_listing_the_environments_that_exist() {
     assert_one_line_usage_error(&output, &mentions);
 }
 
+/// The command line maps the library's error kinds to exit codes: a `Usage` error (an unknown
+/// environment) or a `Config` one exits 2, an `Io` error (a file where the output folder's
+/// parent must be) exits 1; each is one stderr line.
+#[test]
+fn a_usage_error_exits_2_and_an_io_error_exits_1() {
+    let usage = run_to_exit(sockudo_obs().args(["generate", "--env", "nope"]), EXIT_LIMIT);
+    assert_one_line_usage_error(&usage, &["--env \"nope\": unknown environment"]);
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.json");
+    std::fs::write(&config, r#"{"metrics": {"port": 0}}"#).unwrap();
+    let bad_config = run_to_exit(
+        sockudo_obs().arg("serve").arg("--config").arg(&config),
+        EXIT_LIMIT,
+    );
+    assert_one_line_usage_error(&bad_config, &["metrics.port"]);
+
+    let blocker = dir.path().join("not-a-folder");
+    std::fs::write(&blocker, "keep me\n").unwrap();
+    let io = run_to_exit(
+        sockudo_obs()
+            .args(["generate", "--env", "local", "--out"])
+            .arg(blocker.join("bundle"))
+            .current_dir(dir.path()),
+        EXIT_LIMIT,
+    );
+    let stderr = String::from_utf8_lossy(&io.stderr);
+    assert_eq!(io.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with("sockudo-obs: error: cannot create the output folder's parent "),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
+
 #[test]
 fn generate_into_an_unwritable_folder_fails_naming_it_and_creates_nothing() {
     let dir = tempfile::tempdir().unwrap();

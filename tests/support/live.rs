@@ -77,12 +77,12 @@ pub struct Running {
     pub addr: SocketAddr,
     pub metrics: Metrics,
     stop: Option<oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    task: Option<tokio::task::JoinHandle<sockudo_obs::Result<()>>>,
 }
 
 impl Running {
     /// Stops the server and waits for it to return.
-    pub async fn stop(mut self) -> anyhow::Result<()> {
+    pub async fn stop(mut self) -> sockudo_obs::Result<()> {
         let _ = self.stop.take().unwrap().send(());
         self.task.take().unwrap().await.unwrap()
     }

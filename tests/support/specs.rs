@@ -34,7 +34,7 @@ pub fn environments() -> Vec<String> {
     SpecSource::Embedded.environments().unwrap()
 }
 
-pub fn load(specs: &Path, env: &str) -> anyhow::Result<Model> {
+pub fn load(specs: &Path, env: &str) -> sockudo_obs::Result<Model> {
     Model::load(&SpecSource::Dir(specs.to_path_buf()), env, &Overrides::default())
 }
 
@@ -130,7 +130,7 @@ impl Specs {
         SpecSource::Dir(self.dir.path().to_path_buf())
     }
 
-    pub fn load(&self, env: &str) -> anyhow::Result<Model> {
+    pub fn load(&self, env: &str) -> sockudo_obs::Result<Model> {
         Model::load(&self.source(), env, &Overrides::default())
     }
 

@@ -12,7 +12,7 @@ pub mod scrape_config;
 
 use std::collections::BTreeMap;
 
-use anyhow::Result;
+use crate::Result;
 
 use self::compose::ComposeAlertmanager;
 use self::dashboard::GrafanaDashboard;

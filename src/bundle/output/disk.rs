@@ -8,9 +8,8 @@ use std::fs;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
-
-use crate::error::UsageError;
+use crate::error::{Error, ErrorExt, ResultExt};
+use crate::Result;
 
 /// More entries than any bundle holds (a bundle has about a hundred): a walk stops there rather
 /// than list a whole disk that `--out` was pointed at by mistake.
@@ -42,31 +41,40 @@ pub struct Entry {
 pub fn walk(dir: &Path) -> Result<Vec<Entry>> {
     match fs::metadata(dir) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", dir.display())),
+        Err(e) => {
+            return Err(e)
+                .io_context(|| format!("cannot read {}", dir.display()))
+                .at_path(dir)
+        }
         Ok(meta) if !meta.is_dir() => {
-            return Err(UsageError(format!("{} is not a folder", dir.display())).into())
+            return Err(Error::usage(format!("{} is not a folder", dir.display())).with_path(dir))
         }
         Ok(_) => {}
     }
     let mut entries = Vec::new();
     let mut pending: Vec<(PathBuf, Vec<String>, bool)> = vec![(dir.to_path_buf(), Vec::new(), true)];
     while let Some((folder, parts, utf8)) = pending.pop() {
-        let listing = fs::read_dir(&folder).with_context(|| format!("cannot read {}", folder.display()))?;
+        let reading = || format!("cannot read {}", folder.display());
+        let listing = fs::read_dir(&folder).io_context(reading).at_path(&folder)?;
         for entry in listing {
-            let entry = entry.with_context(|| format!("cannot read {}", folder.display()))?;
+            let entry = entry.io_context(reading).at_path(&folder)?;
             if entries.len() == MAX_ENTRIES {
-                return Err(UsageError(format!(
+                return Err(Error::usage(format!(
                     "{} holds more than {MAX_ENTRIES} entries, which no bundle does; is --out the right folder?",
                     dir.display()
                 ))
-                .into());
+                .with_key("--out")
+                .with_path(dir));
             }
             let name = entry.file_name();
             let mut child = parts.clone();
             child.push(shown_name(&name));
             let child_utf8 = utf8 && name.to_str().is_some();
-            let kind = kind_of(&entry.file_type()?, || entry.metadata().map(|m| m.len()));
-            let kind = kind.with_context(|| format!("cannot read {}", entry.path().display()))?;
+            let file_type = entry.file_type().map_err(Error::from).at_path(entry.path())?;
+            let kind = kind_of(&file_type, || entry.metadata().map(|m| m.len()));
+            let kind = kind
+                .io_context(|| format!("cannot read {}", entry.path().display()))
+                .at_path(entry.path())?;
             if kind == Kind::Folder {
                 pending.push((entry.path(), child.clone(), child_utf8));
             }

@@ -14,10 +14,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
 use serde::Serialize;
 
-use crate::error::UsageError;
+use crate::error::{Error, ErrorKind, ResultExt};
+use crate::Result;
 
 /// The file at the root of every bundle this tool writes (the tool and its version): `generate`
 /// replaces only a folder that holds it, is empty, or is absent.
@@ -47,14 +47,16 @@ impl Output {
 
     /// Adds a YAML file, serialized from a typed value, behind a `#` header.
     pub(crate) fn add_yaml<T: Serialize>(&mut self, path: &str, value: &T) -> Result<()> {
-        let body = serde_norway::to_string(value).with_context(|| format!("serializing {path}"))?;
+        let body = serde_norway::to_string(value)
+            .kind_context(ErrorKind::Render, || format!("serializing {path}"))?;
         self.add(path, format!("# {HEADER}\n{body}"));
         Ok(())
     }
 
     /// Adds a JSON file (JSON has no comments, so no header), pretty-printed with a final newline.
     pub(crate) fn add_json<T: Serialize>(&mut self, path: &str, value: &T) -> Result<()> {
-        let mut body = serde_json::to_string_pretty(value).with_context(|| format!("serializing {path}"))?;
+        let mut body = serde_json::to_string_pretty(value)
+            .kind_context(ErrorKind::Render, || format!("serializing {path}"))?;
         body.push('\n');
         self.add(path, body);
         Ok(())
@@ -111,11 +113,11 @@ impl Output {
         clean_leftovers(&parent, &name, &dir, &mut notes)?;
         match fs::symlink_metadata(&dir) {
             Ok(meta) if !meta.is_dir() => {
-                return Err(UsageError(format!(
+                return Err(Error::usage(format!(
                     "output folder {} exists and is not a folder; refusing to replace it",
                     dir.display()
                 ))
-                .into())
+                .with_path(&dir))
             }
             Ok(_) if !force => ensure_ours(&dir)?,
             _ => {}
@@ -129,7 +131,7 @@ impl Output {
             if let Some(folder) = target.parent() {
                 if !folders.iter().any(|f| f == folder) {
                     fs::create_dir_all(folder)
-                        .with_context(|| format!("cannot create {}", folder.display()))?;
+                        .io_at(folder, || format!("cannot create {}", folder.display()))?;
                     folders.push(folder.to_path_buf());
                 }
             }
@@ -161,7 +163,9 @@ impl Output {
                 Some(disk::Kind::File(len)) => {
                     let same = *len == bytes.len() as u64
                         && disk::read_regular(&dir.join(path), *len)
-                            .with_context(|| format!("cannot read {}", dir.join(path).display()))?
+                            .io_at(dir.join(path), || {
+                                format!("cannot read {}", dir.join(path).display())
+                            })?
                             .is_some_and(|old| old == *bytes);
                     if !same {
                         changes.push(Change::Differs(path.clone()));
@@ -226,18 +230,20 @@ const MAX_FOLDER_NAME: usize = 255 - ".".len() - ".new-".len() - 10 - "-".len() 
 
 fn folder_name(dir: &Path) -> Result<OsString> {
     let name = dir.file_name().ok_or_else(|| {
-        UsageError(format!(
+        Error::usage(format!(
             "cannot write a bundle to {}: it has no folder name",
             dir.display()
         ))
+        .with_path(dir)
     })?;
     if name.len() > MAX_FOLDER_NAME {
         let shown: String = disk::shown_name(name).chars().take(40).collect();
-        return Err(UsageError(format!(
+        return Err(Error::usage(format!(
             "output folder name {shown}... is {} bytes; at most {MAX_FOLDER_NAME} fit beside its temporary sibling .NAME.new-PID-N (255 bytes a name): choose a shorter --out",
             name.len()
         ))
-        .into());
+        .with_key("--out")
+        .with_path(dir));
     }
     Ok(name.to_owned())
 }
@@ -258,9 +264,9 @@ const TURN_WAIT: Duration = Duration::from_secs(120);
 fn take_turn(parent: &Path, dir: &Path, notes: &mut Vec<String>) -> Result<fs::File> {
     let started = Instant::now();
     loop {
-        if let Some(turn) =
-            try_lock(parent).with_context(|| format!("cannot lock {} for the write", parent.display()))?
-        {
+        if let Some(turn) = try_lock(parent).io_at(parent, || {
+            format!("cannot lock {} for the write", parent.display())
+        })? {
             if started.elapsed() >= Duration::from_millis(100) {
                 notes.push(format!(
                     "waited {:.1} s for another sockudo-obs generate writing in {}",
@@ -271,13 +277,17 @@ fn take_turn(parent: &Path, dir: &Path, notes: &mut Vec<String>) -> Result<fs::F
             return Ok(turn);
         }
         if started.elapsed() >= TURN_WAIT {
-            return Err(anyhow::anyhow!(
-                "another sockudo-obs generate has been writing in {} for {} s (it holds the lock on that folder); \
-                 wait for it to finish or stop it, then write {} again",
-                parent.display(),
-                TURN_WAIT.as_secs(),
-                dir.display()
-            ));
+            return Err(Error::new(
+                ErrorKind::Io,
+                format!(
+                    "another sockudo-obs generate has been writing in {} for {} s (it holds the lock on that folder); \
+                     wait for it to finish or stop it, then write {} again",
+                    parent.display(),
+                    TURN_WAIT.as_secs(),
+                    dir.display()
+                ),
+            )
+            .with_path(dir));
         }
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -321,13 +331,17 @@ fn tempfile_dir(parent: &Path, name: &OsStr, kind: &str) -> Result<Staging> {
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
             Err(e) => {
-                return Err(e).with_context(|| {
+                return Err(e).io_at(parent, || {
                     format!("cannot write to the output folder's parent {}", parent.display())
                 })
             }
         }
     }
-    anyhow::bail!("cannot create a temporary folder in {}", parent.display())
+    Err(Error::new(
+        ErrorKind::Io,
+        format!("cannot create a temporary folder in {}", parent.display()),
+    )
+    .with_path(parent))
 }
 
 /// Moves `staging` to `dir` in one atomic step, then removes the previous bundle; what of it
@@ -335,7 +349,7 @@ fn tempfile_dir(parent: &Path, name: &OsStr, kind: &str) -> Result<Staging> {
 fn swap_in(mut staging: Staging, dir: &Path, name: &OsStr, notes: &mut Vec<String>) -> Result<()> {
     let parent = parent_of(dir);
     if !dir.exists() {
-        fs::rename(staging.path(), dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        fs::rename(staging.path(), dir).io_at(dir, || format!("cannot create {}", dir.display()))?;
         staging.keep = true;
         return sync_dir(&parent);
     }
@@ -348,18 +362,22 @@ fn swap_in(mut staging: Staging, dir: &Path, name: &OsStr, notes: &mut Vec<Strin
             return Ok(());
         }
         Err(e) if !exchange_unsupported(&e) => {
-            return Err(e).with_context(|| format!("cannot swap the new bundle into {}", dir.display()))
+            return Err(e).io_at(dir, || {
+                format!("cannot swap the new bundle into {}", dir.display())
+            })
         }
         Err(_) => {}
     }
     // The fallback: move the old bundle aside, then the new one in. A kill between the two
     // leaves `.NAME.old-*` and no `dir`, which the next run's clean_leftovers moves back.
     let mut old = tempfile_dir(&parent, name, "old")?;
-    fs::remove_dir(old.path())?;
-    fs::rename(dir, old.path()).with_context(|| format!("cannot move {} aside", dir.display()))?;
+    fs::remove_dir(old.path()).map_err(|e| Error::from(e).with_path(old.path()))?;
+    fs::rename(dir, old.path()).io_at(dir, || format!("cannot move {} aside", dir.display()))?;
     if let Err(e) = fs::rename(staging.path(), dir) {
-        fs::rename(old.path(), dir).with_context(|| format!("cannot restore {}", dir.display()))?;
-        return Err(e).with_context(|| format!("cannot move the new bundle into {}", dir.display()));
+        fs::rename(old.path(), dir).io_at(dir, || format!("cannot restore {}", dir.display()))?;
+        return Err(e).io_at(dir, || {
+            format!("cannot move the new bundle into {}", dir.display())
+        });
     }
     staging.keep = true;
     sync_dir(&parent)?;
@@ -422,10 +440,10 @@ fn exchange_unsupported(e: &std::io::Error) -> bool {
 /// Writes a file and flushes it to disk.
 fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
-    let mut file = fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
+    let mut file = fs::File::create(path).io_at(path, || format!("cannot write {}", path.display()))?;
     file.write_all(bytes)
         .and_then(|()| file.sync_all())
-        .with_context(|| format!("cannot write {}", path.display()))
+        .io_at(path, || format!("cannot write {}", path.display()))
 }
 
 /// Flushes a folder's entries to disk (a no-op where folders cannot be opened).
@@ -433,7 +451,7 @@ fn sync_dir(dir: &Path) -> Result<()> {
     #[cfg(unix)]
     fs::File::open(dir)
         .and_then(|f| f.sync_all())
-        .with_context(|| format!("cannot sync {}", dir.display()))?;
+        .io_at(dir, || format!("cannot sync {}", dir.display()))?;
     let _ = dir;
     Ok(())
 }
@@ -443,13 +461,15 @@ fn sync_dir(dir: &Path) -> Result<()> {
 fn resolve(dir: &Path) -> Result<PathBuf> {
     if fs::symlink_metadata(dir).is_ok() {
         return fs::canonicalize(dir).map_err(|e| {
-            UsageError(format!("output folder {}: {e} (a dangling link?)", dir.display())).into()
+            Error::usage(format!("output folder {}: {e} (a dangling link?)", dir.display())).with_path(dir)
         });
     }
     let parent = parent_of(dir);
-    fs::create_dir_all(&parent)
-        .with_context(|| format!("cannot create the output folder's parent {}", parent.display()))?;
-    let parent = fs::canonicalize(&parent).with_context(|| format!("cannot resolve {}", parent.display()))?;
+    fs::create_dir_all(&parent).io_at(&parent, || {
+        format!("cannot create the output folder's parent {}", parent.display())
+    })?;
+    let parent =
+        fs::canonicalize(&parent).io_at(&parent, || format!("cannot resolve {}", parent.display()))?;
     match dir.file_name() {
         Some(name) => Ok(parent.join(name)),
         None => Ok(parent),
@@ -508,16 +528,16 @@ fn remove_bundle(dir: &Path) -> std::io::Result<()> {
 
 /// Refuses a non-empty folder without the marker: sockudo-obs never deletes what it did not write.
 fn ensure_ours(dir: &Path) -> Result<()> {
-    let mut entries = fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?;
+    let mut entries = fs::read_dir(dir).io_at(dir, || format!("cannot read {}", dir.display()))?;
     if entries.next().is_none() || has_marker(dir) {
         return Ok(());
     }
-    Err(UsageError(format!(
+    Err(Error::usage(format!(
         "refusing to replace {}: it is not empty and holds no {MARKER}, so sockudo-obs did not write it \
          (pick an empty or new --out folder, or pass --force to replace it)",
         dir.display()
     ))
-    .into())
+    .with_path(dir))
 }
 
 /// Which temporary folder of a run `entry` is, by its exact name: `.NAME.new-PID-N` (false) or
@@ -569,8 +589,9 @@ fn clean_leftovers(parent: &Path, name: &OsStr, dir: &Path, notes: &mut Vec<Stri
     }
     for (path, old) in leftovers {
         if old && !dir.exists() && has_marker(&path) {
-            fs::rename(&path, dir)
-                .with_context(|| format!("cannot restore {} from {}", dir.display(), path.display()))?;
+            fs::rename(&path, dir).io_at(dir, || {
+                format!("cannot restore {} from {}", dir.display(), path.display())
+            })?;
             notes.push(format!(
                 "restored {} from {} (a killed run had moved it aside)",
                 dir.display(),
@@ -659,6 +680,8 @@ mod tests {
         fs::write(&file, "x").unwrap();
         let err = sample().write_atomically(&file.join("bundle")).unwrap_err();
         assert!(format!("{err:#}").contains("not-a-dir"), "{err:#}");
+        assert!(matches!(err.kind(), ErrorKind::Io), "{err:#}");
+        assert_eq!(err.path(), Some(file.as_path()), "{err:#}");
         assert_eq!(fs::read_to_string(&file).unwrap(), "x");
     }
 
@@ -675,7 +698,8 @@ mod tests {
         fs::create_dir_all(tmp.path().join("projects")).unwrap();
         fs::write(tmp.path().join("projects/t.tex"), "thesis").unwrap();
         let err = sample().write_atomically(tmp.path()).unwrap_err();
-        assert!(crate::error::is_usage(&err), "{err:#}");
+        assert!(matches!(err.kind(), ErrorKind::Usage), "{err:#}");
+        assert_eq!(err.path(), Some(fs::canonicalize(tmp.path()).unwrap().as_path()));
         assert!(
             format!("{err}").contains(&tmp.path().display().to_string()),
             "{err}"

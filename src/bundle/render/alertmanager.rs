@@ -7,7 +7,7 @@
 //! Alertmanager can serve several environments without one's alerts merging with or silencing
 //! another's.
 
-use anyhow::Result;
+use crate::Result;
 use serde::Serialize;
 
 use crate::bundle::layout::{HEARTBEAT_ALERT, SEVERITIES};

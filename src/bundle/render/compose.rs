@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::Result;
+use crate::Result;
 use serde::Serialize;
 
 use crate::bundle::layout::{

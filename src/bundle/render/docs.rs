@@ -2,7 +2,7 @@
 //! generated from the catalogue in the layout of Sockudo's metrics page) and `RUNBOOK.md` (one
 //! section per alert, which each alert's `runbook_url` points at).
 
-use anyhow::Result;
+use crate::Result;
 use serde::Serialize;
 
 use crate::bundle::layout::{OPERATOR_COMPONENT, POD_MONITOR_COMPONENT, WORKLOAD_COMPONENT};

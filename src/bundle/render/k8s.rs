@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::Result;
+use crate::Result;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -25,7 +25,7 @@ use crate::bundle::model::Model;
 use crate::bundle::output::Output;
 use crate::bundle::profile::{NetworkPeer, Profile};
 use crate::bundle::topology::{PathKind, PolicyPorts, Topology};
-use crate::error::UsageError;
+use crate::error::{Error, ErrorKind, ResultExt};
 
 const MONITORING_API: &str = "monitoring.coreos.com/v1";
 const KUSTOMIZE_API: &str = "kustomize.config.k8s.io/v1beta1";
@@ -798,12 +798,12 @@ fn prometheus_files(model: &Model) -> Result<BTreeMap<String, String>> {
     let mut files = BTreeMap::new();
     files.insert(
         "prometheus.yml".to_string(),
-        serde_norway::to_string(&documents.cluster_prometheus)?,
+        serde_norway::to_string(&documents.cluster_prometheus).or_kind(ErrorKind::Render)?,
     );
     for file in &documents.rule_files {
         files.insert(
             format!("{}.rules.yml", file.stem),
-            serde_norway::to_string(&file.groups)?,
+            serde_norway::to_string(&file.groups).or_kind(ErrorKind::Render)?,
         );
     }
     Ok(files)
@@ -814,7 +814,7 @@ fn prometheus_rule_groups(model: &Model) -> Result<Vec<Value>> {
     let mut groups = Vec::new();
     for file in &model.documents.rule_files {
         for group in &file.groups.groups {
-            groups.push(serde_json::to_value(group)?);
+            groups.push(serde_json::to_value(group).or_kind(ErrorKind::Render)?);
         }
     }
     Ok(groups)
@@ -895,12 +895,12 @@ fn scrape_endpoint(profile: &Profile, topology: &Topology, kind: PathKind) -> Re
         (_, false) => None,
         (Some(secret), true) => Some(BasicAuthRefs::of(secret)),
         (None, true) => {
-            return Err(UsageError(
+            return Err(Error::usage(
                 "profile key kubernetes.operator.basic_auth_secret: required when proxy.enabled, \
-                 or the monitors could not get past the proxy"
-                    .into(),
+                 or the monitors could not get past the proxy",
             )
-            .into())
+            .with_key("kubernetes.operator.basic_auth_secret")
+            .with_path(&profile.path))
         }
     };
     Ok(ScrapeEndpoint {
@@ -985,7 +985,7 @@ fn render_pod_monitor_component(profile: &Profile, topology: &Topology, out: &mu
             kind: "Component",
             resources: vec!["podmonitor.yaml".to_string()],
             patches: vec![Patch {
-                patch: Some(serde_norway::to_string(&delete_service_monitor)?),
+                patch: Some(serde_norway::to_string(&delete_service_monitor).or_kind(ErrorKind::Render)?),
                 ..Patch::default()
             }],
             ..Kustomization::default()
@@ -1079,11 +1079,11 @@ pub fn overlay_files(profile: &Profile, env: &str, bundle_k8s: &str) -> Result<V
     Ok(vec![
         (
             "kustomization.yaml".to_string(),
-            kustomization_head + &serde_norway::to_string(&kustomization)?,
+            kustomization_head + &serde_norway::to_string(&kustomization).or_kind(ErrorKind::Render)?,
         ),
         (
             "deployment.yaml".to_string(),
-            deployment_head + &serde_norway::to_string(&deployment)?,
+            deployment_head + &serde_norway::to_string(&deployment).or_kind(ErrorKind::Render)?,
         ),
     ])
 }

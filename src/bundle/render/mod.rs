@@ -12,7 +12,7 @@ pub mod promtool_tests;
 pub mod rules;
 pub mod scrape_config;
 
-use anyhow::Result;
+use crate::Result;
 
 use super::model::Model;
 use super::output::Output;

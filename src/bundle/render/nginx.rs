@@ -6,7 +6,7 @@
 //! the characters its directive can hold: a `;`, brace, quote, `#`, `$` or whitespace could otherwise end the
 //! directive and inject configuration.
 
-use anyhow::Result;
+use crate::Result;
 use serde::Serialize;
 
 use crate::bundle::layout::{sidecar_htpasswd_file, NGINX_CONF_PATH, SIDECAR_CONF_FILE, WORKLOAD_COMPONENT};

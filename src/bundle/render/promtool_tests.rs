@@ -4,7 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::{anyhow, Result};
+use crate::error::{Error, ErrorKind};
+use crate::Result;
 use serde::Serialize;
 
 use crate::bundle::layout::rule_file_path;
@@ -117,9 +118,18 @@ fn test_group(alert: &AlertRule, test: &AlertTest) -> Result<TestGroup> {
         .fires
         .iter()
         .map(|expected| {
-            let value = expected.value.as_deref().map(str::parse::<f64>).transpose()?;
-            let text = render_template(&description, &expected.labels, value)
-                .map_err(|msg| anyhow!("{}: fixture {:?}: {msg}", alert.name, test.name))?;
+            let value = expected
+                .value
+                .as_deref()
+                .map(str::parse::<f64>)
+                .transpose()
+                .map_err(|e| Error::from_source(ErrorKind::Render, e))?;
+            let text = render_template(&description, &expected.labels, value).map_err(|msg| {
+                Error::new(
+                    ErrorKind::Render,
+                    format!("{}: fixture {:?}: {msg}", alert.name, test.name),
+                )
+            })?;
             annotations.insert("description".into(), text);
             let mut labels = expected.labels.clone();
             labels.extend(alert.labels());

@@ -1,7 +1,7 @@
 //! Writes one Prometheus rule file per rule spec (`prometheus/rules/<stem>.yml`) from the
 //! documents stage's rule groups.
 
-use anyhow::Result;
+use crate::Result;
 
 use crate::bundle::layout::rule_file_path;
 use crate::bundle::model::Model;

@@ -1,7 +1,7 @@
 //! Writes `prometheus/prometheus.yml` and the compose stack's `prometheus.yml` from the documents
 //! stage's typed configs.
 
-use anyhow::Result;
+use crate::Result;
 
 use crate::bundle::layout::{COMPOSE_CONFIG_PATH, PROMETHEUS_CONFIG_PATH};
 use crate::bundle::model::Model;

@@ -49,16 +49,23 @@ impl Report {
     }
 
     /// An error listing every problem, one per line, or `Ok` when there are none.
-    pub(crate) fn into_result(self) -> anyhow::Result<()> {
+    pub(crate) fn into_result(self) -> crate::Result<()> {
         if self.is_clean() {
             return Ok(());
         }
         let lines: Vec<String> = self.problems.iter().map(|p| format!("  {p}")).collect();
-        anyhow::bail!(
+        let message = format!(
             "the specs fail {} check(s):\n{}",
             self.problems.len(),
             lines.join("\n")
-        )
+        );
+        let error = crate::Error::new(crate::ErrorKind::Verify, message);
+        // The file is named when every problem is in it.
+        let file = &self.problems[0].file;
+        if self.problems.iter().all(|p| &p.file == file) {
+            return Err(error.with_path(file));
+        }
+        Err(error)
     }
 }
 

@@ -37,7 +37,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context;
 use hyper::header::{HeaderValue, CONNECTION};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -47,6 +46,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use super::Metrics;
+use crate::error::{Error, ErrorKind};
 use admission::{refuse, Busy, Connections};
 use routes::{handle, State};
 
@@ -124,10 +124,10 @@ impl Exporter {
 
     /// Listens on `addr` (`host:port`, see [`MetricsConfig::listen_addr`](crate::MetricsConfig::listen_addr)); fails, naming the address, when it
     /// cannot (port in use, address not local, ...).
-    pub async fn bind(self, addr: &str) -> anyhow::Result<BoundExporter> {
-        let listener = TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("cannot listen for /metrics on {addr}"))?;
+    pub async fn bind(self, addr: &str) -> crate::Result<BoundExporter> {
+        let listener = TcpListener::bind(addr).await.map_err(|err| {
+            Error::new(ErrorKind::Io, format!("cannot listen for /metrics on {addr}")).with_source(err)
+        })?;
         let local_addr = listener.local_addr()?;
         Ok(BoundExporter {
             listener,
@@ -147,7 +147,7 @@ impl Exporter {
     pub async fn bind_configured(
         self,
         config: &crate::MetricsConfig,
-    ) -> anyhow::Result<Option<BoundExporter>> {
+    ) -> crate::Result<Option<BoundExporter>> {
         if !config.enabled || !self.metrics.is_enabled() {
             return Ok(None);
         }
@@ -172,7 +172,7 @@ impl BoundExporter {
 
     /// Serves until `shutdown` completes, then stops accepting, lets in-flight requests finish
     /// (up to 5 s) and returns.
-    pub async fn run(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+    pub async fn run(self, shutdown: impl Future<Output = ()>) -> crate::Result<()> {
         let mut http = http1::Builder::new();
         http.timer(TokioTimer::new())
             .header_read_timeout(self.header_read_timeout)
