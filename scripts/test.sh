@@ -2,8 +2,9 @@
 # The one test command (README, and .ci/run): installs the real tools, builds the real Sockudo
 # 5.2.0 server (with the drop-in driver, and with it plus the instrumentation patches), then runs
 # the Rust tests (unit, golden, real-tool and end-to-end, on the demo, on the real server and on
-# two-node clusters on Redis), checks generated/ is fresh, and runs every real validator on every
-# shipped environment's bundle. Any failure stops the run with its name.
+# two-node clusters on Redis) and the loom model checks of the lock-free parts, checks generated/
+# is fresh, and runs every real validator on every shipped environment's bundle. Any failure stops
+# the run with its name.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,6 +32,11 @@ step "cargo test (unit, golden, real tools, end to end)"
 cargo test --lib --bins --tests --no-fail-fast 2>&1 | tee target/test-output.txt
 cargo test --doc --quiet
 cargo build --examples --quiet
+
+step "model-checking the lock-free table and the counter slabs with loom (CONTRIBUTING.md)"
+# A debug build with loom optimized (Cargo.toml): it reuses the debug dependencies built above.
+# Only the `loom_` tests: with the feature on, the other tests' atomics would be loom's too.
+cargo test --lib --features loom -- loom_
 
 step "generated/ is fresh and every environment's bundle passes the real validators"
 cargo build --quiet --bin sockudo-obs

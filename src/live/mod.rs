@@ -57,10 +57,11 @@
 //!
 //! | layer | modules | job | uses |
 //! |---|---|---|---|
+//! | sync | `sync` | std's atomics, locks and cells, or loom's (the `loom` feature, tests only) | — |
 //! | domains | `labels`, `limits`, `sockudo` | closed label domains (declared in the catalogue), caps, Sockudo 5.2's spellings | (`sockudo`: labels) |
 //! | text | `text` | text format 0.0.4 primitives: fixed family bytes, numbers, escaping | — |
-//! | store | `store` | counter storage: sharded cells in slabs, the scrape's totals | — |
-//! | table | `table` | the handle caches' insert-only hash table | — |
+//! | store | `store` | counter storage: sharded cells in slabs, the scrape's totals | sync |
+//! | table | `table` | the handle caches' insert-only hash table | sync |
 //! | family | `family` | one metric's series and the `SeriesValue` trait | text, store |
 //! | kinds | `counter`, `gauge`, `histogram` | one series value per metric kind | text, store, family |
 //! | collector | `collector` | each family's `prometheus::Collector`; muting while we gather | store, family |
@@ -118,6 +119,7 @@ mod registration;
 mod resolve;
 pub mod sockudo;
 mod store;
+mod sync;
 mod table;
 mod text;
 
@@ -450,30 +452,31 @@ pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 mod layering_tests {
     /// Each module's layer, as in the table of the module docs; `(file, layer)`.
     const LAYERS: &[(&str, usize)] = &[
-        ("text", 0),
-        ("store", 0),
-        ("table", 0),
-        ("labels", 0),
-        ("limits", 0),
-        ("family", 1),
-        ("sockudo", 1),
-        ("counter", 2),
-        ("gauge", 2),
-        ("histogram", 2),
-        ("collector", 2),
-        ("registration", 3),
-        ("exposition", 3),
-        ("resolve", 3),
-        ("app", 4),
-        ("http", 4),
-        ("queue", 4),
-        ("cache", 4),
-        ("adapter", 4),
-        ("mod", 5),
-        ("http_layer", 6),
-        ("exporter/mod", 6),
-        ("exporter/admission", 6),
-        ("exporter/routes", 6),
+        ("sync", 0),
+        ("text", 1),
+        ("store", 1),
+        ("table", 1),
+        ("labels", 1),
+        ("limits", 1),
+        ("family", 2),
+        ("sockudo", 2),
+        ("counter", 3),
+        ("gauge", 3),
+        ("histogram", 3),
+        ("collector", 3),
+        ("registration", 4),
+        ("exposition", 4),
+        ("resolve", 4),
+        ("app", 5),
+        ("http", 5),
+        ("queue", 5),
+        ("cache", 5),
+        ("adapter", 5),
+        ("mod", 6),
+        ("http_layer", 7),
+        ("exporter/mod", 7),
+        ("exporter/admission", 7),
+        ("exporter/routes", 7),
     ];
 
     fn layer(module: &str) -> Option<usize> {

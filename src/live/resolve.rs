@@ -351,3 +351,30 @@ mod tests {
         }
     }
 }
+
+/// Model check (the `loom` feature; `cargo test --lib --features loom -- loom_`) of the caches'
+/// first lookup: a miss without the lock, then a second lookup and the insert under it.
+#[cfg(all(test, feature = "loom"))]
+mod loom_tests {
+    use super::*;
+    use loom::sync::Arc;
+    use loom::thread;
+
+    /// Two threads resolve the same new key at once: one inserts it, the other gets that same
+    /// handle, and the key is in the table once.
+    #[test]
+    fn loom_two_threads_resolving_one_new_key_insert_it_once() {
+        loom::model(|| {
+            let cache: Arc<HandleCache<u64, u64>> = Arc::new(HandleCache::unbounded());
+            let other = {
+                let cache = cache.clone();
+                thread::spawn(move || *cache.get_or_resolve(&7, |_| 1))
+            };
+            let mine = *cache.get_or_resolve(&7, |_| 2);
+            let theirs = other.join().unwrap();
+            assert_eq!(mine, theirs, "the key was resolved twice");
+            assert_eq!(cache.len(), 1);
+            assert_eq!(cache.get_or_resolve(&7, |_| unreachable!()), &mine);
+        });
+    }
+}

@@ -23,11 +23,17 @@
 //! Threads get a shard index round-robin on their first add. With at least as many shards as
 //! threads recording at once, each gets a shard of its own; past that, some share (still
 //! correct, only slower). See [`Limits::shards`](super::Limits::shards).
+//!
+//! The atomics, locks and the shard's thread-local come from [`sync`](super::sync), so that the
+//! `loom_` tests below model-check concurrent adds against a scrape's sums (with the `loom`
+//! feature).
 
 use std::cell::Cell;
 use std::marker::PhantomData;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, PoisonError};
+
+use super::sync::{AtomicU64, AtomicUsize, Mutex, RwLock};
 
 /// Cells per line: 16 × 8 bytes = 128 bytes.
 pub(crate) const CELLS_PER_LINE: usize = 16;
@@ -37,6 +43,10 @@ pub(crate) const CELLS_PER_LINE: usize = 16;
 #[repr(C, align(128))]
 #[derive(Default)]
 struct Line([AtomicU64; CELLS_PER_LINE]);
+
+// No padding after the cells (loom's atomics are 8 bytes too), so the lines' cells are one flat
+// run.
+const _: () = assert!(std::mem::size_of::<Line>() == CELLS_PER_LINE * std::mem::size_of::<AtomicU64>());
 
 /// The index of a counter inside its block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -376,12 +386,25 @@ fn outside_block(id: usize, slots: usize) -> ! {
 }
 
 /// Where the next thread's shard index comes from.
+#[cfg(not(feature = "loom"))]
 static NEXT_SHARD: AtomicUsize = AtomicUsize::new(0);
 
-thread_local! {
+#[cfg(not(feature = "loom"))]
+std::thread_local! {
     /// This thread's shard index (unmasked), `usize::MAX` until its first add. A `const`
     /// initialiser without `Drop` makes the access a plain TLS load.
     static SHARD: Cell<usize> = const { Cell::new(usize::MAX) };
+}
+
+// Under loom, both are the model's, fresh in each run and, for `SHARD`, per model thread (loom's
+// threads share one OS thread). Its macros take neither a `const` atomic nor a `const` block.
+#[cfg(feature = "loom")]
+loom::lazy_static! {
+    static ref NEXT_SHARD: AtomicUsize = AtomicUsize::new(0);
+}
+#[cfg(feature = "loom")]
+loom::thread_local! {
+    static SHARD: Cell<usize> = Cell::new(usize::MAX);
 }
 
 /// This thread's shard index, assigned round-robin on first use.
@@ -456,5 +479,86 @@ mod tests {
                 }
             }
         }
+    }
+}
+
+/// Model checks (the `loom` feature; `cargo test --lib --features loom -- loom_`): threads add
+/// while another reads the counter, by its block and by a scrape's totals.
+#[cfg(all(test, feature = "loom"))]
+mod loom_tests {
+    use super::*;
+    use loom::thread;
+
+    /// Adds of 1 per thread.
+    const ADDS: u64 = 2;
+
+    /// Two threads add 1 to one counter [`ADDS`] times each, through `add`, while this thread
+    /// reads it by its block, then by a scrape's totals, then by its block again: the readings
+    /// never go down (each cell only grows, and a thread's later load of a cell never sees an
+    /// older value), and once both threads are done every reading is the number of adds.
+    ///
+    /// Explored with at most 3 preemptions (`LOOM_MAX_PREEMPTIONS` sets another bound): the
+    /// exhaustive search takes a minute (200k runs), this one a second.
+    fn adds_against_reads(shards: usize, add: fn(&Counters, CounterId)) {
+        let mut builder = loom::model::Builder::new();
+        builder.preemption_bound.get_or_insert(3);
+        builder.check(move || {
+            let store = CounterStore::new(shards);
+            let (counters, start) = store.allocate(1);
+            let id = CounterId(0);
+            let adders: Vec<_> = (0..2)
+                .map(|_| {
+                    let counters = counters.clone();
+                    thread::spawn(move || {
+                        for _ in 0..ADDS {
+                            add(&counters, id);
+                        }
+                    })
+                })
+                .collect();
+            let first = counters.get(id);
+            let scraped = store.totals().get(start);
+            let last = counters.get(id);
+            assert!(
+                first <= scraped && scraped <= last && last <= 2 * ADDS,
+                "readings went down or past the adds: {first}, {scraped}, {last}"
+            );
+            for adder in adders {
+                adder.join().unwrap();
+            }
+            assert_eq!(store.totals().get(start), 2 * ADDS, "an add was lost");
+            assert_eq!(counters.get(id), 2 * ADDS, "an add was lost");
+        });
+    }
+
+    fn add_one(counters: &Counters, id: CounterId) {
+        counters.add(id, 1);
+    }
+
+    /// One shard: both threads add to the same cell.
+    #[test]
+    fn loom_adds_to_one_shared_shard_sum_monotonically_to_their_count() {
+        adds_against_reads(1, add_one);
+    }
+
+    /// Two shards: each thread adds to its own (round-robin), and reads sum both.
+    #[test]
+    fn loom_adds_to_their_own_shards_sum_monotonically_to_their_count() {
+        adds_against_reads(2, add_one);
+    }
+
+    /// The check fires: `ShardCells::add` with its `fetch_add` split into a load and a store
+    /// loses an add when two threads share the cell, and the model finds the interleaving.
+    #[test]
+    #[should_panic(expected = "an add was lost")]
+    fn loom_a_non_atomic_add_on_a_shared_shard_is_caught() {
+        fn racy_add(counters: &Counters, id: CounterId) {
+            let shard = counters.this_shard();
+            assert!((id.0 as usize) < shard.slots);
+            // SAFETY: as in `ShardCells::add`: `id < slots`, inside the block `counters` keeps.
+            let cell = unsafe { &*shard.first.add(id.0 as usize) };
+            cell.store(cell.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+        }
+        adds_against_reads(1, racy_add);
     }
 }
