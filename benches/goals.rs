@@ -8,9 +8,10 @@
 //! `GOALS_ONLY=<section>,...` runs only those sections (names in `SECTIONS`).
 //!
 //! Timing: each figure is the best of several repetitions of a loop sized to a fixed duration;
-//! the best is the run least disturbed by other processes. The encoding and scrape-load goals,
-//! wall-clock ratios of two runs, time the two sides in alternating pairs and take the median
-//! pair, so that noise lasting a moment cannot land on one side alone.
+//! the best is the run least disturbed by other processes. The encoding goals time the two sides
+//! in alternating pairs, so both bests come from the same stretch of time; the scrape-load goal
+//! takes the median of alternating quiet and scraped pairs, so noise lasting a moment cannot land
+//! on one side alone.
 
 #[path = "goals/alloc.rs"]
 mod alloc;

@@ -139,9 +139,10 @@ impl Timing {
     }
 
     /// Two writers timed in pairs, each filling its own buffer (cleared before each call), the
-    /// order alternating from pair to pair so that both see the same moments of a noisy machine:
-    /// each one's best time, and the median of the pairs' ratios (`a` over `b`). A burst of noise
-    /// then slows one pair's both calls, rather than all of one writer's calls.
+    /// order alternating from pair to pair so that both are sampled over the same stretch of a
+    /// noisy machine: each one's best time (the goal's figure, as everywhere in this bench), and
+    /// the median of the pairs' ratios (`a` over `b`, a diagnostic: under contention for memory
+    /// the side that reads more memory slows more, so the median moves with the neighbours).
     pub fn paired(
         &self,
         pairs: usize,
