@@ -70,13 +70,14 @@ pub fn encoding(timing: &Timing, report: &mut Report) {
         let r = ours.as_secs_f64() / handwritten.as_secs_f64();
         assert!(out == hand_out, "the hand-written writer writes the same bytes");
         println!(
-            "| {series} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {} |",
+            "| {series} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {}; {} |",
             ms(ours),
             ms(handwritten),
             ms(prometheus),
             ms(prometheus_client),
             ms(metrics_exporter),
-            format!("{}; {}", ratio(r), ratio(median))
+            ratio(r),
+            ratio(median)
         );
         let ahead = ours < prometheus && ours < prometheus_client && ours < metrics_exporter;
         // At 100k (the size that matters for a big server) the bar is 1.5x, issue 14's.
