@@ -266,6 +266,15 @@ fn namespace_problems(docs: &[Value], profile: &sockudo_obs::bundle::Profile) ->
     problems
 }
 
+/// Every environment's overlay on a freshly generated bundle under `root`, with its profile.
+fn fresh_overlays(root: &std::path::Path) -> impl Iterator<Item = (String, bundle::Profile, PathBuf)> + '_ {
+    specs::environments().into_iter().map(move |env| {
+        let profile = profile_of(&env);
+        let overlay = specs::overlay_on_fresh_bundle(root, &env);
+        (env, profile, overlay)
+    })
+}
+
 fn profile_of(env: &str) -> sockudo_obs::bundle::Profile {
     sockudo_obs::bundle::Model::load(&SpecSource::Embedded, env, &Overrides::default())
         .unwrap()
@@ -279,9 +288,7 @@ fn profile_of(env: &str) -> sockudo_obs::bundle::Profile {
 #[test]
 fn every_overlay_and_component_puts_each_object_in_its_namespace() {
     let root = tempfile::tempdir().unwrap();
-    for env in specs::environments() {
-        let profile = profile_of(&env);
-        let overlay = specs::overlay_on_fresh_bundle(root.path(), &env);
+    for (env, profile, overlay) in fresh_overlays(root.path()) {
         let mut variants: Vec<Vec<&str>> = vec![vec![], vec![WORKLOAD_COMPONENT]];
         if profile.kubernetes.operator.enabled {
             variants.push(vec![WORKLOAD_COMPONENT, OPERATOR_COMPONENT]);
@@ -371,9 +378,7 @@ fn sidecar_dashboard_problems(
 #[test]
 fn every_overlay_gives_the_grafana_sidecar_the_bundle_dashboard_files() {
     let root = tempfile::tempdir().unwrap();
-    for env in specs::environments() {
-        let profile = profile_of(&env);
-        let overlay = specs::overlay_on_fresh_bundle(root.path(), &env);
+    for (env, profile, overlay) in fresh_overlays(root.path()) {
         let dashboards = root
             .path()
             .join("generated")
@@ -514,9 +519,7 @@ fn a_pod_reference_outside_its_namespace_is_caught() {
 #[test]
 fn every_patched_pod_passes_pod_security_restricted() {
     let root = tempfile::tempdir().unwrap();
-    for env in specs::environments() {
-        let profile = profile_of(&env);
-        let overlay = specs::overlay_on_fresh_bundle(root.path(), &env);
+    for (env, profile, overlay) in fresh_overlays(root.path()) {
         let docs = specs::kustomize(&overlay);
         let pods = kube::pod_specs(&docs);
         assert!(!pods.is_empty(), "{env}: no pod template");
