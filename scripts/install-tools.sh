@@ -288,7 +288,7 @@ link_binaries() {
   done
 }
 
-# The real-server goal (benches/goals/callgrind_run.rs) starts the server through
+# The real-server goal (crates/callgrind/src/run.rs) starts the server through
 # .tools/bin/valgrind and asks .tools/bin/callgrind_control for dumps by PID: prove that
 # callgrind_control sees a run started that way (tests/benchmarks proves a dump end to end).
 check_callgrind_control() {

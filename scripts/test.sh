@@ -19,8 +19,10 @@ step "format and lints"
 cargo fmt --all -- --check
 rustfmt --check --edition 2021 integrations/sockudo-metrics/src/*.rs
 cargo clippy --all-targets --quiet -- -D warnings
-# The library a server links, alone: no generator crates, and it still builds.
-cargo clippy --lib --no-default-features --quiet -- -D warnings
+# What a server links, alone, with only its own features: the live library and the Sockudo
+# integration (the drop-in's dependencies), and the facade without the generator.
+cargo clippy -p sockudo-obs-live -p sockudo-obs-sockudo --lib --quiet -- -D warnings
+cargo clippy -p sockudo-obs --lib --no-default-features --quiet -- -D warnings
 # The API docs build without a broken or private intra-doc link.
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --lib --quiet
 
@@ -36,7 +38,7 @@ cargo build --examples --quiet
 step "model-checking the lock-free table and the counter slabs with loom (CONTRIBUTING.md)"
 # A debug build with loom optimized (Cargo.toml): it reuses the debug dependencies built above.
 # Only the `loom_` tests: with the feature on, the other tests' atomics would be loom's too.
-cargo test --lib --features loom -- loom_
+cargo test -p sockudo-obs-live --lib --features loom -- loom_
 
 step "generated/ is fresh and every environment's bundle passes the real validators"
 cargo build --quiet --bin sockudo-obs
@@ -54,7 +56,7 @@ for target in config promql output_folder; do
   (cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run --target-dir "$fuzz_target_dir" "$target" -- -max_total_time=20)
 done
 
-if [ -f benches/goals.rs ]; then
+if [ -f benches/goals/main.rs ]; then
   step "benchmarks, short mode (they must build and run; figures come from the full run)"
   GOALS_QUICK=1 cargo bench --bench goals
 fi

@@ -30,29 +30,47 @@
 //! | [`config`] | [`MetricsConfig`]: the `metrics` section of a Sockudo config and its `METRICS_*` overrides |
 //! | [`catalogue`] | the metric table itself |
 //! | `coverage` | which families Sockudo 5.2.0 feeds, per build, and from which of its calls (feature `generator`) |
+//! | [`demo`] | the traffic simulator behind `serve --demo`: every recording call, driven |
 //! | [`names`] | the syntax rules (prefix, RFC 1123 names) both halves enforce |
 //! | [`Error`] | every fallible call's error: an [`ErrorKind`], the key and file where known, the source |
 //! | `bundle` | the generator (feature `generator`): `bundle::build` makes one environment's bundle, in memory |
 //!
-//! A server takes the live side alone with `default-features = false`.
+//! A server takes the live side alone with `default-features = false`, or links
+//! `sockudo-obs-live` itself. Each module is one crate of the workspace, re-exported here, and the
+//! crates are the layers: the catalogue crate depends on nothing of ours, the live library on the
+//! catalogue only, the Sockudo integration on both, the generator on the catalogue and the
+//! integration, never on anything that renders for a server.
+//!
+//! | crate | here as |
+//! |---|---|
+//! | `sockudo-obs-catalogue` | [`catalogue`], [`names`], [`config`], [`Error`] |
+//! | `sockudo-obs-live` | [`live`], [`Metrics`] |
+//! | `sockudo-obs-sockudo` | `coverage`, `live::sockudo` |
+//! | `sockudo-obs-bundle` | `bundle` |
 
+/// The generator (`sockudo-obs-bundle`).
 #[cfg(feature = "generator")]
-pub mod bundle;
-pub mod catalogue;
-pub mod config;
-/// Data about one server for the generator's docs and notes; a server linking the live side
-/// does not need it (and a change to it then rebuilds nothing of the server).
+pub use sockudo_obs_bundle as bundle;
+pub use sockudo_obs_catalogue::{catalogue, config, names};
+/// Which families Sockudo 5.2.0 feeds, per build, and from which of its calls
+/// (`sockudo-obs-sockudo`): data for the generator's docs and the tests, which a server linking
+/// the live side does not need.
 #[cfg(feature = "generator")]
-pub mod coverage;
-mod error;
-#[cfg(test)]
-mod layering;
-pub mod live;
-pub mod names;
+pub use sockudo_obs_sockudo::coverage;
 
-pub use config::MetricsConfig;
-pub use error::{echoed, Error, ErrorKind, Result};
-pub use live::Metrics;
+pub mod demo;
+
+/// The live side (`sockudo-obs-live`), with Sockudo 5.2's label spellings as `live::sockudo`.
+pub mod live {
+    pub use sockudo_obs_live::*;
+    /// Sockudo 5.2's label spellings, mapped onto the catalogue's closed domains
+    /// (`sockudo-obs-sockudo`).
+    #[cfg(feature = "generator")]
+    pub use sockudo_obs_sockudo::spellings as sockudo;
+}
+
+pub use sockudo_obs_catalogue::{echoed, Error, ErrorKind, MetricsConfig, Result};
+pub use sockudo_obs_live::Metrics;
 
 /// The README's examples compile and run as doctests, so the front door cannot rot.
 #[doc = include_str!("../README.md")]

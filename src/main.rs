@@ -41,8 +41,8 @@ enum Command {
         #[arg(long)]
         demo: bool,
         /// The simulator's starting scenario (it can be switched later at POST /demo/scenario).
-        #[arg(long, value_enum, default_value_t = cli::demo::Scenario::Normal, requires = "demo")]
-        scenario: cli::demo::Scenario,
+        #[arg(long, value_enum, default_value_t = sockudo_obs::demo::Scenario::Normal, requires = "demo")]
+        scenario: sockudo_obs::demo::Scenario,
     },
     /// Render the deployment bundle for one environment into generated/<env> (or --out).
     Generate {

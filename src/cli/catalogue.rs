@@ -9,7 +9,7 @@ use sockudo_obs::MetricsConfig;
 
 use crate::CatalogueFormat;
 
-pub fn run(format: CatalogueFormat, prefix: Option<String>) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(format: CatalogueFormat, prefix: Option<String>) -> anyhow::Result<ExitCode> {
     let prefix = match prefix {
         Some(prefix) if !sockudo_obs::names::is_metric_prefix(&prefix) => {
             return Err(sockudo_obs::Error::usage(format!(

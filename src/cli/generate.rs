@@ -12,7 +12,7 @@ use super::stdio::{errln, outln};
 
 /// Inputs shared by `generate` and `check`.
 #[derive(Debug, clap::Args)]
-pub struct Inputs {
+pub(crate) struct Inputs {
     /// The environment profile (environments/<ENV>.yaml), e.g. production, staging, development,
     /// local. `check` without it checks every environment.
     #[arg(long, value_name = "ENV")]
@@ -52,7 +52,12 @@ impl Inputs {
     }
 }
 
-pub fn generate(inputs: &Inputs, out: Option<PathBuf>, check_only: bool, force: bool) -> Result<ExitCode> {
+pub(crate) fn generate(
+    inputs: &Inputs,
+    out: Option<PathBuf>,
+    check_only: bool,
+    force: bool,
+) -> Result<ExitCode> {
     let Some(env) = inputs.env.as_deref() else {
         let known = inputs.source()?.environments()?.join(", ");
         return Err(
@@ -133,7 +138,7 @@ fn report_drift(dir: &Path, changes: &[bundle::Change]) -> Result<ExitCode> {
     Ok(ExitCode::FAILURE)
 }
 
-pub fn check(inputs: &Inputs) -> Result<ExitCode> {
+pub(crate) fn check(inputs: &Inputs) -> Result<ExitCode> {
     let source = inputs.source()?;
     // Checking every environment: a profile file no environment reads is a failure, not a
     // silent skip, or `check` could pass having checked nothing.

@@ -15,7 +15,7 @@ use sockudo_obs::{echoed, Error};
 use super::stdio::outln;
 
 #[derive(Debug, clap::Args)]
-pub struct InitArgs {
+pub(crate) struct InitArgs {
     /// The new environment's name: the profile becomes environments/<NAME>.yaml.
     #[arg(long, value_name = "NAME", required_unless_present = "reference")]
     pub env: Option<String>,
@@ -32,7 +32,7 @@ pub struct InitArgs {
     pub reference: bool,
 }
 
-pub fn run(args: &InitArgs) -> Result<ExitCode> {
+pub(crate) fn run(args: &InitArgs) -> Result<ExitCode> {
     if args.reference {
         outln!("{}", reference::markdown().trim_end())?;
         return Ok(ExitCode::SUCCESS);
@@ -126,7 +126,7 @@ fn relative_to(from: &Path, to: &Path) -> Result<String> {
 /// ([`reference::INIT_ORIGIN`], which `generate` reads to tell example values from edited ones)
 /// and every example value: each key whose value is the deployment's own ([`reference`]'s
 /// **yours** keys) and any value holding a reserved example name.
-pub fn profile_text(env: &str, template: &SourceFile) -> Result<String> {
+pub(crate) fn profile_text(env: &str, template: &SourceFile) -> Result<String> {
     let value: serde_norway::Value =
         serde_norway::from_str(&template.text).with_context(|| format!("{}: not YAML", template.path))?;
     let examples = reference::example_values(&value, Some(&value));

@@ -1,14 +1,14 @@
-//! The subcommands, one module each, and the demo traffic simulator that `serve --demo` runs.
+//! The subcommands, one module each (`serve --demo` runs the library's `sockudo_obs::demo`).
 //!
 //! Each subcommand turns parsed arguments into library calls and an exit code; each writes to
 //! stdout and stderr only through [`stdio`], whose writes fail instead of panicking.
 
-pub mod catalogue;
-pub mod demo;
-pub mod generate;
-pub mod init;
-pub mod serve;
-pub mod stdio;
+pub(crate) mod catalogue;
+
+pub(crate) mod generate;
+pub(crate) mod init;
+pub(crate) mod serve;
+pub(crate) mod stdio;
 
 use std::process::ExitCode;
 
@@ -18,7 +18,7 @@ use sockudo_obs::{Error, ErrorKind};
 /// The exit code of a failed command: 2 when the caller asked for something wrong (a kind for
 /// which [`ErrorKind::is_usage`] holds: [`ErrorKind::Usage`], [`ErrorKind::Config`]), 1 for
 /// every other kind and for an error the library did not report (a closed stdout, say).
-pub fn exit_code(err: &anyhow::Error) -> ExitCode {
+pub(crate) fn exit_code(err: &anyhow::Error) -> ExitCode {
     match error_kind(err) {
         Some(kind) if kind.is_usage() => ExitCode::from(2),
         _ => ExitCode::from(1),

@@ -7,11 +7,11 @@ use std::process::ExitCode;
 use sockudo_obs::live::Exporter;
 use sockudo_obs::{Metrics, MetricsConfig};
 
-pub use super::demo::Scenario;
-use super::demo::{Demo, SCENARIO_PATH, TICK};
 use super::stdio::{errln, outln};
+pub(crate) use sockudo_obs::demo::Scenario;
+use sockudo_obs::demo::{Demo, SCENARIO_PATH, TICK};
 
-pub fn run(config: Option<PathBuf>, demo: Option<Scenario>) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(config: Option<PathBuf>, demo: Option<Scenario>) -> anyhow::Result<ExitCode> {
     let config = MetricsConfig::load(config.as_deref())?;
     if !config.enabled {
         errln!("sockudo-obs: metrics are disabled (metrics.enabled is false); nothing to serve")?;

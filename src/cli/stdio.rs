@@ -11,7 +11,7 @@ use std::io::{self, Write};
 
 /// A standard output stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stream {
+pub(crate) enum Stream {
     Stdout,
     Stderr,
 }
@@ -38,7 +38,7 @@ impl Stream {
 
 /// A failed write to stdout or stderr (exit code 1).
 #[derive(Debug)]
-pub struct StreamError {
+pub(crate) struct StreamError {
     stream: Stream,
     source: io::Error,
 }
@@ -53,7 +53,7 @@ impl fmt::Display for StreamError {
 impl std::error::Error for StreamError {}
 
 /// Writes `args` to `stream`, flushed; a failure is a [`StreamError`] naming the stream.
-pub fn write(stream: Stream, args: fmt::Arguments<'_>) -> Result<(), StreamError> {
+pub(crate) fn write(stream: Stream, args: fmt::Arguments<'_>) -> Result<(), StreamError> {
     stream
         .write(args)
         .map_err(|source| StreamError { stream, source })

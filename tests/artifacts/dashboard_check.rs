@@ -20,7 +20,7 @@ fn bad_spec() -> String {
         )
     };
     let mut spec = String::from(
-        "uid: bad-dashboard\ntitle: Bad\ndescription: Broken on purpose.\nrefresh: 30s\ntime_from: now-1h\nvariable_metric: sockudo_active_connections\nrows:\n  - title: Broken\n    panels:\n",
+        "version: 1\nuid: bad-dashboard\ntitle: Bad\ndescription: Broken on purpose.\nrefresh: 30s\ntime_from: now-1h\nvariable_metric: sockudo_active_connections\nrows:\n  - title: Broken\n    panels:\n",
     );
     spec += &panel(
         "Missing unit",
@@ -155,7 +155,7 @@ fn the_cli_check_fails_and_names_the_panels() {
 #[test]
 fn a_dashboard_too_big_for_kubectl_apply_is_rejected_by_name() {
     let mut spec = String::from(
-        "uid: huge\ntitle: Huge\ndescription: Too many panels.\nrefresh: 30s\ntime_from: now-1h\nvariable_metric: sockudo_active_connections\nrows:\n  - title: Everything\n    panels:\n",
+        "version: 1\nuid: huge\ntitle: Huge\ndescription: Too many panels.\nrefresh: 30s\ntime_from: now-1h\nvariable_metric: sockudo_active_connections\nrows:\n  - title: Everything\n    panels:\n",
     );
     for i in 0..700 {
         writeln!(
@@ -199,7 +199,7 @@ fn a_panel_marking_an_unknown_alert_is_reported() {
         )
     };
     let spec = String::from(
-        "uid: bad-dashboard\ntitle: Bad\ndescription: Broken on purpose.\nrefresh: 30s\ntime_from: now-1h\nvariable_metric: sockudo_active_connections\nrows:\n  - title: Broken\n    panels:\n",
+        "version: 1\nuid: bad-dashboard\ntitle: Bad\ndescription: Broken on purpose.\nrefresh: 30s\ntime_from: now-1h\nvariable_metric: sockudo_active_connections\nrows:\n  - title: Broken\n    panels:\n",
     ) + &panel("Unknown alert", "SockudoNoSuchAlert")
         + &panel("Alert without threshold", "SockudoJobAbsent")
         + &panel("Known alert", "SockudoHighConnections");

@@ -1,5 +1,5 @@
 //! One callgrind dump request end to end, through the code the real-server goal uses
-//! (benches/goals/callgrind_run.rs) and the installed tools: a broken `.tools/bin/valgrind` fails
+//! (crates/callgrind/src/run.rs) and the installed tools: a broken `.tools/bin/valgrind` fails
 //! here, not in a user's first full `cargo bench --bench goals`. A missing valgrind fails too.
 
 use std::io::{BufRead, BufReader, Write};

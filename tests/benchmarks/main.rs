@@ -1,14 +1,12 @@
 //! The benchmarks' own measurement code: the callgrind reader behind the real-server goals
-//! (benches/goals/callgrind.rs), on inputs whose answers are worked out by hand, and one dump
+//! (crates/callgrind/src/profile.rs), on inputs whose answers are worked out by hand, and one dump
 //! request to a run started as the real-server goal starts the server (dump_request.rs).
 
-#[path = "../../benches/goals/callgrind.rs"]
-mod callgrind;
-#[path = "../../benches/goals/callgrind_run.rs"]
-mod callgrind_run;
+use sockudo_obs_callgrind::profile as callgrind;
+use sockudo_obs_callgrind::run as callgrind_run;
 mod dump_request;
 #[path = "../support/process.rs"]
-#[allow(dead_code)]
+#[allow(dead_code, unreachable_pub)]
 mod process;
 
 use std::collections::HashMap;

@@ -2,10 +2,9 @@
 //! rule. The specs are a temporary copy of the repository's, edited per test.
 
 use crate::support::specs::{assert_problem, environments, Specs};
-use std::collections::{BTreeMap, BTreeSet};
 
 use serde_norway::Value;
-use sockudo_obs::bundle::check::check_with_catalogue;
+use sockudo_obs::bundle::check::{check_with_catalogue, run, Problem};
 use sockudo_obs::catalogue::CATALOGUE;
 
 #[test]
@@ -698,91 +697,18 @@ fn shipped_profiles_keep_the_seed_thresholds_unless_a_comment_says_why() {
     assert_eq!(uncommented_overrides(&reasoned), Vec::<String>::new());
 }
 
-/// How each gauge is aggregated over instances, by every recording rule and dashboard query that
-/// aggregates it directly: `(gauge, operator) -> where`.
-fn gauge_aggregations(model: &sockudo_obs::bundle::Model) -> BTreeMap<String, BTreeSet<String>> {
-    use promql_parser::parser::{self, Expr};
-    fn walk(expr: &Expr, gauges: &BTreeSet<String>, found: &mut Vec<(String, String)>) {
-        match expr {
-            Expr::Aggregate(agg) => {
-                if let Expr::VectorSelector(vs) = &*agg.expr {
-                    if let Some(name) = vs.name.as_ref().filter(|n| gauges.contains(*n)) {
-                        found.push((name.clone(), agg.op.to_string()));
-                    }
-                }
-                walk(&agg.expr, gauges, found);
-            }
-            Expr::Binary(b) => {
-                walk(&b.lhs, gauges, found);
-                walk(&b.rhs, gauges, found);
-            }
-            Expr::Call(c) => c.args.args.iter().for_each(|a| walk(a, gauges, found)),
-            Expr::Paren(p) => walk(&p.expr, gauges, found),
-            _ => {}
-        }
-    }
-    let gauges: BTreeSet<String> = CATALOGUE
-        .iter()
-        .filter(|m| m.kind == sockudo_obs::catalogue::Kind::Gauge)
-        .map(|m| m.full_name(model.prefix()))
-        .collect();
-    let rules = model
-        .rules
-        .recording_rules()
-        .map(|(f, r)| (format!("{} {}", f.path, r.record), r.expr.clone()));
-    let panels = model.dashboards.items.iter().flat_map(|d| {
-        d.spec.panels().flat_map(move |p| {
-            p.queries.iter().map(move |q| {
-                (
-                    format!("{} panel {:?}", d.file, p.title),
-                    q.expr.replace("$__rate_interval", "5m"),
-                )
-            })
-        })
-    });
-    let mut by_gauge: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for (place, expr) in rules.chain(panels) {
-        let mut found = Vec::new();
-        walk(&parser::parse(&expr).unwrap(), &gauges, &mut found);
-        for (gauge, op) in found {
-            by_gauge
-                .entry(gauge)
-                .or_default()
-                .insert(format!("{op} in {place}"));
-        }
-    }
-    by_gauge
-}
-
-/// The operators of `gauge_aggregations`' entries, per gauge, where there is more than one.
-fn disagreements(by_gauge: &BTreeMap<String, BTreeSet<String>>) -> Vec<String> {
-    by_gauge
-        .iter()
-        .filter_map(|(gauge, places)| {
-            let ops: BTreeSet<&str> = places.iter().filter_map(|p| p.split(' ').next()).collect();
-            (ops.len() > 1).then(|| format!("{gauge}: {places:?}"))
-        })
-        .collect()
-}
-
 /// Queue depth is one number per queue: the alert's recording rule and the dashboard panel take
-/// the same aggregation over instances (the maximum, alerts/queue.yaml says why). So does every
-/// other gauge.
+/// the same aggregation over instances (the maximum, alerts/queue.yaml says why), and so does
+/// every other gauge. The verify stage holds users' specs to it: a panel that sums what the
+/// alert maximises is refused by `check`, naming both places.
 #[test]
 fn dashboards_and_rules_aggregate_each_gauge_alike() {
     let specs = Specs::copy();
-    let model = specs.load("production").unwrap();
-    let by_gauge = gauge_aggregations(&model);
-    let queue = &by_gauge["sockudo_queue_active_jobs"];
+    let shipped = run(&specs.load("production").unwrap()).problems;
     assert!(
-        queue.iter().any(|p| p.starts_with("max in alerts/queue.yaml")),
-        "{queue:?}"
+        !shipped.iter().any(|p| p.message.contains("aggregates the gauge")),
+        "{shipped:?}"
     );
-    assert!(
-        queue.iter().any(|p| p.contains("panel \"Queue depth\"")),
-        "{queue:?}"
-    );
-    assert_eq!(disagreements(&by_gauge), Vec::<String>::new());
 
     // The case: the panel sums what the alert maximises.
     specs.replace(
@@ -790,11 +716,17 @@ fn dashboards_and_rules_aggregate_each_gauge_alike() {
         "max by (queue) (sockudo_queue_active_jobs",
         "sum by (queue) (sockudo_queue_active_jobs",
     );
-    let found = disagreements(&gauge_aggregations(&specs.load("production").unwrap()));
-    assert!(
-        found.len() == 1 && found[0].starts_with("sockudo_queue_active_jobs"),
-        "{found:?}"
+    let problems = run(&specs.load("production").unwrap()).problems;
+    let gauge = |p: &&Problem| p.message.contains("aggregates the gauge");
+    assert_eq!(problems.iter().filter(gauge).count(), 1, "{problems:?}");
+    assert_problem(
+        &problems,
+        "dashboards/sockudo-overview.yaml",
+        "panel \"Queue depth\"",
+        "aggregates the gauge sockudo_queue_active_jobs over instances with sum, where alerts/queue.yaml",
     );
+    let problem = problems.iter().find(gauge).unwrap();
+    assert!(problem.message.contains("uses max"), "{problem}");
 }
 
 /// A `for` shorter than the evaluation interval is refused, naming the alert and both values:
@@ -909,4 +841,217 @@ fn a_recording_rule_nothing_reads_is_reported() {
         "job_app_id_limiter_type:sockudo_rate_limit_checks:rate5m * 300 >= ${min_traffic} unless on (${routing}, job, app_id) job_app_id:sockudo_messages_sent:rate5m < 0",
     );
     assert_eq!(specs.problems("production"), vec![]);
+}
+
+/// One placeholder syntax: `${ ... }`, a variable or a minijinja expression. An unknown variable,
+/// an expression that does not parse or fails, names the file, the alert, the field and the
+/// placeholder; a fixture value still written `{{ ... }}` is refused with the spelling to use.
+#[test]
+fn a_bad_placeholder_fails_to_load_naming_the_file_field_and_placeholder() {
+    type Edit = fn(&Specs);
+    let cases: [(&str, Edit, &[&str]); 6] = [
+        (
+            "an unknown variable in an expr",
+            |specs| {
+                specs.replace("alerts/queue.yaml", "> ${threshold}", "> ${threshold} + ${nope}");
+            },
+            &[
+                "alerts/queue.yaml: SockudoQueueBacklog: expr: \"${nope}\"",
+                "unknown variable nope",
+                "${threshold}",
+            ],
+        ),
+        (
+            "an unknown variable in a fixture value's expression",
+            |specs| {
+                specs.replace(
+                    "alerts/queue.yaml",
+                    "values: \"${ threshold * 2 }x40\"",
+                    "values: \"${ treshold * 2 }x40\"",
+                );
+            },
+            &[
+                "alerts/queue.yaml: SockudoQueueBacklog",
+                "input_series.values: \"${ treshold * 2 }\"",
+                "unknown variable treshold",
+            ],
+        ),
+        (
+            "an expression that does not parse",
+            |specs| {
+                specs.replace(
+                    "alerts/queue.yaml",
+                    "values: \"${ threshold * 2 }x40\"",
+                    "values: \"${ threshold * }x40\"",
+                );
+            },
+            &[
+                "alerts/queue.yaml: SockudoQueueBacklog",
+                "\"${ threshold * }\": not an expression: syntax error",
+            ],
+        ),
+        (
+            "an expression that fails to evaluate",
+            |specs| {
+                specs.replace(
+                    "alerts/process.yaml",
+                    "values: \"${ (threshold * 1000) | int + 50 }x40\"",
+                    "values: \"${ (threshold * 1000) | nosuchfilter }x40\"",
+                );
+            },
+            &[
+                "alerts/process.yaml: SockudoFileDescriptorsNearLimit",
+                "\"${ (threshold * 1000) | nosuchfilter }\"",
+                "unknown filter",
+            ],
+        ),
+        (
+            "a fixture value still written {{ ... }}",
+            |specs| {
+                specs.replace(
+                    "alerts/queue.yaml",
+                    "values: \"${ threshold * 2 }x40\"",
+                    "values: \"{{ threshold * 2 }}x40\"",
+                );
+            },
+            &[
+                "alerts/queue.yaml: SockudoQueueBacklog",
+                "are no placeholders",
+                "write `${ ... }`",
+            ],
+        ),
+        (
+            "an unknown variable in a runbook",
+            |specs| {
+                specs.replace(
+                    "alerts/availability.yaml",
+                    "kubectl -n ${namespace} get pods",
+                    "kubectl -n ${namespaces} get pods",
+                );
+            },
+            &[
+                "alerts/availability.yaml: ",
+                "runbook.",
+                "\"${namespaces}\": unknown variable namespaces (known here: ${app_label}, ${namespace})",
+            ],
+        ),
+    ];
+    for (case, edit, needles) in cases {
+        let specs = Specs::copy();
+        edit(&specs);
+        assert_load_error(&specs, case, needles);
+    }
+}
+
+/// `{{ ... }}` is Prometheus's, never the spec's: a description holding `{{ threshold }}` is left
+/// as it is for Prometheus, and the annotation check refuses it (Prometheus would not know
+/// `threshold`), pointing at `${ ... }`.
+#[test]
+fn double_braces_in_a_description_are_left_for_prometheus() {
+    let specs = Specs::copy();
+    specs.edit_alert("alerts/queue.yaml", "SockudoQueueBacklog", |alert| {
+        alert.insert(
+            "description".into(),
+            "{{ $labels.queue }} holds {{ $value }} jobs, more than {{ threshold }}.".into(),
+        );
+    });
+    let model = specs.load("production").unwrap();
+    let (_, alert) = model
+        .spec_rules
+        .alerts()
+        .find(|(_, a)| a.name == "SockudoQueueBacklog")
+        .unwrap();
+    assert_eq!(
+        alert.description.as_deref(),
+        Some("{{ $labels.queue }} holds {{ $value }} jobs, more than {{ threshold }}.")
+    );
+    assert_problem(
+        &specs.problems("production"),
+        "alerts/queue.yaml",
+        "SockudoQueueBacklog",
+        "unsupported template action {{ threshold }}",
+    );
+    assert_problem(
+        &specs.problems("production"),
+        "alerts/queue.yaml",
+        "SockudoQueueBacklog",
+        "a placeholder of the spec is written ${ ... }",
+    );
+}
+
+/// An expression placeholder computes from the environment's values, in an expr as in a fixture:
+/// `${ threshold * 2 }` counts as the expr's use of the threshold.
+#[test]
+fn an_expression_placeholder_computes_from_the_profile() {
+    let specs = Specs::copy();
+    specs.replace("alerts/queue.yaml", "> ${threshold}", "> ${ threshold * 1 }");
+    let model = specs.load("production").unwrap();
+    let plain = Specs::copy().load("production").unwrap();
+    let expr = |model: &sockudo_obs::bundle::Model| {
+        model
+            .rules
+            .alerts()
+            .find(|(_, a)| a.name == "SockudoQueueBacklog")
+            .map(|(_, a)| a.expr.clone())
+            .unwrap()
+    };
+    assert_eq!(expr(&model), expr(&plain));
+    assert!(!expr(&model).contains("${"), "{}", expr(&model));
+}
+
+/// A dashboard query's placeholders are the spec's too: Grafana's variables are written `$job`,
+/// and an unknown `${...}` names the file and the panel.
+#[test]
+fn an_unknown_placeholder_in_a_dashboard_query_names_the_panel() {
+    let specs = Specs::copy();
+    specs.replace(
+        "dashboards/sockudo-overview.yaml",
+        "sum by (instance, ${pod})",
+        "sum by (instance, ${pods})",
+    );
+    assert_load_error(
+        &specs,
+        "an unknown placeholder in a dashboard",
+        &[
+            "dashboards/sockudo-overview.yaml: panel ",
+            "expr: \"${pods}\": unknown variable pods (known here: ${pod}, ${routing})",
+        ],
+    );
+}
+
+/// Every spec kind is versioned: a spec without `version` or with an unknown one is refused,
+/// naming the file and the versions this generator reads.
+#[test]
+fn every_spec_needs_a_known_version() {
+    let files = [
+        "alerts/queue.yaml",
+        "dashboards/sockudo-overview.yaml",
+        "environments/production.yaml",
+        "slos/api-availability.yaml",
+    ];
+    for file in files {
+        let specs = Specs::copy();
+        specs.replace(file, "version: 1\n", "");
+        let error = specs.load_error("production");
+        assert!(
+            error.contains(&format!("{file}: no `version` key (supported: version 1;")),
+            "{file}: {error}"
+        );
+        let specs = Specs::copy();
+        specs.replace(file, "version: 1\n", "version: 3\n");
+        let error = specs.load_error("production");
+        assert!(
+            error.contains(&format!(
+                "{file}: version 3 is not a spec version this generator reads (supported: version 1;"
+            )),
+            "{file}: {error}"
+        );
+        let specs = Specs::copy();
+        specs.replace(file, "version: 1\n", "version: one\n");
+        let error = specs.load_error("production");
+        assert!(
+            error.contains(&format!("{file}: version \"one\" is not")),
+            "{file}: {error}"
+        );
+    }
 }

@@ -167,7 +167,7 @@ fn local_bundle_with(edit: impl FnOnce(&mut serde_norway::Value)) -> (tempfile::
 }
 
 /// `promtool test rules` on `files` with each generation's promtool.
-pub fn promtool_test_rules(files: &[std::path::PathBuf]) -> Result<(), String> {
+pub(crate) fn promtool_test_rules(files: &[std::path::PathBuf]) -> Result<(), String> {
     for (_, promtool, _) in GENERATIONS {
         let output = Command::new(tools::require(promtool))
             .args(["test", "rules"])

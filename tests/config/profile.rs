@@ -130,7 +130,8 @@ fn every_documented_key_is_real_and_its_example_valid() {
         every_example(PROFILE_KEYS, &skip).unwrap_or_else(|e| panic!("without {skip:?}: {e:#}"));
     }
     let mut misspelt: Vec<KeyDoc> = PROFILE_KEYS.to_vec();
-    misspelt[0].key = "descripton";
+    let description = misspelt.iter_mut().find(|k| k.key == "description").unwrap();
+    description.key = "descripton";
     let error = every_example(&misspelt, &ONE_OF_EACH_PAIR[0]).unwrap_err();
     assert!(format!("{error:#}").contains("descripton"), "{error:#}");
 }
@@ -168,6 +169,11 @@ fn init_writes_a_profile_and_overlay_that_generate_and_kubectl_take() {
     assert!(init.status.success(), "{}", stderr(&init));
     let profile_path = dir.path().join("specs/environments/eu-1.yaml");
     let text = std::fs::read_to_string(&profile_path).unwrap();
+    // A versioned spec, like every profile: `generate` refuses one without `version`.
+    assert!(
+        text.lines().any(|line| line == "version: 1"),
+        "init wrote no `version: 1`:\n{text}"
+    );
     let listed: Vec<(String, String)> = text
         .lines()
         .take_while(|l| l.starts_with('#'))

@@ -7,6 +7,7 @@ mod support;
 mod abuse;
 mod cli_errors;
 mod labels;
+mod layers;
 mod lifecycle;
 mod load;
 mod profile_values;

@@ -237,15 +237,34 @@ fn templates_with_nested_loops_or_huge_output_stop_naming_the_file() {
         println!("{:?}: {line}", started.elapsed());
         assert!(!bundle.exists(), "{line}: generate wrote a bundle");
     }
+    // A fixture value is one `${ ... }` expression, which has no loops: its bound is the output.
     let specs = specs::Specs::copy();
     specs.replace(
         "alerts/adapter.yaml",
-        "values: \"0+{{ threshold * 200 }}x40\"",
+        "values: \"0+${ threshold * 200 }x40\"",
+        "values: \"${ 'x' * 50000000 }\"",
+    );
+    println!(
+        "{}",
+        both_refuse(&specs, &["alerts/adapter.yaml", "input_series.values", "bytes"])
+    );
+    // Loops written the old way (`{% ... %}`) are refused, never run.
+    let specs = specs::Specs::copy();
+    specs.replace(
+        "alerts/adapter.yaml",
+        "values: \"0+${ threshold * 200 }x40\"",
         &format!("values: \"{NESTED_LOOPS}\""),
     );
     println!(
         "{}",
-        both_refuse(&specs, &["alerts/adapter.yaml", "fixture template", "steps"])
+        both_refuse(
+            &specs,
+            &[
+                "alerts/adapter.yaml",
+                "input_series.values",
+                "are no placeholders"
+            ]
+        )
     );
 }
 

@@ -7,16 +7,13 @@
 //! bundle ([`bundle`]), a webhook sink ([`sink`]) and the assertions ([`steps`]), each a function
 //! returning `Result<(), String>`.
 
-// Each area's binary uses part of this module.
-#![allow(dead_code, unused_imports)]
+// Each area's binary uses part of this module; a test binary has no public API to keep small.
+#![allow(dead_code, unused_imports, unreachable_pub)]
 
 pub mod abuse;
 pub mod bundle;
 pub mod cluster;
-/// The demo simulator is the CLI's (`serve --demo`), not the library's: the tests that drive it
-/// in process compile the same file.
-#[path = "../../src/cli/demo.rs"]
-pub mod demo;
+pub use sockudo_obs::demo;
 
 /// The demo's normal traffic over `metrics`, two ticks in (every family has moved), seeded so
 /// each run records the same.
@@ -28,6 +25,7 @@ pub fn seeded_demo(metrics: &sockudo_obs::Metrics) -> demo::Demo {
 }
 pub mod http;
 pub mod kube;
+pub mod layering;
 pub mod live;
 pub mod nginx;
 pub mod ports;

@@ -475,7 +475,8 @@ fn target_labels(stack: &Stack) -> Result<BTreeSet<String>, String> {
     Ok(labels.keys().filter(|k| *k != "__name__").cloned().collect())
 }
 
-/// Every seed family the coverage table calls fed has a non-zero total in Prometheus, and each
+/// Every seed family the coverage table calls fed has a non-zero total in Prometheus (a gauge: at
+/// some scrape of the run), and each
 /// of its series carries exactly the catalogue's labels (plus the target's), with values in the
 /// catalogue's domains.
 pub fn fed_families(stack: &Stack) -> Result<(), String> {
@@ -490,9 +491,12 @@ pub fn fed_families(stack: &Stack) -> Result<(), String> {
             .collect();
         for def in &fed {
             let family = def.full_name(&stack.prefix);
+            // A gauge has carried data if any scrape of the run saw it non-zero: one that rises
+            // and falls back (the queue's depth once the retries are done) is fed too.
             let sample = match def.kind {
                 Kind::Histogram => format!("{family}_count"),
-                Kind::Counter | Kind::Gauge => family.clone(),
+                Kind::Counter => family.clone(),
+                Kind::Gauge => format!("max_over_time({family}[15m])"),
             };
             let series = stack.prometheus.query(&sample, None)?;
             let total: f64 = series

@@ -26,8 +26,8 @@ use std::time::Duration;
 
 use metrics::{Counter, CounterFn, Gauge, GaugeFn, Histogram, HistogramFn, Key, KeyName};
 use metrics::{Metadata, Recorder, SharedString, Unit};
-use sockudo_obs::live::QueueMetrics;
-use sockudo_obs::Metrics;
+use sockudo_obs_live::Metrics;
+use sockudo_obs_live::QueueMetrics;
 
 /// Installs the bridge as the process's global recorder. A second driver in the same process (or
 /// a recorder the host installed first) keeps the first one, with a warning.
@@ -92,9 +92,9 @@ mod http {
     use std::time::Duration;
 
     use metrics::{Histogram, HistogramFn, Key};
-    use sockudo_obs::live::sockudo::WEBSOCKET_ROUTE;
-    use sockudo_obs::live::{HttpMethod, RouteMetrics, RouteTemplates};
-    use sockudo_obs::Metrics;
+    use sockudo_obs_live::Metrics;
+    use sockudo_obs_live::{HttpMethod, RouteMetrics, RouteTemplates};
+    use sockudo_obs_sockudo::spellings::WEBSOCKET_ROUTE;
 
     use super::label;
 

@@ -1,6 +1,6 @@
 //! [`PrometheusMetricsDriver`]: Sockudo's `MetricsInterface`, call by call, over the catalogue's
 //! recording handles. A call that carries what a catalogue family measures records it, with
-//! Sockudo's label values mapped by `sockudo_obs::live::sockudo`; every other call is accepted
+//! Sockudo's label values mapped by `sockudo_obs_live::sockudo`; every other call is accepted
 //! and records nothing, so no family looks fed when the server does not feed it.
 
 use std::cell::Cell;
@@ -12,8 +12,9 @@ use async_trait::async_trait;
 use sockudo_core::error::Result;
 use sockudo_core::metrics::MetricsInterface;
 use sockudo_core::websocket::SocketId;
-use sockudo_obs::live::{sockudo as map, AdapterMetrics, AdapterOperation, ChannelType};
-use sockudo_obs::{Metrics, MetricsConfig};
+use sockudo_obs_live::{AdapterMetrics, AdapterOperation, ChannelType};
+use sockudo_obs_live::{Metrics, MetricsConfig};
+use sockudo_obs_sockudo::spellings as map;
 use sonic_rs::Value;
 
 use crate::{bridge, process as process_metrics, server_config, TcpExporterOptions};

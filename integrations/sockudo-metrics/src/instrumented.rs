@@ -20,10 +20,8 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use sockudo_obs::live::{
-    sockudo as map, AdapterOperation, CacheOperation, ChannelType, HttpMethod, RouteTemplates,
-};
-use sockudo_obs::Metrics;
+use sockudo_obs_live::{AdapterOperation, CacheOperation, ChannelType, HttpMethod, Metrics, RouteTemplates};
+use sockudo_obs_sockudo::spellings as map;
 
 /// The endpoint of requests no route matched (Sockudo's fallback), as sockudo-obs's own HTTP
 /// layer spells it.
@@ -84,7 +82,7 @@ pub fn http_request(
     let Ok(method) = method.parse::<HttpMethod>() else {
         return;
     };
-    if route == sockudo_obs::live::sockudo::WEBSOCKET_ROUTE {
+    if route == sockudo_obs_sockudo::spellings::WEBSOCKET_ROUTE {
         return;
     }
     let endpoint = endpoint_label(metrics, route);

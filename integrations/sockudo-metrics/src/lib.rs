@@ -1,6 +1,6 @@
 //! The drop-in `sockudo-metrics` 5.2 for the real Sockudo server: the surface the server names
 //! (`PrometheusMetricsDriver::with_exporters`, `TcpExporterOptions`), implemented over
-//! [`sockudo_obs::Metrics`], so the server's `/metrics` serves the catalogue.
+//! [`sockudo_obs_live::Metrics`], so the server's `/metrics` serves the catalogue.
 //!
 //! - [`driver`]: the driver and its `MetricsInterface` implementation, call by call;
 //! - [`bridge`]: the global `metrics` (metrics-rs) recorder, for what the server records through
@@ -9,7 +9,7 @@
 //! - [`server_config`]: the server's own settings the driver is not handed (the adapter's name).
 //!
 //! What each catalogue family gets from the server is the catalogue's coverage table
-//! (`sockudo_obs::coverage::cells`, one column per build), shown in the generated METRICS.md.
+//! (`sockudo_obs_sockudo::coverage::cells`, one column per build), shown in the generated METRICS.md.
 
 pub mod bridge;
 pub mod driver;

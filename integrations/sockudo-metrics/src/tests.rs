@@ -3,7 +3,7 @@
 
 use std::ffi::OsString;
 
-use sockudo_obs::{Metrics, MetricsConfig};
+use sockudo_obs_live::{Metrics, MetricsConfig};
 use sonic_rs::{JsonContainerTrait, JsonValueTrait};
 
 use sockudo_core::metrics::MetricsInterface;

@@ -1,6 +1,6 @@
 //! The instrumented calls' recording, in a file of its own: the server's build never reads it.
 
-use sockudo_obs::{Metrics, MetricsConfig};
+use sockudo_obs_live::{Metrics, MetricsConfig};
 
 use super::*;
 
