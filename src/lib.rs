@@ -39,14 +39,16 @@
 //! `sockudo-obs-live` itself. Each module is one crate of the workspace, re-exported here, and the
 //! crates are the layers: the catalogue crate depends on nothing of ours, the live library on the
 //! catalogue only, the Sockudo integration on both, the generator on the catalogue and the
-//! integration, never on anything that renders for a server.
+//! integration, never on anything that renders for a server. The generator is itself four crates,
+//! one per stage: the model, the checks and the renderers (neither of which depends on the
+//! other), and the pipeline over them.
 //!
 //! | crate | here as |
 //! |---|---|
 //! | `sockudo-obs-catalogue` | [`catalogue`], [`names`], [`config`], [`Error`] |
 //! | `sockudo-obs-live` | [`live`], [`Metrics`] |
 //! | `sockudo-obs-sockudo` | `coverage`, `live::sockudo` |
-//! | `sockudo-obs-bundle` | `bundle` |
+//! | `sockudo-obs-bundle` (over `sockudo-obs-model`, `-verify` and `-render`) | `bundle` |
 
 /// The generator (`sockudo-obs-bundle`).
 #[cfg(feature = "generator")]

@@ -14,6 +14,14 @@ fn crate_src(name: &str) -> PathBuf {
         .join("src")
 }
 
+/// The modules of its own crate that a top-level file imports, through `super::` or `crate::`.
+fn crate_imports(path: &Path) -> Vec<String> {
+    ["super::", "crate::"]
+        .into_iter()
+        .flat_map(|prefix| imported_modules(path, prefix))
+        .collect()
+}
+
 /// Each `sockudo-obs-live` module's layer, as in the table of its crate docs; `(file, layer)`.
 const LIVE_LAYERS: &[(&str, usize)] = &[
     ("sync", 0),
@@ -55,13 +63,10 @@ fn live_layer(module: &str) -> Option<usize> {
 fn live_problems(root: &Path) -> Vec<String> {
     let mut problems = Vec::new();
     for &(file, own) in LIVE_LAYERS {
-        let path = root.join(format!("{file}.rs"));
-        for prefix in ["super::", "crate::"] {
-            for name in imported_modules(&path, prefix) {
-                if let Some(used) = live_layer(&name) {
-                    if used >= own {
-                        problems.push(format!("{file} (layer {own}) imports {name} (layer {used})"));
-                    }
+        for name in crate_imports(&root.join(format!("{file}.rs"))) {
+            if let Some(used) = live_layer(&name) {
+                if used >= own {
+                    problems.push(format!("{file} (layer {own}) imports {name} (layer {used})"));
                 }
             }
         }
@@ -104,9 +109,11 @@ fn grouped_imports_name_each_module() {
     assert_eq!(imported_in(source, "crate::"), ["table"]);
 }
 
-/// Each top-level module's place in the pipeline, as in the layer table; a module imports
-/// only from lower numbers (within the load row, in the order it derives things).
-const BUNDLE_LAYERS: &[(&str, usize)] = &[
+/// Each `sockudo-obs-model` module's place in the pipeline, as in the layer table of its crate
+/// docs; a module imports only from lower numbers (within the load row, in the order it derives
+/// things). Verify and render are crates of their own above it, so the compiler keeps the model
+/// from reaching them.
+const MODEL_LAYERS: &[(&str, usize)] = &[
     ("layout", 0),
     ("output", 0),
     ("expr", 0),
@@ -123,23 +130,20 @@ const BUNDLE_LAYERS: &[(&str, usize)] = &[
     ("validate", 5),
     ("documents", 6),
     ("model", 7),
-    ("templates", 8),
-    ("render", 9),
-    ("verify", 9),
-    ("lib", 10),
+    ("lib", 8),
 ];
 
-/// Stages whose files may share their siblings' code; a renderer never uses another.
-const BUNDLE_SIBLINGS_SHARE: &[&str] = &["documents", "verify"];
+/// Folder modules whose files may share their siblings' code.
+const MODEL_SIBLINGS_SHARE: &[&str] = &["documents"];
 
-fn bundle_layer(module: &str) -> Option<usize> {
-    BUNDLE_LAYERS
+fn model_layer(module: &str) -> Option<usize> {
+    MODEL_LAYERS
         .iter()
         .find(|(name, _)| *name == module)
         .map(|&(_, layer)| layer)
 }
 
-fn check_bundle_file(path: &Path, own: usize, stage_dir: Option<&str>, problems: &mut Vec<String>) {
+fn check_model_file(path: &Path, own: usize, stage_dir: Option<&str>, problems: &mut Vec<String>) {
     let shown = path.display().to_string();
     let siblings: Vec<String> = match stage_dir {
         Some(_) => std::fs::read_dir(path.parent().unwrap())
@@ -158,7 +162,7 @@ fn check_bundle_file(path: &Path, own: usize, stage_dir: Option<&str>, problems:
     };
     let in_stage_file = stage_dir.is_some() && !path.ends_with("mod.rs");
     for name in imported_modules(path, "crate::") {
-        match bundle_layer(&name) {
+        match model_layer(&name) {
             Some(used) if used >= own && Some(name.as_str()) != stage_dir => {
                 problems.push(format!("{shown} (layer {own}) imports {name} (layer {used})"))
             }
@@ -167,7 +171,7 @@ fn check_bundle_file(path: &Path, own: usize, stage_dir: Option<&str>, problems:
     }
     for name in imported_modules(path, "super::") {
         if in_stage_file && siblings.contains(&name) {
-            if !BUNDLE_SIBLINGS_SHARE.contains(&stage_dir.unwrap()) {
+            if !MODEL_SIBLINGS_SHARE.contains(&stage_dir.unwrap()) {
                 problems.push(format!("{shown} uses its sibling {name}"));
             }
             continue;
@@ -175,7 +179,7 @@ fn check_bundle_file(path: &Path, own: usize, stage_dir: Option<&str>, problems:
         if in_stage_file {
             continue; // an item of the stage's own mod.rs
         }
-        match bundle_layer(&name) {
+        match model_layer(&name) {
             Some(used) if used >= own && Some(name.as_str()) != stage_dir => {
                 problems.push(format!("{shown} (layer {own}) imports {name} (layer {used})"))
             }
@@ -184,48 +188,95 @@ fn check_bundle_file(path: &Path, own: usize, stage_dir: Option<&str>, problems:
     }
 }
 
-fn bundle_problems(root: &Path) -> Vec<String> {
+fn model_problems(root: &Path) -> Vec<String> {
     let mut problems = Vec::new();
-    for &(module, own) in BUNDLE_LAYERS {
+    for &(module, own) in MODEL_LAYERS {
         let file = root.join(format!("{module}.rs"));
         if file.is_file() {
-            check_bundle_file(&file, own, None, &mut problems);
+            check_model_file(&file, own, None, &mut problems);
             continue;
         }
         for entry in std::fs::read_dir(root.join(module)).unwrap() {
-            check_bundle_file(&entry.unwrap().path(), own, Some(module), &mut problems);
+            check_model_file(&entry.unwrap().path(), own, Some(module), &mut problems);
         }
     }
     problems
 }
 
-/// No import runs against the pipeline's direction, and no renderer uses another.
+/// No import in the model crate runs against the pipeline's direction.
 #[test]
-fn bundle_imports_follow_the_pipeline() {
-    let root = crate_src("bundle");
-    let problems = bundle_problems(&root);
+fn model_imports_follow_the_pipeline() {
+    let problems = model_problems(&crate_src("model"));
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
-/// The check fires: a renderer reaching for a sibling and the model importing a renderer.
+/// The check fires: the shared paths reaching up for the model they are part of.
 #[test]
-fn a_backward_bundle_import_is_reported() {
+fn a_backward_model_import_is_reported() {
     let root = tempfile::tempdir().unwrap();
-    let real = crate_src("bundle");
-    copy_dir(&real, root.path());
-    let append = |file: &str, line: &str| {
-        let path = root.path().join(file);
-        let text = std::fs::read_to_string(&path).unwrap();
-        std::fs::write(&path, format!("{line}\n{text}")).unwrap();
-    };
-    append("render/k8s.rs", "use super::grafana::render;");
-    append("model.rs", "use crate::render::all;");
-    let problems = bundle_problems(root.path()).join("\n");
-    assert!(problems.contains("k8s.rs uses its sibling grafana"), "{problems}");
+    copy_dir(&crate_src("model"), root.path());
+    prepend(&root.path().join("layout.rs"), "use crate::model::Model;");
+    let problems = model_problems(root.path()).join("\n");
     assert!(
-        problems.contains("model.rs (layer 7) imports render (layer 9)"),
+        problems.contains("layout.rs (layer 0) imports model (layer 7)"),
         "{problems}"
     );
+}
+
+/// Every renderer in `sockudo-obs-render` that imports another renderer; the crate root and the
+/// shared template helper are not renderers.
+fn renderer_problems(root: &Path) -> Vec<String> {
+    let not_renderers = ["lib", "templates"];
+    let renderers: Vec<String> = std::fs::read_dir(root)
+        .unwrap()
+        .map(|entry| {
+            entry
+                .unwrap()
+                .path()
+                .file_stem()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .filter(|name| !not_renderers.contains(&name.as_str()))
+        .collect();
+    let mut problems = Vec::new();
+    for renderer in &renderers {
+        for name in crate_imports(&root.join(format!("{renderer}.rs"))) {
+            if renderers.contains(&name) && &name != renderer {
+                problems.push(format!("{renderer}.rs uses its sibling {name}"));
+            }
+        }
+    }
+    problems
+}
+
+/// No renderer calls another or reads its output: each reads the model alone.
+#[test]
+fn no_renderer_uses_another() {
+    let problems = renderer_problems(&crate_src("render"));
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The check fires, through either path: a renderer reaching for a sibling.
+#[test]
+fn a_renderer_using_another_is_reported() {
+    let root = tempfile::tempdir().unwrap();
+    copy_dir(&crate_src("render"), root.path());
+    prepend(&root.path().join("k8s.rs"), "use super::grafana::render;");
+    prepend(&root.path().join("nginx.rs"), "use crate::{compose, templates};");
+    let problems = renderer_problems(root.path()).join("\n");
+    assert!(problems.contains("k8s.rs uses its sibling grafana"), "{problems}");
+    assert!(
+        problems.contains("nginx.rs uses its sibling compose"),
+        "{problems}"
+    );
+    assert!(!problems.contains("templates"), "{problems}");
+}
+
+fn prepend(path: &Path, line: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    std::fs::write(path, format!("{line}\n{text}")).unwrap();
 }
 
 fn copy_dir(from: &Path, to: &Path) {

@@ -18,90 +18,45 @@
 //! load --> validate --> build documents --> verify --> render --> write
 //! ```
 //!
-//! 1. **load**: the profile ([`Profile`]), the rule and dashboard specs and the templates, from a
-//!    [`SpecSource`]; the `--config`/`METRICS_*` [`Overrides`] win over the profile's `metrics`;
-//! 2. **validate**: every profile value against its syntax (`validate`, rules from
-//!    [`crate::names`]): the profile's own values before the specs are read, the values that
-//!    become Kubernetes names, nginx directives and compose images once the topology is derived;
-//! 3. **build documents**: the typed `prometheus.yml`s, rule groups, dashboards and dashboard
-//!    ConfigMaps, once (`documents`). Steps 1-3 are [`Model::load`];
-//! 4. **verify**: every PromQL expression against the catalogue, the conventions, the
-//!    cross-artifact job/port agreement and the ConfigMap size limit, on the model and documents,
-//!    never on a renderer ([`check::run`]); a model it refuses is never rendered;
-//! 5. **render**: one renderer per artifact serializes and packages the model and its documents
-//!    into an [`Output`] (`render`);
-//! 6. **write**: [`Output::write_atomically`] swaps the tree into place (the CLI's job).
+//! Each stage is a crate of the workspace, and this one runs them in order:
 //!
-//! # Layers
-//!
-//! Each module imports only from its own row or the rows above it; nothing imports against the
-//! arrow (`tests/hardening/layers.rs` reads every file and holds it to this table). The crates this
-//! one depends on (the catalogue with its name rules and error, the Sockudo integration's
-//! coverage) are below everything here.
-//!
-//! | layer | modules | may import |
+//! | stage | crate | here as |
 //! |---|---|---|
-//! | leaf | `layout` (paths, shared constants), `output` (the file tree), `expr` (PromQL helpers), `external` (other exporters' metrics the rules read), `jinja` (bounded minijinja), [`crate::names`] | crate root only |
-//! | load | `source`, `profile`, `reference` (every profile key documented), `rules`, `dashboards`; derived from them: `slos` (the SLOs' rules and panels), `topology` (scrape paths and ports), `coverage` (what the server does not feed) | leaf |
-//! | validate | `validate` | load, leaf |
-//! | model | `documents`, `model` | validate, load, leaf |
-//! | render | `render/*`, `templates` | model, load, leaf; never a sibling renderer |
-//! | verify | `verify/*` | model, load, leaf; never a renderer |
-//! | pipeline | this module's [`build`] | everything |
+//! | load, validate, build documents | `sockudo-obs-model` ([`Model::load`]) | [`Model`], [`Profile`], [`SpecSource`], [`Output`], [`mod@reference`] |
+//! | verify | `sockudo-obs-verify` ([`check::run`]) | [`check`] |
+//! | render | `sockudo-obs-render` (one renderer per artifact) | [`renderer`], [`Renderer`] |
+//! | write | [`Output::write_atomically`] (the CLI's job) | |
+//!
+//! The checks and the renderers both read the model and depend on nothing of each other, so the
+//! compiler holds the two rules of the pipeline: a check never calls a renderer, and a model the
+//! checks refuse is never rendered (this crate is the only one that sees both).
 
-mod coverage;
-mod dashboards;
-mod documents;
-mod expr;
-mod external;
-mod jinja;
-mod layout;
-mod model;
-mod output;
-mod profile;
-pub mod reference;
-mod render;
-mod rules;
-mod slos;
-mod source;
-mod templates;
-mod topology;
-mod validate;
-mod verify;
-
-// The layer below, under the names this crate's modules use (`crate::names::is_host`).
-use sockudo_obs_catalogue::{catalogue, config, names};
+pub use sockudo_obs_model::coverage::unfed_families;
+pub use sockudo_obs_model::expr::metric_names;
+pub use sockudo_obs_model::layout::{HEARTBEAT_ALERT, NGINX_CONF_PATH, SELF_MONITORING_JOBS};
+pub use sockudo_obs_model::output::{Change, HEADER, MARKER};
+pub use sockudo_obs_model::reference;
+pub use sockudo_obs_model::slos::RULES_PER_SLO;
+pub use sockudo_obs_model::source::Folder;
+pub use sockudo_obs_model::topology::PathKind;
+pub use sockudo_obs_model::validate::parsed_profile;
 /// Every fallible call's error, the catalogue crate's.
-pub use sockudo_obs_catalogue::{Error, ErrorKind, Result};
+pub use sockudo_obs_model::{Error, ErrorKind, Result};
+pub use sockudo_obs_model::{Model, Output, Overrides, Profile, SourceFile, SpecSource};
+pub use sockudo_obs_render::{overlay_files, Renderer};
 
-pub use coverage::unfed_families;
-pub use expr::metric_names;
-pub use layout::{HEARTBEAT_ALERT, NGINX_CONF_PATH, SELF_MONITORING_JOBS};
-pub use model::{Model, Overrides};
-pub use output::{Change, Output, HEADER, MARKER};
-pub use profile::Profile;
-pub use render::k8s::overlay_files;
-pub use render::Renderer;
-pub use slos::RULES_PER_SLO;
-pub use source::{Folder, SourceFile, SpecSource};
-pub use topology::PathKind;
-pub use validate::parsed_profile;
-
-/// The verify stage, for the CLI's `check` and for tests that look at the problems themselves.
+/// The verify stage (`sockudo-obs-verify`), for the CLI's `check` and for tests that look at the
+/// problems themselves.
 pub mod check {
-    pub use super::verify::paths::{alertmanagers_by_service_address, finished_pods_kept};
-    pub use super::verify::promql::{check_expr, check_selector, Scope};
-    pub use super::verify::rules::check_with_catalogue;
-    pub use super::verify::topology::check as cross_artifact;
-    pub use super::verify::{run, Problem, Report};
+    pub use sockudo_obs_verify::{
+        alertmanagers_by_service_address, check_expr, check_selector, check_with_catalogue, cross_artifact,
+        finished_pods_kept, run, Problem, Report, Scope,
+    };
 }
 
-/// Single renderers, for tests that render one artifact alone.
+/// Single renderers (`sockudo-obs-render`), for tests that render one artifact alone.
 pub mod renderer {
-    pub use super::render::compose::render as compose;
-    pub use super::render::grafana::render as grafana;
-    pub use super::render::k8s::render as k8s;
-    pub use super::render::nginx::render as nginx;
+    pub use sockudo_obs_render::{compose, grafana, k8s, nginx};
 }
 
 /// Loads, validates, builds the documents, verifies and renders one environment's bundle, in
@@ -109,15 +64,15 @@ pub mod renderer {
 /// model they refuse.
 pub fn build(source: &SpecSource, env: &str, overrides: &Overrides) -> Result<Output> {
     let model = Model::load(source, env, overrides)?;
-    verify::run(&model).into_result()?;
-    render::all(&model)
+    sockudo_obs_verify::run(&model).into_result()?;
+    sockudo_obs_render::all(&model)
 }
 
 #[cfg(test)]
 mod error_tests {
     use std::path::Path;
 
-    use sockudo_obs_catalogue::ErrorKind;
+    use crate::ErrorKind;
 
     use crate as bundle;
     use crate::check::{Problem, Report};

@@ -4,7 +4,7 @@
 //! returns ([`Error`]).
 //!
 //! The live library (`sockudo-obs-live`) registers exactly these metrics; the generator
-//! (`sockudo-obs-bundle`) checks every expression against them. Nothing here depends on either.
+//! (`sockudo-obs-verify`) checks every expression against them. Nothing here depends on either.
 
 pub mod catalogue;
 mod channel;
