@@ -29,6 +29,19 @@ fn rejected_naming(key: &str, change: impl FnOnce(&mut Yaml), renderer: Renderer
     assert!(message.contains(key), "the error names {key}: {message}");
 }
 
+/// A label name Kubernetes would refuse is an error whose key is exactly the label's profile key
+/// (what a caller matching `err.key()` looks for); the message says it is the name that is wrong.
+#[test]
+fn a_label_name_kubernetes_would_refuse_names_its_own_key() {
+    let key = "kubernetes.operator.selector_labels.bad name";
+    let err = render_with(|p| specs::set(p, key, "x"), renderer::k8s).expect_err("a bad label name");
+    let err = err
+        .downcast_ref::<sockudo_obs::Error>()
+        .expect("the library's typed error");
+    assert_eq!(err.key(), Some(key), "{err:#}");
+    assert!(format!("{err:#}").contains("is not a valid label key"), "{err:#}");
+}
+
 fn yaml(out: &Output, path: &str) -> Yaml {
     serde_norway::from_str(&specs::text(out, path)).unwrap()
 }

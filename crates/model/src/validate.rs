@@ -976,7 +976,8 @@ fn kubernetes_names(profile: &Profile) -> Result<()> {
         ));
     }
     for (key, label, value) in &label_maps {
-        checks.push((format!("{key} (key)"), label, KubeSyntax::LabelKey));
+        // The label's name and its value have one profile key; the message says which is wrong.
+        checks.push((key.clone(), label, KubeSyntax::LabelKey));
         checks.push((key.clone(), value, KubeSyntax::LabelValue));
     }
     if let Some(secret) = &k.operator.basic_auth_secret {
