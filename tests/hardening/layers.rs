@@ -84,15 +84,11 @@ fn live_modules_import_only_from_lower_layers() {
 /// The check fires, on a grouped import too: the counter store reaching up for the exporter.
 #[test]
 fn a_live_import_against_the_layers_is_reported() {
-    let root = tempfile::tempdir().unwrap();
-    copy_dir(&crate_src("live"), root.path());
-    let store = root.path().join("store.rs");
-    let text = std::fs::read_to_string(&store).unwrap();
-    std::fs::write(
-        &store,
-        format!("use super::{{sync::AtomicU64, exporter::Exporter}};\n{text}"),
-    )
-    .unwrap();
+    let root = crate_copy("live");
+    prepend(
+        &root.path().join("store.rs"),
+        "use super::{sync::AtomicU64, exporter::Exporter};",
+    );
     let problems = live_problems(root.path()).join("\n");
     assert!(
         problems.contains("store (layer 1) imports exporter (layer 7)"),
@@ -213,8 +209,7 @@ fn model_imports_follow_the_pipeline() {
 /// The check fires: the shared paths reaching up for the model they are part of.
 #[test]
 fn a_backward_model_import_is_reported() {
-    let root = tempfile::tempdir().unwrap();
-    copy_dir(&crate_src("model"), root.path());
+    let root = crate_copy("model");
     prepend(&root.path().join("layout.rs"), "use crate::model::Model;");
     let problems = model_problems(root.path()).join("\n");
     assert!(
@@ -261,8 +256,7 @@ fn no_renderer_uses_another() {
 /// The check fires, through either path: a renderer reaching for a sibling.
 #[test]
 fn a_renderer_using_another_is_reported() {
-    let root = tempfile::tempdir().unwrap();
-    copy_dir(&crate_src("render"), root.path());
+    let root = crate_copy("render");
     prepend(&root.path().join("k8s.rs"), "use super::grafana::render;");
     prepend(&root.path().join("nginx.rs"), "use crate::{compose, templates};");
     let problems = renderer_problems(root.path()).join("\n");
@@ -274,6 +268,14 @@ fn a_renderer_using_another_is_reported() {
     assert!(!problems.contains("templates"), "{problems}");
 }
 
+/// A copy of a workspace crate's `src` folder, for a test to break.
+fn crate_copy(name: &str) -> tempfile::TempDir {
+    let root = tempfile::tempdir().unwrap();
+    copy_dir(&crate_src(name), root.path());
+    root
+}
+
+/// Puts `line` atop the file at `path`.
 fn prepend(path: &Path, line: &str) {
     let text = std::fs::read_to_string(path).unwrap();
     std::fs::write(path, format!("{line}\n{text}")).unwrap();
