@@ -134,6 +134,10 @@ async function main() {
       await within(api.trigger(name, "price-update", { channel: name, at: Date.now() }), `publishing to ${name}`);
       summary.published += 1;
     }
+    // A late subscriber to the cache channel gets its last message from the server's cache (a
+    // cache hit). Not counted as a delivery: no publish reaches it.
+    await subscribed(third, "cache-prices");
+    summary.subscriptions += 1;
     clients.push(...appClients);
   }
   await sleep(1000);

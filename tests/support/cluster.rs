@@ -2,6 +2,10 @@
 //! (Debian's `redis-server`) through the redis adapter, queue and cache, posting the first app's
 //! webhooks to a sink of the test and to one that answers 500. Every process runs on loopback,
 //! on free ports, and is stopped by PID when the cluster drops.
+//!
+//! An app is half rolled out ([`ROLLOUT_APP`]): the first node lists it, the others do not yet,
+//! so its webhook jobs fail on the nodes that claim them without knowing it
+//! ([`Cluster::rollout_events`]).
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -17,7 +21,9 @@ use super::live::{samples, Sample};
 use super::ports::free_port;
 use super::process::{wait_until, ProcessGuard};
 use super::sink::WebhookSink;
-use super::sockudo::{cluster_config, command_of, scrape, spawn_until_metrics, Binary};
+use super::sockudo::{
+    cluster_config, command_of, scrape, spawn_until_metrics, Binary, Crowd, Rollout, ROLLOUT_APP,
+};
 use super::tools::find as require_tool;
 
 /// A `redis-server` of its own: no persistence, loopback only.
@@ -145,12 +151,18 @@ impl Cluster {
 
     fn start_node(&self, index: usize) -> Result<Node, String> {
         let (port, metrics_port) = (free_port(), free_port());
+        let rollout = if index == 0 {
+            Rollout::Listed
+        } else {
+            Rollout::NotYet
+        };
         let config = cluster_config(
             port,
             metrics_port,
             self.redis.port,
             self.webhooks.port,
             self.failing_webhooks.port,
+            rollout,
         );
         let dir = self.temp.path().join(format!("node-{index}"));
         let command = command_of(self.binary, &dir, &config, &[])?;
@@ -165,6 +177,15 @@ impl Cluster {
     /// The nodes' Pusher ports, for the traffic.
     pub fn ports(&self) -> Vec<u16> {
         self.nodes.iter().map(|n| n.port).collect()
+    }
+
+    /// A client of [`ROLLOUT_APP`] on the first node (the one that lists it) sends `events`
+    /// client events and leaves. Each is a webhook job in the shared Redis queue; the ones the
+    /// other nodes claim fail there and are retried: `queue_jobs_failed_total` on those nodes.
+    pub fn rollout_events(&self, events: usize) -> Result<(), String> {
+        let mut client = Crowd::client_events(self.nodes[0].port, &ROLLOUT_APP, 1, events, &self.logs)?;
+        client.stop();
+        Ok(())
     }
 
     /// Every node's samples, as one list: a cluster sum is a sum over it.

@@ -36,6 +36,26 @@ pub const APPS: [TestApp; 2] = [
     },
 ];
 
+/// An app being rolled out: in the first cluster node's config and not yet in the others', which
+/// read app configs without the Redis cache (see [`Rollout`]). Its client events are webhook jobs
+/// (to the accepting endpoint) that fail on a node that does not know it.
+pub const ROLLOUT_APP: TestApp = TestApp {
+    id: "app-rollout",
+    key: "key-rollout",
+    secret: "secret-rollout",
+};
+
+/// Whether a cluster node's config lists [`ROLLOUT_APP`] yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rollout {
+    /// The node lists the app.
+    Listed,
+    /// The node does not list it yet, and its app manager does not cache in Redis (where it
+    /// would find the configs the other nodes cached until they expire, 300 s by default): a
+    /// webhook job of the app that it claims fails (`webhook app not found`) and is retried.
+    NotYet,
+}
+
 /// An app key the server does not know: connecting with it is a connection error.
 pub const UNKNOWN_KEY: &str = "no-such-key";
 
@@ -104,13 +124,15 @@ const WEBHOOK_EVENTS: [&str; 3] = ["channel_occupied", "member_added", "client_e
 /// cache), posting the first app's webhooks to `webhook_port` and the second app's to
 /// `failing_webhook_port` (an endpoint that answers 500). A failing delivery is tried four times,
 /// 2 to 4 s apart: its job stays active long enough for the queue's depth (sampled every 5 s on
-/// the instrumented build) to see it, and gives up while the test runs.
+/// the instrumented build) to see it, and gives up while the test runs. `rollout` says whether
+/// the node lists [`ROLLOUT_APP`], whose webhooks go to `webhook_port` too.
 pub fn cluster_config(
     port: u16,
     metrics_port: u16,
     redis_port: u16,
     webhook_port: u16,
     failing_webhook_port: u16,
+    rollout: Rollout,
 ) -> Value {
     let webhooks = |port: u16, path: &str| json!([{ "url": format!("http://127.0.0.1:{port}{path}"), "event_types": WEBHOOK_EVENTS }]);
     let mut config = config_with_webhooks(
@@ -119,6 +141,16 @@ pub fn cluster_config(
         webhooks(webhook_port, "/sockudo-webhooks"),
         webhooks(failing_webhook_port, "/failing"),
     );
+    match rollout {
+        Rollout::Listed => {
+            let app = app_config(&ROLLOUT_APP, webhooks(webhook_port, "/sockudo-webhooks"), 1000);
+            config["app_manager"]["array"]["apps"]
+                .as_array_mut()
+                .expect("the config lists its apps")
+                .push(app);
+        }
+        Rollout::NotYet => config["app_manager"]["cache"] = json!({ "enabled": false }),
+    }
     config["adapter"] = json!({ "driver": "redis" });
     config["queue"] = json!({ "driver": "redis" });
     config["cache"] = json!({ "driver": "redis" });
@@ -141,20 +173,22 @@ pub const WEBHOOK_QUEUE: &str = "webhooks";
 /// The first app's connection quota on a cluster node.
 pub const CLUSTER_MAX_CONNECTIONS: u32 = 5000;
 
+/// One app's entry in the config: its webhooks and its client events per second.
+fn app_config(app: &TestApp, webhooks: Value, client_events: u32) -> Value {
+    json!({
+        "id": app.id,
+        "key": app.key,
+        "secret": app.secret,
+        "enabled": true,
+        "max_connections": 100,
+        "enable_client_messages": true,
+        "max_client_events_per_second": client_events,
+        "webhooks": webhooks,
+    })
+}
+
 /// The config with each app's webhooks.
 fn config_with_webhooks(port: u16, metrics_port: u16, first_app: Value, second_app: Value) -> Value {
-    let app = |app: &TestApp, webhooks: Value, client_events: u32| {
-        json!({
-            "id": app.id,
-            "key": app.key,
-            "secret": app.secret,
-            "enabled": true,
-            "max_connections": 100,
-            "enable_client_messages": true,
-            "max_client_events_per_second": client_events,
-            "webhooks": webhooks,
-        })
-    };
     json!({
         "debug": false,
         "host": "127.0.0.1",
@@ -163,8 +197,8 @@ fn config_with_webhooks(port: u16, metrics_port: u16, first_app: Value, second_a
         "app_manager": {
             "driver": "memory",
             "array": { "apps": [
-                app(&APPS[0], first_app, CLIENT_EVENT_LIMIT),
-                app(&APPS[1], second_app, 1000),
+                app_config(&APPS[0], first_app, CLIENT_EVENT_LIMIT),
+                app_config(&APPS[1], second_app, 1000),
             ] }
         },
         "cache": { "driver": "memory" },
