@@ -513,7 +513,7 @@ fn the_alerts_row_links_firing_alerts_to_their_runbook() {
         let table = panel(&panels, "Firing alerts");
         assert_eq!(table["type"], "table");
         let expr = table["targets"][0]["expr"].as_str().unwrap();
-        let ast = promql_parser::parser::parse(expr).unwrap();
+        let ast = bundle::parse_promql(expr).unwrap();
         let promql_parser::parser::Expr::VectorSelector(vs) = ast else {
             panic!("{env}: {expr}")
         };
@@ -611,10 +611,9 @@ fn per_instance_panels_name_the_pod() {
                 target["legendFormat"].as_str().unwrap().contains("{{pod}}"),
                 "{env}: {title}"
             );
-            let expr = promql_parser::parser::parse(
-                &target["expr"].as_str().unwrap().replace("$__rate_interval", "5m"),
-            )
-            .unwrap();
+            let expr =
+                bundle::parse_promql(&target["expr"].as_str().unwrap().replace("$__rate_interval", "5m"))
+                    .unwrap();
             let keeps_pod = match &expr {
                 promql_parser::parser::Expr::Aggregate(agg) => match &agg.modifier {
                     Some(promql_parser::parser::LabelModifier::Include(by)) => {
@@ -642,7 +641,7 @@ fn a_stat_panel_shows_the_version_per_pod() {
     assert_eq!(stat["options"]["textMode"], "name");
     let target = &stat["targets"][0];
     assert!(target["legendFormat"].as_str().unwrap().contains("{{version}}"));
-    let expr = promql_parser::parser::parse(target["expr"].as_str().unwrap()).unwrap();
+    let expr = bundle::parse_promql(target["expr"].as_str().unwrap()).unwrap();
     let promql_parser::parser::Expr::Aggregate(agg) = &expr else {
         panic!("{expr}")
     };

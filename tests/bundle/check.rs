@@ -31,6 +31,24 @@ fn an_unknown_metric_is_reported() {
     );
 }
 
+/// A unitless range no `Duration` holds made promql-parser panic (the fuzzer found it); it is a
+/// problem naming the rule instead.
+#[test]
+fn a_range_no_duration_holds_is_reported_not_a_panic() {
+    let specs = Specs::copy();
+    specs.replace(
+        "alerts/queue.yaml",
+        "(sockudo_queue_jobs_failed_total[5m])",
+        "(sockudo_queue_jobs_failed_total[1e30])",
+    );
+    assert_problem(
+        &specs.problems("production"),
+        "alerts/queue.yaml",
+        "job_queue:sockudo_queue_jobs_failed:rate5m",
+        "`1e30` is no duration a range, a step or an offset can have",
+    );
+}
+
 #[test]
 fn renaming_a_catalogue_metric_breaks_the_specs_that_use_it() {
     let specs = Specs::copy();

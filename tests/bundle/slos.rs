@@ -7,7 +7,7 @@
 use std::fs;
 use std::path::Path;
 
-use promql_parser::parser::{self, Expr, LabelModifier};
+use promql_parser::parser::{Expr, LabelModifier};
 use serde_norway::Value;
 use sockudo_obs::bundle::{self, Overrides, RULES_PER_SLO};
 
@@ -76,7 +76,7 @@ fn each_slo_is_a_small_rule_group_that_keeps_the_routing_labels() {
                 .collect();
             assert_eq!(severities, ["critical", "warning"], "{env} {slo}");
             for rule in rules {
-                let expr = parser::parse(rule["expr"].as_str().unwrap()).unwrap();
+                let expr = bundle::parse_promql(rule["expr"].as_str().unwrap()).unwrap();
                 let mut found = Vec::new();
                 by_clauses(&expr, &mut found);
                 assert!(!found.is_empty(), "{env} {slo}: no aggregation in {rule:?}");
@@ -201,7 +201,7 @@ fn the_dashboard_has_an_error_budget_row_per_slo() {
         assert_eq!(targets.len(), 7, "{burn}");
         for target in targets.iter().chain(budget["targets"].as_array().unwrap()) {
             let expr = target["expr"].as_str().unwrap();
-            let ast = parser::parse(expr).unwrap_or_else(|e| panic!("{expr}: {e}"));
+            let ast = bundle::parse_promql(expr).unwrap_or_else(|e| panic!("{expr}: {e}"));
             let mut names = Vec::new();
             selector_names(&ast, &mut names);
             assert!(
@@ -365,7 +365,7 @@ fn a_profile_objective_moves_the_thresholds_and_the_fixtures() {
         .find(|r| r["alert"] == "SockudoApiAvailabilityFastBurn")
         .unwrap()
         .clone();
-    let thresholds = number_literals(&parser::parse(page["expr"].as_str().unwrap()).unwrap());
+    let thresholds = number_literals(&bundle::parse_promql(page["expr"].as_str().unwrap()).unwrap());
     // 14.4 × 0.5% and 6 × 0.5%, then the traffic floor.
     assert_eq!(thresholds, [0.072, 0.072, 0.03, 0.03, 100.0]);
     promtool_test_rules(&[dir

@@ -32,7 +32,7 @@
 //! checks refuse is never rendered (this crate is the only one that sees both).
 
 pub use sockudo_obs_model::coverage::unfed_families;
-pub use sockudo_obs_model::expr::metric_names;
+pub use sockudo_obs_model::expr::{metric_names, parse_promql};
 pub use sockudo_obs_model::layout::{HEARTBEAT_ALERT, NGINX_CONF_PATH, SELF_MONITORING_JOBS};
 pub use sockudo_obs_model::output::{Change, HEADER, MARKER};
 pub use sockudo_obs_model::reference;

@@ -8,13 +8,13 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use promql_parser::label::{MatchOp, Matcher};
-use promql_parser::parser::{self, Expr, VectorSelector};
+use promql_parser::parser::{Expr, VectorSelector};
 
 use super::{promql, Problem};
 use sockudo_obs_model::catalogue::{self, SeriesSuffix};
 use sockudo_obs_model::dashboards::{Dashboard, PanelSpec};
 use sockudo_obs_model::documents::DashboardDocument;
-use sockudo_obs_model::expr::{panel_query, RATE_INTERVAL_STAND_IN_SECS};
+use sockudo_obs_model::expr::{panel_query, parse_promql, RATE_INTERVAL_STAND_IN_SECS};
 use sockudo_obs_model::layout::dashboard_file_name;
 use sockudo_obs_model::model::Model;
 
@@ -161,7 +161,7 @@ fn panel_alert_problems(model: &Model, panel: &PanelSpec) -> Vec<String> {
 /// The linter rules one query must satisfy, found by walking its syntax tree.
 fn query_problems(model: &Model, expr: &str) -> Vec<String> {
     let parseable = panel_query(expr);
-    let ast = match parser::parse(&parseable) {
+    let ast = match parse_promql(&parseable) {
         Ok(ast) => ast,
         Err(err) => return vec![format!("query {expr:?} does not parse: {err}")],
     };

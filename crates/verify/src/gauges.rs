@@ -9,11 +9,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use promql_parser::parser::{self, Expr};
+use promql_parser::parser::Expr;
 
 use super::Problem;
 use sockudo_obs_model::catalogue::{Kind, CATALOGUE};
-use sockudo_obs_model::expr::panel_query;
+use sockudo_obs_model::expr::{panel_query, parse_promql};
 use sockudo_obs_model::model::Model;
 
 /// Where a gauge is aggregated: the spec file, the rule or panel, and the operator.
@@ -48,7 +48,7 @@ pub(crate) fn check(model: &Model) -> Vec<Problem> {
     let mut uses: BTreeMap<String, Vec<Use>> = BTreeMap::new();
     for (file, item, expr) in rules.chain(panels) {
         // An expression that does not parse is the PromQL check's problem, reported there.
-        let Ok(parsed) = parser::parse(&expr) else {
+        let Ok(parsed) = parse_promql(&expr) else {
             continue;
         };
         let mut found = Vec::new();

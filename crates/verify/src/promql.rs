@@ -8,11 +8,13 @@
 use std::collections::BTreeMap;
 
 use promql_parser::label::{MatchOp, Matcher, METRIC_NAME};
-use promql_parser::parser::{self, AggregateExpr, BinaryExpr, Call, Expr, LabelModifier, VectorSelector};
+use promql_parser::parser::{
+    AggregateExpr, BinaryExpr, Call, Expr, LabelModifier, VectorMatchCardinality, VectorSelector,
+};
 
 use super::Problem;
 use sockudo_obs_model::catalogue::{resolve_in, Kind, MetricDef, SeriesSuffix, CATALOGUE};
-use sockudo_obs_model::expr::selector_name;
+use sockudo_obs_model::expr::{parse_promql, selector_name};
 use sockudo_obs_model::external::{self, ExternalMetric, EXTERNAL_METRICS};
 use sockudo_obs_model::model::Model;
 
@@ -89,7 +91,7 @@ impl<'a> Scope<'a> {
         };
         // In file order, so a rule may build on the rules before it.
         for (_, rule) in model.spec_rules.recording_rules() {
-            if let Ok(expr) = parser::parse(&rule.expr) {
+            if let Ok(expr) = parse_promql(&rule.expr) {
                 let recorded = scope.describe(&expr);
                 scope.recorded.insert(rule.record.clone(), recorded);
             }
@@ -227,7 +229,7 @@ impl<'a> Scope<'a> {
                 let group_right = bin
                     .modifier
                     .as_ref()
-                    .is_some_and(|m| matches!(m.card, parser::VectorMatchCardinality::OneToMany(_)));
+                    .is_some_and(|m| matches!(m.card, VectorMatchCardinality::OneToMany(_)));
                 let lhs_is_scalar = matches!(strip_parens(&bin.lhs), Expr::NumberLiteral(_));
                 if group_right || lhs_is_scalar {
                     self.output_labels(&bin.rhs)
@@ -284,7 +286,7 @@ impl<'a> Scope<'a> {
 /// Checks one expression. `file` and `item` only label the problems.
 pub fn check_expr(scope: &Scope<'_>, file: &str, item: &str, expr: &str) -> Vec<Problem> {
     let mut walker = Walker::new(scope, file, item);
-    match parser::parse(expr) {
+    match parse_promql(expr) {
         Ok(ast) => walker.visit(&ast, Context::default()),
         Err(err) => walker.report(format!("does not parse: {err} (in `{expr}`)")),
     }
@@ -295,7 +297,7 @@ pub fn check_expr(scope: &Scope<'_>, file: &str, item: &str, expr: &str) -> Vec<
 /// it selects raw series rather than computing anything.
 pub fn check_selector(scope: &Scope<'_>, file: &str, item: &str, selector: &str) -> Vec<Problem> {
     let mut walker = Walker::new(scope, file, item);
-    match parser::parse(selector) {
+    match parse_promql(selector) {
         Ok(Expr::VectorSelector(vs)) => walker.selector(&vs, Context::presence()),
         Ok(_) => walker.report(format!("`{selector}` is not a series selector")),
         Err(err) => walker.report(format!("does not parse: {err} (in `{selector}`)")),

@@ -4,12 +4,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use promql_parser::parser::{self, token::T_DIV, Expr, LabelModifier};
+use promql_parser::parser::{token::T_DIV, Expr, LabelModifier};
 
 use super::promql::{check_expr, check_selector, Scope};
 use super::Problem;
 use sockudo_obs_model::catalogue::{MetricDef, CATALOGUE};
-use sockudo_obs_model::expr::metric_names;
+use sockudo_obs_model::expr::{metric_names, parse_promql};
 use sockudo_obs_model::layout::{ALERT_NAME_PREFIX, HEARTBEAT_ALERT, HEARTBEAT_SEVERITY, SEVERITIES};
 use sockudo_obs_model::model::Model;
 use sockudo_obs_model::profile::{
@@ -195,7 +195,7 @@ impl Routing {
     /// from the profile (`routing_from_profile`), so a label-less `absent()` or `vector()` is fine.
     fn dropped(&self, expr: &str, exempt: bool) -> Vec<String> {
         let mut messages = Vec::new();
-        if let Ok(ast) = parser::parse(expr) {
+        if let Ok(ast) = parse_promql(expr) {
             self.walk(&ast, exempt, &mut messages);
         }
         messages
@@ -382,7 +382,7 @@ fn mixin_style(alert: &AlertRule, report: &mut impl FnMut(String)) {
 /// minimum of traffic, `${min_traffic}` events in its window: otherwise one failure among five
 /// requests is a 20% error rate and pages.
 fn traffic_floor(alert: &AlertRule, report: &mut impl FnMut(String)) {
-    let Ok(expr) = parser::parse(&alert.expr) else {
+    let Ok(expr) = parse_promql(&alert.expr) else {
         return; // the catalogue check reports it
     };
     if is_ratio(&expr) && alert.min_traffic.is_none() {
@@ -419,10 +419,7 @@ fn description_labels(scope: &Scope<'_>, alert: &AlertRule, report: &mut impl Fn
     let Some(description) = &alert.description else {
         return;
     };
-    let (Ok(used), Ok(expr)) = (
-        template_labels(description),
-        promql_parser::parser::parse(&alert.expr),
-    ) else {
+    let (Ok(used), Ok(expr)) = (template_labels(description), parse_promql(&alert.expr)) else {
         return;
     };
     let Some(available) = scope.output_labels(&expr) else {

@@ -6,10 +6,11 @@
 //! the exporter's, and a NetworkPolicy that does not admit the scrape port or opens it to all.
 
 use promql_parser::label::{MatchOp, Matcher};
-use promql_parser::parser::{self, Expr};
+use promql_parser::parser::Expr;
 use promql_parser::util::{walk_expr, ExprVisitor};
 
 use super::Problem;
+use sockudo_obs_model::expr::parse_promql;
 use sockudo_obs_model::model::Model;
 use sockudo_obs_model::topology::{PathKind, ScrapePath, Topology};
 
@@ -74,7 +75,7 @@ fn problem(file: &str, item: &str, message: String) -> Problem {
 
 /// One message per scrape path whose job a `job` matcher of `expr` does not select.
 fn job_disagreements(topology: &Topology, expr: &str) -> Vec<String> {
-    let Ok(ast) = parser::parse(expr) else {
+    let Ok(ast) = parse_promql(expr) else {
         // The catalogue check reports expressions that do not parse.
         return Vec::new();
     };
