@@ -7,6 +7,8 @@
 #   ./scripts/sockudo-server.sh --test        # the drop-in build, then the drop-in's own unit tests
 #   ./scripts/sockudo-server.sh --instrumented   # the drop-in plus our patch series
 #                                                # -> .tools/bin/sockudo-instrumented
+#   ./scripts/sockudo-server.sh --instrumented-test  # that build, then the drop-in's unit tests
+#                                                # with its `instrumented` feature
 #   ./scripts/sockudo-server.sh --check-patches  # only check that every patch still applies
 #   ./scripts/sockudo-server.sh --update-lock # after changing the drop-in's or sockudo-obs's deps
 #
@@ -58,9 +60,10 @@ case "${1:-}" in
   --test) mode=test ;;
   --update-lock) mode=update-lock ;;
   --instrumented) mode=instrumented ;;
+  --instrumented-test) mode=instrumented-test ;;
   --check-patches) mode=check-patches ;;
   -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
-  *) die "unknown option '$1' (expected --stock, --test, --instrumented, --check-patches, --update-lock or nothing; see --help)" ;;
+  *) die "unknown option '$1' (expected --stock, --test, --instrumented, --instrumented-test, --check-patches, --update-lock or nothing; see --help)" ;;
 esac
 
 # ---------------------------------------------------------------- the patch series ----
@@ -215,6 +218,12 @@ cargo_build() {
   CARGO_TARGET_DIR="$CACHE/target" cargo build --release --locked \
     --manifest-path "$src/Cargo.toml" --no-default-features --features "$FEATURES" --bin sockudo "$@"
 }
+# The drop-in's unit tests inside the server tree whose manifest is $1, with its dependencies as
+# the server built them (release, same target dir); the rest are `--config` arguments.
+dropin_tests() {
+  CARGO_TARGET_DIR="$CACHE/target" cargo test --release --locked --manifest-path "$1" "${@:2}" \
+    -p sockudo-metrics
+}
 instrumented_build() {
   CARGO_TARGET_DIR="$CACHE/target" cargo build --release --locked \
     --manifest-path "$instrumented/sockudo-$VERSION/Cargo.toml" --no-default-features \
@@ -262,7 +271,7 @@ case "$mode" in
     say "wrote $INSTRUMENTED_LOCK"
     exit 0
     ;;
-  instrumented)
+  instrumented|instrumented-test)
     [ -f "$INSTRUMENTED_LOCK" ] || die "no $INSTRUMENTED_LOCK; run $0 --update-lock"
     check_lock_keeps_pins "$INSTRUMENTED_LOCK"
     prepare_instrumented
@@ -272,6 +281,22 @@ case "$mode" in
     instrumented_build \
       || die "the instrumented Sockudo build failed (see above); if it says the lock file needs updating, run $0 --update-lock"
     out="$BIN_DIR/sockudo-instrumented"
+    if [ "$mode" = instrumented-test ]; then
+      # The feature's code implements calls only the patched sockudo-core declares, so its tests
+      # build in this tree. Cargo takes no `--features` for a package outside the workspace (the
+      # drop-in is a patched dependency here): they run on a copy whose default is `instrumented`.
+      copy=$(mktemp -d)
+      trap 'rm -rf "$copy"' EXIT
+      cp -a "$DROPIN/." "$copy/"
+      sed -i -e 's/^default = \[\]$/default = ["instrumented"]/' \
+        -e "s#path = \"\.\./\.\./#path = \"$REPO_ROOT/#" "$copy/Cargo.toml"
+      grep -q '^default = \["instrumented"\]$' "$copy/Cargo.toml" \
+        || die "$DROPIN/Cargo.toml: no \`default = []\` line to turn the instrumented feature on in"
+      say "the drop-in's unit tests with its instrumented feature (release, reusing the server's dependencies)"
+      dropin_tests "$instrumented/sockudo-$VERSION/Cargo.toml" \
+        --config "patch.crates-io.sockudo-metrics.path=\"$copy\"" "${instrumented_patch_args[@]}" \
+        || die "the drop-in's unit tests with its instrumented feature failed (see above)"
+    fi
     ;;
   stock)
     cp "$vendored/Cargo.lock" "$src/Cargo.lock"
@@ -289,8 +314,7 @@ case "$mode" in
     out="$BIN_DIR/sockudo"
     if [ "$mode" = test ]; then
       say "the drop-in's unit tests (release, reusing the server's dependencies)"
-      CARGO_TARGET_DIR="$CACHE/target" cargo test --release --locked --manifest-path "$src/Cargo.toml" \
-        --config "$patch_arg" -p sockudo-metrics || die "the drop-in's unit tests failed (see above)"
+      dropin_tests "$src/Cargo.toml" --config "$patch_arg" || die "the drop-in's unit tests failed (see above)"
     fi
     ;;
 esac

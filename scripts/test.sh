@@ -28,7 +28,7 @@ RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --lib --quiet
 
 step "the real Sockudo 5.2.0 server: the drop-in build, then the instrumented one (cached in ~/.cache/sockudo-obs)"
 ./scripts/sockudo-server.sh --test
-./scripts/sockudo-server.sh --instrumented
+./scripts/sockudo-server.sh --instrumented-test
 
 step "cargo test (unit, golden, real tools, end to end)"
 cargo test --lib --bins --tests --no-fail-fast 2>&1 | tee target/test-output.txt

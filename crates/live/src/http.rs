@@ -1,14 +1,15 @@
 //! [`RouteMetrics`]: the recording handle for one HTTP API route (method and route template).
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use super::counter::Counter;
 use super::histogram::Histogram;
-use super::labels::HttpMethod;
+use super::labels::{HttpMethod, LabelValue};
 use super::registration::{CounterFamily, Families};
 use super::resolve::{HandleCache, Name, NameStr};
 use super::store::CounterStore;
+use super::Metrics;
 
 /// Recording handles for one route, resolved once by
 /// [`Metrics::http_route`](super::Metrics::http_route). The duration and size histograms exist
@@ -77,24 +78,54 @@ impl RouteMetrics {
     }
 }
 
-/// Route templates as `'static` `endpoint` label values, in the catalogue's spelling
-/// (`/apps/{app_id}/events` becomes `/apps/:app_id/events`). A server has a fixed set of routes,
-/// so each template is leaked once; past `cap` templates, new ones share the overflow value.
-/// A known template is found without a lock (a handle cache): the instrumented Sockudo looks one
-/// up on every HTTP request, and a locked SipHash map was 300 instructions.
-pub struct RouteTemplates(HandleCache<Name, &'static str>);
+/// The handles of HTTP routes by their template as the router spells it
+/// (`/apps/{app_id}/events`): one lookup a request finds the catalogue's spelling of the
+/// template (`/apps/:app_id/events`, the `endpoint` label) and the handles of each method.
+///
+/// A server has a fixed set of routes, so each template's label is leaked once; past `routes`
+/// templates ([`Limits::routes`](super::Limits)), new ones share the overflow value. A known
+/// template is found without a lock (a handle cache): the instrumented Sockudo looks one up on
+/// every HTTP request, where a locked SipHash map was 300 instructions, and a second lookup of
+/// the (method, label) pair in [`Metrics::http_route`] another 80.
+pub struct RouteTemplates {
+    metrics: Metrics,
+    templates: HandleCache<Name, Arc<TemplateRoutes>>,
+}
+
+/// One template's label and its handles per method, each resolved on the method's first use.
+struct TemplateRoutes {
+    label: &'static str,
+    by_method: [OnceLock<RouteMetrics>; HttpMethod::COUNT],
+}
 
 impl RouteTemplates {
-    /// Templates up to `cap` (a server's [`Limits::routes`](super::Limits)).
-    pub fn new(cap: usize) -> RouteTemplates {
-        RouteTemplates(HandleCache::names_uncounted(cap))
+    /// The routes of `metrics`, with at most `metrics.limits().routes` templates.
+    pub fn new(metrics: &Metrics) -> RouteTemplates {
+        RouteTemplates {
+            metrics: metrics.clone(),
+            templates: HandleCache::names_uncounted(metrics.limits().routes),
+        }
     }
 
-    /// The label of `template`, as the router spells it (axum's `{name}` parameters).
-    #[inline]
+    /// The `endpoint` label of `template`.
     pub fn label(&self, template: &str) -> &'static str {
-        self.0.get_or_resolve(NameStr::new(template), |template| {
-            Box::leak(catalogue_spelling(template.as_str()).into_boxed_str())
+        self.template(template).label
+    }
+
+    /// The handles of `method` on `template`: [`Metrics::http_route`] of its label, kept with it.
+    #[inline]
+    pub fn route(&self, method: HttpMethod, template: &str) -> &RouteMetrics {
+        let routes = self.template(template);
+        routes.by_method[method.index()].get_or_init(|| self.metrics.http_route(method, routes.label).clone())
+    }
+
+    #[inline]
+    fn template(&self, template: &str) -> &TemplateRoutes {
+        self.templates.get_or_resolve(NameStr::new(template), |template| {
+            Arc::new(TemplateRoutes {
+                label: Box::leak(catalogue_spelling(template.as_str()).into_boxed_str()),
+                by_method: Default::default(),
+            })
         })
     }
 }
@@ -129,11 +160,44 @@ mod tests {
         assert_eq!(catalogue_spelling("/"), "/");
     }
 
+    fn metrics(routes: usize) -> Metrics {
+        let config = crate::MetricsConfig::default();
+        let limits = crate::Limits {
+            routes,
+            ..crate::Limits::default()
+        };
+        Metrics::builder(&config).limits(limits).build().unwrap()
+    }
+
     #[test]
     fn templates_past_the_cap_share_the_overflow_label() {
-        let templates = RouteTemplates::new(1);
+        let templates = RouteTemplates::new(&metrics(1));
         assert_eq!(templates.label("/apps/{appId}/events"), "/apps/:appId/events");
         assert_eq!(templates.label("/apps/{appId}/events"), "/apps/:appId/events");
         assert_eq!(templates.label("/apps/{appId}/channels"), OVERFLOW_LABEL);
+    }
+
+    #[test]
+    fn a_template_and_method_give_the_handles_of_its_label() {
+        let metrics = metrics(8);
+        let templates = RouteTemplates::new(&metrics);
+        let route = templates.route(HttpMethod::Post, "/apps/{appId}/events");
+        assert_eq!(
+            (route.method(), route.endpoint()),
+            (HttpMethod::Post, "/apps/:appId/events")
+        );
+        route.request_done(200, Duration::from_millis(3), 2);
+        // The same series as `Metrics::http_route` of the label, not a second one.
+        let direct = metrics.http_route(HttpMethod::Post, "/apps/:appId/events");
+        direct.request_done(200, Duration::from_millis(3), 2);
+        let text = metrics.encode();
+        let series: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains("http_requests_total{") && l.contains("/apps/:appId/events"))
+            .collect();
+        assert_eq!(series.len(), 1, "{series:?}");
+        assert!(series[0].ends_with(" 2"), "{series:?}");
+        let get = templates.route(HttpMethod::Get, "/apps/{appId}/events");
+        assert_eq!(get.method(), HttpMethod::Get);
     }
 }

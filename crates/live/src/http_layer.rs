@@ -52,7 +52,7 @@ impl HttpMetricsLayer {
     pub fn new(metrics: &Metrics) -> HttpMetricsLayer {
         HttpMetricsLayer {
             metrics: metrics.clone(),
-            endpoints: Arc::new(RouteTemplates::new(metrics.limits().routes)),
+            endpoints: Arc::new(RouteTemplates::new(metrics)),
         }
     }
 }
@@ -94,12 +94,12 @@ where
             .iter()
             .copied()
             .find(|m| m.as_str() == request.method().as_str());
-        let endpoint = match request.extensions().get::<MatchedPath>() {
-            Some(path) => self.layer.endpoints.label(path.as_str()),
-            None => UNMATCHED_ENDPOINT,
-        };
+        let path = request.extensions().get::<MatchedPath>();
         // Methods outside the catalogue's domain are not recorded: the label is closed.
-        let route = method.map(|method| self.layer.metrics.http_route(method, endpoint).clone());
+        let route = method.map(|method| match path {
+            Some(path) => self.layer.endpoints.route(method, path.as_str()).clone(),
+            None => self.layer.metrics.http_route(method, UNMATCHED_ENDPOINT).clone(),
+        });
         let started = Instant::now();
         let response = self.inner.call(request);
         Box::pin(async move {

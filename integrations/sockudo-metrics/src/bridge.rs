@@ -103,17 +103,16 @@ mod http {
 
     impl Routes {
         pub(super) fn new(metrics: &Metrics) -> Routes {
-            Routes(RouteTemplates::new(metrics.limits().routes))
+            Routes(RouteTemplates::new(metrics))
         }
 
         /// The histogram of an HTTP facade key; a no-op for a method outside the catalogue's
         /// closed set, and for the WebSocket upgrade (a connection, not an HTTP API request).
-        pub(super) fn histogram(&self, metrics: &Metrics, key: &Key) -> Histogram {
+        pub(super) fn histogram(&self, key: &Key) -> Histogram {
             let route = || -> Option<RouteMetrics> {
                 let method: HttpMethod = label(key, "http.request.method")?.parse().ok()?;
                 let route = label(key, "http.route").filter(|&r| r != WEBSOCKET_ROUTE)?;
-                let endpoint = self.0.label(route);
-                Some(metrics.http_route(method, endpoint).clone())
+                Some(self.0.route(method, route).clone())
             };
             match route() {
                 Some(route) => Histogram::from_arc(Arc::new(RequestDuration(route))),
@@ -233,7 +232,7 @@ impl Recorder for Bridge {
                 None => Histogram::noop(),
             },
             #[cfg(not(feature = "instrumented"))]
-            "http.server.request.duration" => self.routes.histogram(&self.metrics, key),
+            "http.server.request.duration" => self.routes.histogram(key),
             _ => Histogram::noop(),
         }
     }

@@ -45,6 +45,9 @@ pub struct PrometheusMetricsDriver {
     /// The horizontal adapter's handles, named as the server's config names the adapter. Only a
     /// horizontal adapter makes the calls that record into them.
     adapter: AdapterMetrics,
+    /// The HTTP routes' handles by template, for the instrumented build's per-request call.
+    #[cfg(feature = "instrumented")]
+    routes: std::sync::Arc<sockudo_obs_live::RouteTemplates>,
 }
 
 impl PrometheusMetricsDriver {
@@ -111,7 +114,12 @@ impl PrometheusMetricsDriver {
             .map_err(|e| e.to_string())?;
         bridge::install(&metrics);
         let adapter = metrics.adapter(UNNAMED_ADAPTER).clone();
-        Ok(PrometheusMetricsDriver { metrics, adapter })
+        Ok(PrometheusMetricsDriver {
+            #[cfg(feature = "instrumented")]
+            routes: std::sync::Arc::new(sockudo_obs_live::RouteTemplates::new(&metrics)),
+            metrics,
+            adapter,
+        })
     }
 
     /// The driver with its adapter family labelled `adapter="name"`.
@@ -302,8 +310,8 @@ impl MetricsInterface for PrometheusMetricsDriver {
     }
 
     #[cfg(feature = "instrumented")]
-    fn mark_client_event(&self, app_id: &str, channel_type: &str) {
-        crate::instrumented::client_event(&self.metrics, app_id, channel_type);
+    fn mark_client_event(&self, app_id: &str, channel_name: &str) {
+        crate::instrumented::client_event(&self.metrics, app_id, channel_name);
     }
 
     #[cfg(feature = "instrumented")]
@@ -318,7 +326,7 @@ impl MetricsInterface for PrometheusMetricsDriver {
 
     #[cfg(feature = "instrumented")]
     fn track_http_request(&self, method: &str, route: &str, status: u16, latency_ms: f64, size: u64) {
-        crate::instrumented::http_request(&self.metrics, method, route, status, latency_ms, size);
+        crate::instrumented::http_request(&self.routes, method, route, status, latency_ms, size);
     }
 
     #[cfg(feature = "instrumented")]
