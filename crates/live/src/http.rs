@@ -78,6 +78,9 @@ impl RouteMetrics {
     }
 }
 
+/// The `endpoint` of requests that matched no route (the router's fallback).
+pub const UNMATCHED_ENDPOINT: &str = "unmatched";
+
 /// The handles of HTTP routes by their template as the router spells it
 /// (`/apps/{app_id}/events`): one lookup a request finds the catalogue's spelling of the
 /// template (`/apps/:app_id/events`, the `endpoint` label) and the handles of each method.
@@ -117,6 +120,12 @@ impl RouteTemplates {
     pub fn route(&self, method: HttpMethod, template: &str) -> &RouteMetrics {
         let routes = self.template(template);
         routes.by_method[method.index()].get_or_init(|| self.metrics.http_route(method, routes.label).clone())
+    }
+
+    /// The handles of `method` on requests no route matched (the router's fallback), recorded
+    /// under [`UNMATCHED_ENDPOINT`].
+    pub fn unmatched(&self, method: HttpMethod) -> &RouteMetrics {
+        self.metrics.http_route(method, UNMATCHED_ENDPOINT)
     }
 
     #[inline]

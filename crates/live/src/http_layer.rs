@@ -19,7 +19,8 @@
 //! ```
 //!
 //! axum writes path parameters as `{app_id}`; the label spells them as Sockudo's docs do,
-//! `/apps/:app_id/events`. Requests no route matched are recorded under [`UNMATCHED_ENDPOINT`].
+//! `/apps/:app_id/events`. Requests no route matched are recorded under
+//! [`UNMATCHED_ENDPOINT`](super::UNMATCHED_ENDPOINT).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -37,13 +38,9 @@ use super::http::RouteTemplates;
 use super::labels::HttpMethod;
 use super::Metrics;
 
-/// The `endpoint` of requests that matched no route (the router's fallback).
-pub const UNMATCHED_ENDPOINT: &str = "unmatched";
-
-/// The layer; cloning shares the metrics and the route templates seen so far.
+/// The layer; cloning shares the route templates seen so far and their handles.
 #[derive(Clone)]
 pub struct HttpMetricsLayer {
-    metrics: Metrics,
     endpoints: Arc<RouteTemplates>,
 }
 
@@ -51,7 +48,6 @@ impl HttpMetricsLayer {
     /// A layer recording into `metrics`, with at most `metrics.limits().routes` route templates.
     pub fn new(metrics: &Metrics) -> HttpMetricsLayer {
         HttpMetricsLayer {
-            metrics: metrics.clone(),
             endpoints: Arc::new(RouteTemplates::new(metrics)),
         }
     }
@@ -98,7 +94,7 @@ where
         // Methods outside the catalogue's domain are not recorded: the label is closed.
         let route = method.map(|method| match path {
             Some(path) => self.layer.endpoints.route(method, path.as_str()).clone(),
-            None => self.layer.metrics.http_route(method, UNMATCHED_ENDPOINT).clone(),
+            None => self.layer.endpoints.unmatched(method).clone(),
         });
         let started = Instant::now();
         let response = self.inner.call(request);

@@ -145,9 +145,9 @@ pub use exporter::{
     BoundExporter, ControlHandler, ControlRoute, Exporter, DEFAULT_BODY_READ_TIMEOUT,
     DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_CONNECTIONS, METRICS_PATH,
 };
-pub use http::{RouteMetrics, RouteTemplates};
+pub use http::{RouteMetrics, RouteTemplates, UNMATCHED_ENDPOINT};
 #[cfg(feature = "axum")]
-pub use http_layer::{HttpMetrics, HttpMetricsLayer, UNMATCHED_ENDPOINT};
+pub use http_layer::{HttpMetrics, HttpMetricsLayer};
 pub use labels::{
     AdapterOperation, CacheOperation, CappedLabel, ChannelType, ErrorType, HttpMethod, LabelValue,
     LimiterType, UnknownLabelValue,

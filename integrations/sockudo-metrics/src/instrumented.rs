@@ -22,8 +22,8 @@ use std::time::Duration;
 use sockudo_obs_live::{AdapterOperation, CacheOperation, ChannelType, HttpMethod, Metrics, RouteTemplates};
 
 /// The endpoint of requests no route matched (Sockudo's fallback), as sockudo-obs's own HTTP
-/// layer spells it.
-pub const UNMATCHED_ROUTE: &str = "unmatched";
+/// layer spells it; patch 0007 passes its own `UNMATCHED_ROUTE` with the same spelling.
+pub use sockudo_obs_live::UNMATCHED_ENDPOINT as UNMATCHED_ROUTE;
 
 /// `ms` milliseconds; a negative or NaN latency is 0. A multiply and a conversion: through
 /// `Duration::try_from_secs_f64` it was about 55 instructions, once per HTTP request.
