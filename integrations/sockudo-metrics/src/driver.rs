@@ -297,6 +297,8 @@ impl MetricsInterface for PrometheusMetricsDriver {
         crate::instrumented::message_received_on_channel(&self.metrics, app_id, channel_name);
     }
 
+    /// The catalogue has no broadcast latency, so the publish's start time is not used: with
+    /// patch 0001 passing the start rather than the latency, no clock is read for it.
     #[cfg(feature = "instrumented")]
     fn mark_channel_broadcast(
         &self,
@@ -304,7 +306,7 @@ impl MetricsInterface for PrometheusMetricsDriver {
         channel_name: &str,
         _size: usize,
         recipient_count: usize,
-        _latency_ms: Option<f64>,
+        _published_at_ms: Option<f64>,
     ) {
         crate::instrumented::channel_broadcast(&self.metrics, app_id, channel_name, recipient_count);
     }
