@@ -87,18 +87,26 @@ impl SeriesValue for Histogram {
 
     fn write(text: &FamilyText, _: &str, labels: &str, numbers: &[u64], out: &mut Vec<u8>) {
         let (sum, counts) = numbers.split_last().expect("width is at least 2");
+        // Every bucket line starts with `name_bucket{labels,`: written once, for the first,
+        // and copied from there for the others (one copy a line instead of three).
+        let first = out.len();
+        text.bucket_start(labels, out);
+        let start = first..out.len();
         // Cumulate while writing: `_count` is the last (`+Inf`) bucket.
         let mut running = 0u64;
-        for (le, &count) in text.bucket_labels().iter().zip(counts) {
+        for (i, (le, &count)) in text.bucket_labels().iter().zip(counts).enumerate() {
+            if i > 0 {
+                out.extend_from_within(start.clone());
+            }
             running = running.wrapping_add(count);
-            text.bucket_start(labels, le, out);
+            out.extend_from_slice(le);
             write_u64(running, out);
             out.push(b'\n');
         }
-        text.suffixed_start("_sum", labels, out);
+        text.sum_start(labels, out);
         write_f64(f64::from_bits(*sum), out);
         out.push(b'\n');
-        text.suffixed_start("_count", labels, out);
+        text.count_start(labels, out);
         write_u64(running, out);
         out.push(b'\n');
     }

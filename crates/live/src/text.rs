@@ -12,8 +12,11 @@ use crate::catalogue::{Kind, MetricDef};
 pub(crate) struct FamilyText {
     name: Box<str>,
     header: Box<[u8]>,
-    /// `name_bucket{` for histograms: one copy per bucket line instead of two.
-    bucket_prefix: Box<[u8]>,
+    /// A histogram's lines up to their labels, `name_bucket{`, `name_sum{` and `name_count{`:
+    /// one copy per line instead of two, and three for a series' `_sum` and `_count`.
+    bucket_open: Box<[u8]>,
+    sum_open: Box<[u8]>,
+    count_open: Box<[u8]>,
     /// `le="0.005"} ` ... `le="+Inf"} ` for histograms; empty otherwise.
     buckets: Box<[Box<[u8]>]>,
 }
@@ -37,7 +40,9 @@ impl FamilyText {
         FamilyText {
             name: name.into(),
             header: header.into_bytes().into(),
-            bucket_prefix: format!("{name}_bucket{{").into_bytes().into(),
+            bucket_open: format!("{name}_bucket{{").into_bytes().into(),
+            sum_open: format!("{name}_sum{{").into_bytes().into(),
+            count_open: format!("{name}_count{{").into_bytes().into(),
             buckets,
         }
     }
@@ -54,28 +59,39 @@ impl FamilyText {
         &self.buckets
     }
 
-    /// `name<suffix>{labels} `, up to the value.
+    /// `name_sum{labels} `, up to the value.
     #[inline]
-    pub(crate) fn suffixed_start(&self, suffix: &str, labels: &str, out: &mut Vec<u8>) {
-        out.extend_from_slice(self.name.as_bytes());
-        out.extend_from_slice(suffix.as_bytes());
-        if !labels.is_empty() {
-            out.push(b'{');
-            out.extend_from_slice(labels.as_bytes());
-            out.push(b'}');
-        }
-        out.push(b' ');
+    pub(crate) fn sum_start(&self, labels: &str, out: &mut Vec<u8>) {
+        labelled_start(&self.sum_open, labels, out);
     }
 
-    /// `name_bucket{labels,le="..."} `, up to the value.
+    /// `name_count{labels} `, up to the value.
     #[inline]
-    pub(crate) fn bucket_start(&self, labels: &str, le: &[u8], out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.bucket_prefix);
+    pub(crate) fn count_start(&self, labels: &str, out: &mut Vec<u8>) {
+        labelled_start(&self.count_open, labels, out);
+    }
+
+    /// `name_bucket{labels,`: what every bucket line of a series starts with, before its `le`.
+    #[inline]
+    pub(crate) fn bucket_start(&self, labels: &str, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.bucket_open);
         if !labels.is_empty() {
             out.extend_from_slice(labels.as_bytes());
             out.push(b',');
         }
-        out.extend_from_slice(le);
+    }
+}
+
+/// `open` (a line's name and `{`), then `labels} `; with no labels, the name and a space.
+#[inline]
+fn labelled_start(open: &[u8], labels: &str, out: &mut Vec<u8>) {
+    if labels.is_empty() {
+        out.extend_from_slice(&open[..open.len() - 1]);
+        out.push(b' ');
+    } else {
+        out.extend_from_slice(open);
+        out.extend_from_slice(labels.as_bytes());
+        out.extend_from_slice(b"} ");
     }
 }
 
@@ -192,6 +208,23 @@ mod tests {
                 ("c", Cow::Borrowed("plain"))
             ]
         );
+    }
+
+    #[test]
+    fn histogram_lines_start_as_the_text_format_writes_them() {
+        let text = FamilyText::new(crate::catalogue::MetricId::HttpRequestDuration.def(), "x_h");
+        let starts = |labels: &str| {
+            let (mut bucket, mut sum, mut count) = (Vec::new(), Vec::new(), Vec::new());
+            text.bucket_start(labels, &mut bucket);
+            text.sum_start(labels, &mut sum);
+            text.count_start(labels, &mut count);
+            [bucket, sum, count].map(|line| String::from_utf8(line).unwrap())
+        };
+        assert_eq!(
+            starts("a=\"1\""),
+            ["x_h_bucket{a=\"1\",", "x_h_sum{a=\"1\"} ", "x_h_count{a=\"1\"} "]
+        );
+        assert_eq!(starts(""), ["x_h_bucket{", "x_h_sum ", "x_h_count "]);
     }
 
     #[test]
