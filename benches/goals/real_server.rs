@@ -38,9 +38,14 @@ use crate::harness::{http_get, ratio, Report, Timing};
 const APPS: usize = 4;
 const CLIENTS_PER_APP: usize = 8;
 const WARM_ROUNDS: usize = 5;
-/// Measured rounds per run, and runs per server, of a full run.
+/// Measured rounds per run, and runs per server, of a full run. Five runs, not three: a function
+/// whose own instructions differ between runs only by chance (a tokio wake-up, a jemalloc
+/// extent merge) counts as grown when every metrics-on run happens to spend more of them than
+/// every metrics-off run, which one function in 20 does with three runs each and one in 252 with
+/// five. A server runs thousands of functions: with three runs, several such landed in every
+/// on-vs-off figure (one run of the same drop-in binary gave 0.095%, the next 0.113%).
 const ROUNDS: usize = 40;
-const REPS: usize = 3;
+const REPS: usize = 5;
 /// Quick mode: one short run of each server there is, without callgrind, to prove the workload.
 const QUICK_ROUNDS: usize = 5;
 
