@@ -91,12 +91,12 @@ impl SeriesValue for Histogram {
         // and copied from there for the others (one copy a line instead of three).
         let first = out.len();
         text.bucket_start(labels, out);
-        let start = first..out.len();
+        let line_start = first..out.len();
         // Cumulate while writing: `_count` is the last (`+Inf`) bucket.
         let mut running = 0u64;
         for (i, (le, &count)) in text.bucket_labels().iter().zip(counts).enumerate() {
             if i > 0 {
-                out.extend_from_within(start.clone());
+                out.extend_from_within(line_start.clone());
             }
             running = running.wrapping_add(count);
             out.extend_from_slice(le);

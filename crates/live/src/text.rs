@@ -12,8 +12,8 @@ use crate::catalogue::{Kind, MetricDef};
 pub(crate) struct FamilyText {
     name: Box<str>,
     header: Box<[u8]>,
-    /// A histogram's lines up to their labels, `name_bucket{`, `name_sum{` and `name_count{`:
-    /// one copy per line instead of two, and three for a series' `_sum` and `_count`.
+    /// A histogram's lines up to their labels, `name_bucket{`, `name_sum{` and `name_count{`,
+    /// so each line's name and suffix are one copy.
     bucket_open: Box<[u8]>,
     sum_open: Box<[u8]>,
     count_open: Box<[u8]>,
