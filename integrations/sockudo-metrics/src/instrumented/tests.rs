@@ -124,3 +124,19 @@ fn http_webhook_cache_and_adapter_calls_reach_their_families() {
         "unlisted methods and the WebSocket upgrade record nothing"
     );
 }
+
+/// Patch 0001's `mark_channel_broadcast` takes the publish's start time; its default body (what
+/// drivers with a broadcast latency, the stock one among them, get) turns it into the latency the
+/// server computed before. Only with the series applied (the `instrumented` feature): the
+/// drop-in's own build tests this module against the unpatched trait.
+#[cfg(feature = "instrumented")]
+#[test]
+fn the_series_computes_a_broadcast_latency_from_the_start_time() {
+    use sockudo_core::metrics::broadcast_latency_ms;
+    use std::time::{SystemTime, UNIX_EPOCH};
+
+    let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs_f64() * 1000.0;
+    let latency = broadcast_latency_ms(now_ms - 250.0);
+    assert!((250.0..60_000.0).contains(&latency), "{latency} ms");
+    assert_eq!(broadcast_latency_ms(now_ms + 60_000.0), 0.0, "a start ahead of the clock is 0");
+}
