@@ -135,8 +135,16 @@ fn the_series_computes_a_broadcast_latency_from_the_start_time() {
     use sockudo_core::metrics::broadcast_latency_ms;
     use std::time::{SystemTime, UNIX_EPOCH};
 
-    let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs_f64() * 1000.0;
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+        * 1000.0;
     let latency = broadcast_latency_ms(now_ms - 250.0);
     assert!((250.0..60_000.0).contains(&latency), "{latency} ms");
-    assert_eq!(broadcast_latency_ms(now_ms + 60_000.0), 0.0, "a start ahead of the clock is 0");
+    assert_eq!(
+        broadcast_latency_ms(now_ms + 60_000.0),
+        0.0,
+        "a start ahead of the clock is 0"
+    );
 }
