@@ -158,7 +158,9 @@ pub struct Grown {
 /// `more` (call-site work the compiler inlined into a caller; the clones, copies and
 /// allocations of an extra middleware layer; a clock read). Counting own instructions, a
 /// wrapper's growth is its own work only: the request it wraps runs with or without it and is
-/// counted where it runs. Functions that shrink are not subtracted, so the sum errs high.
+/// counted where it runs. Functions that shrink are not subtracted (call it with the sets swapped
+/// to see them), and growth within the spread of a function much other code calls (one more
+/// `clock_gettime` a request) is missed: the sum is an estimate, not a bound.
 pub fn grown(more: &[&Profile], fewer: &[&Profile]) -> Vec<Grown> {
     let functions: HashSet<&str> = more
         .iter()
