@@ -333,12 +333,7 @@ fn metrics_only(on: &[Run], off: &[Run], off_per_message: f64) -> (String, bool)
         let per_message = |instructions: u64| instructions as f64 / run.delivered as f64;
         let mut growth: Vec<(f64, &str)> = grown
             .iter()
-            .map(|g| {
-                (
-                    per_message(profile.own(&g.function).saturating_sub(g.baseline)),
-                    g.function.as_str(),
-                )
-            })
+            .map(|g| (per_message(g.growth_in(profile)), g.function.as_str()))
             .collect();
         growth.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
         let cost: f64 = growth.iter().map(|(c, _)| c).sum();
@@ -381,10 +376,7 @@ fn metrics_saved(on: &[Run], off: &[Run]) -> (usize, f64) {
         .iter()
         .filter_map(|run| {
             let profile = run.profile.as_ref()?;
-            let instructions: u64 = shrunk
-                .iter()
-                .map(|g| profile.own(&g.function).saturating_sub(g.baseline))
-                .sum();
+            let instructions: u64 = shrunk.iter().map(|g| g.growth_in(profile)).sum();
             Some(instructions as f64 / run.delivered as f64)
         })
         .collect();

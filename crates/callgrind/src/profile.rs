@@ -152,6 +152,13 @@ pub struct Grown {
     pub baseline: u64,
 }
 
+impl Grown {
+    /// How much the function grew in `profile`: its own instructions there over the baseline.
+    pub fn growth_in(&self, profile: &Profile) -> u64 {
+        profile.own(&self.function).saturating_sub(self.baseline)
+    }
+}
+
 /// The functions whose own instructions (not their callees') every `more` profile spends more
 /// of than every `fewer` profile, by more than either set's own spread (run-to-run noise):
 /// code that runs only in `more` (its baseline 0), and code both run that does more work in
